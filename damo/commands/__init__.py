@@ -1,0 +1,1 @@
+"""One module per ``damo`` subcommand; each wires a reader to a reporter or the engine."""
