@@ -1,0 +1,199 @@
+"""Loading and saving recordings in any of the formats, chosen by content."""
+import os
+import queue
+import threading
+import zlib
+
+from damo import fileutil
+from damo.errors import DamoError
+from damo.records import json_format, native, perf_script
+from damo.records.json_format import FormatError
+from damo.records.model import Recording
+
+OUTPUT_TYPES = ("json_compressed", "json", "perf_script", "native")
+
+_READ_SIZE = 1 << 20
+_CHUNK_SIZE = 4 << 20
+# Decompress in a second thread (zlib releases the GIL) above this size.
+_THREADED_ABOVE = 4 << 20
+
+
+def sniff(head):
+    """The format of a recording whose first bytes are ``head``, or None.
+
+    Like damo's ``file -b`` check, but on content: zlib magic, JSON's first
+    character, plain text; plus our native format's magic.
+    """
+    if head.startswith(native.MAGIC):
+        return "native"
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:
+        return "json_compressed"
+    stripped = head.lstrip()
+    if stripped[:1] in (b"[", b"{"):
+        return "json"
+    if stripped and b"\0" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # a multi-byte character cut at the end of the sniffed bytes
+            if e.start < len(head) - 4:
+                return None
+        return "perf_script"
+    return None
+
+
+def _file_chunks(path):
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHUNK_SIZE)
+            if not chunk:
+                return
+            yield chunk
+
+
+def _inflate(path, put):
+    """Decompress ``path`` (a raw zlib stream), passing chunks to ``put``."""
+    decompressor = zlib.decompressobj()
+    with open(path, "rb") as f:
+        while not decompressor.eof:
+            data = decompressor.unconsumed_tail or f.read(_READ_SIZE)
+            if not data:
+                raise FormatError("truncated (the zlib stream ends early)")
+            chunk = decompressor.decompress(data, _CHUNK_SIZE)
+            if chunk and put(chunk) is False:
+                return
+
+
+def _zlib_chunks(path):
+    """Decompressed chunks of ``path``; big files inflate in a second thread."""
+    if os.path.getsize(path) <= _THREADED_ABOVE:
+        chunks = []
+        _inflate(path, chunks.append)
+        yield from chunks
+        return
+    pipe = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                pipe.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            _inflate(path, put)
+            put(None)
+        except (FormatError, zlib.error, OSError) as e:
+            put(e)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = pipe.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _read(path, fmt):
+    if fmt == "native":
+        with open(path, "rb") as f:
+            return native.read(f)
+    if fmt == "json_compressed":
+        return json_format.read(lambda: _zlib_chunks(path)), {}
+    if fmt == "json":
+        return json_format.read(lambda: _file_chunks(path)), {}
+    with open(path, "rb") as f:
+        text = f.read()
+    try:
+        text = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("not a text file") from None
+    records = perf_script.read(text)
+    if not records:
+        raise FormatError("no DAMON access records in it")
+    return records, {}
+
+
+def load(path):
+    """The Recording in ``path``, whatever its format.
+
+    Raises DamoError, naming the file, if it is missing, empty, truncated,
+    corrupt or not a recording.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise DamoError("%s: %s" % (path, e.strerror or e)) from None
+    if not head:
+        raise DamoError("%s: empty file, not a recording" % path)
+    fmt = sniff(head)
+    if fmt is None:
+        kind = "a perf.data file (run 'perf script' on it first)" \
+            if head.startswith(b"PERFILE") else "an unknown format"
+        raise DamoError("%s: not a recording: %s" % (path, kind))
+    try:
+        records, metadata = _read(path, fmt)
+    except FormatError as e:
+        raise DamoError("%s: bad %s recording: %s" % (path, fmt, e)) from None
+    except zlib.error as e:
+        raise DamoError("%s: bad %s recording: corrupt zlib stream (%s)"
+                        % (path, fmt, e)) from None
+    except OSError as e:
+        raise DamoError("%s: %s" % (path, e.strerror or e)) from None
+    except MemoryError:
+        raise DamoError("%s: too big to load" % path) from None
+    return Recording(records, metadata, path=path, format=fmt)
+
+
+def load_all(paths):
+    """Records of several files, concatenated, as damo's ``--input A B``."""
+    records = []
+    for path in paths:
+        records.extend(load(path).records)
+    return Recording(records, path=", ".join(os.fspath(p) for p in paths))
+
+
+def _iter_bytes(recording, output_type):
+    if output_type == "native":
+        yield from native.iter_chunks(recording)
+        return
+    if output_type == "perf_script":
+        pieces = perf_script.iter_text(recording.records)
+    else:
+        pieces = json_format.iter_text(recording.records)
+    if output_type == "json_compressed":
+        compressor = zlib.compressobj()
+        for piece in pieces:
+            yield compressor.compress(piece.encode())
+        yield compressor.flush()
+    else:
+        for piece in pieces:
+            yield piece.encode()
+
+
+def save(recording, path, output_type="json_compressed", permission=0o600):
+    """Write ``recording`` atomically; an existing ``path`` becomes ``path.old``."""
+    if output_type not in OUTPUT_TYPES:
+        raise DamoError("unsupported output type '%s' (choose from %s)"
+                        % (output_type, ", ".join(OUTPUT_TYPES)))
+    path = os.fspath(path)
+    try:
+        with fileutil.atomic_output(path, "wb", permission=permission) as f:
+            for piece in _iter_bytes(recording, output_type):
+                f.write(piece)
+            fileutil.backup_existing(path)
+    except OSError as e:
+        raise DamoError("%s: cannot write (%s)" % (path, e.strerror or e)) from None

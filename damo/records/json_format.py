@@ -1,0 +1,501 @@
+"""damo's JSON recordings (plain or inside a raw zlib stream): read and write.
+
+Reading has two paths that give the same result:
+
+- a fast, streaming path for JSON laid out the way damo (and we) write it: the
+  text is decompressed chunk by chunk, every snapshot's ``"regions"`` array is
+  cut out and turned into numpy columns with a couple of C-speed
+  ``bytes.translate`` passes and one ``np.fromstring``, and only the small
+  remainder (records and snapshot headers) goes through ``json.loads``.  The
+  cut-out text is checked to be exactly N repetitions of the first region's
+  layout, so a file that does not fit is never misread: it takes
+
+- the generic path: ``json.loads`` of the whole text, then one pass over the
+  region objects.
+"""
+import json
+import re
+
+import numpy as np
+
+from damo import units
+from damo.records.model import AGE_UNKNOWN, Intervals, Record
+
+
+class FormatError(ValueError):
+    """The content is not a valid damo recording; the message says where."""
+
+
+class _NotFast(Exception):
+    """The fast path does not apply; use the generic path."""
+
+
+# ------------------------------------------------------------------ values
+
+def _number(value, where, parse=units.to_number):
+    try:
+        return parse(value)
+    except (ValueError, TypeError, AttributeError):
+        raise FormatError("%s: bad number %r" % (where, value)) from None
+
+
+def _intervals(kv, where):
+    if kv is None:
+        return None
+    try:
+        goal = kv.get("intervals_goal")
+        if goal is not None:
+            goal = {"access_bp": units.to_bp(goal["access_bp"]),
+                    "aggrs": units.to_number(goal["aggrs"]),
+                    "min_sample_us": units.to_us(goal["min_sample_us"]),
+                    "max_sample_us": units.to_us(goal["max_sample_us"])}
+        return Intervals(units.to_us(kv["sample_us"]), units.to_us(kv["aggr_us"]),
+                         units.to_us(kv["ops_update_us"]), goal)
+    except KeyError as e:
+        raise FormatError("%s: intervals lack %s" % (where, e)) from None
+    except (ValueError, TypeError, AttributeError):
+        raise FormatError("%s: bad intervals %r" % (where, kv)) from None
+
+
+# Region fields the model keeps, by their path in a region object.
+_FIELDS = {("start",): "starts", ("end",): "ends",
+           ("nr_accesses", "samples"): "nr_accesses",
+           ("nr_accesses", "percent"): "percent",
+           ("age", "aggr_intervals"): "ages", ("age", "usec"): "age_usec",
+           ("sz_filter_passed",): "sz_filter_passed"}
+
+
+class _RegionColumns:
+    """Region columns of one snapshot, before units are reconciled.
+
+    ``columns`` maps a field name to an int64 array, to None where no region
+    has the field, or (generic path only) to a list holding None where some
+    regions lack it.
+    """
+
+    def __init__(self, n, columns):
+        self.n = n
+        self.columns = columns
+
+
+def _regions_from_objects(regions, where):
+    """Generic path: a list of region objects -> _RegionColumns."""
+    cols = {name: [] for name in _FIELDS.values()}
+    i = 0
+    try:
+        for i, r in enumerate(regions):
+            cols["starts"].append(units.to_bytes(r["start"]))
+            cols["ends"].append(units.to_bytes(r["end"]))
+            acc = r.get("nr_accesses")
+            if acc is None:
+                raise FormatError("%s: region %d has no nr_accesses" % (where, i))
+            samples, percent = acc.get("samples"), acc.get("percent")
+            cols["nr_accesses"].append(None if samples is None else units.to_number(samples))
+            cols["percent"].append(None if percent is None else units.to_percent(percent))
+            # damo requires both keys of age once nr_accesses is there
+            age = r["age"]
+            usec, aggrs = age["usec"], age["aggr_intervals"]
+            cols["ages"].append(None if aggrs is None else units.to_number(aggrs))
+            cols["age_usec"].append(None if usec is None else units.to_us(usec))
+            szfp = r.get("sz_filter_passed")
+            cols["sz_filter_passed"].append(None if szfp is None else units.to_bytes(szfp))
+    except KeyError as e:
+        raise FormatError("%s: region %d lacks %s" % (where, i, e)) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as e:
+        raise FormatError("%s: region %d is malformed (%s)" % (where, i, e)) from None
+    columns = {}
+    for name, values in cols.items():
+        if all(v is None for v in values):
+            columns[name] = None
+        elif any(v is None for v in values):
+            columns[name] = values
+        else:
+            dtype = np.uint64 if name in ("starts", "ends") else np.int64
+            columns[name] = np.array([int(v) for v in values], dtype=dtype)
+    return _RegionColumns(len(regions), columns)
+
+
+def _finish_regions(rc, intervals, where):
+    """(starts, ends, samples, ages, sz_filter_passed) of one snapshot,
+    filling samples from percent and ages from usec as damo does."""
+    c = rc.columns
+    samples = c.get("nr_accesses")
+    if not isinstance(samples, np.ndarray):
+        percent = c.get("percent")
+        if intervals is None or percent is None:
+            raise FormatError("%s: regions lack nr_accesses.samples" % where)
+        max_samples = intervals.aggr_us / intervals.sample_us
+        samples = [s if s is not None else int(p * max_samples / 100)
+                   for s, p in zip(samples or [None] * rc.n, list(percent))]
+        if any(s is None for s in samples):
+            raise FormatError("%s: regions lack nr_accesses.samples" % where)
+        samples = np.array(samples, dtype=np.int64)
+    ages = c.get("ages")
+    if not isinstance(ages, np.ndarray):
+        usecs = c.get("age_usec")
+        ages = list(ages or [None] * rc.n)
+        if usecs is not None and intervals is not None:
+            ages = [int(u / intervals.aggr_us) if a is None and u is not None else a
+                    for a, u in zip(ages, list(usecs))]
+        ages = np.array([AGE_UNKNOWN if a is None else a for a in ages], dtype=np.int64)
+    szfp = c.get("sz_filter_passed")
+    if isinstance(szfp, list):
+        # damo takes a missing sz_filter_passed as 0
+        szfp = np.array([0 if v is None else v for v in szfp], dtype=np.int64)
+    if rc.n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty.astype(np.uint64), empty.astype(np.uint64), empty, empty, None
+    return c["starts"].astype(np.uint64), c["ends"].astype(np.uint64), samples, ages, szfp
+
+
+# ------------------------------------------------------------- fast path
+
+_WS_COMMA_DIGITS = b" \t\r\n,0123456789-"
+# Keep digits, '-' and ':' (every value follows a colon); ':' becomes the
+# separator.  Everything else (quotes, keys, nulls, thousands separators, the
+# "B" of "0 B") disappears, but for '[': the elements of a non-empty list
+# would follow no colon, so '[' turns into a character np.fromstring rejects.
+_KEEP = set(b"0123456789-:[")
+_VALUE_DELETE = bytes(c for c in range(256) if c not in _KEEP)
+_VALUE_TABLE = bytes(range(256)).replace(b":", b" ").replace(b"[", b"x")
+_DIGITS = re.compile(r"-?[0-9,]+( B)?")
+_INT64_MAX = np.iinfo(np.int64).max
+
+_layout_cache = {}
+
+
+def _learn_layout(first_region_text, skeleton):
+    """Which region fields the value tokens of this layout hold, in order."""
+    try:
+        obj = json.loads(first_region_text)
+    except ValueError:
+        raise _NotFast() from None
+    names = []
+
+    def walk(kv, path):
+        if not isinstance(kv, dict):
+            raise _NotFast()
+        for key, value in kv.items():
+            here = path + (key,)
+            if isinstance(value, dict):
+                walk(value, here)
+            elif value is None or value == []:
+                continue
+            elif isinstance(value, bool) or isinstance(value, (float, list)):
+                raise _NotFast()
+            elif isinstance(value, int) or (isinstance(value, str)
+                                             and _DIGITS.fullmatch(value)):
+                names.append(_FIELDS.get(here))
+            else:
+                raise _NotFast()
+
+    walk(obj, ())
+    if "starts" not in names or "ends" not in names or \
+            ("nr_accesses" not in names and "percent" not in names):
+        raise _NotFast()
+    layout = tuple(names)
+    _layout_cache[skeleton] = layout
+    return layout
+
+
+def _regions_from_text(seg):
+    """Fast path: the text inside a "regions" array -> _RegionColumns."""
+    skeleton = seg.translate(None, _WS_COMMA_DIGITS)
+    if not skeleton:
+        return _RegionColumns(0, {})
+    first_len = skeleton.find(b"}{") + 1 or len(skeleton)
+    n, rest = divmod(len(skeleton), first_len)
+    first = skeleton[:first_len]
+    # Empty lists and strings hide a value's absence from the layout check.
+    if rest or skeleton != first * n:
+        raise _NotFast()
+    layout = _layout_cache.get(first) or _learn_layout(_first_region_text(seg), first)
+    if b"[]" in first:
+        seg = seg.replace(b"[]", b"")   # damo writes "probe_hits": []
+    try:
+        values = np.fromstring(seg.translate(_VALUE_TABLE, _VALUE_DELETE),
+                               dtype=np.int64, sep=" ")
+    except ValueError:
+        raise _NotFast() from None
+    k = len(layout)
+    if values.size != n * k or (values.size and values.max() == _INT64_MAX):
+        raise _NotFast()
+    values = values.reshape(n, k)
+    columns = {name: values[:, i] for i, name in enumerate(layout) if name is not None}
+    return _RegionColumns(n, columns)
+
+
+def _first_region_text(seg):
+    """Text of the first region object (its braces balanced)."""
+    start = seg.find(b"{")
+    depth = 0
+    for i in range(start, len(seg)):
+        ch = seg[i]
+        if ch == 0x7B:
+            depth += 1
+        elif ch == 0x7D:
+            depth -= 1
+            if depth == 0:
+                return seg[start:i + 1]
+    raise _NotFast()
+
+
+def _cut_regions(chunks):
+    """Split a streamed JSON text into its skeleton and parsed regions arrays.
+
+    Returns (skeleton text, list of _RegionColumns); in the skeleton, every
+    regions array is replaced by its index in that list.
+    """
+    parts = []
+    regions = []
+    buf = b""
+    pos = 0
+    more = True
+    chunks = iter(chunks)
+
+    def read_more():
+        nonlocal buf, pos, more
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            more = False
+            return False
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    while True:
+        key = buf.find(b'"regions"', pos)
+        found = False
+        if key >= 0:
+            bracket = buf.find(b"[", key)
+            if bracket >= 0:
+                if buf[key + 9:bracket].strip() != b":":
+                    raise _NotFast()
+                closing = _regions_end(buf, bracket)
+                if closing is not None:
+                    found = True
+        if not found:
+            if read_more():
+                continue
+            if key >= 0:
+                raise _NotFast()
+            break
+        parts.append(buf[pos:bracket])
+        parts.append(b"%d" % len(regions))
+        regions.append(_regions_from_text(buf[bracket + 1:closing]))
+        pos = closing + 1
+    parts.append(buf[pos:])
+    return b"".join(parts), regions
+
+
+def _regions_end(buf, bracket):
+    """Index of the ']' closing the regions array opened at ``bracket``.
+
+    damo writes "total_bytes" right after "regions"; rely on that (a distinct
+    key is much faster to find than the bracket) and let the layout check of
+    the cut text catch any file where it does not hold.  None if more text is
+    needed.
+    """
+    nxt = buf[bracket + 1:bracket + 64].lstrip()
+    if nxt.startswith(b"]"):
+        return buf.index(b"]", bracket)
+    total = buf.find(b'"total_bytes"', bracket)
+    if total < 0:
+        return None
+    closing = buf.rfind(b"]", bracket, total)
+    if closing < 0 or buf[closing + 1:total].strip() != b",":
+        raise _NotFast()
+    return closing
+
+
+# ------------------------------------------------------------------ both
+
+def _records(kvpairs, region_columns):
+    """Build Records from parsed JSON; ``region_columns`` resolves the
+    placeholders of the fast path (None on the generic path)."""
+    if not isinstance(kvpairs, list):
+        raise FormatError("top level is not a list of records")
+    records = []
+    for ridx, kv in enumerate(kvpairs):
+        where = "record %d" % ridx
+        if not isinstance(kv, dict):
+            raise FormatError("%s is not an object" % where)
+        for key in ("target_id", "snapshots"):
+            if key not in kv:
+                raise FormatError("%s lacks '%s'" % (where, key))
+        if not isinstance(kv["snapshots"], list):
+            raise FormatError("%s: 'snapshots' is not a list" % where)
+        intervals = _intervals(kv.get("intervals"), where)
+        records.append(_record(kv, intervals, region_columns, where))
+    return records
+
+
+def _record(kv, intervals, region_columns, where):
+    snapshots = kv["snapshots"]
+    nr = len(snapshots)
+    start_ns, end_ns, offsets = [0] * nr, [0] * nr, [0] * (nr + 1)
+    total_bytes, sample_us, stats = [-1] * nr, [np.nan] * nr, [None] * nr
+    parts = []
+    for sidx, s in enumerate(snapshots):
+        here = "%s snapshot %d" % (where, sidx)
+        if not isinstance(s, dict):
+            raise FormatError("%s is not an object" % here)
+        for key in ("start_time", "end_time", "regions"):
+            if key not in s:
+                raise FormatError("%s lacks '%s'" % (here, key))
+        start_ns[sidx] = _number(s["start_time"], here, units.to_ns)
+        end_ns[sidx] = _number(s["end_time"], here, units.to_ns)
+        regions = s["regions"]
+        if region_columns is not None and isinstance(regions, int) \
+                and not isinstance(regions, bool):
+            rc = region_columns[regions]
+        elif isinstance(regions, list):
+            rc = _regions_from_objects(regions, here)
+        else:
+            raise FormatError("%s: 'regions' is not a list" % here)
+        parts.append(_finish_regions(rc, intervals, here))
+        offsets[sidx + 1] = offsets[sidx] + rc.n
+        if s.get("total_bytes") is not None:
+            total_bytes[sidx] = _number(s["total_bytes"], here, units.to_bytes)
+        if s.get("sample_interval_us") is not None:
+            sample_us[sidx] = _number(s["sample_interval_us"], here, units.to_us)
+        stats[sidx] = s.get("damos_stats")
+
+    def cat(i, dtype):
+        arrays = [p[i] for p in parts]
+        if not arrays:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate(arrays).astype(dtype, copy=False)
+
+    has_sz = any(p[4] is not None for p in parts)
+    sz = None
+    if has_sz:
+        sz = np.concatenate([p[4] if p[4] is not None else np.zeros(len(p[0]), np.int64)
+                             for p in parts])
+    times_are_float = any(isinstance(t, float) and not t.is_integer() for t in start_ns)
+    return Record(
+        kv["target_id"],
+        np.array(start_ns, dtype=np.float64 if times_are_float else np.int64),
+        np.array([int(t) for t in end_ns], dtype=np.int64),
+        offsets, cat(0, np.uint64), cat(1, np.uint64), cat(2, np.int64), cat(3, np.int64),
+        kdamond_idx=kv.get("kdamond_idx"), context_idx=kv.get("context_idx"),
+        scheme_idx=kv.get("scheme_idx"), intervals=intervals,
+        scheme_filters=kv.get("scheme_filters") or [],
+        data_source=kv.get("data_source", "unknown"),
+        sample_interval_us=None if all(np.isnan(sample_us)) else sample_us,
+        total_bytes=None if all(t < 0 for t in total_bytes) else total_bytes,
+        damos_stats=None if all(x is None for x in stats) else stats,
+        sz_filter_passed=sz)
+
+
+def read(chunks_factory):
+    """Records from JSON text given as a factory of byte-chunk iterators.
+
+    The factory is called once for the fast path and, if the layout does not
+    fit, once more for the generic path.
+    """
+    try:
+        skeleton, region_columns = _cut_regions(chunks_factory())
+        try:
+            kvpairs = json.loads(skeleton)
+        except ValueError:
+            raise _NotFast() from None
+        return _records(kvpairs, region_columns)
+    except _NotFast:
+        pass
+    text = b"".join(chunks_factory())
+    try:
+        kvpairs = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError("invalid JSON (%s)" % e) from None
+    return _records(kvpairs, None)
+
+
+# ----------------------------------------------------------------- writing
+
+_REGION = ('{\n'
+           '%(i)s    "start": "%%d",\n'
+           '%(i)s    "end": "%%d",\n'
+           '%(i)s    "nr_accesses": {\n'
+           '%(i)s        "samples": %%d,\n'
+           '%(i)s        "percent": null\n'
+           '%(i)s    },\n'
+           '%(i)s    "age": {\n'
+           '%(i)s        "usec": null,\n'
+           '%(i)s        "aggr_intervals": %%s\n'
+           '%(i)s    }%%s\n'
+           '%(i)s}') % {"i": " " * 20}
+_SZ_FILTER_PASSED = ',\n%s    "sz_filter_passed": "%%d"' % (" " * 20)
+_REGIONS_SEP = ",\n" + " " * 20
+
+
+def _indented(value, level):
+    """``value`` as json.dumps(indent=4) would write it ``level`` deep."""
+    return json.dumps(value, indent=4).replace("\n", "\n" + " " * (4 * level))
+
+
+def _intervals_kv(intervals):
+    kv = {"sample_us": "%d" % intervals.sample_us, "aggr_us": "%d" % intervals.aggr_us,
+          "ops_update_us": "%d" % intervals.ops_update_us}
+    if intervals.goal is not None:
+        goal = intervals.goal
+        kv["intervals_goal"] = {"access_bp": "%d" % goal["access_bp"],
+                                "aggrs": "%d" % goal["aggrs"],
+                                "min_sample_us": "%d" % goal["min_sample_us"],
+                                "max_sample_us": "%d" % goal["max_sample_us"]}
+    return kv
+
+
+def _regions_text(record, sl):
+    ages = record.ages[sl]
+    age_texts = np.where(ages == AGE_UNKNOWN, "null",
+                         np.char.add(np.char.add('"', ages.astype(str)), '"')).tolist()
+    if record.sz_filter_passed is not None:
+        tails = [_SZ_FILTER_PASSED % v for v in record.sz_filter_passed[sl].tolist()]
+    else:
+        tails = [""] * len(age_texts)
+    return _REGIONS_SEP.join(
+        _REGION % values for values in zip(record.starts[sl].tolist(),
+                                           record.ends[sl].tolist(),
+                                           record.nr_accesses[sl].tolist(),
+                                           age_texts, tails))
+
+
+def iter_text(records):
+    """The JSON text of ``records`` in pieces (damo's layout, indent 4)."""
+    yield "["
+    for ridx, record in enumerate(records):
+        head = {
+            "kdamond_idx": record.kdamond_idx, "context_idx": record.context_idx,
+            "intervals": None if record.intervals is None else _intervals_kv(record.intervals),
+            "scheme_idx": record.scheme_idx, "target_id": record.target_id,
+            "scheme_filters": record.scheme_filters,
+        }
+        yield "%s\n    {\n" % ("," if ridx else "")
+        for key, value in head.items():
+            yield '        "%s": %s,\n' % (key, _indented(value, 2))
+        yield '        "snapshots": ['
+        totals = record.snapshot_total_bytes()
+        for sidx in range(record.nr_snapshots):
+            sl = record.snapshot_slice(sidx)
+            yield "%s\n            {\n" % ("," if sidx else "")
+            yield '                "start_time": "%d",\n' % record.start_ns[sidx]
+            yield '                "end_time": "%d",\n' % record.end_ns[sidx]
+            if sl.start == sl.stop:
+                yield '                "regions": [],\n'
+            else:
+                yield '                "regions": [\n' + " " * 20
+                yield _regions_text(record, sl)
+                yield "\n                ],\n"
+            yield '                "total_bytes": "%d",\n' % totals[sidx]
+            stats = None if record.damos_stats is None else record.damos_stats[sidx]
+            yield '                "damos_stats": %s,\n' % _indented(stats, 4)
+            sample_us = (None if record.sample_interval_us is None
+                         else record.sample_interval_us[sidx])
+            yield '                "sample_interval_us": %s\n' % (
+                "null" if sample_us is None or np.isnan(sample_us) else '"%d"' % sample_us)
+            yield "            }"
+        yield "%s],\n" % ("\n        " if record.nr_snapshots else "")
+        yield '        "data_source": %s\n    }' % json.dumps(record.data_source)
+    yield "\n]" if records else "]"

@@ -1,0 +1,101 @@
+"""``RecordingWriter``: builds a recording snapshot by snapshot, then writes it."""
+import numpy as np
+
+from damo.records import files
+from damo.records.model import Intervals, Record, Recording
+
+
+def _intervals(intervals):
+    if intervals is None or isinstance(intervals, Intervals):
+        return intervals
+    return Intervals(intervals["sample_us"], intervals["aggr_us"], intervals["ops_update_us"],
+                     intervals.get("intervals_goal"))
+
+
+class _RecordBuilder:
+    def __init__(self, intervals):
+        self.intervals = intervals
+        self.start_ns, self.end_ns, self.counts = [], [], []
+        self.sample_us, self.stats = [], []
+        self.columns = ([], [], [], [])
+
+    def build(self, key):
+        kdamond_idx, context_idx, target_id, scheme_idx = key
+        offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=offsets[1:])
+        dtypes = (np.uint64, np.uint64, np.int64, np.int64)
+        starts, ends, nr_accesses, ages = (
+            np.concatenate(c).astype(t, copy=False) if c else np.zeros(0, t)
+            for c, t in zip(self.columns, dtypes))
+        return Record(
+            target_id, self.start_ns, self.end_ns, offsets, starts, ends, nr_accesses, ages,
+            kdamond_idx=kdamond_idx, context_idx=context_idx, scheme_idx=scheme_idx,
+            intervals=self.intervals,
+            sample_interval_us=(None if all(np.isnan(self.sample_us)) else self.sample_us),
+            damos_stats=None if all(s is None for s in self.stats) else self.stats)
+
+
+class RecordingWriter:
+    """Collects snapshots as ``damo record`` produces them and writes them out.
+
+    Snapshots are grouped into one record per (kdamond_idx, context_idx,
+    target_id, scheme_idx), in order of first appearance, as damo does.
+    Nothing touches the output file before ``commit()``.
+    """
+
+    def __init__(self, path, output_type="json_compressed", permission=0o600):
+        if output_type not in files.OUTPUT_TYPES:
+            raise ValueError("unsupported output type %r" % (output_type,))
+        self.path = path
+        self.output_type = output_type
+        self.permission = permission
+        self.metadata = {}
+        self._records = {}
+        self._done = False
+
+    def add_snapshot(self, kdamond_idx, context_idx, target_id, start_ns, end_ns,
+                     starts, ends, nr_accesses, ages, intervals=None,
+                     sample_interval_us=None, damos_stats=None, scheme_idx=None):
+        """Append one snapshot (its regions as 1-D arrays) to its record.
+
+        ``intervals`` (dict of sample_us/aggr_us/ops_update_us and optionally
+        intervals_goal, in microseconds) is kept from the first snapshot of a
+        record; give auto-tuned sampling intervals as ``sample_interval_us``.
+        """
+        if self._done:
+            raise RuntimeError("the recording was already committed or aborted")
+        columns = [np.asarray(c) for c in (starts, ends, nr_accesses, ages)]
+        if any(c.ndim != 1 or len(c) != len(columns[0]) for c in columns):
+            raise ValueError("region arrays must be 1-D and of one length")
+        key = (kdamond_idx, context_idx, target_id, scheme_idx)
+        builder = self._records.get(key)
+        if builder is None:
+            builder = self._records[key] = _RecordBuilder(_intervals(intervals))
+        builder.start_ns.append(start_ns)
+        builder.end_ns.append(end_ns)
+        builder.counts.append(len(columns[0]))
+        builder.sample_us.append(np.nan if sample_interval_us is None else sample_interval_us)
+        builder.stats.append(damos_stats)
+        for store, column in zip(builder.columns, columns):
+            store.append(column.copy())
+
+    def recording(self):
+        """The Recording collected so far."""
+        return Recording([b.build(key) for key, b in self._records.items()],
+                         self.metadata, path=self.path, format=self.output_type)
+
+    def commit(self):
+        """Write the recording atomically (an existing file becomes
+        ``<path>.old``) and return it."""
+        if self._done:
+            raise RuntimeError("the recording was already committed or aborted")
+        recording = self.recording()
+        files.save(recording, self.path, self.output_type, self.permission)
+        self._done = True
+        self._records = {}
+        return recording
+
+    def abort(self):
+        """Discard everything; no file is written."""
+        self._done = True
+        self._records = {}
