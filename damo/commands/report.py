@@ -5,6 +5,7 @@ from damo.cli import LazyGroup
 
 # report type -> "module:attribute"; each module holds one click command.
 REPORTS = {
+    "heatmap": "damo.commands.report_heatmap:heatmap",
 }
 
 

@@ -248,60 +248,59 @@ def _cut_regions(chunks):
     """
     parts = []
     regions = []
-    buf = b""
+    buf = bytearray()
     pos = 0
-    more = True
-    chunks = iter(chunks)
-
-    def read_more():
-        nonlocal buf, pos, more
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            more = False
-            return False
-        buf = buf[pos:] + chunk
+    last_len = 0
+    for chunk in chunks:
+        # keep only the unparsed tail; a bytearray grows without copying it
+        del buf[:pos]
+        buf += chunk
         pos = 0
-        return True
-
-    while True:
-        key = buf.find(b'"regions"', pos)
-        found = False
-        if key >= 0:
+        while True:
+            key = buf.find(b'"regions"', pos)
+            if key < 0:
+                break
             bracket = buf.find(b"[", key)
-            if bracket >= 0:
-                if buf[key + 9:bracket].strip() != b":":
-                    raise _NotFast()
-                closing = _regions_end(buf, bracket)
-                if closing is not None:
-                    found = True
-        if not found:
-            if read_more():
-                continue
-            if key >= 0:
+            if bracket < 0:
+                break
+            if buf[key + 9:bracket].strip() != b":":
                 raise _NotFast()
-            break
-        parts.append(buf[pos:bracket])
-        parts.append(b"%d" % len(regions))
-        regions.append(_regions_from_text(buf[bracket + 1:closing]))
-        pos = closing + 1
-    parts.append(buf[pos:])
+            closing = _regions_end(buf, bracket, last_len)
+            if closing is None:
+                break
+            try:
+                columns = _regions_from_text(bytes(buf[bracket + 1:closing]))
+            except _NotFast:
+                if not last_len:
+                    raise
+                # the guess may have skipped this snapshot's end; look again
+                closing = _regions_end(buf, bracket, 0)
+                columns = _regions_from_text(bytes(buf[bracket + 1:closing]))
+            parts.append(bytes(buf[pos:bracket]))
+            parts.append(b"%d" % len(regions))
+            regions.append(columns)
+            last_len = closing - bracket
+            pos = closing + 1
+    if buf.find(b'"regions"', pos) >= 0:
+        raise _NotFast()
+    parts.append(bytes(buf[pos:]))
     return b"".join(parts), regions
 
 
-def _regions_end(buf, bracket):
+def _regions_end(buf, bracket, hint):
     """Index of the ']' closing the regions array opened at ``bracket``.
 
     damo writes "total_bytes" right after "regions"; rely on that (a distinct
-    key is much faster to find than the bracket) and let the layout check of
-    the cut text catch any file where it does not hold.  None if more text is
-    needed.
+    key is much faster to find than the bracket), start looking half the last
+    array's length ahead, and let the layout check of the cut text catch any
+    file, or guess, where this does not hold.  None if more text is needed.
     """
-    nxt = buf[bracket + 1:bracket + 64].lstrip()
-    if nxt.startswith(b"]"):
+    if buf[bracket + 1:bracket + 64].lstrip().startswith(b"]"):
         return buf.index(b"]", bracket)
-    total = buf.find(b'"total_bytes"', bracket)
+    total = buf.find(b'"total_bytes"', bracket + hint // 2)
     if total < 0:
+        if hint and len(buf) > bracket + hint:
+            return _regions_end(buf, bracket, 0)
         return None
     closing = buf.rfind(b"]", bracket, total)
     if closing < 0 or buf[closing + 1:total].strip() != b",":
@@ -414,19 +413,12 @@ def read(chunks_factory):
 
 # ----------------------------------------------------------------- writing
 
-_REGION = ('{\n'
-           '%(i)s    "start": "%%d",\n'
-           '%(i)s    "end": "%%d",\n'
-           '%(i)s    "nr_accesses": {\n'
-           '%(i)s        "samples": %%d,\n'
-           '%(i)s        "percent": null\n'
-           '%(i)s    },\n'
-           '%(i)s    "age": {\n'
-           '%(i)s        "usec": null,\n'
-           '%(i)s        "aggr_intervals": %%s\n'
-           '%(i)s    }%%s\n'
-           '%(i)s}') % {"i": " " * 20}
-_SZ_FILTER_PASSED = ',\n%s    "sz_filter_passed": "%%d"' % (" " * 20)
+# damo's schema and key order.  The document is indented by 4 as damo's is,
+# but each region object sits on one line: that halves the text of a big
+# recording (and so its loading time) and damo reads it all the same.
+_REGION = ('{"start": "%d", "end": "%d", "nr_accesses": {"samples": %d, "percent": null}, '
+           '"age": {"usec": null, "aggr_intervals": %s}%s}')
+_SZ_FILTER_PASSED = ', "sz_filter_passed": "%d"'
 _REGIONS_SEP = ",\n" + " " * 20
 
 

@@ -1,0 +1,97 @@
+"""What the ``damo report`` commands share: damo-style multi-value options,
+one-line errors, colour decisions and writing to stdout."""
+import os
+import sys
+
+import click
+
+from damo.errors import DamoError
+
+# Joins the values of one use of a multi-value option (see ReportCommand).
+VALUE_SEP = "\x1f"
+
+
+class ReportCommand(click.Command):
+    """A click command that parses damo's argparse-style options.
+
+    Options listed in ``multi_value`` take every following argument up to the
+    next option, as argparse's ``nargs='+'`` does (``--input A B``,
+    ``--time_range 1 2 guided``); each use reaches the command as one string
+    of the values joined by VALUE_SEP (see ``split_values``).  Usage errors
+    become DamoError, so that the CLI prints them on one line.
+    """
+
+    def __init__(self, *args, multi_value=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multi_value = set(multi_value)
+
+    def parse_args(self, ctx, args):
+        joined = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            joined.append(arg)
+            i += 1
+            if arg in self.multi_value:
+                values = []
+                while i < len(args) and not (args[i].startswith("-") and
+                                             not _is_number(args[i])):
+                    values.append(args[i])
+                    i += 1
+                if values:
+                    joined.append(VALUE_SEP.join(values))
+        try:
+            return super().parse_args(ctx, joined)
+        except click.UsageError as e:
+            raise DamoError(e.format_message().replace(VALUE_SEP, " "), exit_code=2) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as e:
+            raise DamoError(e.format_message(), exit_code=2) from None
+
+
+def _is_number(text):
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def split_values(value):
+    """The values of one use of a multi-value option."""
+    return None if value is None else value.split(VALUE_SEP)
+
+
+def input_files(values, default="damon.data"):
+    """--input values (one or more uses, each maybe several files)."""
+    if not values:
+        return [default]
+    files = []
+    for value in values:
+        files.extend(split_values(value))
+    return files
+
+
+def use_color(choice):
+    """--color auto|always|never; auto means a terminal and no NO_COLOR."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def color_option():
+    return click.option("--color", type=click.Choice(["auto", "always", "never"]),
+                        default="auto", show_default=True,
+                        help="colour the map: on a terminal (auto, unless NO_COLOR is "
+                             "set), always (damo's output, byte for byte) or never")
+
+
+def echo(text):
+    """Print report text as it is (click.echo would strip the colours)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

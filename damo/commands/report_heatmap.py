@@ -1,0 +1,62 @@
+"""``damo report heatmap``: when which address ranges were how frequently accessed."""
+import click
+
+from damo import records
+from damo.commands._report_common import (
+    ReportCommand, color_option, echo, input_files, split_values, use_color)
+from damo.reports.heatmap import COLORSETS
+from damo.reports.heatmap_reporter import HeatmapReporter
+
+
+@click.command(cls=ReportCommand,
+               multi_value=("--input", "-i", "--time_range", "--address_range"))
+@click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
+              help="recording(s) to draw; several are concatenated  [default: damon.data]")
+@click.option("--output", default="stdout", metavar="<output>", show_default=True,
+              help="stdout (terminal map), raw (pixel triples), or an image file "
+                   "(.png, .svg, .pdf, .jpeg)")
+@click.option("--resol", nargs=2, type=int, metavar="<time rows> <address columns>",
+              help="resolution  [default: 40 80 on stdout, else 500 500]")
+@click.option("--time_range", metavar="<start> <end> [base]",
+              help="time range (ns, or '5 s' like); base: guided, guided_end or a time")
+@click.option("--address_range", multiple=True, metavar="<start> <end> [base]",
+              help="address range; base: guided or an address (repeatable)")
+@click.option("--draw_range", type=click.Choice(["hottest", "all"]), default="hottest",
+              show_default=True, help="which contiguous address ranges to draw")
+@click.option("--guide", is_flag=True, help="print the recorded ranges and exit")
+@click.option("--guide_human", is_flag=True, help="--guide, in human-friendly numbers")
+@click.option("--stdout_colorset", type=click.Choice(sorted(COLORSETS)), default="gray",
+              show_default=True, help="colours of the terminal map")
+@click.option("--stdout_skip_colorset_example", is_flag=True,
+              help="do not print the access frequency legend")
+@color_option()
+@click.option("--abs_time", is_flag=True, help="absolute times in raw and image output")
+@click.option("--abs_addr", is_flag=True, help="absolute addresses in raw and image output")
+@click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
+              metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
+@click.option("--tid", type=int, help="target id of the record to draw")
+@click.option("--kdamond_idx", type=int, help="kdamond index of the record to draw")
+@click.option("--context_idx", type=int, help="context index of the record to draw")
+@click.option("--scheme_idx", type=int, help="scheme index of the record to draw")
+def heatmap(inputs, output, resol, time_range, address_range, draw_range, guide,
+            guide_human, stdout_colorset, stdout_skip_colorset_example, color, abs_time,
+            abs_addr, size, tid, kdamond_idx, context_idx, scheme_idx):
+    """Show when which address ranges were how frequently accessed."""
+    from damo.reports import guide as guide_mod
+
+    recording = records.load_all(input_files(inputs))
+    if guide or guide_human:
+        echo(guide_mod.format_guides(recording.records, raw=not guide_human))
+        return
+    reporter = HeatmapReporter(
+        recording, kdamond_idx=kdamond_idx, context_idx=context_idx, scheme_idx=scheme_idx,
+        tid=tid, time_range=split_values(time_range),
+        address_ranges=[split_values(a) for a in address_range] or None,
+        draw_range=draw_range, resol=resol, for_stdout=output == "stdout")
+    if output == "stdout":
+        echo(reporter.text(stdout_colorset, use_color(color),
+                           not stdout_skip_colorset_example))
+    elif output == "raw":
+        echo(reporter.raw(abs_time, abs_addr))
+    else:
+        reporter.draw(output, size, abs_time, abs_addr)

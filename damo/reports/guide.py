@@ -1,0 +1,178 @@
+"""The "guide" of a recording (``report record_info``, ``heatmap --guide``):
+per target, the recorded time span and the contiguous address ranges.
+
+It follows damo 3.4.3 exactly, quirks included, because ``report heatmap``
+picks what to draw from it:
+
+- an address of 0 counts as "unset": a region ending at 0 is not checked for
+  a gap after it, and a lowest address of 0 is overwritten by the next
+  region's start;
+- a snapshot's gaps narrow the gaps seen so far only where they overlap
+  (a gap some snapshot fills is kept), and a snapshot without gaps never
+  clears them;
+- a contiguous range's heat adds up whole regions that merely touch it.
+"""
+import numpy as np
+
+from damo import units
+
+
+class GuideRegion:
+    def __init__(self, start, end):
+        self.start = start
+        self.end = end
+        self.heats = None   # sum of size * samples of the regions touching it
+
+    def heat_per_byte(self):
+        if self.heats is None:
+            return 0
+        if self.end == self.start:
+            return float("inf") if self.heats > 0 else 0
+        return float(self.heats) / (self.end - self.start)
+
+
+class Guide:
+    def __init__(self, key, start_time):
+        self.kdamond_idx, self.context_idx, self.scheme_idx, self.target_id = key
+        self.start_time = start_time
+        self.end_time = None
+        self.lowest = None
+        self.highest = None
+        self.gaps = []
+        self.regions = []   # GuideRegion, set once all snapshots are seen
+
+    def key(self):
+        return (self.kdamond_idx, self.context_idx, self.scheme_idx, self.target_id)
+
+    def total_space(self):
+        return sum(r.end - r.start for r in self.regions)
+
+    def hottest_region(self):
+        return max(self.regions, key=lambda r: r.heat_per_byte())
+
+    def to_str(self, raw):
+        lines = []
+        for name, value in (("kdamond_idx", self.kdamond_idx),
+                            ("context_idx", self.context_idx),
+                            ("scheme_idx", self.scheme_idx), ("target_id", self.target_id)):
+            if value is not None:
+                lines.append("%s: %s" % (name, value))
+        lines.append("time: [%s, %s) (%s)" % (
+            units.format_time_ns(self.start_time, raw), units.format_time_ns(self.end_time, raw),
+            units.format_time_ns(self.end_time - self.start_time, raw)))
+        for idx, region in enumerate(self.regions):
+            lines.append("region\t%2d: [%s, %s) (%s)" % (
+                idx, units.format_sz_accurate(region.start, raw),
+                units.format_sz_accurate(region.end, raw),
+                units.format_sz(region.end - region.start, raw)))
+        return "\n".join(lines)
+
+
+def _oldest_monitor_time(record, sidx):
+    """Start of the first snapshot, moved back by its oldest region's age."""
+    start = record.start_ns[sidx].item()
+    if record.intervals is None:
+        return start
+    ages = record.ages[record.snapshot_slice(sidx)]
+    longest = max(0, int(ages.max())) if len(ages) else 0
+    return start - longest * (record.intervals.aggr_us * 1000)
+
+
+def _narrow_gaps(gaps, new_gaps):
+    """damo's overlapping_regions(gaps, new_gaps)."""
+    if not new_gaps:
+        return list(gaps)
+    starts = np.array([g[0] for g in new_gaps])
+    ends = np.array([g[1] for g in new_gaps])
+    if len(new_gaps) > 1 and not np.all(starts[1:] > ends[:-1]):
+        # not sorted and apart: take damo's quadratic walk
+        result = []
+        for g in gaps:
+            for n in new_gaps:
+                if not (g[1] < n[0] or n[1] < g[0]):
+                    g = [max(g[0], n[0]), min(g[1], n[1])]
+            result.append(g)
+        return result
+    # Sorted gaps that do not touch: a gap narrowed by the first new gap it
+    # overlaps cannot overlap any later one.
+    result = []
+    for g in gaps:
+        i = int(np.searchsorted(ends, g[0], side="left"))
+        if i < len(new_gaps) and starts[i] <= g[1]:
+            g = [max(g[0], starts[i].item()), min(g[1], ends[i].item())]
+        result.append(g)
+    return result
+
+
+def _add_snapshot(guide, record, sidx):
+    guide.end_time = record.end_ns[sidx].item()
+    sl = record.snapshot_slice(sidx)
+    starts = record.starts[sl].astype(np.int64)
+    ends = record.ends[sl].astype(np.int64)
+    if len(starts) == 0:
+        return
+    zeros = np.flatnonzero(starts == 0)
+    if len(zeros):
+        tail = starts[zeros[-1] + 1:]
+        guide.lowest = int(tail.min()) if len(tail) else 0
+    elif not guide.lowest:
+        guide.lowest = int(starts.min())
+    else:
+        guide.lowest = min(guide.lowest, int(starts.min()))
+    highest = int(ends.max())
+    if not guide.highest or highest > guide.highest:
+        guide.highest = highest
+    prev_ends = ends[:-1]
+    is_gap = (prev_ends != 0) & (prev_ends != starts[1:])
+    gaps = [[int(a), int(b)] for a, b in zip(prev_ends[is_gap], starts[1:][is_gap])]
+    guide.gaps = gaps if not guide.gaps else _narrow_gaps(guide.gaps, gaps)
+
+
+def _contig_regions(guide):
+    bounds = [guide.lowest]
+    for gap_start, gap_end in guide.gaps:
+        bounds += [gap_start, gap_end]
+    bounds.append(guide.highest)
+    return [GuideRegion(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+
+def _add_heats(regions, records):
+    """Sum size * samples of the accessed regions touching each range."""
+    starts = np.concatenate([r.starts for r in records]).astype(np.int64)
+    ends = np.concatenate([r.ends for r in records]).astype(np.int64)
+    samples = np.concatenate([r.nr_accesses for r in records])
+    accessed = samples != 0
+    starts, ends, samples = starts[accessed], ends[accessed], samples[accessed]
+    weights = (ends - starts) * samples
+    exact = float(np.abs(ends - starts).astype(np.float64) @
+                  np.abs(samples).astype(np.float64)) < 2.0**62
+    for region in regions:
+        touching = (ends >= region.start) & (starts <= region.end)
+        if not touching.any():
+            continue
+        if exact:
+            region.heats = int(weights[touching].sum())
+        else:
+            region.heats = sum(int(a) * int(b) for a, b in
+                               zip((ends - starts)[touching], samples[touching]))
+
+
+def guides_of(records):
+    """damo's get_guide_info(): one Guide per record key, widest first."""
+    guides = {}
+    members = {}
+    for record in records:
+        key = record.key()
+        for sidx in range(record.nr_snapshots):
+            if key not in guides:
+                guides[key] = Guide(key, _oldest_monitor_time(record, sidx))
+            _add_snapshot(guides[key], record, sidx)
+        members.setdefault(key, []).append(record)
+    for key, guide in guides.items():
+        guide.regions = _contig_regions(guide)
+        _add_heats(guide.regions, members[key])
+    return sorted(guides.values(), key=lambda g: g.total_space(), reverse=True)
+
+
+def format_guides(records, raw=True):
+    return "\n".join(g.to_str(raw) for g in guides_of(records))

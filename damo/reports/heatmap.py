@@ -1,0 +1,311 @@
+"""Time x address access heatmaps (``damo report heatmap``).
+
+``HeatMap.build`` computes the same pixel values as damo 3.4.3, to the last
+bit, without its per-pixel Python loop: every (region, pixel) overlap becomes
+one contribution computed with numpy in the same floating-point operations
+damo does, and contributions are folded into their pixels in damo's order
+(snapshot by snapshot, region by region) with
+
+    heat = (contribution + heat * P) / P,    P = pixel time x pixel space
+
+which is not associative, hence the ordered folding: one vectorised step per
+"k-th contribution of every pixel", and a plain loop for the few pixels that
+have many more contributions than the rest.
+
+Quirks kept from damo: a region-snapshot spans from ``start - age * aggr``
+(clipped to the previous snapshot's end) when the record has intervals; an
+index is truncated toward zero (so a region just before the map still lands
+on its first row, possibly with a negative weight); a region touching a
+pixel's edge adds a zero contribution that still marks the pixel as painted.
+"""
+import numpy as np
+
+from damo import units
+from damo.errors import DamoError
+
+# Regions painted per batch (small enough to stay in cache), and a bound on a
+# batch's contributions (regions may span many pixels) to bound memory.
+_BATCH_REGIONS = 1 << 15
+_BATCH_CONTRIBUTIONS = 1 << 22
+# Below this many pixels per fold step, finish pixel by pixel in Python.
+_MIN_VECTOR_STEP = 64
+_EXACT_FLOAT = 2.0**53
+
+COLORSETS = {
+    "gray": ([232] * 10, [237, 239, 241, 243, 245, 247, 249, 251, 253, 255]),
+    "flame": ([232, 1, 1, 2, 3, 3, 20, 21, 26, 27, 27],
+              [239, 235, 237, 239, 243, 245, 247, 249, 251, 255]),
+    "emotion": ([232, 234, 20, 21, 26, 2, 3, 1, 1, 1],
+                [239, 235, 237, 239, 243, 245, 247, 249, 251, 255]),
+}
+MAX_LEVEL = 9
+COLOR_END = "\x1b[0m"
+
+
+def color_start(colorset, level):
+    bg, fg = COLORSETS[colorset]
+    return "\x1b[48;5;%dm\x1b[38;5;%dm" % (bg[level], fg[level])
+
+
+def color_samples(colorset):
+    """The coloured '0123456789' legend."""
+    return "".join(color_start(colorset, lv) + "%d" % lv
+                   for lv in range(MAX_LEVEL + 1)) + COLOR_END
+
+
+def _trunc_index(values, origin, unit):
+    """damo's int((value - origin) / unit), element-wise."""
+    return np.trunc((values - origin) / unit).astype(np.int64)
+
+
+def _snapshot_aggr_us(record):
+    """Aggregation interval (us) of each snapshot, auto-tuned ones included
+    (damo's snapshot_monitoring_intervals)."""
+    iv = record.intervals
+    n = record.nr_snapshots
+    if not iv.tuning_enabled:
+        return np.full(n, iv.aggr_us, dtype=np.float64)
+    ratio = iv.aggr_us / iv.sample_us
+    duration_us = (record.end_ns - record.start_ns) / 1000
+    aggr = np.where(np.abs(duration_us - iv.aggr_us) / iv.aggr_us < 0.1,
+                    float(iv.aggr_us), duration_us)
+    if record.sample_interval_us is not None:
+        tuned = ~np.isnan(record.sample_interval_us)
+        aggr[tuned] = record.sample_interval_us[tuned] * ratio
+    return aggr
+
+
+class HeatMap:
+    """Pixels of one (time range, address range); ``heats`` holds NaN where
+    nothing was painted."""
+
+    def __init__(self, time_start, time_unit, time_resol, addr_start, addr_unit,
+                 addr_resol, heat_unit):
+        self.time_start = time_start
+        self.time_unit = time_unit
+        self.time_resol = time_resol
+        self.addr_start = addr_start
+        self.addr_unit = addr_unit
+        self.addr_resol = addr_resol
+        self.heat_unit = heat_unit
+        self.heats = np.full(time_resol * addr_resol, np.nan)
+
+    @classmethod
+    def build(cls, records, time_range, addr_range, resol):
+        """damo's heatmap_from_records() for the (already selected) records."""
+        time_start, time_end = time_range
+        addr_start, addr_end = addr_range
+        time_resol, addr_resol = resol
+        time_unit = (time_end - time_start) // time_resol
+        addr_unit = (addr_end - addr_start) // addr_resol
+        if time_unit <= 0 or addr_unit <= 0:
+            raise DamoError("the map is too small for %dx%d pixels (time %s, space %s)" % (
+                time_resol, addr_resol, units.format_time_ns(time_end - time_start, False),
+                units.format_sz(addr_end - addr_start, False)))
+        heat_unit = "hz" if any(r.intervals is not None for r in records) else "samples"
+        heatmap = cls(time_start, time_unit, time_resol, addr_start, addr_unit,
+                      addr_resol, heat_unit)
+        heatmap._paint(records)
+        return heatmap
+
+    # ------------------------------------------------------------ painting
+
+    def _regions(self, records):
+        """Per region, in damo's order: the columns its contributions need."""
+        prev_end = None
+        for record in records:
+            if record.nr_snapshots == 0:
+                continue
+            counts = record.nr_regions_per_snapshot()
+            start_ns = record.start_ns.astype(np.float64)
+            end_ns = record.end_ns.astype(np.float64)
+            prev_ends = np.empty(record.nr_snapshots)
+            prev_ends[0] = np.nan if prev_end is None else prev_end
+            prev_ends[1:] = end_ns[:-1]
+            prev_end = end_ns[-1]
+            snap_start = np.repeat(start_ns, counts)
+            snap_end = np.repeat(end_ns, counts)
+            snap_prev_end = np.repeat(prev_ends, counts)
+            samples = record.nr_accesses
+            if record.intervals is not None:
+                ages = record.ages
+                if np.any(ages == np.iinfo(np.int64).min):
+                    raise DamoError("the record has intervals but regions without age")
+                aggr_ns = record.intervals.aggr_us * 1000
+                observe = snap_start - ages * float(aggr_ns)
+                if isinstance(aggr_ns, int) and np.abs(ages).max(initial=0) * aggr_ns \
+                        >= _EXACT_FLOAT:
+                    raise DamoError("region ages are too large to draw exactly")
+                observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
+                row_from = observe
+                heat = samples / (np.repeat(_snapshot_aggr_us(record), counts) / 1000000)
+            else:
+                observe = snap_start
+                row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
+                heat = samples.astype(np.float64)
+            yield (record.starts.astype(np.int64), record.ends.astype(np.int64),
+                   observe, row_from, snap_end, heat, record.intervals is None)
+
+    def _paint(self, records):
+        self._pixel_space = float(self.time_unit * self.addr_unit)
+        for columns in self._regions(records):
+            for lo in range(0, len(columns[0]), _BATCH_REGIONS):
+                self._paint_batch(*(c[lo:lo + _BATCH_REGIONS] if isinstance(c, np.ndarray)
+                                    else c for c in columns))
+
+    def _paint_batch(self, starts, ends, observe, row_from, snap_end, heat, heat_is_int):
+        addr_end = self.addr_start + self.addr_unit * self.addr_resol
+        keep = ~((ends < self.addr_start) | (addr_end < starts))
+        starts, ends, observe, row_from, snap_end, heat = (
+            c[keep] for c in (starts, ends, observe, row_from, snap_end, heat))
+        r0 = np.maximum(_trunc_index(row_from, self.time_start, self.time_unit), 0)
+        r1 = np.minimum(_trunc_index(snap_end, self.time_start, self.time_unit),
+                        self.time_resol - 1)
+        c0 = np.maximum(_trunc_index(starts, self.addr_start, self.addr_unit), 0)
+        c1 = np.minimum(_trunc_index(ends, self.addr_start, self.addr_unit),
+                        self.addr_resol - 1)
+        nrows = np.maximum(r1 - r0 + 1, 0)
+        ncols = np.maximum(c1 - c0 + 1, 0)
+        per_region = nrows * ncols
+        total = int(per_region.sum())
+        if total == 0:
+            return
+        if total > _BATCH_CONTRIBUTIONS and len(per_region) > 1:
+            half = len(per_region) // 2
+            for part in (slice(0, half), slice(half, None)):
+                self._paint_batch(starts[part], ends[part], observe[part], row_from[part],
+                                  snap_end[part], heat[part], heat_is_int)
+            return
+        # one entry per (region, row, column), regions in order
+        region = np.repeat(np.arange(len(per_region)), per_region)
+        first = np.cumsum(per_region) - per_region
+        within = np.arange(total) - first[region]
+        row = r0[region] + within // ncols[region]
+        col = c0[region] + within % ncols[region]
+
+        pixel_time = np.trunc(self.time_start + row * float(self.time_unit))
+        pixel_addr = self.addr_start + col * self.addr_unit
+        account_time = (np.minimum(snap_end[region], pixel_time + self.time_unit)
+                        - np.maximum(observe[region], pixel_time))
+        account_sz = (np.minimum(ends[region], pixel_addr + self.addr_unit)
+                      - np.maximum(starts[region], pixel_addr))
+        hv = heat[region]
+        partial = hv * account_time
+        contribution = partial * account_sz.astype(np.float64)
+        if heat_is_int and np.abs(partial).max() >= _EXACT_FLOAT:
+            # damo multiplies integer samples and times exactly; so must we
+            inexact = np.flatnonzero((np.abs(partial) >= _EXACT_FLOAT)
+                                     & (account_time == np.trunc(account_time)))
+            contribution[inexact] = [float(int(a) * int(b) * int(c)) for a, b, c in zip(
+                hv[inexact].tolist(), account_time[inexact].tolist(),
+                account_sz[inexact].tolist())]
+        self._fold(row * self.addr_resol + col, contribution)
+
+    def _fold(self, pixels, contributions):
+        """Apply contributions (in order) to their pixels, damo's way."""
+        order = np.argsort(pixels, kind="stable")
+        pixels = pixels[order]
+        contributions = contributions[order]
+        group_start = np.flatnonzero(np.r_[True, pixels[1:] != pixels[:-1]])
+        group_len = np.diff(np.r_[group_start, len(pixels)])
+        rank = np.arange(len(pixels)) - np.repeat(group_start, group_len)
+        by_rank = np.argsort(rank, kind="stable")
+        nr_ranks = int(group_len.max())
+        rank_bounds = np.searchsorted(rank[by_rank], np.arange(nr_ranks + 1))
+        heats = self.heats
+        P = self._pixel_space
+        first_pixels = pixels[group_start]
+        heats[first_pixels[np.isnan(heats[first_pixels])]] = 0.0
+        k = 0
+        while k < nr_ranks:
+            sel = by_rank[rank_bounds[k]:rank_bounds[k + 1]]
+            if len(sel) < _MIN_VECTOR_STEP:
+                break
+            idx = pixels[sel]
+            heats[idx] = (contributions[sel] + heats[idx] * P) / P
+            k += 1
+        if k < nr_ranks:
+            # the few pixels with many more contributions: one at a time
+            for g in np.flatnonzero(group_len > k).tolist():
+                pixel = int(pixels[group_start[g]])
+                h = float(heats[pixel])
+                for c in contributions[group_start[g] + k:group_start[g] + group_len[g]].tolist():
+                    h = (c + h * P) / P
+                heats[pixel] = h
+
+    # ---------------------------------------------------------- rendering
+
+    def min_max(self):
+        painted = self.heats[~np.isnan(self.heats)]
+        if len(painted) == 0:
+            return None, None
+        return painted.min().item(), painted.max().item()
+
+    def levels(self):
+        """Colour level (0-9) of each pixel, -1 where nothing was painted."""
+        lowest, highest = self.min_max()
+        levels = np.full(self.heats.shape, -1, dtype=np.int64)
+        if lowest is None:
+            return levels
+        unit = float(highest + 1 - lowest) / 9
+        painted = ~np.isnan(self.heats)
+        levels[painted] = np.minimum(
+            np.trunc((self.heats[painted] - lowest) / unit).astype(np.int64), MAX_LEVEL)
+        return levels
+
+    def ascii_lines(self, colorset, color, legend):
+        """damo's terminal rendering; without ``color``, its ANSI-free text."""
+        levels = self.levels().reshape(self.time_resol, self.addr_resol)
+        lowest, highest = self.min_max()
+        lines = []
+        if lowest is not None:
+            if color:
+                cells = np.array([color_start(colorset, 4) + " "] +
+                                 [color_start(colorset, lv) + "%d" % lv
+                                  for lv in range(MAX_LEVEL + 1)])
+                end = COLOR_END
+            else:
+                cells = np.array([" "] + ["%d" % lv for lv in range(MAX_LEVEL + 1)])
+                end = ""
+            for row in cells[levels + 1]:
+                lines.append("".join(row.tolist()) + end)
+        if legend:
+            if lowest is None:
+                raise DamoError("nothing to draw in the selected ranges")
+            lines.append("# access_frequency: %s (%.3f-%.3f %s)" % (
+                color_samples(colorset) if color else "0123456789",
+                lowest, highest, self.heat_unit))
+        addr_len = self.addr_unit * self.addr_resol
+        time_len = self.time_unit * self.time_resol
+        lines.append("# x-axis: space [%s, %s) (%s)" % (
+            units.format_sz_accurate(self.addr_start, False),
+            units.format_sz_accurate(self.addr_start + addr_len, False),
+            units.format_sz(addr_len, False)))
+        lines.append("# y-axis: time [%s, %s) (%s)" % (
+            units.format_time_ns(self.time_start, False),
+            units.format_time_ns(self.time_start + time_len, False),
+            units.format_time_ns(time_len, False)))
+        lines.append("# resolution: %dx%d (%s and %s for each character)" % (
+            self.addr_resol, self.time_resol,
+            units.format_sz(float(addr_len) / self.addr_resol, False),
+            units.format_time_ns(float(time_len) / self.time_resol, False)))
+        return lines
+
+    def pixel_times(self, absolute):
+        times = [int(self.time_start + i * self.time_unit) for i in range(self.time_resol)]
+        return times if absolute else [t - self.time_start for t in times]
+
+    def pixel_addrs(self, absolute):
+        addrs = [int(self.addr_start + j * self.addr_unit) for j in range(self.addr_resol)]
+        return addrs if absolute else [a - self.addr_start for a in addrs]
+
+    def raw_lines(self, abs_time, abs_addr):
+        """damo's ``--output raw``: '<time>\\t<addr>\\t<heat>' per pixel."""
+        heats = ["NaN" if h != h else repr(h) for h in self.heats.tolist()]
+        addrs = ["%s\t" % a for a in self.pixel_addrs(abs_addr)]
+        lines = []
+        for i, t in enumerate(self.pixel_times(abs_time)):
+            prefix = "%s\t" % t
+            row = heats[i * self.addr_resol:(i + 1) * self.addr_resol]
+            lines.extend([prefix + a + h for a, h in zip(addrs, row)])
+        return lines

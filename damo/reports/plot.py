@@ -1,0 +1,96 @@
+"""Images of reports, drawn with matplotlib (Agg) and written atomically.
+
+matplotlib is imported only here, and only when an image is asked for, so
+that text reports start fast.
+"""
+import os
+
+import numpy as np
+
+from damo import fileutil, units
+from damo.errors import DamoError
+
+IMAGE_KINDS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg"}
+# Raster images get exactly the asked pixels; vector ones the asked points.
+_DPI = {"png": 100, "jpeg": 100, "svg": 72, "pdf": 72}
+
+
+def image_kind(path):
+    kind = IMAGE_KINDS.get(os.path.splitext(path)[1].lower())
+    if kind is None:
+        raise DamoError("unsupported image type of '%s' (use %s)"
+                        % (path, ", ".join(sorted(IMAGE_KINDS))))
+    return kind
+
+
+def _figure(size, kind):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise DamoError("image size must be positive, not %dx%d" % (width, height))
+    dpi = _DPI[kind]
+    return Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+
+
+def _save(fig, path, kind):
+    permission = 0o666 & ~_umask()
+    try:
+        with fileutil.atomic_output(path, "wb", permission=permission) as f:
+            fig.savefig(f, format=kind, dpi=_DPI[kind])
+    except OSError as e:
+        raise DamoError("%s: cannot write (%s)" % (path, e.strerror or e)) from None
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _size_formatter(offset):
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _pos: units.format_sz(v + offset, False)
+                         if v + offset >= 0 else "-" + units.format_sz(-(v + offset), False))
+
+
+def draw_heatmap(heatmap, path, kind, size, title, abs_time, abs_addr):
+    """Time (x) by address (y) image of ``heatmap``, like damo's gnuplot one."""
+    fig = _figure(size, kind)
+    ax = fig.add_subplot()
+    heats = np.ma.masked_invalid(heatmap.heats.reshape(heatmap.time_resol, heatmap.addr_resol))
+    t0 = heatmap.time_start if abs_time else 0
+    a0 = heatmap.addr_start if abs_addr else 0
+    t_len = heatmap.time_unit * heatmap.time_resol
+    a_len = heatmap.addr_unit * heatmap.addr_resol
+    extent = [t0 / 1e9, (t0 + t_len) / 1e9, 0, a_len]
+    image = ax.imshow(heats.T, origin="lower", aspect="auto", extent=extent,
+                      cmap="inferno", interpolation="nearest")
+    ax.set_xlabel("Time (s%s)" % ("" if abs_time else ", from the map's start"))
+    ax.set_ylabel("Address" + ("" if abs_addr else " (from the map's start)"))
+    ax.yaxis.set_major_formatter(_size_formatter(a0))
+    ax.set_title(title, fontsize="medium")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label("Access frequency (%s)" % heatmap.heat_unit)
+    fig.tight_layout()
+    _save(fig, path, kind)
+
+
+def draw_lines(series, path, size, xlabel, ylabel, title, y_is_size):
+    """One line (with points) per (label, xs, ys) of ``series``."""
+    kind = image_kind(path)
+    fig = _figure(size, kind)
+    ax = fig.add_subplot()
+    for label, xs, ys in series:
+        ax.plot(xs, ys, marker="o", markersize=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if y_is_size:
+        ax.yaxis.set_major_formatter(_size_formatter(0))
+    ax.set_title(title, fontsize="medium")
+    if len(series) > 1:
+        ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path, kind)
