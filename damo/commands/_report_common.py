@@ -95,3 +95,22 @@ def echo(text):
     """Print report text as it is (click.echo would strip the colours)."""
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def echo_paged(text):
+    """Print as damo's pager helper does: text longer than the terminal (50
+    lines when not on one) goes through ``less``, which adds no newline."""
+    try:
+        nr_lines = os.get_terminal_size().lines
+    except OSError:
+        nr_lines = 50
+    sys.stdout.write(text + "\n" if text.count("\n") <= nr_lines else text)
+    sys.stdout.flush()
+
+
+def percentile_range(prange):
+    """--range <start> <stop> <step> as damo takes it: Python's range()."""
+    start, stop, step = prange
+    if step == 0:
+        raise DamoError("--range step must not be zero")
+    return list(range(start, stop, step))

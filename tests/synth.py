@@ -1,0 +1,40 @@
+"""Synthetic recordings of several shapes, written with RecordingWriter."""
+import numpy as np
+
+from damo.records import RecordingWriter
+
+INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+
+
+def stairs(path, nr_snapshots=60, nr_regions=24, nr_targets=1, intervals=INTERVALS,
+           base_addr=0x7f0000000000, region_size=1 << 20, start_ns=5_000_000_000,
+           gaps=False, output_type="json_compressed", seed=0, ages=True):
+    """A "stairs" access pattern: a hot band climbing the address space.
+
+    gaps: leave a hole after every 8th region (several contiguous ranges).
+    ages: False writes no ages (like old perf traces).
+    """
+    rng = np.random.default_rng(seed)
+    writer = RecordingWriter(path, output_type=output_type)
+    aggr_ns = 100_000_000 if intervals is None else intervals["aggr_us"] * 1000
+    max_samples = 20 if intervals is None else intervals["aggr_us"] // intervals["sample_us"]
+    for target in range(nr_targets):
+        idx = np.arange(nr_regions)
+        starts = base_addr + target * (nr_regions + 4) * region_size + idx * region_size
+        if gaps:
+            starts = starts + (idx // 8) * region_size * 3
+        # uneven region sizes, as DAMON's splits make them
+        ends = starts + region_size - (rng.integers(0, 8, nr_regions) << 12)
+        age = np.zeros(nr_regions, dtype=np.int64)
+        for s in range(nr_snapshots):
+            hot = (s * nr_regions // max(nr_snapshots, 1) + target) % nr_regions
+            nr_accesses = rng.integers(0, 3, nr_regions)
+            nr_accesses[max(0, hot - 2):hot + 2] = max_samples - rng.integers(0, 3)
+            age = np.where(nr_accesses > 2, 0, age + 1)
+            t0 = start_ns + s * aggr_ns + int(rng.integers(0, 1000))
+            writer.add_snapshot(
+                0, 0, target * 7 + 3, t0, t0 + aggr_ns, starts.astype(np.uint64),
+                ends.astype(np.uint64), nr_accesses,
+                age.copy() if ages else np.full(nr_regions, np.iinfo(np.int64).min),
+                intervals=intervals)
+    return writer.commit()
