@@ -1,0 +1,1367 @@
+"""DAMON's monitoring core and DAMOS, after the kernel's mm/damon/core.c.
+
+Emulated version: mainline ~6.16 (commit 004ded6b) plus the 6.18 age reset on
+a zero/non-zero access flip.  Integer arithmetic is the kernel's: unsigned,
+floor division, the same order of operations.  Time is counted in sampling
+intervals (passed_sample_intervals); the simulated clock only decides when the
+kdamond wakes up.
+"""
+from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memset
+from libc.stdint cimport uint32_t, uint64_t, int64_t, UINT32_MAX
+from damo_engine.memory cimport sim_rng, sim_rng_seed, sim_damon_rand
+
+import numpy as np
+
+cdef uint64_t ULONG_MAX = 0xFFFFFFFFFFFFFFFFull
+cdef int EINVAL = 22
+# jiffies at simulated time 0: the kernel starts jiffies 5 minutes before
+# wrapping 32 bits, so a quota's first charge window opens at once.
+cdef uint64_t INITIAL_JIFFIES = 0x100000000ull - 300 * 1000
+
+# kdamond loop states
+cdef enum:
+    ST_INIT = 0
+    ST_SAMPLING = 1     # access checks prepared; sleeping one sampling interval
+    ST_WAITING = 2      # every scheme deactivated by its watermarks; sleeping
+    ST_BUSY = 3         # applying schemes took simulated time; loop top is due
+    ST_STOPPED = 4
+
+STATE_NAMES = {ST_INIT: "init", ST_SAMPLING: "sampling", ST_WAITING: "waiting",
+               ST_BUSY: "busy", ST_STOPPED: "stopped"}
+
+
+cdef inline uint64_t align_down(uint64_t x, uint64_t a) noexcept nogil:
+    return x - x % a
+
+
+cdef inline uint64_t align_up(uint64_t x, uint64_t a) noexcept nogil:
+    return align_down(x + a - 1, a)
+
+
+cdef inline uint32_t udiff(uint32_t a, uint32_t b) noexcept nogil:
+    return a - b if a > b else b - a
+
+
+cdef inline bint time_after_eq(uint64_t a, uint64_t b) noexcept nogil:
+    return <int64_t>(a - b) >= 0
+
+
+cdef Region *region_new(uint64_t start, uint64_t end) except NULL:
+    cdef Region *r = <Region *>calloc(1, sizeof(Region))
+    if r == NULL:
+        raise MemoryError()
+    r.start = start
+    r.end = end
+    return r
+
+
+cdef uint32_t max_nr_accesses(const Attrs *a) noexcept nogil:
+    cdef uint64_t n = a.aggr_interval / (a.sample_interval if a.sample_interval else 1)
+    return <uint32_t>(n if n < UINT32_MAX else UINT32_MAX)
+
+
+cdef inline uint32_t moving_sum(uint32_t mvsum, uint32_t nomvsum, uint32_t len_window,
+                                uint32_t new_value) noexcept nogil:
+    return mvsum - nomvsum / len_window + new_value
+
+
+cdef void update_region_access_rate(Region *r, bint accessed, const Attrs *a) noexcept nogil:
+    """damon_update_region_access_rate(): nr_accesses and the pseudo moving sum."""
+    cdef uint32_t len_window = 1
+    if a.sample_interval:
+        len_window = max_nr_accesses(a)
+    r.nr_accesses_bp = moving_sum(r.nr_accesses_bp, r.last_nr_accesses * 10000,
+                                  len_window, 10000 if accessed else 0)
+    if accessed:
+        r.nr_accesses += 1
+
+
+cdef uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) noexcept nogil:
+    """damon_feed_loop_next_input(): next input to reach the goal score 10000."""
+    cdef uint64_t goal = 10000, min_input = 10000, diff, compensation
+    cdef bint over = score > goal
+    if score == goal:
+        return last_input
+    if score >= goal * 2:
+        return min_input
+    diff = score - goal if over else goal - score
+    if last_input < ULONG_MAX / diff:
+        compensation = last_input * diff / goal
+    else:
+        compensation = last_input / goal * diff
+    if over:
+        return last_input - compensation if last_input - compensation > min_input \
+            else min_input
+    if last_input < ULONG_MAX - compensation:
+        return last_input + compensation
+    return ULONG_MAX
+
+
+# unsigned int arithmetic, as in the kernel (the products may wrap)
+cdef uint32_t nr_accesses_to_accesses_bp(uint32_t nr, const Attrs *a) noexcept nogil:
+    return <uint32_t>(nr * <uint32_t>10000) / max_nr_accesses(a)
+
+
+cdef uint32_t accesses_bp_to_nr_accesses(uint32_t bp, const Attrs *a) noexcept nogil:
+    return <uint32_t>(bp * max_nr_accesses(a)) / 10000
+
+
+cdef void update_monitoring_result(Region *r, const Attrs *old, const Attrs *new,
+                                   bint aggregating) noexcept nogil:
+    """Rescale a region's counters to new intervals (damon_update_monitoring_result)."""
+    if not aggregating:
+        r.nr_accesses = accesses_bp_to_nr_accesses(
+            nr_accesses_to_accesses_bp(r.nr_accesses, old), new)
+        r.nr_accesses_bp = r.nr_accesses * 10000
+    else:
+        # mid-window: make it as if kdamond_reset_aggregated() just ran
+        r.last_nr_accesses = accesses_bp_to_nr_accesses(
+            nr_accesses_to_accesses_bp(r.last_nr_accesses, old), new)
+        r.nr_accesses_bp = r.last_nr_accesses * 10000
+        r.nr_accesses = 0
+    r.age = <uint32_t>(<uint64_t>r.age * old.aggr_interval / new.aggr_interval)
+
+
+cdef bint valid_intervals_goal(const Attrs *a) noexcept nogil:
+    if not a.goal_aggrs:
+        return True
+    if a.goal_min_sample_us > a.goal_max_sample_us:
+        return False
+    if a.sample_interval < a.goal_min_sample_us or a.goal_max_sample_us < a.sample_interval:
+        return False
+    return True
+
+
+def _attrs_error(Attrs a):
+    """Why set_attrs() would return -EINVAL, or None."""
+    if not valid_intervals_goal(&a):
+        return ("invalid monitoring intervals goal: the sampling interval must lie in "
+                "[min_sample_us, max_sample_us] and min <= max")
+    if a.min_nr_regions < 3:
+        return "min_nr_regions (%d) must be at least 3" % a.min_nr_regions
+    if a.min_nr_regions > a.max_nr_regions:
+        return "min_nr_regions (%d) is larger than max_nr_regions (%d)" % (
+            a.min_nr_regions, a.max_nr_regions)
+    if a.sample_interval > a.aggr_interval:
+        return "sampling interval (%d us) is longer than aggregation interval (%d us)" % (
+            a.sample_interval, a.aggr_interval)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Targets and their regions
+
+cdef class Target:
+    """A monitoring target: a process (vaddr, fvaddr) or physical memory
+    (paddr), with its address-ordered list of regions."""
+
+    def __cinit__(self):
+        self.head = NULL
+        self.tail = NULL
+        self.nr_regions = 0
+
+    def __init__(self, pid=None, regions=None):
+        self.pid = pid
+        self.obj = None
+        self.init_ranges = [tuple(r) for r in regions] if regions else []
+
+    def __dealloc__(self):
+        self.destroy_all()
+
+    cdef void add_region(self, Region *r) noexcept:
+        self.insert_region(r, self.tail, NULL)
+
+    cdef void insert_region(self, Region *r, Region *prev, Region *next) noexcept:
+        r.prev = prev
+        r.next = next
+        if prev != NULL:
+            prev.next = r
+        else:
+            self.head = r
+        if next != NULL:
+            next.prev = r
+        else:
+            self.tail = r
+        self.nr_regions += 1
+
+    cdef void destroy_region(self, Region *r) noexcept:
+        if r.prev != NULL:
+            r.prev.next = r.next
+        else:
+            self.head = r.next
+        if r.next != NULL:
+            r.next.prev = r.prev
+        else:
+            self.tail = r.prev
+        self.nr_regions -= 1
+        free(r)
+
+    cdef void destroy_all(self) noexcept:
+        cdef Region *r = self.head
+        cdef Region *nxt
+        while r != NULL:
+            nxt = r.next
+            free(r)
+            r = nxt
+        self.head = NULL
+        self.tail = NULL
+        self.nr_regions = 0
+
+    cdef int split_region_at(self, Region *r, uint64_t sz_r) except -1:
+        """damon_split_region_at(): r keeps [start, start+sz_r); the new
+        region takes the rest and copies r's counters."""
+        cdef Region *n = region_new(r.start + sz_r, r.end)
+        r.end = n.start
+        n.age = r.age
+        n.last_nr_accesses = r.last_nr_accesses
+        n.nr_accesses_bp = r.nr_accesses_bp
+        n.nr_accesses = r.nr_accesses
+        self.insert_region(n, r, r.next)
+        return 0
+
+    cdef void merge_two_regions(self, Region *l, Region *r) noexcept:
+        cdef uint64_t sz_l = l.end - l.start, sz_r = r.end - r.start
+        l.nr_accesses = <uint32_t>((l.nr_accesses * sz_l + r.nr_accesses * sz_r) / (sz_l + sz_r))
+        l.nr_accesses_bp = l.nr_accesses * 10000
+        l.age = <uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r))
+        l.end = r.end
+        self.destroy_region(r)
+
+    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit) noexcept:
+        cdef Region *r = self.head
+        cdef Region *prev = NULL
+        cdef Region *nxt
+        while r != NULL:
+            nxt = r.next
+            if udiff(r.nr_accesses, r.last_nr_accesses) > thres:
+                r.age = 0
+            elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):
+                r.age = 0
+            else:
+                r.age += 1
+            if (prev != NULL and prev.end == r.start
+                    and udiff(prev.nr_accesses, r.nr_accesses) <= thres
+                    and (prev.end - prev.start) + (r.end - r.start) <= sz_limit):
+                self.merge_two_regions(prev, r)
+            else:
+                prev = r
+            r = nxt
+
+    cdef int split_regions_of(self, int nr_subs, uint64_t min_region, sim_rng *rng) except -1:
+        cdef Region *r = self.head
+        cdef Region *nxt
+        cdef uint64_t sz_region, sz_sub
+        cdef int i
+        while r != NULL:
+            nxt = r.next
+            sz_region = r.end - r.start
+            i = 0
+            while i < nr_subs - 1 and sz_region > 2 * min_region:
+                # left piece: 10% to 90% of the region
+                sz_sub = align_down(sim_damon_rand(rng, 1, 10) * sz_region / 10, min_region)
+                i += 1
+                if sz_sub == 0 or sz_sub >= sz_region:
+                    continue
+                self.split_region_at(r, sz_sub)
+                sz_region = sz_sub
+            r = nxt
+        return 0
+
+    cdef int set_regions(self, list ranges, uint64_t min_region) except -1:
+        """damon_set_regions(): fit the regions to sorted, disjoint ranges,
+        keeping the counters of regions that stay."""
+        cdef Region *r
+        cdef Region *nxt
+        cdef Region *first
+        cdef Region *last
+        cdef Region *newr
+        cdef uint64_t rs, re
+        cdef bint hit
+        r = self.head
+        while r != NULL:                # drop regions outside every range
+            nxt = r.next
+            hit = False
+            for rs, re in ranges:
+                if not (r.end <= rs or re <= r.start):
+                    hit = True
+                    break
+            if not hit:
+                self.destroy_region(r)
+            r = nxt
+        r = self.head
+        for rs, re in ranges:
+            first = NULL
+            last = NULL
+            while r != NULL:
+                if not (r.end <= rs or re <= r.start):
+                    if first == NULL:
+                        first = r
+                    last = r
+                if r.start >= re:
+                    break
+                r = r.next
+            if first == NULL:
+                newr = region_new(align_down(rs, min_region), align_up(re, min_region))
+                self.insert_region(newr, r.prev if r != NULL else self.tail, r)
+            else:
+                first.start = align_down(rs, min_region)
+                last.end = align_up(re, min_region)
+                while first != last:    # fill holes between first and last
+                    nxt = first.next
+                    if first.end != nxt.start:
+                        newr = region_new(first.end, nxt.start)
+                        self.insert_region(newr, first, nxt)
+                    first = nxt
+        return 0
+
+    # ---- Python surface ----
+    @property
+    def init_regions(self):
+        return list(self.init_ranges)
+
+    def regions(self):
+        """(start, end, nr_accesses, nr_accesses_bp, last_nr_accesses, age) of
+        every region, in address order."""
+        cdef Region *r = self.head
+        out = []
+        while r != NULL:
+            out.append((r.start, r.end, r.nr_accesses, r.nr_accesses_bp,
+                        r.last_nr_accesses, r.age))
+            r = r.next
+        return out
+
+    def ranges(self):
+        cdef Region *r = self.head
+        out = []
+        while r != NULL:
+            out.append((r.start, r.end))
+            r = r.next
+        return out
+
+    def append_region(self, uint64_t start, uint64_t end, uint32_t nr_accesses=0,
+                      nr_accesses_bp=None, uint32_t last_nr_accesses=0, uint32_t age=0):
+        """Add a region at the tail (damon_add_region)."""
+        cdef Region *r = region_new(start, end)
+        r.nr_accesses = nr_accesses
+        r.nr_accesses_bp = nr_accesses * 10000 if nr_accesses_bp is None else nr_accesses_bp
+        r.last_nr_accesses = last_nr_accesses
+        r.age = age
+        self.add_region(r)
+
+    cdef Region *_nth(self, int idx) except NULL:
+        cdef Region *r = self.head
+        cdef int i
+        if idx < 0 or idx >= <int>self.nr_regions:
+            raise IndexError("region index %d out of range" % idx)
+        for i in range(idx):
+            r = r.next
+        return r
+
+    def split_at(self, int idx, uint64_t sz_r):
+        """Split region idx at sz_r bytes from its start."""
+        self.split_region_at(self._nth(idx), sz_r)
+
+    def merge_pair(self, int idx):
+        """Merge region idx with the next one."""
+        cdef Region *l = self._nth(idx)
+        if l.next == NULL:
+            raise IndexError("no region after %d" % idx)
+        self.merge_two_regions(l, l.next)
+
+    def merge(self, uint32_t thres, uint64_t sz_limit):
+        """damon_merge_regions_of(): one merge pass (also ages the regions)."""
+        self.merge_regions_of(thres, sz_limit)
+
+    def split(self, int nr_subs, uint64_t min_region=4096, uint64_t seed=0):
+        """damon_split_regions_of(): split every region into up to nr_subs."""
+        cdef sim_rng rng
+        sim_rng_seed(&rng, seed)
+        self.split_regions_of(nr_subs, min_region, &rng)
+
+    def set_ranges(self, ranges, uint64_t min_region=4096):
+        """damon_set_regions() with sorted, non-overlapping [start, end) ranges."""
+        rs = [(int(s), int(e)) for s, e in ranges]
+        for i, (s, e) in enumerate(rs):
+            if s >= e:
+                raise ValueError("empty or inverted range %d-%d" % (s, e))
+            if i and s < rs[i - 1][1]:
+                raise ValueError("ranges must be sorted and must not overlap")
+        self.set_regions(rs, min_region)
+
+    def reset_aggregated(self):
+        """last_nr_accesses = nr_accesses; nr_accesses = 0 for every region."""
+        cdef Region *r = self.head
+        while r != NULL:
+            r.nr_accesses_bp = r.nr_accesses * 10000
+            r.last_nr_accesses = r.nr_accesses
+            r.nr_accesses = 0
+            r = r.next
+
+    def __len__(self):
+        return self.nr_regions
+
+
+# ---------------------------------------------------------------------------
+# DAMOS objects
+
+FILTER_NAMES = {FILTER_ANON: "anon", FILTER_ACTIVE: "active", FILTER_MEMCG: "memcg",
+                FILTER_YOUNG: "young", FILTER_HUGEPAGE_SIZE: "hugepage_size",
+                FILTER_UNMAPPED: "unmapped", FILTER_ADDR: "addr", FILTER_TARGET: "target"}
+ACTION_NAMES = {WILLNEED: "willneed", COLD: "cold", PAGEOUT: "pageout",
+                HUGEPAGE: "hugepage", NOHUGEPAGE: "nohugepage", LRU_PRIO: "lru_prio",
+                LRU_DEPRIO: "lru_deprio", MIGRATE_HOT: "migrate_hot",
+                MIGRATE_COLD: "migrate_cold", STAT: "stat"}
+GOAL_METRIC_NAMES = {USER_INPUT: "user_input", SOME_MEM_PSI_US: "some_mem_psi_us",
+                     NODE_MEM_USED_BP: "node_mem_used_bp", NODE_MEM_FREE_BP: "node_mem_free_bp",
+                     NODE_MEMCG_USED_BP: "node_memcg_used_bp",
+                     NODE_MEMCG_FREE_BP: "node_memcg_free_bp",
+                     ACTIVE_MEM_BP: "active_mem_bp", INACTIVE_MEM_BP: "inactive_mem_bp"}
+
+
+def _lookup(names, value, what):
+    if isinstance(value, str):
+        for k, v in names.items():
+            if v == value:
+                return k
+        raise ValueError("unknown %s %r (one of: %s)" % (what, value, ", ".join(names.values())))
+    if value not in names:
+        raise ValueError("unknown %s %r" % (what, value))
+    return value
+
+
+cdef class Filter:
+    """A DAMOS filter (damos_filter)."""
+
+    def __init__(self, type, bint matching=True, bint allow=False, addr_range=None,
+                 int target_idx=0, memcg=None, hugepage_size=None):
+        self.type = _lookup(FILTER_NAMES, type, "filter type")
+        self.matching = matching
+        self.allow = allow
+        if self.type == FILTER_ADDR:
+            if addr_range is None:
+                raise ValueError("an addr filter needs an address range")
+            self.addr_start, self.addr_end = addr_range
+            if self.addr_start >= self.addr_end:
+                raise ValueError("addr filter range %d-%d is empty" % tuple(addr_range))
+        self.target_idx = target_idx
+        self.memcg = memcg
+        if hugepage_size is not None:
+            self.sz_min, self.sz_max = hugepage_size
+        else:
+            self.sz_min, self.sz_max = 0, ULONG_MAX
+
+    @property
+    def type_name(self):
+        return FILTER_NAMES[self.type]
+
+    @property
+    def for_ops(self):
+        """damos_filter_for_ops(): handled per folio by the operation set."""
+        return self.type not in (FILTER_ADDR, FILTER_TARGET)
+
+    def __repr__(self):
+        return "Filter(%s, matching=%s, allow=%s)" % (self.type_name, self.matching, self.allow)
+
+
+cdef class QuotaGoal:
+    """A DAMOS quota auto-tuning goal (damos_quota_goal)."""
+
+    def __init__(self, metric, uint64_t target_value, uint64_t current_value=0,
+                 int nid=0, memcg=None):
+        self.metric = _lookup(GOAL_METRIC_NAMES, metric, "quota goal metric")
+        if target_value == 0:
+            raise ValueError("a quota goal's target value must be positive")
+        self.target_value = target_value
+        self.current_value = current_value
+        self.last_psi_total = 0
+        self.nid = nid
+        self.memcg = memcg
+
+    @property
+    def metric_name(self):
+        return GOAL_METRIC_NAMES[self.metric]
+
+
+cdef class Scheme:
+    """A DAMON-based operation scheme (damos)."""
+
+    def __init__(self, action="stat", *, sz_region=(0, ULONG_MAX),
+                 nr_accesses=(0, UINT32_MAX), age=(0, UINT32_MAX),
+                 uint64_t apply_interval_us=0, int target_nid=-1, migrate_dests=None,
+                 uint64_t quota_ms=0, uint64_t quota_sz=0,
+                 uint64_t quota_reset_interval_ms=0, weights=(0, 0, 0), goals=None,
+                 goal_tuner="consist", wmarks=None, filters=None):
+        self.action = _lookup(ACTION_NAMES, action, "DAMOS action")
+        self.min_sz_region, self.max_sz_region = sz_region
+        self.min_nr_accesses, self.max_nr_accesses = nr_accesses
+        self.min_age_region, self.max_age_region = age
+        self.apply_interval_us = apply_interval_us
+        self.target_nid = target_nid
+        self.migrate_dests = [(int(n), int(w)) for n, w in (migrate_dests or [])]
+        self.quota_ms = quota_ms
+        self.quota_sz = quota_sz
+        self.quota_reset_interval_ms = quota_reset_interval_ms
+        self.weight_sz, self.weight_nr_accesses, self.weight_age = weights
+        self.goals = list(goals or [])
+        if goal_tuner not in ("consist", "temporal"):
+            raise ValueError("goal tuner must be consist or temporal, not %r" % goal_tuner)
+        self.goal_tuner = TUNER_CONSIST if goal_tuner == "consist" else TUNER_TEMPORAL
+        if wmarks is None:
+            self.wmarks_metric = WMARK_NONE
+            self.wmarks_interval = self.wmarks_high = self.wmarks_mid = self.wmarks_low = 0
+        else:
+            metric, self.wmarks_interval, self.wmarks_high, self.wmarks_mid, \
+                self.wmarks_low = wmarks
+            self.wmarks_metric = {"none": WMARK_NONE, "free_mem_rate": WMARK_FREE_MEM_RATE}.get(
+                metric, metric) if isinstance(metric, str) else metric
+            if self.wmarks_metric not in (WMARK_NONE, WMARK_FREE_MEM_RATE):
+                raise ValueError("unknown watermarks metric %r" % (metric,))
+        self.wmarks_activated = True
+        self.core_filters = []
+        self.ops_filters = []
+        for f in filters or []:
+            (self.ops_filters if (<Filter>f).type not in (FILTER_ADDR, FILTER_TARGET)
+             else self.core_filters).append(f)
+        self.set_filters_default_reject()
+        self.last_applied = None
+        self.tried_regions_sink = None
+        self.tried_buf = []
+
+    cdef bint pattern_matches(self, Region *r) noexcept nogil:
+        """__damos_valid_target(): compares the moving-sum access count."""
+        cdef uint64_t sz = r.end - r.start
+        cdef uint32_t nr = r.nr_accesses_bp / 10000
+        return (self.min_sz_region <= sz <= self.max_sz_region
+                and self.min_nr_accesses <= nr <= self.max_nr_accesses
+                and self.min_age_region <= r.age <= self.max_age_region)
+
+    cdef void set_filters_default_reject(self):
+        """Memory no filter matched is rejected if the last filter of its
+        group allows (damos_set_filters_default_reject)."""
+        if self.ops_filters:
+            self.core_filters_default_reject = False
+        else:
+            self.core_filters_default_reject = bool(self.core_filters) and \
+                (<Filter>self.core_filters[-1]).allow
+        self.ops_filters_default_reject = bool(self.ops_filters) and \
+            (<Filter>self.ops_filters[-1]).allow
+
+    def update_filters_default_reject(self):
+        self.set_filters_default_reject()
+
+    @property
+    def action_name(self):
+        return ACTION_NAMES[self.action]
+
+    @property
+    def filters(self):
+        return list(self.core_filters) + list(self.ops_filters)
+
+    def stats(self):
+        return {"nr_tried": self.nr_tried, "sz_tried": self.sz_tried,
+                "nr_applied": self.nr_applied, "sz_applied": self.sz_applied,
+                "sz_ops_filter_passed": self.sz_ops_filter_passed,
+                "qt_exceeds": self.qt_exceeds}
+
+    def quota_state(self):
+        return {"esz": self.esz, "esz_bp": self.esz_bp, "charged_sz": self.charged_sz,
+                "total_charged_sz": self.total_charged_sz,
+                "total_charged_ns": self.total_charged_ns, "min_score": self.min_score}
+
+    @property
+    def has_quota(self):
+        return bool(self.quota_ms or self.quota_sz or self.goals)
+
+
+# ---------------------------------------------------------------------------
+# Operation sets and kernel-wide state
+
+cdef class Operations:
+    """Base operation set: every operation is optional, as in the kernel."""
+
+    def __init__(self, name="none"):
+        self.name = name
+
+    cdef void init(self, Context ctx) except *:
+        pass
+
+    cdef void update(self, Context ctx) except *:
+        pass
+
+    cdef void prepare_access_checks(self, Context ctx) except *:
+        pass
+
+    cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF:
+        return 0
+
+    cdef bint target_valid(self, Target t) except -1:
+        return True
+
+    cdef bint has_scheme_score(self):
+        return False
+
+    cdef int get_scheme_score(self, Context ctx, Target t, Region *r, Scheme s) except -1:
+        return DAMOS_MAX_SCORE
+
+    cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
+                               uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
+        return 0
+
+    cdef void cleanup(self, Context ctx) except *:
+        pass
+
+
+cdef class KernelState:
+    """Kernel-wide statics shared by every context of one simulated machine."""
+
+    def __init__(self, machine=None):
+        self.machine = machine
+        self.processes = {}
+        self.last_nr_regions = 0
+        self.va_last_addr = 0
+        self.va_last_folio_sz = 4096
+        self.va_last_accessed = False
+        self.pa_last_addr = 0
+        self.pa_last_folio_sz = 4096
+        self.pa_last_accessed = False
+        self.clock_ns = 0
+        self.psi_some_us = 0
+
+    @property
+    def jiffies(self):
+        """Milliseconds-resolution jiffies (HZ=1000) of the simulated clock."""
+        return INITIAL_JIFFIES + <uint64_t>(self.clock_ns / 1000000)
+
+
+# ---------------------------------------------------------------------------
+# The monitoring context and its kdamond
+
+cdef class Context:
+    """A DAMON context (damon_ctx) and the kdamond loop that runs it."""
+
+    def __cinit__(self):
+        self.score_hist = <uint64_t *>calloc(DAMOS_MAX_SCORE + 1, sizeof(uint64_t))
+        if self.score_hist == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.score_hist)
+
+    def __init__(self, Operations ops=None, *, uint64_t sample_us=5000,
+                 uint64_t aggr_us=100000, uint64_t update_us=60000000,
+                 uint64_t min_nr_regions=10, uint64_t max_nr_regions=1000,
+                 intervals_goal=None, uint64_t seed=0, uint64_t min_region_sz=4096,
+                 KernelState kstate=None):
+        self.ops = ops if ops is not None else Operations()
+        self.targets = []
+        self.schemes = []
+        self.call_requests = []
+        self.kstate = kstate if kstate is not None else KernelState()
+        self.on_aggregated = None
+        self.state = ST_INIT
+        sim_rng_seed(&self.rng, seed)
+        if min_region_sz == 0 or min_region_sz & (min_region_sz - 1):
+            raise ValueError("min_region_sz must be a power of two, not %d" % min_region_sz)
+        self.min_region_sz = min_region_sz
+        self.set_attrs(sample_us, aggr_us, update_us, min_nr_regions, max_nr_regions,
+                       intervals_goal)
+
+    # ---- attributes ----
+    def set_attrs(self, uint64_t sample_us, uint64_t aggr_us, uint64_t update_us,
+                  uint64_t min_nr_regions, uint64_t max_nr_regions, intervals_goal=None):
+        """damon_set_attrs(): validate, rescale counters, re-arm the timers.
+        Raises ValueError with the reason where the kernel returns -EINVAL."""
+        cdef Attrs a
+        memset(&a, 0, sizeof(Attrs))
+        a.sample_interval = sample_us
+        a.aggr_interval = aggr_us
+        a.ops_update_interval = update_us
+        a.min_nr_regions = min_nr_regions
+        a.max_nr_regions = max_nr_regions
+        if intervals_goal:
+            a.goal_access_bp, a.goal_aggrs, a.goal_min_sample_us, a.goal_max_sample_us = \
+                intervals_goal
+        err = _attrs_error(a)
+        if err:
+            raise ValueError(err)
+        self.set_attrs_struct(&a)
+
+    cdef int set_attrs_struct(self, Attrs *a) except -1:
+        cdef uint64_t sample = a.sample_interval if a.sample_interval else 1
+        cdef bint aggregating = self.passed_sample_intervals < self.next_aggregation_sis
+        cdef Scheme s
+        if (not valid_intervals_goal(a) or a.min_nr_regions < 3
+                or a.min_nr_regions > a.max_nr_regions
+                or a.sample_interval > a.aggr_interval):
+            return -EINVAL
+        if not a.aggr_samples:
+            a.aggr_samples = a.aggr_interval / sample
+        self.next_aggregation_sis = self.passed_sample_intervals + a.aggr_interval / sample
+        self.next_ops_update_sis = self.passed_sample_intervals + a.ops_update_interval / sample
+        self.update_monitoring_results(a, aggregating)
+        self.attrs = a[0]
+        for s in self.schemes:
+            self._set_next_apply_sis(s)
+        return 0
+
+    cdef void _set_next_apply_sis(self, Scheme s):
+        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        cdef uint64_t apply = s.apply_interval_us if s.apply_interval_us else self.attrs.aggr_interval
+        s.next_apply_sis = self.passed_sample_intervals + apply / sample
+
+    cdef void update_monitoring_results(self, Attrs *new_attrs, bint aggregating) noexcept:
+        cdef Attrs *old = &self.attrs
+        cdef Target t
+        cdef Region *r
+        if (not old.sample_interval or not old.aggr_interval or not new_attrs.sample_interval
+                or not new_attrs.aggr_interval):
+            return                      # any zero interval: no conversion
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                update_monitoring_result(r, old, new_attrs, aggregating)
+                r = r.next
+
+    @property
+    def sample_us(self):
+        return self.attrs.sample_interval
+
+    @property
+    def aggr_us(self):
+        return self.attrs.aggr_interval
+
+    @property
+    def update_us(self):
+        return self.attrs.ops_update_interval
+
+    @property
+    def nr_regions_range(self):
+        return (self.attrs.min_nr_regions, self.attrs.max_nr_regions)
+
+    @property
+    def intervals_goal(self):
+        if not self.attrs.goal_aggrs:
+            return None
+        return (self.attrs.goal_access_bp, self.attrs.goal_aggrs,
+                self.attrs.goal_min_sample_us, self.attrs.goal_max_sample_us)
+
+    @property
+    def aggr_samples(self):
+        return self.attrs.aggr_samples
+
+    @property
+    def max_nr_accesses(self):
+        return max_nr_accesses(&self.attrs)
+
+    @property
+    def state_name(self):
+        return STATE_NAMES[self.state]
+
+    @property
+    def running(self):
+        return self.state != ST_STOPPED
+
+    def add_target(self, Target t):
+        self.targets.append(t)
+        return t
+
+    def add_scheme(self, Scheme s):
+        """damon_add_scheme()."""
+        self.schemes.append(s)
+        self._set_next_apply_sis(s)
+        return s
+
+    def call(self, fn):
+        """damon_call(): run fn(ctx) in the kdamond loop, after the next sampling."""
+        self.call_requests.append(fn)
+
+    def request_stop(self):
+        self.stop_requested = True
+
+    def seed_rng(self, uint64_t seed):
+        """Reseed this context's random stream (sampling addresses, splits)."""
+        sim_rng_seed(&self.rng, seed)
+
+    # ---- kdamond internals ----
+    cdef uint64_t region_sz_limit(self) noexcept:
+        cdef Target t
+        cdef Region *r
+        cdef uint64_t sz = 0
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                sz += r.end - r.start
+                r = r.next
+        if self.attrs.min_nr_regions:
+            sz /= self.attrs.min_nr_regions
+        if sz < self.min_region_sz:
+            sz = self.min_region_sz
+        return sz
+
+    cdef void merge_regions(self, uint32_t threshold, uint64_t sz_limit) noexcept:
+        """kdamond_merge_regions(): repeat with a doubling threshold while the
+        region count is above max_nr_regions (each pass ages regions again)."""
+        cdef Target t
+        cdef uint64_t nr_regions
+        cdef uint32_t max_thres = <uint32_t>(self.attrs.aggr_interval / (
+            self.attrs.sample_interval if self.attrs.sample_interval else 1))
+        while True:
+            nr_regions = 0
+            for t in self.targets:
+                t.merge_regions_of(threshold, sz_limit)
+                nr_regions += t.nr_regions
+            threshold = threshold * 2 if threshold * 2 > 1 else 1
+            if not (nr_regions > self.attrs.max_nr_regions and threshold / 2 < max_thres):
+                break
+
+    cdef int split_regions(self) except -1:
+        """kdamond_split_regions(): 2 (or 3 after no change) subregions each,
+        unless regions are already more than half of the maximum."""
+        cdef Target t
+        cdef uint32_t nr_regions = 0
+        cdef int nr_subs = 2
+        for t in self.targets:
+            nr_regions += t.nr_regions
+        if nr_regions > self.attrs.max_nr_regions / 2:
+            return 0
+        if self.kstate.last_nr_regions == nr_regions and \
+                nr_regions < self.attrs.max_nr_regions / 3:
+            nr_subs = 3
+        for t in self.targets:
+            t.split_regions_of(nr_subs, self.min_region_sz, &self.rng)
+        self.kstate.last_nr_regions = nr_regions
+        return 0
+
+    cdef void reset_aggregated(self, int64_t now_ns) except *:
+        """kdamond_reset_aggregated(): the damon_aggregated trace point fires
+        here for every region; then nr_accesses moves to last_nr_accesses."""
+        cdef Target t
+        cdef Region *r
+        cdef uint64_t[::1] starts, ends
+        cdef uint32_t[::1] nrs, ages
+        cdef Py_ssize_t i
+        snapshot = None
+        if self.on_aggregated is not None:
+            snapshot = []
+            for t in self.targets:
+                a_start = np.empty(t.nr_regions, dtype=np.uint64)
+                a_end = np.empty(t.nr_regions, dtype=np.uint64)
+                a_nr = np.empty(t.nr_regions, dtype=np.uint32)
+                a_age = np.empty(t.nr_regions, dtype=np.uint32)
+                starts = a_start
+                ends = a_end
+                nrs = a_nr
+                ages = a_age
+                r = t.head
+                i = 0
+                while r != NULL:
+                    starts[i] = r.start
+                    ends[i] = r.end
+                    nrs[i] = r.nr_accesses
+                    ages[i] = r.age
+                    i += 1
+                    r = r.next
+                snapshot.append((a_start, a_end, a_nr, a_age))
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                r.nr_accesses_bp = r.nr_accesses * 10000   # fix a corrupted moving sum
+                r.last_nr_accesses = r.nr_accesses
+                r.nr_accesses = 0
+                r = r.next
+        start_ns = self.last_aggregation_ns
+        self.last_aggregation_ns = now_ns
+        self.nr_aggregations += 1
+        if snapshot is not None:
+            self.on_aggregated(self, start_ns, now_ns, snapshot)
+
+    cdef void tune_intervals(self) except *:
+        """kdamond_tune_intervals(): scale the intervals toward the observed
+        access ratio goal, at most x2 up and x0.5 down per step."""
+        cdef Target t
+        cdef Region *r
+        cdef uint64_t sz, max_events = 0, events = 0, target_events, score_bp, adaptation_bp
+        cdef Attrs new_attrs
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                sz = r.end - r.start
+                max_events += sz * self.attrs.aggr_samples
+                events += sz * r.nr_accesses
+                r = r.next
+        target_events = max_events * self.attrs.goal_access_bp / 10000
+        if not target_events:
+            target_events = 1
+        score_bp = events * 10000 / target_events
+        adaptation_bp = feed_loop_next_input(100000000, score_bp) / 10000
+        if adaptation_bp <= 10000:
+            adaptation_bp = 5000 + adaptation_bp / 2
+        if adaptation_bp == 10000:
+            return
+        new_attrs = self.attrs
+        new_attrs.sample_interval = self.attrs.sample_interval * adaptation_bp / 10000
+        if new_attrs.sample_interval > self.attrs.goal_max_sample_us:
+            new_attrs.sample_interval = self.attrs.goal_max_sample_us
+        if new_attrs.sample_interval < self.attrs.goal_min_sample_us:
+            new_attrs.sample_interval = self.attrs.goal_min_sample_us
+        new_attrs.aggr_interval = new_attrs.sample_interval * self.attrs.aggr_samples
+        self.set_attrs_struct(&new_attrs)
+
+    cdef bint need_stop(self) except -1:
+        cdef Target t
+        if self.stop_requested:
+            return True
+        for t in self.targets:
+            if self.ops.target_valid(t):
+                return False
+        return True
+
+    cdef uint64_t wmark_wait_us(self, Scheme s) except? 0xFFFFFFFFFFFFFFFF:
+        """damos_wmark_wait_us(): 0 if the scheme is active, else the time to
+        wait before checking its watermarks again."""
+        cdef uint64_t metric
+        if s.wmarks_metric != WMARK_FREE_MEM_RATE:
+            return 0
+        metric = self.kstate.machine.free_mem_rate()
+        if metric > s.wmarks_high or s.wmarks_low > metric:
+            s.wmarks_activated = False
+            return s.wmarks_interval
+        if s.wmarks_high >= metric >= s.wmarks_mid and not s.wmarks_activated:
+            return s.wmarks_interval
+        s.wmarks_activated = True
+        return 0
+
+    cdef uint64_t wait_activation_us(self) except? 0xFFFFFFFFFFFFFFFF:
+        cdef Scheme s
+        cdef uint64_t wait, min_wait = 0
+        cdef bint init = False
+        for s in self.schemes:
+            wait = self.wmark_wait_us(s)
+            if not init or wait < min_wait:
+                init = True
+                min_wait = wait
+        return min_wait
+
+    cdef void kdamond_call(self) except *:
+        requests = self.call_requests
+        self.call_requests = []
+        for fn in requests:
+            fn(self)
+
+    cdef void init_ctx(self) noexcept:
+        """kdamond_init_ctx()."""
+        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        cdef Scheme s
+        self.passed_sample_intervals = 0
+        self.next_aggregation_sis = self.attrs.aggr_interval / sample
+        self.next_ops_update_sis = self.attrs.ops_update_interval / sample
+        self.next_intervals_tune_sis = self.next_aggregation_sis * self.attrs.goal_aggrs
+        for s in self.schemes:
+            s.next_apply_sis = (s.apply_interval_us if s.apply_interval_us
+                                else self.attrs.aggr_interval) / sample
+            s.set_filters_default_reject()
+
+    cdef int64_t step(self, int64_t now_ns) except? -2:
+        """Run the kdamond loop from its current suspension point up to the
+        next one.  Returns the simulated time to call again, or -1 once the
+        kdamond has stopped."""
+        cdef uint64_t sample, wait_us
+        cdef double work_ns = 0
+        cdef Scheme s
+        cdef Target t
+        self.kstate.clock_ns = now_ns
+        if self.state == ST_STOPPED:
+            return -1
+        if self.state == ST_INIT:
+            self.started_ns = now_ns
+            self.last_aggregation_ns = now_ns
+            for t in self.targets:
+                if t.init_ranges and not t.nr_regions:
+                    t.set_regions(list(t.init_ranges), self.min_region_sz)
+            self.init_ctx()
+            self.ops.init(self)
+            self.sz_limit = self.region_sz_limit()
+        elif self.state == ST_SAMPLING:
+            work_ns = self._after_sampling(now_ns)
+            if work_ns > 0:
+                # applying schemes kept the kdamond busy: the loop top comes later
+                self.state = ST_BUSY
+                return now_ns + <int64_t>work_ns
+        elif self.state == ST_WAITING:
+            self.kdamond_call()
+            for s in self.schemes:
+                if s.tried_regions_sink is not None and s.tried_buf:
+                    s.tried_buf = []    # damos_walk_cancel()
+            return self._wait_or_prepare(now_ns)
+        # loop top: values used by this iteration (set_attrs() changes apply next)
+        if self.need_stop():
+            return self._stop()
+        self.snap_next_aggregation_sis = self.next_aggregation_sis
+        self.snap_next_ops_update_sis = self.next_ops_update_sis
+        self.snap_sample_interval = self.attrs.sample_interval
+        return self._wait_or_prepare(now_ns)
+
+    cdef int64_t _wait_or_prepare(self, int64_t now_ns) except? -2:
+        cdef uint64_t wait_us
+        if self.need_stop():
+            return self._stop()
+        wait_us = self.wait_activation_us()
+        if wait_us:
+            self.state = ST_WAITING
+            return now_ns + <int64_t>wait_us * 1000
+        self.ops.prepare_access_checks(self)
+        self.state = ST_SAMPLING
+        # kdamond_usleep(0) still takes about a microsecond
+        return now_ns + <int64_t>(self.snap_sample_interval if self.snap_sample_interval
+                                  else 1) * 1000
+
+    cdef int64_t _stop(self) except? -2:
+        cdef Target t
+        self.state = ST_STOPPED
+        for t in self.targets:
+            t.destroy_all()
+        self.ops.cleanup(self)
+        self.call_requests = []
+        return -1
+
+    cdef double _after_sampling(self, int64_t now_ns) except? -1.0:
+        """The loop body after the sampling sleep; returns the simulated time
+        the kdamond spent applying schemes."""
+        cdef uint64_t sample
+        cdef uint32_t max_nr
+        cdef double work_ns
+        self.passed_sample_intervals += 1
+        max_nr = self.ops.check_accesses(self)
+        if self.passed_sample_intervals >= self.snap_next_aggregation_sis:
+            self.merge_regions(max_nr / 10, self.sz_limit)
+        self.kdamond_call()
+        self.apply_ns = 0
+        if self.schemes:
+            self.apply_schemes()
+        work_ns = self.apply_ns
+        sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        if self.passed_sample_intervals >= self.snap_next_aggregation_sis:
+            if self.attrs.goal_aggrs and \
+                    self.passed_sample_intervals >= self.next_intervals_tune_sis:
+                self.next_aggregation_sis = self.snap_next_aggregation_sis
+                self.next_intervals_tune_sis += self.attrs.aggr_samples * self.attrs.goal_aggrs
+                self.tune_intervals()
+                sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+            self.next_aggregation_sis = self.snap_next_aggregation_sis + \
+                self.attrs.aggr_interval / sample
+            self.reset_aggregated(now_ns)
+            self.split_regions()
+        if self.passed_sample_intervals >= self.snap_next_ops_update_sis:
+            self.next_ops_update_sis = self.snap_next_ops_update_sis + \
+                self.attrs.ops_update_interval / sample
+            self.ops.update(self)
+            self.sz_limit = self.region_sz_limit()
+        return work_ns
+
+    # ---- DAMOS ----
+    cdef void apply_schemes(self) except *:
+        """kdamond_apply_schemes()."""
+        cdef Scheme s
+        cdef Target t
+        cdef Region *r
+        cdef Region *nxt
+        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        cdef bint has_schemes_to_apply = False
+        for s in self.schemes:
+            if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
+                continue
+            has_schemes_to_apply = True
+            self.adjust_quota(s)
+        if not has_schemes_to_apply:
+            return
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                nxt = r.next            # regions split off now are not revisited
+                self.do_apply_schemes(t, r)
+                r = nxt
+        for s in self.schemes:
+            if self.passed_sample_intervals < s.next_apply_sis:
+                continue
+            if s.tried_regions_sink is not None:
+                buf = s.tried_buf
+                s.tried_buf = []
+                s.tried_regions_sink(s, buf)
+            s.next_apply_sis = self.passed_sample_intervals + (
+                s.apply_interval_us if s.apply_interval_us else self.attrs.aggr_interval) / sample
+            s.last_applied = None
+
+    cdef void do_apply_schemes(self, Target t, Region *r) except *:
+        cdef Scheme s
+        for s in self.schemes:
+            if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
+                continue
+            if s.quota_blocked:
+                continue
+            if s.esz and s.charged_sz >= s.esz:
+                continue
+            if self.skip_charged_region(t, &r, s):
+                continue
+            if not s.pattern_matches(r):
+                continue
+            if s.esz and self.ops.has_scheme_score() and \
+                    self.ops.get_scheme_score(self, t, r, s) < s.min_score:
+                continue
+            self.apply_scheme(t, r, s)
+
+    cdef bint skip_charged_region(self, Target t, Region **rp, Scheme s) except -1:
+        """damos_skip_charged_region(): resume where the last quota window ended."""
+        cdef Region *r = rp[0]
+        cdef uint64_t sz_to_skip
+        if s.charge_target_from is None:
+            return False
+        if t is not s.charge_target_from:
+            return True
+        if r == t.tail:
+            s.charge_target_from = None
+            s.charge_addr_from = 0
+            return True
+        if s.charge_addr_from and r.end <= s.charge_addr_from:
+            return True
+        if s.charge_addr_from and r.start < s.charge_addr_from:
+            sz_to_skip = align_down(s.charge_addr_from - r.start, self.min_region_sz)
+            if not sz_to_skip:
+                if r.end - r.start <= self.min_region_sz:
+                    return True
+                sz_to_skip = self.min_region_sz
+            t.split_region_at(r, sz_to_skip)
+            rp[0] = r.next
+        s.charge_target_from = None
+        s.charge_addr_from = 0
+        return False
+
+    cdef bint filter_match(self, Target t, Region *r, Filter f) except -1:
+        cdef bint matched = False
+        cdef uint64_t start, end
+        cdef int idx
+        if f.type == FILTER_TARGET:
+            idx = 0
+            for ti in self.targets:
+                if ti is t:
+                    break
+                idx += 1
+            matched = idx == f.target_idx
+        elif f.type == FILTER_ADDR:
+            start = align_down(f.addr_start, self.min_region_sz)
+            end = align_down(f.addr_end, self.min_region_sz)
+            if start <= r.start and r.end <= end:
+                matched = True
+            elif r.end <= start or end <= r.start:
+                matched = False
+            elif r.start < start:
+                t.split_region_at(r, start - r.start)
+                matched = False
+            else:
+                t.split_region_at(r, end - r.start)
+                matched = True
+        else:
+            return False
+        return matched == f.matching
+
+    cdef bint filter_out(self, Target t, Region *r, Scheme s) except -1:
+        """damos_filter_out(): core filters; the first match decides."""
+        cdef Filter f
+        s.core_filters_allowed = False
+        for f in s.core_filters:
+            if self.filter_match(t, r, f):
+                if f.allow:
+                    s.core_filters_allowed = True
+                return not f.allow
+        return s.core_filters_default_reject
+
+    cdef void apply_scheme(self, Target t, Region *r, Scheme s) except *:
+        """damos_apply_scheme(): quota-split, filter, ask ops, charge, count."""
+        cdef uint64_t sz = r.end - r.start, sz_applied = 0, sz_ops_filter_passed = 0
+        cdef double t0
+        cdef bint counted = True
+        if s.esz and s.charged_sz + sz > s.esz:
+            sz = align_down(s.esz - s.charged_sz, self.min_region_sz)
+            if not sz:
+                counted = False
+            else:
+                t.split_region_at(r, sz)
+        if counted:
+            if self.filter_out(t, r, s):
+                return
+            t0 = self.apply_ns
+            if s.tried_regions_sink is not None:
+                s.tried_buf.append([r.start, r.end, r.nr_accesses_bp / 10000, r.age, 0])
+            sz_applied = self.ops.apply_scheme(self, t, r, s, &sz_ops_filter_passed)
+            if s.tried_regions_sink is not None:
+                s.tried_buf[-1][4] = sz_ops_filter_passed
+            # time charged: the simulated time the action took
+            s.total_charged_ns += <uint64_t>(self.apply_ns - t0)
+            s.charged_sz += sz
+            if s.esz and s.charged_sz >= s.esz:
+                s.charge_target_from = t
+                s.charge_addr_from = r.end + 1
+            if s.action != STAT:
+                r.age = 0
+        s.nr_tried += 1
+        s.sz_tried += sz
+        if sz_applied:
+            s.nr_applied += 1
+        s.sz_applied += sz_applied
+        s.sz_ops_filter_passed += sz_ops_filter_passed
+
+    cdef uint64_t quota_score(self, Scheme s) except? 0xFFFFFFFFFFFFFFFF:
+        """damos_quota_score(): the highest goal score (least aggressive)."""
+        cdef QuotaGoal g
+        cdef uint64_t highest = 0, score
+        for g in s.goals:
+            self._set_goal_current_value(g)
+            score = g.current_value * 10000 / g.target_value
+            if score > highest:
+                highest = score
+        return highest
+
+    cdef void _set_goal_current_value(self, QuotaGoal g) except *:
+        cdef uint64_t now_psi
+        machine = self.kstate.machine
+        if g.metric == SOME_MEM_PSI_US:
+            now_psi = self.kstate.psi_some_us
+            g.current_value = now_psi - g.last_psi_total
+            g.last_psi_total = now_psi
+        elif g.metric in (NODE_MEM_USED_BP, NODE_MEM_FREE_BP):
+            if machine is None or g.nid < 0 or g.nid >= machine.nr_nodes:
+                g.current_value = 0
+            else:
+                node = machine.node(g.nid)
+                num = node["capacity"] - node["free"] if g.metric == NODE_MEM_USED_BP \
+                    else node["free"]
+                g.current_value = num * 10000 // node["capacity"]
+        elif g.metric in (NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP):
+            # the model has no memory cgroups: an unknown memcg uses nothing
+            g.current_value = 0 if g.metric == NODE_MEMCG_USED_BP else 10000
+        elif g.metric in (ACTIVE_MEM_BP, INACTIVE_MEM_BP):
+            active, inactive = machine.lru_sizes() if machine is not None else (0, 0)
+            total = active + inactive
+            if not total:
+                g.current_value = 0
+            else:
+                g.current_value = (active if g.metric == ACTIVE_MEM_BP else inactive) \
+                    * 10000 // total
+
+    cdef void set_effective_quota(self, Scheme s) except *:
+        """damos_set_effective_quota()."""
+        cdef uint64_t throughput, esz = ULONG_MAX, score
+        if not s.quota_ms and not s.goals:
+            s.esz = s.quota_sz
+            return
+        s.quota_blocked = False
+        if s.goals:
+            score = self.quota_score(s)
+            if s.goal_tuner == TUNER_TEMPORAL:
+                # goal met: stop applying (the intended behaviour, not "no limit")
+                if score >= 10000:
+                    s.esz_bp = 0
+                    s.quota_blocked = True
+                else:
+                    s.esz_bp = s.quota_sz * 10000 if s.quota_sz else ULONG_MAX
+                esz = s.esz_bp / 10000 if s.esz_bp != ULONG_MAX else ULONG_MAX
+            else:
+                s.esz_bp = feed_loop_next_input(s.esz_bp if s.esz_bp > 10000 else 10000, score)
+                esz = s.esz_bp / 10000
+        if s.quota_ms:
+            if s.total_charged_ns:
+                throughput = s.total_charged_sz * 1000000 / s.total_charged_ns
+            else:
+                throughput = 4096 * 1024
+            if throughput * s.quota_ms < esz:
+                esz = throughput * s.quota_ms
+        if s.quota_sz and s.quota_sz < esz:
+            esz = s.quota_sz
+        s.esz = esz
+
+    cdef void adjust_quota(self, Scheme s) except *:
+        """damos_adjust_quota(): open a new charge window when due, then set
+        the minimum priority score that fits the effective quota."""
+        cdef Target t
+        cdef Region *r
+        cdef uint64_t cumulated, jiffies
+        cdef int score, max_score = 0
+        if not s.quota_ms and not s.quota_sz and not s.goals:
+            return
+        jiffies = INITIAL_JIFFIES + <uint64_t>(self.kstate.clock_ns / 1000000)
+        if time_after_eq(jiffies, s.charged_from + s.quota_reset_interval_ms):
+            if s.esz and s.charged_sz >= s.esz:
+                s.qt_exceeds += 1
+            s.total_charged_sz += s.charged_sz
+            s.charged_from = jiffies
+            s.charged_sz = 0
+            self.set_effective_quota(s)
+        if not self.ops.has_scheme_score():
+            return
+        memset(self.score_hist, 0, (DAMOS_MAX_SCORE + 1) * sizeof(uint64_t))
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                if s.pattern_matches(r):
+                    score = self.ops.get_scheme_score(self, t, r, s)
+                    self.score_hist[score] += r.end - r.start
+                    if score > max_score:
+                        max_score = score
+                r = r.next
+        cumulated = 0
+        score = max_score
+        while True:
+            cumulated += self.score_hist[score]
+            if cumulated >= s.esz or not score:
+                break
+            score -= 1
+        s.min_score = score
+
+
+# ---------------------------------------------------------------------------
+# Entry points for the kernel's own unit tests (kunit vectors)
+
+def kunit_feed_loop_next_input(uint64_t last_input, uint64_t score):
+    return feed_loop_next_input(last_input, score)
+
+
+def kunit_moving_sum(uint32_t mvsum, uint32_t nomvsum, uint32_t len_window,
+                     uint32_t new_value):
+    return moving_sum(mvsum, nomvsum, len_window, new_value)
+
+
+def kunit_nr_accesses_to_accesses_bp(uint32_t nr, uint64_t sample_us, uint64_t aggr_us):
+    cdef Attrs a
+    memset(&a, 0, sizeof(Attrs))
+    a.sample_interval = sample_us
+    a.aggr_interval = aggr_us
+    return nr_accesses_to_accesses_bp(nr, &a)
+
+
+def kunit_update_monitoring_result(nr_accesses, last_nr_accesses, age, old, new,
+                                   bint aggregating=False):
+    """old/new: (sample_us, aggr_us).  Returns (nr, last_nr, nr_bp, age)."""
+    cdef Attrs a, b
+    cdef Region r
+    memset(&a, 0, sizeof(Attrs))
+    memset(&b, 0, sizeof(Attrs))
+    memset(&r, 0, sizeof(Region))
+    a.sample_interval, a.aggr_interval = old
+    b.sample_interval, b.aggr_interval = new
+    r.nr_accesses = nr_accesses
+    r.nr_accesses_bp = nr_accesses * 10000
+    r.last_nr_accesses = last_nr_accesses
+    r.age = age
+    update_monitoring_result(&r, &a, &b, aggregating)
+    return r.nr_accesses, r.last_nr_accesses, r.nr_accesses_bp, r.age
+
+
+def kunit_filter_match(Context ctx, Target t, int region_idx, Filter f):
+    """damos_filter_match() on one region of t (which may get split)."""
+    return ctx.filter_match(t, t._nth(region_idx), f)
+
+
+def kunit_damon_rand(uint64_t l, uint64_t r, int n, uint64_t seed=0):
+    cdef sim_rng rng
+    sim_rng_seed(&rng, seed)
+    return [sim_damon_rand(&rng, l, r) for _ in range(n)]

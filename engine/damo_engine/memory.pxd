@@ -1,0 +1,232 @@
+# The simulated memory: physical nodes (tiers), swap, and per-process address
+# spaces whose pages carry the Accessed (young), dirty and present bits that
+# DAMON's operation sets read and clear.
+#
+# Page tables are two-level, like the kernel's PMD/PTE: a 2 MiB virtual chunk
+# is either identity-mapped onto one 2 MiB physical chunk (page j of the chunk
+# sits in frame j of the physical chunk; the common case, O(1) per chunk), or
+# has a per-page frame array ("ptes" mode) once its pages are scattered.
+#
+# Page-table state lives in plain C structs (VmaData, MmData) so that DAMON's
+# per-sample loops and the workloads' access loops never touch Python objects;
+# Vma and AddressSpace are thin Python handles on them.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, int32_t, uint64_t, int64_t
+
+cdef extern from "sim_rng.h":
+    ctypedef struct sim_rng:
+        pass
+    void sim_rng_seed(sim_rng *r, uint64_t seed) nogil
+    uint64_t sim_rng_next(sim_rng *r) nogil
+    uint32_t sim_rng_u32_below(sim_rng *r, uint32_t ceil) nogil
+    uint64_t sim_damon_rand(sim_rng *r, uint64_t l, uint64_t h) nogil
+    uint64_t sim_rng_below(sim_rng *r, uint64_t n) nogil
+    double sim_rng_double(sim_rng *r) nogil
+
+cdef extern from "sim_bitmap.h":
+    int bm_test(const uint64_t *bm, uint64_t i) nogil
+    void bm_set(uint64_t *bm, uint64_t i) nogil
+    void bm_clear(uint64_t *bm, uint64_t i) nogil
+    void bm_set_range(uint64_t *bm, uint64_t start, uint64_t end) nogil
+    void bm_clear_range(uint64_t *bm, uint64_t start, uint64_t end) nogil
+    uint64_t bm_count_range(const uint64_t *bm, uint64_t start, uint64_t end) nogil
+    uint64_t bm_find_set(const uint64_t *bm, uint64_t start, uint64_t end) nogil
+    uint64_t bm_find_clear(const uint64_t *bm, uint64_t start, uint64_t end) nogil
+
+cdef extern from "sim_alloc.h":
+    void *sim_zalloc(size_t n) nogil
+    void sim_zfree(void *p, size_t n) nogil
+
+cdef extern from "sim_pagebits.h":
+    ctypedef struct pagebits:
+        uint64_t *bits
+        uint64_t *full
+        uint64_t *exc_chunks
+        int nexc
+    int pb_test(const pagebits *b, uint64_t i) nogil
+    void pb_set(pagebits *b, uint64_t i) nogil
+    void pb_clear(pagebits *b, uint64_t i) nogil
+    void pb_set_chunk(pagebits *b, uint64_t c) nogil
+    void pb_clear_chunk(pagebits *b, uint64_t c) nogil
+    void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi) nogil
+    void pb_clear_range(pagebits *b, uint64_t lo, uint64_t hi) nogil
+    uint64_t pb_count_range(const pagebits *b, uint64_t lo, uint64_t hi) nogil
+
+cdef enum:
+    PAGE_SHIFT = 12
+    PAGE_SIZE = 4096
+    CHUNK_SHIFT = 9             # pages per 2 MiB chunk = 1 << 9
+    CHUNK_PAGES = 512
+    CHUNK_WORDS = 8             # 64-bit bitmap words per chunk
+    HPAGE_SIZE = 2097152
+    MAX_NODES = 8
+
+cdef enum:
+    PC_FREE = -1                # physical chunk holds no frame in use
+    PC_RMAP = -2                # physical chunk frames are owned page by page
+
+cdef enum ThpPolicy:
+    THP_NEVER = 0
+    THP_MADVISE = 1
+    THP_ALWAYS = 2
+
+# per-access costs of one kind of access (sequential or random) by node
+cdef struct CostTable:
+    double compute_ns
+    double stall_ns[MAX_NODES]
+
+cdef struct MmData
+
+cdef struct VmaData:
+    int gid                     # machine-wide id, used by the reverse map
+    bint dead                   # unmapped; page tables freed
+    uint64_t start, end         # [start, end), page aligned
+    bint anon
+    bint hugepage               # VM_HUGEPAGE (MADV_HUGEPAGE)
+    bint nohugepage             # VM_NOHUGEPAGE
+    MmData *mm
+    int64_t origin_page         # absolute page number where chunk 0 starts
+    int64_t first_li, end_li    # local page indexes of the VMA's pages
+    int64_t nchunks
+    int32_t *vc_pchunk          # identity-mapped physical chunk, or -1
+    uint32_t **vc_ptes          # per-page frames (ptes mode), or NULL
+    uint16_t *vc_present        # present pages per chunk
+    uint8_t *vc_huge            # chunk mapped by a 2 MiB THP
+    uint8_t *vc_thp_hint        # MADV_HUGEPAGE (1) / MADV_NOHUGEPAGE (2) on the chunk
+    pagebits present
+    pagebits young              # Accessed bits (a THP's is its chunk summary bit)
+    pagebits dirty
+    uint64_t *bm_swapped
+    uint64_t *bm_active
+    uint64_t *gt_counts         # exact accesses per page, or NULL
+    # incremental summaries: "whole VMA present on one node" in O(nodes)
+    int64_t nr_present, nr_swapped, nr_ptes_chunks, nr_huge
+    int64_t node_pages[MAX_NODES]
+
+cdef struct MmData:
+    int pid
+    bint alive
+    bint track_ground_truth
+    int memcg_id                # 0: the root memory cgroup
+    VmaData **vmas              # live VMAs sorted by start
+    int nr_vmas
+    VmaData *last_found         # lookup cache: DAMON walks regions in order
+    # where the process's time went (simulated ns) and what it did
+    double compute_ns, fault_ns, swapin_ns, migrate_ns
+    double stall_ns[MAX_NODES]
+    uint64_t node_accesses[MAX_NODES]
+    uint64_t minor_faults, major_faults, thp_faults
+
+
+cdef inline int64_t vma_li(const VmaData *v, uint64_t addr) noexcept nogil:
+    return <int64_t>(addr >> PAGE_SHIFT) - v.origin_page
+
+cdef inline uint64_t vma_addr(const VmaData *v, int64_t li) noexcept nogil:
+    return <uint64_t>(li + v.origin_page) << PAGE_SHIFT
+
+cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
+    """A THP becomes 512 small pages (they stay where they are)."""
+    if v.vc_huge[c]:
+        v.vc_huge[c] = 0
+        v.nr_huge -= 1
+
+cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil
+cdef int vma_uniform_node(const VmaData *v) noexcept nogil
+cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil
+cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil
+cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil
+
+
+cdef class Machine
+
+
+cdef class AddressSpace:
+    cdef MmData *mm
+    cdef readonly Machine machine
+    cdef list _dead                     # unmapped VmaData kept until dealloc
+    cdef dict _names                    # VmaData address -> mapping name
+
+
+cdef class Vma:
+    cdef VmaData *v
+    cdef readonly AddressSpace mm
+    cdef readonly str name
+
+
+cdef class Machine:
+    cdef readonly int nr_nodes
+    cdef int64_t node_base_pfn[MAX_NODES]
+    cdef int64_t node_npages[MAX_NODES]
+    cdef int64_t node_used[MAX_NODES]
+    cdef double node_latency_ns[MAX_NODES]
+    cdef double node_bandwidth_gbps[MAX_NODES]
+    cdef int node_order[MAX_NODES]      # fastest first: first-touch order
+    cdef readonly list node_names
+    cdef readonly list node_kinds
+    cdef readonly uint64_t phys_base    # physical address of pfn 0
+    # physical chunks (global index = pfn >> CHUNK_SHIFT)
+    cdef int64_t nr_pchunks
+    cdef int32_t *pc_owner              # VMA gid (identity), PC_FREE or PC_RMAP
+    cdef int32_t *pc_vchunk             # owner's virtual chunk (identity mode)
+    cdef int32_t *pc_used               # frames in use
+    cdef uint64_t **pc_rmap             # per-frame owner (gid << 32 | li) or RMAP_EMPTY
+    cdef uint8_t *pc_node
+    cdef uint8_t *pc_in_partial
+    cdef int32_t *free_chunks[MAX_NODES]    # stack of freed chunks
+    cdef int64_t nr_stacked[MAX_NODES]
+    cdef int64_t fresh_next[MAX_NODES]      # never-used chunks: [fresh_next, fresh_end)
+    cdef int64_t fresh_end[MAX_NODES]
+    cdef int64_t nr_free_chunks[MAX_NODES]
+    cdef int32_t *partial[MAX_NODES]    # rmap-mode chunks that may have free frames
+    cdef int64_t nr_partial[MAX_NODES]
+    cdef int64_t cap_partial[MAX_NODES]
+    cdef int64_t break_cursor[MAX_NODES]
+    cdef VmaData **vmas_by_gid
+    cdef int nr_gids, cap_gids
+    # swap device
+    cdef readonly str swap_kind
+    cdef readonly int64_t swap_capacity_pages
+    cdef readonly int64_t swap_used
+    cdef public double swap_fault_ns, swap_out_ns
+    # costs
+    cdef public double minor_fault_ns, thp_fault_ns, migrate_page_ns
+    cdef public double compute_share
+    cdef public int thp_policy
+    # vmstat-like counters
+    cdef public uint64_t pgfault, pgmajfault, pswpin, pswpout, pgmigrate, thp_fault_alloc
+    cdef int next_pid
+
+    cdef int64_t node_free(self, int node) noexcept nogil
+    cdef int first_touch_node(self) noexcept nogil
+    cdef void make_cost_table(self, double base_ns, CostTable *ct) noexcept
+    cdef int register_vma(self, VmaData *v) except -1
+    # frames and page tables
+    cdef int64_t pop_free_chunk(self, int node) noexcept nogil
+    cdef int64_t take_frame(self, int node) except -2
+    cdef void _add_partial(self, int64_t pc) noexcept
+    cdef void _free_chunk(self, int64_t pc) noexcept
+    cdef void release_frame(self, int64_t pfn) noexcept
+    cdef void vc_to_ptes(self, VmaData *v, int64_t c) noexcept
+    cdef bint thp_allowed(self, const VmaData *v, int64_t c) noexcept nogil
+    cdef bint try_thp_fault(self, VmaData *v, int64_t c) noexcept
+    cdef int64_t alloc_run(self, VmaData *v, int64_t li, int64_t n, int node) except -1
+    cdef int alloc_page(self, VmaData *v, int64_t li, int node) except -1
+    cdef void free_page(self, VmaData *v, int64_t li) noexcept
+    cdef void drop_vma(self, VmaData *v) noexcept
+    # what DAMOS actions do to pages
+    cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept
+    cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1
+    cdef bint migrate_page(self, VmaData *v, int64_t li, int node) except -1
+    cdef int64_t migrate_chunk(self, VmaData *v, int64_t c, int node) except -2
+    cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept
+    # accesses
+    cdef double touch_seq(self, VmaData *v, int64_t li, int64_t n, uint32_t k, bint write,
+                          const CostTable *ct, double budget, int64_t *done) except -1.0
+    cdef double touch_page(self, VmaData *v, int64_t li, uint32_t k, bint write,
+                           const CostTable *ct) except -1.0
+    cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
+                                    bint write, const CostTable *ct, double budget,
+                                    double *cost) noexcept
+    # reverse map, for physical-address monitoring
+    cdef VmaData *owner_of_pfn(self, int64_t pfn, int64_t *li) noexcept nogil
+    cdef inline int node_of_pfn(self, int64_t pfn) noexcept nogil:
+        return self.pc_node[pfn >> CHUNK_SHIFT]

@@ -1,0 +1,1213 @@
+"""Simulated memory: tiers, swap, address spaces and page bits.
+
+See memory.pxd for the layout.  Costs are simulated nanoseconds: an access
+costs its compute share plus the stall of the tier its page sits on; faults,
+swap-ins and THP faults add their own costs.
+"""
+from libc.stdlib cimport calloc, malloc, realloc, free
+from libc.string cimport memset
+from libc.math cimport ceil
+
+cdef uint32_t PTE_NONE = 0xFFFFFFFFu
+cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
+
+
+class SimulationError(Exception):
+    """The simulated machine cannot go on (e.g. it ran out of memory)."""
+
+
+cdef inline int64_t _min64(int64_t a, int64_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline int64_t _pages_fitting(double budget, double spent, double per_page,
+                                   int64_t most) noexcept nogil:
+    """How many pages of cost per_page to process before spent reaches budget.
+
+    The page that crosses the budget is processed too (an access that starts
+    before an event completes), so at least one page is always taken.
+    """
+    cdef double left = budget - spent
+    cdef int64_t m
+    if per_page <= 0 or left >= per_page * most:
+        return most
+    m = <int64_t>ceil(left / per_page)
+    if m < 1:
+        m = 1
+    return m if m < most else most
+
+
+# ---------------------------------------------------------------------------
+# page-table primitives on the C structs
+
+cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil:
+    cdef VmaData *v = mm.last_found
+    cdef int lo = 0, hi = mm.nr_vmas, mid
+    if v != NULL and v.start <= addr < v.end:
+        return v
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = mm.vmas[mid]
+        if addr < v.start:
+            hi = mid
+        elif addr >= v.end:
+            lo = mid + 1
+        else:
+            mm.last_found = v
+            return v
+    return NULL
+
+
+cdef int vma_uniform_node(const VmaData *v) noexcept nogil:
+    """The node holding every page of the VMA if all are present, chunk-mapped
+    and on one node; -1 otherwise."""
+    cdef int n
+    if v.nr_present != v.end_li - v.first_li or v.nr_ptes_chunks:
+        return -1
+    for n in range(MAX_NODES):
+        if v.node_pages[n] == v.nr_present:
+            return n
+    return -1
+
+
+cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
+    cdef int64_t c = li >> CHUNK_SHIFT
+    if not pb_test(&v.present, li):
+        return -1
+    if v.vc_ptes[c] != NULL:
+        return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
+    return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
+
+
+cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
+    """The Accessed bit of a present page (the PMD bit for a THP).  Like the
+    kernel's page walk, the folio size is reported only for present pages."""
+    if not pb_test(&v.present, li):
+        return False
+    folio_sz[0] = HPAGE_SIZE if v.vc_huge[li >> CHUNK_SHIFT] else PAGE_SIZE
+    return pb_test(&v.young, li)
+
+
+cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
+    cdef int64_t c = li >> CHUNK_SHIFT
+    if not pb_test(&v.present, li):
+        return
+    if v.vc_huge[c]:
+        pb_clear_chunk(&v.young, c)
+    else:
+        pb_clear(&v.young, li)
+
+
+cdef inline void _account(VmaData *v, int node, int64_t accesses,
+                          const CostTable *ct) noexcept nogil:
+    v.mm.compute_ns += accesses * ct.compute_ns
+    v.mm.stall_ns[node] += accesses * ct.stall_ns[node]
+    v.mm.node_accesses[node] += accesses
+
+
+cdef inline void _mark_accessed(VmaData *v, int64_t li, int64_t m, uint32_t k,
+                                bint write) noexcept nogil:
+    """Set the Accessed (and dirty) bits of [li, li+m) in one chunk; a THP has
+    a single PMD Accessed bit, modelled as all of its page bits."""
+    cdef int64_t c = li >> CHUNK_SHIFT, i
+    if v.vc_huge[c]:
+        pb_set_chunk(&v.young, c)
+        if write:
+            pb_set_chunk(&v.dirty, c)
+    else:
+        pb_set_range(&v.young, li, li + m)
+        if write:
+            pb_set_range(&v.dirty, li, li + m)
+    if v.gt_counts != NULL:
+        for i in range(li, li + m):
+            v.gt_counts[i] += k
+
+
+cdef void _pb_alloc(pagebits *b, int64_t nchunks) noexcept nogil:
+    b.bits = <uint64_t *>sim_zalloc(nchunks * CHUNK_WORDS * sizeof(uint64_t))
+    b.full = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
+    b.exc_chunks = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
+    b.nexc = 0
+
+
+cdef bint _pb_ok(pagebits *b) noexcept nogil:
+    return b.bits != NULL and b.full != NULL and b.exc_chunks != NULL
+
+
+cdef void _pb_reset(pagebits *b, int64_t nchunks) noexcept nogil:
+    memset(b.bits, 0, nchunks * CHUNK_WORDS * sizeof(uint64_t))
+    memset(b.full, 0, (nchunks + 63) // 64 * sizeof(uint64_t))
+    memset(b.exc_chunks, 0, (nchunks + 63) // 64 * sizeof(uint64_t))
+    b.nexc = 0
+
+
+cdef void _pb_free(pagebits *b, size_t words, size_t summary) noexcept nogil:
+    sim_zfree(b.bits, words)
+    sim_zfree(b.full, summary)
+    sim_zfree(b.exc_chunks, summary)
+    b.bits = NULL
+    b.full = NULL
+    b.exc_chunks = NULL
+
+
+cdef void _vma_free_tables(VmaData *v) noexcept nogil:
+    cdef int64_t c
+    if v.vc_ptes != NULL:
+        for c in range(v.nchunks):
+            free(v.vc_ptes[c])
+    cdef size_t n = v.nchunks, words = n * CHUNK_WORDS * sizeof(uint64_t)
+    cdef size_t summary = (n + 63) // 64 * sizeof(uint64_t)
+    sim_zfree(v.vc_pchunk, n * sizeof(int32_t)); sim_zfree(v.vc_ptes, n * sizeof(uint32_t *))
+    sim_zfree(v.vc_present, n * sizeof(uint16_t)); sim_zfree(v.vc_huge, n)
+    sim_zfree(v.vc_thp_hint, n)
+    _pb_free(&v.present, words, summary)
+    _pb_free(&v.young, words, summary)
+    _pb_free(&v.dirty, words, summary)
+    sim_zfree(v.bm_swapped, words)
+    sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
+    v.vc_pchunk = NULL; v.vc_ptes = NULL; v.vc_present = NULL; v.vc_huge = NULL
+    v.vc_thp_hint = NULL
+
+    v.bm_swapped = NULL; v.bm_active = NULL; v.gt_counts = NULL
+
+
+cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) except NULL:
+    cdef VmaData *v = <VmaData *>calloc(1, sizeof(VmaData))
+    cdef int64_t words, c
+    if v == NULL:
+        raise MemoryError()
+    v.mm = mm
+    v.start = start
+    v.end = end
+    v.anon = anon
+    v.origin_page = <int64_t>((start >> PAGE_SHIFT) & ~(<uint64_t>CHUNK_PAGES - 1))
+    v.first_li = <int64_t>(start >> PAGE_SHIFT) - v.origin_page
+    v.end_li = <int64_t>(end >> PAGE_SHIFT) - v.origin_page
+    v.nchunks = (v.end_li + CHUNK_PAGES - 1) >> CHUNK_SHIFT
+    words = v.nchunks * CHUNK_WORDS
+    v.vc_pchunk = <int32_t *>sim_zalloc(v.nchunks * sizeof(int32_t))
+    v.vc_ptes = <uint32_t **>sim_zalloc(v.nchunks * sizeof(uint32_t *))
+    v.vc_present = <uint16_t *>sim_zalloc(v.nchunks * sizeof(uint16_t))
+    v.vc_huge = <uint8_t *>sim_zalloc(v.nchunks)
+    v.vc_thp_hint = <uint8_t *>sim_zalloc(v.nchunks)
+    _pb_alloc(&v.present, v.nchunks)
+    _pb_alloc(&v.young, v.nchunks)
+    _pb_alloc(&v.dirty, v.nchunks)
+    v.bm_swapped = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    if mm.track_ground_truth:
+        v.gt_counts = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
+    if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
+            or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
+            or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
+            or (mm.track_ground_truth and v.gt_counts == NULL)):
+        _vma_free_tables(v)
+        free(v)
+        raise MemoryError("cannot allocate page tables for a %d MiB mapping"
+                          % ((end - start) >> 20))
+    memset(v.vc_pchunk, 0xFF, v.nchunks * sizeof(int32_t))     # no physical chunk
+    return v
+
+
+# ---------------------------------------------------------------------------
+# Python handles
+
+cdef class Vma:
+    """A virtual memory area [start, end) of an address space (a handle)."""
+
+    def __repr__(self):
+        return "Vma(%#x-%#x %s)" % (self.v.start, self.v.end, self.name)
+
+    @property
+    def start(self):
+        return self.v.start
+
+    @property
+    def end(self):
+        return self.v.end
+
+    @property
+    def size(self):
+        return self.v.end - self.v.start
+
+    @property
+    def anon(self):
+        return self.v.anon
+
+    @property
+    def alive(self):
+        return not self.v.dead
+
+    @property
+    def hugepage(self):
+        return self.v.hugepage
+
+    @hugepage.setter
+    def hugepage(self, bint value):
+        self.v.hugepage = value
+
+    @property
+    def nohugepage(self):
+        return self.v.nohugepage
+
+    @nohugepage.setter
+    def nohugepage(self, bint value):
+        self.v.nohugepage = value
+
+    @property
+    def present_bytes(self):
+        return self.v.nr_present * PAGE_SIZE
+
+    @property
+    def swapped_bytes(self):
+        return self.v.nr_swapped * PAGE_SIZE
+
+    @property
+    def young_bytes(self):
+        if self.v.dead:
+            return 0
+        return pb_count_range(&self.v.young, self.v.first_li, self.v.end_li) * PAGE_SIZE
+
+    def page_state(self, uint64_t addr):
+        """State of the page holding addr: its bits and placement."""
+        cdef VmaData *v = self.v
+        cdef int64_t li, pfn
+        if v.dead or addr < v.start or addr >= v.end:
+            raise ValueError("%#x is outside %r" % (addr, self))
+        li = vma_li(v, addr)
+        pfn = vma_frame(v, li)
+        return {
+            "present": bool(pb_test(&v.present, li)),
+            "young": bool(pb_test(&v.young, li)),
+            "dirty": bool(pb_test(&v.dirty, li)),
+            "swapped": bool(bm_test(v.bm_swapped, li)),
+            "active": bool(bm_test(v.bm_active, li)),
+            "huge": bool(v.vc_huge[li >> CHUNK_SHIFT]),
+            "pfn": pfn if pfn >= 0 else None,
+            "node": self.mm.machine.node_of_pfn(pfn) if pfn >= 0 else None,
+        }
+
+    def ground_truth(self):
+        """Exact per-page access counts so far (numpy copy over the VMA's
+        pages), or None if the address space does not track them."""
+        import numpy as np
+        cdef uint64_t[::1] view
+        if self.v.gt_counts == NULL:
+            return None
+        view = <uint64_t[:self.v.nchunks * CHUNK_PAGES]>self.v.gt_counts
+        return np.asarray(view)[self.v.first_li:self.v.end_li].copy()
+
+
+cdef Vma _vma_handle(AddressSpace mm, VmaData *v, str name):
+    cdef Vma h = Vma.__new__(Vma)
+    h.v = v
+    h.mm = mm
+    h.name = name
+    return h
+
+
+cdef class AddressSpace:
+    """A process's mm: its VMAs, page tables, and where its time went."""
+
+    def __cinit__(self, Machine machine, int pid, bint track_ground_truth=False):
+        self.mm = <MmData *>calloc(1, sizeof(MmData))
+        if self.mm == NULL:
+            raise MemoryError()
+        self.mm.pid = pid
+        self.mm.alive = True
+        self.mm.track_ground_truth = track_ground_truth
+        self.machine = machine
+        self._dead = []
+        self._names = {}
+
+    def __dealloc__(self):
+        cdef int i
+        cdef VmaData *v
+        if self.mm == NULL:
+            return
+        for i in range(self.mm.nr_vmas):
+            v = self.mm.vmas[i]
+            if self.machine is not None:
+                self.machine.drop_vma(v)
+            _vma_free_tables(v)
+            free(v)
+        for p in self._dead:
+            free(<VmaData *><size_t>p)
+        free(self.mm.vmas)
+        free(self.mm)
+
+    @property
+    def pid(self):
+        return self.mm.pid
+
+    @property
+    def alive(self):
+        return self.mm.alive
+
+    @property
+    def track_ground_truth(self):
+        return self.mm.track_ground_truth
+
+    def map(self, uint64_t start, uint64_t size, str name="[anon]", bint anon=True):
+        """Create a VMA at a fixed place (MAP_FIXED_NOREPLACE); returns it."""
+        cdef uint64_t end = start + size
+        cdef VmaData *v
+        cdef VmaData **grown
+        cdef int i, pos
+        if start % PAGE_SIZE or size % PAGE_SIZE or size == 0:
+            raise ValueError("mapping %#x+%#x is not page aligned" % (start, size))
+        if not self.mm.alive:
+            raise ValueError("process %d has exited" % self.mm.pid)
+        pos = self.mm.nr_vmas
+        for i in range(self.mm.nr_vmas):
+            v = self.mm.vmas[i]
+            if v.start < end and start < v.end:
+                raise ValueError("mapping %#x-%#x overlaps %#x-%#x"
+                                 % (start, end, v.start, v.end))
+            if v.start > start and pos == self.mm.nr_vmas:
+                pos = i
+        v = _vma_new(self.mm, start, end, anon)
+        grown = <VmaData **>realloc(self.mm.vmas, (self.mm.nr_vmas + 1) * sizeof(VmaData *))
+        if grown == NULL:
+            _vma_free_tables(v)
+            free(v)
+            raise MemoryError()
+        self.mm.vmas = grown
+        for i in range(self.mm.nr_vmas, pos, -1):
+            self.mm.vmas[i] = self.mm.vmas[i - 1]
+        self.mm.vmas[pos] = v
+        self.mm.nr_vmas += 1
+        self.machine.register_vma(v)
+        self._names[<size_t>v] = name
+        return _vma_handle(self, v, name)
+
+    def unmap(self, Vma vma):
+        """Remove a VMA, freeing its frames and swap slots."""
+        cdef VmaData *v = vma.v
+        cdef int i, j = 0
+        if v.dead or v.mm != self.mm:
+            raise ValueError("%r is not mapped in process %d" % (vma, self.mm.pid))
+        self.machine.drop_vma(v)
+        _vma_free_tables(v)
+        v.dead = True
+        for i in range(self.mm.nr_vmas):
+            if self.mm.vmas[i] != v:
+                self.mm.vmas[j] = self.mm.vmas[i]
+                j += 1
+        self.mm.nr_vmas = j
+        self.mm.last_found = NULL
+        self._dead.append(<size_t>v)
+
+    def exit(self):
+        """The process exits: every mapping goes away."""
+        for vma in self.vmas:
+            self.unmap(vma)
+        self.mm.alive = False
+
+    @property
+    def vmas(self):
+        return [_vma_handle(self, self.mm.vmas[i], self._names[<size_t>self.mm.vmas[i]])
+                for i in range(self.mm.nr_vmas)]
+
+    def vma_at(self, uint64_t addr):
+        cdef VmaData *v = mm_find_vma(self.mm, addr)
+        if v == NULL:
+            return None
+        return _vma_handle(self, v, self._names[<size_t>v])
+
+    def access(self, uint64_t addr, uint64_t size=1, uint32_t count=1, bint write=False,
+               double ns_per_access=5.0):
+        """Access every page of [addr, addr+size) `count` times; returns the
+        cost in simulated ns.  Raises ValueError for an unmapped address."""
+        cdef VmaData *v
+        cdef CostTable ct
+        cdef uint64_t a = addr, end = addr + (size if size else 1), stop
+        cdef int64_t done, li
+        cdef double cost = 0
+        self.machine.make_cost_table(ns_per_access, &ct)
+        while a < end:
+            v = mm_find_vma(self.mm, a)
+            if v == NULL:
+                raise ValueError("access to unmapped address %#x" % a)
+            stop = end if end < v.end else v.end
+            li = vma_li(v, a)
+            cost += self.machine.touch_seq(v, li, vma_li(v, stop - 1) - li + 1, count, write,
+                                           &ct, 1e300, &done)
+            a = stop
+        return cost
+
+    @property
+    def rss(self):
+        """Resident bytes."""
+        cdef int i
+        cdef int64_t pages = 0
+        for i in range(self.mm.nr_vmas):
+            pages += self.mm.vmas[i].nr_present
+        return pages * PAGE_SIZE
+
+    @property
+    def swapped(self):
+        cdef int i
+        cdef int64_t pages = 0
+        for i in range(self.mm.nr_vmas):
+            pages += self.mm.vmas[i].nr_swapped
+        return pages * PAGE_SIZE
+
+    def rss_by_node(self):
+        cdef int i, n
+        out = [0] * self.machine.nr_nodes
+        for i in range(self.mm.nr_vmas):
+            for n in range(self.machine.nr_nodes):
+                out[n] += self.mm.vmas[i].node_pages[n] * PAGE_SIZE
+        return out
+
+    def runtime_breakdown(self):
+        """Simulated ns spent computing, stalled on each node, and faulting."""
+        cdef MmData *mm = self.mm
+        return {
+            "compute_ns": mm.compute_ns,
+            "stall_ns": [mm.stall_ns[n] for n in range(self.machine.nr_nodes)],
+            "fault_ns": mm.fault_ns,
+            "swapin_ns": mm.swapin_ns,
+            "migrate_ns": mm.migrate_ns,
+            "accesses": [mm.node_accesses[n] for n in range(self.machine.nr_nodes)],
+            "minor_faults": mm.minor_faults,
+            "major_faults": mm.major_faults,
+            "thp_faults": mm.thp_faults,
+        }
+
+
+# ---------------------------------------------------------------------------
+
+cdef class Machine:
+    """Physical memory nodes (fastest first for first touch), a swap device,
+    the costs of faults and migrations, and the THP policy."""
+
+    def __cinit__(self):
+        self.pc_owner = NULL
+        self.vmas_by_gid = NULL
+
+    def __init__(self, nodes, swap=None, thp="madvise", double minor_fault_ns=1500.0,
+                 double thp_fault_ns=100000.0, double migrate_page_ns=7500.0,
+                 double compute_share=0.1, uint64_t phys_base=0x100000000):
+        """nodes: list of dicts with name, kind ('dram', 'cxl', ...), capacity
+        (bytes), latency_ns and bandwidth_gbps.  swap: None or a dict with kind,
+        capacity (bytes), fault_ns (swap-in) and out_ns (swap-out)."""
+        cdef int n, i, j, tmp
+        cdef int64_t base = 0, nch, k, first
+        if not nodes:
+            raise ValueError("a machine needs at least one memory node")
+        if len(nodes) > MAX_NODES:
+            raise ValueError("at most %d memory nodes are supported" % MAX_NODES)
+        self.nr_nodes = len(nodes)
+        self.node_names = []
+        self.node_kinds = []
+        self.phys_base = phys_base
+        for n, spec in enumerate(nodes):
+            npages = (int(spec["capacity"]) // HPAGE_SIZE) * CHUNK_PAGES
+            if npages <= 0:
+                raise ValueError("node %s: capacity must be at least 2 MiB" % spec["name"])
+            if float(spec["latency_ns"]) <= 0:
+                raise ValueError("node %s: latency must be positive" % spec["name"])
+            self.node_names.append(spec["name"])
+            self.node_kinds.append(spec.get("kind", "dram"))
+            self.node_base_pfn[n] = base
+            self.node_npages[n] = npages
+            self.node_used[n] = 0
+            self.node_latency_ns[n] = float(spec["latency_ns"])
+            self.node_bandwidth_gbps[n] = float(spec.get("bandwidth_gbps") or 0)
+            base += npages
+        self.nr_pchunks = base >> CHUNK_SHIFT
+        for n in range(self.nr_nodes):
+            self.node_order[n] = n
+        for i in range(1, self.nr_nodes):       # fastest first; ties keep node order
+            j = i
+            while j > 0 and self.node_latency_ns[self.node_order[j - 1]] > \
+                    self.node_latency_ns[self.node_order[j]]:
+                tmp = self.node_order[j]
+                self.node_order[j] = self.node_order[j - 1]
+                self.node_order[j - 1] = tmp
+                j -= 1
+        self.pc_owner = <int32_t *>sim_zalloc(self.nr_pchunks * sizeof(int32_t))
+        self.pc_vchunk = <int32_t *>sim_zalloc(self.nr_pchunks * sizeof(int32_t))
+        self.pc_used = <int32_t *>sim_zalloc(self.nr_pchunks * sizeof(int32_t))
+        self.pc_rmap = <uint64_t **>sim_zalloc(self.nr_pchunks * sizeof(uint64_t *))
+        self.pc_node = <uint8_t *>sim_zalloc(self.nr_pchunks)
+        self.pc_in_partial = <uint8_t *>sim_zalloc(self.nr_pchunks)
+        if (self.pc_owner == NULL or self.pc_vchunk == NULL or self.pc_used == NULL or
+                self.pc_rmap == NULL or self.pc_node == NULL or self.pc_in_partial == NULL):
+            raise MemoryError("cannot allocate the physical memory map")
+        memset(self.pc_owner, 0xFF, self.nr_pchunks * sizeof(int32_t))    # PC_FREE
+        for n in range(self.nr_nodes):
+            nch = self.node_npages[n] >> CHUNK_SHIFT
+            first = self.node_base_pfn[n] >> CHUNK_SHIFT
+            # freed chunks go on a stack; never-used ones are handed out in
+            # address order, so setting up a big machine costs nothing
+            self.free_chunks[n] = <int32_t *>sim_zalloc(nch * sizeof(int32_t))
+            self.nr_stacked[n] = 0
+            self.fresh_next[n] = first
+            self.fresh_end[n] = first + nch
+            self.nr_free_chunks[n] = nch
+            self.cap_partial[n] = 64
+            self.partial[n] = <int32_t *>malloc(64 * sizeof(int32_t))
+            self.nr_partial[n] = 0
+            self.break_cursor[n] = first
+            if self.free_chunks[n] == NULL or self.partial[n] == NULL:
+                raise MemoryError("cannot allocate the physical memory map")
+            memset(&self.pc_node[first], n, nch)
+        if swap:
+            self.swap_kind = swap.get("kind", "zswap")
+            self.swap_capacity_pages = int(swap["capacity"]) // PAGE_SIZE
+            self.swap_fault_ns = float(swap["fault_ns"])
+            self.swap_out_ns = float(swap.get("out_ns", swap["fault_ns"]))
+        else:
+            self.swap_kind = None
+            self.swap_capacity_pages = 0
+        self.swap_used = 0
+        if thp not in ("never", "madvise", "always"):
+            raise ValueError("THP policy must be never, madvise or always, not %r" % thp)
+        self.thp_policy = {"never": THP_NEVER, "madvise": THP_MADVISE,
+                           "always": THP_ALWAYS}[thp]
+        self.minor_fault_ns = minor_fault_ns
+        self.thp_fault_ns = thp_fault_ns
+        self.migrate_page_ns = migrate_page_ns
+        self.compute_share = compute_share
+        self.next_pid = 1000
+
+    def __dealloc__(self):
+        cdef int64_t i
+        cdef int n
+        free(self.vmas_by_gid)
+        if self.pc_owner == NULL:
+            return
+        cdef size_t n4 = self.nr_pchunks * sizeof(int32_t)
+        for i in range(self.nr_pchunks):
+            free(self.pc_rmap[i])
+        sim_zfree(self.pc_owner, n4); sim_zfree(self.pc_vchunk, n4); sim_zfree(self.pc_used, n4)
+        sim_zfree(self.pc_rmap, self.nr_pchunks * sizeof(uint64_t *))
+        sim_zfree(self.pc_node, self.nr_pchunks); sim_zfree(self.pc_in_partial, self.nr_pchunks)
+        for n in range(self.nr_nodes):
+            sim_zfree(self.free_chunks[n], (self.node_npages[n] >> CHUNK_SHIFT) * sizeof(int32_t))
+            free(self.partial[n])
+
+    # ---- Python-level description ----
+    def new_address_space(self, bint track_ground_truth=False):
+        """A fresh process address space with a new pid."""
+        self.next_pid += 1
+        return AddressSpace(self, self.next_pid, track_ground_truth)
+
+    def node(self, int n):
+        """Description and usage of node n."""
+        if n < 0 or n >= self.nr_nodes:
+            raise IndexError(n)
+        return {
+            "id": n,
+            "name": self.node_names[n],
+            "kind": self.node_kinds[n],
+            "capacity": self.node_npages[n] * PAGE_SIZE,
+            "used": self.node_used[n] * PAGE_SIZE,
+            "free": self.node_free(n) * PAGE_SIZE,
+            "latency_ns": self.node_latency_ns[n],
+            "bandwidth_gbps": self.node_bandwidth_gbps[n],
+            "phys_start": self.phys_base + self.node_base_pfn[n] * PAGE_SIZE,
+            "phys_end": self.phys_base + (self.node_base_pfn[n] + self.node_npages[n]) * PAGE_SIZE,
+        }
+
+    @property
+    def nodes(self):
+        return [self.node(n) for n in range(self.nr_nodes)]
+
+    @property
+    def total_bytes(self):
+        return sum(self.node_npages[n] for n in range(self.nr_nodes)) * PAGE_SIZE
+
+    @property
+    def free_bytes(self):
+        return sum(self.node_free(n) for n in range(self.nr_nodes)) * PAGE_SIZE
+
+    @property
+    def phys_range(self):
+        """[start, end) of all physical memory: DAMON paddr's default region."""
+        return (self.phys_base, self.phys_base + self.nr_pchunks * HPAGE_SIZE)
+
+    def free_mem_rate(self):
+        """Free memory in permil of total, as DAMOS watermarks read it."""
+        return self.free_bytes * 1000 // self.total_bytes
+
+    def vmstat(self):
+        return {"pgfault": self.pgfault, "pgmajfault": self.pgmajfault,
+                "pswpin": self.pswpin, "pswpout": self.pswpout,
+                "pgmigrate_success": self.pgmigrate,
+                "thp_fault_alloc": self.thp_fault_alloc,
+                "swap_used": self.swap_used * PAGE_SIZE}
+
+    def page_owner(self, uint64_t paddr):
+        """(pid, virtual address) mapped at a physical address, or None."""
+        cdef int64_t li, pfn
+        cdef VmaData *v
+        if paddr < self.phys_base:
+            return None
+        pfn = (paddr - self.phys_base) >> PAGE_SHIFT
+        if pfn >= self.nr_pchunks * CHUNK_PAGES:
+            return None
+        v = self.owner_of_pfn(pfn, &li)
+        if v == NULL:
+            return None
+        return v.mm.pid, vma_addr(v, li) + (paddr & (PAGE_SIZE - 1))
+
+    def cost_table(self, double base_ns):
+        """(compute_ns, [stall_ns by node]) of an access taking base_ns on the
+        fastest node."""
+        cdef CostTable ct
+        self.make_cost_table(base_ns, &ct)
+        return ct.compute_ns, [ct.stall_ns[n] for n in range(self.nr_nodes)]
+
+    # ---- costs ----
+    cdef int64_t node_free(self, int node) noexcept nogil:
+        return self.node_npages[node] - self.node_used[node]
+
+    cdef int first_touch_node(self) noexcept nogil:
+        cdef int i, n
+        for i in range(self.nr_nodes):
+            n = self.node_order[i]
+            if self.node_used[n] < self.node_npages[n]:
+                return n
+        return -1
+
+    cdef void make_cost_table(self, double base_ns, CostTable *ct) noexcept:
+        """An access that takes base_ns on the fastest node costs a compute
+        share plus a stall that scales with the load latency of the node its
+        page is on, and never less than the node's bandwidth allows (64 B
+        cache lines)."""
+        cdef int n
+        cdef double fastest = self.node_latency_ns[self.node_order[0]]
+        cdef double t, floor_ns
+        ct.compute_ns = base_ns * self.compute_share
+        for n in range(MAX_NODES):
+            if n >= self.nr_nodes:
+                ct.stall_ns[n] = 0
+                continue
+            t = ct.compute_ns + base_ns * (1.0 - self.compute_share) * \
+                self.node_latency_ns[n] / fastest
+            if self.node_bandwidth_gbps[n] > 0:
+                floor_ns = 64.0 / self.node_bandwidth_gbps[n]
+                if t < floor_ns:
+                    t = floor_ns
+            ct.stall_ns[n] = t - ct.compute_ns
+
+    cdef int register_vma(self, VmaData *v) except -1:
+        cdef VmaData **grown
+        if self.nr_gids == self.cap_gids:
+            self.cap_gids = self.cap_gids * 2 if self.cap_gids else 64
+            grown = <VmaData **>realloc(self.vmas_by_gid, self.cap_gids * sizeof(VmaData *))
+            if grown == NULL:
+                raise MemoryError()
+            self.vmas_by_gid = grown
+        v.gid = self.nr_gids
+        self.vmas_by_gid[self.nr_gids] = v
+        self.nr_gids += 1
+        return 0
+
+    # ---- frames ----
+    cdef int64_t take_frame(self, int node) except -2:
+        """One free frame on node (page granularity), or -1 if the node is full."""
+        cdef int64_t pc, j, k, first, end
+        cdef uint64_t *rm
+        if node < 0 or self.node_used[node] >= self.node_npages[node]:
+            return -1
+        first = self.node_base_pfn[node] >> CHUNK_SHIFT
+        end = (self.node_base_pfn[node] + self.node_npages[node]) >> CHUNK_SHIFT
+        while True:
+            while self.nr_partial[node] > 0:
+                pc = self.partial[node][self.nr_partial[node] - 1]
+                if self.pc_owner[pc] == PC_RMAP and self.pc_used[pc] < CHUNK_PAGES:
+                    rm = self.pc_rmap[pc]
+                    for j in range(CHUNK_PAGES):
+                        if rm[j] == RMAP_EMPTY:
+                            return (pc << CHUNK_SHIFT) + j
+                self.nr_partial[node] -= 1
+                self.pc_in_partial[pc] = 0
+            pc = self.pop_free_chunk(node)
+            if pc >= 0:
+                rm = <uint64_t *>malloc(CHUNK_PAGES * sizeof(uint64_t))
+                if rm == NULL:
+                    raise MemoryError()
+                memset(rm, 0xFF, CHUNK_PAGES * sizeof(uint64_t))
+                self.pc_rmap[pc] = rm
+                self.pc_owner[pc] = PC_RMAP
+                self._add_partial(pc)
+                continue
+            # Only frames reserved for chunk-mapped VMAs are left: break one
+            # reservation by giving its owner per-page frames.
+            for k in range(end - first):
+                pc = self.break_cursor[node]
+                self.break_cursor[node] = pc + 1 if pc + 1 < end else first
+                if self.pc_owner[pc] >= 0 and self.pc_used[pc] < CHUNK_PAGES:
+                    self.vc_to_ptes(self.vmas_by_gid[self.pc_owner[pc]], self.pc_vchunk[pc])
+                    break
+            else:
+                return -1
+
+    cdef int64_t pop_free_chunk(self, int node) noexcept nogil:
+        """A free 2 MiB chunk of node (freed ones first), or -1."""
+        cdef int64_t pc
+        if self.nr_stacked[node] > 0:
+            self.nr_stacked[node] -= 1
+            pc = self.free_chunks[node][self.nr_stacked[node]]
+        elif self.fresh_next[node] < self.fresh_end[node]:
+            pc = self.fresh_next[node]
+            self.fresh_next[node] += 1
+        else:
+            return -1
+        self.nr_free_chunks[node] -= 1
+        return pc
+
+    cdef void _add_partial(self, int64_t pc) noexcept:
+        cdef int n = self.pc_node[pc]
+        if self.pc_in_partial[pc]:
+            return
+        if self.nr_partial[n] == self.cap_partial[n]:
+            self.cap_partial[n] *= 2
+            self.partial[n] = <int32_t *>realloc(self.partial[n],
+                                                 self.cap_partial[n] * sizeof(int32_t))
+        self.partial[n][self.nr_partial[n]] = <int32_t>pc
+        self.nr_partial[n] += 1
+        self.pc_in_partial[pc] = 1
+
+    cdef void _free_chunk(self, int64_t pc) noexcept:
+        cdef int n = self.pc_node[pc]
+        free(self.pc_rmap[pc])
+        self.pc_rmap[pc] = NULL
+        self.pc_owner[pc] = PC_FREE
+        self.pc_used[pc] = 0
+        self.free_chunks[n][self.nr_stacked[n]] = <int32_t>pc
+        self.nr_stacked[n] += 1
+        self.nr_free_chunks[n] += 1
+
+    cdef void release_frame(self, int64_t pfn) noexcept:
+        """A frame is no longer used (the caller fixes its page table)."""
+        cdef int64_t pc = pfn >> CHUNK_SHIFT
+        self.node_used[self.pc_node[pc]] -= 1
+        self.pc_used[pc] -= 1
+        if self.pc_owner[pc] == PC_RMAP:
+            self.pc_rmap[pc][pfn & (CHUNK_PAGES - 1)] = RMAP_EMPTY
+            if self.pc_used[pc] == 0:
+                self._free_chunk(pc)
+            else:
+                self._add_partial(pc)
+        elif self.pc_used[pc] == 0:
+            self._free_chunk(pc)
+
+    cdef void vc_to_ptes(self, VmaData *v, int64_t c) noexcept:
+        """Give a virtual chunk per-page frames; its physical chunk becomes
+        page-granular, so its unused frames can go to others."""
+        cdef uint32_t *ptes
+        cdef uint64_t *rm
+        cdef int64_t pc = v.vc_pchunk[c], j, li
+        if v.vc_ptes[c] != NULL:
+            return
+        vma_split_huge(v, c)
+        ptes = <uint32_t *>malloc(CHUNK_PAGES * sizeof(uint32_t))
+        memset(ptes, 0xFF, CHUNK_PAGES * sizeof(uint32_t))
+        if pc >= 0:
+            rm = <uint64_t *>malloc(CHUNK_PAGES * sizeof(uint64_t))
+            memset(rm, 0xFF, CHUNK_PAGES * sizeof(uint64_t))
+            for j in range(CHUNK_PAGES):
+                li = (c << CHUNK_SHIFT) + j
+                if pb_test(&v.present, li):
+                    ptes[j] = <uint32_t>((pc << CHUNK_SHIFT) + j)
+                    rm[j] = (<uint64_t>v.gid << 32) | <uint64_t>li
+            self.pc_rmap[pc] = rm
+            self.pc_owner[pc] = PC_RMAP
+            if self.pc_used[pc] < CHUNK_PAGES:
+                self._add_partial(pc)
+            v.vc_pchunk[c] = -1
+        v.vc_ptes[c] = ptes
+        v.nr_ptes_chunks += 1
+
+    cdef bint thp_allowed(self, const VmaData *v, int64_t c) noexcept nogil:
+        cdef int64_t lo = c << CHUNK_SHIFT
+        cdef bint hugepage = v.hugepage or v.vc_thp_hint[c] == 1
+        if v.nohugepage or v.vc_thp_hint[c] == 2 or not v.anon or self.thp_policy == THP_NEVER:
+            return False
+        if self.thp_policy == THP_MADVISE and not hugepage:
+            return False
+        return lo >= v.first_li and lo + CHUNK_PAGES <= v.end_li   # whole 2 MiB inside
+
+    cdef bint try_thp_fault(self, VmaData *v, int64_t c) noexcept:
+        """Fault a whole 2 MiB THP in, if allowed and a free 2 MiB chunk exists
+        on a node (first-touch order)."""
+        cdef int i, n = -1
+        cdef int64_t pc, lo = c << CHUNK_SHIFT
+        if (not self.thp_allowed(v, c) or v.vc_present[c] or v.vc_ptes[c] != NULL
+                or v.vc_pchunk[c] >= 0
+                or bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)):
+            return False
+        for i in range(self.nr_nodes):
+            if self.nr_free_chunks[self.node_order[i]] > 0:
+                n = self.node_order[i]
+                break
+        if n < 0:
+            return False
+        pc = self.pop_free_chunk(n)
+        self.pc_owner[pc] = v.gid
+        self.pc_vchunk[pc] = <int32_t>c
+        self.pc_used[pc] = CHUNK_PAGES
+        v.vc_pchunk[c] = <int32_t>pc
+        v.vc_present[c] = CHUNK_PAGES
+        v.vc_huge[c] = 1
+        v.nr_huge += 1
+        pb_set_range(&v.present, lo, lo + CHUNK_PAGES)
+        v.nr_present += CHUNK_PAGES
+        v.node_pages[n] += CHUNK_PAGES
+        self.node_used[n] += CHUNK_PAGES
+        self.thp_fault_alloc += 1
+        self.pgfault += 1
+        v.mm.thp_faults += 1
+        v.mm.fault_ns += self.thp_fault_ns
+        return True
+
+    cdef int64_t alloc_run(self, VmaData *v, int64_t li, int64_t n, int node) except -1:
+        """Give frames on `node` to the not-present pages [li, li+n) of one
+        chunk.  Returns how many got one (a chunk-mapped chunk takes them all;
+        otherwise one page at a time), 0 if the node is full."""
+        cdef int64_t c = li >> CHUNK_SHIFT, pc, pfn
+        pc = v.vc_pchunk[c]
+        if v.vc_ptes[c] == NULL and pc < 0 and self.nr_free_chunks[node] > 0:
+            pc = self.pop_free_chunk(node)
+            self.pc_owner[pc] = v.gid
+            self.pc_vchunk[pc] = <int32_t>c
+            self.pc_used[pc] = 0
+            v.vc_pchunk[c] = <int32_t>pc
+        if v.vc_ptes[c] == NULL and pc >= 0 and self.pc_node[pc] == node:
+            self.pc_used[pc] += <int32_t>n      # this chunk's own frames
+        else:
+            pfn = self.take_frame(node)
+            if pfn < 0:
+                return 0
+            self.vc_to_ptes(v, c)
+            n = 1
+            v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>pfn
+            self.pc_rmap[pfn >> CHUNK_SHIFT][pfn & (CHUNK_PAGES - 1)] = \
+                (<uint64_t>v.gid << 32) | <uint64_t>li
+            self.pc_used[pfn >> CHUNK_SHIFT] += 1
+        pb_set_range(&v.present, li, li + n)
+        v.vc_present[c] += <uint16_t>n
+        v.nr_present += n
+        v.node_pages[node] += n
+        self.node_used[node] += n
+        return n
+
+    cdef int alloc_page(self, VmaData *v, int64_t li, int node) except -1:
+        """A frame for one page: on `node` if it has room, else in first-touch
+        order.  Returns the node used."""
+        cdef int i, n
+        if node >= 0 and self.alloc_run(v, li, 1, node):
+            return node
+        for i in range(self.nr_nodes):
+            n = self.node_order[i]
+            if n != node and self.alloc_run(v, li, 1, n):
+                return n
+        raise SimulationError(
+            "the simulated machine ran out of memory (%d MiB in %d node(s)%s); "
+            "give it more with --memory" % (self.total_bytes >> 20, self.nr_nodes,
+                                            "" if self.swap_capacity_pages else ", no swap"))
+
+    cdef void free_page(self, VmaData *v, int64_t li) noexcept:
+        """Take a present page out of memory; its frame becomes free."""
+        cdef int64_t c = li >> CHUNK_SHIFT
+        cdef int64_t pfn = vma_frame(v, li)
+        cdef int node
+        if pfn < 0:
+            return
+        vma_split_huge(v, c)
+        node = self.pc_node[pfn >> CHUNK_SHIFT]
+        self.release_frame(pfn)
+        pb_clear(&v.present, li)
+        pb_clear(&v.young, li)
+        bm_clear(v.bm_active, li)
+        v.vc_present[c] -= 1
+        v.nr_present -= 1
+        v.node_pages[node] -= 1
+        if v.vc_ptes[c] != NULL:
+            v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = PTE_NONE
+            if v.vc_present[c] == 0:
+                free(v.vc_ptes[c])
+                v.vc_ptes[c] = NULL
+                v.nr_ptes_chunks -= 1
+        elif v.vc_present[c] == 0:
+            v.vc_pchunk[c] = -1              # release_frame freed the chunk
+
+    cdef void drop_vma(self, VmaData *v) noexcept:
+        """Free every frame and swap slot of a VMA and forget it."""
+        cdef int64_t c, li, pc
+        cdef int node
+        if v.dead:
+            return
+        for c in range(v.nchunks):
+            pc = v.vc_pchunk[c]
+            if v.vc_ptes[c] == NULL and pc >= 0:
+                node = self.pc_node[pc]
+                self.node_used[node] -= self.pc_used[pc]
+                v.node_pages[node] -= self.pc_used[pc]
+                self._free_chunk(pc)
+                v.vc_pchunk[c] = -1
+            elif v.vc_ptes[c] != NULL:
+                for li in range(c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT):
+                    if pb_test(&v.present, li):
+                        self.free_page(v, li)
+        self.swap_used -= bm_count_range(v.bm_swapped, v.first_li, v.end_li)
+        _pb_reset(&v.present, v.nchunks)
+        memset(v.bm_swapped, 0, v.nchunks * CHUNK_WORDS * sizeof(uint64_t))
+        memset(v.vc_present, 0, v.nchunks * sizeof(uint16_t))
+        memset(v.vc_huge, 0, v.nchunks)
+        v.nr_huge = 0
+        v.nr_present = 0
+        v.nr_swapped = 0
+        self.vmas_by_gid[v.gid] = NULL
+
+    # ---- what DAMOS actions do to pages ----
+    cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept:
+        """Reclaim a present anonymous page to swap (False if it cannot be)."""
+        if (not pb_test(&v.present, li) or not v.anon
+                or self.swap_used >= self.swap_capacity_pages):
+            return False
+        self.free_page(v, li)
+        pb_clear(&v.dirty, li)
+        bm_clear(v.bm_active, li)
+        bm_set(v.bm_swapped, li)
+        v.nr_swapped += 1
+        self.swap_used += 1
+        self.pswpout += 1
+        return True
+
+    cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1:
+        """Read a swapped-out page back (MADV_WILLNEED); it is not accessed."""
+        if not bm_test(v.bm_swapped, li):
+            return False
+        if self.first_touch_node() < 0:
+            return False
+        bm_clear(v.bm_swapped, li)
+        v.nr_swapped -= 1
+        self.swap_used -= 1
+        self.alloc_page(v, li, self.first_touch_node())
+        pb_clear(&v.young, li)
+        self.pswpin += 1
+        return True
+
+    cdef bint migrate_page(self, VmaData *v, int64_t li, int node) except -1:
+        """Move a present page's frame to `node` (False if it is not present,
+        already there, or the node is full)."""
+        cdef int64_t pfn = vma_frame(v, li), npfn, c = li >> CHUNK_SHIFT
+        cdef int old
+        if pfn < 0 or node < 0 or node >= self.nr_nodes:
+            return False
+        old = self.pc_node[pfn >> CHUNK_SHIFT]
+        if old == node:
+            return False
+        npfn = self.take_frame(node)
+        if npfn < 0:
+            return False
+        self.vc_to_ptes(v, c)
+        self.release_frame(pfn)
+        v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>npfn
+        self.pc_rmap[npfn >> CHUNK_SHIFT][npfn & (CHUNK_PAGES - 1)] = \
+            (<uint64_t>v.gid << 32) | <uint64_t>li
+        self.pc_used[npfn >> CHUNK_SHIFT] += 1
+        self.node_used[node] += 1
+        v.node_pages[old] -= 1
+        v.node_pages[node] += 1
+        self.pgmigrate += 1
+        return True
+
+    cdef int64_t migrate_chunk(self, VmaData *v, int64_t c, int node) except -2:
+        """Move a whole chunk-mapped chunk (THP included) to a free 2 MiB chunk
+        of `node`.  Returns the pages moved, or -1 if this fast path does not
+        apply (the caller then moves pages one by one)."""
+        cdef int64_t pc = v.vc_pchunk[c], q, n
+        cdef int old
+        if v.vc_ptes[c] != NULL or pc < 0:
+            return -1
+        old = self.pc_node[pc]
+        if old == node:
+            return 0
+        q = self.pop_free_chunk(node)
+        if q < 0:
+            return -1
+        n = self.pc_used[pc]
+        self.pc_owner[q] = v.gid
+        self.pc_vchunk[q] = <int32_t>c
+        self.pc_used[q] = <int32_t>n
+        self.node_used[old] -= n
+        self.node_used[node] += n
+        v.node_pages[old] -= n
+        v.node_pages[node] += n
+        self._free_chunk(pc)
+        v.vc_pchunk[c] = <int32_t>q
+        self.pgmigrate += n
+        return n
+
+    cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept:
+        """MADV_(NO)HUGEPAGE on a 2 MiB chunk; nohugepage splits a THP."""
+        v.vc_thp_hint[c] = 1 if hugepage else 2
+        if not hugepage:
+            vma_split_huge(v, c)
+
+    def lru_sizes(self):
+        """(active, inactive) bytes of the LRU lists: every present page."""
+        cdef int64_t active = 0, present = 0
+        cdef int g
+        cdef VmaData *v
+        for g in range(self.nr_gids):
+            v = self.vmas_by_gid[g]
+            if v == NULL or v.dead:
+                continue
+            present += v.nr_present
+            active += bm_count_range(v.bm_active, v.first_li, v.end_li)
+        return active * PAGE_SIZE, (present - active) * PAGE_SIZE
+
+    cdef VmaData *owner_of_pfn(self, int64_t pfn, int64_t *li) noexcept nogil:
+        cdef int64_t pc = pfn >> CHUNK_SHIFT
+        cdef int32_t o = self.pc_owner[pc]
+        cdef uint64_t e
+        cdef VmaData *v
+        if o >= 0:
+            v = self.vmas_by_gid[o]
+            li[0] = (<int64_t>self.pc_vchunk[pc] << CHUNK_SHIFT) + (pfn & (CHUNK_PAGES - 1))
+            return v if pb_test(&v.present, li[0]) else NULL
+        if o == PC_RMAP:
+            e = self.pc_rmap[pc][pfn & (CHUNK_PAGES - 1)]
+            if e == RMAP_EMPTY:
+                return NULL
+            li[0] = <int64_t>(e & 0xFFFFFFFFu)
+            return self.vmas_by_gid[e >> 32]
+        return NULL
+
+    # ---- accesses ----
+    cdef double touch_seq(self, VmaData *v, int64_t li, int64_t n, uint32_t k, bint write,
+                          const CostTable *ct, double budget, int64_t *done) except -1.0:
+        """Access each page of [li, li+n) k times, in address order, until the
+        cost reaches budget.  Returns the cost; *done = pages processed."""
+        cdef int64_t pos = li, end = li + n, seg_end, m, c, nr_present
+        cdef double cost = 0, per_page
+        cdef int node
+        while pos < end and cost < budget:
+            c = pos >> CHUNK_SHIFT
+            seg_end = _min64(end, (c + 1) << CHUNK_SHIFT)
+            if v.vc_ptes[c] == NULL:
+                nr_present = pb_count_range(&v.present, pos, seg_end)
+                if nr_present == seg_end - pos:
+                    # chunk-mapped and present: one node, no per-page work
+                    node = self.pc_node[v.vc_pchunk[c]]
+                    per_page = k * (ct.compute_ns + ct.stall_ns[node])
+                    m = _pages_fitting(budget, cost, per_page, seg_end - pos)
+                    _mark_accessed(v, pos, m, k, write)
+                    _account(v, node, m * k, ct)
+                    cost += m * per_page
+                    pos += m
+                    continue
+                if nr_present == 0 and not bm_count_range(v.bm_swapped, pos, seg_end):
+                    if (pos & (CHUNK_PAGES - 1)) == 0 and end - pos >= CHUNK_PAGES:
+                        m = self.fault_fresh_chunks(v, pos, end, k, write, ct, budget, &cost)
+                        if m:
+                            pos += m
+                            continue
+                    if self.try_thp_fault(v, c):
+                        cost += self.thp_fault_ns
+                        continue
+                    # first touch of the whole segment: fault it in bulk
+                    node = self.first_touch_node()
+                    if node >= 0:
+                        per_page = self.minor_fault_ns + k * (ct.compute_ns + ct.stall_ns[node])
+                        m = _pages_fitting(budget, cost, per_page, seg_end - pos)
+                        m = self.alloc_run(v, pos, m, node)
+                        if m > 0:
+                            v.mm.minor_faults += m
+                            v.mm.fault_ns += m * self.minor_fault_ns
+                            self.pgfault += m
+                            _mark_accessed(v, pos, m, k, write)
+                            _account(v, node, m * k, ct)
+                            cost += m * per_page
+                            pos += m
+                            continue
+            cost += self.touch_page(v, pos, k, write, ct)      # mixed chunk
+            pos += 1
+        done[0] = pos - li
+        return cost
+
+    cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
+                                    bint write, const CostTable *ct, double budget,
+                                    double *cost) noexcept:
+        """First touch of whole never-used chunks from pos on: each gets a free
+        2 MiB chunk of the first-touch node at once.  Stops at the first chunk
+        that needs more care (THP, swapped or present pages, a full node) or
+        does not fit the budget whole.  Returns the pages faulted in."""
+        cdef int64_t c, pc, done = 0
+        cdef int node = self.first_touch_node()
+        cdef double per_chunk
+        if node < 0:
+            return 0
+        per_chunk = CHUNK_PAGES * (self.minor_fault_ns + k * (ct.compute_ns + ct.stall_ns[node]))
+        while end - pos >= CHUNK_PAGES and cost[0] + per_chunk <= budget:
+            c = pos >> CHUNK_SHIFT
+            if (v.vc_pchunk[c] >= 0 or v.vc_ptes[c] != NULL or v.vc_present[c]
+                    or self.thp_allowed(v, c)
+                    or bm_count_range(v.bm_swapped, pos, pos + CHUNK_PAGES)):
+                break
+            pc = self.pop_free_chunk(node)
+            if pc < 0:
+                break
+            self.pc_owner[pc] = v.gid
+            self.pc_vchunk[pc] = <int32_t>c
+            self.pc_used[pc] = CHUNK_PAGES
+            v.vc_pchunk[c] = <int32_t>pc
+            v.vc_present[c] = CHUNK_PAGES
+            pb_set_chunk(&v.present, c)
+            pb_set_chunk(&v.young, c)
+            if write:
+                pb_set_chunk(&v.dirty, c)
+            if v.gt_counts != NULL:
+                _mark_accessed(v, pos, CHUNK_PAGES, k, write)
+            pos += CHUNK_PAGES
+            done += CHUNK_PAGES
+            cost[0] += per_chunk
+        if done:
+            v.nr_present += done
+            v.node_pages[node] += done
+            self.node_used[node] += done
+            v.mm.minor_faults += done
+            v.mm.fault_ns += done * self.minor_fault_ns
+            self.pgfault += done
+            _account(v, node, done * k, ct)
+        return done
+
+    cdef double touch_page(self, VmaData *v, int64_t li, uint32_t k, bint write,
+                           const CostTable *ct) except -1.0:
+        """Access one page k times, faulting or swapping it in if needed."""
+        cdef int64_t c = li >> CHUNK_SHIFT
+        cdef double cost = 0
+        cdef int node
+        if not pb_test(&v.present, li):
+            if bm_test(v.bm_swapped, li):
+                bm_clear(v.bm_swapped, li)
+                v.nr_swapped -= 1
+                self.swap_used -= 1
+                self.alloc_page(v, li, self.first_touch_node())
+                cost += self.swap_fault_ns
+                v.mm.swapin_ns += self.swap_fault_ns
+                v.mm.major_faults += 1
+                self.pgmajfault += 1
+                self.pgfault += 1
+                self.pswpin += 1
+            elif self.try_thp_fault(v, c):
+                cost += self.thp_fault_ns
+            else:
+                self.alloc_page(v, li, self.first_touch_node())
+                cost += self.minor_fault_ns
+                v.mm.fault_ns += self.minor_fault_ns
+                v.mm.minor_faults += 1
+                self.pgfault += 1
+        node = self.pc_node[vma_frame(v, li) >> CHUNK_SHIFT]
+        _mark_accessed(v, li, 1, k, write)
+        _account(v, node, k, ct)
+        return cost + k * (ct.compute_ns + ct.stall_ns[node])

@@ -1,0 +1,647 @@
+"""DAMON operation sets: vaddr, fvaddr and paddr (mm/damon/{vaddr,paddr,ops-common}.c).
+
+They are the only part of DAMON that knows about address spaces: they pick a
+sampling address per region, clear and read its page's Accessed bit, build
+and update the initial regions (vaddr), score regions for quota priorities,
+and apply DAMOS actions to the simulated memory.
+"""
+from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.stdlib cimport calloc, free
+from damo_engine.memory cimport (
+    Machine, AddressSpace, VmaData, MmData, sim_damon_rand, bm_test, bm_set, bm_clear,
+    bm_count_range, pb_test, pb_count_range, mm_find_vma, vma_li, vma_addr, vma_young,
+    vma_mkold,
+    PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
+from damo_engine.core cimport (
+    Context, Target, Region, Scheme, Filter, Operations, KernelState,
+    region_new, update_region_access_rate, max_nr_accesses, DAMOS_MAX_SCORE,
+    WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, LRU_PRIO, LRU_DEPRIO,
+    MIGRATE_HOT, MIGRATE_COLD, STAT,
+    FILTER_ANON, FILTER_ACTIVE, FILTER_MEMCG, FILTER_YOUNG, FILTER_HUGEPAGE_SIZE,
+    FILTER_UNMAPPED)
+
+# simulated CPU time of one page's worth of work in an action (ns)
+cdef double MADVISE_PAGE_NS = 100.0
+cdef double SCAN_PAGE_NS = 50.0
+# what a migration costs the process whose page moves (unmap, TLB shootdown)
+cdef double MIGRATE_PROCESS_NS = 1000.0
+
+
+cdef inline uint64_t align_down(uint64_t x, uint64_t a) noexcept nogil:
+    return x - x % a
+
+
+cdef inline uint64_t align_up(uint64_t x, uint64_t a) noexcept nogil:
+    return align_down(x + a - 1, a)
+
+
+# ---------------------------------------------------------------------------
+# ops-common: region priority scores for quotas
+
+cdef int hot_score(Context ctx, Region *r, Scheme s) noexcept:
+    """damon_hot_score(): weighted access frequency and age, 0..99."""
+    cdef uint32_t freq_subscore, age_in_sec
+    cdef int age_in_log = 0, age_subscore
+    cdef uint64_t hotness
+    cdef uint32_t fw = s.weight_nr_accesses, aw = s.weight_age
+    freq_subscore = <uint32_t>(<uint64_t>r.nr_accesses * 100 / ctx.max_nr_accesses)
+    age_in_sec = <uint32_t>(<uint64_t>r.age * ctx.aggr_us / 1000000)
+    while age_in_log < 32 and age_in_sec:       # floor(log2) + 1, up to 32
+        age_in_log += 1
+        age_in_sec >>= 1
+    if freq_subscore == 0:                      # idle: older means colder
+        age_in_log = -age_in_log
+    age_subscore = (age_in_log + 32) * 100 // 32 // 2
+    hotness = fw * freq_subscore + aw * age_subscore
+    if fw + aw:
+        hotness //= fw + aw
+    return <int>(hotness * DAMOS_MAX_SCORE / 100)
+
+
+cdef inline int cold_score(Context ctx, Region *r, Scheme s) noexcept:
+    return DAMOS_MAX_SCORE - hot_score(ctx, r, s)
+
+
+def kunit_hot_score(Context ctx, uint32_t nr_accesses, uint32_t age, Scheme s):
+    cdef Region r
+    r.nr_accesses = nr_accesses
+    r.age = age
+    return hot_score(ctx, &r, s)
+
+
+# ---------------------------------------------------------------------------
+# ops filters, per page (folio)
+
+cdef bint page_filter_match(VmaData *v, int64_t li, Filter f, bint huge) noexcept:
+    cdef bint matched = False
+    cdef uint64_t folio_sz = HPAGE_SIZE if huge else PAGE_SIZE
+    if f.type == FILTER_ANON:
+        matched = v.anon
+    elif f.type == FILTER_ACTIVE:
+        matched = bm_test(v.bm_active, li)
+    elif f.type == FILTER_MEMCG:
+        matched = f.memcg is not None and f.memcg == v.mm.memcg_id
+    elif f.type == FILTER_YOUNG:
+        # reading the Accessed bit for the filter also clears it (mkold)
+        matched = pb_test(&v.young, li)
+        if matched:
+            vma_mkold(v, li)
+    elif f.type == FILTER_HUGEPAGE_SIZE:
+        matched = f.sz_min <= folio_sz <= f.sz_max
+    elif f.type == FILTER_UNMAPPED:
+        matched = False                 # every page of the model is mapped
+    return matched == f.matching
+
+
+cdef bint page_filtered_out(VmaData *v, int64_t li, Scheme s, list extra) noexcept:
+    """damos_*_filter_out(): ops filters in order, the first match decides;
+    extra filters (paddr pageout's young rejecter) come after them."""
+    cdef Filter f
+    cdef bint huge = v.vc_huge[li >> CHUNK_SHIFT]
+    if s.core_filters_allowed:
+        return False
+    for f in s.ops_filters:
+        if page_filter_match(v, li, f, huge):
+            return not f.allow
+    for f in extra:
+        if page_filter_match(v, li, f, huge):
+            return not f.allow
+    return s.ops_filters_default_reject
+
+
+cdef int pick_dest_node(Scheme s, uint64_t addr, int order) noexcept:
+    """Weighted interleave over migrate_dests for a folio (vaddr), or the
+    scheme's target_nid.  -1: do not migrate."""
+    cdef uint64_t ilx, total = 0, slot, cum = 0
+    if not s.migrate_dests:
+        return s.target_nid
+    for nid, w in s.migrate_dests:
+        total += w
+    if total == 0:
+        return -1
+    # anonymous VMAs have pgoff = vm_start >> PAGE_SHIFT, so ilx is the page number
+    ilx = addr >> (PAGE_SHIFT + order)
+    slot = ilx % total
+    for nid, w in s.migrate_dests:
+        cum += w
+        if slot < cum:
+            return nid
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# virtual address spaces
+
+cdef class VaddrOps(Operations):
+    """vaddr: a process's virtual address space, initial regions built from
+    its three biggest mapped areas and updated every ops update interval."""
+
+    def __init__(self, name="vaddr"):
+        self.name = name
+
+    cdef MmData *get_mm(self, Context ctx, Target t):
+        """damon_get_mm(): the target process's mm, NULL once it has exited."""
+        cdef AddressSpace a
+        if t.obj is None:
+            t.obj = ctx.kstate.processes.get(t.pid)
+            if t.obj is None:
+                return NULL
+        a = <AddressSpace>t.obj
+        if not a.mm.alive:
+            return NULL
+        return a.mm
+
+    cdef bint target_valid(self, Target t) except -1:
+        cdef AddressSpace a = t.obj
+        return a is not None and a.mm.alive
+
+    def three_regions(self, AddressSpace a, uint64_t min_region=PAGE_SIZE):
+        """__damon_va_three_regions() of an address space, or None."""
+        return three_regions_of(a.mm, min_region)
+
+    cdef void init(self, Context ctx) except *:
+        cdef Target t
+        for t in ctx.targets:
+            if self.get_mm(ctx, t) == NULL and t.obj is None:
+                raise ValueError("no process with pid %r to monitor" % (t.pid,))
+            if not t.nr_regions:        # the user may have set the regions
+                self.init_regions(ctx, t)
+
+    cdef void init_regions(self, Context ctx, Target t) except *:
+        cdef MmData *mm = self.get_mm(ctx, t)
+        cdef uint64_t sz = 0, nr_pieces
+        cdef Region *r
+        if mm == NULL:
+            return
+        regions = three_regions_of(mm, ctx.min_region_sz)
+        if regions is None:
+            return
+        for s, e in regions:
+            sz += e - s
+        if ctx.attrs.min_nr_regions:
+            sz /= ctx.attrs.min_nr_regions
+        if sz < ctx.min_region_sz:
+            sz = ctx.min_region_sz
+        for s, e in regions:
+            r = region_new(s, e)
+            t.add_region(r)
+            nr_pieces = (e - s) / sz
+            evenly_split_region(t, r, nr_pieces, ctx.min_region_sz)
+
+    cdef void update(self, Context ctx) except *:
+        cdef Target t
+        cdef MmData *mm
+        for t in ctx.targets:
+            mm = self.get_mm(ctx, t)
+            if mm == NULL:
+                continue
+            regions = three_regions_of(mm, ctx.min_region_sz)
+            if regions is None:
+                continue
+            t.set_regions(regions, ctx.min_region_sz)
+
+    cdef void prepare_access_checks(self, Context ctx) except *:
+        cdef Target t
+        cdef Region *r
+        cdef MmData *mm
+        cdef VmaData *v
+        for t in ctx.targets:
+            mm = self.get_mm(ctx, t)
+            if mm == NULL:
+                continue
+            r = t.head
+            while r != NULL:
+                r.sampling_addr = sim_damon_rand(&ctx.rng, r.start, r.end)
+                v = mm_find_vma(mm, r.sampling_addr)
+                if v != NULL:
+                    vma_mkold(v, vma_li(v, r.sampling_addr))
+                r = r.next
+
+    cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF:
+        cdef Target t
+        cdef Region *r
+        cdef MmData *mm
+        cdef VmaData *v
+        cdef KernelState ks = ctx.kstate
+        cdef uint32_t max_nr = 0
+        cdef bint same_target
+        cdef uint64_t checks = 0
+        for t in ctx.targets:
+            mm = self.get_mm(ctx, t)
+            same_target = False
+            r = t.head
+            while r != NULL:
+                if mm == NULL:
+                    update_region_access_rate(r, False, &ctx.attrs)
+                elif same_target and align_down(ks.va_last_addr, ks.va_last_folio_sz) == \
+                        align_down(r.sampling_addr, ks.va_last_folio_sz):
+                    # the region's sample is in the folio checked last: reuse
+                    update_region_access_rate(r, ks.va_last_accessed, &ctx.attrs)
+                else:
+                    v = mm_find_vma(mm, r.sampling_addr)
+                    ks.va_last_accessed = v != NULL and vma_young(
+                        v, vma_li(v, r.sampling_addr), &ks.va_last_folio_sz)
+                    update_region_access_rate(r, ks.va_last_accessed, &ctx.attrs)
+                    ks.va_last_addr = r.sampling_addr
+                    checks += 1
+                if r.nr_accesses > max_nr:
+                    max_nr = r.nr_accesses
+                same_target = True
+                r = r.next
+        ctx.nr_access_checks += checks
+        return max_nr
+
+    cdef bint has_scheme_score(self):
+        return True
+
+    cdef int get_scheme_score(self, Context ctx, Target t, Region *r, Scheme s) except -1:
+        if s.action == PAGEOUT or s.action == MIGRATE_COLD:
+            return cold_score(ctx, r, s)
+        if s.action == MIGRATE_HOT:
+            return hot_score(ctx, r, s)
+        return DAMOS_MAX_SCORE
+
+    cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
+                               uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
+        cdef MmData *mm = self.get_mm(ctx, t)
+        cdef Machine m = ctx.kstate.machine
+        cdef uint64_t start = align_down(r.start, PAGE_SIZE)
+        cdef uint64_t end = start + align_up(r.end - r.start, PAGE_SIZE)
+        if mm == NULL:
+            return 0
+        if s.action == STAT or s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
+            return va_walk(ctx, m, mm, start, end, s, sz_filter_passed)
+        if s.action in (WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE):
+            return va_madvise(ctx, m, mm, start, end, s.action)
+        return 0                        # lru_(de)prio: not supported on vaddr
+
+
+cdef class FvaddrOps(VaddrOps):
+    """fvaddr: fixed virtual address ranges given by the user; no init, no update."""
+
+    def __init__(self, name="fvaddr"):
+        self.name = name
+
+    cdef void init(self, Context ctx) except *:
+        cdef Target t
+        for t in ctx.targets:
+            if self.get_mm(ctx, t) == NULL and t.obj is None:
+                raise ValueError("no process with pid %r to monitor" % (t.pid,))
+
+    cdef void update(self, Context ctx) except *:
+        pass
+
+
+cdef object three_regions_of(MmData *mm, uint64_t min_region):
+    """The three regions split by the two biggest gaps between mappings."""
+    cdef uint64_t gs1 = 0, ge1 = 0, gs2 = 0, ge2 = 0, gap, start = 0, t
+    cdef VmaData *prev = NULL
+    cdef VmaData *v
+    cdef int i
+    for i in range(mm.nr_vmas):
+        v = mm.vmas[i]
+        if prev == NULL:
+            start = v.start
+        else:
+            gap = v.start - prev.end
+            if gap > ge1 - gs1:
+                gs2, ge2 = gs1, ge1
+                gs1, ge1 = prev.end, v.start
+            elif gap > ge2 - gs2:
+                gs2, ge2 = prev.end, v.start
+        prev = v
+    if ge2 - gs2 == 0 or ge1 - gs1 == 0:
+        return None
+    if gs1 > gs2:
+        t = gs1; gs1 = gs2; gs2 = t
+        t = ge1; ge1 = ge2; ge2 = t
+    return [(align_up(start, min_region), align_up(gs1, min_region)),
+            (align_up(ge1, min_region), align_up(gs2, min_region)),
+            (align_up(ge2, min_region), align_up(prev.end, min_region))]
+
+
+cdef int evenly_split_region(Target t, Region *r, uint64_t nr_pieces,
+                             uint64_t min_region) except -1:
+    """damon_va_evenly_split_region(): exactly nr_pieces, the last one takes
+    the rounding remainder.  -EINVAL (region untouched) if impossible."""
+    cdef uint64_t orig_end, sz_piece, start
+    cdef Region *n = NULL
+    cdef Region *nxt
+    if r == NULL or not nr_pieces:
+        return -22
+    orig_end = r.end
+    sz_piece = align_down((r.end - r.start) / nr_pieces, min_region)
+    if not sz_piece:
+        return -22
+    r.end = r.start + sz_piece
+    nxt = r.next
+    start = r.end
+    while start + sz_piece <= orig_end:
+        n = region_new(start, start + sz_piece)
+        t.insert_region(n, r, nxt)
+        r = n
+        start += sz_piece
+    if n != NULL:
+        n.end = orig_end
+    return 0
+
+
+def kunit_evenly_split(Target t, int idx, uint64_t nr_pieces, uint64_t min_region=1):
+    """Returns 0 or -EINVAL, like the kernel function."""
+    return evenly_split_region(t, t._nth(idx), nr_pieces, min_region)
+
+
+def kunit_three_regions(list vmas, uint64_t min_region=1):
+    """__damon_va_three_regions() over [(start, end)] mappings (page units
+    not required: kunit uses MIN_REGION 1)."""
+    cdef MmData mm
+    cdef VmaData *arr
+    cdef VmaData **ptrs = <VmaData **>calloc(len(vmas), sizeof(VmaData *))
+    arr = <VmaData *>calloc(len(vmas), sizeof(VmaData))
+    for i, (s, e) in enumerate(vmas):
+        arr[i].start = s
+        arr[i].end = e
+        ptrs[i] = &arr[i]
+    mm.vmas = ptrs
+    mm.nr_vmas = len(vmas)
+    try:
+        return three_regions_of(&mm, min_region)
+    finally:
+        free(ptrs)
+        free(arr)
+
+
+cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uint64_t end,
+                         int action) except? 0xFFFFFFFFFFFFFFFF:
+    """damos_madvise(): the whole length counts as applied on success."""
+    cdef uint64_t addr = start, stop
+    cdef VmaData *v
+    cdef int64_t li, li_end, c
+    cdef double work = 0
+    while addr < end:
+        v = mm_find_vma(mm, addr)
+        if v == NULL:
+            # madvise() fails with ENOMEM on unmapped ranges
+            ctx.apply_ns += work
+            return 0
+        stop = end if end < v.end else v.end
+        li_end = vma_li(v, stop - 1) + 1
+        li = vma_li(v, addr)
+        while li < li_end:
+            if action == PAGEOUT:
+                if pb_test(&v.present, li):
+                    if m.swap_out_page(v, li):
+                        work += m.swap_out_ns
+                    else:
+                        work += SCAN_PAGE_NS
+            elif action == WILLNEED:
+                if m.swap_in_page(v, li):
+                    work += m.swap_fault_ns
+            elif action == COLD:
+                bm_clear(v.bm_active, li)
+                work += SCAN_PAGE_NS
+            elif action == HUGEPAGE or action == NOHUGEPAGE:
+                c = li >> CHUNK_SHIFT
+                m.set_thp_hint(v, c, action == HUGEPAGE)
+                li = (c + 1) << CHUNK_SHIFT
+                work += MADVISE_PAGE_NS
+                continue
+            li += 1
+        addr = stop
+    ctx.apply_ns += work
+    return end - start
+
+
+cdef uint64_t va_walk(Context ctx, Machine m, MmData *mm, uint64_t start, uint64_t end,
+                      Scheme s, uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
+    """damos_va_{migrate,stat}(): walk the present folios of the range, apply
+    ops filters, migrate the ones that pass (stat only counts them)."""
+    cdef uint64_t addr = start, stop, applied = 0, passed = 0
+    cdef VmaData *v
+    cdef int64_t li, li_end, c, moved, present
+    cdef int node
+    cdef bint migrate = s.action != STAT
+    cdef bint plain = not s.ops_filters and not s.migrate_dests
+    cdef double work = 0
+    cdef list no_extra = []
+    while addr < end:
+        v = mm_find_vma(mm, addr)
+        if v == NULL:
+            break
+        stop = end if end < v.end else v.end
+        li = vma_li(v, addr)
+        li_end = vma_li(v, stop - 1) + 1
+        if not migrate and plain:
+            passed += pb_count_range(&v.present, li, li_end) * PAGE_SIZE
+            addr = stop
+            continue
+        while li < li_end:
+            c = li >> CHUNK_SHIFT
+            if not pb_test(&v.present, li):
+                li += 1
+                continue
+            if v.vc_huge[c]:            # one 2 MiB folio
+                if not page_filtered_out(v, li, s, no_extra):
+                    passed += HPAGE_SIZE
+                    node = pick_dest_node(s, vma_addr(v, li), 9) if migrate else -1
+                    if node >= 0:
+                        moved = m.migrate_chunk(v, c, node)
+                        if moved > 0:
+                            applied += <uint64_t>moved * PAGE_SIZE
+                            work += moved * m.migrate_page_ns
+                            v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+                li = (c + 1) << CHUNK_SHIFT
+                continue
+            if (migrate and plain and (li & (CHUNK_PAGES - 1)) == 0
+                    and li + CHUNK_PAGES <= li_end and s.target_nid >= 0):
+                # a whole chunk in range: move it at once when possible
+                present = v.vc_present[c]
+                moved = m.migrate_chunk(v, c, s.target_nid)
+                if moved >= 0:
+                    passed += <uint64_t>present * PAGE_SIZE
+                    applied += <uint64_t>moved * PAGE_SIZE
+                    work += moved * m.migrate_page_ns
+                    v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+                    li += CHUNK_PAGES
+                    continue
+            if not page_filtered_out(v, li, s, no_extra):
+                passed += PAGE_SIZE
+                node = pick_dest_node(s, vma_addr(v, li), 0) if migrate else -1
+                if node >= 0 and m.migrate_page(v, li, node):
+                    applied += PAGE_SIZE
+                    work += m.migrate_page_ns
+                    v.mm.migrate_ns += MIGRATE_PROCESS_NS
+            li += 1
+        addr = stop
+    sz_filter_passed[0] = passed
+    ctx.apply_ns += work
+    return applied
+
+
+# ---------------------------------------------------------------------------
+# physical address space
+
+cdef class PaddrOps(Operations):
+    """paddr: the physical address space; pages are found through the
+    reverse map and their Accessed bits read in every mapping."""
+    cdef Filter young_rejecter
+
+    def __init__(self, name="paddr"):
+        self.name = name
+        self.young_rejecter = Filter("young", True, False)
+
+    cdef VmaData *owner(self, Machine m, uint64_t paddr, int64_t *li) noexcept:
+        cdef int64_t pfn
+        if paddr < m.phys_base:
+            return NULL
+        pfn = <int64_t>((paddr - m.phys_base) >> PAGE_SHIFT)
+        if pfn >= m.nr_pchunks * CHUNK_PAGES:
+            return NULL
+        return m.owner_of_pfn(pfn, li)
+
+    cdef void prepare_access_checks(self, Context ctx) except *:
+        cdef Machine m = ctx.kstate.machine
+        cdef Target t
+        cdef Region *r
+        cdef VmaData *v
+        cdef int64_t li
+        for t in ctx.targets:
+            r = t.head
+            while r != NULL:
+                r.sampling_addr = sim_damon_rand(&ctx.rng, r.start, r.end)
+                v = self.owner(m, r.sampling_addr, &li)
+                if v != NULL:
+                    vma_mkold(v, li)
+                r = r.next
+
+    cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF:
+        cdef Machine m = ctx.kstate.machine
+        cdef KernelState ks = ctx.kstate
+        cdef Target t
+        cdef Region *r
+        cdef VmaData *v
+        cdef int64_t li
+        cdef uint32_t max_nr = 0
+        cdef uint64_t checks = 0
+        for t in ctx.targets:
+            r = t.head
+            while r != NULL:
+                if align_down(ks.pa_last_addr, ks.pa_last_folio_sz) == \
+                        align_down(r.sampling_addr, ks.pa_last_folio_sz):
+                    update_region_access_rate(r, ks.pa_last_accessed, &ctx.attrs)
+                else:
+                    v = self.owner(m, r.sampling_addr, &li)
+                    # a free frame has no folio: not accessed, folio size kept
+                    ks.pa_last_accessed = v != NULL and vma_young(v, li, &ks.pa_last_folio_sz)
+                    update_region_access_rate(r, ks.pa_last_accessed, &ctx.attrs)
+                    ks.pa_last_addr = r.sampling_addr
+                    checks += 1
+                if r.nr_accesses > max_nr:
+                    max_nr = r.nr_accesses
+                r = r.next
+        ctx.nr_access_checks += checks
+        return max_nr
+
+    cdef bint has_scheme_score(self):
+        return True
+
+    cdef int get_scheme_score(self, Context ctx, Target t, Region *r, Scheme s) except -1:
+        if s.action == PAGEOUT or s.action == LRU_DEPRIO or s.action == MIGRATE_COLD:
+            return cold_score(ctx, r, s)
+        if s.action == LRU_PRIO or s.action == MIGRATE_HOT:
+            return hot_score(ctx, r, s)
+        return DAMOS_MAX_SCORE
+
+    cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
+                               uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
+        """damon_pa_apply_scheme(): walk the folios of the region."""
+        cdef Machine m = ctx.kstate.machine
+        cdef uint64_t addr = r.start, applied = 0, passed = 0, folio_sz
+        cdef VmaData *v
+        cdef int64_t li, c, moved
+        cdef bint huge
+        cdef double work = 0
+        cdef int node
+        cdef list extra = []
+        cdef int64_t last_gid = -1, last_idx = -1, idx, pfn
+        cdef Filter f
+        if s.action == WILLNEED or s.action == COLD or s.action == HUGEPAGE \
+                or s.action == NOHUGEPAGE:
+            return 0                    # not supported on paddr
+        if s.action == PAGEOUT:
+            # skip recently accessed pages, unless the scheme filters young itself
+            for f in s.ops_filters:
+                if f.type == FILTER_YOUNG:
+                    break
+            else:
+                extra = [self.young_rejecter]
+        if s.last_applied is not None:
+            last_gid, last_idx = s.last_applied
+        while addr < r.end:
+            pfn = <int64_t>((addr - m.phys_base) >> PAGE_SHIFT)
+            if addr >= m.phys_base and pfn < m.nr_pchunks * CHUNK_PAGES and \
+                    m.pc_owner[pfn >> CHUNK_SHIFT] == PC_FREE:
+                addr = m.phys_base + (((pfn >> CHUNK_SHIFT) + 1) << (CHUNK_SHIFT + PAGE_SHIFT))
+                continue
+            v = self.owner(m, addr, &li)
+            if v == NULL:               # free or not an LRU folio
+                addr += PAGE_SIZE
+                continue
+            c = li >> CHUNK_SHIFT
+            huge = v.vc_huge[c]
+            folio_sz = HPAGE_SIZE if huge else PAGE_SIZE
+            idx = -1 - c if huge else li
+            if v.gid == last_gid and idx == last_idx:   # a large folio spanning regions
+                addr += folio_sz
+                continue
+            last_gid = v.gid
+            last_idx = idx
+            work += SCAN_PAGE_NS
+            if page_filtered_out(v, li, s, extra):
+                addr += folio_sz
+                continue
+            passed += folio_sz
+            if s.action == PAGEOUT:
+                if huge:
+                    li = c << CHUNK_SHIFT
+                    for li in range(c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT):
+                        if m.swap_out_page(v, li):
+                            applied += PAGE_SIZE
+                            work += m.swap_out_ns
+                elif m.swap_out_page(v, li):
+                    applied += PAGE_SIZE
+                    work += m.swap_out_ns
+            elif s.action == LRU_PRIO:
+                bm_set(v.bm_active, li)
+                applied += folio_sz
+            elif s.action == LRU_DEPRIO:
+                bm_clear(v.bm_active, li)
+                applied += folio_sz
+            elif s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
+                node = s.target_nid
+                if huge:
+                    moved = m.migrate_chunk(v, c, node) if node >= 0 else -1
+                    if moved > 0:
+                        applied += <uint64_t>moved * PAGE_SIZE
+                        work += moved * m.migrate_page_ns
+                        v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+                elif node >= 0 and m.migrate_page(v, li, node):
+                    applied += PAGE_SIZE
+                    work += m.migrate_page_ns
+                    v.mm.migrate_ns += MIGRATE_PROCESS_NS
+            addr += folio_sz
+        s.last_applied = (last_gid, last_idx) if last_gid >= 0 else None
+        sz_filter_passed[0] = passed
+        ctx.apply_ns += work
+        return applied
+
+
+OPS = {"vaddr": VaddrOps, "fvaddr": FvaddrOps, "paddr": PaddrOps}
+
+
+def make_ops(name):
+    """The operation set called `name` (vaddr, fvaddr or paddr)."""
+    try:
+        return OPS[name]()
+    except KeyError:
+        raise ValueError("unknown operation set %r (vaddr, fvaddr or paddr)" % (name,))

@@ -1,0 +1,205 @@
+"""The simulation: one machine, its processes (workloads) and its kdamonds,
+advanced together in simulated time.
+
+Each kdamond context is a resumable loop (Context.step) that says when it
+next wakes up; before each wake-up every workload runs up to that moment, so
+the Accessed bits a context reads were set by accesses made between its
+prepare and its check, as on a real machine.
+"""
+from libc.stdint cimport uint64_t, int64_t, INT64_MAX
+from damo_engine.memory cimport Machine, AddressSpace
+from damo_engine.core cimport Context, KernelState, Target
+from damo_engine.workloads cimport Workload
+
+from collections import namedtuple
+
+import numpy as np
+
+TargetSnapshot = namedtuple(
+    "TargetSnapshot", "target_idx pid starts ends nr_accesses ages ground_truth")
+TargetSnapshot.__doc__ = """Regions of one target at the end of an aggregation
+interval (numpy arrays), and, when tracked, the exact per-page access counts
+of the interval as [(vma_start, counts)]."""
+
+Snapshot = namedtuple(
+    "Snapshot", "kdamond_idx context_idx start_ns end_ns sample_us aggr_us targets")
+Snapshot.__doc__ = """One damon_aggregated event of a context."""
+
+
+def derive_seed(seed, *keys):
+    """A well-mixed 64-bit seed for one stream (a context, a workload...)."""
+    x = (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
+    for k in keys:
+        x ^= (k + 0x9E3779B97F4A7C15 + (x << 6) + (x >> 2)) & 0xFFFFFFFFFFFFFFFF
+        x = (x * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 31
+    return x
+
+
+cdef class Simulation:
+    """A simulated machine running workloads under simulated kdamonds."""
+    cdef readonly Machine machine
+    cdef readonly KernelState kstate
+    cdef readonly list workloads
+    cdef readonly list kdamonds             # [[Context, ...], ...]
+    cdef list contexts                      # flattened, in kdamond/context order
+    cdef list ctx_index                     # (kdamond_idx, context_idx) per context
+    cdef list next_wake                     # next step time per context (-1: stopped)
+    cdef readonly int64_t now_ns
+    cdef readonly uint64_t seed
+    cdef public object on_snapshot
+    cdef dict gt_prev
+
+    def __init__(self, Machine machine, uint64_t seed=0):
+        self.machine = machine
+        self.kstate = KernelState(machine)
+        self.workloads = []
+        self.kdamonds = []
+        self.contexts = []
+        self.ctx_index = []
+        self.next_wake = []
+        self.now_ns = 0
+        self.seed = seed
+        self.on_snapshot = None
+        self.gt_prev = {}
+
+    def add_workload(self, Workload w, bint track_ground_truth=False):
+        """Start a workload's process now; returns its pid."""
+        pid = w.attach(self.machine, derive_seed(self.seed, 1, len(self.workloads)),
+                       track_ground_truth)
+        w.clock_ns = self.now_ns
+        self.workloads.append(w)
+        self.kstate.processes[pid] = w.mm
+        return pid
+
+    def add_kdamond(self, contexts):
+        """Start a kdamond running the given contexts now; returns its index."""
+        cdef Context ctx
+        kd = len(self.kdamonds)
+        contexts = list(contexts)
+        for ci, ctx in enumerate(contexts):
+            ctx.kstate = self.kstate
+            ctx.seed_rng(derive_seed(self.seed, 2, kd, ci))
+            ctx.on_aggregated = self._make_sink(kd, ci)
+            self.contexts.append(ctx)
+            self.ctx_index.append((kd, ci))
+            self.next_wake.append(self.now_ns)
+        self.kdamonds.append(contexts)
+        return kd
+
+    def _make_sink(self, int kd, int ci):
+        def sink(Context ctx, start_ns, end_ns, regions):
+            if self.on_snapshot is None:
+                return
+            targets = []
+            for ti, (starts, ends, nrs, ages) in enumerate(regions):
+                t = ctx.targets[ti]
+                targets.append(TargetSnapshot(ti, t.pid, starts, ends, nrs, ages,
+                                              self._ground_truth(kd, ci, ti, t)))
+            self.on_snapshot(Snapshot(kd, ci, start_ns, end_ns, ctx.sample_us, ctx.aggr_us,
+                                      targets))
+        return sink
+
+    def _ground_truth(self, kd, ci, ti, Target t):
+        """Exact per-page access counts of each VMA since this context's last
+        aggregation, if the target's process tracks them."""
+        mm = self.kstate.processes.get(t.pid) if t.pid is not None else None
+        if mm is None or not mm.track_ground_truth:
+            return None
+        out = []
+        for vma in mm.vmas:
+            cum = vma.ground_truth()
+            key = (kd, ci, ti, vma.start)
+            prev = self.gt_prev.get(key)
+            self.gt_prev[key] = cum
+            out.append((vma.start, cum if prev is None or len(prev) != len(cum)
+                        else cum - prev))
+        return out
+
+    def process(self, pid):
+        return self.kstate.processes.get(pid)
+
+    @property
+    def running(self):
+        """True while any workload or kdamond has work left."""
+        return any(not (<Workload>w).finished for w in self.workloads) or \
+            any(t >= 0 for t in self.next_wake)
+
+    def run(self, duration_ns=None, *, bint stop_with_workloads=True, on_progress=None,
+            int64_t progress_every_ns=100000000):
+        """Advance the simulation by duration_ns (None: until every workload
+        has finished).  When stop_with_workloads is set, kdamonds are stopped
+        once every workload has finished (as damo record does when its
+        command exits).  on_progress(now_ns) is called every
+        progress_every_ns of simulated time.  Returns the simulated time."""
+        cdef int64_t end = INT64_MAX if duration_ns is None else self.now_ns + <int64_t>duration_ns
+        cdef int64_t t_next, wake, next_progress = self.now_ns + progress_every_ns
+        cdef int i, n
+        cdef Context ctx
+        cdef Workload w
+        cdef bint workloads_done
+        n = len(self.contexts)
+        while True:
+            t_next = INT64_MAX
+            for i in range(n):
+                wake = self.next_wake[i]
+                if 0 <= wake < t_next:
+                    t_next = wake
+            workloads_done = True
+            for w in self.workloads:
+                if not w.finished:
+                    workloads_done = False
+                    break
+            if workloads_done and (stop_with_workloads or t_next == INT64_MAX):
+                if self.workloads or t_next == INT64_MAX:
+                    self._stop_all()
+                    break
+            if t_next > end:
+                t_next = end
+            if t_next == INT64_MAX:
+                # nothing monitors: run the workloads to their end
+                for w in self.workloads:
+                    while not w.finished:
+                        w.run_until(w.clock_ns + 1e9)
+                    if w.clock_ns > self.now_ns:
+                        self.now_ns = <int64_t>w.clock_ns
+                continue
+            for w in self.workloads:
+                if not w.finished:
+                    w.run_until(<double>t_next)
+            self.now_ns = t_next
+            if t_next >= end:
+                break
+            self._update_pressure()
+            for i in range(n):
+                if self.next_wake[i] == t_next:
+                    ctx = self.contexts[i]
+                    self.next_wake[i] = ctx.step(t_next)
+            if on_progress is not None and self.now_ns >= next_progress:
+                next_progress = self.now_ns + progress_every_ns
+                on_progress(self.now_ns)
+        if on_progress is not None:
+            on_progress(self.now_ns)
+        return self.now_ns
+
+    def stop(self):
+        """Stop every kdamond now."""
+        self._stop_all()
+
+    cdef void _stop_all(self) except *:
+        cdef Context ctx
+        cdef int i
+        for i in range(len(self.contexts)):
+            if self.next_wake[i] >= 0:
+                ctx = self.contexts[i]
+                ctx.request_stop()
+                self.next_wake[i] = ctx.step(self.now_ns)
+
+    cdef void _update_pressure(self):
+        """PSI 'some' memory stall: time processes spent waiting on swap-ins."""
+        cdef double stall = 0
+        cdef Workload w
+        for w in self.workloads:
+            if w.mm is not None:
+                stall += (<AddressSpace>w.mm).mm.swapin_ns
+        self.kstate.psi_some_us = <uint64_t>(stall / 1000)

@@ -1,0 +1,477 @@
+"""Workloads that access simulated memory: masim configs (and the built-ins
+written in masim's format), laid out in a process the way glibc would.
+
+masim's loop: pick a pattern by weight, do a burst of 131,072 accesses on its
+region (sequential ones continue from the pattern's saved offset and wrap;
+random ones hit uniformly random offsets), repeat until the phase's time is
+up.  A phase's length is work, not wall time: it lasts its configured
+duration when every access runs at the nominal rate (fastest node, no
+faults) and longer when pages sit on slower tiers or must be faulted in.
+"""
+from libc.stdlib cimport calloc, free
+from libc.math cimport ceil, log, exp
+from libc.stdint cimport uint32_t, uint64_t, int64_t
+from damo_engine.memory cimport (
+    AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng_seed, sim_rng_below,
+    sim_rng_double, bm_count_range, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
+    vma_uniform_node, vma_li,
+    mm_find_vma,
+    PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES)
+
+from damo_engine import masim as _masim
+
+MASIM_BURST = 131072            # masim's nr_accesses_per_region
+DEFAULT_ACCESS_RATE = 200000.0  # sequential 4 KiB-stride accesses per ms (masim measured)
+DEFAULT_RANDOM_ACCESS_RATE = 66000.0    # random accesses per ms (masim measured)
+MMAP_THRESHOLD = 128 * 1024     # glibc: larger allocations get their own mmap
+MALLOC_HEADER = 16
+
+
+cdef inline int64_t _min64(int64_t a, int64_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef class Workload:
+    """Base class: something that runs in a simulated process."""
+
+    cdef int run_until(self, double t_ns) except -1:
+        return 0
+
+    cdef void finish(self) except *:
+        """The process exits: its memory goes away."""
+        self.finished = True
+        if self.mm is not None and self.mm.alive:
+            self.mm.exit()
+
+    def advance(self, double t_ns):
+        """Run until the simulated clock reaches t_ns (or the work ends)."""
+        self.run_until(t_ns)
+
+    @property
+    def pid(self):
+        return self.mm.pid if self.mm is not None else None
+
+
+class ProcessLayout:
+    """Virtual address space layout of a small dynamically linked x86-64
+    program: PIE text/data, a brk heap for small allocations, libc and ld.so
+    at the top of the mmap area, big allocations mmap'ed top-down below them
+    (one guard page apart, so each is its own VMA), and the stack."""
+    TEXT = 0x555555554000
+    HEAP_GAP = 0x1000           # between bss and the heap (no randomisation)
+    HEAP_INITIAL = 0x21000      # glibc's first brk extension (132 KiB)
+    LIBC = 0x7ffff7d80000
+    LDSO = 0x7ffff7fc5000
+    STACK_TOP = 0x7ffffffff000
+    STACK_SIZE = 0x21000
+
+    def __init__(self, AddressSpace mm):
+        self.mm = mm
+        self.text = mm.map(self.TEXT, 0x2000, "[text]", anon=False)
+        self.data = mm.map(self.TEXT + 0x4000, 0x2000, "[data]")
+        mm.map(self.LIBC, 0x28000, "libc.so.6", anon=False)
+        mm.map(self.LIBC + 0x28000, 0x175000, "libc.so.6", anon=False)
+        mm.map(self.LIBC + 0x19d000, 0x6000, "libc.so.6")
+        mm.map(self.LDSO, 0x2a000, "ld-linux-x86-64.so.2", anon=False)
+        mm.map(self.LDSO + 0x2a000, 0x3000, "ld-linux-x86-64.so.2")
+        self.stack = mm.map(self.STACK_TOP - self.STACK_SIZE, self.STACK_SIZE, "[stack]")
+        self.heap_start = self.TEXT + 0x6000 + self.HEAP_GAP
+        self.heap_used = 0
+        self.heap_size = 0
+        self.heap = None
+        self.mmap_low = self.LIBC
+
+    def malloc(self, size):
+        """Address of a new allocation of `size` bytes, mapping what it needs."""
+        if size >= MMAP_THRESHOLD:
+            length = (size + MALLOC_HEADER + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE
+            start = self.mmap_low - PAGE_SIZE - length   # one guard page below
+            self.mm.map(start, length, "[anon]")
+            self.mmap_low = start
+            return start + MALLOC_HEADER
+        addr = self.heap_start + self.heap_used + MALLOC_HEADER
+        self.heap_used += (size + MALLOC_HEADER + 15) // 16 * 16
+        if self.heap_used > self.heap_size:
+            grow = max(self.HEAP_INITIAL,
+                       (self.heap_used - self.heap_size + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE)
+            if self.heap is not None:
+                self.mm.unmap(self.heap)
+            self.heap_size += grow
+            self.heap = self.mm.map(self.heap_start, self.heap_size, "[heap]")
+        return addr
+
+
+cdef class MasimWorkload(Workload):
+    """A masim config run in a simulated process."""
+
+    def __cinit__(self):
+        self.regions = NULL
+        self.patterns = NULL
+        self.phase_first = NULL
+        self.phase_count = NULL
+        self.phase_weight = NULL
+        self.phase_ns = NULL
+
+    def __init__(self, config, *, double access_rate=DEFAULT_ACCESS_RATE,
+                 double random_access_rate=DEFAULT_RANDOM_ACCESS_RATE,
+                 uint32_t burst=MASIM_BURST, str name=None):
+        if isinstance(config, str):
+            config = _masim.builtin(config) if config in _masim.BUILTINS \
+                else _masim.load(config)
+        if access_rate <= 0 or random_access_rate <= 0:
+            raise ValueError("access rates must be positive")
+        if burst == 0:
+            raise ValueError("the burst size must be positive")
+        self.config = config
+        self.name = name or config.source
+        self.access_rate = access_rate
+        self.random_access_rate = random_access_rate
+        self.burst = burst
+        self.cur = -1
+        self.mm = None
+
+    def __dealloc__(self):
+        free(self.regions)
+        free(self.patterns)
+        free(self.phase_first)
+        free(self.phase_count)
+        free(self.phase_weight)
+        free(self.phase_ns)
+
+    def attach(self, Machine machine, uint64_t seed=0, bint track_ground_truth=False):
+        """Start the process on `machine`: lay out its memory, allocate the
+        regions (malloc writes their headers), and be ready to run."""
+        cdef int i, j, k = 0
+        cdef MPattern *p
+        cdef uint64_t a
+        cdef VmaData *v
+        cfg = self.config
+        self.machine = machine
+        self.mm = machine.new_address_space(track_ground_truth)
+        sim_rng_seed(&self.rng, seed)
+        layout = ProcessLayout(self.mm)
+        self.text = (<AddressSpace>self.mm).mm.vmas[0]
+        self.nr_regions = len(cfg.regions)
+        self.regions = <MRegion *>calloc(self.nr_regions, sizeof(MRegion))
+        for i, region in enumerate(cfg.regions):
+            a = layout.malloc(region.size)
+            v = _vma_of(self.mm, a)
+            self.regions[i].v = v
+            self.regions[i].li0 = vma_li(v, a)
+            self.regions[i].npages = vma_li(v, a + region.size - 1) - self.regions[i].li0 + 1
+        self.stack = _vma_of(self.mm, layout.stack.start)
+        self.nr_phases = len(cfg.phases)
+        n = sum(len(ph.patterns) for ph in cfg.phases)
+        self.patterns = <MPattern *>calloc(max(n, 1), sizeof(MPattern))
+        self.phase_first = <int *>calloc(max(self.nr_phases, 1), sizeof(int))
+        self.phase_count = <int *>calloc(max(self.nr_phases, 1), sizeof(int))
+        self.phase_weight = <uint64_t *>calloc(max(self.nr_phases, 1), sizeof(uint64_t))
+        self.phase_ns = <double *>calloc(max(self.nr_phases, 1), sizeof(double))
+        if self.regions == NULL or self.patterns == NULL or self.phase_first == NULL \
+                or self.phase_count == NULL or self.phase_weight == NULL or self.phase_ns == NULL:
+            raise MemoryError()
+        for i, ph in enumerate(cfg.phases):
+            self.phase_first[i] = k
+            self.phase_count[i] = len(ph.patterns)
+            self.phase_ns[i] = ph.duration_ms * 1e6
+            for pat in ph.patterns:
+                p = &self.patterns[k]
+                p.region = pat.region
+                p.random = pat.random
+                p.stride = pat.stride
+                p.weight = pat.weight
+                p.write = pat.rw_mode != "ro"
+                p.offset = 0
+                if pat.stride <= PAGE_SIZE:
+                    p.per_page = <uint32_t>(PAGE_SIZE // pat.stride)
+                    p.page_step = 1
+                else:
+                    p.per_page = 1
+                    p.page_step = pat.stride // PAGE_SIZE
+                self.phase_weight[i] += pat.weight
+                k += 1
+        self.seq_nominal_ns = 1e6 / self.access_rate
+        self.rand_nominal_ns = 1e6 / self.random_access_rate
+        machine.make_cost_table(self.seq_nominal_ns, &self.seq_ct)
+        machine.make_cost_table(self.rand_nominal_ns, &self.rand_ct)
+        # start-up: the loader and libc touch the program image and the stack;
+        # malloc writes a header at the start of every allocation
+        for vma in self.mm.vmas:
+            if vma.name in ("[text]", "[data]"):
+                self.mm.access(vma.start, vma.size, write=vma.name == "[data]")
+        self.mm.access(layout.stack.end - PAGE_SIZE, PAGE_SIZE, write=True)
+        for i in range(self.nr_regions):
+            v = self.regions[i].v
+            self.mm.access((self.regions[i].li0 + v.origin_page) << PAGE_SHIFT, 1, write=True)
+        self.phase = 0
+        self.phase_nominal_ns = 0
+        self.clock_ns = 0
+        self.finished = self.nr_phases == 0
+        return self.mm.pid
+
+    @property
+    def phase_name(self):
+        if self.finished or self.phase >= self.nr_phases:
+            return None
+        return self.config.phases[self.phase].name
+
+    def region_addresses(self):
+        """[(name, start, end)] of the config's regions in this process."""
+        cdef VmaData *v
+        out = []
+        for i, region in enumerate(self.config.regions):
+            v = self.regions[i].v
+            start = ((self.regions[i].li0 + v.origin_page) << PAGE_SHIFT)
+            out.append((region.name, start, start + self.regions[i].npages * PAGE_SIZE))
+        return out
+
+    cdef int run_until(self, double t_ns) except -1:
+        while not self.finished and self.clock_ns < t_ns:
+            if self.cur < 0:
+                # between bursts: is the phase over?  pick the next pattern
+                while self.phase < self.nr_phases and \
+                        self.phase_nominal_ns >= self.phase_ns[self.phase]:
+                    self.phase += 1
+                    self.phase_nominal_ns = 0
+                    _reset_offsets(self)
+                if self.phase >= self.nr_phases:
+                    self.finish()
+                    return 0
+                self.pick_pattern()
+                self.touch_code()
+            self.advance_burst(t_ns)
+        return 0
+
+    cdef void pick_pattern(self) noexcept:
+        cdef uint64_t r = sim_rng_below(&self.rng, self.phase_weight[self.phase])
+        cdef int i = self.phase_first[self.phase]
+        cdef int end = i + self.phase_count[self.phase]
+        while i < end:
+            if r < self.patterns[i].weight:
+                break
+            r -= self.patterns[i].weight
+            i += 1
+        self.cur = i
+        self.burst_left = self.burst
+        self.nr_bursts += 1
+
+    cdef void touch_code(self) except *:
+        """The loop's own instructions and stack frame are touched every burst."""
+        cdef double cost
+        cost = self.machine.touch_page(self.text, self.text.first_li, 1, False, &self.seq_ct)
+        cost += self.machine.touch_page(self.stack, self.stack.end_li - 1, 1, True, &self.seq_ct)
+        self.clock_ns += cost
+
+    cdef int advance_burst(self, double t_ns) except -1:
+        cdef MPattern *p = &self.patterns[self.cur]
+        while self.burst_left > 0 and self.clock_ns < t_ns:
+            if p.random:
+                self.random_step(p, t_ns)
+            else:
+                self.seq_step(p, t_ns)
+        if self.burst_left == 0:
+            self.cur = -1
+        return 0
+
+    cdef int seq_step(self, MPattern *p, double t_ns) except -1:
+        """Some of a sequential burst: page visits from the saved offset."""
+        cdef MRegion *reg = &self.regions[p.region]
+        cdef VmaData *v = reg.v
+        cdef int64_t P = reg.npages, visits, f, done, piece, i
+        cdef int node
+        cdef double per_visit, cost
+        cdef uint64_t accesses
+        visits = <int64_t>((self.burst_left + p.per_page - 1) / p.per_page)
+        if p.page_step > 1:
+            # strides over 4 KiB skip pages: one visit at a time
+            cost = self.machine.touch_page(v, reg.li0 + p.offset, 1, p.write, &self.seq_ct)
+            p.offset = (p.offset + p.page_step) % P
+            self._progress(1, cost, self.seq_nominal_ns)
+            return 0
+        node = _span_uniform_node(self.machine, v, reg.li0, P)
+        if node >= 0:
+            # every page present on one node: whole passes cost O(words)
+            per_visit = p.per_page * (self.seq_ct.compute_ns + self.seq_ct.stall_ns[node])
+            f = visits
+            if (t_ns - self.clock_ns) < per_visit * visits:
+                f = <int64_t>ceil((t_ns - self.clock_ns) / per_visit)
+                if f < 1:
+                    f = 1
+                if f > visits:
+                    f = visits
+            _mark_visits(v, reg.li0, P, p.offset, f, p.per_page, p.write)
+            accesses = _accesses_of(self, f, p.per_page)
+            v.mm.compute_ns += accesses * self.seq_ct.compute_ns
+            v.mm.stall_ns[node] += accesses * self.seq_ct.stall_ns[node]
+            v.mm.node_accesses[node] += accesses
+            p.offset = (p.offset + f) % P
+            self._progress(accesses, f * per_visit, self.seq_nominal_ns)
+            return 0
+        piece = _min64(visits, P - p.offset)
+        cost = self.machine.touch_seq(v, reg.li0 + p.offset, piece, p.per_page, p.write,
+                                      &self.seq_ct, t_ns - self.clock_ns, &done)
+        p.offset = (p.offset + done) % P
+        self._progress(_accesses_of(self, done, p.per_page), cost, self.seq_nominal_ns)
+        return 0
+
+    cdef int random_step(self, MPattern *p, double t_ns) except -1:
+        """Some of a random burst."""
+        cdef MRegion *reg = &self.regions[p.region]
+        cdef VmaData *v = reg.v
+        cdef int64_t P = reg.npages, li
+        cdef uint64_t n = self.burst_left, fit, i
+        cdef int node = _span_uniform_node(self.machine, v, reg.li0, P)
+        cdef double per_access, cost
+        if node >= 0 and v.gt_counts == NULL:
+            per_access = self.rand_ct.compute_ns + self.rand_ct.stall_ns[node]
+            if (t_ns - self.clock_ns) < per_access * n:
+                fit = <uint64_t>ceil((t_ns - self.clock_ns) / per_access)
+                n = fit if 1 <= fit < n else (1 if fit < 1 else n)
+            _mark_random(&self.rng, v, reg.li0, P, n, p.write)
+            v.mm.compute_ns += n * self.rand_ct.compute_ns
+            v.mm.stall_ns[node] += n * self.rand_ct.stall_ns[node]
+            v.mm.node_accesses[node] += n
+            self._progress(n, n * per_access, self.rand_nominal_ns)
+            return 0
+        # faults pending (or exact counts wanted): access by access, a batch
+        # at a time
+        cost = 0
+        i = 0
+        while i < n and self.clock_ns + cost < t_ns and i < 4096:
+            li = reg.li0 + <int64_t>sim_rng_below(&self.rng, P)
+            cost += self.machine.touch_page(v, li, 1, p.write, &self.rand_ct)
+            i += 1
+        self._progress(i, cost, self.rand_nominal_ns)
+        return 0
+
+    cdef void _progress(self, uint64_t accesses, double cost, double nominal_ns) noexcept:
+        if accesses > self.burst_left:
+            accesses = self.burst_left
+        self.burst_left -= accesses
+        self.clock_ns += cost
+        self.phase_nominal_ns += accesses * nominal_ns
+
+
+cdef inline uint64_t _accesses_of(MasimWorkload w, int64_t visits, uint32_t per_page):
+    cdef uint64_t a = <uint64_t>visits * per_page
+    return a if a < w.burst_left else w.burst_left
+
+
+cdef void _reset_offsets(MasimWorkload w):
+    """Every phase has its own patterns, whose offsets start at zero."""
+    cdef int i
+    for i in range(w.phase_first[w.phase] if w.phase < w.nr_phases else 0,
+                   (w.phase_first[w.phase] + w.phase_count[w.phase]) if w.phase < w.nr_phases else 0):
+        w.patterns[i].offset = 0
+
+
+cdef VmaData *_vma_of(AddressSpace mm, uint64_t addr) except NULL:
+    cdef VmaData *v = mm_find_vma(mm.mm, addr)
+    if v == NULL:
+        raise ValueError("no mapping at %#x" % addr)
+    return v
+
+
+cdef int _span_uniform_node(Machine m, VmaData *v, int64_t li0, int64_t n) noexcept:
+    """The node holding every page of [li0, li0+n) if all are present and
+    chunk-mapped on one node; -1 otherwise."""
+    cdef int64_t c, c_end, lo, hi
+    cdef int node = -1, nd
+    if li0 == v.first_li and n == v.end_li - v.first_li:
+        return vma_uniform_node(v)
+    if n > 64 * CHUNK_PAGES:
+        return -1               # not worth scanning: take the general path
+    c_end = (li0 + n - 1) >> CHUNK_SHIFT
+    for c in range(li0 >> CHUNK_SHIFT, c_end + 1):
+        if v.vc_ptes[c] != NULL or v.vc_pchunk[c] < 0:
+            return -1
+        lo = li0 if li0 > (c << CHUNK_SHIFT) else (c << CHUNK_SHIFT)
+        hi = li0 + n if li0 + n < ((c + 1) << CHUNK_SHIFT) else ((c + 1) << CHUNK_SHIFT)
+        if <int64_t>pb_count_range(&v.present, lo, hi) != hi - lo:
+            return -1
+        nd = m.node_of_pfn(<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT)
+        if node < 0:
+            node = nd
+        elif nd != node:
+            return -1
+    return node
+
+
+cdef void _mark_visits(VmaData *v, int64_t li0, int64_t P, int64_t offset, int64_t f,
+                       uint32_t per_page, bint write) noexcept:
+    """Accessed/dirty bits and exact counts for f sequential page visits of
+    the region [li0, li0+P) starting at offset, wrapping."""
+    cdef int64_t full = f / P, rest = f % P, i, j
+    if full:
+        pb_set_range(&v.young, li0, li0 + P)
+        if write:
+            pb_set_range(&v.dirty, li0, li0 + P)
+    else:
+        if offset + rest <= P:
+            pb_set_range(&v.young, li0 + offset, li0 + offset + rest)
+            if write:
+                pb_set_range(&v.dirty, li0 + offset, li0 + offset + rest)
+        else:
+            pb_set_range(&v.young, li0 + offset, li0 + P)
+            pb_set_range(&v.young, li0, li0 + offset + rest - P)
+            if write:
+                pb_set_range(&v.dirty, li0 + offset, li0 + P)
+                pb_set_range(&v.dirty, li0, li0 + offset + rest - P)
+    _mark_huge_young(v, li0, P)
+    if v.gt_counts != NULL:
+        for i in range(P):
+            v.gt_counts[li0 + i] += full * per_page
+        for j in range(rest):
+            v.gt_counts[li0 + (offset + j) % P] += per_page
+
+
+cdef void _mark_huge_young(VmaData *v, int64_t li0, int64_t P) noexcept:
+    """A THP has one Accessed bit: a touch anywhere marks all of its pages."""
+    cdef int64_t c
+    cdef int64_t c_end = (li0 + P - 1) >> CHUNK_SHIFT
+    if not v.nr_huge:
+        return
+    for c in range(li0 >> CHUNK_SHIFT, c_end + 1):
+        if v.vc_huge[c] and pb_count_range(&v.young, c << CHUNK_SHIFT,
+                                           (c + 1) << CHUNK_SHIFT):
+            pb_set_chunk(&v.young, c)
+
+
+cdef void _mark_random(sim_rng *rng, VmaData *v, int64_t li0, int64_t P, uint64_t n,
+                       bint write) noexcept:
+    """n uniformly random accesses to [li0, li0+P): each page is touched with
+    probability 1 - exp(-n/P) (Poisson), independently.  The touched set is
+    drawn by geometric skipping, so the cost is about min(n, untouched
+    pages) instead of n."""
+    cdef double p = 1.0 - exp(-(<double>n) / P), lq
+    cdef int64_t pos, gap, prev
+    if p <= 0:
+        return
+    if p < 0.5:
+        # skip over untouched pages to each touched one
+        lq = log(1.0 - p)
+        pos = <int64_t>(log(1.0 - sim_rng_double(rng)) / lq)
+        while pos < P:
+            pb_set(&v.young, li0 + pos)
+            if write:
+                pb_set(&v.dirty, li0 + pos)
+            pos += 1 + <int64_t>(log(1.0 - sim_rng_double(rng)) / lq)
+    else:
+        # touch runs between the (few) untouched pages
+        prev = 0
+        if p >= 1.0:
+            pos = P
+        else:
+            lq = log(p)
+            pos = <int64_t>(log(1.0 - sim_rng_double(rng)) / lq)
+        while True:
+            if pos > P:
+                pos = P
+            pb_set_range(&v.young, li0 + prev, li0 + pos)
+            if write:
+                pb_set_range(&v.dirty, li0 + prev, li0 + pos)
+            if pos >= P:
+                break
+            prev = pos + 1
+            pos = prev + <int64_t>(log(1.0 - sim_rng_double(rng)) / lq)
+    _mark_huge_young(v, li0, P)
