@@ -100,8 +100,9 @@ def read(text, path=None):
     tune_us = None
     for lineno, line in enumerate(text.splitlines(), 1):
         fields = line.split()
-        # damo skips short lines (e.g. trace-cmd's header); so do we
-        if len(fields) < 4:
+        # damo skips short lines (e.g. trace-cmd's header); so do we, and
+        # comments (perf script's header)
+        if len(fields) < 4 or fields[0].startswith("#"):
             continue
         try:
             timestamp, event, trace_fields = _event_fields(fields)

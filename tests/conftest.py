@@ -1,0 +1,85 @@
+"""Shared fixtures: synthetic recordings, our CLI in-process, and the
+reference damo 3.4.3 (through damo-sandboxed) with its outputs cached for the
+session."""
+import concurrent.futures
+import os
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+import synth
+from damo.cli import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DAMO_SANDBOXED = os.path.join(REPO, "..", "shared", "tools", "damo-sandboxed")
+UPSTREAM_RECORD = os.path.join(REPO, "..", "shared", "data", "damo-upstream", "damon.data")
+
+# name -> keyword arguments of synth.stairs
+SHAPES = {
+    "basic": {},
+    "multi_targets_gaps": {"nr_targets": 2, "gaps": True},
+    "intervals_null": {"intervals": None},
+    "one_snapshot": {"nr_snapshots": 1},
+    "address_zero": {"base_addr": 0},
+    "big": {"nr_snapshots": 300, "nr_regions": 200, "gaps": True},
+    "small": {"nr_snapshots": 3, "nr_regions": 2},
+    "no_ages": {"intervals": None, "ages": False},
+}
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory):
+    """name -> path of a recording: the upstream one and synthetic shapes,
+    as json_compressed and, for some, perf_script."""
+    root = tmp_path_factory.mktemp("recordings")
+    paths = {"upstream": UPSTREAM_RECORD}
+    for name, kwargs in SHAPES.items():
+        paths[name] = str(root / (name + ".data"))
+        synth.stairs(paths[name], **kwargs)
+    for name in ("one_snapshot", "multi_targets_gaps"):
+        paths[name + ".perf_script"] = str(root / (name + ".perf_script"))
+        synth.stairs(paths[name + ".perf_script"], output_type="perf_script",
+                     **SHAPES[name])
+    return paths
+
+
+def run_ours(*args, env=None):
+    """Our CLI, in-process: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+class ReferenceDamo:
+    """damo 3.4.3, run only on record files; outputs cached per session."""
+
+    def __init__(self):
+        self.cache = {}
+        self.available = os.access(DAMO_SANDBOXED, os.X_OK) and shutil.which("unshare")
+
+    def _run(self, args):
+        done = subprocess.run([DAMO_SANDBOXED, "report"] + list(args), capture_output=True,
+                              text=True, timeout=300)
+        return done.returncode, done.stdout
+
+    def prefetch(self, many_args):
+        """Run damo on many argument lists at once (damo takes ~0.4 s a run)."""
+        todo = [tuple(a) for a in many_args if tuple(a) not in self.cache]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            for args, out in zip(todo, pool.map(self._run, todo)):
+                self.cache[args] = out
+
+    def report(self, *args):
+        """(exit code, stdout) of ``damo report ARGS``."""
+        if args not in self.cache:
+            self.cache[args] = self._run(args)
+        return self.cache[args]
+
+
+@pytest.fixture(scope="session")
+def damo():
+    reference = ReferenceDamo()
+    if not reference.available:
+        pytest.skip("reference damo (../shared/tools/damo-sandboxed) is not available")
+    return reference

@@ -1,0 +1,64 @@
+"""Terminal behaviour of the reports: colours, input handling."""
+import re
+
+import pytest
+
+import synth
+from conftest import run_ours
+
+ANSI = re.compile("\x1b\\[[0-9;]*m")
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("cli") / "r.data")
+    synth.stairs(path, nr_snapshots=30)
+    return path
+
+
+def test_color_only_when_asked_or_on_a_terminal(recording):
+    _, plain, _ = run_ours("report", "heatmap", "--input", recording)
+    _, never, _ = run_ours("report", "heatmap", "--input", recording, "--color", "never")
+    _, always, _ = run_ours("report", "heatmap", "--input", recording, "--color", "always")
+    assert "\x1b[" not in plain and plain == never     # CliRunner's stdout is no terminal
+    assert "\x1b[48;5;232m" in always
+    assert ANSI.sub("", always) == plain
+    assert plain.splitlines()[40].startswith("# access_frequency: 0123456789 (")
+
+
+def test_no_color_env_is_honoured_by_auto(recording, monkeypatch):
+    monkeypatch.setattr("damo.commands._report_common.sys.stdout.isatty", lambda: True,
+                        raising=False)
+    from damo.commands import _report_common
+    assert _report_common.use_color("auto") is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _report_common.use_color("auto") is False
+    assert _report_common.use_color("always") is True
+
+
+def test_several_inputs_are_concatenated(tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    first_start = synth.stairs(a, nr_snapshots=25).records[0].start_ns[0]
+    last_end = synth.stairs(b, nr_snapshots=25, start_ns=10_000_000_000,
+                            seed=1).records[0].end_ns[-1]
+    code, both, _ = run_ours("report", "heatmap", "--guide", "--input", a, b)
+    assert code == 0
+    # one target seen from the first start (less its oldest age) to the last end
+    assert both.splitlines()[3].startswith("time: [%d, %d)" % (first_start - 100_000_000,
+                                                               last_end))
+
+
+def test_default_input_is_damon_data(tmp_path, monkeypatch):
+    synth.stairs(str(tmp_path / "damon.data"), nr_snapshots=25)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_ours("report", "record_info")
+    assert code == 0 and out.startswith("kdamond_idx: 0\n")
+
+
+@pytest.mark.parametrize("style", ["--raw_form", None])
+def test_access_listing(recording, style):
+    code, out, _ = run_ours("report", "access", *([style] if style else []), "--input",
+                            recording)
+    assert code == 0
+    assert ("monitoring_start:" in out) == (style == "--raw_form")
+    assert ("record DAMON intervals: sample 5 ms, aggr 100 ms" in out) == (style is None)
