@@ -1,8 +1,135 @@
 """``damo record``: run a workload under simulated DAMON and write a recording."""
+import os
+
 import click
 
+from damo import params as params_mod
+from damo import runner, workload as workload_mod
+from damo.errors import DamoError
 
-@click.command()
-def record():
-    """Record the data access pattern of a workload under simulated DAMON."""
-    raise click.ClickException("record is being written")
+
+def monitoring_options(f):
+    """damo's DAMON monitoring options, shared by record, start and tune."""
+    opts = [
+        click.option("--ops", type=click.Choice(params_mod.OPS), default="vaddr",
+                     show_default=True, help="monitoring operations set"),
+        click.option("-r", "--regions", metavar='"<start>-<end> ..."',
+                     help="monitoring target address regions (needed for fvaddr; "
+                          "paddr defaults to all memory)"),
+        click.option("--monitoring_intervals", nargs=3, metavar="<sample> <aggr> <update>",
+                     help="sampling, aggregation and ops update intervals "
+                          "(us, or with units: 5ms 100ms 1s)"),
+        click.option("--monitoring_intervals_goal", nargs=4,
+                     metavar="<access_bp> <aggrs> <min_sample_us> <max_sample_us>",
+                     help="monitoring intervals auto-tuning goal"),
+        click.option("--monitoring_intervals_autotune", is_flag=True,
+                     help="auto-tune the intervals with the default goal (4%% 3 5ms 10s)"),
+        click.option("--monitoring_nr_regions_range", nargs=2, metavar="<min> <max>",
+                     help="minimum and maximum number of monitoring regions"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def simulation_options(f):
+    """Options of the simulated machine and workload."""
+    opts = [
+        click.option("--memory", metavar="SPEC",
+                     help="simulated machine, e.g. dram:8G,cxl:32G,swap:zswap "
+                          "(default: one DRAM node big enough for the workload)"),
+        click.option("--access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
+                     help="sequential accesses per ms on the fastest memory (default 200000)"),
+        click.option("--random_access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
+                     help="random accesses per ms on the fastest memory (default 66000)"),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="random seed: the same seed gives the same result"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def context_from_options(opts):
+    return params_mod.monitoring_from_options(
+        ops=opts["ops"], regions=opts["regions"], intervals=opts["monitoring_intervals"],
+        intervals_goal=opts["monitoring_intervals_goal"],
+        autotune=opts["monitoring_intervals_autotune"],
+        nr_regions=opts["monitoring_nr_regions_range"])
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               epilog="Built-in workloads:\n\n" + "\b\n" + workload_mod.describe_builtins())
+@click.argument("workload", required=False, metavar="[WORKLOAD]")
+@monitoring_options
+@simulation_options
+@click.option("-o", "--out", default="damon.data", show_default=True, metavar="<file path>",
+              help="output file path")
+@click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
+                                                  "native"]),
+              default="json_compressed", show_default=True, help="output file's type")
+@click.option("--output_permission", default="600", show_default=True, metavar="<octal>",
+              help="permission of the output file")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="<seconds>",
+              help="stop recording after this many simulated seconds")
+def record(workload, out, output_type, output_permission, timeout, **opts):
+    """Record the data access pattern of WORKLOAD under simulated DAMON.
+
+    WORKLOAD is a masim config file or a built-in workload (default: stairs).
+    The recording is a damo-compatible file that damo itself reads.
+    """
+    try:
+        permission = int(output_permission, 8)
+    except ValueError:
+        raise DamoError("--output_permission: %r is not an octal mode like 600"
+                        % output_permission, exit_code=2)
+    ctx = context_from_options(opts)
+    ctx.validate()
+    w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
+                             random_access_rate=opts["random_access_rate"])
+    run = runner.Run([params_mod.KdamondParams([ctx])], [w], memory=opts["memory"],
+                     seed=opts["seed"])
+    from damo.records import RecordingWriter
+    writer = RecordingWriter(out, output_type, permission)
+    writer.metadata["simulation"] = {
+        "workload": w.name, "seed": opts["seed"], "memory": opts["memory"],
+        "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
+    intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
+                 "ops_update_us": ctx.update_us}
+    if ctx.intervals_goal is not None:
+        g = ctx.intervals_goal
+        intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
+                                       "min_sample_us": g.min_sample_us,
+                                       "max_sample_us": g.max_sample_us}
+
+    def on_snapshot(snap):
+        for t in snap.targets:
+            writer.add_snapshot(snap.kdamond_idx, snap.context_idx, t.target_idx,
+                                snap.start_ns, snap.end_ns, t.starts, t.ends,
+                                t.nr_accesses, t.ages, intervals=intervals,
+                                sample_interval_us=snap.sample_us
+                                if ctx.intervals_goal is not None else None)
+
+    interrupted = False
+    try:
+        run.run(None if timeout is None else timeout * 1e9, on_snapshot, label="recording")
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        writer.abort()
+        raise
+    recording = writer.recording()
+    if not any(len(r.start_ns) for r in recording.records):
+        writer.abort()
+        if interrupted:
+            raise DamoError("interrupted before the first aggregation; nothing recorded",
+                            exit_code=130)
+        raise DamoError("nothing was recorded: the workload ended before the first "
+                        "aggregation interval")
+    writer.commit()
+    nr = sum(len(r.start_ns) for r in recording.records)
+    click.echo("%s %d snapshots of %.1f simulated seconds to %s" % (
+        "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
+        os.path.relpath(out) if not os.path.isabs(out) else out), err=True)
+    if interrupted:
+        raise SystemExit(130)

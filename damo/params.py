@@ -1,0 +1,261 @@
+"""DAMON parameters in damo's layout: kdamonds -> contexts -> targets (and
+schemes), as damo's kdamonds JSON/YAML files and its command-line options
+describe them, and their translation into engine objects.
+
+The layout (keys, human-readable values) follows damo 3.4.3's ``to_kvpairs``
+so that a kdamonds file written by damo loads here and vice versa.
+"""
+import dataclasses
+from typing import List, Optional
+
+from damo import units
+from damo.errors import DamoError
+
+OPS = ("vaddr", "fvaddr", "paddr")
+
+# damo's defaults (``damo args damon``); the kernel's ops update is 60 s
+DEFAULT_SAMPLE_US = 5000
+DEFAULT_AGGR_US = 100000
+DEFAULT_UPDATE_US = 1000000
+DEFAULT_MIN_NR_REGIONS = 10
+DEFAULT_MAX_NR_REGIONS = 1000
+# --monitoring_intervals_autotune: 4% of events, every 3 aggregations, 5 ms..10 s
+AUTOTUNE_GOAL = (400, 3, 5000, 10000000)
+
+
+def _number(text, what, parse=units.to_number):
+    try:
+        value = parse(text) if isinstance(text, str) else text
+    except (ValueError, TypeError):
+        raise DamoError("%s: %r is not a valid value" % (what, text), exit_code=2)
+    if value is None or value < 0:
+        raise DamoError("%s: %r is not a valid value" % (what, text), exit_code=2)
+    return int(value)
+
+
+def parse_us(text, what):
+    """A time in microseconds: '5000', '5ms', '1 s', '1.5s'."""
+    return _number(text, what, units.to_us)
+
+
+def parse_bytes(text, what):
+    """A size in bytes: '4096', '4K', '4 KiB', 'max'."""
+    return _number(text, what, units.to_bytes)
+
+
+def parse_address(text, what):
+    text = text.strip()
+    try:
+        if text.lower().startswith("0x"):
+            return int(text, 16)
+    except ValueError:
+        pass
+    return parse_bytes(text, what)
+
+
+def parse_regions(text, what="--regions"):
+    """'<start>-<end> ...' -> [(start, end)], sorted and checked."""
+    ranges = []
+    for word in text.replace(",", " ").split():
+        if "-" not in word:
+            raise DamoError("%s: %r is not <start>-<end>" % (what, word), exit_code=2)
+        s, e = word.split("-", 1)
+        start, end = parse_address(s, what), parse_address(e, what)
+        if start >= end:
+            raise DamoError("%s: region %s is empty or inverted" % (what, word), exit_code=2)
+        ranges.append((start, end))
+    ranges.sort()
+    for (_, e1), (s2, _) in zip(ranges, ranges[1:]):
+        if s2 < e1:
+            raise DamoError("%s: regions overlap" % what, exit_code=2)
+    return ranges
+
+
+@dataclasses.dataclass
+class IntervalsGoal:
+    access_bp: int
+    aggrs: int
+    min_sample_us: int
+    max_sample_us: int
+
+    def as_tuple(self):
+        return (self.access_bp, self.aggrs, self.min_sample_us, self.max_sample_us)
+
+    def to_kvpairs(self):
+        return {"access_bp": "%d bp" % self.access_bp, "aggrs": str(self.aggrs),
+                "min_sample_us": units.format_time_us(self.min_sample_us, False),
+                "max_sample_us": units.format_time_us(self.max_sample_us, False)}
+
+    @classmethod
+    def from_kvpairs(cls, kv):
+        return cls(_number(kv["access_bp"], "intervals_goal.access_bp", units.to_bp),
+                   _number(kv["aggrs"], "intervals_goal.aggrs"),
+                   parse_us(kv["min_sample_us"], "intervals_goal.min_sample_us"),
+                   parse_us(kv["max_sample_us"], "intervals_goal.max_sample_us"))
+
+
+@dataclasses.dataclass
+class TargetParams:
+    pid: Optional[int] = None
+    regions: List[tuple] = dataclasses.field(default_factory=list)
+
+    def to_kvpairs(self):
+        return {"pid": self.pid, "obsolete": False,
+                "regions": [{"start": units.format_nr(s, False),
+                             "end": units.format_nr(e, False)} for s, e in self.regions]}
+
+    @classmethod
+    def from_kvpairs(cls, kv):
+        regions = [(_number(r["start"], "target region start"),
+                    _number(r["end"], "target region end")) for r in kv.get("regions", [])]
+        pid = kv.get("pid")
+        return cls(None if pid is None else int(pid), regions)
+
+
+@dataclasses.dataclass
+class ContextParams:
+    ops: str = "vaddr"
+    targets: List[TargetParams] = dataclasses.field(default_factory=list)
+    sample_us: int = DEFAULT_SAMPLE_US
+    aggr_us: int = DEFAULT_AGGR_US
+    update_us: int = DEFAULT_UPDATE_US
+    intervals_goal: Optional[IntervalsGoal] = None
+    min_nr_regions: int = DEFAULT_MIN_NR_REGIONS
+    max_nr_regions: int = DEFAULT_MAX_NR_REGIONS
+    schemes: list = dataclasses.field(default_factory=list)
+
+    def to_kvpairs(self):
+        intervals = {"sample_us": units.format_time_us(self.sample_us, False),
+                     "aggr_us": units.format_time_us(self.aggr_us, False),
+                     "ops_update_us": units.format_time_us(self.update_us, False)}
+        if self.intervals_goal is not None:
+            intervals["intervals_goal"] = self.intervals_goal.to_kvpairs()
+        return {"ops": self.ops, "addr_unit": "1", "targets": [t.to_kvpairs() for t in self.targets],
+                "intervals": intervals,
+                "nr_regions": {"min": units.format_nr(self.min_nr_regions, False),
+                               "max": units.format_nr(self.max_nr_regions, False)},
+                "schemes": [s.to_kvpairs() for s in self.schemes]}
+
+    @classmethod
+    def from_kvpairs(cls, kv):
+        ctx = cls(ops=kv.get("ops", "vaddr"),
+                  targets=[TargetParams.from_kvpairs(t) for t in kv.get("targets", [])])
+        if ctx.ops not in OPS:
+            raise DamoError("unknown operation set %r (vaddr, fvaddr or paddr)" % ctx.ops)
+        iv = kv.get("intervals") or {}
+        if iv:
+            ctx.sample_us = parse_us(iv.get("sample_us", DEFAULT_SAMPLE_US), "sample_us")
+            ctx.aggr_us = parse_us(iv.get("aggr_us", DEFAULT_AGGR_US), "aggr_us")
+            ctx.update_us = parse_us(iv.get("ops_update_us", DEFAULT_UPDATE_US),
+                                     "ops_update_us")
+            goal = iv.get("intervals_goal")
+            if goal and _number(goal.get("aggrs", 0), "intervals_goal.aggrs"):
+                ctx.intervals_goal = IntervalsGoal.from_kvpairs(goal)
+        nr = kv.get("nr_regions") or {}
+        if nr:
+            ctx.min_nr_regions = _number(nr.get("min", DEFAULT_MIN_NR_REGIONS), "nr_regions.min")
+            ctx.max_nr_regions = _number(nr.get("max", DEFAULT_MAX_NR_REGIONS), "nr_regions.max")
+        if kv.get("schemes"):
+            from damo import schemes as schemes_mod
+            ctx.schemes = [schemes_mod.SchemeParams.from_kvpairs(s) for s in kv["schemes"]]
+        return ctx
+
+    def validate(self):
+        """Refuse what the kernel's damon_set_attrs() would (-EINVAL)."""
+        from damo_engine.core import Context
+        try:
+            Context(sample_us=self.sample_us, aggr_us=self.aggr_us, update_us=self.update_us,
+                    min_nr_regions=self.min_nr_regions, max_nr_regions=self.max_nr_regions,
+                    intervals_goal=self.intervals_goal.as_tuple() if self.intervals_goal
+                    else None)
+        except ValueError as e:
+            raise DamoError("invalid monitoring attributes: %s" % e, exit_code=2)
+        if self.ops == "fvaddr":
+            for t in self.targets:
+                if not t.regions:
+                    raise DamoError("fvaddr monitors fixed regions: give them with --regions",
+                                    exit_code=2)
+        for s in self.schemes:
+            s.validate()
+
+
+@dataclasses.dataclass
+class KdamondParams:
+    contexts: List[ContextParams] = dataclasses.field(default_factory=list)
+
+    def to_kvpairs(self):
+        return {"state": None, "pid": None,
+                "contexts": [c.to_kvpairs() for c in self.contexts]}
+
+    @classmethod
+    def from_kvpairs(cls, kv):
+        return cls([ContextParams.from_kvpairs(c) for c in kv.get("contexts", [])])
+
+
+def kdamonds_to_kvpairs(kdamonds):
+    return {"kdamonds": [k.to_kvpairs() for k in kdamonds]}
+
+
+def kdamonds_from_kvpairs(kv, source="kdamonds"):
+    """Kdamonds from damo's JSON/YAML layout; errors name the source."""
+    try:
+        kdamonds = [KdamondParams.from_kvpairs(k) for k in kv["kdamonds"]]
+    except DamoError as e:
+        raise DamoError("%s: %s" % (source, e), exit_code=e.exit_code)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise DamoError("%s: not a damo kdamonds layout (missing or bad field %s)"
+                        % (source, e))
+    if not kdamonds or not any(k.contexts for k in kdamonds):
+        raise DamoError("%s: no kdamond context" % source)
+    return kdamonds
+
+
+def monitoring_from_options(ops="vaddr", regions=None, intervals=None, intervals_goal=None,
+                            autotune=False, nr_regions=None):
+    """A ContextParams from damo's monitoring options (values as given)."""
+    ctx = ContextParams(ops=ops)
+    if ops not in OPS:
+        raise DamoError("--ops: unknown operation set %r" % ops, exit_code=2)
+    if intervals is not None:
+        ctx.sample_us, ctx.aggr_us, ctx.update_us = (
+            parse_us(v, "--monitoring_intervals") for v in intervals)
+    if autotune:
+        ctx.intervals_goal = IntervalsGoal(*AUTOTUNE_GOAL)
+    if intervals_goal is not None:
+        bp, aggrs, lo, hi = intervals_goal
+        ctx.intervals_goal = IntervalsGoal(
+            _number(bp, "--monitoring_intervals_goal", units.to_bp),
+            _number(aggrs, "--monitoring_intervals_goal"),
+            parse_us(lo, "--monitoring_intervals_goal"),
+            parse_us(hi, "--monitoring_intervals_goal"))
+    if nr_regions is not None:
+        ctx.min_nr_regions, ctx.max_nr_regions = (
+            _number(v, "--monitoring_nr_regions_range") for v in nr_regions)
+    ctx.targets = [TargetParams(None, parse_regions(regions) if regions else [])]
+    return ctx
+
+
+def build_context(ctx, *, pids, machine, seed=0):
+    """The engine Context for these parameters.  ``pids`` gives the pid of
+    each target that has none (the workloads started for it)."""
+    from damo_engine.core import Context, Target
+    from damo_engine.ops import make_ops
+
+    ctx.validate()
+    engine_ctx = Context(make_ops(ctx.ops), sample_us=ctx.sample_us, aggr_us=ctx.aggr_us,
+                         update_us=ctx.update_us, min_nr_regions=ctx.min_nr_regions,
+                         max_nr_regions=ctx.max_nr_regions,
+                         intervals_goal=ctx.intervals_goal.as_tuple()
+                         if ctx.intervals_goal else None, seed=seed)
+    for i, t in enumerate(ctx.targets):
+        regions = list(t.regions)
+        if ctx.ops == "paddr":
+            pid = None
+            if not regions:
+                regions = [machine.phys_range]      # all of "System RAM"
+        else:
+            pid = t.pid if t.pid is not None else pids[min(i, len(pids) - 1)]
+        engine_ctx.add_target(Target(pid, regions))
+    for s in ctx.schemes:
+        engine_ctx.add_scheme(s.build(machine))
+    return engine_ctx
