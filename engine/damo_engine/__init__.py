@@ -1,1 +1,38 @@
-"""damo_engine: the Cython core that simulates memory and runs DAMON on it."""
+"""damo_engine: the Cython core that simulates memory and runs DAMON on it.
+
+Layers, after the kernel's mm/damon split:
+
+- ``memory``: the simulated machine: memory nodes (tiers), swap, address
+  spaces whose pages carry Accessed/dirty/present bits.
+- ``core``: DAMON's monitoring core and DAMOS (contexts, targets, regions,
+  schemes); it knows nothing about address spaces.
+- ``ops``: the operation sets (vaddr, fvaddr, paddr) between the two.
+- ``workloads``: programs that access memory (masim configs, built-ins).
+- ``sim``: the simulation that advances workloads and kdamonds together.
+
+A minimal run::
+
+    from damo_engine import Simulation, Context, Target, MasimWorkload, make_ops
+    from damo_engine.machines import make_machine
+
+    sim = Simulation(make_machine("dram:16G"), seed=1)
+    pid = sim.add_workload(MasimWorkload("stairs"))
+    ctx = Context(make_ops("vaddr"))
+    ctx.add_target(Target(pid))
+    sim.add_kdamond([ctx])
+    sim.on_snapshot = print          # each aggregated snapshot, as it comes
+    sim.run()
+"""
+from damo_engine.core import (Context, Filter, KernelState, Operations, QuotaGoal,
+                              Scheme, Target)
+from damo_engine.memory import AddressSpace, Machine, SimulationError, Vma
+from damo_engine.ops import FvaddrOps, PaddrOps, VaddrOps, make_ops
+from damo_engine.sim import Simulation, Snapshot, TargetSnapshot
+from damo_engine.workloads import MasimWorkload, ProcessLayout, Workload
+
+__all__ = [
+    "AddressSpace", "Context", "Filter", "FvaddrOps", "KernelState", "Machine",
+    "MasimWorkload", "Operations", "PaddrOps", "ProcessLayout", "QuotaGoal", "Scheme",
+    "Simulation", "SimulationError", "Snapshot", "Target", "TargetSnapshot", "VaddrOps",
+    "Vma", "Workload", "make_ops",
+]
