@@ -543,9 +543,9 @@ cdef class Scheme:
             self.core_filters_default_reject = False
         else:
             self.core_filters_default_reject = bool(self.core_filters) and \
-                (<Filter>self.core_filters[-1]).allow
+                (<Filter>self.core_filters[len(self.core_filters) - 1]).allow
         self.ops_filters_default_reject = bool(self.ops_filters) and \
-            (<Filter>self.ops_filters[-1]).allow
+            (<Filter>self.ops_filters[len(self.ops_filters) - 1]).allow
 
     def update_filters_default_reject(self):
         self.set_filters_default_reject()
@@ -1194,7 +1194,7 @@ cdef class Context:
                 s.tried_buf.append([r.start, r.end, r.nr_accesses_bp / 10000, r.age, 0])
             sz_applied = self.ops.apply_scheme(self, t, r, s, &sz_ops_filter_passed)
             if s.tried_regions_sink is not None:
-                s.tried_buf[-1][4] = sz_ops_filter_passed
+                s.tried_buf[len(s.tried_buf) - 1][4] = sz_ops_filter_passed
             # time charged: the simulated time the action took
             s.total_charged_ns += <uint64_t>(self.apply_ns - t0)
             s.charged_sz += sz
@@ -1365,3 +1365,61 @@ def kunit_damon_rand(uint64_t l, uint64_t r, int n, uint64_t seed=0):
     cdef sim_rng rng
     sim_rng_seed(&rng, seed)
     return [sim_damon_rand(&rng, l, r) for _ in range(n)]
+
+
+def kunit_reset_aggregated(Context ctx):
+    """kdamond_reset_aggregated() on a context."""
+    ctx.reset_aggregated(ctx.last_aggregation_ns)
+
+
+def kunit_split_regions(Context ctx):
+    """kdamond_split_regions() on a context."""
+    ctx.split_regions()
+
+
+def kunit_destroy_region(Target t, int idx):
+    """damon_destroy_region() of the idx-th region."""
+    t.destroy_region(t._nth(idx))
+
+
+# Newer kernels (after the emulated 6.16) replace nr_accesses_bp with an
+# on-demand moving-sum estimate and enforce min_nr_regions in the core.  The
+# pure functions are kept here, with their kernel test vectors, for reference
+# and for comparing versions; the engine itself follows 6.16.
+
+def mvsum(uint32_t cur, uint32_t last, uint32_t left_window_bp):
+    """damon_mvsum(): the current count plus the part of the last window's
+    count that is still inside the moving window."""
+    return cur + <uint32_t>(<uint64_t>last * left_window_bp / 10000)
+
+
+def nr_accesses_mvsum(uint64_t passed, uint64_t next_aggregation, uint32_t nr,
+                      uint32_t last_nr, uint64_t aggr_samples):
+    """damon_nr_accesses_mvsum() of a region, in a window of aggr_samples."""
+    cdef uint64_t left_bp = (next_aggregation - passed) * 10000 / aggr_samples
+    if left_bp >= 10000:
+        return last_nr
+    return mvsum(nr, last_nr, <uint32_t>left_bp)
+
+
+def apply_min_nr_regions(Target t, uint64_t min_region_sz, uint64_t min_nr_regions):
+    """Split every region into consecutive chunks of at most max_sz so that
+    the target has at least about min_nr_regions; returns max_sz."""
+    cdef Region *r = t.head
+    cdef Region *nxt
+    cdef uint64_t total = 0, max_sz
+    while r != NULL:
+        total += r.end - r.start
+        r = r.next
+    max_sz = total / min_nr_regions if min_nr_regions else total
+    if max_sz < min_region_sz:
+        max_sz = min_region_sz
+    max_sz = align_up(max_sz, min_region_sz)
+    r = t.head
+    while r != NULL:
+        nxt = r.next
+        while r.end - r.start > max_sz:
+            t.split_region_at(r, max_sz)
+            r = r.next
+        r = nxt
+    return max_sz

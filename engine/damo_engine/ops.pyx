@@ -645,3 +645,15 @@ def make_ops(name):
         return OPS[name]()
     except KeyError:
         raise ValueError("unknown operation set %r (vaddr, fvaddr or paddr)" % (name,))
+
+
+# The registry of operation sets (damon_register_ops / damon_select_ops).
+def register_ops(name, factory):
+    """Register an operation set; a name can be registered only once."""
+    if name in OPS:
+        raise ValueError("operation set %r is already registered" % (name,))
+    OPS[name] = factory
+
+
+def unregister_ops(name):
+    OPS.pop(name, None)
