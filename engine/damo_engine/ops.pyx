@@ -322,10 +322,11 @@ cdef object three_regions_of(MmData *mm, uint64_t min_region):
 
 cdef int evenly_split_region(Target t, Region *r, uint64_t nr_pieces,
                              uint64_t min_region) except -1:
-    """damon_va_evenly_split_region(): exactly nr_pieces, the last one takes
-    the rounding remainder.  -EINVAL (region untouched) if impossible."""
-    cdef uint64_t orig_end, sz_piece, start
-    cdef Region *n = NULL
+    """damon_va_evenly_split_region() (as fixed in ~6.13): exactly nr_pieces
+    pieces, the last one taking the rounding remainder.  -EINVAL (region
+    untouched) if impossible."""
+    cdef uint64_t orig_end, sz_piece, start, i
+    cdef Region *n
     cdef Region *nxt
     if r == NULL or not nr_pieces:
         return -22
@@ -336,13 +337,12 @@ cdef int evenly_split_region(Target t, Region *r, uint64_t nr_pieces,
     r.end = r.start + sz_piece
     nxt = r.next
     start = r.end
-    while start + sz_piece <= orig_end:
+    for i in range(1, nr_pieces):
         n = region_new(start, start + sz_piece)
         t.insert_region(n, r, nxt)
         r = n
         start += sz_piece
-    if n != NULL:
-        n.end = orig_end
+    r.end = orig_end
     return 0
 
 
