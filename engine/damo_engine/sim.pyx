@@ -155,7 +155,12 @@ cdef class Simulation:
                     self._stop_all()
                     break
             if t_next > end:
-                t_next = end
+                # nothing else is due before the end: the workloads run to it
+                for w in self.workloads:
+                    if not w.finished:
+                        w.run_until(<double>end)
+                self.now_ns = end
+                break
             if t_next == INT64_MAX:
                 # nothing monitors: run the workloads to their end
                 for w in self.workloads:
@@ -168,8 +173,6 @@ cdef class Simulation:
                 if not w.finished:
                     w.run_until(<double>t_next)
             self.now_ns = t_next
-            if t_next >= end:
-                break
             self._update_pressure()
             for i in range(n):
                 if self.next_wake[i] == t_next:
