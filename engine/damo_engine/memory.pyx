@@ -1211,3 +1211,48 @@ cdef class Machine:
         _mark_accessed(v, li, 1, k, write)
         _account(v, node, k, ct)
         return cost + k * (ct.compute_ns + ct.stall_ns[node])
+
+
+cdef class PageBitsForTest:
+    """A bare pagebits over nchunks 2 MiB chunks, to test the summary and
+    exception bookkeeping of sim_pagebits.h against a plain model."""
+    cdef pagebits b
+    cdef int64_t nchunks
+
+    def __cinit__(self, int64_t nchunks):
+        self.nchunks = nchunks
+        _pb_alloc(&self.b, nchunks)
+        if not _pb_ok(&self.b):
+            raise MemoryError()
+
+    def __dealloc__(self):
+        _pb_free(&self.b, self.nchunks * CHUNK_WORDS * sizeof(uint64_t),
+                 (self.nchunks + 63) // 64 * sizeof(uint64_t))
+
+    def test(self, uint64_t i):
+        return bool(pb_test(&self.b, i))
+
+    def set(self, uint64_t i):
+        pb_set(&self.b, i)
+
+    def clear(self, uint64_t i):
+        pb_clear(&self.b, i)
+
+    def set_range(self, uint64_t lo, uint64_t hi):
+        pb_set_range(&self.b, lo, hi)
+
+    def clear_range(self, uint64_t lo, uint64_t hi):
+        pb_clear_range(&self.b, lo, hi)
+
+    def set_chunk(self, uint64_t c):
+        pb_set_chunk(&self.b, c)
+
+    def clear_chunk(self, uint64_t c):
+        pb_clear_chunk(&self.b, c)
+
+    def count(self, uint64_t lo, uint64_t hi):
+        return pb_count_range(&self.b, lo, hi)
+
+    @property
+    def nr_exceptions(self):
+        return self.b.nexc
