@@ -1,0 +1,143 @@
+"""``damo record`` from the command line: what it writes, that damo 3.4.3
+reads it and reports it exactly as we do, and what bad input and
+interruptions leave behind."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_ours
+from damo import records
+
+MASIM_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "masim")
+STAIRS = os.path.join(MASIM_DIR, "stairs_30secs.cfg")
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_default_record_is_the_builtin_stairs(in_tmp):
+    code, out, err = run_ours("record")
+    assert code == 0, err
+    rec = records.load("damon.data")
+    r, = rec.records
+    assert len(r.start_ns) == 300
+    assert r.intervals.sample_us == 5000 and r.intervals.aggr_us == 100000
+    assert "wrote 300 snapshots" in err
+
+
+@pytest.mark.parametrize("output_type", ["json_compressed", "json", "perf_script", "native"])
+def test_output_types_read_back(in_tmp, output_type):
+    code, _, err = run_ours("record", STAIRS, "--timeout", "2", "--output_type", output_type,
+                            "-o", "out.data")
+    assert code == 0, err
+    rec = records.load("out.data")
+    assert sum(len(r.start_ns) for r in rec.records) == 20
+    assert rec.format == output_type
+
+
+def test_existing_output_is_kept_as_old(in_tmp):
+    (in_tmp / "damon.data").write_bytes(b"previous")
+    code, _, _ = run_ours("record", STAIRS, "--timeout", "1")
+    assert code == 0
+    assert (in_tmp / "damon.data.old").read_bytes() == b"previous"
+    records.load("damon.data")
+
+
+def test_same_seed_same_file_different_seed_different_file(in_tmp):
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert run_ours("record", STAIRS, "--timeout", "3", "--seed", seed, "-o", name)[0] == 0
+    assert (in_tmp / "a").read_bytes() == (in_tmp / "b").read_bytes()
+    assert (in_tmp / "a").read_bytes() != (in_tmp / "c").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """Recordings made by damo record: vaddr stairs, paddr zigzag, fvaddr."""
+    root = tmp_path_factory.mktemp("recorded")
+    paths = {}
+    for name, args in {
+        "vaddr": [STAIRS, "--timeout", "12"],
+        "paddr": [os.path.join(MASIM_DIR, "zigzag_30secs.cfg"), "--ops", "paddr",
+                  "--memory", "dram:2G", "--timeout", "8"],
+        "autotune": [STAIRS, "--monitoring_intervals_autotune", "--timeout", "8"],
+    }.items():
+        paths[name] = str(root / (name + ".data"))
+        code, _, err = run_ours("record", *args, "-o", paths[name])
+        assert code == 0, err
+    return paths
+
+
+DIFFERENTIAL = [
+    ("heatmap", "--stdout_skip_colorset_example"),
+    ("heatmap", "--guide"),
+    ("wss", "--raw_number"),
+    ("wss", "-r", "1", "101", "1", "--raw_number"),
+    ("nr_regions", "-r", "1", "101", "1"),
+    ("access", "--raw_form"),
+]
+
+
+@pytest.mark.parametrize("kind", ["vaddr", "paddr", "autotune"])
+def test_damo_reports_our_recordings_as_we_do(recorded, damo, kind):
+    path = recorded[kind]
+    damo.prefetch([[args[0], "--input", path] + list(args[1:]) for args in DIFFERENTIAL])
+    for args in DIFFERENTIAL:
+        ref_code, ref_out = damo.report(args[0], "--input", path, *args[1:])
+        assert ref_code == 0, (kind, args)
+        extra = ("--color", "always") if args[0] == "heatmap" else ()
+        code, out, err = run_ours("report", args[0], "--input", path, *args[1:], *extra)
+        assert code == 0, err
+        assert out == ref_out, (kind, args)
+
+
+def test_malformed_config_is_one_error_line_and_no_output(in_tmp):
+    (in_tmp / "bad.cfg").write_text("a, 1000000\n\nphase\n1000\nb, 0, 4096, 1\n")
+    code, out, err = run_ours("record", "bad.cfg")
+    assert code != 0
+    assert err.strip().splitlines() == [
+        "damo: error: bad.cfg:5: unknown region 'b'"]
+    assert not (in_tmp / "damon.data").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--monitoring_nr_regions_range", "1", "100"], "min_nr_regions (1) must be at least 3"),
+    (["--monitoring_nr_regions_range", "50", "20"], "larger than max_nr_regions"),
+    (["--monitoring_intervals", "200ms", "100ms", "1s"], "longer than aggregation"),
+    (["--monitoring_intervals", "5ms", "soon", "1s"], "--monitoring_intervals"),
+    (["--ops", "fvaddr"], "fvaddr monitors fixed regions"),
+    (["--regions", "100-50"], "empty or inverted"),
+    (["--memory", "dram:lots"], "--memory"),
+    (["no_such_workload"], "no such workload"),
+    (["--output_permission", "rwx"], "--output_permission"),
+])
+def test_bad_options_are_one_error_line(in_tmp, args, message):
+    code, out, err = run_ours("record", *args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("damo: error: ") and message in lines[0], err
+    assert not (in_tmp / "damon.data").exists()
+
+
+LONG_RUNNING = "a, 100000000\nb, 100000000\n\nforever\n1000000000\na, 0, 4096, 1\nb, 1, 64, 1\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_record_leaves_a_complete_recording(in_tmp, sig):
+    (in_tmp / "long.cfg").write_text(LONG_RUNNING)
+    proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "record", "long.cfg"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    rec = records.load(str(in_tmp / "damon.data"))
+    assert len(rec.records[0].start_ns) > 0
+    assert sorted(os.listdir(in_tmp)) == ["damon.data", "long.cfg"]     # no temp files
