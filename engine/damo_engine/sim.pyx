@@ -67,7 +67,7 @@ cdef class Simulation:
         """Start a workload's process now; returns its pid."""
         pid = w.attach(self.machine, derive_seed(self.seed, 1, len(self.workloads)),
                        track_ground_truth)
-        w.clock_ns = self.now_ns
+        w.clock_ns += self.now_ns      # attach() may have spent time starting up
         self.workloads.append(w)
         self.kstate.processes[pid] = w.mm
         return pid

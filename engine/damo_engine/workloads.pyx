@@ -203,9 +203,17 @@ cdef class MasimWorkload(Workload):
         for i in range(self.nr_regions):
             v = self.regions[i].v
             self.mm.access((self.regions[i].li0 + v.origin_page) << PAGE_SHIFT, 1, write=True)
+        # masim reads an init_data_file (e.g. /dev/zero) into its region:
+        # every page is written before the first phase; that takes time
+        init_ns = 0.0
+        for name, start, end in self.region_addresses():
+            region = cfg.regions[[r.name for r in cfg.regions].index(name)]
+            if region.init_data_file not in ("none", ""):
+                init_ns += self.mm.access(start, end - start, write=True,
+                                          ns_per_access=self.seq_nominal_ns)
         self.phase = 0
         self.phase_nominal_ns = 0
-        self.clock_ns = 0
+        self.clock_ns = init_ns
         self.finished = self.nr_phases == 0
         return self.mm.pid
 
