@@ -104,13 +104,8 @@ def _narrow_gaps(gaps, new_gaps):
     return result
 
 
-def _add_snapshot(guide, record, sidx):
-    guide.end_time = record.end_ns[sidx].item()
-    sl = record.snapshot_slice(sidx)
-    starts = record.starts[sl].astype(np.int64)
-    ends = record.ends[sl].astype(np.int64)
-    if len(starts) == 0:
-        return
+def _add_extent(guide, starts, ends):
+    """Lowest and highest addresses after walking these regions."""
     zeros = np.flatnonzero(starts == 0)
     if len(zeros):
         tail = starts[zeros[-1] + 1:]
@@ -122,10 +117,46 @@ def _add_snapshot(guide, record, sidx):
     highest = int(ends.max())
     if not guide.highest or highest > guide.highest:
         guide.highest = highest
+
+
+def _add_snapshot(guide, starts, ends):
+    """damo's walk over one snapshot's regions."""
+    if len(starts) == 0:
+        return
+    _add_extent(guide, starts, ends)
     prev_ends = ends[:-1]
     is_gap = (prev_ends != 0) & (prev_ends != starts[1:])
     gaps = [[int(a), int(b)] for a, b in zip(prev_ends[is_gap], starts[1:][is_gap])]
     guide.gaps = gaps if not guide.gaps else _narrow_gaps(guide.gaps, gaps)
+
+
+def _add_record(guide, record):
+    """Add a record's snapshots to its guide.
+
+    Only snapshots with gaps or a region at address 0 need damo's walk; for
+    the others, lowest and highest addresses are plain minimum and maximum.
+    """
+    if record.nr_snapshots == 0:
+        return
+    guide.end_time = record.end_ns[-1].item()
+    starts = record.starts.view(np.int64)
+    ends = record.ends.view(np.int64)
+    offsets = record.region_offsets
+    # a gap between regions i-1 and i of one snapshot (not after an end at 0)
+    after_gap = np.zeros(len(starts), dtype=bool)
+    after_gap[1:] = (ends[:-1] != 0) & (ends[:-1] != starts[1:])
+    after_gap[offsets[:-1][offsets[:-1] < len(starts)]] = False
+    special = np.unique(np.searchsorted(offsets, np.flatnonzero(after_gap | (starts == 0)),
+                                        side="right") - 1).tolist()
+    done = 0
+    for sidx in special + [record.nr_snapshots]:
+        lo, hi = int(offsets[done]), int(offsets[sidx])
+        if hi > lo:     # snapshots without gaps leave the gaps as they are
+            _add_extent(guide, starts[lo:hi], ends[lo:hi])
+        if sidx < record.nr_snapshots:
+            sl = record.snapshot_slice(sidx)
+            _add_snapshot(guide, starts[sl], ends[sl])
+        done = sidx + 1
 
 
 def _contig_regions(guide):
@@ -137,24 +168,26 @@ def _contig_regions(guide):
 
 
 def _add_heats(regions, records):
-    """Sum size * samples of the accessed regions touching each range."""
-    starts = np.concatenate([r.starts for r in records]).astype(np.int64)
-    ends = np.concatenate([r.ends for r in records]).astype(np.int64)
-    samples = np.concatenate([r.nr_accesses for r in records])
-    accessed = samples != 0
-    starts, ends, samples = starts[accessed], ends[accessed], samples[accessed]
-    weights = (ends - starts) * samples
-    exact = float(np.abs(ends - starts).astype(np.float64) @
-                  np.abs(samples).astype(np.float64)) < 2.0**62
-    for region in regions:
-        touching = (ends >= region.start) & (starts <= region.end)
-        if not touching.any():
-            continue
-        if exact:
-            region.heats = int(weights[touching].sum())
-        else:
-            region.heats = sum(int(a) * int(b) for a, b in
-                               zip((ends - starts)[touching], samples[touching]))
+    """Sum size * samples of the regions touching each range (regions that
+    were not accessed add nothing; damo skips them, which only tells "no
+    heat" from "zero heat", and both rank as 0)."""
+    for record in records:
+        starts = record.starts.view(np.int64)
+        ends = record.ends.view(np.int64)
+        weights = (ends - starts) * record.nr_accesses
+        exact = len(weights) == 0 or \
+            float(np.abs(weights).max()) * len(weights) < 2.0**62
+        for region in regions:
+            touching = (ends >= region.start) & (starts <= region.end)
+            if not touching.any():
+                continue
+            if exact:
+                heat = int(weights[touching].sum())
+            else:
+                heat = sum(int(e - s) * int(n) for s, e, n in zip(
+                    starts[touching].tolist(), ends[touching].tolist(),
+                    record.nr_accesses[touching].tolist()))
+            region.heats = heat if region.heats is None else region.heats + heat
 
 
 def guides_of(records):
@@ -163,10 +196,11 @@ def guides_of(records):
     members = {}
     for record in records:
         key = record.key()
-        for sidx in range(record.nr_snapshots):
-            if key not in guides:
-                guides[key] = Guide(key, _oldest_monitor_time(record, sidx))
-            _add_snapshot(guides[key], record, sidx)
+        if record.nr_snapshots == 0:
+            continue
+        if key not in guides:
+            guides[key] = Guide(key, _oldest_monitor_time(record, 0))
+        _add_record(guides[key], record)
         members.setdefault(key, []).append(record)
     for key, guide in guides.items():
         guide.regions = _contig_regions(guide)

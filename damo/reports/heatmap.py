@@ -25,7 +25,7 @@ from damo.errors import DamoError
 
 # Regions painted per batch (small enough to stay in cache), and a bound on a
 # batch's contributions (regions may span many pixels) to bound memory.
-_BATCH_REGIONS = 1 << 15
+_BATCH_REGIONS = 1 << 14
 _BATCH_CONTRIBUTIONS = 1 << 22
 # Below this many pixels per fold step, finish pixel by pixel in Python.
 _MIN_VECTOR_STEP = 64
@@ -143,7 +143,7 @@ class HeatMap:
                 observe = snap_start
                 row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
                 heat = samples.astype(np.float64)
-            yield (record.starts.astype(np.int64), record.ends.astype(np.int64),
+            yield (record.starts.view(np.int64), record.ends.view(np.int64),
                    observe, row_from, snap_end, heat, record.intervals is None)
 
     def _paint(self, records):
@@ -203,35 +203,37 @@ class HeatMap:
 
     def _fold(self, pixels, contributions):
         """Apply contributions (in order) to their pixels, damo's way."""
-        order = np.argsort(pixels, kind="stable")
+        # group by pixel, keeping the order within a pixel (radix sort when
+        # pixel numbers fit 16 bits)
+        keys = pixels.astype(np.uint16) if self.heats.size <= 1 << 16 else pixels
+        order = np.argsort(keys, kind="stable")
         pixels = pixels[order]
         contributions = contributions[order]
         group_start = np.flatnonzero(np.r_[True, pixels[1:] != pixels[:-1]])
         group_len = np.diff(np.r_[group_start, len(pixels)])
         rank = np.arange(len(pixels)) - np.repeat(group_start, group_len)
+        # then by rank: step k applies every pixel's k-th contribution
         by_rank = np.argsort(rank, kind="stable")
         nr_ranks = int(group_len.max())
-        rank_bounds = np.searchsorted(rank[by_rank], np.arange(nr_ranks + 1))
+        bounds = np.searchsorted(rank[by_rank], np.arange(nr_ranks + 1)).tolist()
+        step_pixels = pixels[by_rank]
+        step_contributions = contributions[by_rank]
         heats = self.heats
         P = self._pixel_space
         first_pixels = pixels[group_start]
         heats[first_pixels[np.isnan(heats[first_pixels])]] = 0.0
         k = 0
-        while k < nr_ranks:
-            sel = by_rank[rank_bounds[k]:rank_bounds[k + 1]]
-            if len(sel) < _MIN_VECTOR_STEP:
-                break
-            idx = pixels[sel]
-            heats[idx] = (contributions[sel] + heats[idx] * P) / P
+        while k < nr_ranks and bounds[k + 1] - bounds[k] >= _MIN_VECTOR_STEP:
+            idx = step_pixels[bounds[k]:bounds[k + 1]]
+            heats[idx] = (step_contributions[bounds[k]:bounds[k + 1]] + heats[idx] * P) / P
             k += 1
-        if k < nr_ranks:
-            # the few pixels with many more contributions: one at a time
-            for g in np.flatnonzero(group_len > k).tolist():
-                pixel = int(pixels[group_start[g]])
-                h = float(heats[pixel])
-                for c in contributions[group_start[g] + k:group_start[g] + group_len[g]].tolist():
-                    h = (c + h * P) / P
-                heats[pixel] = h
+        # the few pixels with many more contributions: one at a time
+        for g in np.flatnonzero(group_len > k).tolist():
+            pixel = int(pixels[group_start[g]])
+            h = float(heats[pixel])
+            for c in contributions[group_start[g] + k:group_start[g] + group_len[g]].tolist():
+                h = (c + h * P) / P
+            heats[pixel] = h
 
     # ---------------------------------------------------------- rendering
 

@@ -103,8 +103,8 @@ def _window_bounds(record, first, work_time_ns):
 
 def wss_of_record(record, exclude_samples, work_time_us, acc_thres, sz_thres):
     """Working set size of each work-time window of ``record``, in time order."""
-    starts = record.starts.astype(np.int64)
-    ends = record.ends.astype(np.int64)
+    starts = record.starts.view(np.int64)
+    ends = record.ends.view(np.int64)
     samples = record.nr_accesses
     offsets = record.region_offsets
     windows = _window_bounds(record, min(exclude_samples, record.nr_snapshots),

@@ -1,0 +1,167 @@
+"""Time our reports against damo 3.4.3 on a big "stairs" recording.
+
+    python bench/bench_reports.py [--snapshots 1000] [--regions 1000] [--keep DIR]
+
+Builds a recording of masim's "stairs" pattern (ten 10 MB areas, each hot in
+turn: 1000 snapshots x 1000 regions, 5 ms / 100 ms intervals) as
+json_compressed and as native, then runs each report as a separate process,
+ours and damo 3.4.3's (through ../shared/tools/damo-sandboxed), and prints
+wall time and peak RSS side by side.  Each run is measured by a small
+wrapper process whose only child it is, so getrusage(RUSAGE_CHILDREN) gives
+that run's own peak.  Never run from the tests: damo takes about a minute.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+DAMO_SANDBOXED = os.path.join(REPO, "..", "shared", "tools", "damo-sandboxed")
+
+from damo.records import RecordingWriter  # noqa: E402
+
+AREA = 10_000_000
+NR_AREAS = 10
+INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+
+# Runs one command, prints "<wall seconds> <peak RSS KiB>" of it alone.
+_MEASURE = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - t
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+"""
+
+
+def stairs(path, nr_snapshots, nr_regions, output_type, seed=0):
+    """masim's stairs: each of ten areas is hot for a tenth of the time."""
+    rng = np.random.default_rng(seed)
+    writer = RecordingWriter(path, output_type=output_type, permission=0o644)
+    bounds = np.linspace(0, AREA * NR_AREAS, nr_regions + 1).astype(np.int64) // 4096 * 4096
+    base = 0x7f0000000000
+    starts = (base + bounds[:-1]).astype(np.uint64)
+    ends = (base + bounds[1:]).astype(np.uint64)
+    area_of = (bounds[:-1] * NR_AREAS) // (AREA * NR_AREAS)
+    ages = np.zeros(nr_regions, dtype=np.int64)
+    prev = np.zeros(nr_regions, dtype=np.int64)
+    t0 = 10_000_000_000
+    aggr_ns = INTERVALS["aggr_us"] * 1000
+    for s in range(nr_snapshots):
+        hot_area = s * NR_AREAS // nr_snapshots
+        nr_accesses = np.where(area_of == hot_area, rng.integers(14, 21, nr_regions),
+                               rng.integers(0, 2, nr_regions))
+        ages = np.where(np.abs(nr_accesses - prev) > 3, 0, ages + 1)
+        prev = nr_accesses
+        start = t0 + s * aggr_ns + int(rng.integers(0, 5000))
+        writer.add_snapshot(0, 0, 0, start, start + aggr_ns, starts, ends, nr_accesses,
+                            ages.copy(), intervals=INTERVALS)
+    writer.commit()
+
+
+def measure(cmd, repeat):
+    """Best wall time and its peak RSS (KiB) over ``repeat`` runs."""
+    best = None
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", _MEASURE] + cmd, capture_output=True,
+                             text=True, check=True).stdout.split()
+        wall, rss, code = float(out[0]), int(out[1]), int(out[2])
+        if code != 0:
+            raise SystemExit("failed (exit %d): %s" % (code, " ".join(cmd)))
+        if best is None or wall < best[0]:
+            best = (wall, rss)
+    return best
+
+
+def ours(*args):
+    return [sys.executable, "-m", "damo.cli", "report"] + list(args)
+
+
+def damo(*args):
+    return [DAMO_SANDBOXED, "report"] + list(args)
+
+
+def same_output(cmd_a, cmd_b):
+    a = subprocess.run(cmd_a, capture_output=True, check=True).stdout
+    b = subprocess.run(cmd_b, capture_output=True, check=True).stdout
+    return a == b
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--snapshots", type=int, default=1000)
+    parser.add_argument("--regions", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of ours (best kept)")
+    parser.add_argument("--keep", metavar="DIR", help="build the recordings in DIR")
+    parser.add_argument("--no-damo", action="store_true", help="time only ours")
+    args = parser.parse_args()
+
+    workdir = args.keep or tempfile.mkdtemp(prefix="damo-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    jc = os.path.join(workdir, "stairs.json_compressed")
+    native = os.path.join(workdir, "stairs.native")
+    t = time.perf_counter()
+    for path, kind in ((jc, "json_compressed"), (native, "native")):
+        if not os.path.exists(path):
+            stairs(path, args.snapshots, args.regions, kind)
+    print("recording: %d snapshots x %d regions; json_compressed %.1f MB, native %.1f MB "
+          "(built in %.1f s)" % (args.snapshots, args.regions, os.path.getsize(jc) / 1e6,
+                                  os.path.getsize(native) / 1e6, time.perf_counter() - t))
+    os.environ.setdefault("PYTHONPATH", REPO)
+    with_damo = not args.no_damo and os.access(DAMO_SANDBOXED, os.X_OK)
+
+    cases = [
+        # name, our command, damo's command (None: ours only), targets
+        ("heatmap (json_compressed)", ours("heatmap", "--input", jc, "--color", "always"),
+         damo("heatmap", "--input", jc), {"time": 20, "rss": 5}),
+        ("heatmap --output raw", ours("heatmap", "--input", jc, "--output", "raw"),
+         damo("heatmap", "--input", jc, "--output", "raw"), {}),
+        ("wss", ours("wss", "--input", jc), damo("wss", "--input", jc), {"time": 50}),
+        ("wss --work_time 1 s", ours("wss", "--input", jc, "--work_time", "1000000"),
+         damo("wss", "--input", jc, "--work_time", "1000000"), {}),
+        ("heatmap (native)", ours("heatmap", "--input", native, "--color", "always"), None,
+         {"under": 0.3}),
+    ]
+    print("\n%-26s %10s %10s %8s   %10s %10s %8s   %s" % (
+        "report", "ours (s)", "damo (s)", "ratio", "ours RSS", "damo RSS", "ratio", "target"))
+    failed = []
+    for name, our_cmd, damo_cmd, targets in cases:
+        wall, rss = measure(our_cmd, args.repeat)
+        line = "%-26s %10.3f" % (name, wall)
+        verdicts = []
+        if damo_cmd is not None and with_damo:
+            if not same_output(our_cmd, damo_cmd):
+                failed.append(name + ": output differs from damo's")
+            d_wall, d_rss = measure(damo_cmd, 1)
+            t_ratio, m_ratio = d_wall / wall, d_rss / rss
+            line += " %10.3f %7.1fx   %8.0f MB %8.0f MB %7.1fx" % (
+                d_wall, t_ratio, rss / 1024, d_rss / 1024, m_ratio)
+            if "time" in targets:
+                verdicts.append("%s >= %dx faster" % (
+                    "ok" if t_ratio >= targets["time"] else "MISSED", targets["time"]))
+            if "rss" in targets:
+                verdicts.append("%s <= 1/%d of damo's memory" % (
+                    "ok" if m_ratio >= targets["rss"] else "MISSED", targets["rss"]))
+        else:
+            line += " %10s %8s   %8.0f MB %11s %8s" % ("-", "-", rss / 1024, "-", "-")
+        if "under" in targets:
+            verdicts.append("%s < %.1f s" % ("ok" if wall < targets["under"] else "MISSED",
+                                             targets["under"]))
+        print(line + "   " + ", ".join(verdicts))
+        failed += ["%s: %s" % (name, v) for v in verdicts if v.startswith("MISSED")]
+    if failed:
+        print("\n" + "\n".join(failed))
+    if not args.keep:
+        for path in (jc, native):
+            os.remove(path)
+        os.rmdir(workdir)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
