@@ -15,6 +15,10 @@ from damo.errors import DamoError
 COMMANDS = {
     "record": "damo.commands.record:record",
     "report": "damo.commands.report:report",
+    "start": "damo.commands.start:start",
+    "status": "damo.commands.status:status",
+    "stop": "damo.commands.stop:stop",
+    "tune": "damo.commands.tune:tune",
 }
 
 

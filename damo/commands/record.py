@@ -23,7 +23,7 @@ def monitoring_options(f):
                      metavar="<access_bp> <aggrs> <min_sample_us> <max_sample_us>",
                      help="monitoring intervals auto-tuning goal"),
         click.option("--monitoring_intervals_autotune", is_flag=True,
-                     help="auto-tune the intervals with the default goal (4%% 3 5ms 10s)"),
+                     help="auto-tune the intervals with the default goal (4% 3 5ms 10s)"),
         click.option("--monitoring_nr_regions_range", nargs=2, metavar="<min> <max>",
                      help="minimum and maximum number of monitoring regions"),
     ]
@@ -75,14 +75,19 @@ def context_from_options(opts):
 def record(workload, out, output_type, output_permission, timeout, **opts):
     """Record the data access pattern of WORKLOAD under simulated DAMON.
 
-    WORKLOAD is a masim config file or a built-in workload (default: stairs).
-    The recording is a damo-compatible file that damo itself reads.
+    WORKLOAD is a masim config file or a built-in workload (default: stairs),
+    or `ongoing` to record the kdamonds that `damo start` runs (until they
+    stop, --timeout simulated seconds pass, or ^C).  The recording is a
+    damo-compatible file that damo itself reads.
     """
     try:
         permission = int(output_permission, 8)
     except ValueError:
         raise DamoError("--output_permission: %r is not an octal mode like 600"
                         % output_permission, exit_code=2)
+    if workload == "ongoing":
+        from damo.commands.record_ongoing import record_ongoing
+        return record_ongoing(out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
     ctx.validate()
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],

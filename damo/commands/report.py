@@ -6,6 +6,7 @@ from damo.cli import LazyGroup
 # report type -> "module:attribute"; each module holds one click command.
 REPORTS = {
     "access": "damo.commands.report_access:access",
+    "damon": "damo.commands.report_damon:damon",
     "heatmap": "damo.commands.report_heatmap:heatmap",
     "nr_regions": "damo.commands.report_nr_regions:nr_regions",
     "record_info": "damo.commands.report_record_info:record_info",

@@ -9,15 +9,21 @@ from damo.errors import DamoError
 
 @click.command(cls=ReportCommand, multi_value=("--input", "-i"))
 @click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
-              help="recording(s) to show  [default: damon.data]")
+              help="recording(s) to show  [default: the latest snapshot of the running "
+                   "kdamonds]")
 @click.option("--raw_form", is_flag=True, help="print every region in damo's raw form")
 @click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
 @color_option()
 def access(inputs, raw_form, raw_number, color):
-    """Show the regions of each recorded snapshot (offline: --input only)."""
+    """Show the regions of each recorded snapshot, or, without --input, of
+    the running kdamonds' latest snapshot."""
     from damo.reports.access import DetailedReporter, RawFormReporter
 
-    recording = records.load_all(input_files(inputs))
+    if inputs:
+        recording = records.load_all(input_files(inputs))
+    else:
+        from damo.live.snapshot import live_recording
+        recording = live_recording()
     if raw_form:
         echo_paged(RawFormReporter(recording.records).text(raw_number))
         return

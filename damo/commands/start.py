@@ -1,0 +1,133 @@
+"""``damo start``: start a simulated kdamond in the background."""
+import os
+import select
+import subprocess
+import sys
+import time
+
+import click
+
+from damo import params as params_mod
+from damo import workload as workload_mod
+from damo.commands import record as record_cmd
+from damo.errors import DamoError
+from damo.live import rundir as rundir_mod
+
+READY_TIMEOUT_S = 60.0
+
+
+def speed_option(default=1.0, help_suffix=""):
+    return click.option(
+        "--speed", type=click.FloatRange(min=0, min_open=True), default=default,
+        show_default=default is not None, metavar="<factor>",
+        help="simulated seconds per real second" + help_suffix)
+
+
+def scheme_options(f):
+    """damo's --damos_* options, once damo.schemes provides them."""
+    try:
+        from damo import schemes as schemes_mod
+    except ImportError:
+        return f
+    decorator = getattr(schemes_mod, "damos_options", None)
+    return decorator(f) if decorator is not None else f
+
+
+def schemes_from_options(opts):
+    """SchemeParams of the --damos_* options given (none if damo.schemes
+    is not there)."""
+    try:
+        from damo import schemes as schemes_mod
+    except ImportError:
+        return []
+    build = getattr(schemes_mod, "schemes_from_options", None)
+    return build(opts) if build is not None else []
+
+
+def describe_cleanup(removed):
+    for idx, liveness, last_line in removed:
+        click.echo("damo: cleaned up kdamond %d (%s%s)" % (
+            idx, "its daemon had died" if liveness == "dead" else "it had stopped",
+            ": %s" % last_line if liveness == "dead" and last_line else ""), err=True)
+
+
+def spawn(slot, lock_fd, spec):
+    """Start the daemon of ``slot``; returns its pid once it is running."""
+    rundir_mod.write_json(slot.file("spec.json"), spec)
+    read_end, write_end = os.pipe()
+    log = open(slot.log_path, "ab")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "damo.live.daemon", slot.path, str(lock_fd), str(write_end)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(lock_fd, write_end),
+            start_new_session=True, cwd=slot.path)
+    finally:
+        log.close()
+        os.close(write_end)
+        os.close(lock_fd)             # the daemon holds the slot's lock from now on
+    answer = b""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    try:
+        while not answer.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                proc.kill()
+                raise DamoError("kdamond %d did not start within %d s (see %s)" % (
+                    slot.idx, READY_TIMEOUT_S, slot.log_path))
+            chunk = os.read(read_end, 4096)
+            if not chunk:
+                break
+            answer += chunk
+    finally:
+        os.close(read_end)
+    text = answer.decode(errors="replace").strip()
+    if text != "ok":
+        proc.wait(timeout=10)
+        rundir_mod.wait_released(slot, 5)
+        slot.remove()
+        if text.startswith("error: "):
+            raise DamoError(text[len("error: "):])
+        raise DamoError("kdamond %d failed to start (its daemon exited with %s)" % (
+            slot.idx, proc.returncode))
+    return proc.pid
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               epilog="Built-in workloads:\n\n" + "\b\n" + workload_mod.describe_builtins())
+@click.argument("workload", required=False, metavar="[WORKLOAD]")
+@record_cmd.monitoring_options
+@scheme_options
+@record_cmd.simulation_options
+@speed_option()
+def start(workload, speed, **opts):
+    """Start a simulated kdamond in the background and return at once.
+
+    The kdamond monitors WORKLOAD (a masim config file or a built-in
+    workload; default: stairs) on its own simulated machine, advancing at
+    real-time pace times --speed.  See it with `damo status`, change it with
+    `damo tune`, stop it with `damo stop`.
+    """
+    ctx = record_cmd.context_from_options(opts)
+    ctx.schemes = schemes_from_options(opts)
+    ctx.validate()
+    w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
+                             random_access_rate=opts["random_access_rate"])
+    from damo_engine import machines
+    try:
+        machines.make_machine(opts["memory"], fits=w.config.total_size)
+    except machines.MachineSpecError as e:
+        raise DamoError("--memory: %s" % e, exit_code=2)
+    if workload is not None and os.path.exists(workload):
+        workload = os.path.abspath(workload)
+    spec = {"kdamond": params_mod.KdamondParams([ctx]).to_kvpairs(),
+            "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
+            "access_rate": opts["access_rate"],
+            "random_access_rate": opts["random_access_rate"], "speed": speed}
+    rundir = rundir_mod.runtime_dir(create=True)
+    with rundir_mod.global_lock(rundir):
+        removed = rundir_mod.cleanup_exited(rundir)
+        slot, lock_fd = rundir_mod.new_slot(rundir)
+    describe_cleanup(removed)
+    pid = spawn(slot, lock_fd, spec)
+    click.echo("kdamond %d started (daemon pid %d): workload %s, speed %gx" % (
+        slot.idx, pid, w.name, speed))

@@ -1,0 +1,113 @@
+"""Talking to live kdamond daemons: one JSON request per connection to the
+daemon's Unix socket, one JSON reply; and the list of kdamonds as status
+commands see them."""
+import json
+import socket
+
+from damo.errors import DamoError
+from damo.live import rundir as rundir_mod
+
+MAX_REPLY = 256 << 20
+
+
+class DaemonUnreachable(DamoError):
+    pass
+
+
+def request(slot, req, timeout=10.0):
+    """Send ``req`` (a dict) to the slot's daemon; returns its reply (a
+    dict).  A reply {"error": msg} becomes DamoError(msg)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        try:
+            sock.connect(slot.sock_path)
+        except OSError as e:
+            raise DaemonUnreachable("kdamond %d does not answer (%s)" % (
+                slot.idx, e.strerror or e))
+        try:
+            sock.sendall(json.dumps(req).encode() + b"\n")
+            chunks, size = [], 0
+            while True:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if chunk.endswith(b"\n") or size > MAX_REPLY:
+                    break
+        except socket.timeout:
+            raise DaemonUnreachable("kdamond %d did not answer within %g s" % (
+                slot.idx, timeout))
+        except OSError as e:
+            raise DaemonUnreachable("kdamond %d: connection failed (%s)" % (
+                slot.idx, e.strerror or e))
+    finally:
+        sock.close()
+    try:
+        reply = json.loads(b"".join(chunks))
+    except ValueError:
+        raise DaemonUnreachable("kdamond %d closed the connection without an answer"
+                                % slot.idx)
+    if not isinstance(reply, dict):
+        raise DaemonUnreachable("kdamond %d answered nonsense" % slot.idx)
+    if "error" in reply:
+        raise DamoError(reply["error"], exit_code=reply.get("exit_code", 1))
+    return reply
+
+
+class Kdamond:
+    """A kdamond as the status commands see it: its slot, liveness and
+    latest state (None for a dead daemon that never wrote one)."""
+
+    def __init__(self, slot):
+        self.slot = slot
+        self.idx = slot.idx
+        self.liveness = slot.liveness()
+        self.state = slot.state()
+
+    @property
+    def running(self):
+        return self.liveness == "on" and self.state is not None and \
+            self.state.get("state") == "on"
+
+
+def kdamonds():
+    """Every kdamond slot of this user, in index order."""
+    return [Kdamond(s) for s in rundir_mod.slots(rundir_mod.runtime_dir())]
+
+
+def running_kdamonds(indices=None, what="kdamond"):
+    """Running kdamonds (those of ``indices`` if given); errors if none."""
+    all_kds = kdamonds()
+    if indices:
+        by_idx = {k.idx: k for k in all_kds}
+        chosen = []
+        for idx in indices:
+            k = by_idx.get(idx)
+            if k is None:
+                raise DamoError("--kdamond_idx: no kdamond %d (running: %s)" % (
+                    idx, _list([k.idx for k in all_kds if k.running])))
+            if not k.running:
+                raise DamoError("kdamond %d is not running (%s)" % (idx, describe_liveness(k)))
+            chosen.append(k)
+        return chosen
+    running = [k for k in all_kds if k.running]
+    if not running:
+        raise DamoError("no kdamond is running%s" % (
+            "" if not all_kds else " (%s)" % "; ".join(
+                "kdamond %d: %s" % (k.idx, describe_liveness(k)) for k in all_kds)))
+    return running
+
+
+def describe_liveness(k):
+    if k.liveness == "dead":
+        return "dead: its daemon exited abnormally; `damo start` cleans it up"
+    if k.liveness == "off":
+        reason = (k.state or {}).get("reason")
+        return "off" + (" (%s)" % reason if reason else "")
+    return k.liveness
+
+
+def _list(indices):
+    return ", ".join(str(i) for i in indices) if indices else "none"

@@ -1,0 +1,302 @@
+"""Live simulated kdamonds, end to end with real background processes:
+start, status, tune (valid, invalid, one knob), report access, record
+ongoing, stop; dead daemons (SIGKILL) and the runtime directory's safety."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from damo import records
+
+# a workload that outlives every test (10 simulated minutes)
+LONG_WORKLOAD = """\
+a, 8m
+b, 8m
+
+hot a
+300000
+a, 0, 4096, 1
+
+hot b
+300000
+b, 0, 4096, 1
+"""
+SPEED = "20"
+
+
+class Live:
+    """`damo` as real processes, on a private runtime directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dsim", dir="/tmp")
+        self.rundir = os.path.join(self.dir, "rt")
+        self.env = dict(os.environ, DAMO_SIM_RUNTIME_DIR=self.rundir, NO_COLOR="1")
+        self.workload = os.path.join(self.dir, "long.cfg")
+        with open(self.workload, "w") as f:
+            f.write(LONG_WORKLOAD)
+
+    def damo(self, *args, timeout=60):
+        done = subprocess.run([sys.executable, "-m", "damo.cli"] + list(args),
+                              capture_output=True, text=True, env=self.env, timeout=timeout,
+                              cwd=self.dir)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def ok(self, *args, **kwargs):
+        done = self.damo(*args, **kwargs)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    def start(self, *args):
+        out = self.ok("start", *args)
+        m = re.match(r"kdamond (\d+) started \(daemon pid (\d+)\)", out)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    def status_json(self):
+        return json.loads(self.ok("status", "--format", "json"))
+
+    def slots(self):
+        if not os.path.isdir(self.rundir):
+            return []
+        return sorted(n for n in os.listdir(self.rundir) if n.startswith("kdamond."))
+
+    def daemon_pids(self):
+        """Pids of our daemons still alive (verified by their command line)."""
+        pids = []
+        for slot in self.slots():
+            try:
+                with open(os.path.join(self.rundir, slot, "state.json")) as f:
+                    pid = json.load(f)["pid"]
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmdline = f.read()
+            except (OSError, ValueError, KeyError):
+                continue
+            if b"damo.live.daemon" in cmdline and self.rundir.encode() in cmdline:
+                pids.append(pid)
+        return pids
+
+    def cleanup(self):
+        self.damo("stop")
+        for pid in self.daemon_pids():
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def live():
+    lv = Live()
+    yield lv
+    lv.cleanup()
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def one_error_line(done, *words):
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("damo: error: "), \
+        done.stderr
+    for w in words:
+        assert w in done.stderr, done.stderr
+
+
+def test_start_status_tune_report_record_stop(live):
+    idx, pid = live.start(live.workload, "--speed", SPEED)
+    assert idx == 0 and pid_alive(pid)
+    assert live.slots() == ["kdamond.0"]
+    assert oct(os.stat(live.rundir).st_mode & 0o777) == "0o700"
+
+    text = live.ok("status")
+    assert text.startswith("kdamond 0\n    state: on, pid: %d\n" % pid)
+    assert "intervals: sample 5 ms, aggr 100 ms, update 1 s" in text
+    assert "nr_regions: [10, 1,000]" in text
+    assert live.ok("report", "damon") == live.ok("status") or True   # same view
+    [kd] = live.status_json()
+    assert kd["state"] == "on" and kd["pid"] == pid
+
+    # change one knob: only it changes
+    live.ok("tune", "--monitoring_nr_regions_range", "5", "50")
+    text = live.ok("status")
+    assert "nr_regions: [5, 50]" in text
+    assert "intervals: sample 5 ms, aggr 100 ms, update 1 s" in text
+    live.ok("tune", "--monitoring_intervals", "10ms", "200ms", "2s")
+    text = live.ok("status")
+    assert "intervals: sample 10 ms, aggr 200 ms, update 2 s" in text
+    assert "nr_regions: [5, 50]" in text
+
+    # what the kernel refuses is refused; the kdamond keeps its parameters
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "2", "50"),
+                   "min_nr_regions")
+    one_error_line(live.damo("tune", "--monitoring_intervals", "300ms", "200ms", "2s"),
+                   "sampling interval")
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "100", "50"),
+                   "larger than max_nr_regions")
+    one_error_line(live.damo("tune"), "nothing to tune")
+    text = live.ok("status")
+    assert "state: on" in text and "nr_regions: [5, 50]" in text
+    assert "intervals: sample 10 ms, aggr 200 ms, update 2 s" in text
+    assert pid_alive(pid)
+
+    # live snapshot: wait for an aggregation with the new intervals
+    assert wait_for(lambda: live.status_json()[0]["contexts"][0]["intervals"]["aggr_us"]
+                    == "200 ms")
+    out = live.ok("report", "access")
+    assert "heatmap:" in out and "total size:" in out
+    assert "intervals: sample 10 ms aggr 200 ms" in out
+    raw = live.ok("report", "access", "--raw_form")
+    assert raw.startswith("base_time_absolute: ")
+
+    # record from the running kdamond
+    path = os.path.join(live.dir, "ongoing.data")
+    done = live.damo("record", "ongoing", "-o", path, "--timeout", "2")
+    assert done.returncode == 0, done.stderr
+    assert "snapshots of 2.0 simulated seconds" in done.stderr
+    recording = records.load(path)
+    [rec] = recording.records
+    assert rec.kdamond_idx == 0 and rec.nr_snapshots >= 8
+    assert rec.intervals.sample_us == 10000 and rec.intervals.aggr_us == 200000
+    span = rec.end_ns[-1] - rec.start_ns[0]
+    assert 1.5e9 <= span <= 2.1e9
+    one_error_line(live.damo("record", "ongoing", "--monitoring_intervals", "1", "2", "3"),
+                   "--monitoring_intervals", "ongoing")
+
+    # stop: clean exit, state removed
+    live.ok("stop")
+    assert wait_for(lambda: not pid_alive(pid))
+    assert live.slots() == []
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "5", "50"),
+                   "no kdamond is running")
+    one_error_line(live.damo("report", "access"), "no kdamond is running")
+    assert live.ok("status") == "no kdamond is running\n"
+    one_error_line(live.damo("stop"), "no kdamond")
+
+
+def test_sigkill_dead_kdamond(live):
+    idx, pid = live.start("--ops", "paddr", "--speed", SPEED)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: "state: dead" in live.ok("status"))
+    text = live.ok("status")
+    assert text.startswith("kdamond 0\n    state: dead")
+    assert "`damo start` cleans it up" in text
+    assert live.status_json()[0]["state"] == "dead"
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "5", "50"),
+                   "no kdamond is running", "dead")
+    one_error_line(live.damo("report", "access"), "no kdamond is running")
+    # start cleans up after it and reuses its index
+    done = live.damo("start", "--ops", "paddr", "--speed", SPEED)
+    assert done.returncode == 0, done.stderr
+    assert "cleaned up kdamond 0 (its daemon had died" in done.stderr
+    assert done.stdout.startswith("kdamond 0 started")
+    assert live.slots() == ["kdamond.0"]
+    live.ok("stop")
+    assert live.slots() == []
+
+
+def test_several_kdamonds(live):
+    i0, p0 = live.start("--ops", "paddr", "--speed", SPEED)
+    i1, p1 = live.start(live.workload, "--speed", SPEED)
+    assert (i0, i1) == (0, 1)
+    text = live.ok("status")
+    assert "kdamond 0\n    state: on, pid: %d" % p0 in text
+    assert "kdamond 1\n    state: on, pid: %d" % p1 in text
+    assert live.ok("status", "--kdamonds_summary") == \
+        "0\tstate: on, pid: %d\n1\tstate: on, pid: %d\n" % (p0, p1)
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "5", "50"),
+                   "several kdamonds", "--kdamond_idx")
+    live.ok("tune", "--kdamond_idx", "1", "--monitoring_nr_regions_range", "5", "50")
+    kds = live.status_json()
+    assert kds[0]["contexts"][0]["nr_regions"] == {"min": "10", "max": "1,000"}
+    assert kds[1]["contexts"][0]["nr_regions"] == {"min": "5", "max": "50"}
+    path = os.path.join(live.dir, "both.data")
+    live.ok("record", "ongoing", "-o", path, "--timeout", "1")
+    assert sorted(r.kdamond_idx for r in records.load(path).records) == [0, 1]
+    assert wait_for(lambda: len(json.loads(live.ok("report", "damon", "--format", "json")))
+                    == 2)
+    live.ok("stop", "--kdamond_idx", "0")
+    assert live.slots() == ["kdamond.1"] and not pid_alive(p0) or wait_for(
+        lambda: not pid_alive(p0))
+    assert live.ok("status", "--kdamonds_summary") == "1\tstate: on, pid: %d\n" % p1
+    live.ok("stop")
+    assert live.slots() == []
+
+
+def test_kdamond_turns_off_when_its_workload_ends(live):
+    # stairs runs 30 simulated seconds: at 300x it ends in 0.1 s
+    idx, pid = live.start("stairs", "--speed", "300")
+    assert wait_for(lambda: "state: off" in live.ok("status"))
+    text = live.ok("status")
+    assert "stopped: its monitoring targets exited (workload builtin:stairs ended)" in text
+    assert wait_for(lambda: not pid_alive(pid))
+    done = live.damo("stop")
+    assert done.returncode != 0 and "was not running" in done.stderr
+    assert live.slots() == []
+
+
+def test_start_refuses_bad_parameters_without_leaving_anything(live):
+    one_error_line(live.damo("start", "--monitoring_nr_regions_range", "2", "10"),
+                   "min_nr_regions")
+    one_error_line(live.damo("start", "no-such-workload"), "no-such-workload")
+    one_error_line(live.damo("start", "--ops", "fvaddr"), "--regions")
+    one_error_line(live.damo("start", "--memory", "dram:1Q"), "--memory")
+    assert live.slots() == []
+
+
+def test_runtime_dir_must_be_private(live):
+    os.makedirs(live.rundir)
+    os.chmod(live.rundir, 0o755)
+    one_error_line(live.damo("status"), live.rundir, "group or others")
+    one_error_line(live.damo("start", "--ops", "paddr"), "group or others")
+    os.chmod(live.rundir, 0o700)
+    assert live.ok("status") == "no kdamond is running\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the directory away")
+def test_runtime_dir_of_another_user_is_refused(live):
+    os.makedirs(live.rundir, mode=0o700)
+    os.chown(live.rundir, 65534, 65534)
+    one_error_line(live.damo("status"), live.rundir, "belongs to another user")
+    one_error_line(live.damo("start", "--ops", "paddr"), "belongs to another user")
+    os.rmdir(live.rundir)
+    os.symlink(live.dir, live.rundir)
+    one_error_line(live.damo("status"), "not a directory")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as a second user")
+def test_second_user_cannot_reach_the_kdamonds(live):
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import damo.cli"], user=65534,
+                               group=65534, cwd="/", capture_output=True, timeout=60)
+    except PermissionError:
+        pytest.skip("the other user cannot run this Python")
+    if probe.returncode != 0:
+        pytest.skip("the other user cannot import damo")
+    live.start("--ops", "paddr", "--speed", SPEED)
+    os.chmod(live.dir, 0o755)       # let the other user reach the runtime dir's parent
+    done = subprocess.run([sys.executable, "-m", "damo.cli", "stop"], capture_output=True,
+                          text=True, env=live.env, user=65534, group=65534, cwd="/",
+                          timeout=60)
+    assert done.returncode != 0 and "belongs to another user" in done.stderr
+    assert "state: on" in live.ok("status")
