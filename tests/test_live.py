@@ -133,9 +133,16 @@ def test_start_status_tune_report_record_stop(live):
     assert text.startswith("kdamond 0\n    state: on, pid: %d\n" % pid)
     assert "intervals: sample 5 ms, aggr 100 ms, update 1 s" in text
     assert "nr_regions: [10, 1,000]" in text
-    assert live.ok("report", "damon") == live.ok("status") or True   # same view
+    assert live.ok("report", "damon").startswith("kdamond 0\n    state: on, pid: %d\n" % pid)
     [kd] = live.status_json()
     assert kd["state"] == "on" and kd["pid"] == pid
+    # damo's kdamonds layout: report damon reads it back offline
+    kdamonds_file = os.path.join(live.dir, "kdamonds.json")
+    with open(kdamonds_file, "w") as f:
+        json.dump([kd], f)
+    offline = live.ok("report", "damon", "--input_file", kdamonds_file)
+    assert offline.startswith("kdamond 0\n    state: on, pid: %d\n    context 0\n" % pid)
+    assert "nr_regions: [10, 1,000]" in offline
 
     # change one knob: only it changes
     live.ok("tune", "--monitoring_nr_regions_range", "5", "50")

@@ -186,7 +186,7 @@ def kdamond_text(k, raw=False, params_only=False):
         body.append("its daemon (pid %s) is gone; `damo start` cleans it up" % state.get("pid"))
     elif state.get("state") == "off" and state.get("reason"):
         body.append("stopped: %s" % state["reason"])
-    if not params_only:
+    if not params_only and state.get("workload"):
         body.append(simulation_line(state, raw))
     contexts = state.get("kdamond", {}).get("contexts", [])
     cstates = state.get("contexts", [])
