@@ -379,6 +379,15 @@ def _on_signal(daemon):
     return handler
 
 
+def _tell(ready_fd, text):
+    """Answer `damo start` (which may have gone: then nobody listens)."""
+    try:
+        os.write(ready_fd, text.encode())
+    except OSError:
+        pass
+    os.close(ready_fd)
+
+
 def main(argv):
     slot_path, lock_fd, ready_fd = argv[1], int(argv[2]), int(argv[3])
     os.umask(0o077)
@@ -389,15 +398,13 @@ def main(argv):
     except (DamoError, OSError, ValueError, KeyError) as e:
         msg = str(e) or e.__class__.__name__
         log("failed to start: %s" % msg)
-        os.write(ready_fd, ("error: %s\n" % msg).encode())
-        os.close(ready_fd)
+        _tell(ready_fd, "error: %s\n" % msg)
         return 1
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _on_signal(daemon))
     log("kdamond %d started (pid %d): workload %s, speed %gx" % (
         daemon.slot.idx, os.getpid(), daemon.workload_name, daemon.speed))
-    os.write(ready_fd, b"ok\n")
-    os.close(ready_fd)
+    _tell(ready_fd, "ok\n")
     # nothing of ours is on the terminal any more
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
