@@ -307,3 +307,25 @@ def test_second_user_cannot_reach_the_kdamonds(live):
                           timeout=60)
     assert done.returncode != 0 and "belongs to another user" in done.stderr
     assert "state: on" in live.ok("status")
+
+
+def test_start_from_a_kdamonds_file(live):
+    path = os.path.join(live.dir, "kdamonds.json")
+    ctx = {"ops": "paddr", "targets": [{"pid": None, "regions": []}],
+           "intervals": {"sample_us": "5 ms", "aggr_us": "100 ms", "ops_update_us": "1 s"},
+           "nr_regions": {"min": "20", "max": "200"}, "schemes": []}
+    with open(path, "w") as f:
+        json.dump({"kdamonds": [{"contexts": [ctx]},
+                                {"contexts": [dict(ctx, ops="vaddr", targets=[{"pid": 1}])]}]},
+                  f)
+    out = live.ok("start", "--kdamonds", path, "--speed", SPEED, live.workload)
+    assert [line.split(" (")[0] for line in out.splitlines()] == \
+        ["kdamond 0 started", "kdamond 1 started"]
+    kds = live.status_json()
+    assert [k["contexts"][0]["ops"] for k in kds] == ["paddr", "vaddr"]
+    assert all(k["contexts"][0]["nr_regions"] == {"min": "20", "max": "200"} for k in kds)
+    one_error_line(live.damo("start", "--kdamonds", path, "--ops", "vaddr"), "--ops")
+    with open(path, "w") as f:
+        f.write("{not json")
+    one_error_line(live.damo("start", "--kdamonds", path), path)
+    live.ok("stop")

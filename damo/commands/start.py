@@ -6,6 +6,7 @@ import sys
 import time
 
 import click
+from click.core import ParameterSource
 
 from damo import params as params_mod
 from damo import workload as workload_mod
@@ -42,6 +43,41 @@ def schemes_from_options(opts):
         return []
     build = getattr(schemes_mod, "schemes_from_options", None)
     return build(opts) if build is not None else []
+
+
+SIMULATION_OPTIONS = ("memory", "access_rate", "random_access_rate", "seed")
+
+
+def load_kdamonds(path):
+    """The kdamonds of a damo kdamonds JSON/YAML file, checked; their
+    targets monitor the workload (pids in the file are not ours)."""
+    import json
+
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise DamoError("--kdamonds: cannot read %s: %s" % (path, e.strerror), exit_code=2)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+            data = yaml.safe_load(text)
+        except Exception:
+            raise DamoError("--kdamonds: %s is neither JSON nor YAML" % path, exit_code=2)
+    if isinstance(data, list):
+        data = {"kdamonds": data}
+    kdamonds = params_mod.kdamonds_from_kvpairs(data, path)
+    for kdamond in kdamonds:
+        for ctx in kdamond.contexts:
+            for t in ctx.targets:
+                t.pid = None
+            try:
+                ctx.validate()
+            except DamoError as e:
+                raise DamoError("%s: %s" % (path, e), exit_code=e.exit_code)
+    return kdamonds
 
 
 def describe_cleanup(removed):
@@ -98,8 +134,12 @@ def spawn(slot, lock_fd, spec):
 @record_cmd.monitoring_options
 @scheme_options
 @record_cmd.simulation_options
+@click.option("--kdamonds", "kdamonds_file", metavar="<json/yaml file>",
+              help="start the kdamonds of this damo kdamonds file (e.g. what `damo status "
+                   "--format json` prints) instead of one from the options")
 @speed_option()
-def start(workload, speed, **opts):
+@click.pass_context
+def start(cctx, workload, speed, kdamonds_file, **opts):
     """Start a simulated kdamond in the background and return at once.
 
     The kdamond monitors WORKLOAD (a masim config file or a built-in
@@ -107,9 +147,19 @@ def start(workload, speed, **opts):
     real-time pace times --speed.  See it with `damo status`, change it with
     `damo tune`, stop it with `damo stop`.
     """
-    ctx = record_cmd.context_from_options(opts)
-    ctx.schemes = schemes_from_options(opts)
-    ctx.validate()
+    if kdamonds_file:
+        for name in sorted(opts):
+            if name in SIMULATION_OPTIONS:
+                continue
+            if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+                raise DamoError("--%s: give DAMON parameters either in --kdamonds or as "
+                                "options, not both" % name, exit_code=2)
+        kdamonds = load_kdamonds(kdamonds_file)
+    else:
+        ctx = record_cmd.context_from_options(opts)
+        ctx.schemes = schemes_from_options(opts)
+        ctx.validate()
+        kdamonds = [params_mod.KdamondParams([ctx])]
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
     from damo_engine import machines
@@ -119,15 +169,16 @@ def start(workload, speed, **opts):
         raise DamoError("--memory: %s" % e, exit_code=2)
     if workload is not None and os.path.exists(workload):
         workload = os.path.abspath(workload)
-    spec = {"kdamond": params_mod.KdamondParams([ctx]).to_kvpairs(),
-            "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
-            "access_rate": opts["access_rate"],
-            "random_access_rate": opts["random_access_rate"], "speed": speed}
     rundir = rundir_mod.runtime_dir(create=True)
-    with rundir_mod.global_lock(rundir):
-        removed = rundir_mod.cleanup_exited(rundir)
-        slot, lock_fd = rundir_mod.new_slot(rundir)
-    describe_cleanup(removed)
-    pid = spawn(slot, lock_fd, spec)
-    click.echo("kdamond %d started (daemon pid %d): workload %s, speed %gx" % (
-        slot.idx, pid, w.name, speed))
+    for kdamond in kdamonds:
+        spec = {"kdamond": kdamond.to_kvpairs(),
+                "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
+                "access_rate": opts["access_rate"],
+                "random_access_rate": opts["random_access_rate"], "speed": speed}
+        with rundir_mod.global_lock(rundir):
+            removed = rundir_mod.cleanup_exited(rundir)
+            slot, lock_fd = rundir_mod.new_slot(rundir)
+        describe_cleanup(removed)
+        pid = spawn(slot, lock_fd, spec)
+        click.echo("kdamond %d started (daemon pid %d): workload %s, speed %gx" % (
+            slot.idx, pid, w.name, speed))
