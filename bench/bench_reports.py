@@ -64,12 +64,22 @@ def stairs(path, nr_snapshots, nr_regions, output_type, seed=0):
     writer.commit()
 
 
+def env_for(cmd):
+    """Ours runs from this checkout; damo's venv must not see our package."""
+    env = dict(os.environ)
+    if cmd[0] == sys.executable:
+        env["PYTHONPATH"] = REPO
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
+
+
 def measure(cmd, repeat):
     """Best wall time and its peak RSS (KiB) over ``repeat`` runs."""
     best = None
     for _ in range(repeat):
         out = subprocess.run([sys.executable, "-c", _MEASURE] + cmd, capture_output=True,
-                             text=True, check=True).stdout.split()
+                             text=True, check=True, env=env_for(cmd)).stdout.split()
         wall, rss, code = float(out[0]), int(out[1]), int(out[2])
         if code != 0:
             raise SystemExit("failed (exit %d): %s" % (code, " ".join(cmd)))
@@ -86,10 +96,12 @@ def damo(*args):
     return [DAMO_SANDBOXED, "report"] + list(args)
 
 
-def same_output(cmd_a, cmd_b):
-    a = subprocess.run(cmd_a, capture_output=True, check=True).stdout
-    b = subprocess.run(cmd_b, capture_output=True, check=True).stdout
-    return a == b
+def output_of(cmd):
+    done = subprocess.run(cmd, capture_output=True, env=env_for(cmd))
+    if done.returncode != 0:
+        raise SystemExit("failed (exit %d): %s\n%s" % (
+            done.returncode, " ".join(cmd), done.stderr.decode(errors="replace")[-2000:]))
+    return done.stdout
 
 
 def main():
@@ -112,7 +124,6 @@ def main():
     print("recording: %d snapshots x %d regions; json_compressed %.1f MB, native %.1f MB "
           "(built in %.1f s)" % (args.snapshots, args.regions, os.path.getsize(jc) / 1e6,
                                   os.path.getsize(native) / 1e6, time.perf_counter() - t))
-    os.environ.setdefault("PYTHONPATH", REPO)
     with_damo = not args.no_damo and os.access(DAMO_SANDBOXED, os.X_OK)
 
     cases = [
@@ -135,7 +146,7 @@ def main():
         line = "%-26s %10.3f" % (name, wall)
         verdicts = []
         if damo_cmd is not None and with_damo:
-            if not same_output(our_cmd, damo_cmd):
+            if output_of(our_cmd) != output_of(damo_cmd):
                 failed.append(name + ": output differs from damo's")
             d_wall, d_rss = measure(damo_cmd, 1)
             t_ratio, m_ratio = d_wall / wall, d_rss / rss

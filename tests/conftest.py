@@ -38,6 +38,8 @@ def recordings(tmp_path_factory):
     for name, kwargs in SHAPES.items():
         paths[name] = str(root / (name + ".data"))
         synth.stairs(paths[name], **kwargs)
+    paths["odd_regions"] = str(root / "odd_regions.data")
+    synth.odd_regions(paths["odd_regions"])
     for name in ("one_snapshot", "multi_targets_gaps"):
         paths[name + ".perf_script"] = str(root / (name + ".perf_script"))
         synth.stairs(paths[name + ".perf_script"], output_type="perf_script",

@@ -38,3 +38,24 @@ def stairs(path, nr_snapshots=60, nr_regions=24, nr_targets=1, intervals=INTERVA
                 age.copy() if ages else np.full(nr_regions, np.iinfo(np.int64).min),
                 intervals=intervals)
     return writer.commit()
+
+
+def odd_regions(path, nr_snapshots=40, seed=1):
+    """Hand-made JSON whose snapshots have empty, overlapping and unsorted
+    regions, which DAMON never produces but a file may hold."""
+    import json
+    import random
+    import zlib
+    rng = random.Random(seed)
+    snapshots = []
+    for s in range(nr_snapshots):
+        regions = []
+        for _ in range(12):
+            start = rng.randrange(0, 40) * 4096
+            regions.append({"start": str(start), "end": str(start + rng.randrange(0, 6) * 4096),
+                            "nr_accesses": {"samples": rng.randrange(0, 5), "percent": None},
+                            "age": {"usec": None, "aggr_intervals": 1}})
+        snapshots.append({"start_time": s * 10**8, "end_time": (s + 1) * 10**8,
+                          "regions": regions})
+    with open(path, "wb") as f:
+        f.write(zlib.compress(json.dumps([{"target_id": 1, "snapshots": snapshots}]).encode()))

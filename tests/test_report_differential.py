@@ -112,6 +112,15 @@ def test_wss_options_same_as_damo(damo, recordings, options):
     check_same(damo, ("wss",) + options, recordings["multi_targets_gaps"])
 
 
+@pytest.mark.parametrize("options", [("--work_time", "300000"), ("--work_time", "1000000",
+                                                                  "--sz_thres", "8192")])
+def test_wss_odd_regions_same_as_damo(damo, recordings, options):
+    """Empty, overlapping and unsorted regions take the port of damo's own
+    (quadratic) merge; the numbers must still be damo's."""
+    check_same(damo, ("wss", "-r", "1", "101", "1", "--raw_number", "--exclude_samples", "0")
+               + options, recordings["odd_regions"])
+
+
 @pytest.mark.parametrize("command", [("record_info",), ("record_info", "--raw_numbers"),
                                      ("access", "--raw_form", "--raw_number")])
 def test_other_views_same_as_damo(damo, recordings, command):

@@ -102,10 +102,16 @@ class Record:
     def sizes(self):
         return (self.ends - self.starts).astype(np.int64)
 
+    def per_snapshot_sum(self, values):
+        """Sum of a per-region column over each snapshot's regions."""
+        starts = self.region_offsets[:-1]
+        sums = np.add.reduceat(np.append(values, 0), starts)
+        sums[starts == self.region_offsets[1:]] = 0
+        return sums
+
     def snapshot_total_bytes(self):
         """total_bytes of each snapshot: as recorded, else the sum of sizes."""
-        sums = np.add.reduceat(np.append(self.sizes(), 0), self.region_offsets[:-1])
-        sums[self.region_offsets[:-1] == self.region_offsets[1:]] = 0
+        sums = self.per_snapshot_sum(self.sizes())
         if self.total_bytes is None:
             return sums
         return np.where(self.total_bytes >= 0, self.total_bytes, sums)

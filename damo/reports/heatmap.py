@@ -213,8 +213,9 @@ class HeatMap:
         group_len = np.diff(np.r_[group_start, len(pixels)])
         rank = np.arange(len(pixels)) - np.repeat(group_start, group_len)
         # then by rank: step k applies every pixel's k-th contribution
-        by_rank = np.argsort(rank, kind="stable")
         nr_ranks = int(group_len.max())
+        by_rank = np.argsort(rank.astype(np.uint16) if nr_ranks <= 1 << 16 else rank,
+                             kind="stable")
         bounds = np.searchsorted(rank[by_rank], np.arange(nr_ranks + 1)).tolist()
         step_pixels = pixels[by_rank]
         step_contributions = contributions[by_rank]

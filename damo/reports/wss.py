@@ -16,8 +16,14 @@ from damo import units
 from damo.reports.dist import format_dists
 
 
-def _well_formed(starts, ends):
-    return bool(np.all(starts < ends) and np.all(ends[:-1] <= starts[1:]))
+def _odd_snapshots(record, starts, ends):
+    """Per snapshot: whether it has regions that are empty, overlapping or
+    out of order (which only damo's own walk merges the way damo does)."""
+    odd = starts >= ends
+    first = np.zeros(len(starts), dtype=bool)
+    first[record.region_offsets[:-1][record.region_offsets[:-1] < len(starts)]] = True
+    odd[1:] |= (ends[:-1] > starts[1:]) & ~first[1:]
+    return record.per_snapshot_sum(odd) > 0
 
 
 def _merge(window, new):
@@ -113,19 +119,22 @@ def wss_of_record(record, exclude_samples, work_time_us, acc_thres, sz_thres):
         return []
     sizes = ends - starts
     in_set = np.where((samples >= acc_thres) & (sizes >= sz_thres), sizes, 0)
+    single_wss = record.per_snapshot_sum(in_set).tolist()
+    odd = _odd_snapshots(record, starts, ends).tolist()
     wss = []
     for lo, hi in windows:
+        if hi - lo == 1 and not odd[lo]:
+            # a window of one well-formed snapshot is that snapshot
+            wss.append(single_wss[lo])
+            continue
         parts = [(starts[offsets[i]:offsets[i + 1]], ends[offsets[i]:offsets[i + 1]],
                   samples[offsets[i]:offsets[i + 1]]) for i in range(lo, hi)]
-        if all(_well_formed(s, e) for s, e, _ in parts):
-            if hi - lo == 1:
-                wss.append(int(in_set[offsets[lo]:offsets[hi]].sum()))
-                continue
+        if any(odd[lo:hi]):
+            window = _merge_like_damo(parts)
+        else:
             window = parts[0]
             for part in parts[1:]:
                 window = _merge(window, part)
-        else:
-            window = _merge_like_damo(parts)
         ws, we, wn = window
         size = we - ws
         wss.append(int(size[(wn >= acc_thres) & (size >= sz_thres)].sum()))
