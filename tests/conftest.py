@@ -26,6 +26,9 @@ SHAPES = {
     "big": {"nr_snapshots": 300, "nr_regions": 200, "gaps": True},
     "small": {"nr_snapshots": 3, "nr_regions": 2},
     "no_ages": {"intervals": None, "ages": False},
+    "tuned_intervals": {"nr_snapshots": 40, "tuned": True, "intervals": dict(
+        synth.INTERVALS, intervals_goal={"access_bp": 400, "aggrs": 3,
+                                         "min_sample_us": 1000, "max_sample_us": 10000000})},
 }
 
 

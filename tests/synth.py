@@ -8,11 +8,13 @@ INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
 
 def stairs(path, nr_snapshots=60, nr_regions=24, nr_targets=1, intervals=INTERVALS,
            base_addr=0x7f0000000000, region_size=1 << 20, start_ns=5_000_000_000,
-           gaps=False, output_type="json_compressed", seed=0, ages=True):
+           gaps=False, output_type="json_compressed", seed=0, ages=True, tuned=False):
     """A "stairs" access pattern: a hot band climbing the address space.
 
     gaps: leave a hole after every 8th region (several contiguous ranges).
     ages: False writes no ages (like old perf traces).
+    tuned: intervals auto-tuning on: every snapshot has its own sampling
+    interval (and aggregation interval, 20 times as long).
     """
     rng = np.random.default_rng(seed)
     writer = RecordingWriter(path, output_type=output_type)
@@ -32,11 +34,14 @@ def stairs(path, nr_snapshots=60, nr_regions=24, nr_targets=1, intervals=INTERVA
             nr_accesses[max(0, hot - 2):hot + 2] = max_samples - rng.integers(0, 3)
             age = np.where(nr_accesses > 2, 0, age + 1)
             t0 = start_ns + s * aggr_ns + int(rng.integers(0, 1000))
+            sample_us = None
+            if tuned:
+                sample_us = int(rng.choice([2500, 5000, 7000]))
             writer.add_snapshot(
                 0, 0, target * 7 + 3, t0, t0 + aggr_ns, starts.astype(np.uint64),
                 ends.astype(np.uint64), nr_accesses,
                 age.copy() if ages else np.full(nr_regions, np.iinfo(np.int64).min),
-                intervals=intervals)
+                intervals=intervals, sample_interval_us=sample_us)
     return writer.commit()
 
 

@@ -23,13 +23,14 @@ COMMANDS = [
 NR_REGIONS = ("nr_regions", "-r", "1", "101", "1")
 FEW_SNAPSHOTS = {"one_snapshot", "one_snapshot.perf_script"}
 RECORDINGS = ["upstream", "basic", "multi_targets_gaps", "intervals_null", "one_snapshot",
-              "address_zero", "no_ages", "one_snapshot.perf_script",
+              "address_zero", "no_ages", "tuned_intervals", "one_snapshot.perf_script",
               "multi_targets_gaps.perf_script"]
 # damo is slow on the big one: only the heaviest computations
 BIG_COMMANDS = [("heatmap",), ("heatmap", "--output", "raw"),
                 ("wss", "-r", "1", "101", "1", "--raw_number", "--work_time", "1000000")]
 # the detailed listing needs intervals (damo refuses records without them)
-WITH_INTERVALS = ["basic", "multi_targets_gaps", "one_snapshot", "address_zero"]
+WITH_INTERVALS = ["basic", "multi_targets_gaps", "one_snapshot", "address_zero",
+                  "tuned_intervals"]
 
 
 def damo_args(command, path):
