@@ -64,7 +64,12 @@ class ReferenceDamo:
         self.available = os.access(DAMO_SANDBOXED, os.X_OK) and shutil.which("unshare")
 
     def _run(self, args):
-        done = subprocess.run([DAMO_SANDBOXED, "report"] + list(args), capture_output=True,
+        return self.command("report", *args)
+
+    @staticmethod
+    def command(*args):
+        """(exit code, stdout) of ``damo ARGS`` (record files only!), uncached."""
+        done = subprocess.run([DAMO_SANDBOXED] + list(args), capture_output=True,
                               text=True, timeout=300)
         return done.returncode, done.stdout
 
