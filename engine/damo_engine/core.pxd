@@ -152,6 +152,7 @@ cdef class Scheme:
     # stats
     cdef public uint64_t nr_tried, sz_tried, nr_applied, sz_applied
     cdef public uint64_t sz_ops_filter_passed, qt_exceeds
+    cdef public uint64_t nr_snapshots, max_nr_snapshots     # [newer] apply intervals done, cap
     cdef uint64_t next_apply_sis
     cdef public object last_applied             # ops-private (paddr folio dedup)
     cdef bint walk_completed
@@ -221,6 +222,7 @@ cdef class Context:
     cdef readonly uint64_t nr_aggregations
     cdef uint64_t *score_hist
     cdef public double apply_ns                 # simulated time ops spent applying actions
+    cdef public double total_apply_ns           # ... over the whole run
 
     cdef int set_attrs_struct(self, Attrs *a) except -1
     cdef void update_monitoring_results(self, Attrs *new_attrs, bint aggregating) noexcept

@@ -491,7 +491,8 @@ cdef class Scheme:
                  uint64_t apply_interval_us=0, int target_nid=-1, migrate_dests=None,
                  uint64_t quota_ms=0, uint64_t quota_sz=0,
                  uint64_t quota_reset_interval_ms=0, weights=(0, 0, 0), goals=None,
-                 goal_tuner="consist", wmarks=None, filters=None):
+                 goal_tuner="consist", wmarks=None, filters=None,
+                 uint64_t max_nr_snapshots=0):
         self.action = _lookup(ACTION_NAMES, action, "DAMOS action")
         self.min_sz_region, self.max_sz_region = sz_region
         self.min_nr_accesses, self.max_nr_accesses = nr_accesses
@@ -527,6 +528,7 @@ cdef class Scheme:
         self.last_applied = None
         self.tried_regions_sink = None
         self.tried_buf = []
+        self.max_nr_snapshots = max_nr_snapshots
 
     cdef bint pattern_matches(self, Region *r) noexcept nogil:
         """__damos_valid_target(): compares the moving-sum access count."""
@@ -562,12 +564,20 @@ cdef class Scheme:
         return {"nr_tried": self.nr_tried, "sz_tried": self.sz_tried,
                 "nr_applied": self.nr_applied, "sz_applied": self.sz_applied,
                 "sz_ops_filter_passed": self.sz_ops_filter_passed,
-                "qt_exceeds": self.qt_exceeds}
+                "qt_exceeds": self.qt_exceeds, "nr_snapshots": self.nr_snapshots,
+                "max_nr_snapshots": self.max_nr_snapshots}
 
     def quota_state(self):
         return {"esz": self.esz, "esz_bp": self.esz_bp, "charged_sz": self.charged_sz,
                 "total_charged_sz": self.total_charged_sz,
                 "total_charged_ns": self.total_charged_ns, "min_score": self.min_score}
+
+    @property
+    def active(self):
+        """Whether the scheme is applied: watermarks allow it and it has not
+        reached max_nr_snapshots."""
+        return self.wmarks_activated and not (
+            self.max_nr_snapshots and self.nr_snapshots >= self.max_nr_snapshots)
 
     @property
     def has_quota(self):
@@ -1040,6 +1050,7 @@ cdef class Context:
         if self.schemes:
             self.apply_schemes()
         work_ns = self.apply_ns
+        self.total_apply_ns += work_ns
         sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
         if self.passed_sample_intervals >= self.snap_next_aggregation_sis:
             if self.attrs.goal_aggrs and \
@@ -1071,6 +1082,8 @@ cdef class Context:
         for s in self.schemes:
             if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
                 continue
+            if s.max_nr_snapshots and s.nr_snapshots >= s.max_nr_snapshots:
+                continue                # [newer] deactivated after max_nr_snapshots
             has_schemes_to_apply = True
             self.adjust_quota(s)
         if not has_schemes_to_apply:
@@ -1084,6 +1097,9 @@ cdef class Context:
         for s in self.schemes:
             if self.passed_sample_intervals < s.next_apply_sis:
                 continue
+            if s.wmarks_activated and not (s.max_nr_snapshots and
+                                           s.nr_snapshots >= s.max_nr_snapshots):
+                s.nr_snapshots += 1
             if s.tried_regions_sink is not None:
                 buf = s.tried_buf
                 s.tried_buf = []
@@ -1096,6 +1112,8 @@ cdef class Context:
         cdef Scheme s
         for s in self.schemes:
             if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
+                continue
+            if s.max_nr_snapshots and s.nr_snapshots >= s.max_nr_snapshots:
                 continue
             if s.quota_blocked:
                 continue
@@ -1275,6 +1293,9 @@ cdef class Context:
                 throughput = 4096 * 1024
             if throughput * s.quota_ms < esz:
                 esz = throughput * s.quota_ms
+            # [newer] never below one region: an esz of 0 would mean no limit
+            if esz < self.min_region_sz:
+                esz = self.min_region_sz
         if s.quota_sz and s.quota_sz < esz:
             esz = s.quota_sz
         s.esz = esz

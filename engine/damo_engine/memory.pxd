@@ -96,7 +96,13 @@ cdef struct VmaData:
     pagebits young              # Accessed bits (a THP's is its chunk summary bit)
     pagebits dirty
     uint64_t *bm_swapped
-    uint64_t *bm_active
+    uint64_t *bm_active         # on the active LRU list (a THP: all of its pages)
+    # Two "accessed since" views beside the PTE Accessed bit (young), as the
+    # kernel keeps them with the folio's Young and Idle flags, so that DAMON
+    # and reclaim never hide accesses from each other (a folio's bit is kept
+    # at its first page):
+    uint64_t *bm_lru_ref        # PG_young: reclaim still sees it referenced
+    uint64_t *bm_damon_ref      # !PG_idle: DAMON still sees it accessed
     uint64_t *gt_counts         # exact accesses per page, or NULL
     # incremental summaries: "whole VMA present on one node" in O(nodes)
     int64_t nr_present, nr_swapped, nr_ptes_chunks, nr_huge
@@ -112,6 +118,7 @@ cdef struct MmData:
     VmaData *last_found         # lookup cache: DAMON walks regions in order
     # where the process's time went (simulated ns) and what it did
     double compute_ns, fault_ns, swapin_ns, migrate_ns
+    double reclaim_ns           # direct reclaim stalls
     double stall_ns[MAX_NODES]
     uint64_t node_accesses[MAX_NODES]
     uint64_t minor_faults, major_faults, thp_faults
@@ -124,16 +131,26 @@ cdef inline uint64_t vma_addr(const VmaData *v, int64_t li) noexcept nogil:
     return <uint64_t>(li + v.origin_page) << PAGE_SHIFT
 
 cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
-    """A THP becomes 512 small pages (they stay where they are)."""
+    """A THP becomes 512 small pages (they stay where they are and inherit
+    the folio's flags)."""
+    cdef int64_t h = c << CHUNK_SHIFT
     if v.vc_huge[c]:
         v.vc_huge[c] = 0
         v.nr_huge -= 1
+        if bm_test(v.bm_lru_ref, h):
+            bm_set_range(v.bm_lru_ref, h, h + CHUNK_PAGES)
+        if bm_test(v.bm_damon_ref, h):
+            bm_set_range(v.bm_damon_ref, h, h + CHUNK_PAGES)
 
 cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil
 cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil
 cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil
 cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil
+
+cdef inline int64_t folio_head(const VmaData *v, int64_t li) noexcept nogil:
+    """First page of the folio holding page li (a THP's head page)."""
+    return (li >> CHUNK_SHIFT) << CHUNK_SHIFT if v.vc_huge[li >> CHUNK_SHIFT] else li
 
 
 cdef class Machine
@@ -193,7 +210,23 @@ cdef class Machine:
     cdef public int thp_policy
     # vmstat-like counters
     cdef public uint64_t pgfault, pgmajfault, pswpin, pswpout, pgmigrate, thp_fault_alloc
+    cdef public uint64_t pgpromote, pgdemote, pgactivate, pgdeactivate
+    cdef public uint64_t pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct
+    cdef public uint64_t thp_collapse_alloc
     cdef int next_pid
+    # LRU and reclaim (kswapd, direct reclaim)
+    cdef int64_t nr_active                  # pages on the active LRU lists
+    cdef int64_t wmark_min[MAX_NODES], wmark_low[MAX_NODES], wmark_high[MAX_NODES]
+    cdef int64_t reclaim_hand[MAX_NODES]    # CLOCK hand: next pfn to scan
+    cdef int64_t kswapd_backoff             # allocations to let pass after a failed pass
+    cdef public double kswapd_ns            # simulated CPU time of kswapd and khugepaged
+    cdef public double reclaim_scan_ns      # cost of looking at one page while reclaiming
+    # khugepaged
+    cdef public int64_t khugepaged_pages_to_scan
+    cdef public int64_t khugepaged_max_ptes_none, khugepaged_max_ptes_swap
+    cdef public double khugepaged_sleep_ns
+    cdef int khugepaged_gid                 # scan cursor: VMA and chunk
+    cdef int64_t khugepaged_chunk
 
     cdef int64_t node_free(self, int node) noexcept nogil
     cdef int first_touch_node(self) noexcept nogil
@@ -218,11 +251,25 @@ cdef class Machine:
     cdef bint migrate_page(self, VmaData *v, int64_t li, int node) except -1
     cdef int64_t migrate_chunk(self, VmaData *v, int64_t c, int node) except -2
     cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept
+    # LRU lists
+    cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept
+    cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept
+    cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept
+    cdef void _count_migration(self, int old, int node, int64_t n) noexcept
+    # reclaim
+    cdef bint can_evict(self) noexcept nogil
+    cdef int64_t reclaim_node(self, int node, int64_t nr_to_reclaim, bint direct,
+                              VmaData *stalled) except -1
+    cdef int64_t direct_reclaim(self, VmaData *stalled) except -1
+    cdef void balance(self) except *
+    cdef bint collapse_chunk(self, VmaData *v, int64_t c) except -1
     # accesses
     cdef double touch_seq(self, VmaData *v, int64_t li, int64_t n, uint32_t k, bint write,
                           const CostTable *ct, double budget, int64_t *done) except -1.0
     cdef double touch_page(self, VmaData *v, int64_t li, uint32_t k, bint write,
                            const CostTable *ct) except -1.0
+    cdef bint span_node_pages(self, const VmaData *v, int64_t lo, int64_t hi,
+                              int64_t *counts) noexcept nogil
     cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
                                     bint write, const CostTable *ct, double budget,
                                     double *cost) noexcept

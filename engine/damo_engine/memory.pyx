@@ -6,7 +6,7 @@ swap-ins and THP faults add their own costs.
 """
 from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset
-from libc.math cimport ceil
+from libc.math cimport ceil, sqrt
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
@@ -80,22 +80,35 @@ cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
 
 
 cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
-    """The Accessed bit of a present page (the PMD bit for a THP).  Like the
-    kernel's page walk, the folio size is reported only for present pages."""
+    """DAMON's access check of a present page: its Accessed bit (the PMD bit
+    for a THP), or a reference reclaim took from it since DAMON's last mkold
+    (the folio is not idle).  Like the kernel's page walk, the folio size is
+    reported only for present pages."""
+    cdef bint huge
     if not pb_test(&v.present, li):
         return False
-    folio_sz[0] = HPAGE_SIZE if v.vc_huge[li >> CHUNK_SHIFT] else PAGE_SIZE
-    return pb_test(&v.young, li)
+    huge = v.vc_huge[li >> CHUNK_SHIFT]
+    folio_sz[0] = HPAGE_SIZE if huge else PAGE_SIZE
+    if pb_test(&v.young, li):
+        return True
+    return bm_test(v.bm_damon_ref, ((li >> CHUNK_SHIFT) << CHUNK_SHIFT) if huge else li)
 
 
 cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
-    cdef int64_t c = li >> CHUNK_SHIFT
+    """damon_ptep_mkold(): clear the Accessed bit, keeping the reference for
+    reclaim (PG_young), and mark the folio idle."""
+    cdef int64_t c = li >> CHUNK_SHIFT, h = li
     if not pb_test(&v.present, li):
         return
     if v.vc_huge[c]:
-        pb_clear_chunk(&v.young, c)
-    else:
+        h = c << CHUNK_SHIFT
+        if pb_test(&v.young, li):
+            bm_set(v.bm_lru_ref, h)
+            pb_clear_chunk(&v.young, c)
+    elif pb_test(&v.young, li):
+        bm_set(v.bm_lru_ref, li)
         pb_clear(&v.young, li)
+    bm_clear(v.bm_damon_ref, h)
 
 
 cdef inline void _account(VmaData *v, int node, int64_t accesses,
@@ -165,6 +178,8 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     _pb_free(&v.dirty, words, summary)
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
+    sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
+    v.bm_lru_ref = NULL; v.bm_damon_ref = NULL
     v.vc_pchunk = NULL; v.vc_ptes = NULL; v.vc_present = NULL; v.vc_huge = NULL
     v.vc_thp_hint = NULL
 
@@ -195,11 +210,14 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     _pb_alloc(&v.dirty, v.nchunks)
     v.bm_swapped = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_lru_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_damon_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     if mm.track_ground_truth:
         v.gt_counts = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
+            or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL
             or (mm.track_ground_truth and v.gt_counts == NULL)):
         _vma_free_tables(v)
         free(v)
@@ -282,6 +300,9 @@ cdef class Vma:
             "dirty": bool(pb_test(&v.dirty, li)),
             "swapped": bool(bm_test(v.bm_swapped, li)),
             "active": bool(bm_test(v.bm_active, li)),
+            "referenced": bool(bm_test(v.bm_lru_ref, folio_head(v, li))),
+            "idle": not pb_test(&v.young, li) and not bm_test(v.bm_damon_ref,
+                                                             folio_head(v, li)),
             "huge": bool(v.vc_huge[li >> CHUNK_SHIFT]),
             "pfn": pfn if pfn >= 0 else None,
             "node": self.mm.machine.node_of_pfn(pfn) if pfn >= 0 else None,
@@ -470,6 +491,7 @@ cdef class AddressSpace:
             "fault_ns": mm.fault_ns,
             "swapin_ns": mm.swapin_ns,
             "migrate_ns": mm.migrate_ns,
+            "reclaim_ns": mm.reclaim_ns,
             "accesses": [mm.node_accesses[n] for n in range(self.machine.nr_nodes)],
             "minor_faults": mm.minor_faults,
             "major_faults": mm.major_faults,
@@ -489,10 +511,13 @@ cdef class Machine:
 
     def __init__(self, nodes, swap=None, thp="madvise", double minor_fault_ns=1500.0,
                  double thp_fault_ns=100000.0, double migrate_page_ns=7500.0,
-                 double compute_share=0.1, uint64_t phys_base=0x100000000):
+                 double compute_share=0.1, uint64_t phys_base=0x100000000,
+                 int64_t khugepaged_pages_to_scan=4096, double khugepaged_sleep_ms=10000.0):
         """nodes: list of dicts with name, kind ('dram', 'cxl', ...), capacity
         (bytes), latency_ns and bandwidth_gbps.  swap: None or a dict with kind,
-        capacity (bytes), fault_ns (swap-in) and out_ns (swap-out)."""
+        capacity (bytes), fault_ns (swap-in) and out_ns (swap-out).
+        khugepaged_*: how many pages khugepaged scans per wake-up and how long
+        it sleeps in between (the kernel's defaults: 4096 pages, 10 s)."""
         cdef int n, i, j, tmp
         cdef int64_t base = 0, nch, k, first
         if not nodes:
@@ -573,6 +598,34 @@ cdef class Machine:
         self.migrate_page_ns = migrate_page_ns
         self.compute_share = compute_share
         self.next_pid = 1000
+        self._set_watermarks()
+        self.reclaim_scan_ns = 50.0
+        if khugepaged_pages_to_scan <= 0 or khugepaged_sleep_ms <= 0:
+            raise ValueError("khugepaged needs a positive scan size and sleep time")
+        self.khugepaged_pages_to_scan = khugepaged_pages_to_scan
+        self.khugepaged_sleep_ns = khugepaged_sleep_ms * 1e6
+        self.khugepaged_max_ptes_none = CHUNK_PAGES - 1
+        self.khugepaged_max_ptes_swap = CHUNK_PAGES // 8
+
+    def _set_watermarks(self):
+        """Per-node min/low/high free-page watermarks as the kernel sets them:
+        min_free_kbytes = sqrt(16 * memory in KiB) within [128 KiB, 256 MiB],
+        shared by the nodes in proportion to their size; low and high add
+        max(min / 4, 0.1% of the node) (watermark_scale_factor 10) once and
+        twice."""
+        cdef int n
+        cdef int64_t total = 0, min_pages, gap
+        for n in range(self.nr_nodes):
+            total += self.node_npages[n]
+        min_kb = int(sqrt(<double>total * 4.0 * 16.0))
+        min_kb = max(128, min(min_kb, 262144))
+        min_pages = min_kb // 4
+        for n in range(self.nr_nodes):
+            self.wmark_min[n] = min_pages * self.node_npages[n] // total
+            gap = max(self.wmark_min[n] // 4, self.node_npages[n] * 10 // 10000)
+            self.wmark_low[n] = self.wmark_min[n] + gap
+            self.wmark_high[n] = self.wmark_min[n] + 2 * gap
+            self.reclaim_hand[n] = self.node_base_pfn[n]
 
     def __dealloc__(self):
         cdef int64_t i
@@ -608,6 +661,9 @@ cdef class Machine:
             "used": self.node_used[n] * PAGE_SIZE,
             "free": self.node_free(n) * PAGE_SIZE,
             "latency_ns": self.node_latency_ns[n],
+            "wmark_min": self.wmark_min[n] * PAGE_SIZE,
+            "wmark_low": self.wmark_low[n] * PAGE_SIZE,
+            "wmark_high": self.wmark_high[n] * PAGE_SIZE,
             "bandwidth_gbps": self.node_bandwidth_gbps[n],
             "phys_start": self.phys_base + self.node_base_pfn[n] * PAGE_SIZE,
             "phys_end": self.phys_base + (self.node_base_pfn[n] + self.node_npages[n]) * PAGE_SIZE,
@@ -635,11 +691,27 @@ cdef class Machine:
         return self.free_bytes * 1000 // self.total_bytes
 
     def vmstat(self):
+        """The machine's /proc/vmstat-like event counters (pages or events)
+        and a few gauges (bytes)."""
         return {"pgfault": self.pgfault, "pgmajfault": self.pgmajfault,
                 "pswpin": self.pswpin, "pswpout": self.pswpout,
                 "pgmigrate_success": self.pgmigrate,
+                "pgpromote_success": self.pgpromote, "pgdemote": self.pgdemote,
+                "pgactivate": self.pgactivate, "pgdeactivate": self.pgdeactivate,
+                "pgscan_kswapd": self.pgscan_kswapd, "pgscan_direct": self.pgscan_direct,
+                "pgsteal_kswapd": self.pgsteal_kswapd, "pgsteal_direct": self.pgsteal_direct,
                 "thp_fault_alloc": self.thp_fault_alloc,
+                "thp_collapse_alloc": self.thp_collapse_alloc,
+                "nr_active": self.nr_active * PAGE_SIZE,
+                "nr_inactive": self.used_pages() * PAGE_SIZE - self.nr_active * PAGE_SIZE,
                 "swap_used": self.swap_used * PAGE_SIZE}
+
+    def used_pages(self):
+        cdef int n
+        cdef int64_t used = 0
+        for n in range(self.nr_nodes):
+            used += self.node_used[n]
+        return used
 
     def page_owner(self, uint64_t paddr):
         """(pid, virtual address) mapped at a physical address, or None."""
@@ -900,18 +972,28 @@ cdef class Machine:
 
     cdef int alloc_page(self, VmaData *v, int64_t li, int node) except -1:
         """A frame for one page: on `node` if it has room, else in first-touch
-        order.  Returns the node used."""
-        cdef int i, n
-        if node >= 0 and self.alloc_run(v, li, 1, node):
-            return node
-        for i in range(self.nr_nodes):
-            n = self.node_order[i]
-            if n != node and self.alloc_run(v, li, 1, n):
-                return n
+        order; when every node is full, the faulting process reclaims some
+        memory itself (direct reclaim).  Returns the node used."""
+        cdef int i, n, attempt
+        for attempt in range(2):
+            if node >= 0 and self.alloc_run(v, li, 1, node):
+                return node
+            for i in range(self.nr_nodes):
+                n = self.node_order[i]
+                if n != node and self.alloc_run(v, li, 1, n):
+                    return n
+            if attempt == 0 and not self.direct_reclaim(v):
+                break
+        if not self.swap_capacity_pages:
+            why = "no swap"
+        elif self.swap_used >= self.swap_capacity_pages:
+            why = "swap full"
+        else:
+            why = "nothing left to reclaim"
         raise SimulationError(
-            "the simulated machine ran out of memory (%d MiB in %d node(s)%s); "
-            "give it more with --memory" % (self.total_bytes >> 20, self.nr_nodes,
-                                            "" if self.swap_capacity_pages else ", no swap"))
+            "the simulated machine ran out of memory (%d MiB in %d node(s), %s); "
+            "give it more memory or swap with --memory" % (
+                self.total_bytes >> 20, self.nr_nodes, why))
 
     cdef void free_page(self, VmaData *v, int64_t li) noexcept:
         """Take a present page out of memory; its frame becomes free."""
@@ -925,7 +1007,11 @@ cdef class Machine:
         self.release_frame(pfn)
         pb_clear(&v.present, li)
         pb_clear(&v.young, li)
-        bm_clear(v.bm_active, li)
+        if bm_test(v.bm_active, li):
+            bm_clear(v.bm_active, li)
+            self.nr_active -= 1
+        bm_clear(v.bm_lru_ref, li)
+        bm_clear(v.bm_damon_ref, li)
         v.vc_present[c] -= 1
         v.nr_present -= 1
         v.node_pages[node] -= 1
@@ -942,8 +1028,13 @@ cdef class Machine:
         """Free every frame and swap slot of a VMA and forget it."""
         cdef int64_t c, li, pc
         cdef int node
+        cdef size_t words = v.nchunks * CHUNK_WORDS * sizeof(uint64_t)
         if v.dead:
             return
+        self.nr_active -= bm_count_range(v.bm_active, v.first_li, v.end_li)
+        memset(v.bm_active, 0, words)
+        memset(v.bm_lru_ref, 0, words)
+        memset(v.bm_damon_ref, 0, words)
         for c in range(v.nchunks):
             pc = v.vc_pchunk[c]
             if v.vc_ptes[c] == NULL and pc >= 0:
@@ -974,7 +1065,6 @@ cdef class Machine:
             return False
         self.free_page(v, li)
         pb_clear(&v.dirty, li)
-        bm_clear(v.bm_active, li)
         bm_set(v.bm_swapped, li)
         v.nr_swapped += 1
         self.swap_used += 1
@@ -993,7 +1083,15 @@ cdef class Machine:
         self.alloc_page(v, li, self.first_touch_node())
         pb_clear(&v.young, li)
         self.pswpin += 1
+        self.balance()
         return True
+
+    cdef void _count_migration(self, int old, int node, int64_t n) noexcept:
+        self.pgmigrate += n
+        if self.node_latency_ns[node] < self.node_latency_ns[old]:
+            self.pgpromote += n
+        elif self.node_latency_ns[node] > self.node_latency_ns[old]:
+            self.pgdemote += n
 
     cdef bint migrate_page(self, VmaData *v, int64_t li, int node) except -1:
         """Move a present page's frame to `node` (False if it is not present,
@@ -1017,7 +1115,7 @@ cdef class Machine:
         self.node_used[node] += 1
         v.node_pages[old] -= 1
         v.node_pages[node] += 1
-        self.pgmigrate += 1
+        self._count_migration(old, node, 1)
         return True
 
     cdef int64_t migrate_chunk(self, VmaData *v, int64_t c, int node) except -2:
@@ -1044,27 +1142,283 @@ cdef class Machine:
         v.node_pages[node] += n
         self._free_chunk(pc)
         v.vc_pchunk[c] = <int32_t>q
-        self.pgmigrate += n
+        self._count_migration(old, node, n)
         return n
 
     cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept:
-        """MADV_(NO)HUGEPAGE on a 2 MiB chunk; nohugepage splits a THP."""
+        """MADV_(NO)HUGEPAGE on a 2 MiB chunk.  Like the VMA flags, the hint
+        only decides future faults and khugepaged's collapses: a THP already
+        there stays."""
         v.vc_thp_hint[c] = 1 if hugepage else 2
-        if not hugepage:
-            vma_split_huge(v, c)
 
     def lru_sizes(self):
-        """(active, inactive) bytes of the LRU lists: every present page."""
-        cdef int64_t active = 0, present = 0
-        cdef int g
+        """(active, inactive) bytes of the LRU lists: every page in use is
+        on one of them."""
+        return (self.nr_active * PAGE_SIZE,
+                (self.used_pages() - self.nr_active) * PAGE_SIZE)
+
+    # ---- LRU lists ----
+    cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
+        """Move the folio holding page li to the active (or inactive) list."""
+        cdef int64_t h = folio_head(v, li)
+        cdef int64_t n = CHUNK_PAGES if v.vc_huge[li >> CHUNK_SHIFT] else 1
+        if active == bm_test(v.bm_active, h):
+            return
+        if active:
+            bm_set_range(v.bm_active, h, h + n)
+            self.nr_active += n
+            self.pgactivate += n
+        else:
+            bm_clear_range(v.bm_active, h, h + n)
+            self.nr_active -= n
+            self.pgdeactivate += n
+
+    cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept:
+        """folio_referenced() as reclaim calls it: clear the Accessed bit
+        (telling DAMON the folio was accessed) and the folio's PG_young."""
+        cdef int64_t c = li >> CHUNK_SHIFT, h = folio_head(v, li)
+        if pb_test(&v.young, li):
+            if v.vc_huge[c]:
+                pb_clear_chunk(&v.young, c)
+            else:
+                pb_clear(&v.young, li)
+            bm_set(v.bm_damon_ref, h)
+        bm_clear(v.bm_lru_ref, h)
+
+    cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept:
+        return pb_test(&v.young, li) or bm_test(v.bm_lru_ref, folio_head(v, li))
+
+    # ---- reclaim ----
+    cdef bint can_evict(self) noexcept nogil:
+        """Anything to reclaim to: only anonymous memory is reclaimed, to swap."""
+        return self.swap_used < self.swap_capacity_pages
+
+    cdef int64_t reclaim_node(self, int node, int64_t nr_to_reclaim, bint direct,
+                              VmaData *stalled) except -1:
+        """Reclaim up to nr_to_reclaim pages of a node: a CLOCK over its
+        frames approximates the kernel's LRU lists.  An inactive folio that
+        was referenced since the last look gets a second chance (it is
+        activated); an unreferenced one is swapped out; active folios are
+        deactivated while the inactive list is smaller than the active one.
+        Returns the pages reclaimed; the work is charged to the stalled
+        process (direct reclaim) or to kswapd."""
+        cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
+        cdef int64_t pfn = self.reclaim_hand[node], scanned = 0, reclaimed = 0, looked = 0
+        cdef int64_t max_scan = 3 * self.node_npages[node], pc, li, h, j, npages
         cdef VmaData *v
-        for g in range(self.nr_gids):
-            v = self.vmas_by_gid[g]
-            if v == NULL or v.dead:
+        cdef bint huge
+        cdef double work = 0
+        if pfn < first or pfn >= end:
+            pfn = first
+        while reclaimed < nr_to_reclaim and scanned < max_scan and self.can_evict():
+            pc = pfn >> CHUNK_SHIFT
+            if self.pc_owner[pc] == PC_FREE:
+                scanned += CHUNK_PAGES - (pfn & (CHUNK_PAGES - 1))
+                pfn = (pc + 1) << CHUNK_SHIFT
+                if pfn >= end:
+                    pfn = first
                 continue
-            present += v.nr_present
-            active += bm_count_range(v.bm_active, v.first_li, v.end_li)
-        return active * PAGE_SIZE, (present - active) * PAGE_SIZE
+            v = self.owner_of_pfn(pfn, &li)
+            if v == NULL or not pb_test(&v.present, li):
+                scanned += 1
+                pfn += 1
+                if pfn >= end:
+                    pfn = first
+                continue
+            huge = v.vc_huge[li >> CHUNK_SHIFT]
+            h = folio_head(v, li)
+            npages = CHUNK_PAGES if huge else 1
+            scanned += npages
+            looked += npages
+            work += self.reclaim_scan_ns
+            if bm_test(v.bm_active, h):
+                if self.used_pages() - self.nr_active < self.nr_active:
+                    # the inactive list is low: age the active one
+                    self.clear_folio_refs(v, h)
+                    self.set_active(v, h, False)
+            elif self._folio_referenced(v, h):
+                self.clear_folio_refs(v, h)
+                self.set_active(v, h, True)
+            elif v.anon:
+                bm_clear(v.bm_lru_ref, h)
+                for j in range(h, h + npages):
+                    if self.swap_out_page(v, j):
+                        reclaimed += 1
+                        work += self.swap_out_ns
+            if huge:
+                pfn = (pfn | (CHUNK_PAGES - 1)) + 1
+            else:
+                pfn += 1
+            if pfn >= end:
+                pfn = first
+        self.reclaim_hand[node] = pfn
+        if direct:
+            self.pgscan_direct += looked
+            self.pgsteal_direct += reclaimed
+            if stalled != NULL:
+                stalled.mm.reclaim_ns += work
+        else:
+            self.pgscan_kswapd += looked
+            self.pgsteal_kswapd += reclaimed
+            self.kswapd_ns += work
+        return reclaimed
+
+    cdef int64_t direct_reclaim(self, VmaData *stalled) except -1:
+        """Every node is full: the allocating process reclaims a batch
+        (SWAP_CLUSTER_MAX pages) itself."""
+        cdef int i
+        cdef int64_t got
+        for i in range(self.nr_nodes):
+            got = self.reclaim_node(self.node_order[i], 32, True, stalled)
+            if got:
+                return got
+        return 0
+
+    cdef void balance(self) except *:
+        """kswapd: once no node has free memory above its low watermark (an
+        allocation would have to fall back past every node), reclaim each
+        node up to its high watermark.  A pass that frees nothing backs off
+        for a while, so a machine with nothing to reclaim stays fast."""
+        cdef int n
+        cdef int64_t got = 0
+        if self.kswapd_backoff > 0:
+            self.kswapd_backoff -= 1
+            return
+        for n in range(self.nr_nodes):
+            if self.node_free(n) >= self.wmark_low[n]:
+                return
+        if not self.can_evict():
+            self.kswapd_backoff = 4096
+            return
+        for n in range(self.nr_nodes):
+            if self.node_free(n) < self.wmark_high[n]:
+                got += self.reclaim_node(n, self.wmark_high[n] - self.node_free(n), False,
+                                         NULL)
+        if not got:
+            self.kswapd_backoff = 4096
+
+    def reclaim(self, int64_t nr_pages, node=None):
+        """Reclaim up to nr_pages (kswapd-style, in the background) from one
+        node or from every node in turn; returns the pages reclaimed."""
+        cdef int i
+        cdef int64_t got = 0
+        nodes = [node] if node is not None else [self.node_order[i]
+                                                 for i in range(self.nr_nodes)]
+        for n in nodes:
+            if n < 0 or n >= self.nr_nodes:
+                raise IndexError(n)
+            if got < nr_pages:
+                got += self.reclaim_node(n, nr_pages - got, False, NULL)
+        return got
+
+    # ---- khugepaged ----
+    cdef bint collapse_chunk(self, VmaData *v, int64_t c) except -1:
+        """Collapse a 2 MiB chunk into a THP, as khugepaged does: swapped-out
+        pages are read back, the chunk's pages are copied into a fresh huge
+        page on the node that held most of them (empty pages become zeroed
+        memory), and the old frames are freed.  False if that node has no
+        free 2 MiB chunk (and the chunk is not already mapped in place)."""
+        cdef int64_t lo = c << CHUNK_SHIFT, j, pfn, pc, present_before, nsw
+        cdef int64_t count[MAX_NODES]
+        cdef int n, best = -1, node
+        cdef bint in_place
+        memset(count, 0, sizeof(count))
+        for j in range(lo, lo + CHUNK_PAGES):
+            pfn = vma_frame(v, j)
+            if pfn >= 0:
+                count[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+        for n in range(self.nr_nodes):
+            node = self.node_order[n]
+            if best < 0 or count[node] > count[best]:
+                best = node
+        pc = v.vc_pchunk[c]
+        in_place = v.vc_ptes[c] == NULL and pc >= 0 and self.pc_node[pc] == best
+        if not in_place and self.nr_free_chunks[best] == 0:
+            return False
+        # swapped-out pages come back first
+        nsw = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
+        if nsw:
+            bm_clear_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
+            v.nr_swapped -= nsw
+            self.swap_used -= nsw
+            self.pswpin += nsw
+        # the new folio starts on the inactive list
+        j = <int64_t>bm_count_range(v.bm_active, lo, lo + CHUNK_PAGES)
+        self.nr_active -= j
+        bm_clear_range(v.bm_active, lo, lo + CHUNK_PAGES)
+        bm_clear_range(v.bm_lru_ref, lo, lo + CHUNK_PAGES)
+        bm_clear_range(v.bm_damon_ref, lo, lo + CHUNK_PAGES)
+        present_before = v.vc_present[c]
+        if in_place:
+            self.pc_used[pc] = CHUNK_PAGES
+            self.node_used[best] += CHUNK_PAGES - present_before
+            v.node_pages[best] += CHUNK_PAGES - present_before
+        else:
+            if v.vc_ptes[c] != NULL:
+                for j in range(CHUNK_PAGES):
+                    pfn = v.vc_ptes[c][j]
+                    if pfn != PTE_NONE:
+                        v.node_pages[self.pc_node[pfn >> CHUNK_SHIFT]] -= 1
+                        self.release_frame(pfn)
+                free(v.vc_ptes[c])
+                v.vc_ptes[c] = NULL
+                v.nr_ptes_chunks -= 1
+            elif pc >= 0:
+                n = self.pc_node[pc]
+                self.node_used[n] -= self.pc_used[pc]
+                v.node_pages[n] -= self.pc_used[pc]
+                self._free_chunk(pc)
+            pc = self.pop_free_chunk(best)
+            self.pc_owner[pc] = v.gid
+            self.pc_vchunk[pc] = <int32_t>c
+            self.pc_used[pc] = CHUNK_PAGES
+            v.vc_pchunk[c] = <int32_t>pc
+            self.node_used[best] += CHUNK_PAGES
+            v.node_pages[best] += CHUNK_PAGES
+        v.vc_present[c] = CHUNK_PAGES
+        v.nr_present += CHUNK_PAGES - present_before
+        pb_set_chunk(&v.present, c)
+        pb_set_chunk(&v.young, c)       # the new PMD maps it young
+        pb_set_chunk(&v.dirty, c)
+        v.vc_huge[c] = 1
+        v.nr_huge += 1
+        self.thp_collapse_alloc += 1
+        self.kswapd_ns += CHUNK_PAGES * 100.0       # copying 2 MiB
+        return True
+
+    def khugepaged_scan(self):
+        """One khugepaged wake-up: scan up to khugepaged_pages_to_scan pages
+        of the VMAs THP may back, from where the last scan stopped, and
+        collapse each 2 MiB chunk that has at most max_ptes_none empty and
+        max_ptes_swap swapped-out pages.  Returns the THPs made."""
+        cdef int64_t budget = self.khugepaged_pages_to_scan, c, lo, present, swapped
+        cdef int gid, visited = 0, made = 0
+        cdef VmaData *v
+        if self.nr_gids == 0:
+            return 0
+        gid = self.khugepaged_gid % self.nr_gids
+        c = self.khugepaged_chunk
+        while budget > 0 and visited <= self.nr_gids:
+            v = self.vmas_by_gid[gid]
+            if v == NULL or v.dead or not v.anon or c >= v.nchunks:
+                gid = (gid + 1) % self.nr_gids
+                c = 0
+                visited += 1
+                continue
+            if self.thp_allowed(v, c) and not v.vc_huge[c]:
+                budget -= CHUNK_PAGES
+                lo = c << CHUNK_SHIFT
+                present = v.vc_present[c]
+                swapped = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
+                if (present + swapped > 0
+                        and CHUNK_PAGES - present - swapped <= self.khugepaged_max_ptes_none
+                        and swapped <= self.khugepaged_max_ptes_swap):
+                    made += self.collapse_chunk(v, c)
+            c += 1
+        self.khugepaged_gid = gid
+        self.khugepaged_chunk = c
+        self.balance()
+        return made
 
     cdef VmaData *owner_of_pfn(self, int64_t pfn, int64_t *li) noexcept nogil:
         cdef int64_t pc = pfn >> CHUNK_SHIFT
@@ -1089,6 +1443,7 @@ cdef class Machine:
         """Access each page of [li, li+n) k times, in address order, until the
         cost reaches budget.  Returns the cost; *done = pages processed."""
         cdef int64_t pos = li, end = li + n, seg_end, m, c, nr_present
+        cdef int64_t counts[MAX_NODES]
         cdef double cost = 0, per_page
         cdef int node
         while pos < end and cost < budget:
@@ -1130,10 +1485,50 @@ cdef class Machine:
                             cost += m * per_page
                             pos += m
                             continue
+            elif self.span_node_pages(v, pos, seg_end, counts):
+                # per-page mapped and present: per-node counts, no faults
+                per_page = 0
+                for node in range(self.nr_nodes):
+                    per_page += counts[node] * (ct.compute_ns + ct.stall_ns[node])
+                per_page = k * per_page / (seg_end - pos)
+                m = _pages_fitting(budget, cost, per_page, seg_end - pos)
+                if m < seg_end - pos:
+                    self.span_node_pages(v, pos, pos + m, counts)
+                _mark_accessed(v, pos, m, k, write)
+                for node in range(self.nr_nodes):
+                    if counts[node]:
+                        _account(v, node, counts[node] * k, ct)
+                        cost += counts[node] * k * (ct.compute_ns + ct.stall_ns[node])
+                pos += m
+                continue
             cost += self.touch_page(v, pos, k, write, ct)      # mixed chunk
             pos += 1
         done[0] = pos - li
+        self.balance()
         return cost
+
+    cdef bint span_node_pages(self, const VmaData *v, int64_t lo, int64_t hi,
+                              int64_t *counts) noexcept nogil:
+        """Pages of [lo, hi) on each node (counts[MAX_NODES]) if every page
+        is present; False (counts undefined) otherwise.  O(chunks) for
+        chunk-mapped memory, O(pages) for per-page mapped chunks."""
+        cdef int64_t c, a, b, j
+        cdef uint32_t *ptes
+        memset(counts, 0, MAX_NODES * sizeof(int64_t))
+        if lo >= hi:
+            return True
+        for c in range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1):
+            a = lo if lo > (c << CHUNK_SHIFT) else (c << CHUNK_SHIFT)
+            b = hi if hi < ((c + 1) << CHUNK_SHIFT) else ((c + 1) << CHUNK_SHIFT)
+            if <int64_t>pb_count_range(&v.present, a, b) != b - a:
+                return False
+            ptes = v.vc_ptes[c]
+            if ptes == NULL:
+                counts[self.pc_node[v.vc_pchunk[c]]] += b - a
+            else:
+                for j in range(a & (CHUNK_PAGES - 1), ((b - 1) & (CHUNK_PAGES - 1)) + 1):
+                    counts[self.pc_node[ptes[j] >> CHUNK_SHIFT]] += 1
+        return True
 
     cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
                                     bint write, const CostTable *ct, double budget,
@@ -1185,7 +1580,7 @@ cdef class Machine:
                            const CostTable *ct) except -1.0:
         """Access one page k times, faulting or swapping it in if needed."""
         cdef int64_t c = li >> CHUNK_SHIFT
-        cdef double cost = 0
+        cdef double cost = 0, stalled = v.mm.reclaim_ns
         cdef int node
         if not pb_test(&v.present, li):
             if bm_test(v.bm_swapped, li):
@@ -1210,7 +1605,11 @@ cdef class Machine:
         node = self.pc_node[vma_frame(v, li) >> CHUNK_SHIFT]
         _mark_accessed(v, li, 1, k, write)
         _account(v, node, k, ct)
-        return cost + k * (ct.compute_ns + ct.stall_ns[node])
+        cost += k * (ct.compute_ns + ct.stall_ns[node])
+        if v.mm.reclaim_ns != stalled:
+            cost += v.mm.reclaim_ns - stalled       # direct reclaim on the way
+        self.balance()
+        return cost
 
 
 cdef class PageBitsForTest:

@@ -9,8 +9,8 @@ from libc.stdint cimport uint32_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free
 from damo_engine.memory cimport (
     Machine, AddressSpace, VmaData, MmData, sim_damon_rand, bm_test, bm_set, bm_clear,
-    bm_count_range, pb_test, pb_count_range, mm_find_vma, vma_li, vma_addr, vma_young,
-    vma_mkold,
+    bm_count_range, pb_test, pb_clear, pb_clear_chunk, pb_count_range, mm_find_vma,
+    vma_li, vma_addr, vma_young, vma_mkold, folio_head, vma_frame,
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
 from damo_engine.core cimport (
     Context, Target, Region, Scheme, Filter, Operations, KernelState,
@@ -73,6 +73,7 @@ def kunit_hot_score(Context ctx, uint32_t nr_accesses, uint32_t age, Scheme s):
 # ops filters, per page (folio)
 
 cdef bint page_filter_match(VmaData *v, int64_t li, Filter f, bint huge) noexcept:
+    """damos_folio_filter_match() on the folio holding page li."""
     cdef bint matched = False
     cdef uint64_t folio_sz = HPAGE_SIZE if huge else PAGE_SIZE
     if f.type == FILTER_ANON:
@@ -82,8 +83,9 @@ cdef bint page_filter_match(VmaData *v, int64_t li, Filter f, bint huge) noexcep
     elif f.type == FILTER_MEMCG:
         matched = f.memcg is not None and f.memcg == v.mm.memcg_id
     elif f.type == FILTER_YOUNG:
-        # reading the Accessed bit for the filter also clears it (mkold)
-        matched = pb_test(&v.young, li)
+        # DAMON's own view of the folio's access (young or not idle); a
+        # young folio is made old, as the kernel's filter does
+        matched = vma_young(v, li, &folio_sz)
         if matched:
             vma_mkold(v, li)
     elif f.type == FILTER_HUGEPAGE_SIZE:
@@ -95,7 +97,8 @@ cdef bint page_filter_match(VmaData *v, int64_t li, Filter f, bint huge) noexcep
 
 cdef bint page_filtered_out(VmaData *v, int64_t li, Scheme s, list extra) noexcept:
     """damos_*_filter_out(): ops filters in order, the first match decides;
-    extra filters (paddr pageout's young rejecter) come after them."""
+    extra filters (paddr pageout's temporary young rejecter) come after
+    them; no match means the default decision of the scheme's own filters."""
     cdef Filter f
     cdef bint huge = v.vc_huge[li >> CHUNK_SHIFT]
     if s.core_filters_allowed:
@@ -109,24 +112,27 @@ cdef bint page_filtered_out(VmaData *v, int64_t li, Scheme s, list extra) noexce
     return s.ops_filters_default_reject
 
 
-cdef int pick_dest_node(Scheme s, uint64_t addr, int order) noexcept:
-    """Weighted interleave over migrate_dests for a folio (vaddr), or the
-    scheme's target_nid.  -1: do not migrate."""
-    cdef uint64_t ilx, total = 0, slot, cum = 0
+cdef int pick_dest_node(Scheme s, VmaData *v, uint64_t addr, int order, int cur) noexcept:
+    """Where vaddr migrates a folio: the weighted interleave over the
+    scheme's migrate_dests (-1: stay, when the total weight is 0 or the folio
+    is already on its node), or the scheme's target_nid."""
+    cdef uint64_t ilx, total = 0, slot
+    cdef int nid = -1
     if not s.migrate_dests:
         return s.target_nid
-    for nid, w in s.migrate_dests:
+    for d, w in s.migrate_dests:
         total += w
     if total == 0:
         return -1
-    # anonymous VMAs have pgoff = vm_start >> PAGE_SHIFT, so ilx is the page number
-    ilx = addr >> (PAGE_SHIFT + order)
+    # an anonymous VMA's pgoff is its start page
+    ilx = ((v.start >> PAGE_SHIFT) >> order) + ((addr - v.start) >> (PAGE_SHIFT + order))
     slot = ilx % total
-    for nid, w in s.migrate_dests:
-        cum += w
-        if slot < cum:
-            return nid
-    return -1
+    for d, w in s.migrate_dests:
+        if slot < <uint64_t>w:
+            nid = d
+            break
+        slot -= w
+    return -1 if nid == cur else nid
 
 
 # ---------------------------------------------------------------------------
@@ -265,12 +271,12 @@ cdef class VaddrOps(Operations):
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
         cdef MmData *mm = self.get_mm(ctx, t)
         cdef Machine m = ctx.kstate.machine
-        cdef uint64_t start = align_down(r.start, PAGE_SIZE)
+        cdef uint64_t start = align_up(r.start, PAGE_SIZE)
         cdef uint64_t end = start + align_up(r.end - r.start, PAGE_SIZE)
         if mm == NULL:
             return 0
         if s.action == STAT or s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
-            return va_walk(ctx, m, mm, start, end, s, sz_filter_passed)
+            return va_walk(ctx, m, mm, r.start, r.end, s, sz_filter_passed)
         if s.action in (WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE):
             return va_madvise(ctx, m, mm, start, end, s.action)
         return 0                        # lru_(de)prio: not supported on vaddr
@@ -373,22 +379,44 @@ def kunit_three_regions(list vmas, uint64_t min_region=1):
 
 cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uint64_t end,
                          int action) except? 0xFFFFFFFFFFFFFFFF:
-    """damos_madvise(): the whole length counts as applied on success."""
+    """damos_madvise(): madvise() on [start, end).  Like madvise(), the
+    mapped parts are all advised even when the range has holes, but then the
+    call fails with ENOMEM and nothing counts as applied; on success the
+    whole length counts."""
     cdef uint64_t addr = start, stop
     cdef VmaData *v
-    cdef int64_t li, li_end, c
+    cdef int64_t li, li_end, c, c_lo, c_hi
     cdef double work = 0
+    cdef bint hole = False
     while addr < end:
         v = mm_find_vma(mm, addr)
         if v == NULL:
-            # madvise() fails with ENOMEM on unmapped ranges
-            ctx.apply_ns += work
-            return 0
+            hole = True
+            v = _next_vma(mm, addr)
+            if v == NULL or v.start >= end:
+                break
+            addr = v.start
         stop = end if end < v.end else v.end
         li_end = vma_li(v, stop - 1) + 1
         li = vma_li(v, addr)
+        if action == HUGEPAGE or action == NOHUGEPAGE:
+            # MADV_HUGEPAGE splits the VMA at the range's ends: only 2 MiB
+            # chunks wholly inside the range may get a THP; MADV_NOHUGEPAGE
+            # rules THP out of every chunk it touches
+            if action == HUGEPAGE:
+                c_lo = (li + CHUNK_PAGES - 1) >> CHUNK_SHIFT
+                c_hi = li_end >> CHUNK_SHIFT
+            else:
+                c_lo = li >> CHUNK_SHIFT
+                c_hi = ((li_end - 1) >> CHUNK_SHIFT) + 1
+            for c in range(c_lo, c_hi):
+                m.set_thp_hint(v, c, action == HUGEPAGE)
+                work += MADVISE_PAGE_NS
+            addr = stop
+            continue
         while li < li_end:
             if action == PAGEOUT:
+                # MADV_PAGEOUT reclaims regardless of references
                 if pb_test(&v.present, li):
                     if m.swap_out_page(v, li):
                         work += m.swap_out_ns
@@ -398,81 +426,124 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
                 if m.swap_in_page(v, li):
                     work += m.swap_fault_ns
             elif action == COLD:
-                bm_clear(v.bm_active, li)
-                work += SCAN_PAGE_NS
-            elif action == HUGEPAGE or action == NOHUGEPAGE:
-                c = li >> CHUNK_SHIFT
-                m.set_thp_hint(v, c, action == HUGEPAGE)
-                li = (c + 1) << CHUNK_SHIFT
-                work += MADVISE_PAGE_NS
-                continue
+                # MADV_COLD: old and referenced bits cleared, deactivated
+                if pb_test(&v.present, li):
+                    c = li >> CHUNK_SHIFT
+                    if pb_test(&v.young, li):
+                        if v.vc_huge[c]:
+                            pb_clear_chunk(&v.young, c)
+                        else:
+                            pb_clear(&v.young, li)
+                    bm_clear(v.bm_lru_ref, folio_head(v, li))
+                    m.set_active(v, li, False)
+                    work += SCAN_PAGE_NS
             li += 1
         addr = stop
     ctx.apply_ns += work
-    return end - start
+    return 0 if hole else end - start
+
+
+cdef VmaData *_next_vma(MmData *mm, uint64_t addr) noexcept nogil:
+    """The first VMA starting at or after addr, or NULL."""
+    cdef int i
+    for i in range(mm.nr_vmas):
+        if mm.vmas[i].start >= addr:
+            return mm.vmas[i]
+    return NULL
+
+
+cdef int64_t migrate_folio(Machine m, VmaData *v, int64_t h, int node) except -1:
+    """Move the folio headed by page h to node: a THP moves whole into a
+    free 2 MiB chunk, or, when the node has none, is split and moves page by
+    page, as migrate_pages() falls back.  Returns the pages moved."""
+    cdef int64_t c = h >> CHUNK_SHIFT, moved, j
+    if v.vc_huge[c]:
+        moved = m.migrate_chunk(v, c, node)
+        if moved >= 0:
+            return moved
+        moved = 0
+        for j in range(h, h + CHUNK_PAGES):
+            if pb_test(&v.present, j) and m.migrate_page(v, j, node):
+                moved += 1
+        return moved
+    return 1 if m.migrate_page(v, h, node) else 0
+
+
+cdef bint ops_has_filter(Scheme s):
+    return len(s.ops_filters) > 0
 
 
 cdef uint64_t va_walk(Context ctx, Machine m, MmData *mm, uint64_t start, uint64_t end,
                       Scheme s, uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
-    """damos_va_{migrate,stat}(): walk the present folios of the range, apply
-    ops filters, migrate the ones that pass (stat only counts them)."""
+    """damos_va_migrate() and damos_va_stat(): walk the present folios of
+    the range and apply the ops filters.  stat counts the bytes that pass
+    (only when the scheme has ops filters; it skips the folio it saw last);
+    migrate moves the passing ones to target_nid or, with migrate_dests, by
+    weighted interleave, and counts no filter-passed bytes."""
     cdef uint64_t addr = start, stop, applied = 0, passed = 0
     cdef VmaData *v
-    cdef int64_t li, li_end, c, moved, present
-    cdef int node
+    cdef int64_t li, li_end, c, moved, h
+    cdef int node, cur
     cdef bint migrate = s.action != STAT
     cdef bint plain = not s.ops_filters and not s.migrate_dests
     cdef double work = 0
     cdef list no_extra = []
+    cdef int64_t last_gid = -1, last_h = -1
+    if not migrate and not ops_has_filter(s):
+        return 0
+    if s.last_applied is not None:
+        last_gid, last_h = s.last_applied
     while addr < end:
         v = mm_find_vma(mm, addr)
         if v == NULL:
-            break
+            v = _next_vma(mm, addr)
+            if v == NULL or v.start >= end:
+                break
+            addr = v.start
         stop = end if end < v.end else v.end
         li = vma_li(v, addr)
         li_end = vma_li(v, stop - 1) + 1
-        if not migrate and plain:
-            passed += pb_count_range(&v.present, li, li_end) * PAGE_SIZE
-            addr = stop
-            continue
         while li < li_end:
             c = li >> CHUNK_SHIFT
             if not pb_test(&v.present, li):
                 li += 1
                 continue
-            if v.vc_huge[c]:            # one 2 MiB folio
-                if not page_filtered_out(v, li, s, no_extra):
-                    passed += HPAGE_SIZE
-                    node = pick_dest_node(s, vma_addr(v, li), 9) if migrate else -1
-                    if node >= 0:
-                        moved = m.migrate_chunk(v, c, node)
-                        if moved > 0:
-                            applied += <uint64_t>moved * PAGE_SIZE
-                            work += moved * m.migrate_page_ns
-                            v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
-                li = (c + 1) << CHUNK_SHIFT
-                continue
-            if (migrate and plain and (li & (CHUNK_PAGES - 1)) == 0
-                    and li + CHUNK_PAGES <= li_end and s.target_nid >= 0):
-                # a whole chunk in range: move it at once when possible
-                present = v.vc_present[c]
+            if migrate and plain and not v.vc_huge[c] and (li & (CHUNK_PAGES - 1)) == 0 \
+                    and li + CHUNK_PAGES <= li_end and s.target_nid >= 0:
+                # a whole chunk-mapped chunk in range moves at once
                 moved = m.migrate_chunk(v, c, s.target_nid)
                 if moved >= 0:
-                    passed += <uint64_t>present * PAGE_SIZE
                     applied += <uint64_t>moved * PAGE_SIZE
                     work += moved * m.migrate_page_ns
                     v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
                     li += CHUNK_PAGES
                     continue
-            if not page_filtered_out(v, li, s, no_extra):
-                passed += PAGE_SIZE
-                node = pick_dest_node(s, vma_addr(v, li), 0) if migrate else -1
-                if node >= 0 and m.migrate_page(v, li, node):
-                    applied += PAGE_SIZE
-                    work += m.migrate_page_ns
-                    v.mm.migrate_ns += MIGRATE_PROCESS_NS
-            li += 1
+            h = folio_head(v, li)
+            if v.vc_huge[c]:
+                li = (c + 1) << CHUNK_SHIFT     # one 2 MiB folio
+            else:
+                li += 1
+            if not migrate:
+                if v.gid == last_gid and h == last_h:
+                    continue
+                if not page_filtered_out(v, h, s, no_extra):
+                    passed += HPAGE_SIZE if v.vc_huge[c] else PAGE_SIZE
+                last_gid = v.gid
+                last_h = h
+                continue
+            if page_filtered_out(v, h, s, no_extra):
+                continue
+            cur = m.node_of_pfn(vma_frame(v, h))
+            node = pick_dest_node(s, v, vma_addr(v, h), 9 if v.vc_huge[c] else 0, cur)
+            if node < 0 or node == cur or node >= m.nr_nodes:
+                continue
+            moved = migrate_folio(m, v, h, node)
+            applied += <uint64_t>moved * PAGE_SIZE
+            work += moved * m.migrate_page_ns
+            v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
         addr = stop
+    if not migrate:
+        s.last_applied = (last_gid, last_h) if last_gid >= 0 else None
     sz_filter_passed[0] = passed
     ctx.apply_ns += work
     return applied
@@ -554,83 +625,83 @@ cdef class PaddrOps(Operations):
 
     cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
-        """damon_pa_apply_scheme(): walk the folios of the region."""
+        """damon_pa_apply_scheme(): walk the folios of the region, skipping
+        the one this scheme handled last (a large folio spanning regions),
+        apply the ops filters, and act on the folios that pass.  pageout
+        installs a temporary "reject young" filter unless the scheme has a
+        young filter of its own; stat walks only if the scheme has ops
+        filters."""
         cdef Machine m = ctx.kstate.machine
         cdef uint64_t addr = r.start, applied = 0, passed = 0, folio_sz
         cdef VmaData *v
-        cdef int64_t li, c, moved
+        cdef int64_t li, c, moved, j, h
         cdef bint huge
         cdef double work = 0
-        cdef int node
         cdef list extra = []
-        cdef int64_t last_gid = -1, last_idx = -1, idx, pfn
+        cdef int64_t skip_gid = -1, skip_h = -1, last_gid = -1, last_h = -1, pfn
+        cdef int node
         cdef Filter f
         if s.action == WILLNEED or s.action == COLD or s.action == HUGEPAGE \
                 or s.action == NOHUGEPAGE:
             return 0                    # not supported on paddr
+        if s.action == STAT and not s.ops_filters:
+            return 0
         if s.action == PAGEOUT:
-            # skip recently accessed pages, unless the scheme filters young itself
             for f in s.ops_filters:
                 if f.type == FILTER_YOUNG:
                     break
             else:
                 extra = [self.young_rejecter]
         if s.last_applied is not None:
-            last_gid, last_idx = s.last_applied
+            skip_gid, skip_h = s.last_applied
         while addr < r.end:
-            pfn = <int64_t>((addr - m.phys_base) >> PAGE_SHIFT)
-            if addr >= m.phys_base and pfn < m.nr_pchunks * CHUNK_PAGES and \
+            pfn = <int64_t>((addr - m.phys_base) >> PAGE_SHIFT) if addr >= m.phys_base else -1
+            if pfn >= 0 and pfn < m.nr_pchunks * CHUNK_PAGES and \
                     m.pc_owner[pfn >> CHUNK_SHIFT] == PC_FREE:
                 addr = m.phys_base + (((pfn >> CHUNK_SHIFT) + 1) << (CHUNK_SHIFT + PAGE_SHIFT))
+                last_gid = -1
                 continue
             v = self.owner(m, addr, &li)
-            if v == NULL:               # free or not an LRU folio
+            if v == NULL:               # a free frame: no folio
                 addr += PAGE_SIZE
+                last_gid = -1
                 continue
             c = li >> CHUNK_SHIFT
             huge = v.vc_huge[c]
             folio_sz = HPAGE_SIZE if huge else PAGE_SIZE
-            idx = -1 - c if huge else li
-            if v.gid == last_gid and idx == last_idx:   # a large folio spanning regions
-                addr += folio_sz
+            h = folio_head(v, li)
+            last_gid = v.gid            # s->last_applied ends as the last folio seen
+            last_h = h
+            if v.gid == skip_gid and h == skip_h:
+                addr += PAGE_SIZE
                 continue
-            last_gid = v.gid
-            last_idx = idx
             work += SCAN_PAGE_NS
-            if page_filtered_out(v, li, s, extra):
-                addr += folio_sz
+            addr += folio_sz            # from addr, as the kernel steps
+            if page_filtered_out(v, h, s, extra):
                 continue
             passed += folio_sz
             if s.action == PAGEOUT:
-                if huge:
-                    li = c << CHUNK_SHIFT
-                    for li in range(c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT):
-                        if m.swap_out_page(v, li):
-                            applied += PAGE_SIZE
-                            work += m.swap_out_ns
-                elif m.swap_out_page(v, li):
-                    applied += PAGE_SIZE
-                    work += m.swap_out_ns
+                bm_clear(v.bm_lru_ref, h)
+                m.set_active(v, h, False)
+                for j in range(h, h + (CHUNK_PAGES if huge else 1)):
+                    if m.swap_out_page(v, j):
+                        applied += PAGE_SIZE
+                        work += m.swap_out_ns
             elif s.action == LRU_PRIO:
-                bm_set(v.bm_active, li)
+                m.set_active(v, h, True)
                 applied += folio_sz
             elif s.action == LRU_DEPRIO:
-                bm_clear(v.bm_active, li)
+                m.set_active(v, h, False)
                 applied += folio_sz
             elif s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
                 node = s.target_nid
-                if huge:
-                    moved = m.migrate_chunk(v, c, node) if node >= 0 else -1
-                    if moved > 0:
-                        applied += <uint64_t>moved * PAGE_SIZE
-                        work += moved * m.migrate_page_ns
-                        v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
-                elif node >= 0 and m.migrate_page(v, li, node):
-                    applied += PAGE_SIZE
-                    work += m.migrate_page_ns
-                    v.mm.migrate_ns += MIGRATE_PROCESS_NS
-            addr += folio_sz
-        s.last_applied = (last_gid, last_idx) if last_gid >= 0 else None
+                if node < 0 or node >= m.nr_nodes or node == m.node_of_pfn(vma_frame(v, h)):
+                    continue
+                moved = migrate_folio(m, v, h, node)
+                applied += <uint64_t>moved * PAGE_SIZE
+                work += moved * m.migrate_page_ns
+                v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+        s.last_applied = (last_gid, last_h) if last_gid >= 0 else None
         sz_filter_passed[0] = passed
         ctx.apply_ns += work
         return applied

@@ -49,6 +49,11 @@ cdef class Simulation:
     cdef readonly uint64_t seed
     cdef public object on_snapshot
     cdef dict gt_prev
+    # periodic machine work and observation
+    cdef public object on_tick              # callable(sim, now_ns) or None
+    cdef public int64_t tick_interval_ns    # how often on_tick runs (0: never)
+    cdef int64_t next_tick_ns
+    cdef double next_khugepaged_ns
 
     def __init__(self, Machine machine, uint64_t seed=0):
         self.machine = machine
@@ -62,6 +67,10 @@ cdef class Simulation:
         self.seed = seed
         self.on_snapshot = None
         self.gt_prev = {}
+        self.on_tick = None
+        self.tick_interval_ns = 0
+        self.next_tick_ns = 0
+        self.next_khugepaged_ns = machine.khugepaged_sleep_ns
 
     def add_workload(self, Workload w, bint track_ground_truth=False):
         """Start a workload's process now; returns its pid."""
@@ -154,6 +163,9 @@ cdef class Simulation:
                 if self.workloads or t_next == INT64_MAX:
                     self._stop_all()
                     break
+            if not workloads_done:
+                # the machine's own periodic work happens while programs run
+                t_next = self._next_machine_event(t_next)
             if t_next > end:
                 # nothing else is due before the end: the workloads run to it
                 for w in self.workloads:
@@ -173,6 +185,7 @@ cdef class Simulation:
                 if not w.finished:
                     w.run_until(<double>t_next)
             self.now_ns = t_next
+            self._machine_events()
             self._update_pressure()
             for i in range(n):
                 if self.next_wake[i] == t_next:
@@ -199,10 +212,67 @@ cdef class Simulation:
                 self.next_wake[i] = ctx.step(self.now_ns)
 
     cdef void _update_pressure(self):
-        """PSI 'some' memory stall: time processes spent waiting on swap-ins."""
+        """PSI 'some' memory stall: time processes spent waiting on swap-ins
+        (major faults) and in direct reclaim."""
         cdef double stall = 0
         cdef Workload w
         for w in self.workloads:
             if w.mm is not None:
-                stall += (<AddressSpace>w.mm).mm.swapin_ns
+                stall += (<AddressSpace>w.mm).mm.swapin_ns + (<AddressSpace>w.mm).mm.reclaim_ns
         self.kstate.psi_some_us = <uint64_t>(stall / 1000)
+
+    cdef int64_t _next_machine_event(self, int64_t t_next) noexcept:
+        """The earlier of t_next and the next khugepaged wake-up or tick."""
+        cdef int64_t t
+        if self.machine.thp_policy != 0:
+            t = <int64_t>self.next_khugepaged_ns
+            if t < t_next:
+                t_next = t
+        if self.tick_interval_ns > 0 and self.on_tick is not None:
+            if self.next_tick_ns < t_next:
+                t_next = self.next_tick_ns
+        return t_next
+
+    cdef void _machine_events(self) except *:
+        """khugepaged wakes up; the tick observer runs."""
+        if self.machine.thp_policy != 0 and self.now_ns >= self.next_khugepaged_ns:
+            while self.next_khugepaged_ns <= self.now_ns:
+                self.next_khugepaged_ns += self.machine.khugepaged_sleep_ns
+            self.machine.khugepaged_scan()
+        if self.tick_interval_ns > 0 and self.on_tick is not None and \
+                self.now_ns >= self.next_tick_ns:
+            while self.next_tick_ns <= self.now_ns:
+                self.next_tick_ns += self.tick_interval_ns
+            self._update_pressure()
+            self.on_tick(self, self.now_ns)
+
+    def metrics(self):
+        """What the machine and its processes look like now: memory in use
+        per node, each process's resident memory per node and where its
+        time went, swap, the vmstat counters, memory pressure, and the
+        kdamonds' own work (access checks, time spent applying schemes)."""
+        cdef Context ctx
+        machine = self.machine
+        procs = []
+        for w in self.workloads:
+            if w.mm is None:
+                continue
+            procs.append({"pid": w.mm.pid, "name": w.name, "alive": w.mm.alive,
+                          "clock_ns": w.clock_ns, "finished": w.finished,
+                          "rss_by_node": w.mm.rss_by_node() if w.mm.alive
+                          else [0] * machine.nr_nodes,
+                          "swapped": w.mm.swapped if w.mm.alive else 0,
+                          "runtime": w.mm.runtime_breakdown()})
+        return {
+            "time_ns": self.now_ns,
+            "node_used": [nd["used"] for nd in machine.nodes],
+            "processes": procs,
+            "vmstat": machine.vmstat(),
+            "psi_some_us": self.kstate.psi_some_us,
+            "kswapd_ns": machine.kswapd_ns,
+            "kdamonds": [{"kdamond_idx": kd, "context_idx": ci,
+                          "nr_access_checks": (<Context>self.contexts[i]).nr_access_checks,
+                          "apply_ns": (<Context>self.contexts[i]).total_apply_ns,
+                          "sample_us": (<Context>self.contexts[i]).sample_us}
+                         for i, (kd, ci) in enumerate(self.ctx_index)],
+        }

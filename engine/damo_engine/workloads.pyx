@@ -16,7 +16,7 @@ from damo_engine.memory cimport (
     sim_rng_double, bm_count_range, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
     vma_uniform_node, vma_li,
     mm_find_vma,
-    PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES)
+    PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES, MAX_NODES)
 
 from damo_engine import masim as _masim
 
@@ -329,7 +329,8 @@ cdef class MasimWorkload(Workload):
         cdef int64_t P = reg.npages, li
         cdef uint64_t n = self.burst_left, fit, i
         cdef int node = _span_uniform_node(self.machine, v, reg.li0, P)
-        cdef double per_access, cost
+        cdef double per_access, cost, share
+        cdef int64_t counts[MAX_NODES]
         if node >= 0 and v.gt_counts == NULL:
             per_access = self.rand_ct.compute_ns + self.rand_ct.stall_ns[node]
             if (t_ns - self.clock_ns) < per_access * n:
@@ -339,6 +340,23 @@ cdef class MasimWorkload(Workload):
             v.mm.compute_ns += n * self.rand_ct.compute_ns
             v.mm.stall_ns[node] += n * self.rand_ct.stall_ns[node]
             v.mm.node_accesses[node] += n
+            self._progress(n, n * per_access, self.rand_nominal_ns)
+            return 0
+        if v.gt_counts == NULL and self.machine.span_node_pages(v, reg.li0, reg.li0 + P, counts):
+            # present on several nodes: each takes its share of the accesses
+            per_access = self.rand_ct.compute_ns
+            for node in range(self.machine.nr_nodes):
+                per_access += self.rand_ct.stall_ns[node] * counts[node] / P
+            if (t_ns - self.clock_ns) < per_access * n:
+                fit = <uint64_t>ceil((t_ns - self.clock_ns) / per_access)
+                n = fit if 1 <= fit < n else (1 if fit < 1 else n)
+            _mark_random(&self.rng, v, reg.li0, P, n, p.write)
+            v.mm.compute_ns += n * self.rand_ct.compute_ns
+            for node in range(self.machine.nr_nodes):
+                if counts[node]:
+                    share = <double>n * counts[node] / P
+                    v.mm.stall_ns[node] += share * self.rand_ct.stall_ns[node]
+                    v.mm.node_accesses[node] += <uint64_t>(share + 0.5)
             self._progress(n, n * per_access, self.rand_nominal_ns)
             return 0
         # faults pending (or exact counts wanted): access by access, a batch
