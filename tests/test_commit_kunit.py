@@ -331,3 +331,10 @@ def test_commit_clears_charge_resume_point_of_removed_target():
     ctx.call(lambda c: commit.commit_ctx(c, src))
     sim.run(1e9)
     assert len(ctx.targets) == 1 and ctx.running and s.nr_tried > 0
+
+
+def test_commit_scheme_max_nr_snapshots_keeps_the_count():
+    dst = Scheme("stat", max_nr_snapshots=3)
+    dst.nr_snapshots = 2
+    commit.commit_scheme(dst, Scheme("stat", max_nr_snapshots=10))
+    assert (dst.max_nr_snapshots, dst.nr_snapshots) == (10, 2)

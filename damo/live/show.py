@@ -112,7 +112,10 @@ def scheme_text(s, raw=False):
         "applied %s times (%s)" % (units.format_nr(st["nr_applied"], raw),
                                    units.format_sz(st["sz_applied"], raw)),
         "%s passed filters" % units.format_sz(st["sz_ops_filter_passed"], raw),
-        "quota exceeded %s times" % units.format_nr(st["qt_exceeds"], raw)])))
+        "quota exceeded %s times" % units.format_nr(st["qt_exceeds"], raw)]
+        + (["tried %s snapshots (max %s)" % (units.format_nr(st["nr_snapshots"], raw),
+                                             units.format_nr(st["max_nr_snapshots"], raw))]
+           if "nr_snapshots" in st else []))))
     return "\n".join(lines)
 
 

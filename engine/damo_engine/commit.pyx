@@ -183,6 +183,8 @@ def commit_scheme(Scheme dst, Scheme src):
     dst.target_nid = src.target_nid
     commit_dests(dst, src)
     commit_filters(dst, src)
+    # [newer] the snapshots cap is a parameter; the count (a stat) is kept
+    dst.max_nr_snapshots = src.max_nr_snapshots
 
 
 def commit_schemes(Context dst, Context src):
