@@ -13,7 +13,7 @@ arrays instead of a million Python objects:
   ``sz_filter_passed``.
 """
 import dataclasses
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -123,31 +123,6 @@ class Record:
     def snapshot_slice(self, idx):
         return slice(int(self.region_offsets[idx]), int(self.region_offsets[idx + 1]))
 
-    def select_snapshots(self, indices):
-        """A new record holding only the snapshots at ``indices`` (in order)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        counts = self.nr_regions_per_snapshot()[indices]
-        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        take = (np.repeat(self.region_offsets[indices] - offsets[:-1], counts)
-                + np.arange(offsets[-1], dtype=np.int64))
-
-        def pick(column):
-            return None if column is None else column[take]
-
-        return Record(
-            self.target_id, self.start_ns[indices], self.end_ns[indices], offsets,
-            self.starts[take], self.ends[take], self.nr_accesses[take], self.ages[take],
-            kdamond_idx=self.kdamond_idx, context_idx=self.context_idx,
-            scheme_idx=self.scheme_idx, intervals=self.intervals,
-            scheme_filters=self.scheme_filters, data_source=self.data_source,
-            sample_interval_us=(None if self.sample_interval_us is None
-                                else self.sample_interval_us[indices]),
-            total_bytes=None if self.total_bytes is None else self.total_bytes[indices],
-            damos_stats=(None if self.damos_stats is None
-                         else [self.damos_stats[i] for i in indices.tolist()]),
-            sz_filter_passed=pick(self.sz_filter_passed))
-
 
 @dataclasses.dataclass
 class Recording:
@@ -156,16 +131,3 @@ class Recording:
     metadata: dict = dataclasses.field(default_factory=dict)
     path: Optional[str] = None
     format: Optional[str] = None
-
-    @property
-    def nr_regions(self):
-        return sum(r.nr_regions for r in self.records)
-
-    def __iter__(self):
-        return iter(self.records)
-
-    def __len__(self):
-        return len(self.records)
-
-    def __getitem__(self, idx) -> Any:
-        return self.records[idx]
