@@ -329,3 +329,59 @@ def test_start_from_a_kdamonds_file(live):
         f.write("{not json")
     one_error_line(live.damo("start", "--kdamonds", path), path)
     live.ok("stop")
+
+
+def _scheme(live, idx=0):
+    return live.status_json()[0]["contexts"][0]["schemes"][idx]
+
+
+def test_tune_schemes_and_feed_a_user_input_goal(live):
+    pytest.importorskip("damo.schemes")
+    live.start(live.workload, "--speed", SPEED, "--damos_action", "stat",
+               "--damos_quotas", "0", "1G", "100",
+               "--damos_quota_goal", "user_input", "10000", "5000")
+    text = live.ok("status")
+    assert "scheme 0\n            action: stat per aggr interval" in text
+    assert "goal 0: metric user_input target 10,000 current 5,000" in text
+    assert wait_for(lambda: int(_scheme(live)["stats"]["nr_tried"].replace(",", "")) > 0)
+
+    # feed the user_input goal a new value: only the goals are committed
+    live.ok("tune", "--quota_goals_only", "--damos_quota_goal", "user_input", "10000",
+            "15000")
+    s = _scheme(live)
+    assert s["quotas"]["goals"][0]["current_value"] == "15000"
+    assert s["quotas"]["sz_bytes"] == "1024.000 MiB"
+    tried = int(s["stats"]["nr_tried"].replace(",", ""))
+    # over-achieved (15000 > 10000): the effective quota shrinks far below 1 GiB
+    assert wait_for(lambda: units_to_bytes(_scheme(live)["quotas"]["effective_sz_bytes"])
+                    < 1 << 20)
+    assert int(_scheme(live)["stats"]["nr_tried"].replace(",", "")) >= tried  # stats kept
+    one_error_line(live.damo("tune", "--quota_goals_only", "--damos_access_rate", "10%",
+                             "100%"), "--damos_access_rate", "--quota_goals_only")
+
+    # one scheme knob: the rest of the scheme stays
+    live.ok("tune", "--damos_access_rate", "10%", "100%")
+    s = _scheme(live)
+    assert s["access_pattern"]["nr_accesses"] == {"min": "10 %", "max": "100 %"}
+    assert s["quotas"]["goals"][0]["current_value"] == "15000"
+    assert "nr_accesses: [2 samples, 20 samples]" in live.ok("status")
+
+    # refused: the kdamond keeps its scheme
+    one_error_line(live.damo("tune", "--damos_quota_goal", "user_input", "0", "5"),
+                   "--damos_quota_goal")
+    one_error_line(live.damo("tune", "--damos_access_rate", "50%", "10%"),
+                   "--damos_access_rate")
+    assert _scheme(live)["access_pattern"]["nr_accesses"] == {"min": "10 %", "max": "100 %"}
+
+    # a second scheme is appended; the first keeps its stats
+    live.ok("tune", "--damos_action", "stat", "--damos_action", "cold")
+    kd = live.status_json()[0]
+    assert [s["action"] for s in kd["contexts"][0]["schemes"]] == ["stat", "cold"]
+    assert int(kd["contexts"][0]["schemes"][0]["stats"]["nr_tried"].replace(",", "")) >= tried
+    assert kd["contexts"][0]["schemes"][0]["quotas"]["goals"][0]["current_value"] == "15000"
+    live.ok("stop")
+
+
+def units_to_bytes(text):
+    from damo import units
+    return units.to_bytes(text)

@@ -133,7 +133,7 @@ def show(fmt, raw, kdamond_idxs, kdamonds_summary, damos_stats, damos_stat_field
                 click.echo("%d\t%s" % (k.idx, line))
         return
     if fmt in ("json", "yaml"):
-        click.echo(_dump([show_mod.kdamond_kvpairs(k, damon_params) for k in kds], fmt))
+        click.echo(_dump([show_mod.kdamond_kvpairs(k, damon_params, raw) for k in kds], fmt))
         return
     if not kds:
         click.echo("no kdamond is running")

@@ -16,6 +16,8 @@ from damo.commands import record as record_cmd
 from damo.commands.start import scheme_options, speed_option
 from damo.errors import DamoError
 
+# what --quota_goals_only commits (the kernel's commit_schemes_quota_goals)
+GOALS_ONLY_OPTIONS = {"damos_quota_goal", "damos_nr_quota_goals", "damos_scheme"}
 MONITORING_OPTIONS = ("ops", "regions", "monitoring_intervals", "monitoring_intervals_goal",
                       "monitoring_intervals_autotune", "monitoring_nr_regions_range")
 
@@ -101,7 +103,7 @@ def tune(cctx, quota_goals_only, kdamond_idx, speed, **opts):
     given = {name for name in opts
              if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
     if quota_goals_only:
-        others = sorted(n for n in given if "quota_goal" not in n)
+        others = sorted(given - GOALS_ONLY_OPTIONS)
         if others:
             raise DamoError("%s: --quota_goals_only commits only quota goals; drop it or "
                             "the other options" % _option_flag(others[0]), exit_code=2)

@@ -201,9 +201,15 @@ def kdamond_text(k, raw=False, params_only=False):
     return "\n".join(lines)
 
 
-def kdamond_kvpairs(k, params_only=False):
+def _stats_kvpairs(stats, raw):
+    return {name: (units.format_sz(v, raw) if name.startswith("sz_")
+                   else units.format_nr(v, raw)) for name, v in stats.items()}
+
+
+def kdamond_kvpairs(k, params_only=False, raw=False):
     """damo's kdamond layout (``--format json``), with the live intervals,
-    DAMOS stats and a "simulation" key of ours."""
+    effective quotas, measured goal values, DAMOS stats and a "simulation"
+    key of ours."""
     state = k.state or {}
     kv = json.loads(json.dumps(state.get("kdamond") or {"contexts": []}))
     kv["state"] = "dead" if k.liveness == "dead" else state.get("state", "off")
@@ -217,8 +223,20 @@ def kdamond_kvpairs(k, params_only=False):
         iv["sample_us"] = units.format_time_us_exact(c["sample_us"], False)
         iv["aggr_us"] = units.format_time_us_exact(c["aggr_us"], False)
         for si, s in enumerate(ctx.get("schemes", [])):
-            if not params_only and si < len(c["schemes"]):
-                s["stats"] = dict(c["schemes"][si]["stats"])
+            if si >= len(c["schemes"]):
+                continue
+            live = c["schemes"][si]
+            quotas = s.get("quotas")
+            if isinstance(quotas, dict):
+                quotas["effective_sz_bytes"] = units.format_sz(
+                    live["quota_state"]["esz"], raw)
+                for gi, g in enumerate(quotas.get("goals") or []):
+                    if gi < len(live["quota"]["goals"]):
+                        g["current_value"] = "%d" % live["quota"]["goals"][gi]["current_value"]
+            if params_only:
+                s.pop("stats", None)
+            else:
+                s["stats"] = _stats_kvpairs(live["stats"], raw)
     if not params_only:
         kv["simulation"] = {key: state.get(key) for key in (
             "workload", "workload_spec", "memory", "seed", "speed", "sim_now_ns", "reason")}
