@@ -168,8 +168,7 @@ def test_start_status_tune_report_record_stop(live):
     assert pid_alive(pid)
 
     # live snapshot: wait for an aggregation with the new intervals
-    assert wait_for(lambda: live.status_json()[0]["contexts"][0]["intervals"]["aggr_us"]
-                    == "200 ms")
+    assert wait_for(lambda: "aggr 200 ms" in live.ok("report", "access"))
     out = live.ok("report", "access")
     assert "heatmap:" in out and "total size:" in out
     assert "intervals: sample 10 ms aggr 200 ms" in out
@@ -186,7 +185,8 @@ def test_start_status_tune_report_record_stop(live):
     assert rec.kdamond_idx == 0 and rec.nr_snapshots >= 8
     assert rec.intervals.sample_us == 10000 and rec.intervals.aggr_us == 200000
     span = rec.end_ns[-1] - rec.start_ns[0]
-    assert 1.5e9 <= span <= 2.1e9
+    # snapshots that end within the 2 simulated seconds (the first may start before)
+    assert 1.5e9 <= span <= 2.3e9
     one_error_line(live.damo("record", "ongoing", "--monitoring_intervals", "1", "2", "3"),
                    "--monitoring_intervals", "ongoing")
 

@@ -347,7 +347,8 @@ class Daemon:
                 c = self.contexts[snap.context_idx]
                 entry.update({"seq": seq, "kdamond_idx": self.slot.idx,
                               "context_idx": snap.context_idx,
-                              "intervals": {"sample_us": c.sample_us, "aggr_us": c.aggr_us,
+                              "intervals": {"sample_us": snap.sample_us,
+                                            "aggr_us": snap.aggr_us,
                                             "ops_update_us": c.update_us,
                                             "intervals_goal": list(c.intervals_goal)
                                             if c.intervals_goal else None}})

@@ -33,7 +33,9 @@ def live_recording(kdamond_idxs=None):
             for t in snap["targets"]:
                 writer.add_snapshot(k.idx, ci, t["target_id"], snap["start_ns"], snap["end_ns"],
                                     t["starts"], t["ends"], t["nr_accesses"], t["ages"],
-                                    intervals=_intervals(c),
+                                    intervals=_intervals(dict(
+                                        c, sample_us=snap["sample_us"],
+                                        aggr_us=snap["aggr_us"])),
                                     sample_interval_us=snap["sample_us"]
                                     if c.get("intervals_goal") else None)
     recording = writer.recording()
