@@ -162,6 +162,8 @@ def test_start_status_tune_report_record_stop(live):
     one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "100", "50"),
                    "larger than max_nr_regions")
     one_error_line(live.damo("tune"), "nothing to tune")
+    live.ok("tune", "--speed", "30")
+    assert "simulated at 30x speed" in live.ok("status")
     text = live.ok("status")
     assert "state: on" in text and "nr_regions: [5, 50]" in text
     assert "intervals: sample 10 ms, aggr 200 ms, update 2 s" in text

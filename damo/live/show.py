@@ -2,8 +2,11 @@
 damo's ``report damon`` layout (kdamond / context / target / scheme, four
 spaces of indentation per level), from the daemons' state files."""
 import json
+import time
 
 from damo import units
+
+STALE_S = 5.0
 
 
 def indent(text, width=4):
@@ -36,10 +39,14 @@ def summary_line(k, raw=False):
 
 
 def simulation_line(state, raw=False):
-    return "simulation: workload %s, %s simulated at %sx speed%s" % (
+    line = "simulation: workload %s, %s simulated at %sx speed%s" % (
         state.get("workload"), units.format_time_ns(state.get("sim_now_ns", 0), raw),
         "%g" % state.get("speed", 1),
         ", memory %s" % state["memory"] if state.get("memory") else "")
+    age = time.time() - state.get("updated", time.time())
+    if state.get("state") == "on" and age > STALE_S:
+        line += " (as of %d s ago: the daemon is not refreshing its state)" % age
+    return line
 
 
 def scheme_text(s, raw=False):
