@@ -14,6 +14,7 @@ from damo.errors import DamoError
 # name -> "module:attribute" of a click command or group.
 COMMANDS = {
     "record": "damo.commands.record:record",
+    "replay": "damo.commands.replay:replay",
     "report": "damo.commands.report:report",
     "start": "damo.commands.start:start",
     "status": "damo.commands.status:status",

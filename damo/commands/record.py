@@ -6,6 +6,7 @@ import click
 from damo import params as params_mod
 from damo import runner, workload as workload_mod
 from damo.errors import DamoError
+from damo.commands import record_trace as trace_mod
 
 
 def monitoring_options(f):
@@ -58,11 +59,13 @@ def context_from_options(opts):
         nr_regions=opts["monitoring_nr_regions_range"])
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+@click.command(cls=trace_mod.RecordCommand,
+               context_settings={"help_option_names": ["-h", "--help"]},
                epilog="Built-in workloads:\n\n" + "\b\n" + workload_mod.describe_builtins())
 @click.argument("workload", required=False, metavar="[WORKLOAD]")
 @monitoring_options
 @simulation_options
+@trace_mod.trace_options
 @click.option("-o", "--out", default="damon.data", show_default=True, metavar="<file path>",
               help="output file path")
 @click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
@@ -79,6 +82,11 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
     or `ongoing` to record the kdamonds that `damo start` runs (until they
     stop, --timeout simulated seconds pass, or ^C).  The recording is a
     damo-compatible file that damo itself reads.
+
+    `damo record [OPTIONS] -- CMD [ARGS]...` runs CMD under valgrind's lackey
+    and records its own memory accesses as it runs (the clock is its
+    instruction count; see --time_per_instruction); `--trace FILE` records a
+    saved trace instead.  Functions touching memory are kept in OUT.code.
     """
     try:
         permission = int(output_permission, 8)
@@ -88,6 +96,8 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
     if workload == "ongoing":
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
+    if trace_mod.wants_trace(workload, opts):
+        return trace_mod.record_trace(workload, out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
     ctx.validate()
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],

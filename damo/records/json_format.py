@@ -119,6 +119,9 @@ def _finish_regions(rc, intervals, where):
     """(starts, ends, samples, ages, sz_filter_passed) of one snapshot,
     filling samples from percent and ages from usec as damo does."""
     c = rc.columns
+    if rc.n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty.astype(np.uint64), empty.astype(np.uint64), empty, empty, None
     samples = c.get("nr_accesses")
     if not isinstance(samples, np.ndarray):
         percent = c.get("percent")
@@ -142,9 +145,6 @@ def _finish_regions(rc, intervals, where):
     if isinstance(szfp, list):
         # damo takes a missing sz_filter_passed as 0
         szfp = np.array([0 if v is None else v for v in szfp], dtype=np.int64)
-    if rc.n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty.astype(np.uint64), empty.astype(np.uint64), empty, empty, None
     return c["starts"].astype(np.uint64), c["ends"].astype(np.uint64), samples, ages, szfp
 
 

@@ -1,0 +1,203 @@
+"""``damo record -- CMD [ARGS...]`` and ``damo record --trace FILE``: record a
+real program's memory accesses under simulated DAMON.
+
+The program runs under valgrind's lackey and its trace streams into the
+engine (``damo.tracing``); the simulated process uses the program's own
+virtual addresses and mappings, and its clock is the instruction count
+(``--time_per_instruction``).  Besides the recording P, ``P.code`` keeps which
+functions made the accesses (``damo.reports.code_attribution``).
+"""
+import os
+import shutil
+
+import click
+
+from damo.errors import DamoError
+
+# A traced program runs for simulated milliseconds (lackey runs about two
+# million instructions a second), so its default monitoring intervals are
+# damo's (5 ms, 100 ms, 1 s) divided by 100.
+TRACE_INTERVALS = ("50us", "1ms", "10ms")
+COMMAND_KEY = "damo.record.command"
+
+
+class RecordCommand(click.Command):
+    """``damo record``'s click command: what follows ``--`` is a command to
+    trace, kept aside before click parses the options."""
+
+    def parse_args(self, ctx, args):
+        if "--" in args:
+            i = args.index("--")
+            ctx.meta[COMMAND_KEY] = list(args[i + 1:])
+            args = list(args[:i])
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx):
+        return super().collect_usage_pieces(ctx) + ["[-- CMD [ARGS]...]"]
+
+
+def traced_command():
+    """The command given after ``--``, or None."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get(COMMAND_KEY)
+
+
+def trace_options(f):
+    """Options of traced programs."""
+    opts = [
+        click.option("--trace", "trace_file", metavar="<file>",
+                     help="record a saved memory trace: valgrind lackey --trace-mem=yes "
+                          "output (plain or gzip) or a binary trace from --save-trace"),
+        click.option("--save-trace", "--save_trace", "save_trace", metavar="<file>",
+                     help="with -- CMD (or --trace): also save the trace in damo-sim's "
+                          "compact binary format, to record it again with --trace"),
+        click.option("--time_per_instruction", "--time-per-instruction",
+                     "time_per_instruction", type=click.FloatRange(min=0, min_open=True),
+                     default=1.0, show_default=True, metavar="<ns>",
+                     help="simulated time of one traced instruction"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def wants_trace(workload, opts):
+    return (traced_command() is not None or opts.get("trace_file") is not None
+            or opts.get("save_trace") is not None)
+
+
+def record_trace(workload, out, output_type, permission, timeout, opts):
+    from damo import params as params_mod
+    from damo import runner, tracing
+    from damo.commands.record import context_from_options
+    from damo.records import RecordingWriter
+    from damo.reports import code_attribution
+
+    command = traced_command()
+    trace_file = opts.get("trace_file")
+    save_trace = opts.get("save_trace")
+    nspi = opts.get("time_per_instruction") or tracing.DEFAULT_NS_PER_INSTRUCTION
+    if workload is not None and (command is not None or trace_file):
+        raise DamoError("give a WORKLOAD, -- CMD or --trace FILE, not several", exit_code=2)
+    if command is not None and trace_file:
+        raise DamoError("give either -- CMD or --trace FILE, not both", exit_code=2)
+    if command is None and not trace_file:
+        raise DamoError("--save-trace: needs -- CMD (or --trace FILE) to take the trace from",
+                        exit_code=2)
+    if save_trace and trace_file and os.path.abspath(save_trace) == os.path.abspath(trace_file):
+        raise DamoError("--save-trace: %s is the trace being read" % save_trace, exit_code=2)
+    opts = dict(opts)
+    default_intervals = (opts.get("monitoring_intervals") is None)
+    if default_intervals:
+        opts["monitoring_intervals"] = TRACE_INTERVALS
+    ctx = context_from_options(opts)
+    ctx.validate()
+
+    if command is not None:
+        argv, trace_children = tracing.resolve_command(command)
+        if shutil.which("valgrind") is None:
+            raise DamoError("valgrind not found: `damo record -- CMD` runs CMD under "
+                            "valgrind's lackey; " + tracing.VALGRIND_HINT)
+        source = tracing.LackeyPipeSource(argv, trace_children=trace_children)
+        label = tracing.short_label(command)
+        if trace_children:
+            click.echo("damo: note: %s is not a program valgrind can trace directly; "
+                       "tracing its exec chain (slower)" % command[0], err=True)
+    else:
+        source = tracing.open_trace(trace_file)
+        label = os.path.basename(trace_file)
+    if default_intervals:
+        click.echo("damo: note: monitoring intervals for traced programs default to %s "
+                   "(damo's / 100); set them with --monitoring_intervals"
+                   % " ".join(TRACE_INTERVALS), err=True)
+
+    from damo_engine.traces import TraceWorkload
+
+    saver = None
+    writer = None
+    run = None
+    progress = tracing.Progress(("tracing " if command is not None else "reading ") + label)
+    source.progress = progress
+    interrupted = False
+    try:
+        if save_trace:
+            header = {"source": source.kind, "ns_per_instruction": nspi}
+            header.update({k: v for k, v in source.describe().items() if k == "command"})
+            saver = tracing.BinaryTraceWriter(save_trace, header)
+            source.saver = saver
+        w = TraceWorkload(source, ns_per_instruction=nspi,
+                          bucket_ns=ctx.aggr_us * 1000.0 if source.has_ip else 0, name=label)
+        writer = RecordingWriter(out, output_type, permission)
+        intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
+                     "ops_update_us": ctx.update_us}
+        if ctx.intervals_goal is not None:
+            g = ctx.intervals_goal
+            intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
+                                           "min_sample_us": g.min_sample_us,
+                                           "max_sample_us": g.max_sample_us}
+
+        def on_snapshot(snap):
+            for t in snap.targets:
+                writer.add_snapshot(snap.kdamond_idx, snap.context_idx, t.target_idx,
+                                    snap.start_ns, snap.end_ns, t.starts, t.ends,
+                                    t.nr_accesses, t.ages, intervals=intervals,
+                                    sample_interval_us=snap.sample_us
+                                    if ctx.intervals_goal is not None else None)
+
+        with progress:
+            try:
+                if command is not None:
+                    source.start()
+                run = runner.Run([params_mod.KdamondParams([ctx])], [w], memory=opts["memory"],
+                                 seed=opts["seed"])
+                run.run(None if timeout is None else timeout * 1e9, on_snapshot,
+                        progress=False)
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                source.close()
+        if run is None:
+            raise DamoError("interrupted before the trace started; nothing recorded",
+                            exit_code=130)
+        writer.metadata["simulation"] = {
+            "workload": label, "trace": source.describe(), "ns_per_instruction": nspi,
+            "seed": opts["seed"], "memory": opts["memory"],
+            "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds),
+            "trace_stats": w.stats()}
+        recording = writer.recording()
+        nr = sum(len(r.start_ns) for r in recording.records)
+        if nr == 0:
+            raise DamoError(
+                "nothing was recorded: %s ran %.3f simulated ms (%d instructions at %g ns), "
+                "less than one aggregation interval (%g ms); shorten --monitoring_intervals "
+                "or raise --time_per_instruction" % (
+                    label, w.clock_ns / 1e6, w.icount, nspi, ctx.aggr_us / 1000),
+                exit_code=130 if interrupted else 1)
+        writer.commit()
+        writer = None
+        code_path = out + code_attribution.SUFFIX
+        attribution = w.attribution()
+        if attribution is not None:
+            code_attribution.save(code_path, code_attribution.build(
+                attribution, source.code_maps), permission)
+        elif os.path.exists(code_path):
+            os.unlink(code_path)        # a stale one would describe another run
+        if saver is not None:
+            saver.commit(w.icount, getattr(source, "exit_status", None))
+            saver = None
+    finally:
+        if saver is not None:
+            saver.abort()
+        if writer is not None:
+            writer.abort()
+    status = getattr(source, "exit_status", None)
+    click.echo("%s %d snapshots of %.3f simulated seconds to %s (%s: %d instructions, "
+               "%d accesses%s)" % (
+                   "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
+                   os.path.relpath(out) if not os.path.isabs(out) else out, label, w.icount,
+                   w.nr_accesses, "" if status in (None, 0) else "; it exited with status %s"
+                   % status), err=True)
+    if save_trace:
+        click.echo("saved the trace to %s" % save_trace, err=True)
+    if interrupted:
+        raise SystemExit(130)

@@ -1,0 +1,347 @@
+"""``damo replay``: turn a recording's access pattern back into accesses.
+
+By default the pattern becomes a workload of the simulator, run under the
+memory configuration (``--memory``), monitoring parameters and DAMOS schemes
+given on the command line: "what would this scheme or this CXL machine have
+done to that workload".  It writes a new recording and its profile.
+
+``--real`` makes real memory accesses in the recorded pattern instead, from
+compiled code, paced to the recording's time (damo's replay, at memory
+speed); ``--test_perf`` measures how fast (damo's output).
+"""
+import json
+import os
+import signal
+import time
+
+import click
+
+from damo import fileutil, units
+from damo.commands import record as record_cmd
+from damo.errors import DamoError
+
+
+def _scheme_options(f):
+    from damo.commands.start import scheme_options
+    return scheme_options(f)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("recording", required=False, metavar="[<file>]")
+@click.option("--real", is_flag=True,
+              help="make real memory accesses in the recorded pattern (paced to its time) "
+                   "instead of simulating them")
+@click.option("--progress_notice_interval", metavar="<seconds>",
+              help="time interval between replay progress notices (--real; default 3 s)")
+@click.option("--test_perf", is_flag=True,
+              help="measure the replayer's speed (real accesses, as fast as possible): on "
+                   "the recording if one is given, else on --test_perf_sz_mem of memory")
+@click.option("--test_perf_sz_mem", default="1 GiB", show_default=True, metavar="<bytes>",
+              help="size of memory to use for --test_perf without a recording")
+@click.option("--test_perf_runtime", default="1 m", show_default=True, metavar="<seconds>",
+              help="runtime of --test_perf")
+@click.option("--source_intervals", nargs=2, metavar="<sample> <aggr>",
+              help="the recording's sampling and aggregation intervals, for recordings "
+                   "without them (default: inferred from the snapshots)")
+@record_cmd.monitoring_options
+@record_cmd.simulation_options
+@_scheme_options
+@click.option("-o", "--out", default="replay.data", show_default=True, metavar="<file path>",
+              help="output recording (simulation)")
+@click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
+                                                  "native"]),
+              default="json_compressed", show_default=True, help="output file's type")
+@click.option("--output_permission", default="600", show_default=True, metavar="<octal>",
+              help="permission of the output files")
+def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_mem,
+           test_perf_runtime, source_intervals, out, output_type, output_permission, **opts):
+    """Replay the access pattern of a recording (default: damon.data).
+
+    Without --real, the recorded pattern runs as a workload of the simulated
+    machine under simulated DAMON (monitoring intervals default to the
+    recording's) and DAMOS schemes; the result is a new recording (-o) and
+    its profile (OUT.profile.json): runtime, where accesses went, faults,
+    memory per tier.  Recordings without intervals (perf-script ones, or
+    damo's real sample) are replayed with intervals inferred from their
+    snapshots.
+    """
+    from damo import records, replay as replay_mod
+
+    source_iv = None
+    if source_intervals is not None:
+        from damo import params as params_mod
+        source_iv = tuple(params_mod.parse_us(v, "--source_intervals")
+                          for v in source_intervals)
+        if not (0 < source_iv[0] <= source_iv[1]):
+            raise DamoError("--source_intervals: the sampling interval must be positive "
+                            "and at most the aggregation interval", exit_code=2)
+    if test_perf:
+        runtime = _seconds(test_perf_runtime, "--test_perf_runtime")
+        if recording is None:
+            size = _size(test_perf_sz_mem, "--test_perf_sz_mem")
+            return _test_perf_memory(size, runtime)
+        rec = records.load(recording)
+        p = replay_mod.plans(rec, source_iv)[0]
+        return _test_perf_recording(rec, p, runtime)
+    path = recording or "damon.data"
+    rec = records.load(path)
+    plans = replay_mod.plans(rec, source_iv)
+    for p in plans:
+        if p.intervals_inferred:
+            click.echo("damo: note: %s has no monitoring intervals; replaying with sampling "
+                       "%s and aggregation %s inferred from its snapshots "
+                       "(--source_intervals sets them)" % (
+                           path, units.format_time_us(p.sample_us, False),
+                           units.format_time_us(p.aggr_us, False)), err=True)
+            break
+    if real:
+        interval = _seconds(progress_notice_interval or "3 s", "--progress_notice_interval")
+        return _replay_real(path, plans, interval)
+    try:
+        permission = int(output_permission, 8)
+    except ValueError:
+        raise DamoError("--output_permission: %r is not an octal mode like 600"
+                        % output_permission, exit_code=2)
+    _replay_simulated(path, rec, plans, out, output_type, permission, opts)
+
+
+def _seconds(text, what):
+    try:
+        try:
+            value = float(text)         # a plain number is seconds, as in damo
+        except ValueError:
+            value = units.to_us(text) / 1e6
+    except (ValueError, TypeError):
+        raise DamoError("%s: %r is not a time" % (what, text), exit_code=2) from None
+    if value <= 0:
+        raise DamoError("%s: must be positive" % what, exit_code=2)
+    return value
+
+
+def _size(text, what):
+    try:
+        value = int(units.to_bytes(text))
+    except (ValueError, TypeError):
+        raise DamoError("%s: %r is not a size" % (what, text), exit_code=2) from None
+    if value < 4096:
+        raise DamoError("%s: must be at least 4 KiB" % what, exit_code=2)
+    return value // 4096 * 4096
+
+
+# ---------------------------------------------------------------------------
+# simulated
+
+def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
+    from damo import params as params_mod
+    from damo import runner
+    from damo.commands.start import schemes_from_options
+    from damo.records import RecordingWriter
+
+    first = plans[0]
+    opts = dict(opts)
+    if opts.get("monitoring_intervals") is None:
+        src = rec.records[first.record_index].intervals
+        update = "%dus" % src.ops_update_us if src is not None and src.ops_update_us \
+            else "%dus" % params_mod.DEFAULT_UPDATE_US
+        opts["monitoring_intervals"] = ("%dus" % round(first.sample_us),
+                                        "%dus" % round(first.aggr_us), update)
+    ctx = record_cmd.context_from_options(opts)
+    if ctx.ops != "paddr":
+        ctx.targets = [params_mod.TargetParams(None, list(ctx.targets[0].regions))
+                       for _ in plans]
+    ctx.schemes = list(ctx.schemes) + list(schemes_from_options(opts))
+    ctx.validate()
+    ns_per_page = 1e6 / opts["access_rate"] if opts.get("access_rate") else 5.0
+    workloads = [p.workload(ns_per_page) for p in plans]
+    run = runner.Run([params_mod.KdamondParams([ctx])], workloads, memory=opts["memory"],
+                     seed=opts["seed"])
+    writer = RecordingWriter(out, output_type, permission)
+    t0 = first.t0_ns
+    intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
+                 "ops_update_us": ctx.update_us}
+    if ctx.intervals_goal is not None:
+        g = ctx.intervals_goal
+        intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
+                                       "min_sample_us": g.min_sample_us,
+                                       "max_sample_us": g.max_sample_us}
+    offset = int(round(t0))
+    memory = [{"rss": 0, "peak_rss": 0, "rss_by_node": [], "swapped": 0} for _ in workloads]
+
+    def on_snapshot(snap):
+        for m, w in zip(memory, workloads):
+            if w.mm is not None and w.mm.alive:
+                m["rss"] = w.mm.rss
+                m["peak_rss"] = max(m["peak_rss"], m["rss"])
+                m["rss_by_node"] = w.mm.rss_by_node()
+                m["swapped"] = w.mm.swapped
+        for t in snap.targets:
+            target_id = plans[t.target_idx].target_id if ctx.ops != "paddr" and \
+                t.target_idx < len(plans) else t.target_idx
+            writer.add_snapshot(snap.kdamond_idx, snap.context_idx, target_id,
+                                snap.start_ns + offset, snap.end_ns + offset, t.starts,
+                                t.ends, t.nr_accesses, t.ages, intervals=intervals,
+                                sample_interval_us=snap.sample_us
+                                if ctx.intervals_goal is not None else None)
+
+    interrupted = False
+    try:
+        run.run(None, on_snapshot, label="replaying")
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        writer.abort()
+        raise
+    writer.metadata["simulation"] = {
+        "workload": "replay of %s" % os.path.abspath(path), "seed": opts["seed"],
+        "memory": opts["memory"], "time_offset_ns": offset,
+        "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
+    recording = writer.recording()
+    nr = sum(len(r.start_ns) for r in recording.records)
+    if nr == 0:
+        writer.abort()
+        raise DamoError("nothing was recorded: the replay ended before the first "
+                        "aggregation interval", exit_code=130 if interrupted else 1)
+    writer.commit()
+    profile = _profile(path, plans, workloads, run, memory)
+    with fileutil.atomic_output(out + ".profile.json", "w", permission) as f:
+        json.dump(profile, f, indent=1)
+    for line in _profile_lines(profile):
+        click.echo(line)
+    click.echo("%s %d snapshots of %.3f simulated seconds to %s; profile in %s" % (
+        "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
+        out, out + ".profile.json"), err=True)
+    if interrupted:
+        raise SystemExit(130)
+
+
+def _profile(path, plans, workloads, run, memory):
+    """What the replayed processes did on the simulated machine; memory
+    figures are those of the last snapshot (the processes have exited)."""
+    machine = run.machine
+    procs = []
+    for p, w, m in zip(plans, workloads, memory):
+        entry = {"target_id": p.target_id, "original_ns": p.duration_ns,
+                 "replay_ns": w.clock_ns, "late_ns": w.lag_ns,
+                 "pages_touched": int(w.pages_touched), "mapped_bytes": p.footprint}
+        if w.mm is not None:
+            entry["runtime"] = w.mm.runtime_breakdown()
+        entry.update(m)
+        procs.append(entry)
+    schemes = []
+    for kd in run.contexts:
+        for ctx in kd:
+            for i, s in enumerate(ctx.schemes):
+                schemes.append({"index": i, "action": s.action_name, **s.stats()})
+    return {"source": os.path.abspath(path),
+            "machine": [{k: n[k] for k in ("name", "kind", "capacity", "latency_ns")}
+                        for n in machine.nodes],
+            "processes": procs, "vmstat": machine.vmstat(), "schemes": schemes}
+
+
+def _profile_lines(profile):
+    lines = ["# replay profile (simulated)"]
+    names = [n["name"] for n in profile["machine"]]
+    for p in profile["processes"]:
+        rt = p.get("runtime", {})
+        lines.append("target %s: original %s, replayed %s (%s late)" % (
+            p["target_id"], units.format_time_ns(p["original_ns"], False),
+            units.format_time_ns(p["replay_ns"], False),
+            units.format_time_ns(p["late_ns"], False)))
+        acc = rt.get("accesses", [])
+        total = sum(acc) or 1
+        lines.append("  page touches: %d; by node: %s" % (p["pages_touched"], ", ".join(
+            "%s %.1f%%" % (n, 100.0 * a / total) for n, a in zip(names, acc))))
+        lines.append("  faults: %d minor, %d major; rss %s (peak %s; %s), swapped %s" % (
+            rt.get("minor_faults", 0), rt.get("major_faults", 0),
+            units.format_sz(p.get("rss", 0), False),
+            units.format_sz(p.get("peak_rss", 0), False), ", ".join(
+                "%s %s" % (n, units.format_sz(b, False))
+                for n, b in zip(names, p.get("rss_by_node", []))),
+            units.format_sz(p.get("swapped", 0), False)))
+    for s in profile["schemes"]:
+        lines.append("scheme %d (%s): applied to %s in %d regions (tried %s)" % (
+            s["index"], s["action"], units.format_sz(s["sz_applied"], False),
+            s["nr_applied"], units.format_sz(s["sz_tried"], False)))
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# real
+
+def _replay_real(path, plans, notice_s):
+    from damo.replay import RealReplay
+
+    if len(plans) > 1:
+        click.echo("damo: note: replaying the first of %d records" % len(plans), err=True)
+    rr = RealReplay(plans[0])
+    n = len(plans[0].start_ns)
+    state = {"next": notice_s}
+
+    def on_snapshot(k, elapsed):
+        if elapsed >= state["next"]:
+            click.echo("%d/%d snapshots replayed in %.3f seconds" % (k, n, elapsed))
+            state["next"] += notice_s
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        pages, secs = rr.play(paced=True, on_snapshot=on_snapshot)
+    except KeyboardInterrupt:
+        raise DamoError("interrupted", exit_code=130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("all snapshots are replayed")
+    late = secs - plans[0].duration_ns / 1e9
+    click.echo("# %s of pages touched in %.3f s (%s/s; the recording lasts %.3f s%s); "
+               "%s resident" % (
+                   units.format_sz(pages * 4096, False), secs,
+                   units.format_sz(pages * 4096 / secs if secs > 0 else 0, False),
+                   plans[0].duration_ns / 1e9,
+                   ", replay ran %.3f s late" % late if late > 0.01 else "",
+                   units.format_sz(rr.buffer.resident_pages * 4096, False)))
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _perf_loop(step, runtime):
+    """Run step() (returning bytes accessed) for runtime seconds, printing
+    damo's per-second line; returns the average bytes per second."""
+    start = last = time.monotonic()
+    done_total = done = 0
+    while True:
+        done += step()
+        now = time.monotonic()
+        if now - last >= 1:
+            click.echo("replayer can access %s memory per second"
+                       % units.format_sz(done / (now - last), False))
+            done_total += done
+            done = 0
+            last = now
+        if now - start >= runtime:
+            done_total += done
+            break
+    avg = done_total / (now - start)
+    click.echo("# average: %s per second over %.1f s"
+               % (units.format_sz(avg, False), now - start))
+    return avg
+
+
+def _test_perf_memory(size, runtime):
+    from damo_engine.replay import RealBuffer
+    import numpy as np
+
+    try:
+        buf = RealBuffer(size)
+    except MemoryError as e:
+        raise DamoError(str(e)) from None
+    offs = np.zeros(1, dtype=np.uint64)
+    npages = np.array([size // 4096], dtype=np.uint64)
+    _perf_loop(lambda: buf.touch(offs, npages) * 4096, runtime)
+
+
+def _test_perf_recording(rec, plan, runtime):
+    from damo.replay import RealReplay
+
+    rr = RealReplay(plan)
+    _perf_loop(lambda: rr.play(paced=False)[0] * 4096, runtime)

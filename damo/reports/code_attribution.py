@@ -1,0 +1,249 @@
+"""Which code touches the memory that matches an access pattern.
+
+A traced program's recording ``P`` (``damo record -- CMD`` or ``--trace``)
+comes with ``P.code``: how many accesses each function made to each page,
+per time bucket (one aggregation interval long), with the functions named
+from the program's ELF symbols.  For each snapshot of the recording, the
+regions matching an access pattern (``AccessPattern``: damo's access filters,
+or the hottest N% of memory) select the accesses of that snapshot's time
+that fall in them; adding those up by function answers "which code touches
+this memory", as damo's ``report profile`` answers it with perf.
+
+``P.code`` is a numpy ``.npz`` archive: ``format`` (1), ``bucket_ns``, the
+columns ``bucket``, ``func``, ``page``, ``count`` (one row per bucket,
+function and 4 KiB page), and ``func_names`` / ``func_objects``.
+"""
+import dataclasses
+import zipfile
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from damo import fileutil, units
+from damo.errors import DamoError
+
+SUFFIX = ".code"
+FORMAT = 1
+PAGE_SHIFT = 12
+
+
+def build(attribution, code_maps):
+    """The ``P.code`` arrays from a TraceWorkload's attribution() and the
+    code mappings its source saw."""
+    from damo.symbols import Symbolizer
+
+    bucket_ns, buckets, ips, pages, counts = attribution
+    names, objects, func = Symbolizer(code_maps).symbolize(ips)
+    buckets = np.asarray(buckets, dtype=np.int64)
+    pages = np.asarray(pages, dtype=np.uint64)
+    counts = np.asarray(counts, dtype=np.uint64)
+    func = np.asarray(func, dtype=np.int64)
+    if len(buckets):
+        order = np.lexsort((pages, func, buckets))
+        b, f, p, c = buckets[order], func[order], pages[order], counts[order]
+        new = np.r_[True, (b[1:] != b[:-1]) | (f[1:] != f[:-1]) | (p[1:] != p[:-1])]
+        starts = np.flatnonzero(new)
+        buckets, func, pages = b[starts], f[starts], p[starts]
+        counts = np.add.reduceat(c, starts)
+    return {"format": np.int64(FORMAT), "bucket_ns": np.float64(bucket_ns),
+            "bucket": buckets, "func": func.astype(np.int32), "page": pages,
+            "count": counts.astype(np.uint64),
+            "func_names": np.array(names, dtype=str),
+            "func_objects": np.array(objects, dtype=str)}
+
+
+def save(path, data, permission=0o600):
+    with fileutil.atomic_output(path, "wb", permission) as f:
+        np.savez_compressed(f, **data)
+
+
+class CodeAccesses:
+    """The contents of a ``P.code`` file."""
+
+    def __init__(self, data, path=None):
+        self.path = path
+        try:
+            if int(data["format"]) != FORMAT:
+                raise DamoError("%s: unsupported code attribution format %s"
+                                % (path, int(data["format"])))
+            self.bucket_ns = float(data["bucket_ns"])
+            self.bucket = np.asarray(data["bucket"], dtype=np.int64)
+            self.func = np.asarray(data["func"], dtype=np.int64)
+            self.page = np.asarray(data["page"], dtype=np.uint64)
+            self.count = np.asarray(data["count"], dtype=np.uint64)
+            self.names = [str(x) for x in data["func_names"]]
+            self.objects = [str(x) for x in data["func_objects"]]
+        except KeyError as e:
+            raise DamoError("%s: not a code attribution file (no %s)" % (path, e)) from None
+        n = len(self.bucket)
+        if not (len(self.func) == len(self.page) == len(self.count) == n) or \
+                len(self.names) != len(self.objects) or \
+                (n and (self.func.min() < 0 or self.func.max() >= len(self.names))) or \
+                self.bucket_ns <= 0:
+            raise DamoError("%s: corrupt code attribution file" % path)
+
+
+def load(path):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return CodeAccesses({k: z[k] for k in z.files}, path)
+    except FileNotFoundError:
+        raise DamoError("%s: no code attribution beside the recording (only traced "
+                        "programs, damo record -- CMD or --trace, have one)" % path) from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DamoError("%s: not a code attribution file (%s)" % (path, e)) from None
+
+
+@dataclasses.dataclass
+class AccessPattern:
+    """damo's access filters (ranges are inclusive), plus ``hottest``: the
+    hottest ``hottest`` percent of each snapshot's memory (by access rate,
+    then age)."""
+    access_rate: Optional[Tuple[float, float]] = None     # percent of the max
+    sz_region: Optional[Tuple[int, int]] = None           # bytes
+    age: Optional[Tuple[float, float]] = None             # microseconds
+    addresses: Optional[List[Tuple[int, int]]] = None
+    hottest: Optional[float] = None                       # percent of memory
+
+    def describe(self):
+        parts = []
+        if self.hottest is not None:
+            parts.append("the hottest %g%% of memory" % self.hottest)
+        if self.access_rate is not None:
+            parts.append("access rate %g%%-%g%%" % self.access_rate)
+        if self.sz_region is not None:
+            parts.append("region size %s-%s" % tuple(
+                units.format_sz(v, False) for v in self.sz_region))
+        if self.age is not None:
+            parts.append("age %s-%s" % tuple(
+                units.format_time_us(v, False) for v in self.age))
+        if self.addresses:
+            parts.append("addresses " + ", ".join("%#x-%#x" % a for a in self.addresses))
+        return ", ".join(parts) if parts else "all memory"
+
+
+def _max_samples(record):
+    iv = record.intervals
+    if iv is not None and iv.sample_us > 0:
+        return max(iv.aggr_us / iv.sample_us, 1.0)
+    return float(max(int(record.nr_accesses.max(initial=0)), 1))
+
+
+def matching_regions(record, sidx, pattern):
+    """(starts, ends) of the regions of snapshot sidx matching the pattern,
+    sorted by start."""
+    sl = record.snapshot_slice(sidx)
+    starts = record.starts[sl].astype(np.int64)
+    ends = record.ends[sl].astype(np.int64)
+    nr = record.nr_accesses[sl]
+    ages = record.ages[sl]
+    keep = np.ones(len(starts), dtype=bool)
+    if pattern.access_rate is not None:
+        rate = nr * 100.0 / _max_samples(record)
+        keep &= (rate >= pattern.access_rate[0]) & (rate <= pattern.access_rate[1])
+    if pattern.sz_region is not None:
+        sz = ends - starts
+        keep &= (sz >= pattern.sz_region[0]) & (sz <= pattern.sz_region[1])
+    if pattern.age is not None and record.intervals is not None:
+        age_us = np.where(ages < 0, 0, ages) * float(record.intervals.aggr_us)
+        keep &= (age_us >= pattern.age[0]) & (age_us <= pattern.age[1])
+    if pattern.addresses:
+        inside = np.zeros(len(starts), dtype=bool)
+        for lo, hi in pattern.addresses:
+            inside |= (starts < hi) & (ends > lo)
+        keep &= inside
+    if pattern.hottest is not None:
+        total = int((ends - starts).sum())
+        order = np.lexsort((-ages, -nr))            # hottest first
+        hot = np.zeros(len(starts), dtype=bool)
+        budget = total * pattern.hottest / 100.0
+        taken = 0
+        for i in order.tolist():
+            if taken >= budget or nr[i] <= 0:
+                break
+            hot[i] = True
+            taken += int(ends[i] - starts[i])
+        keep &= hot
+    starts, ends = starts[keep], ends[keep]
+    if pattern.addresses:
+        # clip to the address ranges asked for
+        out_s, out_e = [], []
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            for lo, hi in pattern.addresses:
+                if s < hi and e > lo:
+                    out_s.append(max(s, lo))
+                    out_e.append(min(e, hi))
+        starts = np.array(out_s, dtype=np.int64)
+        ends = np.array(out_e, dtype=np.int64)
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order]
+
+
+@dataclasses.dataclass
+class Attribution:
+    rows: list                  # [(name, object, accesses)], most accesses first
+    matched: int                # accesses to matching memory
+    total: int                  # accesses in the recording's snapshots
+    snapshots_matched: int
+    snapshots: int
+    pattern: AccessPattern
+
+
+def attribute(record, code, pattern):
+    """Accesses to memory matching ``pattern``, by function."""
+    n = record.nr_snapshots
+    start_ns = record.start_ns.astype(np.float64)
+    end_ns = record.end_ns.astype(np.float64)
+    mid = (code.bucket.astype(np.float64) + 0.5) * code.bucket_ns
+    snap = np.searchsorted(end_ns, mid, side="left")
+    ok = snap < n
+    ok[ok] &= start_ns[snap[ok]] <= mid[ok]
+    total = int(code.count[ok].sum())
+    by_func = np.zeros(len(code.names), dtype=np.float64)
+    matched_snaps = 0
+    entries = np.flatnonzero(ok)
+    order = entries[np.argsort(snap[entries], kind="stable")]
+    snaps_sorted = snap[order]
+    bounds = np.flatnonzero(np.r_[True, snaps_sorted[1:] != snaps_sorted[:-1]]) \
+        if len(order) else np.zeros(0, dtype=np.int64)
+    bounds = np.r_[bounds, len(order)]
+    for k in range(len(bounds) - 1):
+        rows = order[bounds[k]:bounds[k + 1]]
+        s, e = matching_regions(record, int(snaps_sorted[bounds[k]]), pattern)
+        if not len(s):
+            continue
+        addr = (code.page[rows] << np.uint64(PAGE_SHIFT)).astype(np.int64)
+        pos = np.searchsorted(s, addr, side="right") - 1
+        inside = pos >= 0
+        inside[inside] &= addr[inside] < e[pos[inside]]
+        if inside.any():
+            matched_snaps += 1
+            by_func += np.bincount(code.func[rows[inside]],
+                                   weights=code.count[rows[inside]].astype(np.float64),
+                                   minlength=len(code.names))
+    order = np.argsort(-by_func, kind="stable")
+    out = [(code.names[i], code.objects[i], int(by_func[i]))
+           for i in order.tolist() if by_func[i] > 0]
+    return Attribution(out, int(by_func.sum()), total, matched_snaps, n, pattern)
+
+
+def report_lines(result, top=20):
+    """Text lines of an Attribution."""
+    lines = ["# functions accessing %s" % result.pattern.describe(),
+             "# %d of %d accesses (%.1f%%) hit it, in %d of %d snapshots" % (
+                 result.matched, result.total,
+                 100.0 * result.matched / result.total if result.total else 0.0,
+                 result.snapshots_matched, result.snapshots)]
+    if not result.rows:
+        lines.append("# no function accessed matching memory")
+        return lines
+    lines.append("#%7s %12s  %s" % ("share", "accesses", "function (object)"))
+    shown = result.rows if top is None or top <= 0 else result.rows[:top]
+    for name, obj, count in shown:
+        lines.append("%7.2f%% %12d  %s (%s)" % (100.0 * count / result.matched, count,
+                                                name, obj))
+    if len(shown) < len(result.rows):
+        rest = sum(c for _, _, c in result.rows[len(shown):])
+        lines.append("%7.2f%% %12d  (%d more functions)" % (
+            100.0 * rest / result.matched, rest, len(result.rows) - len(shown)))
+    return lines

@@ -1,0 +1,913 @@
+"""Memory-access traces of real programs, and the workload that runs them.
+
+- ``AccessBatch``: columns of accesses (instruction count, address, kind and
+  size, instruction address), filled by a parser and consumed by
+  ``TraceWorkload``; reused batch after batch so that memory stays bounded.
+- ``LackeyParser``: valgrind lackey's ``--trace-mem=yes`` text (``I  addr,size``
+  instruction lines and `` L|S|M addr,size`` data lines), parsed in a byte
+  loop over large buffers.  Instruction lines only advance the instruction
+  count (the clock) and name the instruction that the next data accesses
+  belong to.
+- ``encode_accesses`` / ``decode_accesses``: the access blocks of our compact
+  binary trace format (columnar, delta + zigzag + LEB128 varints; the file
+  framing and compression live in ``damo.tracing``).
+- ``TraceWorkload``: a simulated process that performs a trace's accesses.
+  Its clock is the instruction count times a time per instruction, plus what
+  the memory adds: page faults, swap-ins, and, for each visit to a page on a
+  tier slower than the fastest, the difference of their load latencies.
+
+Where the trace comes from (a pipe from valgrind, a file) and what the
+process's mappings are is the business of a *source* object (see
+``TraceWorkload``), so that the policy stays in Python and the per-access
+work stays here.
+"""
+from libc.stdint cimport int8_t, uint8_t, uint32_t, uint64_t, int64_t
+from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memset
+
+from damo_engine.memory cimport (
+    AddressSpace, Machine, VmaData, MmData, CostTable, mm_find_vma, vma_li, vma_frame,
+    pb_set, pb_set_chunk, PAGE_SHIFT, PAGE_SIZE, CHUNK_SHIFT, MAX_NODES)
+from damo_engine.workloads cimport Workload
+
+import numpy as np
+
+# access kinds, in the top two bits of a kind byte; the low six bits hold
+# the access size minus one (sizes above 64 bytes are kept as 64)
+KIND_LOAD = 0
+KIND_STORE = 1
+KIND_MODIFY = 2
+KIND_NAMES = ("L", "S", "M")
+DEFAULT_BATCH = 1 << 16
+
+cdef enum:
+    _K_WRITE_MIN = 0x40         # kind bytes >= this are stores or modifies
+
+
+cdef inline uint8_t _kind_byte(int kind, uint64_t size) noexcept nogil:
+    if size == 0:
+        size = 1
+    elif size > 64:
+        size = 64
+    return <uint8_t>((kind << 6) | (size - 1))
+
+
+# ---------------------------------------------------------------------------
+
+cdef class AccessBatch:
+    """Columns of up to ``capacity`` accesses.
+
+    ``icount[i]``: instructions executed up to and including the one that
+    made access i; ``addr[i]``: its address; ``kind[i]``: kind << 6 |
+    (size - 1); ``ip[i]``: the address of the instruction (0 if unknown)."""
+    cdef uint64_t *icount
+    cdef uint64_t *addr
+    cdef uint64_t *ip
+    cdef uint8_t *kind
+    cdef public int64_t n
+    cdef readonly int64_t capacity
+
+    def __cinit__(self, int64_t capacity=DEFAULT_BATCH):
+        if capacity <= 0:
+            raise ValueError("a batch needs a positive capacity")
+        self.capacity = capacity
+        self.n = 0
+        self.icount = <uint64_t *>malloc(capacity * sizeof(uint64_t))
+        self.addr = <uint64_t *>malloc(capacity * sizeof(uint64_t))
+        self.ip = <uint64_t *>malloc(capacity * sizeof(uint64_t))
+        self.kind = <uint8_t *>malloc(capacity)
+        if self.icount == NULL or self.addr == NULL or self.ip == NULL or self.kind == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.icount)
+        free(self.addr)
+        free(self.ip)
+        free(self.kind)
+
+    def __len__(self):
+        return self.n
+
+    def set(self, icount, addr, kind, ip=None):
+        """Fill from arrays (kind: kind bytes as made by ``kind_bytes``)."""
+        cdef uint64_t[::1] ic = np.ascontiguousarray(icount, dtype=np.uint64)
+        cdef uint64_t[::1] ad = np.ascontiguousarray(addr, dtype=np.uint64)
+        cdef uint8_t[::1] kd = np.ascontiguousarray(kind, dtype=np.uint8)
+        cdef uint64_t[::1] ipv
+        cdef int64_t i, n = ic.shape[0]
+        if ad.shape[0] != n or kd.shape[0] != n:
+            raise ValueError("access columns disagree in length")
+        if n > self.capacity:
+            raise ValueError("%d accesses do not fit a batch of %d" % (n, self.capacity))
+        if ip is not None:
+            ipv = np.ascontiguousarray(ip, dtype=np.uint64)
+            if ipv.shape[0] != n:
+                raise ValueError("access columns disagree in length")
+        for i in range(n):
+            self.icount[i] = ic[i]
+            self.addr[i] = ad[i]
+            self.kind[i] = kd[i]
+            self.ip[i] = ipv[i] if ip is not None else 0
+        self.n = n
+
+    def arrays(self):
+        """(icount, addr, kind, ip) numpy copies of the filled part."""
+        n = self.n
+        if n == 0:
+            return (np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.uint8),
+                    np.zeros(0, np.uint64))
+        return (np.asarray(<uint64_t[:n]>self.icount).copy(),
+                np.asarray(<uint64_t[:n]>self.addr).copy(),
+                np.asarray(<uint8_t[:n]>self.kind).copy(),
+                np.asarray(<uint64_t[:n]>self.ip).copy())
+
+
+def kind_bytes(kinds, sizes):
+    """Kind bytes from kind numbers (KIND_*) and access sizes."""
+    kinds = np.asarray(kinds, dtype=np.uint8)
+    sizes = np.clip(np.asarray(sizes, dtype=np.int64), 1, 64)
+    return ((kinds.astype(np.uint8) << 6) | (sizes - 1).astype(np.uint8)).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# lackey text
+
+cdef int8_t _HEX[256]
+cdef void _init_hex():
+    cdef int i
+    for i in range(256):
+        _HEX[i] = -1
+    for i in range(10):
+        _HEX[ord('0') + i] = i
+    for i in range(6):
+        _HEX[ord('a') + i] = 10 + i
+        _HEX[ord('A') + i] = 10 + i
+_init_hex()
+
+
+cdef enum:
+    _SCAN_DONE = 0
+    _SCAN_BANNER = 1
+    _SCAN_BAD_LINE = 2
+    _SCAN_BAD_ACCESS = 3
+
+
+cdef class LackeyParser:
+    """Incremental parser of lackey's --trace-mem=yes output.
+
+    ``feed`` takes the complete lines of a buffer (the caller carries a
+    partial last line over to the next buffer) and appends the data
+    accesses to a batch.  Banner lines (``==PID== ...``) are skipped; a
+    second ``Command:`` banner (an exec under --trace-children=yes) stops
+    the feed with ``exec_pending`` set so that the caller can start a new
+    address space at exactly that point."""
+    cdef public uint64_t icount         # instruction lines so far
+    cdef public int64_t lines           # lines parsed so far
+    cdef public int64_t data_lines
+    cdef uint64_t cur_ip
+    cdef int64_t ip_at                  # offset of the unparsed hex of cur_ip, or -1
+    cdef public object pid              # from the first banner line, as text
+    cdef public object command          # the latest Command: banner
+    cdef public bint exec_pending
+    cdef public int nr_commands
+    cdef public str error
+
+    def __cinit__(self):
+        self.ip_at = -1
+        self.pid = None
+        self.command = None
+        self.error = None
+
+    cdef inline uint64_t _ip(self, const uint8_t *buf, int64_t end) noexcept nogil:
+        cdef int64_t p = self.ip_at
+        cdef uint64_t v = 0
+        cdef int8_t d
+        if p >= 0:
+            while p < end:
+                d = _HEX[buf[p]]
+                if d < 0:
+                    break
+                v = (v << 4) | <uint64_t>d
+                p += 1
+            self.cur_ip = v
+            self.ip_at = -1
+        return self.cur_ip
+
+    def feed(self, const uint8_t[::1] data, int64_t start, int64_t end, AccessBatch out):
+        """Parse the complete lines of data[start:end] into ``out`` until it
+        is full.  Returns the offset after the last line parsed, or -1 for a
+        malformed line (``error`` says which)."""
+        cdef int64_t p = start, q = 0
+        cdef int st
+        if end > data.shape[0] or start < 0 or start > end:
+            raise ValueError("bad buffer range")
+        self.exec_pending = False
+        if end == start:
+            return start
+        while True:
+            with nogil:
+                st = self._scan(&data[0], &p, end, out, &q)
+            if st == _SCAN_BANNER:
+                self._banner(bytes(data[p:q]))
+                p = q + 1
+                if self.exec_pending:
+                    break
+                continue
+            if st == _SCAN_BAD_LINE:
+                self.error = "line %d: not a lackey trace line" % self.lines
+                return -1
+            if st == _SCAN_BAD_ACCESS:
+                self.error = "line %d: malformed %s access" % (self.lines, chr(data[p + 1]))
+                return -1
+            break
+        # the instruction's text may not outlive this buffer
+        self._ip(&data[0], end)
+        return p
+
+    cdef int _scan(self, const uint8_t *buf, int64_t *pp, int64_t end, AccessBatch out,
+                   int64_t *qq) noexcept nogil:
+        """Parse lines from *pp; stops at a partial line or a full batch
+        (DONE, *pp after the last line), at a banner line (BANNER: the line is
+        [*pp, *qq)), or at a malformed line (BAD_*, *pp at its start)."""
+        cdef int64_t p = pp[0], q, n = out.n, cap = out.capacity
+        cdef uint64_t icount = self.icount, a, sz
+        cdef int64_t lines = self.lines
+        cdef int8_t d
+        cdef uint8_t c, k
+        cdef int kind, st = _SCAN_DONE
+        while p < end and n < cap:
+            c = buf[p]
+            if c == 73:                     # 'I': an instruction, "I  <hex>,<size>"
+                q = p + 3
+                while q < end and buf[q] != 10:
+                    q += 1
+                if q >= end:
+                    break                   # partial line
+                icount += 1
+                self.ip_at = p + 3
+                p = q + 1
+                lines += 1
+                continue
+            q = p
+            while q < end and buf[q] != 10:
+                q += 1
+            if q >= end:
+                break                       # partial line
+            if c == 32 and q - p >= 6:      # " L|S|M <hex>,<size>"
+                k = buf[p + 1]
+                if k == 76:
+                    kind = 0
+                elif k == 83:
+                    kind = 1
+                elif k == 77:
+                    kind = 2
+                else:
+                    st = _SCAN_BAD_LINE
+                    lines += 1
+                    break
+                q = p + 3
+                a = 0
+                while True:
+                    d = _HEX[buf[q]]
+                    if d < 0:
+                        break
+                    a = (a << 4) | <uint64_t>d
+                    q += 1
+                if buf[q] != 44 or q == p + 3 or buf[p + 2] != 32:     # ','
+                    st = _SCAN_BAD_ACCESS
+                    lines += 1
+                    break
+                q += 1
+                sz = 0
+                while 48 <= buf[q] <= 57:
+                    sz = sz * 10 + (buf[q] - 48)
+                    q += 1
+                if buf[q] != 10:
+                    st = _SCAN_BAD_ACCESS
+                    lines += 1
+                    break
+                out.icount[n] = icount
+                out.addr[n] = a
+                out.kind[n] = _kind_byte(kind, sz)
+                out.ip[n] = self._ip(buf, end)
+                n += 1
+                self.data_lines += 1
+                p = q + 1
+                lines += 1
+                continue
+            lines += 1
+            if c == 61:                     # '=': a banner line (==PID== ...)
+                st = _SCAN_BANNER
+                qq[0] = q
+                break
+            if c == 83 and buf[p + 1] == 66:    # "SB <hex>": a superblock
+                p = q + 1
+                continue
+            if q == p:                      # an empty line
+                p = q + 1
+                continue
+            st = _SCAN_BAD_LINE
+            break
+        self.icount = icount
+        self.lines = lines
+        out.n = n
+        pp[0] = p
+        return st
+
+    cdef void _banner(self, bytes line) except *:
+        cdef int i = line.find(b"==", 2)
+        if i < 0:
+            return
+        if self.pid is None:
+            self.pid = line[2:i].decode("ascii", "replace")
+        body = line[i + 2:].strip()
+        if body.startswith(b"Command:"):
+            self.command = body[8:].strip().decode("utf-8", "replace")
+            self.nr_commands += 1
+            if self.nr_commands > 1:
+                self.exec_pending = True
+
+
+# ---------------------------------------------------------------------------
+# binary access blocks
+
+cdef inline uint8_t *_put_varint(uint8_t *p, uint64_t v) noexcept nogil:
+    while v >= 0x80:
+        p[0] = <uint8_t>(v | 0x80)
+        p += 1
+        v >>= 7
+    p[0] = <uint8_t>v
+    return p + 1
+
+
+cdef inline uint64_t _zigzag(uint64_t cur, uint64_t prev) noexcept nogil:
+    cdef int64_t d = <int64_t>(cur - prev)
+    return (<uint64_t>d << 1) ^ <uint64_t>(d >> 63)
+
+
+cdef inline uint64_t _unzigzag(uint64_t z) noexcept nogil:
+    return (z >> 1) ^ (<uint64_t>0 - (z & 1))
+
+
+def encode_accesses(AccessBatch b, int64_t lo=0, hi=None, bint with_ip=True):
+    """The raw payload of an access block for accesses [lo, hi) of b:
+    four little-endian u32 column lengths, then the columns: instruction
+    count deltas, zigzag address deltas, kind bytes, zigzag instruction
+    address deltas (empty without ip).  Deltas start from zero, so every
+    block decodes on its own."""
+    cdef int64_t h = b.n if hi is None else hi
+    cdef int64_t n, i
+    cdef uint8_t *buf
+    cdef uint8_t *p
+    cdef uint8_t *col[4]
+    cdef uint64_t prev
+    if lo < 0 or h > b.n or lo > h:
+        raise ValueError("bad access range")
+    n = h - lo
+    buf = <uint8_t *>malloc(16 + n * (10 + 10 + 1 + 10) + 16)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            p = buf + 16
+            col[0] = p
+            prev = 0
+            for i in range(lo, h):
+                p = _put_varint(p, b.icount[i] - prev)
+                prev = b.icount[i]
+            col[1] = p
+            prev = 0
+            for i in range(lo, h):
+                p = _put_varint(p, _zigzag(b.addr[i], prev))
+                prev = b.addr[i]
+            col[2] = p
+            for i in range(lo, h):
+                p[0] = b.kind[i]
+                p += 1
+            col[3] = p
+            if with_ip:
+                prev = 0
+                for i in range(lo, h):
+                    p = _put_varint(p, _zigzag(b.ip[i], prev))
+                    prev = b.ip[i]
+            _put_u32(buf, <uint32_t>(col[1] - col[0]))
+            _put_u32(buf + 4, <uint32_t>(col[2] - col[1]))
+            _put_u32(buf + 8, <uint32_t>(col[3] - col[2]))
+            _put_u32(buf + 12, <uint32_t>(p - col[3]))
+        return (<char *>buf)[:p - buf]
+    finally:
+        free(buf)
+
+
+cdef inline void _put_u32(uint8_t *p, uint32_t v) noexcept nogil:
+    p[0] = v & 0xFF
+    p[1] = (v >> 8) & 0xFF
+    p[2] = (v >> 16) & 0xFF
+    p[3] = (v >> 24) & 0xFF
+
+
+cdef inline uint32_t _get_u32(const uint8_t *p) noexcept nogil:
+    return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
+cdef inline int64_t _get_varints(const uint8_t *p, int64_t len, uint64_t *out, int64_t n,
+                                 bint zigzag, uint64_t prev) noexcept nogil:
+    """Decode n delta varints of p[0:len] into out; -1 if they do not fit
+    exactly."""
+    cdef int64_t i, q = 0
+    cdef uint64_t v, b
+    cdef int shift
+    for i in range(n):
+        if q >= len:
+            return -1
+        b = p[q]
+        q += 1
+        if b < 0x80:
+            v = b
+        else:
+            v = b & 0x7F
+            shift = 7
+            while True:
+                if q >= len or shift > 63:
+                    return -1
+                b = p[q]
+                q += 1
+                v |= (b & 0x7F) << shift
+                if b < 0x80:
+                    break
+                shift += 7
+        if zigzag:
+            prev = prev + _unzigzag(v)
+        else:
+            prev = prev + v
+        out[i] = prev
+    return 0 if q == len else -1
+
+
+def decode_accesses(const uint8_t[::1] payload, int64_t n, AccessBatch out):
+    """Decode an access block of n accesses (see encode_accesses) into out,
+    replacing its contents.  Raises ValueError if the block is corrupt."""
+    cdef const uint8_t *p
+    cdef int64_t L0, L1, L2, L3, size = payload.shape[0], i
+    cdef int r = 0
+    if n > out.capacity:
+        raise ValueError("a block of %d accesses does not fit a batch of %d"
+                         % (n, out.capacity))
+    if n < 0 or size < 16:
+        raise ValueError("truncated access block")
+    p = &payload[0]
+    L0 = _get_u32(p)
+    L1 = _get_u32(p + 4)
+    L2 = _get_u32(p + 8)
+    L3 = _get_u32(p + 12)
+    if 16 + L0 + L1 + L2 + L3 != size or L2 != n:
+        raise ValueError("access block columns do not add up")
+    with nogil:
+        p += 16
+        if _get_varints(p, L0, out.icount, n, False, 0) < 0:
+            r = -1
+        elif _get_varints(p + L0, L1, out.addr, n, True, 0) < 0:
+            r = -1
+        else:
+            for i in range(n):
+                out.kind[i] = p[L0 + L1 + i]
+            if L3 == 0:
+                memset(out.ip, 0, n * sizeof(uint64_t))
+            elif _get_varints(p + L0 + L1 + L2, L3, out.ip, n, True, 0) < 0:
+                r = -1
+    if r < 0:
+        out.n = 0
+        raise ValueError("corrupt access block")
+    out.n = n
+    return n
+
+
+# ---------------------------------------------------------------------------
+# code attribution: accesses per (instruction address, page), per time bucket
+
+cdef struct AttrTable:
+    uint64_t *ip
+    uint64_t *page
+    uint64_t *count
+    int64_t cap                 # power of two
+    int64_t used
+
+
+cdef int _attr_init(AttrTable *t, int64_t cap) noexcept nogil:
+    t.ip = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    t.page = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    t.count = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    t.cap = cap
+    t.used = 0
+    return 0 if (t.ip != NULL and t.page != NULL and t.count != NULL) else -1
+
+
+cdef void _attr_free(AttrTable *t) noexcept nogil:
+    free(t.ip)
+    free(t.page)
+    free(t.count)
+    t.ip = NULL
+    t.page = NULL
+    t.count = NULL
+
+
+cdef inline uint64_t _mix(uint64_t ip, uint64_t page) noexcept nogil:
+    cdef uint64_t x = ip * 0x9E3779B97F4A7C15ull ^ (page * 0xBF58476D1CE4E5B9ull)
+    x ^= x >> 29
+    return x
+
+
+cdef inline void _attr_add(AttrTable *t, uint64_t ip, uint64_t page, uint64_t k) noexcept nogil:
+    cdef uint64_t mask = t.cap - 1
+    cdef uint64_t h = _mix(ip, page) & mask
+    while t.count[h] != 0:
+        if t.ip[h] == ip and t.page[h] == page:
+            t.count[h] += k
+            return
+        h = (h + 1) & mask
+    t.ip[h] = ip
+    t.page[h] = page
+    t.count[h] = k
+    t.used += 1
+
+
+# ---------------------------------------------------------------------------
+
+cdef enum:
+    _ST_TIME = 0                # reached t_ns
+    _ST_BATCH = 1               # batch done, or a positional event is due
+    _ST_UNMAPPED = 2            # the access at pos hits no mapping
+    _ST_FLUSH = 3               # the attribution table needs flushing
+
+
+cdef class TraceWorkload(Workload):
+    """A process that performs the accesses of a trace.
+
+    ``source`` feeds it; it must provide:
+
+    - ``attach(workload)``: the process exists (``workload.mm``);
+    - ``fill(batch) -> bool``: put the next accesses in ``batch`` (an
+      AccessBatch); False at the end of the trace;
+    - ``end_icount``: instructions executed in all (read at the end);
+    - ``next_event_index() -> int``: global index of the access before which
+      the next positional event (a mapping change) applies, or -1;
+    - ``apply_events(workload, index)``: apply the events due at ``index``;
+    - ``unmapped(workload, addr, index) -> bool``: the access ``index`` hits
+      no mapping: map what it needs (True) or drop the access (False);
+    - ``consumed(batch, base_index, upto)``: accesses [0, upto) of the batch
+      (global indexes from base_index) have been performed.
+
+    ``ns_per_instruction`` turns instruction counts into simulated time.
+    With ``bucket_ns`` > 0, accesses are also counted per (instruction
+    address, page) in time buckets of that length (``attribution()``).
+    """
+    cdef public object source
+    cdef AccessBatch batch
+    cdef readonly int64_t pos
+    cdef readonly int64_t base_index
+    cdef readonly double ns_per_instruction
+    cdef readonly double extra_ns
+    cdef double start_ns
+    cdef CostTable ct
+    cdef int64_t next_event
+    cdef readonly bint source_done
+    cdef readonly uint64_t end_icount
+    cdef readonly uint64_t icount
+    cdef readonly uint64_t nr_accesses, nr_page_visits, nr_dropped
+    # the page of the previous access (fast path), reset whenever the page
+    # tables may have changed under us
+    cdef VmaData *cur_v
+    cdef int64_t cur_li
+    cdef uint64_t cur_page
+    cdef bint cur_written
+    cdef int cur_node
+    cdef uint64_t run_n                 # accesses on cur page not yet accounted
+    # attribution
+    cdef readonly double bucket_ns
+    cdef AttrTable table
+    cdef int64_t cur_bucket
+    cdef uint64_t run_ip, run_page, run_cnt
+    cdef list attr_chunks
+
+    def __cinit__(self):
+        self.table.ip = NULL
+        self.table.page = NULL
+        self.table.count = NULL
+
+    def __init__(self, source, *, double ns_per_instruction=1.0, double bucket_ns=0,
+                 int64_t batch_size=DEFAULT_BATCH, str name="trace"):
+        if ns_per_instruction <= 0:
+            raise ValueError("the time per instruction must be positive")
+        if bucket_ns < 0:
+            raise ValueError("the attribution bucket must not be negative")
+        self.source = source
+        self.name = name
+        self.ns_per_instruction = ns_per_instruction
+        self.bucket_ns = bucket_ns
+        self.batch = AccessBatch(batch_size)
+        self.attr_chunks = []
+        self.cur_bucket = -1
+        self.mm = None
+        if bucket_ns > 0 and _attr_init(&self.table, 1 << 16) < 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        _attr_free(&self.table)
+
+    def attach(self, Machine machine, uint64_t seed=0, bint track_ground_truth=False):
+        cdef int n
+        cdef double fastest = 1e300
+        self.machine = machine
+        self.mm = machine.new_address_space(track_ground_truth)
+        latencies = [nd["latency_ns"] for nd in machine.nodes]
+        fastest = min(latencies)
+        # a visit to a page costs what its tier adds over the fastest one;
+        # the instructions themselves are timed by the instruction count
+        self.ct.compute_ns = 0
+        for n in range(MAX_NODES):
+            self.ct.stall_ns[n] = (latencies[n] - fastest) if n < len(latencies) else 0
+        self.clock_ns = 0
+        self.start_ns = 0
+        self.finished = False
+        self.next_event = -1
+        self._reset_page_cache()
+        self.source.attach(self)
+        self.next_event = self.source.next_event_index()
+        self._prime()
+        return self.mm.pid
+
+    cdef void _prime(self) except *:
+        """Map what the first batch of accesses needs before anything runs:
+        a program's initial mappings exist when monitoring starts (as when
+        damo starts DAMON on a command it has just started)."""
+        cdef int64_t i
+        cdef uint64_t a
+        self._fetch()
+        if self.batch.n == 0:
+            return
+        if 0 <= self.next_event <= self.base_index:
+            self.source.apply_events(self, self.base_index)
+            self.next_event = self.source.next_event_index()
+        for i in range(self.batch.n):
+            a = self.batch.addr[i]
+            if mm_find_vma(self.mm.mm, a) == NULL:
+                self.source.unmapped(self, a, self.base_index)
+        self.next_event = self.source.next_event_index()
+
+    @property
+    def accesses_done(self):
+        """Accesses performed so far."""
+        return self.nr_accesses
+
+    @property
+    def instructions(self):
+        return self.icount
+
+    cdef void _reset_page_cache(self) noexcept:
+        self._flush_run()
+        self.cur_v = NULL
+        self.cur_page = <uint64_t>-1
+
+    cdef inline void _flush_run(self) noexcept:
+        if self.cur_v != NULL and self.run_n:
+            self.cur_v.mm.node_accesses[self.cur_node] += self.run_n
+        self.run_n = 0
+
+    cdef int run_until(self, double t_ns) except -1:
+        cdef int st
+        cdef double t
+        if self.finished:
+            return 0
+        if self.clock_ns < self.start_ns:
+            self.clock_ns = self.start_ns
+        self._reset_page_cache()        # DAMON may have cleared bits since
+        while not self.finished and self.clock_ns < t_ns:
+            if self.pos >= self.batch.n:
+                if self.source_done:
+                    self._run_out(t_ns)
+                    break
+                self._fetch()
+                continue
+            if 0 <= self.next_event <= self.base_index + self.pos:
+                # the event comes with the access at pos: not before its time
+                t = self.start_ns + self.batch.icount[self.pos] * self.ns_per_instruction \
+                    + self.extra_ns
+                if t >= t_ns:
+                    if t_ns > self.clock_ns:
+                        self.clock_ns = t_ns
+                    break
+                self._reset_page_cache()
+                self.source.apply_events(self, self.base_index + self.pos)
+                self.next_event = self.source.next_event_index()
+                continue
+            st = self._process(t_ns)
+            if st == _ST_UNMAPPED:
+                self._reset_page_cache()
+                if not self.source.unmapped(self, self.batch.addr[self.pos],
+                                            self.base_index + self.pos):
+                    self.nr_dropped += 1
+                    self.pos += 1
+                self.next_event = self.source.next_event_index()
+            elif st == _ST_FLUSH:
+                self._flush_table()
+        self._flush_run()
+        return 0
+
+    cdef void _run_out(self, double t_ns) except *:
+        """The trace is over: the program runs its last instructions."""
+        cdef double end = self.start_ns + self.end_icount * self.ns_per_instruction \
+            + self.extra_ns
+        if self.end_icount > self.icount:
+            self.icount = self.end_icount
+        if end <= t_ns:
+            if end > self.clock_ns:
+                self.clock_ns = end
+            self.finish()
+        else:
+            self.clock_ns = t_ns
+
+    cdef void _fetch(self) except *:
+        if self.batch.n:
+            self.source.consumed(self.batch, self.base_index, self.batch.n)
+        self.base_index += self.batch.n
+        self.batch.n = 0
+        self.pos = 0
+        if not self.source.fill(self.batch):
+            self.batch.n = 0
+            self.source_done = True
+            self.end_icount = max(<uint64_t>self.source.end_icount, self.icount)
+        self.next_event = self.source.next_event_index()
+
+    cdef int _process(self, double t_ns) except -1:
+        """Perform accesses from pos until t_ns, the batch's end, the next
+        positional event, an unmapped address or a full attribution table."""
+        cdef AccessBatch b = self.batch
+        cdef int64_t j = self.pos, stop = b.n
+        cdef double t, cost, nspi = self.ns_per_instruction
+        cdef uint64_t a, page
+        cdef bint w, attr = self.bucket_ns > 0
+        cdef VmaData *v
+        cdef int64_t li, bucket
+        cdef MmData *mm = self.mm.mm
+        cdef Machine m = self.machine
+        cdef int st = _ST_BATCH
+        if self.next_event >= 0 and self.next_event - self.base_index < stop:
+            stop = self.next_event - self.base_index
+        while j < stop:
+            t = self.start_ns + b.icount[j] * nspi + self.extra_ns
+            if t >= t_ns:
+                if t_ns > self.clock_ns:
+                    self.clock_ns = t_ns
+                st = _ST_TIME
+                break
+            a = b.addr[j]
+            page = a >> PAGE_SHIFT
+            w = b.kind[j] >= _K_WRITE_MIN
+            if attr:
+                bucket = <int64_t>(t / self.bucket_ns)
+                if bucket != self.cur_bucket:
+                    if self.run_cnt:
+                        _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
+                        self.run_cnt = 0
+                    if self.table.used:
+                        st = _ST_FLUSH          # the table holds cur_bucket's counts
+                        break
+                    self.cur_bucket = bucket
+                elif self.table.used * 2 >= self.table.cap:
+                    if self.table.cap < (1 << 22):
+                        if _grow_table(&self.table) < 0:
+                            raise MemoryError()
+                    else:
+                        if self.run_cnt:
+                            _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
+                            self.run_cnt = 0
+                        st = _ST_FLUSH
+                        break
+            if page == self.cur_page and (not w or self.cur_written):
+                # the same page as the previous access: its bits are set
+                self.run_n += 1
+                if self.cur_v.gt_counts != NULL:
+                    self.cur_v.gt_counts[self.cur_li] += 1
+            else:
+                if page == self.cur_page:
+                    v = self.cur_v
+                else:
+                    self._flush_run()
+                    v = mm_find_vma(mm, a)
+                    if v == NULL:
+                        st = _ST_UNMAPPED
+                        break
+                li = vma_li(v, a)
+                cost = m.touch_page(v, li, 1, w, &self.ct)
+                self.extra_ns += cost
+                t += cost
+                self.cur_v = v
+                self.cur_li = li
+                self.cur_written = w if page != self.cur_page else True
+                self.cur_page = page
+                self.cur_node = m.node_of_pfn(vma_frame(v, li))
+                self.nr_page_visits += 1
+                if (a & (PAGE_SIZE - 1)) + (b.kind[j] & 0x3F) + 1 > PAGE_SIZE:
+                    # the access straddles two pages: the second one too
+                    t += self._touch_next_page(a, w)
+                    self.cur_page = <uint64_t>-1
+            if attr:
+                if self.run_cnt and self.run_ip == b.ip[j] and self.run_page == page:
+                    self.run_cnt += 1
+                else:
+                    if self.run_cnt:
+                        _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
+                    self.run_ip = b.ip[j]
+                    self.run_page = page
+                    self.run_cnt = 1
+            self.icount = b.icount[j]
+            self.clock_ns = t
+            self.nr_accesses += 1
+            j += 1
+        self.pos = j
+        return st
+
+    cdef double _touch_next_page(self, uint64_t a, bint w) except -1.0:
+        cdef uint64_t nxt = ((a >> PAGE_SHIFT) + 1) << PAGE_SHIFT
+        cdef VmaData *v
+        cdef double cost
+        self._flush_run()
+        v = mm_find_vma(self.mm.mm, nxt)
+        if v == NULL:
+            return 0            # runs off the mapping: the first page was enough
+        cost = self.machine.touch_page(v, vma_li(v, nxt), 1, w, &self.ct)
+        self.extra_ns += cost
+        self.cur_v = NULL
+        self.nr_page_visits += 1
+        return cost
+
+    cdef void _flush_table(self) except *:
+        """Move the attribution table's counts (of bucket cur_bucket) out."""
+        cdef AttrTable *t = &self.table
+        cdef int64_t i, k = 0, n = t.used
+        if n == 0:
+            return
+        ips = np.empty(n, np.uint64)
+        pages = np.empty(n, np.uint64)
+        counts = np.empty(n, np.uint64)
+        cdef uint64_t[::1] vi = ips, vp = pages, vc = counts
+        for i in range(t.cap):
+            if t.count[i]:
+                vi[k] = t.ip[i]
+                vp[k] = t.page[i]
+                vc[k] = t.count[i]
+                k += 1
+        memset(t.count, 0, t.cap * sizeof(uint64_t))
+        t.used = 0
+        self.attr_chunks.append((self.cur_bucket, ips, pages, counts))
+
+    cdef void finish(self) except *:
+        self._flush_run()
+        if self.bucket_ns > 0:
+            if self.run_cnt:
+                _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
+                self.run_cnt = 0
+            self._flush_table()
+        if self.batch.n and self.pos:
+            self.source.consumed(self.batch, self.base_index, self.pos)
+        Workload.finish(self)
+
+    def stop(self):
+        """End the process now (e.g. the recording timed out)."""
+        if not self.finished:
+            self.finish()
+
+    def attribution(self):
+        """Accesses per (time bucket, instruction address, page) so far:
+        (bucket_ns, buckets, ips, pages, counts) numpy arrays; a (bucket, ip,
+        page) may appear more than once (add them up)."""
+        if self.bucket_ns <= 0:
+            return None
+        chunks = list(self.attr_chunks)
+        if not chunks:
+            z = np.zeros(0, np.uint64)
+            return self.bucket_ns, np.zeros(0, np.int64), z, z, z
+        return (self.bucket_ns,
+                np.concatenate([np.full(len(c[1]), c[0], np.int64) for c in chunks]),
+                np.concatenate([c[1] for c in chunks]),
+                np.concatenate([c[2] for c in chunks]),
+                np.concatenate([c[3] for c in chunks]))
+
+    def stats(self):
+        return {"accesses": self.nr_accesses, "instructions": self.icount,
+                "page_visits": self.nr_page_visits, "dropped": self.nr_dropped,
+                "extra_ns": self.extra_ns}
+
+
+cdef int _grow_table(AttrTable *t) noexcept nogil:
+    cdef AttrTable n
+    cdef int64_t i
+    if _attr_init(&n, t.cap * 2) < 0:
+        _attr_free(&n)
+        return -1
+    for i in range(t.cap):
+        if t.count[i]:
+            _attr_add(&n, t.ip[i], t.page[i], t.count[i])
+    _attr_free(t)
+    t[0] = n
+    return 0

@@ -1,0 +1,191 @@
+"""``damo record -- CMD``: real programs traced by valgrind's lackey, end to
+end: a C program built here (its two phases land in the right address
+ranges of the heatmap, its saved binary trace records the same again, the
+code that touches its hot memory is its main loop), a Python program, and
+the errors (no valgrind, too short a program)."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import run_ours
+from damo import records
+from damo.reports import code_attribution
+from damo.reports.heatmap import HeatMap
+
+pytestmark = pytest.mark.skipif(shutil.which("valgrind") is None,
+                                reason="valgrind is not installed")
+
+# Sweeps buffer A (64 B stride writes, many passes), then reads buffer B at
+# random; writes where A and B are to the file given.
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    size_t n = (size_t)atoi(argv[1]) << 10;
+    int passes = atoi(argv[2]);
+    long reads = atol(argv[3]);
+    char *a = malloc(n), *b = malloc(n);
+    FILE *f = fopen(argv[4], "w");
+    fprintf(f, "%lu %lu %lu\n", (unsigned long)a, (unsigned long)b, (unsigned long)n);
+    fclose(f);
+    for (int p = 0; p < passes; p++)
+        for (size_t i = 0; i < n; i += 64)
+            a[i] = (char)p;
+    unsigned long x = 88172645463325252UL, s = 0;
+    for (long i = 0; i < reads; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        s += b[x % n];
+    }
+    printf("%lu\n", s);
+    return 0;
+}
+"""
+INTERVALS = ("20us", "200us", "200us")
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    d = tmp_path_factory.mktemp("prog")
+    (d / "sweep_random.c").write_text(PROGRAM)
+    subprocess.run(["gcc", "-O1", "-o", str(d / "sweep_random"), str(d / "sweep_random.c")],
+                   check=True)
+    return d / "sweep_random"
+
+
+@pytest.fixture(scope="module")
+def traced(program, tmp_path_factory):
+    """The program recorded live once: (dir, addresses file content)."""
+    d = tmp_path_factory.mktemp("traced")
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        code, out, err = run_ours(
+            "record", "--monitoring_intervals", *INTERVALS, "--save-trace", "prog.trace",
+            "-o", "live.data", "--", str(program), "256", "200", "300000", "addr.txt")
+    finally:
+        os.chdir(cwd)
+    assert code == 0, err
+    a, b, n = (int(x) for x in (d / "addr.txt").read_text().split())
+    return d, (a, b, n), err
+
+
+def test_live_record_writes_recording_code_and_trace(traced):
+    d, _, err = traced
+    rec = records.load(str(d / "live.data"))
+    r, = rec.records
+    assert r.nr_snapshots >= 8
+    assert r.intervals.sample_us == 20 and r.intervals.aggr_us == 200
+    assert os.path.getsize(d / "prog.trace") > 0
+    assert (d / "live.data.code").exists()
+    assert "wrote %d snapshots" % r.nr_snapshots in err and "instructions" in err
+
+
+def test_heatmap_shows_the_sweep_then_the_random_reads_in_their_buffers(traced):
+    d, (a, b, n), _ = traced
+    r, = records.load(str(d / "live.data")).records
+    lo = min(a, b) // 4096 * 4096 - (64 << 10)
+    hi = (max(a, b) + n + 4095) // 4096 * 4096 + (64 << 10)
+    cols = 64
+    hm = HeatMap.build([r], (int(r.start_ns[0]), int(r.end_ns[-1])), (lo, hi), (12, cols))
+    heat = np.nan_to_num(hm.heats.reshape(12, cols))
+    unit = (hi - lo) // cols
+
+    def columns(start, size):
+        first = (start - lo) // unit
+        return slice(first + 1, (start + size - lo) // unit)       # inside only
+    in_a, in_b = columns(a, n), columns(b, n)
+    sweep, random_reads = heat[2:4], heat[-4:-1]
+    # first the sweep: A hot, B cold; then the reads: B hot, A cold
+    assert sweep[:, in_a].mean() > 5 * max(sweep[:, in_b].mean(), 1)
+    assert random_reads[:, in_b].mean() > 5 * max(random_reads[:, in_a].mean(), 1)
+    assert sweep[:, in_a].min() > 0 and random_reads[:, in_b].min() > 0
+
+
+def test_saved_trace_records_the_same_again(traced, tmp_path, monkeypatch):
+    d, _, _ = traced
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_ours("record", "--trace", str(d / "prog.trace"),
+                            "--monitoring_intervals", *INTERVALS, "-o", "again.data")
+    assert code == 0, err
+    live, = records.load(str(d / "live.data")).records
+    again, = records.load("again.data").records
+    for col in ("start_ns", "end_ns", "region_offsets", "starts", "ends", "nr_accesses",
+                "ages"):
+        assert np.array_equal(getattr(live, col), getattr(again, col)), col
+    assert (d / "live.data.code").read_bytes() == (tmp_path / "again.data.code").read_bytes()
+
+
+def test_main_is_the_code_touching_the_hottest_memory(traced, program):
+    d, (a, b, n), _ = traced
+    r, = records.load(str(d / "live.data")).records
+    code = code_attribution.load(str(d / "live.data.code"))
+    result = code_attribution.attribute(r, code, code_attribution.AccessPattern(hottest=10))
+    name, obj, count = result.rows[0]
+    assert (name, obj) == ("main", program.name)
+    assert count > 0.9 * result.matched
+    # main's accesses to B's pages happen in the reads, after the sweep
+    lines = code_attribution.report_lines(result)
+    assert lines[0] == "# functions accessing the hottest 10% of memory"
+    assert "main (%s)" % program.name in lines[3]
+    everything = code_attribution.attribute(r, code, code_attribution.AccessPattern())
+    assert everything.matched >= result.matched
+    # libc and the loader did the start-up
+    assert {"libc.so.6", "ld-linux-x86-64.so.2"} <= {o for _, o, _ in everything.rows}
+
+
+def test_python_program_end_to_end(tmp_path, monkeypatch):
+    """The real interpreter (python3 may be a shim valgrind cannot follow)."""
+    monkeypatch.chdir(tmp_path)
+    script = "b = bytearray(1 << 16)\nfor i in range(0, len(b), 64): b[i] = 1\n"
+    code, _, err = run_ours("record", "--", sys.executable, "-S", "-c", script)
+    assert code == 0, err
+    r, = records.load("damon.data").records
+    assert r.nr_snapshots >= 10 and r.nr_accesses.max() > 0
+    code_file = code_attribution.load("damon.data.code")
+    objects = set(code_file.objects)
+    assert any(o.startswith(("libpython", "python")) for o in objects), objects
+    assert "_PyEval_EvalFrameDefault" in code_file.names
+
+
+def test_scripts_run_their_interpreter(tmp_path, monkeypatch):
+    from damo import tracing
+    script = tmp_path / "s.py"
+    script.write_text("#!/usr/bin/env %s\nprint(1)\n" % os.path.basename(sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
+                       + os.environ["PATH"])
+    argv, children = tracing.resolve_command([str(script), "x"])
+    assert argv == [os.path.join(os.path.dirname(sys.executable),
+                                 os.path.basename(sys.executable)), str(script), "x"]
+    assert not children
+
+
+def test_without_valgrind_one_error_with_the_install_hint(program, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    code, out, err = run_ours("record", "--", str(program), "1", "1", "1", "a.txt",
+                              env={"PATH": str(empty)})
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "damo: error: valgrind not found: `damo record -- CMD` runs CMD under valgrind's "
+        "lackey; install valgrind (Debian/Ubuntu: apt-get install valgrind; "
+        "Fedora: dnf install valgrind)")
+    assert not os.path.exists("damon.data")
+
+
+def test_too_short_a_program_says_how_to_fix_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_ours("record", "--monitoring_intervals", "5ms", "100ms", "1s",
+                            "--", "/bin/true")
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("damo: error: nothing was recorded: /bin/true ran ")
+    assert "shorten --monitoring_intervals or raise --time_per_instruction" in last
+    assert not os.path.exists("damon.data") and not os.path.exists("damon.data.code")

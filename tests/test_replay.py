@@ -1,0 +1,168 @@
+"""``damo replay``: a recording's access pattern run again, in the simulator
+(the real DAMON recording comes back with the same heatmap; memory tiers and
+profile) and as real memory accesses (paced; --test_perf), and the recordings
+it cannot replay."""
+import json
+import os
+import time
+import zlib
+
+import numpy as np
+import pytest
+
+import synth
+from conftest import UPSTREAM_RECORD, run_ours
+from damo import records
+from damo.reports import guide as guide_mod
+from damo.reports.heatmap import HeatMap
+
+FAST = {"sample_us": 1000, "aggr_us": 20000, "ops_update_us": 100000}
+
+
+@pytest.fixture(scope="module")
+def upstream_replay(tmp_path_factory):
+    d = tmp_path_factory.mktemp("replay")
+    out = str(d / "replayed.data")
+    code, stdout, err = run_ours("replay", UPSTREAM_RECORD, "-o", out)
+    assert code == 0, err
+    return out, stdout, err
+
+
+def heat_matrix(record, time_range, addr_range, resol=(40, 80)):
+    hm = HeatMap.build([record], time_range, addr_range, resol)
+    return np.nan_to_num(hm.heats.reshape(resol))
+
+
+def test_replaying_the_real_damon_recording_gives_back_its_heatmap(upstream_replay):
+    out, _, err = upstream_replay
+    assert "no monitoring intervals; replaying with sampling 4.952 ms and aggregation " \
+           "103.994 ms inferred" in err
+    orig, = records.load(UPSTREAM_RECORD).records
+    replayed, = records.load(out).records
+    assert replayed.target_id == orig.target_id
+    assert replayed.intervals.sample_us == 4952 and replayed.intervals.aggr_us == 103994
+    assert abs(replayed.nr_snapshots - orig.nr_snapshots) <= 5
+    guide = guide_mod.guides_of([orig])[0]
+    area = guide.hottest_region()
+    time_range = (int(orig.start_ns[0]), int(orig.end_ns[-1]))
+    a = heat_matrix(orig, time_range, (area.start, area.end))
+    # the replay's heat is in hz: bring it back to samples per aggregation
+    b = heat_matrix(replayed, time_range, (area.start, area.end)) * 0.103994
+    corr = np.corrcoef(a.ravel(), b.ravel())[0, 1]
+    assert corr > 0.9, corr
+    # and the same levels, pixel by pixel, for most pixels
+    assert np.mean(np.abs(a - b)) < 0.15 * a.max()
+    rows = [np.corrcoef(x, y)[0, 1] for x, y in zip(a, b) if x.std() and y.std()]
+    assert np.median(rows) > 0.9
+
+
+def test_replay_writes_a_profile(upstream_replay):
+    out, stdout, _ = upstream_replay
+    profile = json.load(open(out + ".profile.json"))
+    proc, = profile["processes"]
+    assert proc["original_ns"] == pytest.approx(56.797e9, rel=1e-3)
+    assert proc["replay_ns"] >= proc["original_ns"]
+    assert proc["pages_touched"] > 0 and proc["peak_rss"] > 0
+    assert stdout.startswith("# replay profile (simulated)")
+
+
+def test_replay_on_a_cxl_machine_stalls_and_runs_late(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    synth.stairs("src.data", nr_snapshots=20, nr_regions=16, intervals=FAST,
+                 region_size=4 << 20)
+    profiles = {}
+    for name, memory in (("dram", "dram:1G"), ("cxl", "dram:8M,cxl:1G")):
+        code, _, err = run_ours("replay", "src.data", "--memory", memory, "-o", name + ".data",
+                                "--access_rate", "2000")
+        assert code == 0, err
+        profiles[name] = json.load(open(name + ".data.profile.json"))["processes"][0]
+        replayed, = records.load(name + ".data").records
+        assert replayed.intervals.aggr_us == 20000
+    dram, cxl = profiles["dram"], profiles["cxl"]
+    assert dram["pages_touched"] == cxl["pages_touched"]
+    assert cxl["rss_by_node"][1] > 0 and dram["rss_by_node"] == [dram["rss"]]
+    assert sum(cxl["runtime"]["stall_ns"]) > sum(dram["runtime"]["stall_ns"])
+    assert cxl["late_ns"] > dram["late_ns"]
+
+
+def test_replay_samples_become_touches_per_slice():
+    from damo_engine.machines import make_machine
+    from damo_engine.replay import ReplayWorkload
+    from damo_engine.sim import Simulation
+    # two snapshots of 10 slices; region 1 accessed in 3 then 10 slices,
+    # region 2 in 0 then 7
+    w = ReplayWorkload([(0x100000, 0x140000)], [0, 1e6], [1e6, 2e6], [0, 2, 4],
+                       [0x100000, 0x120000, 0x100000, 0x120000],
+                       [0x120000, 0x140000, 0x120000, 0x140000], [3, 0, 10, 7], [10, 10])
+    sim = Simulation(make_machine("dram:1G"), seed=0)
+    sim.add_workload(w, track_ground_truth=True)
+    sim.run(2e6 - 1)
+    gt = w.mm.vmas[0].ground_truth()
+    assert set(gt[:32].tolist()) == {13} and set(gt[32:].tolist()) == {7}
+    assert w.pages_touched == 32 * 13 + 32 * 7
+    sim.run(10)
+    assert w.finished and w.clock_ns == pytest.approx(2e6)
+
+
+@pytest.mark.parametrize("make, message", [
+    ("zero_duration", "cannot replay: snapshot 0 of record 0 has no duration (replay "
+                      "needs each snapshot's start_time before its end_time)"),
+    ("no_snapshots", "cannot replay: it has no snapshots (replay needs snapshots with "
+                     "start_time, end_time and regions with nr_accesses)"),
+])
+def test_recordings_without_what_replay_needs_are_one_error(tmp_path, monkeypatch, make,
+                                                            message):
+    monkeypatch.chdir(tmp_path)
+    snapshots = [] if make == "no_snapshots" else [
+        {"start_time": "1000", "end_time": "1000",
+         "regions": [{"start": "4096", "end": "8192",
+                      "nr_accesses": {"samples": 3, "percent": None},
+                      "age": {"usec": None, "aggr_intervals": 1}}]}]
+    data = [{"target_id": 0, "intervals": None, "snapshots": snapshots}]
+    with open("bad.data", "wb") as f:
+        f.write(zlib.compress(json.dumps(data).encode()))
+    for args in (["replay", "bad.data"], ["replay", "--real", "bad.data"]):
+        code, out, err = run_ours(*args)
+        assert code == 1
+        assert err.strip().splitlines()[-1] == "damo: error: bad.data: " + message
+    assert not os.path.exists("replay.data")
+
+
+def test_real_replay_is_paced_to_the_recording(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    synth.stairs("src.data", nr_snapshots=10, nr_regions=8, intervals=FAST)
+    start = time.monotonic()
+    code, out, err = run_ours("replay", "--real", "src.data")
+    took = time.monotonic() - start
+    assert code == 0, err
+    assert "all snapshots are replayed" in out
+    assert took >= 0.2                  # 10 snapshots of 20 ms
+    assert "of pages touched" in out
+
+
+def test_real_buffer_touches_pages_and_counts_them():
+    from damo_engine.replay import RealBuffer
+    buf = RealBuffer(64 << 12)
+    assert buf.touch([0, 16 << 12], [4, 8]) == 12
+    assert buf.resident_pages == 12
+    assert buf.touch([0], [4], samples=[2], slice=2) == 0
+    assert buf.touch([0], [4], samples=[3], slice=2) == 4
+    with pytest.raises(ValueError):
+        buf.touch([60 << 12], [8])
+
+
+@pytest.mark.parametrize("with_recording", [False, True])
+def test_test_perf_prints_damos_lines(tmp_path, monkeypatch, with_recording):
+    monkeypatch.chdir(tmp_path)
+    args = ["replay", "--test_perf", "--test_perf_runtime", "1.2"]
+    if with_recording:
+        synth.stairs("src.data", nr_snapshots=5, nr_regions=8, intervals=FAST)
+        args.append("src.data")
+    else:
+        args += ["--test_perf_sz_mem", "16 MiB"]
+    code, out, err = run_ours(*args)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("replayer can access ") and lines[0].endswith(
+        " memory per second")
+    assert lines[-1].startswith("# average: ")
