@@ -157,7 +157,8 @@ class ContextParams:
             ctx.max_nr_regions = _number(nr.get("max", DEFAULT_MAX_NR_REGIONS), "nr_regions.max")
         if kv.get("schemes"):
             from damo import schemes as schemes_mod
-            ctx.schemes = [schemes_mod.SchemeParams.from_kvpairs(s) for s in kv["schemes"]]
+            ctx.schemes = [schemes_mod.SchemeParams.from_kvpairs(s, "scheme %d" % i)
+                           for i, s in enumerate(kv["schemes"])]
         return ctx
 
     def validate(self):
@@ -176,7 +177,7 @@ class ContextParams:
                     raise DamoError("fvaddr monitors fixed regions: give them with --regions",
                                     exit_code=2)
         for s in self.schemes:
-            s.validate()
+            s.validate(self.ops, len(self.targets))
 
 
 @dataclasses.dataclass
@@ -257,5 +258,5 @@ def build_context(ctx, *, pids, machine, seed=0):
             pid = t.pid if t.pid is not None else pids[min(i, len(pids) - 1)]
         engine_ctx.add_target(Target(pid, regions))
     for s in ctx.schemes:
-        engine_ctx.add_scheme(s.build(machine))
+        engine_ctx.add_scheme(s.build(machine, ctx))
     return engine_ctx

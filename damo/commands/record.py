@@ -4,7 +4,9 @@ import os
 import click
 
 from damo import params as params_mod
+from damo import presets as presets_mod
 from damo import runner, workload as workload_mod
+from damo import schemes as schemes_mod
 from damo.errors import DamoError
 from damo.commands import record_trace as trace_mod
 
@@ -51,6 +53,18 @@ def simulation_options(f):
     return f
 
 
+def _explicit_monitoring_options():
+    """Monitoring options given on the command line (not defaults)."""
+    from click.core import ParameterSource
+    cctx = click.get_current_context(silent=True)
+    if cctx is None:
+        return []
+    return [name for name in ("ops", "regions", "monitoring_intervals",
+                              "monitoring_intervals_goal", "monitoring_intervals_autotune",
+                              "monitoring_nr_regions_range")
+            if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+
+
 def context_from_options(opts):
     return params_mod.monitoring_from_options(
         ops=opts["ops"], regions=opts["regions"], intervals=opts["monitoring_intervals"],
@@ -66,6 +80,11 @@ def context_from_options(opts):
 @monitoring_options
 @simulation_options
 @trace_mod.trace_options
+@schemes_mod.damos_options
+@presets_mod.preset_options
+@click.option("--schemes_target_regions", is_flag=True,
+              help="record the regions each DAMOS scheme tried in each apply interval "
+                   "(records with a scheme_idx) instead of the aggregated snapshots")
 @click.option("-o", "--out", default="damon.data", show_default=True, metavar="<file path>",
               help="output file path")
 @click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
@@ -93,48 +112,56 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
     except ValueError:
         raise DamoError("--output_permission: %r is not an octal mode like 600"
                         % output_permission, exit_code=2)
+    damos_given = schemes_mod.given_options(opts) or opts.get("preset") or \
+        opts.get("kdamonds_file") or opts.get("schemes_target_regions")
+    if damos_given and (workload == "ongoing" or trace_mod.wants_trace(workload, opts)):
+        raise DamoError("DAMOS schemes (--damos_*, --preset, --kdamonds) apply to recorded "
+                        "workloads only, not to %s" % ("ongoing kdamonds (give them to damo "
+                                                       "start)" if workload == "ongoing"
+                                                       else "traced programs yet"),
+                        exit_code=2)
     if workload == "ongoing":
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
     if trace_mod.wants_trace(workload, opts):
         return trace_mod.record_trace(workload, out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
-    ctx.validate()
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
-    run = runner.Run([params_mod.KdamondParams([ctx])], [w], memory=opts["memory"],
-                     seed=opts["seed"])
+    kdamonds = presets_mod.kdamonds_from_options(
+        opts, ctx, [w], explicit=_explicit_monitoring_options())
+    for kd in kdamonds:
+        for c in kd.contexts:
+            for s in c.schemes:
+                for warning in s.warnings(c.ops):
+                    click.echo("damo: warning: %s" % warning, err=True)
+    if opts["schemes_target_regions"] and not any(c.schemes for kd in kdamonds
+                                                  for c in kd.contexts):
+        raise DamoError("--schemes_target_regions: there is no DAMOS scheme (give "
+                        "--damos_action, --preset or --kdamonds)", exit_code=2)
+    run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
+    from damo.metrics import RecordSession
     from damo.records import RecordingWriter
     writer = RecordingWriter(out, output_type, permission)
     writer.metadata["simulation"] = {
         "workload": w.name, "seed": opts["seed"], "memory": opts["memory"],
         "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
-    intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
-                 "ops_update_us": ctx.update_us}
-    if ctx.intervals_goal is not None:
-        g = ctx.intervals_goal
-        intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
-                                       "min_sample_us": g.min_sample_us,
-                                       "max_sample_us": g.max_sample_us}
-
-    def on_snapshot(snap):
-        for t in snap.targets:
-            writer.add_snapshot(snap.kdamond_idx, snap.context_idx, t.target_idx,
-                                snap.start_ns, snap.end_ns, t.starts, t.ends,
-                                t.nr_accesses, t.ages, intervals=intervals,
-                                sample_interval_us=snap.sample_us
-                                if ctx.intervals_goal is not None else None)
+    session = RecordSession(run, writer, memory_spec=opts["memory"],
+                            tried_regions=opts["schemes_target_regions"])
 
     interrupted = False
     try:
-        run.run(None if timeout is None else timeout * 1e9, on_snapshot, label="recording")
+        run.run(None if timeout is None else timeout * 1e9, session.on_snapshot,
+                label="recording")
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
         writer.abort()
         raise
+    metrics = session.finish()
     recording = writer.recording()
-    if not any(len(r.start_ns) for r in recording.records):
+    has_schemes = any(c.schemes for c in sum(run.contexts, []))
+    if not any(len(r.start_ns) for r in recording.records) and not has_schemes:
         writer.abort()
         if interrupted:
             raise DamoError("interrupted before the first aggregation; nothing recorded",
@@ -142,7 +169,12 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
         raise DamoError("nothing was recorded: the workload ended before the first "
                         "aggregation interval")
     writer.commit()
+    session.save_sidecars(out, metrics, permission)
     nr = sum(len(r.start_ns) for r in recording.records)
+    if not nr:
+        click.echo("damo: warning: no access snapshot: every kdamond waited on its "
+                   "watermarks (machine metrics are in %s%s)" % (out, ".sim_metrics"),
+                   err=True)
     click.echo("%s %d snapshots of %.1f simulated seconds to %s" % (
         "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
         os.path.relpath(out) if not os.path.isabs(out) else out), err=True)

@@ -18,6 +18,7 @@ class _RecordBuilder:
         self.start_ns, self.end_ns, self.counts = [], [], []
         self.sample_us, self.stats = [], []
         self.columns = ([], [], [], [])
+        self.sz_filter_passed = []      # per snapshot: an array or None
 
     def build(self, key):
         kdamond_idx, context_idx, target_id, scheme_idx = key
@@ -27,12 +28,19 @@ class _RecordBuilder:
         starts, ends, nr_accesses, ages = (
             np.concatenate(c).astype(t, copy=False) if c else np.zeros(0, t)
             for c, t in zip(self.columns, dtypes))
+        sz_filter_passed = None
+        if any(p is not None for p in self.sz_filter_passed):
+            sz_filter_passed = np.concatenate(
+                [np.zeros(n, np.int64) if p is None else np.asarray(p, np.int64)
+                 for p, n in zip(self.sz_filter_passed, self.counts)]) \
+                if self.counts else np.zeros(0, np.int64)
         return Record(
             target_id, self.start_ns, self.end_ns, offsets, starts, ends, nr_accesses, ages,
             kdamond_idx=kdamond_idx, context_idx=context_idx, scheme_idx=scheme_idx,
             intervals=self.intervals,
             sample_interval_us=(None if all(np.isnan(self.sample_us)) else self.sample_us),
-            damos_stats=None if all(s is None for s in self.stats) else self.stats)
+            damos_stats=None if all(s is None for s in self.stats) else self.stats,
+            sz_filter_passed=sz_filter_passed)
 
 
 class RecordingWriter:
@@ -55,7 +63,8 @@ class RecordingWriter:
 
     def add_snapshot(self, kdamond_idx, context_idx, target_id, start_ns, end_ns,
                      starts, ends, nr_accesses, ages, intervals=None,
-                     sample_interval_us=None, damos_stats=None, scheme_idx=None):
+                     sample_interval_us=None, damos_stats=None, scheme_idx=None,
+                     sz_filter_passed=None):
         """Append one snapshot (its regions as 1-D arrays) to its record.
 
         ``intervals`` (dict of sample_us/aggr_us/ops_update_us and optionally
@@ -76,6 +85,10 @@ class RecordingWriter:
         builder.counts.append(len(columns[0]))
         builder.sample_us.append(np.nan if sample_interval_us is None else sample_interval_us)
         builder.stats.append(damos_stats)
+        if sz_filter_passed is not None and len(sz_filter_passed) != len(columns[0]):
+            raise ValueError("sz_filter_passed must have one value per region")
+        builder.sz_filter_passed.append(None if sz_filter_passed is None
+                                        else np.array(sz_filter_passed, dtype=np.int64))
         for store, column in zip(builder.columns, columns):
             store.append(column.copy())
 

@@ -156,7 +156,9 @@ cdef class Scheme:
     cdef uint64_t next_apply_sis
     cdef public object last_applied             # ops-private (paddr folio dedup)
     cdef bint walk_completed
-    cdef public object tried_regions_sink       # callable(scheme, regions) or None
+    cdef public object tried_regions_sink       # callable(scheme, regions) or None;
+                                                # regions: [start, end, nr_accesses, age,
+                                                # sz_filter_passed, Target]
     cdef list tried_buf
 
     cdef bint pattern_matches(self, Region *r) noexcept nogil

@@ -1209,7 +1209,7 @@ cdef class Context:
                 return
             t0 = self.apply_ns
             if s.tried_regions_sink is not None:
-                s.tried_buf.append([r.start, r.end, r.nr_accesses_bp / 10000, r.age, 0])
+                s.tried_buf.append([r.start, r.end, r.nr_accesses_bp / 10000, r.age, 0, t])
             sz_applied = self.ops.apply_scheme(self, t, r, s, &sz_ops_filter_passed)
             if s.tried_regions_sink is not None:
                 s.tried_buf[len(s.tried_buf) - 1][4] = sz_ops_filter_passed
@@ -1444,3 +1444,50 @@ def apply_min_nr_regions(Target t, uint64_t min_region_sz, uint64_t min_nr_regio
             r = r.next
         r = nxt
     return max_sz
+
+
+# DAMOS entry points for the kernel's vectors and the DAMOS unit tests
+
+def kunit_set_effective_quota(Context ctx, Scheme s):
+    """damos_set_effective_quota(); returns the new esz."""
+    ctx.set_effective_quota(s)
+    return s.esz
+
+
+def kunit_adjust_quota(Context ctx, Scheme s, clock_ns=None):
+    """damos_adjust_quota() at simulated time clock_ns (default: now);
+    returns (esz, min_score)."""
+    if clock_ns is not None:
+        ctx.kstate.clock_ns = clock_ns
+    ctx.adjust_quota(s)
+    return s.esz, s.min_score
+
+
+def kunit_quota_score(Context ctx, Scheme s):
+    """damos_quota_score(): the highest goal score (current values updated)."""
+    return ctx.quota_score(s)
+
+
+def kunit_apply_scheme(Context ctx, Target t, int region_idx, Scheme s):
+    """damos_apply_scheme() of s on the region_idx-th region of t."""
+    ctx.apply_ns = 0
+    ctx.apply_scheme(t, t._nth(region_idx), s)
+
+
+def kunit_filter_out(Context ctx, Target t, int region_idx, Scheme s):
+    """damos_filter_out() (core filters) of a region; the region may split."""
+    return ctx.filter_out(t, t._nth(region_idx), s)
+
+
+def kunit_filters_default_reject(Scheme s):
+    """damos_set_filters_default_reject(): (core, ops) default-reject."""
+    s.set_filters_default_reject()
+    return bool(s.core_filters_default_reject), bool(s.ops_filters_default_reject)
+
+
+def kunit_apply_schemes(Context ctx, uint64_t passed_sample_intervals):
+    """kdamond_apply_schemes() as if passed_sample_intervals samples had
+    passed (schemes due then are applied)."""
+    ctx.passed_sample_intervals = passed_sample_intervals
+    ctx.apply_ns = 0
+    ctx.apply_schemes()

@@ -119,6 +119,8 @@ cdef struct MmData:
     # where the process's time went (simulated ns) and what it did
     double compute_ns, fault_ns, swapin_ns, migrate_ns
     double reclaim_ns           # direct reclaim stalls
+    double async_ns             # costs others put on the process (its pages migrated),
+                                # not yet on its clock
     double stall_ns[MAX_NODES]
     uint64_t node_accesses[MAX_NODES]
     uint64_t minor_faults, major_faults, thp_faults

@@ -352,7 +352,7 @@ cdef class AddressSpace:
                 self.machine.drop_vma(v)
             _vma_free_tables(v)
             free(v)
-        for p in self._dead:
+        for p in self._dead or ():      # None if a GC cycle cleared it first
             free(<VmaData *><size_t>p)
         free(self.mm.vmas)
         free(self.mm)

@@ -516,6 +516,7 @@ cdef uint64_t va_walk(Context ctx, Machine m, MmData *mm, uint64_t start, uint64
                     applied += <uint64_t>moved * PAGE_SIZE
                     work += moved * m.migrate_page_ns
                     v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+                    v.mm.async_ns += moved * MIGRATE_PROCESS_NS
                     li += CHUNK_PAGES
                     continue
             h = folio_head(v, li)
@@ -541,6 +542,7 @@ cdef uint64_t va_walk(Context ctx, Machine m, MmData *mm, uint64_t start, uint64
             applied += <uint64_t>moved * PAGE_SIZE
             work += moved * m.migrate_page_ns
             v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+            v.mm.async_ns += moved * MIGRATE_PROCESS_NS
         addr = stop
     if not migrate:
         s.last_applied = (last_gid, last_h) if last_gid >= 0 else None
@@ -701,6 +703,7 @@ cdef class PaddrOps(Operations):
                 applied += <uint64_t>moved * PAGE_SIZE
                 work += moved * m.migrate_page_ns
                 v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
+                v.mm.async_ns += moved * MIGRATE_PROCESS_NS
         s.last_applied = (last_gid, last_h) if last_gid >= 0 else None
         sz_filter_passed[0] = passed
         ctx.apply_ns += work

@@ -183,6 +183,10 @@ cdef class Simulation:
                 continue
             for w in self.workloads:
                 if not w.finished:
+                    if w.mm is not None and (<AddressSpace>w.mm).mm.async_ns:
+                        # stalls others caused it (migrations of its pages)
+                        w.clock_ns += (<AddressSpace>w.mm).mm.async_ns
+                        (<AddressSpace>w.mm).mm.async_ns = 0
                     w.run_until(<double>t_next)
             self.now_ns = t_next
             self._machine_events()

@@ -1,0 +1,215 @@
+"""DAMOS core against the kernel's rules and test vectors (damon-semantics.md
+§3.4-3.6 and §5.1 #16-#19, #23): effective quotas and their goal tuners
+(the feedback loop), the priority-score histogram, core and ops filters with
+their default-reject decisions, and the hot/cold scores."""
+import pytest
+
+from damo_engine import core, ops
+from damo_engine.core import Context, Filter, QuotaGoal, Scheme, Target
+
+MiB = 1 << 20
+ULONG_MAX = 2**64 - 1
+
+
+def ctx_with_regions(regions, ops_name="vaddr", **kwargs):
+    """A context with one target holding (start, end, nr_accesses, age) regions."""
+    ctx = Context(ops.make_ops(ops_name), **kwargs)
+    t = ctx.add_target(Target(None))
+    for start, end, nr, age in regions:
+        t.append_region(start, end, nr_accesses=nr, last_nr_accesses=nr, age=age)
+    return ctx, t
+
+
+# ------------------------------------------------------- effective quotas
+
+def test_size_quota_only_is_the_effective_quota():
+    ctx, _ = ctx_with_regions([])
+    s = Scheme("pageout", quota_sz=128 * MiB, quota_reset_interval_ms=1000)
+    assert core.kunit_set_effective_quota(ctx, s) == 128 * MiB
+
+
+def test_time_quota_starts_at_4_mib_per_ms_then_follows_the_throughput():
+    ctx, t = ctx_with_regions([(0, 64 * MiB, 0, 0)])
+    s = Scheme("stat", quota_ms=10, quota_reset_interval_ms=1000)
+    # nothing charged yet: PAGE_SIZE * 1024 bytes per ms
+    assert core.kunit_set_effective_quota(ctx, s) == 4 * MiB * 10
+    s2 = Scheme("stat", quota_ms=10, quota_sz=8 * MiB, quota_reset_interval_ms=1000)
+    assert core.kunit_set_effective_quota(ctx, s2) == 8 * MiB       # the smaller one
+
+
+def test_time_quota_throughput_from_what_was_charged():
+    # charge 8 MiB in 2 ms of (simulated) action time: 4 MiB/ms... then a
+    # slower action halves it
+    ctx, t = ctx_with_regions([(0, 16 * MiB, 0, 0)])
+    s = Scheme("stat", quota_ms=1, quota_reset_interval_ms=1000)
+    ctx.add_scheme(s)
+    core.kunit_adjust_quota(ctx, s, clock_ns=0)
+    assert s.quota_state()["esz"] == 4 * MiB
+    core.kunit_apply_scheme(ctx, t, 0, s)         # stat costs no time: tried 4 MiB
+    assert s.stats()["sz_tried"] == 4 * MiB
+    assert s.quota_state()["charged_sz"] == 4 * MiB
+    # a new window: no time charged still -> the initial throughput again
+    core.kunit_adjust_quota(ctx, s, clock_ns=1_000_000_000)
+    assert s.quota_state()["esz"] == 4 * MiB
+    assert s.stats()["qt_exceeds"] == 1
+
+
+def test_consist_tuner_is_the_feedback_loop():
+    """esz_bp = feed_loop(max(esz_bp, 10000), score) at each reset; the
+    effective quota is esz_bp / 10000 bytes (the loop's kunit #18 numbers
+    follow the same formula)."""
+    ctx, _ = ctx_with_regions([])
+    g = QuotaGoal("user_input", 10000, current_value=200)
+    s = Scheme("stat", goals=[g], quota_reset_interval_ms=100)
+    expected_bp = 10000
+    sizes = []
+    for _ in range(5):
+        expected_bp = core.kunit_feed_loop_next_input(max(expected_bp, 10000), 200)
+        sizes.append(core.kunit_set_effective_quota(ctx, s))
+        assert s.quota_state()["esz_bp"] == expected_bp
+    assert sizes == [1, 3, 7, 15, 30]           # grows ~x1.98 per reset: below target
+    g.current_value = 25000                     # far above target: the minimum input
+    assert core.kunit_set_effective_quota(ctx, s) == 1
+    assert s.quota_state()["esz_bp"] == 10000
+    # kunit #18 itself
+    assert core.kunit_feed_loop_next_input(900000, 200) == 1782000
+    assert core.kunit_feed_loop_next_input(900000, 250000000) == 10000
+    assert core.kunit_feed_loop_next_input(900000, 2000) == 1620000
+
+
+def test_goal_scores_take_the_highest_goal():
+    ctx, _ = ctx_with_regions([])
+    s = Scheme("stat", goals=[QuotaGoal("user_input", 10000, 5000),
+                              QuotaGoal("user_input", 100, 150)])
+    assert core.kunit_quota_score(ctx, s) == 15000     # 150/100 beats 5000/10000
+
+
+def test_temporal_tuner_stops_once_the_goal_is_met():
+    ctx, _ = ctx_with_regions([])
+    g = QuotaGoal("user_input", 10000, current_value=5000)
+    s = Scheme("stat", goals=[g], goal_tuner="temporal", quota_sz=MiB)
+    assert core.kunit_set_effective_quota(ctx, s) == MiB       # below target: full size
+    g.current_value = 10000
+    core.kunit_set_effective_quota(ctx, s)
+    assert s.quota_blocked                                     # met: apply nothing
+
+
+def test_time_quota_and_goal_take_the_smaller():
+    ctx, _ = ctx_with_regions([])
+    g = QuotaGoal("user_input", 10000, current_value=0)
+    s = Scheme("stat", quota_ms=10, goals=[g])
+    # the goal's 2 bytes are smaller than 40 MiB, but with a time quota the
+    # newer kernels never go below one region (0 would mean no limit)
+    assert core.kunit_set_effective_quota(ctx, s) == 4096
+    s = Scheme("stat", quota_ms=10, quota_sz=MiB, goals=[QuotaGoal("user_input", 100, 50)])
+    for _ in range(40):                         # x1.5 a reset from 1 byte
+        esz = core.kunit_set_effective_quota(ctx, s)
+    assert esz == MiB                           # the size quota caps the tuned one
+
+
+@pytest.mark.parametrize("esz, expected", [
+    # regions: 10 MiB scoring high (nr 18), 20 MiB medium (nr 9), 30 MiB idle
+    (5 * MiB, "hot"), (25 * MiB, "medium"), (100 * MiB, "all")])
+def test_score_histogram_sets_the_min_score_for_the_quota(esz, expected):
+    """damos_adjust_quota(): walk the histogram of hot scores from the top
+    until the quota is covered."""
+    ctx, t = ctx_with_regions([(0, 10 * MiB, 18, 5), (10 * MiB, 30 * MiB, 9, 5),
+                               (30 * MiB, 60 * MiB, 0, 5)], ops_name="paddr")
+    s = Scheme("lru_prio", quota_sz=esz, quota_reset_interval_ms=1000, weights=(0, 1, 0))
+    ctx.add_scheme(s)
+    _, min_score = core.kunit_adjust_quota(ctx, s, clock_ns=0)
+    scores = [ops.kunit_hot_score(ctx, nr, 5, s) for nr in (18, 9, 0)]
+    assert scores == [89, 44, 0]                # 90 %, 45 %, 0 % access frequency
+    assert min_score == {"hot": scores[0], "medium": scores[1], "all": 0}[expected]
+
+
+# ------------------------------------------------------------ scores (#23)
+
+def test_hot_and_cold_scores_derived_vectors():
+    ctx, _ = ctx_with_regions([])            # 5 ms / 100 ms: max nr_accesses 20
+    s = Scheme("pageout", weights=(0, 1, 1))
+    assert ops.kunit_hot_score(ctx, 10, 50, s) == 51
+    assert 99 - ops.kunit_hot_score(ctx, 10, 50, s) == 48
+    reclaim = Scheme("pageout", weights=(0, 0, 1))
+    assert ops.kunit_hot_score(ctx, 0, 1200, reclaim) == 38
+    assert 99 - ops.kunit_hot_score(ctx, 0, 1200, reclaim) == 61
+
+
+def test_no_weights_score_zero():
+    ctx, _ = ctx_with_regions([])
+    assert ops.kunit_hot_score(ctx, 20, 1000, Scheme("pageout")) == 0
+
+
+# ------------------------------------------------------------- filters
+
+def test_new_filter_fields_16():
+    f = Filter("anon", True, False)
+    assert (f.type_name, f.matching, f.allow, f.for_ops) == ("anon", True, False, True)
+    assert not Filter("addr", True, True, addr_range=(1, 2)).for_ops
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ([], (False, False)),
+    ([Filter("addr", True, True, addr_range=(0, 10))], (True, False)),
+    ([Filter("addr", True, False, addr_range=(0, 10))], (False, False)),
+    ([Filter("addr", True, False, addr_range=(0, 10)), Filter("anon", True, True)],
+     (False, True)),
+    ([Filter("addr", True, True, addr_range=(0, 10)), Filter("anon", True, True)],
+     (False, True)),
+])
+def test_filters_default_reject_19(filters, expected):
+    assert core.kunit_filters_default_reject(Scheme("stat", filters=filters)) == expected
+
+
+@pytest.mark.parametrize("region, out, after", [
+    ((3, 5), False, [(3, 5)]),            # inside an allowed range: passes
+    ((1, 2), True, [(1, 2)]),             # outside: default-reject (last filter allows)
+    ((6, 8), True, [(6, 8)]),
+    ((1, 4), True, [(1, 2), (2, 4)]),     # split at the range start, left part rejected
+    ((2, 8), False, [(2, 6), (6, 8)]),    # split at the range end, left part passes
+])
+def test_addr_filter_with_default_reject_17(region, out, after):
+    ctx, t = ctx_with_regions([(region[0], region[1], 0, 0)], min_region_sz=1)
+    s = Scheme("stat", filters=[Filter("addr", True, True, addr_range=(2, 6))])
+    assert core.kunit_filter_out(ctx, t, 0, s) == out
+    assert t.ranges() == after
+
+
+def test_reject_filter_first_match_decides():
+    ctx, t = ctx_with_regions([(3, 5, 0, 0)], min_region_sz=1)
+    s = Scheme("stat", filters=[Filter("addr", True, False, addr_range=(2, 6)),
+                                Filter("addr", True, True, addr_range=(0, 10))])
+    assert core.kunit_filter_out(ctx, t, 0, s) is True
+
+
+def test_target_filter():
+    ctx = Context(ops.make_ops("vaddr"))
+    t0 = ctx.add_target(Target(None))
+    t1 = ctx.add_target(Target(None))
+    t0.append_region(0, 4096)
+    t1.append_region(0, 4096)
+    s = Scheme("stat", filters=[Filter("target", True, False, target_idx=1)])
+    assert core.kunit_filter_out(ctx, t0, 0, s) is False
+    assert core.kunit_filter_out(ctx, t1, 0, s) is True
+
+
+def test_core_filtered_regions_are_not_tried():
+    ctx, t = ctx_with_regions([(0, 4096, 0, 0)])
+    s = Scheme("stat", filters=[Filter("addr", True, False, addr_range=(0, 8192))])
+    core.kunit_apply_scheme(ctx, t, 0, s)
+    assert s.stats()["nr_tried"] == 0
+
+
+def test_quota_split_and_zero_sized_tries():
+    """A region bigger than what is left of the quota is split to fit; with
+    less than one page left, the try counts with 0 bytes."""
+    ctx, t = ctx_with_regions([(0, 3 * 4096, 0, 7), (3 * 4096, 6 * 4096, 0, 7)])
+    s = Scheme("pageout", quota_sz=2 * 4096 + 100, quota_reset_interval_ms=1000)
+    ctx.add_scheme(s)
+    core.kunit_adjust_quota(ctx, s, clock_ns=0)
+    core.kunit_apply_scheme(ctx, t, 0, s)
+    assert t.ranges()[:2] == [(0, 8192), (8192, 12288)]
+    assert s.stats()["sz_tried"] == 8192 and t.regions()[0][5] == 0    # age reset
+    core.kunit_apply_scheme(ctx, t, 1, s)
+    st = s.stats()
+    assert st["nr_tried"] == 2 and st["sz_tried"] == 8192
