@@ -9,6 +9,7 @@ REPORTS = {
     "damon": "damo.commands.report_damon:damon",
     "heatmap": "damo.commands.report_heatmap:heatmap",
     "nr_regions": "damo.commands.report_nr_regions:nr_regions",
+    "profile": "damo.commands.report_profile:profile",
     "record_info": "damo.commands.report_record_info:record_info",
     "wss": "damo.commands.report_wss:wss",
 }

@@ -1,0 +1,77 @@
+"""``damo report profile``: where a simulated run's time and memory went."""
+import click
+
+from damo import records
+from damo.commands._report_common import ReportCommand, color_option, echo, split_values, \
+    use_color
+from damo.errors import DamoError
+
+
+def _load(path, what):
+    from damo import metrics as metrics_mod
+
+    recording = None
+    try:
+        recording = records.load(path)
+    except DamoError:
+        import os
+        if not os.path.exists(path + metrics_mod.SIDECAR):
+            raise
+    metrics = metrics_mod.load(path, recording)
+    if metrics is None:
+        raise DamoError("%s: no machine metrics (%s has none, and there is no %s%s): "
+                        "record it with this damo record" % (path, what, path,
+                                                             metrics_mod.SIDECAR))
+    return recording, metrics
+
+
+@click.command(cls=ReportCommand, multi_value=("--inputs",))
+@click.option("--input", "-i", "input_file", default="damon.data", show_default=True,
+              metavar="<file>", help="recording to read")
+@click.option("--inputs", "inputs", metavar="<record> [<profile>]",
+              help="damo's form of --input (a perf profile, if given, is not used)")
+@click.option("--baseline", metavar="<file>",
+              help="a recording of the same workload without the schemes (or on another "
+                   "machine): show the overheads as damon-tests computes them "
+                   "(variant / baseline - 1)")
+@click.option("--sections", metavar="<name>[,<name>...]",
+              help="only these sections (machine, runtime, memory, events, schemes, "
+                   "monitor, baseline, ...)")
+@click.option("--nr_rows", type=click.IntRange(min=1), default=10, show_default=True,
+              metavar="<n>", help="rows of the memory-over-time table")
+@click.option("--plot", "-p", metavar="<file>",
+              help="draw memory per tier over time, scheme effects and the runtime split "
+                   "to an image (png, svg, pdf, jpeg)")
+@click.option("--size", nargs=2, type=int, default=(1000, 800), show_default=True,
+              metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
+@color_option()
+def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color):
+    """Show where a simulated run's time and memory went.
+
+    The runtime split into compute, stalls on each memory tier, page faults,
+    swap-ins, reclaim and migrations; resident memory and memory in use per
+    tier over time; memory events; DAMOS scheme statistics; the kdamonds'
+    own work.  With --baseline, the overheads and savings against another
+    recording, per damon-tests metric (variant / baseline - 1).
+    """
+    from damo.reports import profile as profile_mod
+
+    if inputs:
+        input_file = split_values(inputs)[0]
+    recording, metrics = _load(input_file, "the recording")
+    data = profile_mod.ProfileData(input_file, metrics, recording,
+                                   options={"nr_rows": nr_rows})
+    if baseline:
+        data.baseline_path = baseline
+        _, data.baseline = _load(baseline, "the baseline")
+    only = None
+    if sections:
+        only = [s.strip() for s in sections.split(",") if s.strip()]
+        unknown = [s for s in only if s not in profile_mod.sections()]
+        if unknown:
+            raise DamoError("--sections: no section %r (sections: %s)"
+                            % (unknown[0], ", ".join(profile_mod.sections())), exit_code=2)
+    if plot:
+        profile_mod.plot(data, plot, size)
+        return
+    echo(profile_mod.render(data, only, color=use_color(color)))
