@@ -377,8 +377,17 @@ def kdamonds_from_options(opts, monitoring_ctx, workloads, explicit=()):
         from damo.commands.start import load_kdamonds
         kds = load_kdamonds(opts["kdamonds_file"])
         machine = probe_machine(opts.get("memory"), workloads)
+        lo, hi = machine.phys_range
         for kd in kds:
             for ctx in kd.contexts:
+                for t in ctx.targets:
+                    for start, end in t.regions if ctx.ops == "paddr" else ():
+                        if start < lo or end > hi:
+                            raise DamoError(
+                                "%s: paddr region %#x-%#x is outside the simulated "
+                                "machine's memory (%#x-%#x); leave the regions out to "
+                                "monitor all of it" % (opts["kdamonds_file"], start, end,
+                                                       lo, hi), exit_code=2)
                 for s in ctx.schemes:
                     try:
                         s.validate(ctx.ops, len(ctx.targets), len(machine.nodes))

@@ -237,3 +237,15 @@ def test_presets_build_the_kernel_modules_defaults():
     assert p.schemes[0].quotas.goals[0].target_value == 9970
     assert d.schemes[0].quotas.goals[0].metric == "node_mem_free_bp"
     assert [f.allow for f in p.schemes[0].filters + d.schemes[0].filters] == [True, False]
+
+
+def test_kdamonds_file_paddr_regions_must_be_in_the_machine(tmp_path):
+    k = json.loads(json.dumps(KDAMONDS))
+    ctx = k["kdamonds"][0]["contexts"][0]
+    ctx["ops"] = "paddr"
+    ctx["targets"] = [{"pid": None, "regions": [{"start": "4096", "end": "8192"}]}]
+    ctx["schemes"][0]["filters"] = []
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(k))
+    code, err, _ = record(tmp_path, "--kdamonds", str(path), name="o.data")
+    assert code == 2 and "paddr region 0x1000-0x2000 is outside the simulated machine" in err

@@ -213,3 +213,35 @@ def test_quota_split_and_zero_sized_tries():
     core.kunit_apply_scheme(ctx, t, 1, s)
     st = s.stats()
     assert st["nr_tried"] == 2 and st["sz_tried"] == 8192
+
+
+def test_first_charge_window_opens_at_once_even_with_a_max_reset_interval():
+    """damo's default reset interval is 'max': the first window must still
+    get its quota (the ~6.17 fix), and it never resets."""
+    ctx, t = ctx_with_regions([(0, 4 * MiB, 0, 5), (4 * MiB, 8 * MiB, 0, 5)])
+    s = Scheme("pageout", quota_sz=MiB, quota_reset_interval_ms=(2**63 >> 1) - 1)
+    ctx.add_scheme(s)
+    for clock in (0, 10**9, 10**12):
+        assert core.kunit_adjust_quota(ctx, s, clock_ns=clock)[0] == MiB
+        core.kunit_apply_scheme(ctx, t, 0, s)
+    assert s.stats()["sz_tried"] == MiB             # one window, 1 MiB in all
+
+
+@pytest.mark.parametrize("metric, memcg, expected", [
+    ("node_mem_used_bp", None, 2500), ("node_mem_free_bp", None, 7500),
+    ("node_memcg_used_bp", 0, 2500), ("node_memcg_free_bp", 0, 7500),
+    ("node_memcg_used_bp", 7, 0), ("node_memcg_free_bp", 7, 10000),
+    ("active_mem_bp", None, 0), ("inactive_mem_bp", None, 10000)])
+def test_goal_metrics_read_the_machine(metric, memcg, expected):
+    """Node goals read the node's memory in use; the root memory cgroup
+    (id 0) holds every process, an unknown one nothing; new pages start on
+    the inactive LRU list."""
+    from damo_engine.machines import make_machine
+    machine = make_machine("dram:64M")
+    mm = machine.new_address_space()
+    mm.map(1 << 30, 16 * MiB)
+    mm.access(1 << 30, 16 * MiB, write=True)
+    ctx = Context(ops.make_ops("vaddr"), kstate=core.KernelState(machine))
+    g = QuotaGoal(metric, 10000, nid=0, memcg=memcg)
+    assert core.kunit_quota_score(ctx, Scheme("stat", goals=[g])) == expected
+    assert g.current_value == expected

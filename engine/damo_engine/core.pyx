@@ -1255,8 +1255,14 @@ cdef class Context:
                     else node["free"]
                 g.current_value = num * 10000 // node["capacity"]
         elif g.metric in (NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP):
-            # the model has no memory cgroups: an unknown memcg uses nothing
-            g.current_value = 0 if g.metric == NODE_MEMCG_USED_BP else 10000
+            # every process is in the root memory cgroup (id 0): its LRU pages
+            # on the node are all the node's pages in use; an unknown memcg
+            # uses nothing
+            used = 0
+            if g.memcg == 0 and machine is not None and 0 <= g.nid < machine.nr_nodes:
+                node = machine.node(g.nid)
+                used = (node["capacity"] - node["free"]) * 10000 // node["capacity"]
+            g.current_value = used if g.metric == NODE_MEMCG_USED_BP else 10000 - used
         elif g.metric in (ACTIVE_MEM_BP, INACTIVE_MEM_BP):
             active, inactive = machine.lru_sizes() if machine is not None else (0, 0)
             total = active + inactive
@@ -1310,6 +1316,11 @@ cdef class Context:
         if not s.quota_ms and not s.quota_sz and not s.goals:
             return
         jiffies = INITIAL_JIFFIES + <uint64_t>(self.kstate.clock_ns / 1000000)
+        if not s.total_charged_sz and not s.charged_from:
+            # [≈6.17 fix] the first charge window starts now, with its quota
+            # (else a huge reset interval, damo's default 'max', meant none)
+            s.charged_from = jiffies
+            self.set_effective_quota(s)
         if time_after_eq(jiffies, s.charged_from + s.quota_reset_interval_ms):
             if s.esz and s.charged_sz >= s.esz:
                 s.qt_exceeds += 1
