@@ -403,7 +403,8 @@ class WatermarksParams:
 
     @classmethod
     def from_kvpairs(cls, kv, where="watermarks"):
-        return cls(kv.get("metric", "none"), to_us(kv.get("interval_us", 0), where + ".interval_us"),
+        return cls(kv.get("metric", "none"),
+                   to_us(kv.get("interval_us", 0), where + ".interval_us"),
                    to_permil(kv.get("high_permil", 0), where + ".high_permil"),
                    to_permil(kv.get("mid_permil", 0), where + ".mid_permil"),
                    to_permil(kv.get("low_permil", 0), where + ".low_permil"))

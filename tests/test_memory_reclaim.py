@@ -4,8 +4,7 @@ LRU lists), swap, LRU active/inactive state, THP and khugepaged, migrations,
 memory pressure (PSI), and the costs each of them adds to a program's time."""
 import pytest
 
-from damo_engine import (Context, Filter, MasimWorkload, Scheme, Simulation, SimulationError,
-                         Target, masim)
+from damo_engine import Context, Filter, MasimWorkload, Scheme, Simulation, Target, masim
 from damo_engine.machines import make_machine
 from damo_engine.ops import make_ops
 
