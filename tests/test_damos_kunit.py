@@ -245,3 +245,18 @@ def test_goal_metrics_read_the_machine(metric, memcg, expected):
     g = QuotaGoal(metric, 10000, nid=0, memcg=memcg)
     assert core.kunit_quota_score(ctx, Scheme("stat", goals=[g])) == expected
     assert g.current_value == expected
+
+
+def test_psi_goal_reads_the_stall_time_since_the_last_evaluation():
+    """some_mem_psi_us: the 'some' memory stall accrued since the previous
+    evaluation (per reset interval), against the target."""
+    ctx, _ = ctx_with_regions([])
+    g = QuotaGoal("some_mem_psi_us", 1000)
+    s = Scheme("pageout", goals=[g], quota_reset_interval_ms=1000)
+    ctx.kstate.psi_some_us = 400
+    assert core.kunit_quota_score(ctx, s) == 4000
+    ctx.kstate.psi_some_us = 2900
+    assert core.kunit_quota_score(ctx, s) == 25000      # 2500 us more stall
+    assert g.last_psi_total == 2900
+    ctx.kstate.psi_some_us = 2900
+    assert core.kunit_quota_score(ctx, s) == 0

@@ -144,3 +144,11 @@ def test_metrics_ticks_sample_the_tiers_over_time():
     times = [t for t, _ in samples]
     assert times == sorted(times) and times[1] - times[0] == 100_000_000
     assert samples[-1][1][0] > 60 * MiB and samples[-1][1][1] > 10 * MiB
+
+
+def test_khugepaged_is_set_from_the_machine_spec():
+    from damo_engine.machines import MachineSpecError
+    m = make_machine("dram:1G,thp:madvise,khugepaged:8192:500")
+    assert (m.khugepaged_pages_to_scan, m.khugepaged_sleep_ns) == (8192, 500e6)
+    with pytest.raises(MachineSpecError, match="khugepaged takes pages to scan"):
+        make_machine("dram:1G,khugepaged")

@@ -7,7 +7,9 @@ page migration about 7.5 us.  Every number can be overridden.
 
 A machine spec is a comma-separated list of parts, as on the command line:
 ``dram:8G,cxl:32G,swap:zswap`` or, with overrides,
-``dram:8G:latency=80,cxl:32G:latency=250:bandwidth=20,swap:ssd:16G``.
+``dram:8G:latency=80,cxl:32G:latency=250:bandwidth=20,swap:ssd:16G``;
+``thp:always``, ``fault:<ns>``, ``migrate:<ns>``, ``thp_fault:<ns>`` and
+``khugepaged:<pages per wake-up>[:<sleep ms>]`` set the THP policy and costs.
 """
 import re
 
@@ -106,6 +108,15 @@ def parse_spec(spec):
                 raise MachineSpecError("thp must be thp:never, thp:madvise or thp:always")
             options["thp"] = plain[0]
             continue
+        elif kind == "khugepaged":
+            # khugepaged:<pages to scan per wake-up>[:<sleep ms>]
+            if len(plain) not in (1, 2):
+                raise MachineSpecError("khugepaged takes pages to scan and optionally the "
+                                       "sleep time in ms, e.g. khugepaged:4096:10000")
+            options["khugepaged_pages_to_scan"] = int(_float(plain[0], "khugepaged pages"))
+            if len(plain) == 2:
+                options["khugepaged_sleep_ms"] = _float(plain[1], "khugepaged sleep")
+            continue
         elif kind in ("fault", "migrate", "thp_fault"):
             key = {"fault": "minor_fault_ns", "migrate": "migrate_page_ns",
                    "thp_fault": "thp_fault_ns"}[kind]
@@ -115,7 +126,7 @@ def parse_spec(spec):
             continue
         else:
             raise MachineSpecError("unknown machine part %r (dram, cxl, pmem, swap, thp, "
-                                   "fault, migrate)" % fields[0])
+                                   "fault, migrate, khugepaged)" % fields[0])
         if kv:
             raise MachineSpecError("%r: unknown setting(s) %s" % (part, ", ".join(kv)))
     if not nodes:
