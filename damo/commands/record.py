@@ -140,6 +140,10 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
         raise DamoError("--schemes_target_regions: there is no DAMOS scheme (give "
                         "--damos_action, --preset or --kdamonds)", exit_code=2)
     run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
+    if run.machine.swap_kind is None and any(
+            s.action == "pageout" for kd in kdamonds for c in kd.contexts for s in c.schemes):
+        click.echo("damo: warning: pageout cannot reclaim anonymous memory without swap: "
+                   "give the machine some (e.g. --memory dram:8G,swap:zswap)", err=True)
     from damo.metrics import RecordSession
     from damo.records import RecordingWriter
     writer = RecordingWriter(out, output_type, permission)
