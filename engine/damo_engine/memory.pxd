@@ -41,6 +41,7 @@ cdef extern from "sim_pagebits.h":
         uint64_t *bits
         uint64_t *full
         uint64_t *exc_chunks
+        uint64_t *any
         int nexc
     int pb_test(const pagebits *b, uint64_t i) nogil
     void pb_set(pagebits *b, uint64_t i) nogil
@@ -103,9 +104,12 @@ cdef struct VmaData:
     # at its first page):
     uint64_t *bm_lru_ref        # PG_young: reclaim still sees it referenced
     uint64_t *bm_damon_ref      # !PG_idle: DAMON still sees it accessed
+    uint64_t *damon_ref_chunks  # one bit per chunk: it may have bm_damon_ref bits, so
+                                # DAMON's per-sample checks skip the big bitmap
     uint64_t *gt_counts         # exact accesses per page, or NULL
     # incremental summaries: "whole VMA present on one node" in O(nodes)
     int64_t nr_present, nr_swapped, nr_ptes_chunks, nr_huge
+    int64_t nr_hugepage_hints       # chunks with MADV_HUGEPAGE: khugepaged scans them
     int64_t node_pages[MAX_NODES]
 
 cdef struct MmData:
@@ -141,7 +145,7 @@ cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
         v.nr_huge -= 1
         if bm_test(v.bm_lru_ref, h):
             bm_set_range(v.bm_lru_ref, h, h + CHUNK_PAGES)
-        if bm_test(v.bm_damon_ref, h):
+        if bm_test(v.damon_ref_chunks, c) and bm_test(v.bm_damon_ref, h):
             bm_set_range(v.bm_damon_ref, h, h + CHUNK_PAGES)
 
 cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil
@@ -242,6 +246,7 @@ cdef class Machine:
     cdef void release_frame(self, int64_t pfn) noexcept
     cdef void vc_to_ptes(self, VmaData *v, int64_t c) noexcept
     cdef bint thp_allowed(self, const VmaData *v, int64_t c) noexcept nogil
+    cdef bint khugepaged_scans(self, const VmaData *v) noexcept nogil
     cdef bint try_thp_fault(self, VmaData *v, int64_t c) noexcept
     cdef int64_t alloc_run(self, VmaData *v, int64_t li, int64_t n, int node) except -1
     cdef int alloc_page(self, VmaData *v, int64_t li, int node) except -1

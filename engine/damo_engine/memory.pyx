@@ -91,7 +91,8 @@ cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept n
     folio_sz[0] = HPAGE_SIZE if huge else PAGE_SIZE
     if pb_test(&v.young, li):
         return True
-    return bm_test(v.bm_damon_ref, ((li >> CHUNK_SHIFT) << CHUNK_SHIFT) if huge else li)
+    return bm_test(v.damon_ref_chunks, li >> CHUNK_SHIFT) and \
+        bm_test(v.bm_damon_ref, ((li >> CHUNK_SHIFT) << CHUNK_SHIFT) if huge else li)
 
 
 cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
@@ -108,7 +109,8 @@ cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
     elif pb_test(&v.young, li):
         bm_set(v.bm_lru_ref, li)
         pb_clear(&v.young, li)
-    bm_clear(v.bm_damon_ref, h)
+    if bm_test(v.damon_ref_chunks, c):
+        bm_clear(v.bm_damon_ref, h)
 
 
 cdef inline void _account(VmaData *v, int node, int64_t accesses,
@@ -140,17 +142,19 @@ cdef void _pb_alloc(pagebits *b, int64_t nchunks) noexcept nogil:
     b.bits = <uint64_t *>sim_zalloc(nchunks * CHUNK_WORDS * sizeof(uint64_t))
     b.full = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
     b.exc_chunks = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
+    b.any = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
     b.nexc = 0
 
 
 cdef bint _pb_ok(pagebits *b) noexcept nogil:
-    return b.bits != NULL and b.full != NULL and b.exc_chunks != NULL
+    return b.bits != NULL and b.full != NULL and b.exc_chunks != NULL and b.any != NULL
 
 
 cdef void _pb_reset(pagebits *b, int64_t nchunks) noexcept nogil:
     memset(b.bits, 0, nchunks * CHUNK_WORDS * sizeof(uint64_t))
     memset(b.full, 0, (nchunks + 63) // 64 * sizeof(uint64_t))
     memset(b.exc_chunks, 0, (nchunks + 63) // 64 * sizeof(uint64_t))
+    memset(b.any, 0, (nchunks + 63) // 64 * sizeof(uint64_t))
     b.nexc = 0
 
 
@@ -158,9 +162,11 @@ cdef void _pb_free(pagebits *b, size_t words, size_t summary) noexcept nogil:
     sim_zfree(b.bits, words)
     sim_zfree(b.full, summary)
     sim_zfree(b.exc_chunks, summary)
+    sim_zfree(b.any, summary)
     b.bits = NULL
     b.full = NULL
     b.exc_chunks = NULL
+    b.any = NULL
 
 
 cdef void _vma_free_tables(VmaData *v) noexcept nogil:
@@ -179,7 +185,8 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
-    v.bm_lru_ref = NULL; v.bm_damon_ref = NULL
+    sim_zfree(v.damon_ref_chunks, summary)
+    v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
     v.vc_pchunk = NULL; v.vc_ptes = NULL; v.vc_present = NULL; v.vc_huge = NULL
     v.vc_thp_hint = NULL
 
@@ -212,12 +219,13 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_lru_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_damon_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.damon_ref_chunks = <uint64_t *>sim_zalloc((v.nchunks + 63) // 64 * sizeof(uint64_t))
     if mm.track_ground_truth:
         v.gt_counts = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
-            or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL
+            or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
             or (mm.track_ground_truth and v.gt_counts == NULL)):
         _vma_free_tables(v)
         free(v)
@@ -1149,6 +1157,8 @@ cdef class Machine:
         """MADV_(NO)HUGEPAGE on a 2 MiB chunk.  Like the VMA flags, the hint
         only decides future faults and khugepaged's collapses: a THP already
         there stays."""
+        if hugepage != (v.vc_thp_hint[c] == 1):
+            v.nr_hugepage_hints += 1 if hugepage else -1
         v.vc_thp_hint[c] = 1 if hugepage else 2
 
     def lru_sizes(self):
@@ -1183,6 +1193,7 @@ cdef class Machine:
             else:
                 pb_clear(&v.young, li)
             bm_set(v.bm_damon_ref, h)
+            bm_set(v.damon_ref_chunks, c)
         bm_clear(v.bm_lru_ref, h)
 
     cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept:
@@ -1386,6 +1397,13 @@ cdef class Machine:
         self.kswapd_ns += CHUNK_PAGES * 100.0       # copying 2 MiB
         return True
 
+    cdef bint khugepaged_scans(self, const VmaData *v) noexcept nogil:
+        """khugepaged walks only the VMAs THP may back (khugepaged_enter_vma):
+        anonymous ones, every one under 'always', madvised ones otherwise."""
+        if not v.anon or v.nohugepage or self.thp_policy == THP_NEVER:
+            return False
+        return self.thp_policy == THP_ALWAYS or v.hugepage or v.nr_hugepage_hints > 0
+
     def khugepaged_scan(self):
         """One khugepaged wake-up: scan up to khugepaged_pages_to_scan pages
         of the VMAs THP may back, from where the last scan stopped, and
@@ -1400,13 +1418,14 @@ cdef class Machine:
         c = self.khugepaged_chunk
         while budget > 0 and visited <= self.nr_gids:
             v = self.vmas_by_gid[gid]
-            if v == NULL or v.dead or not v.anon or c >= v.nchunks:
+            if (v == NULL or v.dead or c >= v.nchunks
+                    or not self.khugepaged_scans(v)):
                 gid = (gid + 1) % self.nr_gids
                 c = 0
                 visited += 1
                 continue
+            budget -= CHUNK_PAGES       # every 2 MiB walked counts, as the kernel's
             if self.thp_allowed(v, c) and not v.vc_huge[c]:
-                budget -= CHUNK_PAGES
                 lo = c << CHUNK_SHIFT
                 present = v.vc_present[c]
                 swapped = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)

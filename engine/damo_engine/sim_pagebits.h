@@ -9,7 +9,9 @@
  * stays on the small summary arrays, which fit in the cache however large the
  * simulated memory is.  When the list is full, every chunk with exceptions is
  * materialised at once (so each clear costs O(1) amortised).  For a THP the
- * summary bit is its PMD bit.
+ * summary bit is its PMD bit.  A third summary, "any", says a chunk may have
+ * page bits set at all, so tests in empty chunks (DAMON sampling memory that
+ * was never touched) stay on the small arrays too.
  */
 #ifndef DAMO_SIM_PAGEBITS_H
 #define DAMO_SIM_PAGEBITS_H
@@ -26,6 +28,7 @@ typedef struct {
 	uint64_t *bits;		/* one bit per page */
 	uint64_t *full;		/* one bit per chunk: every page is set but exceptions */
 	uint64_t *exc_chunks;	/* one bit per chunk: it has exceptions */
+	uint64_t *any;		/* one bit per chunk: its page bits may be set */
 	uint64_t exc[PB_MAX_EXC];	/* cleared pages of summarised chunks, oldest first */
 	int nexc;
 } pagebits;
@@ -70,6 +73,7 @@ static inline void pb_expand(pagebits *b, uint64_t c)
 	if (!bm_test(b->full, c))
 		return;
 	memset(&b->bits[c * PB_CHUNK_WORDS], 0xFF, PB_CHUNK_WORDS * sizeof(uint64_t));
+	bm_set(b->any, c);
 	if (pb_chunk_has_exc(b, c)) {
 		for (int k = 0; k < b->nexc; k++)
 			if (b->exc[k] >> PB_CHUNK_SHIFT == c)
@@ -89,6 +93,7 @@ static inline void pb_spill(pagebits *b)
 		if (bm_test(b->full, c)) {
 			memset(&b->bits[c * PB_CHUNK_WORDS], 0xFF,
 			       PB_CHUNK_WORDS * sizeof(uint64_t));
+			bm_set(b->any, c);
 			bm_clear(b->full, c);
 		}
 		bm_clear(b->exc_chunks, c);
@@ -104,7 +109,7 @@ static inline int pb_test(const pagebits *b, uint64_t i)
 
 	if (bm_test(b->full, c))
 		return !(pb_chunk_has_exc(b, c) && pb_is_exc(b, i));
-	return bm_test(b->bits, i);
+	return bm_test(b->any, c) && bm_test(b->bits, i);
 }
 
 static inline void pb_set(pagebits *b, uint64_t i)
@@ -116,6 +121,7 @@ static inline void pb_set(pagebits *b, uint64_t i)
 			pb_drop_exc(b, i, i + 1);
 		return;
 	}
+	bm_set(b->any, c);
 	bm_set(b->bits, i);
 }
 
@@ -124,7 +130,8 @@ static inline void pb_clear(pagebits *b, uint64_t i)
 	uint64_t c = i >> PB_CHUNK_SHIFT;
 
 	if (!bm_test(b->full, c)) {
-		bm_clear(b->bits, i);
+		if (bm_test(b->any, c))
+			bm_clear(b->bits, i);
 		return;
 	}
 	if (pb_chunk_has_exc(b, c) && pb_is_exc(b, i))
@@ -152,7 +159,10 @@ static inline void pb_clear_chunk(pagebits *b, uint64_t c)
 	if (pb_chunk_has_exc(b, c))
 		pb_drop_exc(b, c << PB_CHUNK_SHIFT, (c + 1) << PB_CHUNK_SHIFT);
 	bm_clear(b->full, c);
-	memset(&b->bits[c * PB_CHUNK_WORDS], 0, PB_CHUNK_WORDS * sizeof(uint64_t));
+	if (bm_test(b->any, c)) {
+		memset(&b->bits[c * PB_CHUNK_WORDS], 0, PB_CHUNK_WORDS * sizeof(uint64_t));
+		bm_clear(b->any, c);
+	}
 }
 
 /* set [lo, hi) within one chunk */
@@ -171,6 +181,7 @@ static inline void pb_set_part(pagebits *b, uint64_t lo, uint64_t hi)
 		pb_set_chunk(b, c);
 		return;
 	}
+	bm_set(b->any, c);
 	bm_set_range(b->bits, lo, hi);
 }
 
@@ -227,7 +238,7 @@ static inline uint64_t pb_count_range(const pagebits *b, uint64_t lo, uint64_t h
 				for (k = 0; k < b->nexc; k++)
 					if (b->exc[k] >= s && b->exc[k] < e)
 						n--;
-		} else {
+		} else if (bm_test(b->any, c)) {
 			n += bm_count_range(b->bits, s, e);
 		}
 		lo = e;
