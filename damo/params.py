@@ -82,9 +82,10 @@ class IntervalsGoal:
         return (self.access_bp, self.aggrs, self.min_sample_us, self.max_sample_us)
 
     def to_kvpairs(self):
-        return {"access_bp": "%d bp" % self.access_bp, "aggrs": str(self.aggrs),
-                "min_sample_us": units.format_time_us(self.min_sample_us, False),
-                "max_sample_us": units.format_time_us(self.max_sample_us, False)}
+        return {"access_bp": units.format_ratio(self.access_bp / 10000, False),
+                "aggrs": str(self.aggrs),
+                "min_sample_us": units.format_time_us_exact(self.min_sample_us, False),
+                "max_sample_us": units.format_time_us_exact(self.max_sample_us, False)}
 
     @classmethod
     def from_kvpairs(cls, kv):
@@ -125,9 +126,10 @@ class ContextParams:
     schemes: list = dataclasses.field(default_factory=list)
 
     def to_kvpairs(self):
-        intervals = {"sample_us": units.format_time_us(self.sample_us, False),
-                     "aggr_us": units.format_time_us(self.aggr_us, False),
-                     "ops_update_us": units.format_time_us(self.update_us, False)}
+        # exact, so that parameters survive a round trip (damo tune, kdamonds files)
+        intervals = {"sample_us": units.format_time_us_exact(self.sample_us, False),
+                     "aggr_us": units.format_time_us_exact(self.aggr_us, False),
+                     "ops_update_us": units.format_time_us_exact(self.update_us, False)}
         if self.intervals_goal is not None:
             intervals["intervals_goal"] = self.intervals_goal.to_kvpairs()
         return {"ops": self.ops, "addr_unit": "1", "targets": [t.to_kvpairs() for t in self.targets],

@@ -522,7 +522,7 @@ class SchemeParams:
         if self.action in MIGRATE_ACTIONS:
             kv["target_nid"] = self.target_nid
         kv["access_pattern"] = self.access_pattern.to_kvpairs()
-        kv["apply_interval_us"] = units.format_time_us(self.apply_interval_us, False)
+        kv["apply_interval_us"] = units.format_time_us_exact(self.apply_interval_us, False)
         kv["quotas"] = self.quotas.to_kvpairs()
         kv["watermarks"] = self.watermarks.to_kvpairs()
         kv["filters"] = [f.to_kvpairs() for f in self.filters]

@@ -321,16 +321,48 @@ def test_start_from_a_kdamonds_file(live):
                                 {"contexts": [dict(ctx, ops="vaddr", targets=[{"pid": 1}])]}]},
                   f)
     out = live.ok("start", "--kdamonds", path, "--speed", SPEED, live.workload)
-    assert [line.split(" (")[0] for line in out.splitlines()] == \
-        ["kdamond 0 started", "kdamond 1 started"]
+    # the kdamonds of one start share one simulated machine: one daemon
+    lines = out.splitlines()
+    pid = int(re.search(r"daemon pid (\d+)", lines[0]).group(1))
+    assert lines == ["kdamond %d started (daemon pid %d): workload %s, speed %sx" % (
+        i, pid, live.workload, SPEED) for i in (0, 1)]
     kds = live.status_json()
     assert [k["contexts"][0]["ops"] for k in kds] == ["paddr", "vaddr"]
+    assert [k["pid"] for k in kds] == [pid, pid]
     assert all(k["contexts"][0]["nr_regions"] == {"min": "20", "max": "200"} for k in kds)
     one_error_line(live.damo("start", "--kdamonds", path, "--ops", "vaddr"), "--ops")
+    # one of them can be tuned and stopped alone
+    live.ok("tune", "--kdamond_idx", "0", "--monitoring_nr_regions_range", "30", "300")
+    live.ok("stop", "--kdamond_idx", "0")
+    text = live.ok("status")
+    assert "kdamond 0\n    state: off\n    stopped: stopped by damo stop\n" in text
+    assert "kdamond 1\n    state: on, pid: %d\n" % pid in text
+    assert "nr_regions: [30, 300]" in text and pid_alive(pid)
+    one_error_line(live.damo("tune", "--kdamond_idx", "0", "--monitoring_nr_regions_range",
+                             "5", "50"), "kdamond 0 is not running")
+    path2 = os.path.join(live.dir, "one.data")
+    live.ok("record", "ongoing", "-o", path2, "--timeout", "1")
+    assert [r.kdamond_idx for r in records.load(path2).records] == [1]
+    live.ok("stop")
+    assert wait_for(lambda: not pid_alive(pid)) and live.slots() == []
     with open(path, "w") as f:
         f.write("{not json")
     one_error_line(live.damo("start", "--kdamonds", path), path)
+
+
+def test_start_a_preset_of_two_kdamonds(live):
+    pytest.importorskip("damo.presets")
+    out = live.ok("start", "--preset", "mtier", "--memory", "dram:64M,cxl:256M",
+                  "--speed", SPEED, live.workload)
+    assert len(out.splitlines()) == 2
+    kds = live.status_json()
+    assert [k["contexts"][0]["schemes"][0]["action"] for k in kds] == \
+        ["migrate_hot", "migrate_cold"]
+    assert kds[0]["pid"] == kds[1]["pid"]
+    one_error_line(live.damo("start", "--preset", "mtier", "--damos_action", "stat"),
+                   "--damos_action")
     live.ok("stop")
+    assert live.slots() == []
 
 
 def _scheme(live, idx=0):

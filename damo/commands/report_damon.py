@@ -38,7 +38,7 @@ def _stats_report(kds, fmt, raw, fields):
 
     stats = []
     for k in kds:
-        for ci, c in enumerate((k.state or {}).get("contexts", [])):
+        for ci, c in enumerate((k.kstate or {}).get("contexts", [])):
             for si, s in enumerate(c["schemes"]):
                 kv = {}
                 for name in fields or STAT_FIELDS:
@@ -83,11 +83,11 @@ def _input_file_kdamonds(path):
     kdamonds = params_mod.kdamonds_from_kvpairs(data, path)
     out = []
     for idx, (kd, raw_kv) in enumerate(zip(kdamonds, data["kdamonds"])):
-        k = Kdamond.__new__(Kdamond)
-        k.slot, k.idx, k.liveness = None, idx, raw_kv.get("state") or "off"
-        k.state = {"state": k.liveness, "pid": raw_kv.get("pid"), "kdamond": kd.to_kvpairs(),
-                   "contexts": []}
-        out.append(k)
+        state = raw_kv.get("state") or "off"
+        out.append(Kdamond(None, idx, state, {
+            "pid": raw_kv.get("pid"),
+            "kdamonds": [{"idx": idx, "state": state, "kdamond": kd.to_kvpairs(),
+                          "contexts": []}]}))
     return out
 
 

@@ -24,28 +24,20 @@ def speed_option(default=1.0, help_suffix=""):
         help="simulated seconds per real second" + help_suffix)
 
 
+MONITORING_OPTIONS = ("ops", "regions", "monitoring_intervals", "monitoring_intervals_goal",
+                      "monitoring_intervals_autotune", "monitoring_nr_regions_range")
+
+
 def scheme_options(f):
-    """damo's --damos_* options, once damo.schemes provides them."""
-    try:
-        from damo import schemes as schemes_mod
-    except ImportError:
-        return f
-    decorator = getattr(schemes_mod, "damos_options", None)
-    return decorator(f) if decorator is not None else f
+    """damo's --damos_* options."""
+    from damo import schemes as schemes_mod
+    return schemes_mod.damos_options(f)
 
 
-def schemes_from_options(opts):
-    """SchemeParams of the --damos_* options given (none if damo.schemes
-    is not there)."""
-    try:
-        from damo import schemes as schemes_mod
-    except ImportError:
-        return []
-    build = getattr(schemes_mod, "schemes_from_options", None)
-    return build(opts) if build is not None else []
-
-
-SIMULATION_OPTIONS = ("memory", "access_rate", "random_access_rate", "seed")
+def preset_options(f):
+    """--preset, --preset_param and --kdamonds."""
+    from damo import presets as presets_mod
+    return presets_mod.preset_options(f)
 
 
 def load_kdamonds(path):
@@ -81,9 +73,10 @@ def load_kdamonds(path):
 
 
 def describe_cleanup(removed):
-    for idx, liveness, last_line in removed:
-        click.echo("damo: cleaned up kdamond %d (%s%s)" % (
-            idx, "its daemon had died" if liveness == "dead" else "it had stopped",
+    for idxs, liveness, last_line in removed:
+        click.echo("damo: cleaned up kdamond%s %s (%s%s)" % (
+            "s" if len(idxs) > 1 else "", ", ".join(str(i) for i in idxs),
+            "its daemon had died" if liveness == "dead" else "it had stopped",
             ": %s" % last_line if liveness == "dead" and last_line else ""), err=True)
 
 
@@ -134,51 +127,48 @@ def spawn(slot, lock_fd, spec):
 @record_cmd.monitoring_options
 @scheme_options
 @record_cmd.simulation_options
-@click.option("--kdamonds", "kdamonds_file", metavar="<json/yaml file>",
-              help="start the kdamonds of this damo kdamonds file (e.g. what `damo status "
-                   "--format json` prints) instead of one from the options")
+@preset_options
 @speed_option()
 @click.pass_context
-def start(cctx, workload, speed, kdamonds_file, **opts):
-    """Start a simulated kdamond in the background and return at once.
+def start(cctx, workload, speed, **opts):
+    """Start simulated kdamonds in the background and return at once.
 
     The kdamond monitors WORKLOAD (a masim config file or a built-in
     workload; default: stairs) on its own simulated machine, advancing at
-    real-time pace times --speed.  See it with `damo status`, change it with
-    `damo tune`, stop it with `damo stop`.
+    real-time pace times --speed.  A preset or a kdamonds file may give
+    several kdamonds: they share the machine.  See them with `damo status`,
+    change them with `damo tune`, stop them with `damo stop`.
     """
-    if kdamonds_file:
-        for name in sorted(opts):
-            if name in SIMULATION_OPTIONS:
-                continue
-            if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
-                raise DamoError("--%s: give DAMON parameters either in --kdamonds or as "
-                                "options, not both" % name, exit_code=2)
-        kdamonds = load_kdamonds(kdamonds_file)
-    else:
-        ctx = record_cmd.context_from_options(opts)
-        ctx.schemes = schemes_from_options(opts)
-        ctx.validate()
-        kdamonds = [params_mod.KdamondParams([ctx])]
+    from damo import presets as presets_mod
+
+    explicit = [name for name in MONITORING_OPTIONS
+                if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    ctx = record_cmd.context_from_options(opts)
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
-    from damo_engine import machines
-    try:
-        machines.make_machine(opts["memory"], fits=w.config.total_size)
-    except machines.MachineSpecError as e:
-        raise DamoError("--memory: %s" % e, exit_code=2)
+    kdamonds = presets_mod.kdamonds_from_options(opts, ctx, [w], explicit=explicit)
+    machine = presets_mod.probe_machine(opts["memory"], [w])
+    for kd in kdamonds:
+        for c in kd.contexts:
+            for s in c.schemes:
+                for warning in s.warnings(c.ops):
+                    click.echo("damo: warning: %s" % warning, err=True)
+    if machine.swap_kind is None and any(
+            s.action == "pageout" for kd in kdamonds for c in kd.contexts for s in c.schemes):
+        click.echo("damo: warning: pageout cannot reclaim anonymous memory without swap: "
+                   "give the machine some (e.g. --memory dram:8G,swap:zswap)", err=True)
     if workload is not None and os.path.exists(workload):
         workload = os.path.abspath(workload)
+    spec = {"kdamonds": [kd.to_kvpairs() for kd in kdamonds],
+            "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
+            "access_rate": opts["access_rate"],
+            "random_access_rate": opts["random_access_rate"], "speed": speed}
     rundir = rundir_mod.runtime_dir(create=True)
-    for kdamond in kdamonds:
-        spec = {"kdamond": kdamond.to_kvpairs(),
-                "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
-                "access_rate": opts["access_rate"],
-                "random_access_rate": opts["random_access_rate"], "speed": speed}
-        with rundir_mod.global_lock(rundir):
-            removed = rundir_mod.cleanup_exited(rundir)
-            slot, lock_fd = rundir_mod.new_slot(rundir)
-        describe_cleanup(removed)
-        pid = spawn(slot, lock_fd, spec)
+    with rundir_mod.global_lock(rundir):
+        removed = rundir_mod.cleanup_exited(rundir)
+        slot, lock_fd = rundir_mod.new_slot(rundir, len(kdamonds))
+    describe_cleanup(removed)
+    pid = spawn(slot, lock_fd, spec)
+    for idx in slot.kdamond_idxs():
         click.echo("kdamond %d started (daemon pid %d): workload %s, speed %gx" % (
-            slot.idx, pid, w.name, speed))
+            idx, pid, w.name, speed))

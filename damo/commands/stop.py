@@ -22,16 +22,15 @@ def _is_our_daemon(pid, slot):
         slot.path.encode() in argv
 
 
-def stop_one(k):
-    """Stop a running kdamond and remove its slot."""
-    slot = k.slot
+def stop_daemon(slot, state):
+    """Stop every kdamond of a slot's daemon and remove the slot."""
     try:
         client.request(slot, {"cmd": "stop"}, timeout=STOP_TIMEOUT_S)
         stopped = rundir_mod.wait_released(slot, STOP_TIMEOUT_S)
     except client.DaemonUnreachable:
         stopped = False
     if not stopped:
-        pid = (k.state or {}).get("pid")
+        pid = (state or {}).get("pid")
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if pid and slot.held() and _is_our_daemon(pid, slot):
                 os.kill(pid, sig)
@@ -39,7 +38,7 @@ def stop_one(k):
                     break
         if slot.held():
             raise DamoError("kdamond %d does not stop (daemon pid %s); see %s" % (
-                k.idx, pid, slot.log_path))
+                slot.idx, pid, slot.log_path))
     with rundir_mod.global_lock(slot.rundir):
         slot.remove()
 
@@ -51,27 +50,47 @@ def stop(kdamond_idxs):
     """Stop simulated kdamonds cleanly and remove their runtime state.
 
     Kdamonds that already stopped (their workload ended) or whose daemon died
-    are cleaned up too.
+    are cleaned up too.  Kdamonds started together share a daemon, which
+    exits once all of them are stopped.
     """
-    kds = client.kdamonds()
+    all_kds = client.kdamonds()
+    chosen = all_kds
     if kdamond_idxs:
-        by_idx = {k.idx: k for k in kds}
+        by_idx = {k.idx: k for k in all_kds}
         missing = [i for i in kdamond_idxs if i not in by_idx]
         if missing:
             raise DamoError("--kdamond_idx: no kdamond %d" % missing[0])
-        kds = [by_idx[i] for i in kdamond_idxs]
-    if not kds:
+        chosen = [by_idx[i] for i in kdamond_idxs]
+    if not chosen:
         raise DamoError("no kdamond is running")
     stopped_any = False
-    for k in kds:
-        if k.liveness in ("on", "starting"):
-            stop_one(k)
-            stopped_any = True
+    slots = {}
+    for k in chosen:
+        slots.setdefault(k.slot.path, []).append(k)
+    for path, ks in sorted(slots.items(), key=lambda item: item[1][0].idx):
+        slot = ks[0].slot
+        daemon_alive = slot.liveness() in ("on", "starting")
+        running = [k for k in all_kds if k.slot.path == path and
+                   (k.running or k.liveness == "starting")]
+        for k in ks:
+            if not (k.running or k.liveness == "starting"):
+                click.echo("damo: kdamond %d was not running (%s)%s" % (
+                    k.idx, client.describe_liveness(k).split(";")[0],
+                    "" if daemon_alive else "; cleaned up"), err=True)
+        if not daemon_alive:
+            with rundir_mod.global_lock(slot.rundir):
+                if slot.liveness() in ("off", "dead"):
+                    slot.remove()
+            continue
+        chosen_running = [k for k in ks if k in running]
+        if not chosen_running:
+            continue
+        stopped_any = True
+        if len(chosen_running) == len(running):
+            stop_daemon(slot, ks[0].state)
         else:
-            with rundir_mod.global_lock(k.slot.rundir):
-                if k.slot.liveness() in ("off", "dead"):
-                    k.slot.remove()
-            click.echo("damo: kdamond %d was not running (%s); cleaned up" % (
-                k.idx, client.describe_liveness(k).split(";")[0]), err=True)
+            for k in chosen_running:
+                client.request(slot, {"cmd": "stop", "kdamond_idx": k.idx},
+                               timeout=STOP_TIMEOUT_S)
     if not stopped_any and not kdamond_idxs:
         raise DamoError("no kdamond was running")

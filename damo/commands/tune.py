@@ -54,16 +54,12 @@ def overlay_monitoring(ctxp, opts, given):
 
 def overlay_schemes(ctxp, opts, given, goals_only):
     """Lay the given --damos_* options over the context's schemes."""
+    from damo import schemes as schemes_mod
+
     damos_given = [name for name in given if name.startswith("damos_")]
-    if not damos_given:
-        return
-    try:
-        from damo import schemes as schemes_mod
-        overlay = schemes_mod.overlay_options
-    except (ImportError, AttributeError):
-        raise DamoError("%s: DAMOS options are not supported yet"
-                        % _option_flag(damos_given[0]), exit_code=2)
-    ctxp.schemes = overlay(ctxp.schemes, opts, damos_given, goals_only=goals_only)
+    if damos_given:
+        ctxp.schemes = schemes_mod.overlay_options(ctxp.schemes, opts, damos_given,
+                                                   goals_only=goals_only)
 
 
 def pick_kdamond(kdamond_idx):
@@ -111,14 +107,15 @@ def tune(cctx, quota_goals_only, kdamond_idx, speed, **opts):
         raise DamoError("nothing to tune: give the options to change (see damo tune -h)",
                         exit_code=2)
     k = pick_kdamond(kdamond_idx)
-    request = {"cmd": "tune", "quota_goals_only": quota_goals_only, "speed": speed,
-               "kdamond": None}
+    request = {"cmd": "tune", "kdamond_idx": k.idx, "quota_goals_only": quota_goals_only,
+               "speed": speed, "kdamond": None}
     if given:
         state = client.request(k.slot, {"cmd": "state"})["state"]
-        kdamond = params_mod.kdamonds_from_kvpairs({"kdamonds": [state["kdamond"]]},
+        [kstate] = [kd for kd in state["kdamonds"] if kd["idx"] == k.idx]
+        kdamond = params_mod.kdamonds_from_kvpairs({"kdamonds": [kstate["kdamond"]]},
                                                    "kdamond %d" % k.idx)[0]
         ctxp = kdamond.contexts[0]
-        live = state["contexts"][0]
+        live = kstate["contexts"][0]
         if ctxp.intervals_goal is not None:
             # auto-tuned intervals: keep the tuned values unless told otherwise
             ctxp.sample_us, ctxp.aggr_us = live["sample_us"], live["aggr_us"]

@@ -57,24 +57,39 @@ def request(slot, req, timeout=10.0):
 
 
 class Kdamond:
-    """A kdamond as the status commands see it: its slot, liveness and
-    latest state (None for a dead daemon that never wrote one)."""
+    """A kdamond as the status commands see it: its slot, the daemon's
+    liveness and state (None for a dead daemon that never wrote one), and
+    its own part of that state (``kstate``)."""
 
-    def __init__(self, slot):
+    def __init__(self, slot, idx, liveness, state):
         self.slot = slot
-        self.idx = slot.idx
-        self.liveness = slot.liveness()
-        self.state = slot.state()
+        self.idx = idx
+        self.liveness = liveness
+        self.state = state
+        self.kstate = None
+        for kd in (state or {}).get("kdamonds", []):
+            if kd.get("idx") == idx:
+                self.kstate = kd
+        if self.liveness == "on" and (self.kstate or {}).get("state") == "off":
+            self.liveness = "off"           # stopped; its daemon runs others
 
     @property
     def running(self):
-        return self.liveness == "on" and self.state is not None and \
-            self.state.get("state") == "on"
+        return self.liveness == "on" and self.kstate is not None and \
+            self.kstate.get("state") == "on"
+
+    @property
+    def reason(self):
+        return (self.kstate or {}).get("reason") or (self.state or {}).get("reason")
 
 
 def kdamonds():
-    """Every kdamond slot of this user, in index order."""
-    return [Kdamond(s) for s in rundir_mod.slots(rundir_mod.runtime_dir())]
+    """Every kdamond of this user, in index order."""
+    out = []
+    for slot in rundir_mod.slots(rundir_mod.runtime_dir()):
+        liveness, state = slot.liveness(), slot.state()
+        out += [Kdamond(slot, idx, liveness, state) for idx in slot.kdamond_idxs()]
+    return sorted(out, key=lambda k: k.idx)
 
 
 def running_kdamonds(indices=None, what="kdamond"):
@@ -104,8 +119,7 @@ def describe_liveness(k):
     if k.liveness == "dead":
         return "dead: its daemon exited abnormally; `damo start` cleans it up"
     if k.liveness == "off":
-        reason = (k.state or {}).get("reason")
-        return "off" + (" (%s)" % reason if reason else "")
+        return "off" + (" (%s)" % k.reason if k.reason else "")
     return k.liveness
 
 

@@ -1,7 +1,7 @@
-"""The background process of one live kdamond.
+"""The background process of the live kdamonds of one ``damo start``.
 
 ``python -m damo.live.daemon SLOT_DIR LOCK_FD READY_FD`` (started by
-``damo start``): builds the simulated machine, workload and kdamond that
+``damo start``): builds the simulated machine, workload and kdamonds that
 SLOT_DIR/spec.json describes, tells ``damo start`` on READY_FD whether that
 worked, then advances the simulation at real-time pace times the speed,
 serving requests on SLOT_DIR/control.sock between slices and refreshing
@@ -11,11 +11,13 @@ LOCK_FD, inherited from ``damo start``) until it exits.
 Requests (one JSON object per connection; replies are JSON objects, with
 "error" on failure):
 - {"cmd": "state"}: the state (as in state.json, fresh).
-- {"cmd": "tune", "kdamond": <damo kdamond kvpairs>, "quota_goals_only": bool,
-  "speed": <float or null>}: validate, then commit inside the kdamond loop
-  (damon_call()) with the kernel's online-commit semantics.
+- {"cmd": "tune", "kdamond_idx": <idx>, "kdamond": <damo kdamond kvpairs>,
+  "quota_goals_only": bool, "speed": <float or null>}: validate, then commit
+  inside the kdamond loop (damon_call()) with the kernel's online-commit
+  semantics.
 - {"cmd": "snapshots", "since": <seq>}: aggregated snapshots from seq on.
-- {"cmd": "stop"}: stop the kdamond and exit.
+- {"cmd": "stop", "kdamond_idx": <idx or null>}: stop one kdamond, or all
+  and exit.
 """
 import collections
 import json
@@ -92,6 +94,21 @@ def _snapshot_state(snap):
                         for t in snap.targets]}
 
 
+class LiveKdamond:
+    """One kdamond of the daemon: its global index, parameters (damo
+    layout, as last committed) and engine contexts."""
+
+    def __init__(self, idx, params, contexts):
+        self.idx = idx
+        self.params = params
+        self.contexts = contexts
+        self.reason = None          # why it stopped
+
+    @property
+    def running(self):
+        return any(c.running for c in self.contexts)
+
+
 class Daemon:
     def __init__(self, slot_path, lock_fd, ready_fd):
         self.slot = rundir_mod.Slot(os.path.dirname(slot_path),
@@ -99,8 +116,7 @@ class Daemon:
         self.lock_fd = lock_fd
         self.ready_fd = ready_fd
         self.stopping = None            # why the loop should end
-        self.exit_reason = None
-        self.latest = {}                # context idx -> latest Snapshot
+        self.latest = {}                # (kdamond, context) position -> latest Snapshot
         self.ring = collections.deque(maxlen=RING_SIZE)
         self.next_seq = 0
         self.sock = None
@@ -113,14 +129,19 @@ class Daemon:
         if not isinstance(spec, dict):
             raise DamoError("%s is missing or unreadable" % self.slot.file("spec.json"))
         self.spec = spec
-        self.params = params_mod.KdamondParams.from_kvpairs(spec["kdamond"])
+        params = params_mod.kdamonds_from_kvpairs({"kdamonds": spec["kdamonds"]}, "spec.json")
+        idxs = self.slot.kdamond_idxs()
+        if len(idxs) != len(params):
+            raise DamoError("spec.json has %d kdamonds for %d indices" % (len(params),
+                                                                         len(idxs)))
         w = workload_mod.resolve(spec.get("workload"), access_rate=spec.get("access_rate"),
                                  random_access_rate=spec.get("random_access_rate"))
         self.workload_name = w.name
-        self.run = runner.Run([self.params], [w], memory=spec.get("memory"),
+        self.run = runner.Run(params, [w], memory=spec.get("memory"),
                               seed=spec.get("seed", 0))
         self.sim = self.run.sim
-        self.contexts = self.run.contexts[0]
+        self.kdamonds = [LiveKdamond(idx, p, ctxs)
+                         for idx, p, ctxs in zip(idxs, params, self.run.contexts)]
         self.sim.on_snapshot = self._on_snapshot
         self.speed = float(spec.get("speed", 1.0))
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -138,19 +159,25 @@ class Daemon:
         self.pace_sim0 = self.sim.now_ns
 
     def _on_snapshot(self, snap):
-        self.latest[snap.context_idx] = snap
+        self.latest[(snap.kdamond_idx, snap.context_idx)] = snap
         self.ring.append((self.next_seq, snap))
         self.next_seq += 1
 
+    def kdamond(self, idx):
+        for kd in self.kdamonds:
+            if kd.idx == idx:
+                return kd
+        raise DamoError("this daemon runs no kdamond %s" % (idx,))
+
     # ---- state ----
     @property
-    def kdamond_running(self):
-        return any(c.running for c in self.contexts)
+    def running(self):
+        return any(kd.running for kd in self.kdamonds)
 
-    def state(self):
+    def kdamond_state(self, pos, kd):
         contexts = []
-        for ci, c in enumerate(self.contexts):
-            snap = self.latest.get(ci)
+        for ci, c in enumerate(kd.contexts):
+            snap = self.latest.get((pos, ci))
             contexts.append({
                 "state": c.state_name, "ops": c.ops.name,
                 "sample_us": c.sample_us, "aggr_us": c.aggr_us, "update_us": c.update_us,
@@ -161,14 +188,18 @@ class Daemon:
                 "nr_aggregations": c.nr_aggregations,
                 "snapshot": _snapshot_state(snap) if snap is not None else None,
             })
-        on = self.kdamond_running and self.stopping is None
+        on = kd.running and self.stopping is None
+        return {"idx": kd.idx, "state": "on" if on else "off",
+                "reason": None if on else (kd.reason or self.stopping),
+                "kdamond": kd.params.to_kvpairs(), "contexts": contexts}
+
+    def state(self):
         return {
             "format": rundir_mod.STATE_FORMAT,
-            "kdamond_idx": self.slot.idx,
             "pid": os.getpid(),
-            "state": "on" if on else "off",
+            "state": "on" if self.running and self.stopping is None else "off",
             "exited": False,
-            "reason": self.exit_reason,
+            "reason": self.stopping,
             "workload": self.workload_name,
             "workload_spec": self.spec.get("workload"),
             "memory": self.spec.get("memory"),
@@ -177,8 +208,7 @@ class Daemon:
             "sim_now_ns": self.sim.now_ns,
             "started": self.started_wall,
             "updated": time.time(),
-            "kdamond": self.params.to_kvpairs(),
-            "contexts": contexts,
+            "kdamonds": [self.kdamond_state(pos, kd) for pos, kd in enumerate(self.kdamonds)],
         }
 
     def write_state(self, **overrides):
@@ -199,10 +229,17 @@ class Daemon:
         self.sim.run(max(int(step), 1), stop_with_workloads=False)
         return 0 if behind > step else TICK_S
 
+    def note_stopped(self):
+        """Give kdamonds that stopped by themselves their reason."""
+        for kd in self.kdamonds:
+            if not kd.running and kd.reason is None:
+                kd.reason = self._why_stopped()
+
     def loop(self):
         self.last_state_write = 0.0
         while self.stopping is None:
-            if not self.kdamond_running:
+            self.note_stopped()
+            if not self.running:
                 self.stopping = self._why_stopped()
                 break
             wait = self.pace()
@@ -258,15 +295,37 @@ class Daemon:
         if cmd == "state":
             return {"state": self.state()}
         if cmd == "stop":
-            self.sim.stop()
-            self.stopping = "stopped by damo stop"
-            log("stopping (damo stop)")
-            return {"ok": True}
+            return self.stop(req.get("kdamond_idx"))
         if cmd == "tune":
             return self.tune(req)
         if cmd == "snapshots":
             return self.snapshots(int(req.get("since", 0)))
         return {"error": "unknown request %r" % (cmd,)}
+
+    def stop(self, idx):
+        """Stop one kdamond (the daemon goes on for the others), or all."""
+        if idx is not None:
+            kd = self.kdamond(idx)
+            if not kd.running:
+                raise DamoError("kdamond %d is not running" % idx)
+            for c in kd.contexts:
+                c.request_stop()
+            kd.reason = "stopped by damo stop"
+            # the contexts leave their loops at their next wake-up
+            step = 1_000_000
+            while kd.running:
+                self.sim.run(step, stop_with_workloads=False)
+                step = min(step * 2, 1_000_000_000)
+            log("kdamond %d stopped (damo stop)" % idx)
+            if self.running:
+                self.write_state()
+                return {"ok": True, "daemon": "running"}
+        for kd in self.kdamonds:
+            if kd.running and kd.reason is None:
+                kd.reason = "stopped by damo stop"
+        self.stopping = "stopped by damo stop"
+        log("stopping (damo stop)")
+        return {"ok": True, "daemon": "exiting"}
 
     # ---- tune ----
     def tune(self, req):
@@ -281,24 +340,25 @@ class Daemon:
             self._set_speed(req.get("speed"))
             self.write_state()
             return {"ok": True}
+        kd = self.kdamond(req.get("kdamond_idx"))
         new = params_mod.kdamonds_from_kvpairs({"kdamonds": [req["kdamond"]]},
                                                "new parameters")[0]
-        if len(new.contexts) != len(self.contexts):
-            raise DamoError("the kdamond runs %d context(s); the new parameters have %d"
-                            % (len(self.contexts), len(new.contexts)))
+        if len(new.contexts) != len(kd.contexts):
+            raise DamoError("kdamond %d runs %d context(s); the new parameters have %d"
+                            % (kd.idx, len(kd.contexts), len(new.contexts)))
         goals_only = bool(req.get("quota_goals_only"))
         sources = []
         for cp in new.contexts:
             sources.append(params_mod.build_context(cp, pids=self.run.pids,
                                                     machine=self.run.machine))
         try:
-            for dst, src in zip(self.contexts, sources):
+            for dst, src in zip(kd.contexts, sources):
                 if not goals_only:
                     commit.check_commit_ctx(dst, src)
         except ValueError as e:
             raise DamoError("the kernel would refuse these parameters: %s" % e)
-        if not self.kdamond_running:
-            raise DamoError("kdamond %d is not running" % self.slot.idx)
+        if not kd.running:
+            raise DamoError("kdamond %d is not running" % kd.idx)
         results = [None] * len(sources)
 
         def committer(i, src):
@@ -313,22 +373,23 @@ class Daemon:
                     results[i] = e
             return fn
 
-        for i, (dst, src) in enumerate(zip(self.contexts, sources)):
+        for i, (dst, src) in enumerate(zip(kd.contexts, sources)):
             dst.call(committer(i, src))
         # damon_call() waits for the kdamond to run the request: at most a
         # sampling (or watermarks wait) interval of simulated time
         step = 1_000_000
-        while any(r is None for r in results) and self.kdamond_running:
+        while any(r is None for r in results) and kd.running:
             self.sim.run(step, stop_with_workloads=False)
             step = min(step * 2, 1_000_000_000)
         errors = [r for r in results if r is not True]
         if errors:
             what = errors[0] if errors[0] is not None else "the kdamond stopped first"
-            log("commit refused: %s" % what)
+            log("kdamond %d: commit refused: %s" % (kd.idx, what))
             raise DamoError("commit failed: %s" % what)
-        self.params = new
+        kd.params = new
         self._set_speed(req.get("speed"))
-        log("committed new %s" % ("quota goals" if goals_only else "parameters"))
+        log("kdamond %d: committed new %s" % (
+            kd.idx, "quota goals" if goals_only else "parameters"))
         self.write_state()
         return {"ok": True}
 
@@ -343,9 +404,10 @@ class Daemon:
         oldest = self.ring[0][0] if self.ring else self.next_seq
         for seq, snap in self.ring:
             if seq >= since:
+                kd = self.kdamonds[snap.kdamond_idx]
+                c = kd.contexts[snap.context_idx]
                 entry = _snapshot_state(snap)
-                c = self.contexts[snap.context_idx]
-                entry.update({"seq": seq, "kdamond_idx": self.slot.idx,
+                entry.update({"seq": seq, "kdamond_idx": kd.idx,
                               "context_idx": snap.context_idx,
                               "intervals": {"sample_us": snap.sample_us,
                                             "aggr_us": snap.aggr_us,
@@ -354,14 +416,15 @@ class Daemon:
                                             if c.intervals_goal else None}})
                 out.append(entry)
         return {"snapshots": out, "next": self.next_seq, "lost": max(0, oldest - since),
-                "state": "on" if self.kdamond_running and self.stopping is None else "off",
+                "state": "on" if self.running and self.stopping is None else "off",
                 "sim_now_ns": self.sim.now_ns, "workload": self.workload_name,
-                "kdamond": self.params.to_kvpairs()}
+                "kdamonds": {str(kd.idx): kd.params.to_kvpairs() for kd in self.kdamonds}}
 
     # ---- exit ----
     def finish(self):
-        if self.kdamond_running:
+        if self.running:
             self.sim.stop()
+        self.note_stopped()
         if self.sock is not None:
             self.sock.close()
             try:
@@ -403,8 +466,10 @@ def main(argv):
         return 1
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _on_signal(daemon))
-    log("kdamond %d started (pid %d): workload %s, speed %gx" % (
-        daemon.slot.idx, os.getpid(), daemon.workload_name, daemon.speed))
+    log("kdamond%s %s started (pid %d): workload %s, speed %gx" % (
+        "s" if len(daemon.kdamonds) > 1 else "",
+        ", ".join(str(kd.idx) for kd in daemon.kdamonds), os.getpid(),
+        daemon.workload_name, daemon.speed))
     _tell(ready_fd, "ok\n")
     # nothing of ours is on the terminal any more
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -11,8 +11,12 @@ Layout (``$DAMO_SIM_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/damo-sim``, else
         control.sock      the daemon's Unix socket
         log               the daemon's stderr
 
+One `damo start` runs one daemon (one simulated machine) in one slot; the
+slot is named after its first kdamond, and its ``idxs`` file lists the
+indices of every kdamond it runs (a preset or kdamonds file may give several).
+
 A slot whose lock nobody holds belongs to a daemon that has exited: cleanly
-("off": its kdamond stopped by itself, e.g. its workload ended) or not
+("off": its kdamonds stopped by themselves, e.g. their workload ended) or not
 ("dead": killed or crashed).  `damo start` removes such slots; `damo stop`
 removes the slots of the kdamonds it stops.
 """
@@ -128,6 +132,13 @@ class Slot:
     def file(self, name):
         return os.path.join(self.path, name)
 
+    def kdamond_idxs(self):
+        """Indices of the kdamonds this slot's daemon runs."""
+        idxs = read_json(self.file("idxs"))
+        if isinstance(idxs, list) and idxs and all(isinstance(i, int) for i in idxs):
+            return idxs
+        return [self.idx]
+
     @property
     def sock_path(self):
         return self.file("control.sock")
@@ -196,25 +207,29 @@ def slots(rundir):
 
 
 def cleanup_exited(rundir):
-    """Remove the slots of daemons that exited; returns [(idx, liveness,
-    last log line)] of what was removed.  Call under global_lock()."""
+    """Remove the slots of daemons that exited; returns [(kdamond indices,
+    liveness, last log line)] of what was removed.  Call under global_lock()."""
     removed = []
     for slot in slots(rundir):
         liveness = slot.liveness()
         if liveness in ("off", "dead"):
-            removed.append((slot.idx, liveness, slot.last_log_line()))
+            removed.append((slot.kdamond_idxs(), liveness, slot.last_log_line()))
             slot.remove()
     return removed
 
 
-def new_slot(rundir):
-    """Create the lowest free slot and lock it; returns (slot, lock fd).
-    Call under global_lock()."""
-    taken = {s.idx for s in slots(rundir)}
-    idx = 0
-    while idx in taken:
+def new_slot(rundir, nr_kdamonds=1):
+    """Create a slot for ``nr_kdamonds`` kdamonds, with the lowest free
+    indices, and lock it; returns (slot, lock fd).  Call under global_lock()."""
+    taken = set()
+    for s in slots(rundir):
+        taken.update(s.kdamond_idxs())
+    idxs, idx = [], 0
+    while len(idxs) < nr_kdamonds:
+        if idx not in taken:
+            idxs.append(idx)
         idx += 1
-    slot = Slot(rundir, idx)
+    slot = Slot(rundir, idxs[0])
     if len(slot.sock_path) > MAX_SOCKET_PATH:
         raise DamoError("runtime directory path %s is too long for a Unix socket; set %s "
                         "to a shorter directory" % (rundir, ENV))
@@ -223,6 +238,7 @@ def new_slot(rundir):
     os.mkdir(tmp, 0o700)
     fd = os.open(os.path.join(tmp, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
+    write_json(os.path.join(tmp, "idxs"), idxs)
     try:
         os.rename(tmp, slot.path)
     except OSError as e:

@@ -32,8 +32,9 @@ def summary_line(k, raw=False):
         return ", ".join(words)
     if k.liveness == "starting":
         return "state: starting"
-    words = ["state: %s" % state.get("state", "off")]
-    if state.get("state") == "on" and state.get("pid"):
+    kstate = k.kstate or {}
+    words = ["state: %s" % kstate.get("state", "off")]
+    if kstate.get("state") == "on" and state.get("pid"):
         words.append("pid: %s" % state["pid"])
     return ", ".join(words)
 
@@ -192,14 +193,15 @@ def kdamond_text(k, raw=False, params_only=False):
                 ": %s" % last if last else ""))
         lines.append(indent("\n".join(body)))
         return "\n".join(lines)
+    kstate = k.kstate or {}
     if k.liveness == "dead":
         body.append("its daemon (pid %s) is gone; `damo start` cleans it up" % state.get("pid"))
-    elif state.get("state") == "off" and state.get("reason"):
-        body.append("stopped: %s" % state["reason"])
+    elif kstate.get("state") == "off" and k.reason:
+        body.append("stopped: %s" % k.reason)
     if not params_only and state.get("workload"):
         body.append(simulation_line(state, raw))
-    contexts = state.get("kdamond", {}).get("contexts", [])
-    cstates = state.get("contexts", [])
+    contexts = kstate.get("kdamond", {}).get("contexts", [])
+    cstates = kstate.get("contexts", [])
     for ci, params in enumerate(contexts):
         cstate = cstates[ci] if ci < len(cstates) else None
         body.append("context %d" % ci)
@@ -217,12 +219,12 @@ def kdamond_kvpairs(k, params_only=False, raw=False):
     """damo's kdamond layout (``--format json``), with the live intervals,
     effective quotas, measured goal values, DAMOS stats and a "simulation"
     key of ours."""
-    state = k.state or {}
-    kv = json.loads(json.dumps(state.get("kdamond") or {"contexts": []}))
-    kv["state"] = "dead" if k.liveness == "dead" else state.get("state", "off")
+    state, kstate = k.state or {}, k.kstate or {}
+    kv = json.loads(json.dumps(kstate.get("kdamond") or {"contexts": []}))
+    kv["state"] = "dead" if k.liveness == "dead" else kstate.get("state", "off")
     kv["pid"] = state.get("pid") if kv["state"] == "on" else None
     for ci, ctx in enumerate(kv.get("contexts", [])):
-        cstates = state.get("contexts", [])
+        cstates = kstate.get("contexts", [])
         if ci >= len(cstates):
             continue
         c = cstates[ci]
@@ -246,5 +248,7 @@ def kdamond_kvpairs(k, params_only=False, raw=False):
                 s["stats"] = _stats_kvpairs(live["stats"], raw)
     if not params_only:
         kv["simulation"] = {key: state.get(key) for key in (
-            "workload", "workload_spec", "memory", "seed", "speed", "sim_now_ns", "reason")}
+            "workload", "workload_spec", "memory", "seed", "speed", "sim_now_ns")}
+        kv["simulation"]["daemon_pid"] = state.get("pid")
+        kv["simulation"]["reason"] = k.reason
     return kv

@@ -26,7 +26,7 @@ def live_recording(kdamond_idxs=None):
     kds = client.running_kdamonds(kdamond_idxs)
     writer = RecordingWriter(None)
     for k in kds:
-        for ci, c in enumerate(k.state.get("contexts", [])):
+        for ci, c in enumerate(k.kstate.get("contexts", [])):
             snap = c.get("snapshot")
             if snap is None:
                 continue
@@ -46,13 +46,16 @@ def live_recording(kdamond_idxs=None):
 
 
 class OngoingRecorder:
-    """Polls running kdamonds for their aggregated snapshots and adds them
-    to a RecordingWriter (``damo record ongoing``)."""
+    """Polls the daemons of running kdamonds for their aggregated snapshots
+    and adds them to a RecordingWriter (``damo record ongoing``)."""
 
     POLL_S = 0.1
 
     def __init__(self, kdamonds, writer):
-        self.kdamonds = kdamonds
+        self.slots = {}
+        for k in kdamonds:
+            self.slots.setdefault(k.slot.path, k.slot)
+        self.idxs = {k.idx for k in kdamonds}
         self.writer = writer
         self.next_seq = {}
         self.start_sim_ns = {}
@@ -61,28 +64,32 @@ class OngoingRecorder:
         self.nr_snapshots = 0
         self.info = {}
 
-    def poll(self, k, timeout_s=None):
-        """One poll; False once the kdamond is off or gone."""
+    def poll(self, slot, timeout_s=None):
+        """One poll of a daemon; False once its kdamonds are off or gone."""
         from damo.live import client
 
+        key = slot.path
         try:
-            reply = client.request(k.slot, {"cmd": "snapshots",
-                                            "since": self.next_seq.get(k.idx, 0)})
+            reply = client.request(slot, {"cmd": "snapshots",
+                                          "since": self.next_seq.get(key, 0)})
         except client.DaemonUnreachable:
             return False
-        if k.idx not in self.next_seq:
+        if key not in self.next_seq:
             # first contact: record from now on, not the backlog
-            self.next_seq[k.idx] = reply["next"]
-            self.start_sim_ns[k.idx] = reply["sim_now_ns"]
-            self.info[k.idx] = {"workload": reply.get("workload"),
-                                "kdamond": reply.get("kdamond")}
-            self.sim_ns[k.idx] = 0
+            self.next_seq[key] = reply["next"]
+            self.start_sim_ns[key] = reply["sim_now_ns"]
+            self.sim_ns[key] = 0
+            for idx, kv in reply.get("kdamonds", {}).items():
+                if int(idx) in self.idxs:
+                    self.info[int(idx)] = {"workload": reply.get("workload"), "kdamond": kv}
             return reply["state"] == "on"
         self.lost += reply["lost"]
-        limit_ns = None if timeout_s is None else self.start_sim_ns[k.idx] + timeout_s * 1e9
+        limit_ns = None if timeout_s is None else self.start_sim_ns[key] + timeout_s * 1e9
         for s in reply["snapshots"]:
             if limit_ns is not None and s["end_ns"] > limit_ns:
                 break
+            if s["kdamond_idx"] not in self.idxs:
+                continue
             iv = _intervals(s["intervals"])
             for t in s["targets"]:
                 self.writer.add_snapshot(
@@ -91,24 +98,25 @@ class OngoingRecorder:
                     intervals=iv,
                     sample_interval_us=s["sample_us"] if "intervals_goal" in iv else None)
             self.nr_snapshots += 1
-        self.next_seq[k.idx] = reply["next"]
-        self.sim_ns[k.idx] = reply["sim_now_ns"] - self.start_sim_ns[k.idx]
+        self.next_seq[key] = reply["next"]
+        self.sim_ns[key] = reply["sim_now_ns"] - self.start_sim_ns[key]
         if timeout_s is not None:
-            self.sim_ns[k.idx] = min(self.sim_ns[k.idx], int(timeout_s * 1e9))
+            self.sim_ns[key] = min(self.sim_ns[key], int(timeout_s * 1e9))
         return reply["state"] == "on"
 
     def run(self, timeout_s=None):
-        """Record until every kdamond is off, or each has advanced
+        """Record until every kdamond is off, or each daemon has advanced
         ``timeout_s`` simulated seconds.  KeyboardInterrupt ends it early."""
-        live = list(self.kdamonds)
-        for k in live:
-            self.poll(k)
+        live = list(self.slots.values())
+        for slot in live:
+            self.poll(slot)
         while live:
             time.sleep(self.POLL_S)
             still = []
-            for k in live:
-                on = self.poll(k, timeout_s)
-                done = timeout_s is not None and self.sim_ns.get(k.idx, 0) >= timeout_s * 1e9
+            for slot in live:
+                on = self.poll(slot, timeout_s)
+                done = timeout_s is not None and \
+                    self.sim_ns.get(slot.path, 0) >= timeout_s * 1e9
                 if on and not done:
-                    still.append(k)
+                    still.append(slot)
             live = still
