@@ -1,28 +1,218 @@
+# bash completion for damo (damo-sim): generated from the click application by `python -m damo.gen_docs`; do not edit.
+# Load it with `source damo.bash`, or install it as
+# ~/.local/share/bash-completion/completions/damo.
+
 _damo_completion() {
-    local IFS=$'\n'
-    local response
-
-    response=$(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD _DAMO_COMPLETE=bash_complete $1)
-
-    for completion in $response; do
-        IFS=',' read type value <<< "$completion"
-
-        if [[ $type == 'dir' ]]; then
-            COMPREPLY=()
-            compopt -o dirnames
-        elif [[ $type == 'file' ]]; then
-            COMPREPLY=()
-            compopt -o default
-        elif [[ $type == 'plain' ]]; then
-            COMPREPLY+=($value)
-        fi
+    local cur prev cmdpath w i opts subs words files IFS=$'\n'
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev=""
+    (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
+    cmdpath="damo"
+    for (( i = 1; i < COMP_CWORD; i++ )); do
+        w="${COMP_WORDS[i]}"
+        case "$cmdpath $w" in
+            "damo record"|"damo replay"|"damo report"|"damo start"|"damo status"|"damo stop"|"damo tune"|"damo report access"|"damo report damon"|"damo report heatmap"|"damo report nr_regions"|"damo report profile"|"damo report record_info"|"damo report wss")
+                cmdpath="$cmdpath $w" ;;
+        esac
     done
-
+    COMPREPLY=()
+    opts=""; subs=""; words=""; files=""
+    case "$cmdpath" in
+        "damo")
+            opts="--version -h --help"
+            subs="record replay report start status stop tune"
+            ;;
+        "damo record")
+            opts="--ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --memory --access_rate --random_access_rate --seed --trace --save-trace --save_trace --time_per_instruction --time-per-instruction --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots --preset --preset_param --kdamonds --schemes_target_regions -o --out --output_type --output_permission --timeout -h --help"
+            words="stairs zigzag hotcold random_phases ongoing"
+            files=1
+            ;;
+        "damo replay")
+            opts="--real --progress_notice_interval --test_perf --test_perf_sz_mem --test_perf_runtime --source_intervals --ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --memory --access_rate --random_access_rate --seed --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots -o --out --output_type --output_permission -h --help"
+            files=1
+            ;;
+        "damo report")
+            opts="-h --help"
+            subs="access damon heatmap nr_regions profile record_info wss"
+            ;;
+        "damo report access")
+            opts="-i --input --raw_form --raw_number --color -h --help"
+            ;;
+        "damo report damon")
+            opts="--format --raw --kdamond_idx --kdamonds_summary --damos_stats --damos_stat_fields --damon_params --input_file -h --help"
+            ;;
+        "damo report heatmap")
+            opts="-i --input --output --resol --time_range --address_range --draw_range --guide --guide_human --stdout_colorset --stdout_skip_colorset_example --color --abs_time --abs_addr --size --tid --kdamond_idx --context_idx --scheme_idx -h --help"
+            ;;
+        "damo report nr_regions")
+            opts="-i --input -r --range -s --sortby -p --plot --size -h --help"
+            ;;
+        "damo report profile")
+            opts="-i --input --inputs --baseline --sections --nr_rows -p --plot --size --color -h --help"
+            ;;
+        "damo report record_info")
+            opts="-i --input --raw_numbers -h --help"
+            ;;
+        "damo report wss")
+            opts="-i --input -r --range --exclude_samples -t --acc_thres --sz_thres --work_time -s --sortby -p --plot --size --nr_cols_bar --raw_number --all_wss --per_target --collapse_targets -h --help"
+            ;;
+        "damo start")
+            opts="--ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots --memory --access_rate --random_access_rate --seed --preset --preset_param --kdamonds --speed -h --help"
+            words="stairs zigzag hotcold random_phases"
+            files=1
+            ;;
+        "damo status")
+            opts="--format --raw --kdamond_idx --kdamonds_summary --damos_stats --damos_stat_fields --damon_params --input_file -h --help"
+            ;;
+        "damo stop")
+            opts="--kdamond_idx -h --help"
+            ;;
+        "damo tune")
+            opts="--ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots --quota_goals_only --kdamond_idx --speed -h --help"
+            ;;
+    esac
+    IFS=$' \t\n'
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+        return 0
+    fi
+    case "$cmdpath|$prev" in
+        "damo record|--ops")
+            COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )
+            return 0 ;;
+        "damo record|--damos_action")
+            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
+            return 0 ;;
+        "damo record|--damos_quota_goal")
+            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp" -- "$cur") )
+            return 0 ;;
+        "damo record|--damos_quota_goal_tuner")
+            COMPREPLY=( $(compgen -W "consist temporal" -- "$cur") )
+            return 0 ;;
+        "damo record|--damos_filter")
+            COMPREPLY=( $(compgen -W "allow reject" -- "$cur") )
+            return 0 ;;
+        "damo record|--damos_wmarks")
+            COMPREPLY=( $(compgen -W "none free_mem_rate" -- "$cur") )
+            return 0 ;;
+        "damo record|--preset")
+            COMPREPLY=( $(compgen -W "ethp lru_sort mtier prcl reclaim" -- "$cur") )
+            return 0 ;;
+        "damo record|--output_type")
+            COMPREPLY=( $(compgen -W "json_compressed json perf_script native" -- "$cur") )
+            return 0 ;;
+        "damo replay|--ops")
+            COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )
+            return 0 ;;
+        "damo replay|--damos_action")
+            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
+            return 0 ;;
+        "damo replay|--damos_quota_goal")
+            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp" -- "$cur") )
+            return 0 ;;
+        "damo replay|--damos_quota_goal_tuner")
+            COMPREPLY=( $(compgen -W "consist temporal" -- "$cur") )
+            return 0 ;;
+        "damo replay|--damos_filter")
+            COMPREPLY=( $(compgen -W "allow reject" -- "$cur") )
+            return 0 ;;
+        "damo replay|--damos_wmarks")
+            COMPREPLY=( $(compgen -W "none free_mem_rate" -- "$cur") )
+            return 0 ;;
+        "damo replay|--output_type")
+            COMPREPLY=( $(compgen -W "json_compressed json perf_script native" -- "$cur") )
+            return 0 ;;
+        "damo report access|--color")
+            COMPREPLY=( $(compgen -W "auto always never" -- "$cur") )
+            return 0 ;;
+        "damo report damon|--format")
+            COMPREPLY=( $(compgen -W "report json yaml" -- "$cur") )
+            return 0 ;;
+        "damo report damon|--damos_stat_fields")
+            COMPREPLY=( $(compgen -W "nr_tried sz_tried nr_applied sz_applied sz_ops_filter_passed qt_exceeds" -- "$cur") )
+            return 0 ;;
+        "damo report heatmap|--draw_range")
+            COMPREPLY=( $(compgen -W "hottest all" -- "$cur") )
+            return 0 ;;
+        "damo report heatmap|--stdout_colorset")
+            COMPREPLY=( $(compgen -W "emotion flame gray" -- "$cur") )
+            return 0 ;;
+        "damo report heatmap|--color")
+            COMPREPLY=( $(compgen -W "auto always never" -- "$cur") )
+            return 0 ;;
+        "damo report nr_regions|-s"|"damo report nr_regions|--sortby")
+            COMPREPLY=( $(compgen -W "time size" -- "$cur") )
+            return 0 ;;
+        "damo report profile|--color")
+            COMPREPLY=( $(compgen -W "auto always never" -- "$cur") )
+            return 0 ;;
+        "damo report wss|-s"|"damo report wss|--sortby")
+            COMPREPLY=( $(compgen -W "time size" -- "$cur") )
+            return 0 ;;
+        "damo start|--ops")
+            COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )
+            return 0 ;;
+        "damo start|--damos_action")
+            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
+            return 0 ;;
+        "damo start|--damos_quota_goal")
+            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp" -- "$cur") )
+            return 0 ;;
+        "damo start|--damos_quota_goal_tuner")
+            COMPREPLY=( $(compgen -W "consist temporal" -- "$cur") )
+            return 0 ;;
+        "damo start|--damos_filter")
+            COMPREPLY=( $(compgen -W "allow reject" -- "$cur") )
+            return 0 ;;
+        "damo start|--damos_wmarks")
+            COMPREPLY=( $(compgen -W "none free_mem_rate" -- "$cur") )
+            return 0 ;;
+        "damo start|--preset")
+            COMPREPLY=( $(compgen -W "ethp lru_sort mtier prcl reclaim" -- "$cur") )
+            return 0 ;;
+        "damo status|--format")
+            COMPREPLY=( $(compgen -W "report json yaml" -- "$cur") )
+            return 0 ;;
+        "damo status|--damos_stat_fields")
+            COMPREPLY=( $(compgen -W "nr_tried sz_tried nr_applied sz_applied sz_ops_filter_passed qt_exceeds" -- "$cur") )
+            return 0 ;;
+        "damo tune|--ops")
+            COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )
+            return 0 ;;
+        "damo tune|--damos_action")
+            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
+            return 0 ;;
+        "damo tune|--damos_quota_goal")
+            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp" -- "$cur") )
+            return 0 ;;
+        "damo tune|--damos_quota_goal_tuner")
+            COMPREPLY=( $(compgen -W "consist temporal" -- "$cur") )
+            return 0 ;;
+        "damo tune|--damos_filter")
+            COMPREPLY=( $(compgen -W "allow reject" -- "$cur") )
+            return 0 ;;
+        "damo tune|--damos_wmarks")
+            COMPREPLY=( $(compgen -W "none free_mem_rate" -- "$cur") )
+            return 0 ;;
+        "damo record|--trace"|"damo record|--save-trace"|"damo record|--save_trace"|"damo record|--kdamonds"|"damo record|-o"|"damo record|--out"|"damo replay|-o"|"damo replay|--out"|"damo report access|-i"|"damo report access|--input"|"damo report damon|--input_file"|"damo report heatmap|-i"|"damo report heatmap|--input"|"damo report heatmap|--output"|"damo report nr_regions|-i"|"damo report nr_regions|--input"|"damo report nr_regions|-p"|"damo report nr_regions|--plot"|"damo report profile|-i"|"damo report profile|--input"|"damo report profile|--inputs"|"damo report profile|--baseline"|"damo report profile|-p"|"damo report profile|--plot"|"damo report record_info|-i"|"damo report record_info|--input"|"damo report wss|-i"|"damo report wss|--input"|"damo report wss|-p"|"damo report wss|--plot"|"damo start|--kdamonds"|"damo status|--input_file")
+            IFS=$'\n'
+            COMPREPLY=( $(compgen -f -- "$cur") )
+            compopt -o filenames 2>/dev/null
+            return 0 ;;
+        "damo record|-r"|"damo record|--regions"|"damo record|--monitoring_intervals"|"damo record|--monitoring_intervals_goal"|"damo record|--monitoring_nr_regions_range"|"damo record|--memory"|"damo record|--access_rate"|"damo record|--random_access_rate"|"damo record|--seed"|"damo record|--time_per_instruction"|"damo record|--time-per-instruction"|"damo record|--damos_sz_region"|"damo record|--damos_access_rate"|"damo record|--damos_age"|"damo record|--damos_apply_interval"|"damo record|--damos_quotas"|"damo record|--damos_quota_interval"|"damo record|--damos_quota_time"|"damo record|--damos_quota_space"|"damo record|--damos_quota_weights"|"damo record|--damos_quota_fail_charge_ratio"|"damo record|--damos_nr_quota_goals"|"damo record|--damos_nr_filters"|"damo record|--damos_max_nr_snapshots"|"damo record|--preset_param"|"damo record|--output_permission"|"damo record|--timeout"|"damo replay|--progress_notice_interval"|"damo replay|--test_perf_sz_mem"|"damo replay|--test_perf_runtime"|"damo replay|--source_intervals"|"damo replay|-r"|"damo replay|--regions"|"damo replay|--monitoring_intervals"|"damo replay|--monitoring_intervals_goal"|"damo replay|--monitoring_nr_regions_range"|"damo replay|--memory"|"damo replay|--access_rate"|"damo replay|--random_access_rate"|"damo replay|--seed"|"damo replay|--damos_sz_region"|"damo replay|--damos_access_rate"|"damo replay|--damos_age"|"damo replay|--damos_apply_interval"|"damo replay|--damos_quotas"|"damo replay|--damos_quota_interval"|"damo replay|--damos_quota_time"|"damo replay|--damos_quota_space"|"damo replay|--damos_quota_weights"|"damo replay|--damos_quota_fail_charge_ratio"|"damo replay|--damos_nr_quota_goals"|"damo replay|--damos_nr_filters"|"damo replay|--damos_max_nr_snapshots"|"damo replay|--output_permission"|"damo report damon|--kdamond_idx"|"damo report heatmap|--resol"|"damo report heatmap|--time_range"|"damo report heatmap|--address_range"|"damo report heatmap|--size"|"damo report heatmap|--tid"|"damo report heatmap|--kdamond_idx"|"damo report heatmap|--context_idx"|"damo report heatmap|--scheme_idx"|"damo report nr_regions|-r"|"damo report nr_regions|--range"|"damo report nr_regions|--size"|"damo report profile|--sections"|"damo report profile|--nr_rows"|"damo report profile|--size"|"damo report wss|-r"|"damo report wss|--range"|"damo report wss|--exclude_samples"|"damo report wss|-t"|"damo report wss|--acc_thres"|"damo report wss|--sz_thres"|"damo report wss|--work_time"|"damo report wss|--size"|"damo report wss|--nr_cols_bar"|"damo start|-r"|"damo start|--regions"|"damo start|--monitoring_intervals"|"damo start|--monitoring_intervals_goal"|"damo start|--monitoring_nr_regions_range"|"damo start|--damos_sz_region"|"damo start|--damos_access_rate"|"damo start|--damos_age"|"damo start|--damos_apply_interval"|"damo start|--damos_quotas"|"damo start|--damos_quota_interval"|"damo start|--damos_quota_time"|"damo start|--damos_quota_space"|"damo start|--damos_quota_weights"|"damo start|--damos_quota_fail_charge_ratio"|"damo start|--damos_nr_quota_goals"|"damo start|--damos_nr_filters"|"damo start|--damos_max_nr_snapshots"|"damo start|--memory"|"damo start|--access_rate"|"damo start|--random_access_rate"|"damo start|--seed"|"damo start|--preset_param"|"damo start|--speed"|"damo status|--kdamond_idx"|"damo stop|--kdamond_idx"|"damo tune|-r"|"damo tune|--regions"|"damo tune|--monitoring_intervals"|"damo tune|--monitoring_intervals_goal"|"damo tune|--monitoring_nr_regions_range"|"damo tune|--damos_sz_region"|"damo tune|--damos_access_rate"|"damo tune|--damos_age"|"damo tune|--damos_apply_interval"|"damo tune|--damos_quotas"|"damo tune|--damos_quota_interval"|"damo tune|--damos_quota_time"|"damo tune|--damos_quota_space"|"damo tune|--damos_quota_weights"|"damo tune|--damos_quota_fail_charge_ratio"|"damo tune|--damos_nr_quota_goals"|"damo tune|--damos_nr_filters"|"damo tune|--damos_max_nr_snapshots"|"damo tune|--kdamond_idx"|"damo tune|--speed")
+            return 0 ;;
+    esac
+    if [[ -n "$subs" ]]; then
+        COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
+        return 0
+    fi
+    COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+    if [[ -n "$files" ]]; then
+        IFS=$'\n'
+        COMPREPLY+=( $(compgen -f -- "$cur") )
+        compopt -o filenames 2>/dev/null
+    fi
     return 0
 }
 
-_damo_completion_setup() {
-    complete -o nosort -F _damo_completion damo
-}
-
-_damo_completion_setup;
+complete -F _damo_completion damo

@@ -60,32 +60,89 @@ def test_man_renders_a_subcommand_page():
     assert "--quota_goals_only" in done.stdout
 
 
-def bash_complete(tmp_path, *words):
+COMPLETIONS = os.path.join(REPO, "completions")
+
+
+def bash_complete(*words, cwd=None):
     """COMPREPLY of damo's bash completion for the command line ``words``
     (the last one being completed), in a real bash."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
-    wrapper = bindir / "damo"
-    wrapper.write_text("#!/bin/sh\nexec %s -c 'from damo.cli import main; "
-                       "main(prog_name=\"damo\")' \"$@\"\n" % sys.executable)
-    wrapper.chmod(0o755)
     words_src = " ".join("'%s'" % w for w in words)
     script = ("source %s; COMP_WORDS=(%s); COMP_CWORD=%d; _damo_completion damo; "
               "printf '%%s\\n' \"${COMPREPLY[@]}\"" % (
-                  os.path.join(REPO, "completions", "damo.bash"), words_src, len(words) - 1))
+                  os.path.join(COMPLETIONS, "damo.bash"), words_src, len(words) - 1))
     done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True,
-                          text=True, timeout=60,
-                          env=dict(os.environ, PATH="%s:%s" % (bindir, os.environ["PATH"])))
-    assert done.returncode == 0, done.stderr
+                          text=True, timeout=60, cwd=cwd)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout.split()
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_bash_completes_subcommands_and_options(tmp_path):
-    assert bash_complete(tmp_path, "damo", "st") == ["start", "status", "stop"]
-    assert bash_complete(tmp_path, "damo", "report", "d") == ["damon"]
-    assert bash_complete(tmp_path, "damo", "tune", "--monitoring_n") == \
+    assert bash_complete("damo", "st") == ["start", "status", "stop"]
+    assert bash_complete("damo", "report", "d") == ["damon"]
+    assert bash_complete("damo", "tune", "--monitoring_n") == ["--monitoring_nr_regions_range"]
+    assert "--quota_goals_only" in bash_complete("damo", "tune", "--")
+    assert bash_complete("damo", "start", "--ops", "") == ["vaddr", "fvaddr", "paddr"]
+    assert bash_complete("damo", "start", "--damos_action", "migrate_") == \
+        ["migrate_hot", "migrate_cold"]
+    assert bash_complete("damo", "start", "--memory", "") == []
+    (tmp_path / "stairs.cfg").write_text("")
+    (tmp_path / "other").write_text("")
+    assert bash_complete("damo", "record", "st", cwd=tmp_path) == ["stairs", "stairs.cfg"]
+    assert bash_complete("damo", "report", "access", "--input", "o", cwd=tmp_path) == \
+        ["other"]
+
+
+ZSH_HARNESS = r"""
+_cur=${@[-1]}
+compadd() { while [[ $1 == -* && $1 != -- ]]; do shift; done; [[ $1 == -- ]] && shift
+  local w; for w in "$@"; do [[ $w == ${_cur}* ]] && print -- $w; done }
+_describe() { local arr=${@[-1]} e w
+  for e in ${(P)arr}; do w=${e%%:*}; w=${w//\\/}; [[ $w == ${_cur}* ]] && print -- $w; done }
+_files() { print -- '<files>' }
+_message() { print -- '<value>' }
+fpath=(COMPLETIONS_DIR $fpath)
+autoload -Uz _damo
+words=("$@"); CURRENT=$#
+_damo
+true
+"""
+
+
+def zsh_complete(tmp_path, *words):
+    """What damo's zsh completion function offers (compadd/_describe/_files
+    stubbed to print their candidates matching the current word)."""
+    harness = tmp_path / "harness.zsh"
+    harness.write_text(ZSH_HARNESS.replace("COMPLETIONS_DIR", COMPLETIONS))
+    done = subprocess.run(["zsh", "-f", str(harness)] + list(words), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout.split()
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completes_subcommands_and_options(tmp_path):
+    assert zsh_complete(tmp_path, "damo", "st") == ["start", "status", "stop"]
+    assert zsh_complete(tmp_path, "damo", "report", "d") == ["damon"]
+    assert zsh_complete(tmp_path, "damo", "tune", "--monitoring_n") == \
         ["--monitoring_nr_regions_range"]
-    assert "--quota_goals_only" in bash_complete(tmp_path, "damo", "tune", "--")
-    assert bash_complete(tmp_path, "damo", "start", "--ops", "") == \
-        ["vaddr", "fvaddr", "paddr"]
+    assert zsh_complete(tmp_path, "damo", "start", "--ops", "") == ["vaddr", "fvaddr", "paddr"]
+    assert zsh_complete(tmp_path, "damo", "record", "-o", "") == ["<files>"]
+    assert zsh_complete(tmp_path, "damo", "record", "") == \
+        ["stairs", "zigzag", "hotcold", "random_phases", "ongoing", "<files>"]
+
+
+def fish_complete(line):
+    done = subprocess.run(["fish", "--no-config", "-c", "source %s; complete -C %s" % (
+        os.path.join(COMPLETIONS, "damo.fish"), "'%s'" % line)], capture_output=True,
+        text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return [line.split("\t")[0] for line in done.stdout.splitlines()]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_subcommands_and_options():
+    assert fish_complete("damo st") == ["start", "status", "stop"]
+    assert fish_complete("damo report d") == ["damon"]
+    assert fish_complete("damo tune --monitoring_n") == ["--monitoring_nr_regions_range"]
+    assert sorted(fish_complete("damo start --ops ")) == ["fvaddr", "paddr", "vaddr"]
