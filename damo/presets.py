@@ -345,9 +345,9 @@ def probe_machine(memory, workloads):
     its node ranges before the run exists)."""
     from damo_engine import machines
 
-    fits = sum(w.config.total_size for w in workloads if hasattr(w, "config"))
+    from damo.runner import footprint
     try:
-        return machines.make_machine(memory, fits=fits)
+        return machines.make_machine(memory, fits=footprint(workloads))
     except machines.MachineSpecError as e:
         raise DamoError("--memory: %s" % e, exit_code=2)
 

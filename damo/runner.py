@@ -7,6 +7,13 @@ from damo.errors import DamoError
 from damo import params as params_mod
 
 
+def footprint(workloads):
+    """Bytes the workloads may touch (masim configs' regions, a replay's
+    address ranges), for sizing a default machine."""
+    return sum(w.config.total_size if hasattr(w, "config") else getattr(w, "footprint_bytes", 0)
+               for w in workloads)
+
+
 class Run:
     """One simulated machine running workloads under kdamonds."""
 
@@ -14,9 +21,8 @@ class Run:
         from damo_engine import machines
         from damo_engine.sim import Simulation
 
-        fits = sum(w.config.total_size for w in workloads if hasattr(w, "config"))
         try:
-            self.machine = machines.make_machine(memory, fits=fits)
+            self.machine = machines.make_machine(memory, fits=footprint(workloads))
         except machines.MachineSpecError as e:
             raise DamoError("--memory: %s" % e, exit_code=2)
         self.sim = Simulation(self.machine, seed=seed)
@@ -34,7 +40,9 @@ class Run:
     @property
     def expected_ns(self):
         """Nominal length of the workloads, for progress bars."""
-        lengths = [w.config.total_ms * 1e6 for w in self.workloads if hasattr(w, "config")]
+        lengths = [w.config.total_ms * 1e6 if hasattr(w, "config")
+                   else getattr(w, "expected_ns", None) for w in self.workloads]
+        lengths = [x for x in lengths if x]
         return max(lengths) if lengths else None
 
     def run(self, duration_ns=None, on_snapshot=None, progress=True, label="recording"):

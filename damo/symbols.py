@@ -107,6 +107,22 @@ class ElfSymbols:
         self.starts = np.asarray(starts, dtype=np.uint64)[order]
         self.ends = np.asarray(ends, dtype=np.uint64)[order]
         self.names = [names[i] for i in order.tolist()]
+        self._starts_list = None
+        self._ends_list = None
+
+    def name_at(self, offset):
+        """The function holding file offset ``offset``, or None (scalar)."""
+        if self._starts_list is None:
+            self._starts_list = self.starts.tolist()
+            self._ends_list = self.ends.tolist()
+        for p_offset, p_filesz, p_vaddr in self.segments:
+            if p_offset <= offset < p_offset + max(p_filesz, 1):
+                vaddr = offset - p_offset + p_vaddr
+                i = bisect.bisect_right(self._starts_list, vaddr) - 1
+                if i >= 0 and vaddr < self._ends_list[i]:
+                    return self.names[i]
+                return None
+        return None
 
     def vaddr_of_offset(self, offsets):
         """ELF virtual addresses of file offsets (numpy); -1 outside segments."""
@@ -129,13 +145,18 @@ class ElfSymbols:
         return np.where(ok, idx, -1)
 
 
-class Symbolizer:
-    """Function names for instruction addresses of one process, given its
-    code mappings [(start, end, offset, path)]."""
+class FunctionTable:
+    """Function ids for instruction addresses, as a traced process runs:
+    ``table(ip)`` names the function holding ip from the code mappings the
+    trace source knows at that time (``source.code_mapping(ip)``), and gives
+    its id in ``names`` / ``objects``.  Addresses outside every known code
+    mapping are functions of their own, named by their address."""
 
-    def __init__(self, code_maps):
-        self.maps = sorted({(int(s), int(e), int(o), p) for s, e, o, p in code_maps})
-        self._starts = [m[0] for m in self.maps]
+    def __init__(self, source):
+        self.source = source
+        self.ids = {}
+        self.names = []
+        self.objects = []
         self._elves = {}
 
     def _elf(self, path):
@@ -146,47 +167,21 @@ class Symbolizer:
                 self._elves[path] = None
         return self._elves[path]
 
-    def symbolize(self, ips):
-        """(names, objects, index): a function per distinct instruction
-        address.  ``index[i]`` is the row of ips[i] in names/objects; a
-        function is named once per object even when many ips fall in it.
-        Addresses outside every known mapping get their own hex name."""
-        ips = np.asarray(ips, dtype=np.uint64)
-        uniq, inverse = np.unique(ips, return_inverse=True)
-        keys = {}
-        names, objects = [], []
-        row_of_uniq = np.empty(len(uniq), dtype=np.int64)
-        mapping_of = np.array([bisect.bisect_right(self._starts, int(ip)) - 1
-                               for ip in uniq.tolist()], dtype=np.int64)
-        resolved = {}
-        for mi in np.unique(mapping_of).tolist():
-            sel = np.flatnonzero(mapping_of == mi)
-            sel_ips = uniq[sel].astype(np.int64)
-            if mi < 0:
-                inside = np.zeros(len(sel), dtype=bool)
-            else:
-                start, end, offset, path = self.maps[mi]
-                inside = sel_ips < end
-            for k, i in enumerate(sel.tolist()):
-                if not inside[k]:
-                    resolved[i] = ("0x%x" % int(uniq[i]), "?")
-            if not inside.any():
-                continue
-            start, end, offset, path = self.maps[mi]
-            obj = os.path.basename(path)
+    def __call__(self, ip):
+        m = self.source.code_mapping(ip)
+        if m is None and hasattr(self.source, "learn_code"):
+            self.source.learn_code(ip)
+            m = self.source.code_mapping(ip)
+        if m is None:
+            key = ("0x%x" % ip, "?")
+        else:
+            start, end, offset, path = m
             elf = self._elf(path)
-            idx = np.full(int(inside.sum()), -1, dtype=np.int64)
-            if elf is not None:
-                vaddrs = elf.vaddr_of_offset(sel_ips[inside] - start + offset)
-                idx = elf.lookup(vaddrs)
-            for i, fi in zip(sel[inside].tolist(), idx.tolist()):
-                resolved[i] = (elf.names[fi] if fi >= 0 else UNKNOWN, obj)
-        for i in range(len(uniq)):
-            key = resolved[i]
-            row = keys.get(key)
-            if row is None:
-                row = keys[key] = len(names)
-                names.append(key[0])
-                objects.append(key[1])
-            row_of_uniq[i] = row
-        return names, objects, row_of_uniq[inverse]
+            name = elf.name_at(ip - start + offset) if elf is not None else None
+            key = (name or UNKNOWN, os.path.basename(path))
+        f = self.ids.get(key)
+        if f is None:
+            f = self.ids[key] = len(self.names)
+            self.names.append(key[0])
+            self.objects.append(key[1])
+        return f

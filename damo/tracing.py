@@ -17,7 +17,10 @@ a 20-byte header (type, flags, 2 reserved bytes, item count, raw length,
 stored length, CRC-32 of the stored bytes) and a payload, zlib-compressed
 when flags bit 0 is set.  Types: ``H`` header (JSON), ``V`` events (JSON list
 of [access index, kind, args]), ``A`` access block (see
-``damo_engine.traces.encode_accesses``), ``E`` end (JSON, last record).
+``damo_engine.traces.encode_accesses``), ``E`` end (JSON, last record).  An
+access block with flags bit 1 is stored column by column: four (method,
+raw length, stored length) headers, then the columns, each zlib-compressed
+(method 1) only where that at least halves it.
 """
 import bisect
 import collections
@@ -40,7 +43,11 @@ from damo.errors import DamoError
 
 MAGIC = b"DAMOTRC1"
 _REC = struct.Struct("<cBHIIII")
-FORMAT_VERSION = 1
+_ZLIB = 1                       # record flags: the payload is zlib-compressed
+_COLUMNS = 2                    # an access block stored column by column
+_COLUMN = struct.Struct("<BII")     # method (0 raw, 1 zlib), raw length, stored length
+_WORTH = 0.5                    # a column is kept compressed below this ratio
+FORMAT_VERSION = 2
 GRANULE = 2 << 20               # mapping inferred around an unknown address
 PAGE = 4096
 VALGRIND_HINT = ("install valgrind (Debian/Ubuntu: apt-get install valgrind; "
@@ -108,6 +115,7 @@ class TraceSource:
         self.known_maps = []                    # MapEntry, sorted by start
         self._map_starts = []
         self.code_maps = set()                  # (start, end, offset, path)
+        self._code_list = []                    # the same, sorted
         self.saver = None
         self.progress = None                    # callable(source) or None
         self._last_tick = 0.0
@@ -173,9 +181,25 @@ class TraceSource:
             for vma in mm.vmas:
                 mm.unmap(vma)
             self.code_maps.clear()
+            self._code_list = []
+            workload.forget_functions()
         elif kind == "code":
-            self.code_maps.add(tuple(args))
+            key = tuple(args)
+            if key not in self.code_maps:
+                self.code_maps.add(key)
+                bisect.insort(self._code_list, key)
         self._log.append(ev)
+
+    def code_mapping(self, ip):
+        """(start, end, offset, path) of the code mapping holding ip, from
+        the code events applied so far, or None."""
+        i = bisect.bisect_right(self._code_list, (ip, float("inf"))) - 1
+        if i >= 0 and self._code_list[i][0] <= ip < self._code_list[i][1]:
+            return self._code_list[i]
+        return None
+
+    def recycle(self, batch):
+        pass
 
     def find_mapping(self, addr):
         """(start, end, name, anon) of the mapping holding addr, if known."""
@@ -195,7 +219,8 @@ class TraceSource:
             if "x" in e.perms and e.path.startswith("/"):
                 key = (e.start, e.end, e.offset, e.path)
                 if key not in self.code_maps:
-                    self.push_event(index, "code", list(key))
+                    # code mappings change no memory: they apply at once
+                    self._apply(self.workload, (index, "code", list(key)))
 
     def tick(self):
         """Call the progress callback at most 4 times a second."""
@@ -345,7 +370,7 @@ class LackeyPipeSource(_LackeySource):
         self._pending = b""
         self._last_refresh = 0.0
         self._absent = {}
-        self.valgrind_errors = []
+        self._last_code_read = 0.0
 
     def start(self):
         valgrind = shutil.which("valgrind")
@@ -453,6 +478,18 @@ class LackeyPipeSource(_LackeySource):
             else:
                 self._absent.setdefault(vma.start, now)
 
+    def learn_code(self, ip):
+        """An instruction outside the known code: read the maps again (a
+        library loaded since), at most 20 times a second."""
+        now = time.monotonic()
+        if now - self._last_code_read < 0.05:
+            return
+        self._last_code_read = now
+        if self.proc is not None and self.proc.poll() is None and self.workload is not None:
+            entries = read_proc_maps(self.proc.pid)
+            if entries is not None:
+                self.learn_maps(entries, self.workload.base_index + self.workload.pos)
+
     def find_mapping(self, addr):
         if self.proc is not None and self.proc.poll() is None and self.workload is not None:
             entries = read_proc_maps(self.proc.pid)
@@ -498,6 +535,24 @@ def fcntl_setpipe(fd, size):
         pass                    # a smaller pipe only costs speed
 
 
+class _Records:
+    """What the reader made of the records read so far; get() reads more
+    until there is something.  (A reader thread measured no faster: the
+    simulation holds the GIL that its Python steps need.)"""
+
+    def __init__(self, reader):
+        self.items = collections.deque()
+        self.reader = reader
+
+    def put(self, item):
+        self.items.append(item)
+
+    def get(self):
+        while not self.items:
+            self.reader()
+        return self.items.popleft()
+
+
 class BinaryTraceSource(TraceSource):
     """Our binary format."""
 
@@ -528,6 +583,10 @@ class BinaryTraceSource(TraceSource):
             raise DamoError("%s: unsupported trace format version %r"
                             % (path, self.header.get("version")))
         self.has_ip = bool(self.header.get("has_ip", True))
+        from damo_engine.traces import AccessBatch
+        self.queue = _Records(self._reader)
+        self.free = [AccessBatch(BinaryTraceWriter.MAX_BLOCK) for _ in range(2)]
+        self.exit_status = None
 
     @property
     def instructions(self):
@@ -547,51 +606,80 @@ class BinaryTraceSource(TraceSource):
         if zlib.crc32(payload) != crc:
             raise DamoError("%s: corrupt trace (record at byte %d fails its checksum)"
                             % (self.path, at))
-        if flags & 1:
-            try:
+        try:
+            if flags & _COLUMNS:
+                payload = _join_columns(payload)
+            elif flags & _ZLIB:
                 payload = zlib.decompress(payload)
-            except zlib.error:
-                raise DamoError("%s: corrupt trace (record at byte %d)" % (self.path, at)) \
-                    from None
+        except (zlib.error, struct.error, ValueError):
+            raise DamoError("%s: corrupt trace (record at byte %d)" % (self.path, at)) \
+                from None
         if len(payload) != raw_len:
             raise DamoError("%s: corrupt trace (record at byte %d)" % (self.path, at))
         self.offset = at + _REC.size + stored_len
         return kind, n, payload
 
     def fill(self, batch):
-        from damo_engine.traces import decode_accesses
         self.tick()
-        while not self.ended:
-            at = self.offset
-            kind, n, payload = self._record()
-            if kind == b"A":
-                try:
-                    decode_accesses(payload, n, batch)
-                except ValueError as e:
-                    raise DamoError("%s: corrupt trace (record at byte %d: %s)"
-                                    % (self.path, at, e)) from None
-                self.accesses += n
-                return True
-            if kind == b"V":
-                try:
-                    events = json.loads(payload)
-                    for index, ekind, args in events:
-                        self.push_event(index, ekind, args)
-                except (ValueError, TypeError):
-                    raise DamoError("%s: corrupt trace (bad events at byte %d)"
-                                    % (self.path, at)) from None
-            elif kind == b"E":
-                try:
-                    end = json.loads(payload)
-                    self.end_icount = int(end["end_icount"])
-                except (ValueError, KeyError, TypeError):
-                    raise DamoError("%s: corrupt trace (bad end record)" % self.path) from None
+        if self.ended:
+            return False
+        while True:
+            kind, value = self.queue.get()
+            if kind == "batch":
+                self.accesses += value.n
+                return value                    # batch comes back via recycle()
+            if kind == "events":
+                for index, ekind, args in value:
+                    self.push_event(index, ekind, args)
+            elif kind == "end":
+                self.end_icount, self.exit_status = value
                 self.ended = True
-                self.exit_status = end.get("exit_status")
-            else:
-                raise DamoError("%s: corrupt trace (unknown record %r at byte %d)"
-                                % (self.path, kind, at))
-        return False
+                return False
+            elif kind == "error":
+                self.ended = True
+                raise value
+
+    def recycle(self, batch):
+        batch.n = 0
+        self.free.append(batch)
+
+    def _reader(self):
+        """Read, check, decompress and decode the next record."""
+        from damo_engine.traces import decode_accesses
+        try:
+            if not self.ended:
+                at = self.offset
+                kind, n, payload = self._record()
+                if kind == b"A":
+                    batch = self.free.pop()
+                    try:
+                        decode_accesses(payload, n, batch)
+                    except ValueError as e:
+                        raise DamoError("%s: corrupt trace (record at byte %d: %s)"
+                                        % (self.path, at, e)) from None
+                    self.queue.put(("batch", batch))
+                elif kind == b"V":
+                    try:
+                        events = [(int(i), str(k), list(a)) for i, k, a in json.loads(payload)]
+                    except (ValueError, TypeError):
+                        raise DamoError("%s: corrupt trace (bad events at byte %d)"
+                                        % (self.path, at)) from None
+                    self.queue.put(("events", events))
+                elif kind == b"E":
+                    try:
+                        end = json.loads(payload)
+                        value = (int(end["end_icount"]), end.get("exit_status"))
+                    except (ValueError, KeyError, TypeError):
+                        raise DamoError("%s: corrupt trace (bad end record)" % self.path) \
+                            from None
+                    self.queue.put(("end", value))
+                else:
+                    raise DamoError("%s: corrupt trace (unknown record %r at byte %d)"
+                                    % (self.path, kind, at))
+        except DamoError as e:
+            self.queue.put(("error", e))
+        except OSError as e:
+            self.queue.put(("error", DamoError("%s: %s" % (self.path, e.strerror or e))))
 
     def close(self):
         self.f.close()
@@ -627,6 +715,45 @@ def open_trace(path):
 # ---------------------------------------------------------------------------
 # writing the binary format
 
+def _split_columns(raw):
+    """An access block's payload, each of its four columns zlib-compressed
+    only where that pays (addresses of random accesses hardly compress and
+    would cost most of the decoding time)."""
+    lens = struct.unpack_from("<4I", raw)
+    heads, bodies = [], []
+    at = 16
+    for n in lens:
+        col = raw[at:at + n]
+        at += n
+        packed = zlib.compress(col, 1) if n >= 64 else col
+        if len(packed) < _WORTH * n:
+            heads.append(_COLUMN.pack(1, n, len(packed)))
+            bodies.append(packed)
+        else:
+            heads.append(_COLUMN.pack(0, n, n))
+            bodies.append(col)
+    return b"".join(heads + bodies)
+
+
+def _join_columns(stored):
+    """The payload _split_columns stored."""
+    heads = [_COLUMN.unpack_from(stored, i * _COLUMN.size) for i in range(4)]
+    at = 4 * _COLUMN.size
+    parts = [struct.pack("<4I", *(raw for _, raw, _ in heads))]
+    for method, raw, size in heads:
+        col = stored[at:at + size]
+        if len(col) != size:
+            raise ValueError("column overruns its block")
+        at += size
+        col = zlib.decompress(col) if method == 1 else col
+        if len(col) != raw:
+            raise ValueError("column length")
+        parts.append(col)
+    if at != len(stored):
+        raise ValueError("block length")
+    return b"".join(parts)
+
+
 class BinaryTraceWriter:
     """Writes a trace to a temporary file beside ``path``; ``commit`` renames
     it into place, ``abort`` removes it."""
@@ -647,9 +774,13 @@ class BinaryTraceWriter:
         self._record(b"H", 0, json.dumps(header).encode())
         self.accesses = 0
 
-    def _record(self, kind, n, raw, compress=True):
-        stored = zlib.compress(raw, 1) if compress else raw
-        flags = 1 if compress else 0
+    def _record(self, kind, n, raw, compress=True, columns=False):
+        if columns:
+            stored, flags = _split_columns(raw), _COLUMNS
+        elif compress:
+            stored, flags = zlib.compress(raw, 1), _ZLIB
+        else:
+            stored, flags = raw, 0
         self.f.write(_REC.pack(kind, flags, 0, n, len(raw), len(stored), zlib.crc32(stored)))
         self.f.write(stored)
 
@@ -662,7 +793,7 @@ class BinaryTraceWriter:
         n = batch.n if upto is None else upto
         for lo in range(0, n, self.MAX_BLOCK):
             hi = min(n, lo + self.MAX_BLOCK)
-            self._record(b"A", hi - lo, encode_accesses(batch, lo, hi))
+            self._record(b"A", hi - lo, encode_accesses(batch, lo, hi), columns=True)
         self.accesses += n
 
     def commit(self, end_icount, exit_status=None):

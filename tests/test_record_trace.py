@@ -189,3 +189,55 @@ def test_too_short_a_program_says_how_to_fix_it(tmp_path, monkeypatch):
     assert last.startswith("damo: error: nothing was recorded: /bin/true ran ")
     assert "shorten --monitoring_intervals or raise --time_per_instruction" in last
     assert not os.path.exists("damon.data") and not os.path.exists("damon.data.code")
+
+
+def test_report_profile_lists_the_functions_touching_hot_memory(traced, program):
+    d, _, _ = traced
+    code, out, err = run_ours("report", "profile", "-i", str(d / "live.data"), "--hottest",
+                              "10", "--sections", "functions", "--nr_functions", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Functions accessing the hottest 10% of memory")
+    first = [c.strip() for c in lines[3].split("\u2502")]         # table columns
+    assert first[:2] == ["main", program.name] and first[-1].endswith("%")
+    assert float(first[-1][:-1]) > 90
+    assert lines[-2].startswith("(") and lines[-1].endswith(" snapshots")
+    # the whole profile has the section too, after the memory events
+    code, out, err = run_ours("report", "profile", "-i", str(d / "live.data"))
+    assert code == 0, err
+    assert out.index("Memory events") < out.index("Functions accessing all memory")
+
+
+def test_traced_programs_run_under_damos_schemes(traced, tmp_path, monkeypatch):
+    """The swept buffer, cold during the random reads, is paged out."""
+    d, (a, b, n), _ = traced
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_ours("record", "--trace", str(d / "prog.trace"),
+                            "--monitoring_intervals", *INTERVALS,
+                            "--memory", "dram:1G,swap:zswap:1G", "--damos_action", "pageout",
+                            "--damos_access_rate", "0", "0", "--damos_age", "1ms", "max")
+    assert code == 0, err
+    import json
+    metrics = json.load(open("damon.data.sim_metrics"))
+    scheme, = metrics["final"]["schemes"]
+    assert scheme["stats"]["sz_applied"] >= n // 2
+    assert metrics["final"]["vmstat"]["pswpout"] * 4096 >= n // 2
+
+
+def test_elf_symbols_agree_with_nm(program):
+    from damo.symbols import ElfSymbols
+    if shutil.which("nm") is None:
+        pytest.skip("nm is not installed")
+    done = subprocess.run(["nm", "--defined-only", str(program)], capture_output=True,
+                          text=True, check=True)
+    funcs = {name: int(addr, 16) for addr, kind, name in
+             (line.split() for line in done.stdout.splitlines() if len(line.split()) == 3)
+             if kind in "Tt"}
+    elf = ElfSymbols(str(program))
+    for name in ("main", "_start"):
+        i = int(elf.lookup([funcs[name]])[0])
+        assert elf.names[i] == name
+        # by file offset, as a mapping of the program gives it
+        (p_offset, _, p_vaddr), = [s for s in elf.segments
+                                   if s[2] <= funcs[name] < s[2] + s[1]]
+        assert elf.name_at(funcs[name] - p_vaddr + p_offset + 1) == name

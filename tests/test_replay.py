@@ -4,6 +4,7 @@ profile) and as real memory accesses (paced; --test_perf), and the recordings
 it cannot replay."""
 import json
 import os
+import re
 import time
 import zlib
 
@@ -56,33 +57,59 @@ def test_replaying_the_real_damon_recording_gives_back_its_heatmap(upstream_repl
     assert np.median(rows) > 0.9
 
 
-def test_replay_writes_a_profile(upstream_replay):
+def test_replay_writes_its_profile(upstream_replay):
     out, stdout, _ = upstream_replay
-    profile = json.load(open(out + ".profile.json"))
-    proc, = profile["processes"]
-    assert proc["original_ns"] == pytest.approx(56.797e9, rel=1e-3)
-    assert proc["replay_ns"] >= proc["original_ns"]
-    assert proc["pages_touched"] > 0 and proc["peak_rss"] > 0
-    assert stdout.startswith("# replay profile (simulated)")
+    assert stdout.startswith("target 18446623438842320000: 56.797 s of recording replayed in ")
+    metrics = json.load(open(out + ".sim_metrics"))
+    proc, = metrics["final"]["processes"]
+    assert proc["finished"] and proc["runtime_ns"] >= 56.797e9
+    assert sum(proc["runtime"]["accesses"]) > 0
+    assert max(sum(map(sum, sample)) for sample in metrics["rss_by_node"]) > 0
+    code, text, err = run_ours("report", "profile", "-i", out, "--sections", "runtime,memory")
+    assert code == 0, err
+    assert "Runtime" in text and "replay of target" in text
+
+
+def replay_profile(name, *args):
+    code, out, err = run_ours("replay", "src.data", "-o", name + ".data", "--access_rate",
+                              "2000", *args)
+    assert code == 0, err
+    late = float(re.search(r"\(([0-9.]+) (ms|us|ns|s) late\)", out).group(1))
+    proc = json.load(open(name + ".data.sim_metrics"))["final"]["processes"][0]
+    return proc, out, late
 
 
 def test_replay_on_a_cxl_machine_stalls_and_runs_late(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     synth.stairs("src.data", nr_snapshots=20, nr_regions=16, intervals=FAST,
                  region_size=4 << 20)
-    profiles = {}
-    for name, memory in (("dram", "dram:1G"), ("cxl", "dram:8M,cxl:1G")):
-        code, _, err = run_ours("replay", "src.data", "--memory", memory, "-o", name + ".data",
-                                "--access_rate", "2000")
-        assert code == 0, err
-        profiles[name] = json.load(open(name + ".data.profile.json"))["processes"][0]
-        replayed, = records.load(name + ".data").records
-        assert replayed.intervals.aggr_us == 20000
-    dram, cxl = profiles["dram"], profiles["cxl"]
-    assert dram["pages_touched"] == cxl["pages_touched"]
-    assert cxl["rss_by_node"][1] > 0 and dram["rss_by_node"] == [dram["rss"]]
+    dram, _, _ = replay_profile("dram", "--memory", "dram:1G")
+    cxl, _, _ = replay_profile("cxl", "--memory", "dram:8M,cxl:1G")
+    assert dram["runtime"]["accesses"] == [sum(cxl["runtime"]["accesses"])]
+    assert cxl["runtime"]["accesses"][1] > 0
     assert sum(cxl["runtime"]["stall_ns"]) > sum(dram["runtime"]["stall_ns"])
-    assert cxl["late_ns"] > dram["late_ns"]
+    assert cxl["runtime_ns"] > dram["runtime_ns"]
+    replayed, = records.load("cxl.data").records
+    assert replayed.intervals.aggr_us == 20000
+
+
+def test_replay_under_a_scheme_shows_what_it_did(tmp_path, monkeypatch):
+    """Page out what stays cold for 100 ms: the stairs' cold areas go to
+    swap and come back as major faults when their turn comes."""
+    monkeypatch.chdir(tmp_path)
+    synth.stairs("src.data", nr_snapshots=40, nr_regions=16, intervals=FAST,
+                 region_size=4 << 20)
+    plain, _, _ = replay_profile("plain", "--memory", "dram:1G,swap:zswap:1G")
+    paged, _, _ = replay_profile("paged", "--memory", "dram:1G,swap:zswap:1G",
+                                 "--damos_action", "pageout", "--damos_access_rate", "0", "0",
+                                 "--damos_age", "100ms", "max")
+    assert plain["runtime"]["major_faults"] == 0
+    assert paged["runtime"]["major_faults"] > 0 and paged["runtime"]["swapin_ns"] > 0
+    scheme, = json.load(open("paged.data.sim_metrics"))["final"]["schemes"]
+    assert scheme["action"] == "pageout" and scheme["stats"]["sz_applied"] > 0
+    code, text, err = run_ours("report", "profile", "-i", "paged.data", "--sections",
+                               "schemes")
+    assert code == 0 and "pageout" in text, err
 
 
 def test_replay_samples_become_touches_per_slice():

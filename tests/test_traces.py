@@ -263,27 +263,46 @@ def test_slow_tier_pages_cost_their_extra_latency():
     assert mixed.extra_ns == pytest.approx(fast.extra_ns + (n - 2048) * (lat[1] - lat[0]))
 
 
-def test_attribution_counts_accesses_by_instruction_and_page():
-    n = 3000
-    addr = 0x50000000 + (np.arange(n) % 300) * 100
-    ip = np.where(np.arange(n) < 1000, 0x401000, 0x402000)
+def test_attribution_counts_accesses_by_function_and_page():
+    n = 30000
+    rng = np.random.default_rng(2)
+    addr = np.where(np.arange(n) % 3 == 0, 0x50000000 + (np.arange(n) % 300) * 100,
+                    0x60000000 + rng.integers(0, 1 << 22, n))
+    ip = np.where(np.arange(n) < 10000, 0x401000, 0x402000) + rng.integers(0, 3, n) * 4
     src = ListSource(np.arange(1, n + 1) * 10, addr, kind_bytes(np.zeros(n), np.full(n, 4)),
                      ip=ip, per=128)
-    _, w = simulate(src, bucket_ns=5000.0, gt=False)
-    bucket_ns, buckets, ips, pages, counts = w.attribution()
-    assert bucket_ns == 5000.0 and counts.sum() == n
-    t = np.arange(1, n + 1) * 10.0 + 0       # no faults on instruction time? add extra
-    # each access lands in the bucket of its time; bucket ids only grow
-    assert set(ips.tolist()) == {0x401000, 0x402000}
-    assert counts[ips == 0x401000].sum() == 1000
-    got = {}
-    for b, i, p, c in zip(buckets.tolist(), ips.tolist(), pages.tolist(), counts.tolist()):
-        got[(i, p)] = got.get((i, p), 0) + c
-    want = {}
+
+    def functions(ip):                  # two functions of three instructions each
+        return (ip - 0x401000) >> 12
+    from damo_engine.machines import make_machine
+    from damo_engine.sim import Simulation
+    sim = Simulation(make_machine("dram:1G"), seed=1)
+    w = TraceWorkload(src, bucket_ns=50000.0, symbolizer=functions)
+    sim.add_workload(w)
+    sim.run()
+    bucket_ns, buckets, funcs, pages, counts = w.attribution()
+    assert bucket_ns == 50000.0 and counts.sum() == n
+    got, want = {}, {}
+    for b, f, p, c in zip(buckets.tolist(), funcs.tolist(), pages.tolist(), counts.tolist()):
+        got[(b, f, p)] = got.get((b, f, p), 0) + c
     for a, i in zip(addr.tolist(), ip.tolist()):
-        want[(i, a >> 12)] = want.get((i, a >> 12), 0) + 1
-    assert got == want
-    assert len(set(buckets.tolist())) > 3
+        key = ((i - 0x401000) >> 12, a >> 12)
+        want[key] = want.get(key, 0) + 1
+    summed = {}
+    for (b, f, p), c in got.items():
+        summed[(f, p)] = summed.get((f, p), 0) + c
+    assert summed == want
+    # buckets follow time: function 0 only in the first third
+    assert max(b for (b, f, p) in got if f == 0) < min(b for (b, f, p) in got if f == 1) + 2
+    assert len({b for b, _, _ in got}) > 3
+
+
+def test_default_symbolizer_names_functions_by_address():
+    src = ListSource([1, 2, 3], [0x1000, 0x2000, 0x3000], kind_bytes([0] * 3, [4] * 3),
+                     ip=[0x401000, 0x401004, 0x401000])
+    _, w = simulate(src, bucket_ns=100.0, gt=False)
+    assert w.symbolizer.names == ["0x401000", "0x401004"]
+    assert sorted(w.attribution()[2].tolist()) == [0, 0, 1]
 
 
 def test_unknown_addresses_get_a_mapping_and_events_apply_at_their_access():
@@ -333,9 +352,15 @@ def read_all(path):
     src.attach(W())
     out = []
     b = AccessBatch(1 << 16)
-    while src.fill(b):
-        out.append(b.arrays())
-        W.base_index += b.n
+    while True:
+        r = src.fill(b)
+        if r is False:
+            break
+        got = r if isinstance(r, AccessBatch) else b
+        out.append(got.arrays())
+        W.base_index += got.n
+        if got is not b:
+            src.recycle(got)
         b.n = 0
         assert len(out) < 1000
     src.close()

@@ -114,11 +114,9 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
                         % output_permission, exit_code=2)
     damos_given = schemes_mod.given_options(opts) or opts.get("preset") or \
         opts.get("kdamonds_file") or opts.get("schemes_target_regions")
-    if damos_given and (workload == "ongoing" or trace_mod.wants_trace(workload, opts)):
+    if damos_given and workload == "ongoing":
         raise DamoError("DAMOS schemes (--damos_*, --preset, --kdamonds) apply to recorded "
-                        "workloads only, not to %s" % ("ongoing kdamonds (give them to damo "
-                                                       "start)" if workload == "ongoing"
-                                                       else "traced programs yet"),
+                        "workloads only, not to ongoing kdamonds (give them to damo start)",
                         exit_code=2)
     if workload == "ongoing":
         from damo.commands.record_ongoing import record_ongoing

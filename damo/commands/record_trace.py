@@ -68,8 +68,10 @@ def wants_trace(workload, opts):
 
 def record_trace(workload, out, output_type, permission, timeout, opts):
     from damo import params as params_mod
+    from damo import presets as presets_mod
     from damo import runner, tracing
-    from damo.commands.record import context_from_options
+    from damo.commands.record import _explicit_monitoring_options, context_from_options
+    from damo.metrics import RecordSession
     from damo.records import RecordingWriter
     from damo.reports import code_attribution
 
@@ -87,11 +89,11 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
     if save_trace and trace_file and os.path.abspath(save_trace) == os.path.abspath(trace_file):
         raise DamoError("--save-trace: %s is the trace being read" % save_trace, exit_code=2)
     opts = dict(opts)
-    default_intervals = (opts.get("monitoring_intervals") is None)
+    default_intervals = opts.get("monitoring_intervals") is None and not (
+        opts.get("preset") or opts.get("kdamonds_file"))
     if default_intervals:
         opts["monitoring_intervals"] = TRACE_INTERVALS
     ctx = context_from_options(opts)
-    ctx.validate()
 
     if command is not None:
         argv, trace_children = tracing.resolve_command(command)
@@ -125,40 +127,34 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
             header.update({k: v for k, v in source.describe().items() if k == "command"})
             saver = tracing.BinaryTraceWriter(save_trace, header)
             source.saver = saver
-        w = TraceWorkload(source, ns_per_instruction=nspi,
-                          bucket_ns=ctx.aggr_us * 1000.0 if source.has_ip else 0, name=label)
+        from damo.symbols import FunctionTable
+        functions = FunctionTable(source)
+        w = TraceWorkload(source, ns_per_instruction=nspi, symbolizer=functions, name=label)
+        kdamonds = presets_mod.kdamonds_from_options(
+            opts, ctx, [w], explicit=_explicit_monitoring_options())
+        aggr_us = kdamonds[0].contexts[0].aggr_us
+        if source.has_ip:
+            w.set_bucket(aggr_us * 1000.0)      # code attribution per aggregation
         writer = RecordingWriter(out, output_type, permission)
-        intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
-                     "ops_update_us": ctx.update_us}
-        if ctx.intervals_goal is not None:
-            g = ctx.intervals_goal
-            intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
-                                           "min_sample_us": g.min_sample_us,
-                                           "max_sample_us": g.max_sample_us}
-
-        def on_snapshot(snap):
-            for t in snap.targets:
-                writer.add_snapshot(snap.kdamond_idx, snap.context_idx, t.target_idx,
-                                    snap.start_ns, snap.end_ns, t.starts, t.ends,
-                                    t.nr_accesses, t.ages, intervals=intervals,
-                                    sample_interval_us=snap.sample_us
-                                    if ctx.intervals_goal is not None else None)
-
+        session = None
         with progress:
             try:
                 if command is not None:
                     source.start()
-                run = runner.Run([params_mod.KdamondParams([ctx])], [w], memory=opts["memory"],
-                                 seed=opts["seed"])
-                run.run(None if timeout is None else timeout * 1e9, on_snapshot,
+                run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
+                session = RecordSession(run, writer, memory_spec=opts["memory"],
+                                        tried_regions=opts.get("schemes_target_regions"),
+                                        interval_ns=aggr_us * 1000)
+                run.run(None if timeout is None else timeout * 1e9, session.on_snapshot,
                         progress=False)
             except KeyboardInterrupt:
                 interrupted = True
             finally:
                 source.close()
-        if run is None:
+        if session is None:
             raise DamoError("interrupted before the trace started; nothing recorded",
                             exit_code=130)
+        metrics = session.finish()
         writer.metadata["simulation"] = {
             "workload": label, "trace": source.describe(), "ns_per_instruction": nspi,
             "seed": opts["seed"], "memory": opts["memory"],
@@ -171,15 +167,16 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
                 "nothing was recorded: %s ran %.3f simulated ms (%d instructions at %g ns), "
                 "less than one aggregation interval (%g ms); shorten --monitoring_intervals "
                 "or raise --time_per_instruction" % (
-                    label, w.clock_ns / 1e6, w.icount, nspi, ctx.aggr_us / 1000),
+                    label, w.clock_ns / 1e6, w.icount, nspi, aggr_us / 1000),
                 exit_code=130 if interrupted else 1)
         writer.commit()
         writer = None
+        session.save_sidecars(out, metrics, permission)
         code_path = out + code_attribution.SUFFIX
         attribution = w.attribution()
         if attribution is not None:
             code_attribution.save(code_path, code_attribution.build(
-                attribution, source.code_maps), permission)
+                attribution, functions.names, functions.objects), permission)
         elif os.path.exists(code_path):
             os.unlink(code_path)        # a stale one would describe another run
         if saver is not None:

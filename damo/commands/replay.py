@@ -9,21 +9,17 @@ done to that workload".  It writes a new recording and its profile.
 compiled code, paced to the recording's time (damo's replay, at memory
 speed); ``--test_perf`` measures how fast (damo's output).
 """
-import json
 import os
 import signal
 import time
 
 import click
 
-from damo import fileutil, units
+from damo import presets as presets_mod
+from damo import schemes as schemes_mod
+from damo import units
 from damo.commands import record as record_cmd
 from damo.errors import DamoError
-
-
-def _scheme_options(f):
-    from damo.commands.start import scheme_options
-    return scheme_options(f)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,7 +41,11 @@ def _scheme_options(f):
                    "without them (default: inferred from the snapshots)")
 @record_cmd.monitoring_options
 @record_cmd.simulation_options
-@_scheme_options
+@schemes_mod.damos_options
+@presets_mod.preset_options
+@click.option("--schemes_target_regions", is_flag=True,
+              help="record the regions each DAMOS scheme tried in each apply interval "
+                   "instead of the aggregated snapshots")
 @click.option("-o", "--out", default="replay.data", show_default=True, metavar="<file path>",
               help="output recording (simulation)")
 @click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
@@ -59,11 +59,12 @@ def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_me
 
     Without --real, the recorded pattern runs as a workload of the simulated
     machine under simulated DAMON (monitoring intervals default to the
-    recording's) and DAMOS schemes; the result is a new recording (-o) and
-    its profile (OUT.profile.json): runtime, where accesses went, faults,
-    memory per tier.  Recordings without intervals (perf-script ones, or
-    damo's real sample) are replayed with intervals inferred from their
-    snapshots.
+    recording's) and DAMOS schemes (--damos_*, --preset, --kdamonds); the
+    result is a new recording (-o), in the original's time, and its machine
+    metrics (OUT.sim_metrics: `damo report profile -i OUT` shows runtime,
+    per-tier stalls and memory, faults, scheme effects).  Recordings without
+    intervals (perf-script ones, or damo's real sample) are replayed with
+    intervals inferred from their snapshots.
     """
     from damo import records, replay as replay_mod
 
@@ -131,10 +132,29 @@ def _size(text, what):
 # ---------------------------------------------------------------------------
 # simulated
 
+class _ShiftedWriter:
+    """A RecordingWriter whose snapshots are moved to the original's time."""
+
+    def __init__(self, writer, offset_ns, target_ids):
+        self.writer = writer
+        self.offset = offset_ns
+        self.target_ids = target_ids
+        self.metadata = writer.metadata
+
+    def add_snapshot(self, kdamond_idx, context_idx, target_id, start_ns, end_ns, *args,
+                     **kwargs):
+        if kwargs.get("scheme_idx") is None and target_id < len(self.target_ids):
+            target_id = self.target_ids[target_id]
+        self.writer.add_snapshot(kdamond_idx, context_idx, target_id, start_ns + self.offset,
+                                 end_ns + self.offset, *args, **kwargs)
+
+
 def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
     from damo import params as params_mod
+    from damo import presets as presets_mod
     from damo import runner
-    from damo.commands.start import schemes_from_options
+    from damo.commands.record import _explicit_monitoring_options
+    from damo.metrics import RecordSession
     from damo.records import RecordingWriter
 
     first = plans[0]
@@ -149,52 +169,32 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
     if ctx.ops != "paddr":
         ctx.targets = [params_mod.TargetParams(None, list(ctx.targets[0].regions))
                        for _ in plans]
-    ctx.schemes = list(ctx.schemes) + list(schemes_from_options(opts))
-    ctx.validate()
     ns_per_page = 1e6 / opts["access_rate"] if opts.get("access_rate") else 5.0
     workloads = [p.workload(ns_per_page) for p in plans]
-    run = runner.Run([params_mod.KdamondParams([ctx])], workloads, memory=opts["memory"],
-                     seed=opts["seed"])
+    kdamonds = presets_mod.kdamonds_from_options(opts, ctx, workloads,
+                                                 explicit=_explicit_monitoring_options())
+    run = runner.Run(kdamonds, workloads, memory=opts["memory"], seed=opts["seed"])
+    offset = int(round(first.t0_ns))
     writer = RecordingWriter(out, output_type, permission)
-    t0 = first.t0_ns
-    intervals = {"sample_us": ctx.sample_us, "aggr_us": ctx.aggr_us,
-                 "ops_update_us": ctx.update_us}
-    if ctx.intervals_goal is not None:
-        g = ctx.intervals_goal
-        intervals["intervals_goal"] = {"access_bp": g.access_bp, "aggrs": g.aggrs,
-                                       "min_sample_us": g.min_sample_us,
-                                       "max_sample_us": g.max_sample_us}
-    offset = int(round(t0))
-    memory = [{"rss": 0, "peak_rss": 0, "rss_by_node": [], "swapped": 0} for _ in workloads]
-
-    def on_snapshot(snap):
-        for m, w in zip(memory, workloads):
-            if w.mm is not None and w.mm.alive:
-                m["rss"] = w.mm.rss
-                m["peak_rss"] = max(m["peak_rss"], m["rss"])
-                m["rss_by_node"] = w.mm.rss_by_node()
-                m["swapped"] = w.mm.swapped
-        for t in snap.targets:
-            target_id = plans[t.target_idx].target_id if ctx.ops != "paddr" and \
-                t.target_idx < len(plans) else t.target_idx
-            writer.add_snapshot(snap.kdamond_idx, snap.context_idx, target_id,
-                                snap.start_ns + offset, snap.end_ns + offset, t.starts,
-                                t.ends, t.nr_accesses, t.ages, intervals=intervals,
-                                sample_interval_us=snap.sample_us
-                                if ctx.intervals_goal is not None else None)
-
+    shifted = _ShiftedWriter(writer, offset, [p.target_id for p in plans]
+                             if kdamonds[0].contexts[0].ops != "paddr" else [])
+    session = RecordSession(run, shifted, memory_spec=opts["memory"],
+                            tried_regions=opts.get("schemes_target_regions"),
+                            interval_ns=max(int(first.aggr_us * 1000), 1))
     interrupted = False
     try:
-        run.run(None, on_snapshot, label="replaying")
+        run.run(None, session.on_snapshot, label="replaying")
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
         writer.abort()
         raise
+    metrics = session.finish()
     writer.metadata["simulation"] = {
         "workload": "replay of %s" % os.path.abspath(path), "seed": opts["seed"],
         "memory": opts["memory"], "time_offset_ns": offset,
-        "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
+        "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds),
+        "replay": [_replay_summary(p, w) for p, w in zip(plans, workloads)]}
     recording = writer.recording()
     nr = sum(len(r.start_ns) for r in recording.records)
     if nr == 0:
@@ -202,67 +202,27 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
         raise DamoError("nothing was recorded: the replay ended before the first "
                         "aggregation interval", exit_code=130 if interrupted else 1)
     writer.commit()
-    profile = _profile(path, plans, workloads, run, memory)
-    with fileutil.atomic_output(out + ".profile.json", "w", permission) as f:
-        json.dump(profile, f, indent=1)
-    for line in _profile_lines(profile):
-        click.echo(line)
-    click.echo("%s %d snapshots of %.3f simulated seconds to %s; profile in %s" % (
-        "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
-        out, out + ".profile.json"), err=True)
+    session.save_sidecars(out, metrics, permission)
+    for p, w in zip(plans, workloads):
+        summary = _replay_summary(p, w)
+        click.echo("target %s: %s of recording replayed in %s (%s late), %d page touches"
+                   % (summary["target_id"],
+                      units.format_time_ns(summary["original_ns"], False),
+                      units.format_time_ns(summary["replay_ns"], False),
+                      units.format_time_ns(summary["late_ns"], False),
+                      summary["pages_touched"]))
+    click.echo("%s %d snapshots of %.3f simulated seconds to %s; `damo report profile -i %s` "
+               "shows where the time and memory went" % (
+                   "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
+                   out, out), err=True)
     if interrupted:
         raise SystemExit(130)
 
 
-def _profile(path, plans, workloads, run, memory):
-    """What the replayed processes did on the simulated machine; memory
-    figures are those of the last snapshot (the processes have exited)."""
-    machine = run.machine
-    procs = []
-    for p, w, m in zip(plans, workloads, memory):
-        entry = {"target_id": p.target_id, "original_ns": p.duration_ns,
-                 "replay_ns": w.clock_ns, "late_ns": w.lag_ns,
-                 "pages_touched": int(w.pages_touched), "mapped_bytes": p.footprint}
-        if w.mm is not None:
-            entry["runtime"] = w.mm.runtime_breakdown()
-        entry.update(m)
-        procs.append(entry)
-    schemes = []
-    for kd in run.contexts:
-        for ctx in kd:
-            for i, s in enumerate(ctx.schemes):
-                schemes.append({"index": i, "action": s.action_name, **s.stats()})
-    return {"source": os.path.abspath(path),
-            "machine": [{k: n[k] for k in ("name", "kind", "capacity", "latency_ns")}
-                        for n in machine.nodes],
-            "processes": procs, "vmstat": machine.vmstat(), "schemes": schemes}
-
-
-def _profile_lines(profile):
-    lines = ["# replay profile (simulated)"]
-    names = [n["name"] for n in profile["machine"]]
-    for p in profile["processes"]:
-        rt = p.get("runtime", {})
-        lines.append("target %s: original %s, replayed %s (%s late)" % (
-            p["target_id"], units.format_time_ns(p["original_ns"], False),
-            units.format_time_ns(p["replay_ns"], False),
-            units.format_time_ns(p["late_ns"], False)))
-        acc = rt.get("accesses", [])
-        total = sum(acc) or 1
-        lines.append("  page touches: %d; by node: %s" % (p["pages_touched"], ", ".join(
-            "%s %.1f%%" % (n, 100.0 * a / total) for n, a in zip(names, acc))))
-        lines.append("  faults: %d minor, %d major; rss %s (peak %s; %s), swapped %s" % (
-            rt.get("minor_faults", 0), rt.get("major_faults", 0),
-            units.format_sz(p.get("rss", 0), False),
-            units.format_sz(p.get("peak_rss", 0), False), ", ".join(
-                "%s %s" % (n, units.format_sz(b, False))
-                for n, b in zip(names, p.get("rss_by_node", []))),
-            units.format_sz(p.get("swapped", 0), False)))
-    for s in profile["schemes"]:
-        lines.append("scheme %d (%s): applied to %s in %d regions (tried %s)" % (
-            s["index"], s["action"], units.format_sz(s["sz_applied"], False),
-            s["nr_applied"], units.format_sz(s["sz_tried"], False)))
-    return lines
+def _replay_summary(p, w):
+    return {"target_id": p.target_id, "original_ns": p.duration_ns, "replay_ns": w.clock_ns,
+            "late_ns": w.lag_ns, "pages_touched": int(w.pages_touched),
+            "mapped_bytes": p.footprint}
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from damo import records
 from damo.commands._report_common import ReportCommand, color_option, echo, split_values, \
     use_color
 from damo.errors import DamoError
+from damo.reports import code_attribution
 
 
 def _load(path, what):
@@ -44,15 +45,18 @@ def _load(path, what):
                    "to an image (png, svg, pdf, jpeg)")
 @click.option("--size", nargs=2, type=int, default=(1000, 800), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
+@code_attribution.profile_options
 @color_option()
-def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color):
+def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, **code_opts):
     """Show where a simulated run's time and memory went.
 
     The runtime split into compute, stalls on each memory tier, page faults,
     swap-ins, reclaim and migrations; resident memory and memory in use per
     tier over time; memory events; DAMOS scheme statistics; the kdamonds'
     own work.  With --baseline, the overheads and savings against another
-    recording, per damon-tests metric (variant / baseline - 1).
+    recording, per damon-tests metric (variant / baseline - 1).  For traced
+    programs (damo record -- CMD), the functions that accessed the memory
+    matching damo's access filters or --hottest, from OUT.code.
     """
     from damo.reports import profile as profile_mod
 
@@ -60,7 +64,7 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color):
         input_file = split_values(inputs)[0]
     recording, metrics = _load(input_file, "the recording")
     data = profile_mod.ProfileData(input_file, metrics, recording,
-                                   options={"nr_rows": nr_rows})
+                                   options=dict(code_opts, nr_rows=nr_rows))
     if baseline:
         data.baseline_path = baseline
         _, data.baseline = _load(baseline, "the baseline")

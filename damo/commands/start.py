@@ -34,6 +34,12 @@ def scheme_options(f):
     return schemes_mod.damos_options(f)
 
 
+def schemes_from_options(opts):
+    """SchemeParams of the --damos_* options given (damo replay uses it)."""
+    from damo import schemes as schemes_mod
+    return schemes_mod.schemes_from_options(opts)
+
+
 def preset_options(f):
     """--preset, --preset_param and --kdamonds."""
     from damo import presets as presets_mod

@@ -27,34 +27,32 @@ FORMAT = 1
 PAGE_SHIFT = 12
 
 
-def build(attribution, code_maps):
-    """The ``P.code`` arrays from a TraceWorkload's attribution() and the
-    code mappings its source saw."""
-    from damo.symbols import Symbolizer
-
-    bucket_ns, buckets, ips, pages, counts = attribution
-    names, objects, func = Symbolizer(code_maps).symbolize(ips)
-    buckets = np.asarray(buckets, dtype=np.int64)
-    pages = np.asarray(pages, dtype=np.uint64)
+def build(attribution, names, objects):
+    """The ``P.code`` arrays from a TraceWorkload's attribution() and its
+    symboliser's function names and objects."""
+    bucket_ns, buckets, funcs, pages, counts = attribution
     counts = np.asarray(counts, dtype=np.uint64)
-    func = np.asarray(func, dtype=np.int64)
-    if len(buckets):
-        order = np.lexsort((pages, func, buckets))
-        b, f, p, c = buckets[order], func[order], pages[order], counts[order]
-        new = np.r_[True, (b[1:] != b[:-1]) | (f[1:] != f[:-1]) | (p[1:] != p[:-1])]
-        starts = np.flatnonzero(new)
-        buckets, func, pages = b[starts], f[starts], p[starts]
-        counts = np.add.reduceat(c, starts)
+    buckets = np.asarray(buckets, dtype=np.int64)
     return {"format": np.int64(FORMAT), "bucket_ns": np.float64(bucket_ns),
-            "bucket": buckets, "func": func.astype(np.int32), "page": pages,
-            "count": counts.astype(np.uint64),
+            "bucket": buckets.astype(np.uint32) if buckets.max(initial=0) < 2**32 else buckets,
+            "func": np.asarray(funcs, dtype=np.int32),
+            "page": np.asarray(pages, dtype=np.uint64),
+            "count": counts.astype(np.uint32) if counts.max(initial=0) < 2**32 else counts,
             "func_names": np.array(names, dtype=str),
             "func_objects": np.array(objects, dtype=str)}
 
 
 def save(path, data, permission=0o600):
+    """An .npz archive (what np.load reads), deflated at level 1: the
+    columns of a long trace are large, and level 6 costs more than the
+    simulation that made them."""
     with fileutil.atomic_output(path, "wb", permission) as f:
-        np.savez_compressed(f, **data)
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=1) as z:
+            for name, value in data.items():
+                with z.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(value),
+                                              allow_pickle=False)
 
 
 class CodeAccesses:
@@ -247,3 +245,115 @@ def report_lines(result, top=20):
         lines.append("%7.2f%% %12d  (%d more functions)" % (
             100.0 * rest / result.matched, rest, len(result.rows) - len(shown)))
     return lines
+
+
+# ------------------------------------------------------------ report profile
+
+PROFILE_OPTIONS = ("hottest", "access_rate", "sz_region", "age", "address", "nr_functions")
+
+
+def profile_options(f):
+    """``damo report profile``'s options for the functions section."""
+    import click
+    opts = [
+        click.option("--hottest", type=click.FloatRange(min=0, max=100, min_open=True),
+                     metavar="<percent>",
+                     help="functions section: the hottest <percent> of each snapshot's "
+                          "memory (traced programs)"),
+        click.option("--access_rate", nargs=2, metavar="<min> <max>",
+                     help="functions section: regions of this access rate (percent)"),
+        click.option("--sz_region", nargs=2, metavar="<min> <max>",
+                     help="functions section: regions of this size"),
+        click.option("--age", nargs=2, metavar="<min> <max>",
+                     help="functions section: regions of this age (us, or with units)"),
+        click.option("--address", nargs=2, multiple=True, metavar="<start> <end>",
+                     help="functions section: this address range (repeatable)"),
+        click.option("--nr_functions", type=click.IntRange(min=1), default=10,
+                     show_default=True, metavar="<n>",
+                     help="functions section: the busiest <n> functions"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def pattern_from_options(opts):
+    """An AccessPattern from the options above (values as given)."""
+    def pair(name, parse):
+        v = opts.get(name)
+        if not v:
+            return None
+        try:
+            lo, hi = (parse(x) for x in v)
+        except (ValueError, TypeError):
+            raise DamoError("--%s: %r is not a valid range" % (name, " ".join(v)),
+                            exit_code=2) from None
+        if lo > hi:
+            raise DamoError("--%s: the minimum is above the maximum" % name, exit_code=2)
+        return lo, hi
+
+    def address(text):
+        text = text.strip()
+        return int(text, 16) if text.lower().startswith("0x") else units.to_bytes(text)
+
+    addresses = None
+    if opts.get("address"):
+        addresses = []
+        for a in opts["address"]:
+            try:
+                lo, hi = address(a[0]), address(a[1])
+            except (ValueError, TypeError):
+                raise DamoError("--address: %r is not a valid range" % " ".join(a),
+                                exit_code=2) from None
+            if lo >= hi:
+                raise DamoError("--address: the range %s is empty" % " ".join(a), exit_code=2)
+            addresses.append((lo, hi))
+    return AccessPattern(
+        access_rate=pair("access_rate", units.to_percent),
+        sz_region=pair("sz_region", units.to_bytes),
+        age=pair("age", units.to_us),
+        addresses=addresses, hottest=opts.get("hottest"))
+
+
+def profile_section(data):
+    """The profile's functions section: which functions accessed the
+    memory matching the options' pattern (traced programs only)."""
+    import os
+    from rich.table import Table
+    from rich.text import Text
+
+    opts = data.options or {}
+    asked = any(opts.get(k) for k in PROFILE_OPTIONS if k != "nr_functions")
+    path = data.path + SUFFIX
+    if not os.path.exists(path):
+        if asked:
+            return [Text("Functions: %s has no code attribution (%s): only traced programs "
+                         "(damo record -- CMD, --trace) have one" % (data.path, path))]
+        return None
+    code = load(path)
+    records = [r for r in (data.recording.records if data.recording else [])
+               if r.scheme_idx is None]
+    if not records:
+        return [Text("Functions: %s has no access snapshots" % data.path)]
+    result = attribute(records[0], code, pattern_from_options(opts))
+    top = opts.get("nr_functions") or 10
+    summary = Text("%s of %s accesses (%.1f%%) hit it, in %d of %d snapshots" % (
+        units.format_nr(result.matched, False), units.format_nr(result.total, False),
+        100.0 * result.matched / result.total if result.total else 0.0,
+        result.snapshots_matched, result.snapshots))
+    if not result.rows:
+        return [Text("Functions accessing %s: none" % result.pattern.describe()), summary]
+    table = Table(title="Functions accessing %s" % result.pattern.describe(),
+                  title_justify="left", show_edge=False, pad_edge=False)
+    for name, justify in (("function", "left"), ("object", "left"), ("accesses", "right"),
+                          ("share", "right")):
+        table.add_column(name, justify=justify)
+    for name, obj, count in result.rows[:top]:
+        # Text cells: names like [unknown] are not rich markup
+        table.add_row(Text(name), Text(obj), units.format_nr(count, False),
+                      "%.1f%%" % (100.0 * count / result.matched))
+    if len(result.rows) > top:
+        rest = sum(c for _, _, c in result.rows[top:])
+        table.add_row("(%d more)" % (len(result.rows) - top), "",
+                      units.format_nr(rest, False), "%.1f%%" % (100.0 * rest / result.matched))
+    return [table, summary]

@@ -312,6 +312,17 @@ register_section("monitor", section_monitor)
 register_section("baseline", section_baseline)
 
 
+def _register_functions():
+    """The functions touching memory that matches an access pattern, for
+    traced programs (damo.reports.code_attribution), after the events."""
+    from damo.reports import code_attribution
+    register_section("functions", code_attribution.profile_section,
+                     order=sections().index("events") + 1)
+
+
+_register_functions()
+
+
 def render(data, only=None, color=False, width=None):
     """The profile as text."""
     from rich.console import Console

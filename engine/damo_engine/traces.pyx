@@ -21,7 +21,7 @@ process's mappings are is the business of a *source* object (see
 ``TraceWorkload``), so that the policy stays in Python and the per-access
 work stays here.
 """
-from libc.stdint cimport int8_t, uint8_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport int8_t, uint8_t, int32_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
@@ -349,18 +349,63 @@ cdef inline uint64_t _unzigzag(uint64_t z) noexcept nogil:
     return (z >> 1) ^ (<uint64_t>0 - (z & 1))
 
 
+cdef enum:
+    _SLOTS = 4096
+
+
+cdef inline uint64_t _addr_slot(uint64_t ip) noexcept nogil:
+    return ((ip * 0x9E3779B97F4A7C15ull) >> 52) & (_SLOTS - 1)
+
+
+cdef int _get_addrs(const uint8_t *p, int64_t len, uint64_t *out, const uint64_t *ips,
+                    int64_t n) noexcept nogil:
+    """Decode the address column (see encode_accesses); -1 if corrupt."""
+    cdef uint64_t last[_SLOTS]
+    cdef int64_t i, q = 0
+    cdef uint64_t v, b, slot
+    cdef int shift
+    memset(last, 0, sizeof(last))
+    for i in range(n):
+        if q >= len:
+            return -1
+        b = p[q]
+        q += 1
+        if b < 0x80:
+            v = b
+        else:
+            v = b & 0x7F
+            shift = 7
+            while True:
+                if q >= len or shift > 63:
+                    return -1
+                b = p[q]
+                q += 1
+                v |= (b & 0x7F) << shift
+                if b < 0x80:
+                    break
+                shift += 7
+        slot = _addr_slot(ips[i])
+        last[slot] = last[slot] + _unzigzag(v)
+        out[i] = last[slot]
+    return 0 if q == len else -1
+
+
 def encode_accesses(AccessBatch b, int64_t lo=0, hi=None, bint with_ip=True):
     """The raw payload of an access block for accesses [lo, hi) of b:
     four little-endian u32 column lengths, then the columns: instruction
-    count deltas, zigzag address deltas, kind bytes, zigzag instruction
-    address deltas (empty without ip).  Deltas start from zero, so every
-    block decodes on its own."""
+    count deltas, address deltas, kind bytes, instruction address deltas
+    (empty without ip), as LEB128 varints (zigzag for the signed ones).  An
+    address is a delta from the previous address of an instruction hashing
+    to the same slot of a 4096-slot table (``_addr_slot``).  Deltas start
+    from zero, so every block decodes on its own."""
     cdef int64_t h = b.n if hi is None else hi
     cdef int64_t n, i
     cdef uint8_t *buf
     cdef uint8_t *p
     cdef uint8_t *col[4]
     cdef uint64_t prev
+    cdef uint64_t last[_SLOTS]
+    cdef uint64_t slot
     if lo < 0 or h > b.n or lo > h:
         raise ValueError("bad access range")
     n = h - lo
@@ -376,10 +421,14 @@ def encode_accesses(AccessBatch b, int64_t lo=0, hi=None, bint with_ip=True):
                 p = _put_varint(p, b.icount[i] - prev)
                 prev = b.icount[i]
             col[1] = p
-            prev = 0
+            memset(last, 0, sizeof(last))
             for i in range(lo, h):
-                p = _put_varint(p, _zigzag(b.addr[i], prev))
-                prev = b.addr[i]
+                # against the previous address of the same instruction: code
+                # walks the stack, arrays and structures instruction by
+                # instruction, however its accesses interleave
+                slot = _addr_slot(b.ip[i] if with_ip else 0)
+                p = _put_varint(p, _zigzag(b.addr[i], last[slot]))
+                last[slot] = b.addr[i]
             col[2] = p
             for i in range(lo, h):
                 p[0] = b.kind[i]
@@ -466,15 +515,15 @@ def decode_accesses(const uint8_t[::1] payload, int64_t n, AccessBatch out):
         p += 16
         if _get_varints(p, L0, out.icount, n, False, 0) < 0:
             r = -1
-        elif _get_varints(p + L0, L1, out.addr, n, True, 0) < 0:
-            r = -1
         else:
-            for i in range(n):
-                out.kind[i] = p[L0 + L1 + i]
             if L3 == 0:
                 memset(out.ip, 0, n * sizeof(uint64_t))
             elif _get_varints(p + L0 + L1 + L2, L3, out.ip, n, True, 0) < 0:
                 r = -1
+            if r == 0 and _get_addrs(p + L0, L1, out.addr, out.ip, n) < 0:
+                r = -1
+            for i in range(n):
+                out.kind[i] = p[L0 + L1 + i]
     if r < 0:
         out.n = 0
         raise ValueError("corrupt access block")
@@ -483,10 +532,10 @@ def decode_accesses(const uint8_t[::1] payload, int64_t n, AccessBatch out):
 
 
 # ---------------------------------------------------------------------------
-# code attribution: accesses per (instruction address, page), per time bucket
+# code attribution: accesses per (function, page), per time bucket
 
-cdef struct AttrTable:
-    uint64_t *ip
+cdef struct AttrTable:          # (func, page) -> count; a zero count is an empty slot
+    uint64_t *func
     uint64_t *page
     uint64_t *count
     int64_t cap                 # power of two
@@ -494,41 +543,136 @@ cdef struct AttrTable:
 
 
 cdef int _attr_init(AttrTable *t, int64_t cap) noexcept nogil:
-    t.ip = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    t.func = <uint64_t *>calloc(cap, sizeof(uint64_t))
     t.page = <uint64_t *>calloc(cap, sizeof(uint64_t))
     t.count = <uint64_t *>calloc(cap, sizeof(uint64_t))
     t.cap = cap
     t.used = 0
-    return 0 if (t.ip != NULL and t.page != NULL and t.count != NULL) else -1
+    return 0 if (t.func != NULL and t.page != NULL and t.count != NULL) else -1
 
 
 cdef void _attr_free(AttrTable *t) noexcept nogil:
-    free(t.ip)
+    free(t.func)
     free(t.page)
     free(t.count)
-    t.ip = NULL
+    t.func = NULL
     t.page = NULL
     t.count = NULL
 
 
-cdef inline uint64_t _mix(uint64_t ip, uint64_t page) noexcept nogil:
-    cdef uint64_t x = ip * 0x9E3779B97F4A7C15ull ^ (page * 0xBF58476D1CE4E5B9ull)
+cdef inline uint64_t _mix(uint64_t a, uint64_t b) noexcept nogil:
+    cdef uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b * 0xBF58476D1CE4E5B9ull)
     x ^= x >> 29
     return x
 
 
-cdef inline void _attr_add(AttrTable *t, uint64_t ip, uint64_t page, uint64_t k) noexcept nogil:
+cdef inline void _attr_add(AttrTable *t, uint64_t func, uint64_t page, uint64_t k) noexcept nogil:
     cdef uint64_t mask = t.cap - 1
-    cdef uint64_t h = _mix(ip, page) & mask
+    cdef uint64_t h = _mix(func, page) & mask
     while t.count[h] != 0:
-        if t.ip[h] == ip and t.page[h] == page:
+        if t.func[h] == func and t.page[h] == page:
             t.count[h] += k
             return
         h = (h + 1) & mask
-    t.ip[h] = ip
+    t.func[h] = func
     t.page[h] = page
     t.count[h] = k
     t.used += 1
+
+
+cdef int _grow_table(AttrTable *t) noexcept nogil:
+    cdef AttrTable n
+    cdef int64_t i
+    if _attr_init(&n, t.cap * 2) < 0:
+        _attr_free(&n)
+        return -1
+    for i in range(t.cap):
+        if t.count[i]:
+            _attr_add(&n, t.func[i], t.page[i], t.count[i])
+    _attr_free(t)
+    t[0] = n
+    return 0
+
+
+cdef struct IpTable:            # instruction address -> function id (-1: empty slot)
+    uint64_t *ip
+    int32_t *func
+    int64_t cap
+    int64_t used
+
+
+cdef int _ipt_init(IpTable *t, int64_t cap) noexcept nogil:
+    cdef int64_t i
+    t.ip = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    t.func = <int32_t *>malloc(cap * sizeof(int32_t))
+    t.cap = cap
+    t.used = 0
+    if t.ip == NULL or t.func == NULL:
+        return -1
+    for i in range(cap):
+        t.func[i] = -1
+    return 0
+
+
+cdef void _ipt_free(IpTable *t) noexcept nogil:
+    free(t.ip)
+    free(t.func)
+    t.ip = NULL
+    t.func = NULL
+
+
+cdef inline int32_t _ipt_get(const IpTable *t, uint64_t ip) noexcept nogil:
+    cdef uint64_t mask = t.cap - 1
+    cdef uint64_t h = _mix(ip, 1) & mask
+    while t.func[h] >= 0:
+        if t.ip[h] == ip:
+            return t.func[h]
+        h = (h + 1) & mask
+    return -1
+
+
+cdef int _ipt_put(IpTable *t, uint64_t ip, int32_t f) noexcept nogil:
+    cdef IpTable n
+    cdef int64_t i
+    cdef uint64_t mask, h
+    if (t.used + 1) * 2 > t.cap:
+        if _ipt_init(&n, t.cap * 2) < 0:
+            _ipt_free(&n)
+            return -1
+        for i in range(t.cap):
+            if t.func[i] >= 0:
+                _ipt_put(&n, t.ip[i], t.func[i])
+        _ipt_free(t)
+        t[0] = n
+    mask = t.cap - 1
+    h = _mix(ip, 1) & mask
+    while t.func[h] >= 0:
+        if t.ip[h] == ip:
+            t.func[h] = f
+            return 0
+        h = (h + 1) & mask
+    t.ip[h] = ip
+    t.func[h] = f
+    t.used += 1
+    return 0
+
+
+class IpFunctions:
+    """The default symboliser: each distinct instruction address is its own
+    function, named by its address."""
+
+    def __init__(self):
+        self.ids = {}
+        self.names = []
+        self.objects = []
+
+    def __call__(self, ip):
+        f = self.ids.get(ip)
+        if f is None:
+            f = self.ids[ip] = len(self.names)
+            self.names.append("0x%x" % ip)
+            self.objects.append("?")
+        return f
 
 
 # ---------------------------------------------------------------------------
@@ -539,6 +683,10 @@ cdef enum:
     _ST_UNMAPPED = 2            # the access at pos hits no mapping
     _ST_FLUSH = 3               # the attribution table needs flushing
 
+    _PC = 512                   # pages touched lately (direct mapped)
+    _IPC = 4096                 # instruction address -> function (direct mapped)
+    _CC = 1024                  # (function, page) counts being combined
+
 
 cdef class TraceWorkload(Workload):
     """A process that performs the accesses of a trace.
@@ -546,8 +694,10 @@ cdef class TraceWorkload(Workload):
     ``source`` feeds it; it must provide:
 
     - ``attach(workload)``: the process exists (``workload.mm``);
-    - ``fill(batch) -> bool``: put the next accesses in ``batch`` (an
-      AccessBatch); False at the end of the trace;
+    - ``fill(batch)``: put the next accesses in ``batch`` (an AccessBatch)
+      and return True, or return another AccessBatch holding them (the
+      source gets ``batch`` back through ``recycle(batch)``); False at the end
+      of the trace;
     - ``end_icount``: instructions executed in all (read at the end);
     - ``next_event_index() -> int``: global index of the access before which
       the next positional event (a mapping change) applies, or -1;
@@ -558,10 +708,13 @@ cdef class TraceWorkload(Workload):
       (global indexes from base_index) have been performed.
 
     ``ns_per_instruction`` turns instruction counts into simulated time.
-    With ``bucket_ns`` > 0, accesses are also counted per (instruction
-    address, page) in time buckets of that length (``attribution()``).
+    With ``bucket_ns`` > 0, accesses are also counted per (function, page)
+    in time buckets of that length (``attribution()``); ``symbolizer(ip)``
+    gives the function id of an instruction address (default: one function
+    per address, ``IpFunctions``).
     """
     cdef public object source
+    cdef public object symbolizer
     cdef AccessBatch batch
     cdef readonly int64_t pos
     cdef readonly int64_t base_index
@@ -574,28 +727,38 @@ cdef class TraceWorkload(Workload):
     cdef readonly uint64_t end_icount
     cdef readonly uint64_t icount
     cdef readonly uint64_t nr_accesses, nr_page_visits, nr_dropped
-    # the page of the previous access (fast path), reset whenever the page
-    # tables may have changed under us
-    cdef VmaData *cur_v
-    cdef int64_t cur_li
-    cdef uint64_t cur_page
-    cdef bint cur_written
-    cdef int cur_node
-    cdef uint64_t run_n                 # accesses on cur page not yet accounted
+    # pages touched since DAMON last ran (their bits are set): a hit costs
+    # nothing but counting; any page-table change starts a new epoch
+    cdef uint64_t epoch
+    cdef uint64_t pc_page[_PC]
+    cdef uint64_t pc_epoch[_PC]
+    cdef VmaData *pc_v[_PC]
+    cdef int64_t pc_li[_PC]
+    cdef int32_t pc_node[_PC]
+    cdef uint8_t pc_written[_PC]
     # attribution
     cdef readonly double bucket_ns
     cdef AttrTable table
+    cdef IpTable iptab
+    cdef uint64_t ipc_ip[_IPC]
+    cdef int32_t ipc_func[_IPC]
+    cdef uint64_t cc_func[_CC]
+    cdef uint64_t cc_page[_CC]
+    cdef uint64_t cc_count[_CC]
     cdef int64_t cur_bucket
-    cdef uint64_t run_ip, run_page, run_cnt
+    cdef bint need_flush
     cdef list attr_chunks
 
     def __cinit__(self):
-        self.table.ip = NULL
+        self.table.func = NULL
         self.table.page = NULL
         self.table.count = NULL
+        self.iptab.ip = NULL
+        self.iptab.func = NULL
 
     def __init__(self, source, *, double ns_per_instruction=1.0, double bucket_ns=0,
-                 int64_t batch_size=DEFAULT_BATCH, str name="trace"):
+                 symbolizer=None, int64_t batch_size=DEFAULT_BATCH, str name="trace"):
+        cdef int i
         if ns_per_instruction <= 0:
             raise ValueError("the time per instruction must be positive")
         if bucket_ns < 0:
@@ -604,19 +767,26 @@ cdef class TraceWorkload(Workload):
         self.name = name
         self.ns_per_instruction = ns_per_instruction
         self.bucket_ns = bucket_ns
+        self.symbolizer = symbolizer if symbolizer is not None else IpFunctions()
         self.batch = AccessBatch(batch_size)
         self.attr_chunks = []
         self.cur_bucket = -1
         self.mm = None
-        if bucket_ns > 0 and _attr_init(&self.table, 1 << 16) < 0:
+        self.epoch = 1
+        memset(self.pc_epoch, 0, sizeof(self.pc_epoch))
+        for i in range(_IPC):
+            self.ipc_func[i] = -1
+        memset(self.cc_count, 0, sizeof(self.cc_count))
+        if bucket_ns > 0 and (_attr_init(&self.table, 1 << 16) < 0
+                              or _ipt_init(&self.iptab, 1 << 12) < 0):
             raise MemoryError()
 
     def __dealloc__(self):
         _attr_free(&self.table)
+        _ipt_free(&self.iptab)
 
     def attach(self, Machine machine, uint64_t seed=0, bint track_ground_truth=False):
         cdef int n
-        cdef double fastest = 1e300
         self.machine = machine
         self.mm = machine.new_address_space(track_ground_truth)
         latencies = [nd["latency_ns"] for nd in machine.nodes]
@@ -630,7 +800,7 @@ cdef class TraceWorkload(Workload):
         self.start_ns = 0
         self.finished = False
         self.next_event = -1
-        self._reset_page_cache()
+        self._new_epoch()
         self.source.attach(self)
         self.next_event = self.source.next_event_index()
         self._prime()
@@ -653,25 +823,37 @@ cdef class TraceWorkload(Workload):
             if mm_find_vma(self.mm.mm, a) == NULL:
                 self.source.unmapped(self, a, self.base_index)
         self.next_event = self.source.next_event_index()
-
-    @property
-    def accesses_done(self):
-        """Accesses performed so far."""
-        return self.nr_accesses
+        self._new_epoch()
 
     @property
     def instructions(self):
         return self.icount
 
-    cdef void _reset_page_cache(self) noexcept:
-        self._flush_run()
-        self.cur_v = NULL
-        self.cur_page = <uint64_t>-1
+    cdef inline void _new_epoch(self) noexcept:
+        self.epoch += 1
 
-    cdef inline void _flush_run(self) noexcept:
-        if self.cur_v != NULL and self.run_n:
-            self.cur_v.mm.node_accesses[self.cur_node] += self.run_n
-        self.run_n = 0
+    def set_bucket(self, double bucket_ns):
+        """Start code attribution in time buckets of bucket_ns (before the
+        process runs)."""
+        if bucket_ns <= 0:
+            raise ValueError("the attribution bucket must be positive")
+        if self.nr_accesses:
+            raise ValueError("code attribution must start before the trace does")
+        if self.table.func == NULL and (_attr_init(&self.table, 1 << 16) < 0
+                                        or _ipt_init(&self.iptab, 1 << 12) < 0):
+            raise MemoryError()
+        self.bucket_ns = bucket_ns
+
+    def forget_functions(self):
+        """Instruction addresses mean other functions from now on (exec)."""
+        cdef int i
+        if self.bucket_ns > 0:
+            self._drain_combined()
+            _ipt_free(&self.iptab)
+            if _ipt_init(&self.iptab, 1 << 12) < 0:
+                raise MemoryError()
+        for i in range(_IPC):
+            self.ipc_func[i] = -1
 
     cdef int run_until(self, double t_ns) except -1:
         cdef int st
@@ -680,7 +862,7 @@ cdef class TraceWorkload(Workload):
             return 0
         if self.clock_ns < self.start_ns:
             self.clock_ns = self.start_ns
-        self._reset_page_cache()        # DAMON may have cleared bits since
+        self._new_epoch()               # DAMON may have cleared bits since
         while not self.finished and self.clock_ns < t_ns:
             if self.pos >= self.batch.n:
                 if self.source_done:
@@ -696,21 +878,20 @@ cdef class TraceWorkload(Workload):
                     if t_ns > self.clock_ns:
                         self.clock_ns = t_ns
                     break
-                self._reset_page_cache()
                 self.source.apply_events(self, self.base_index + self.pos)
                 self.next_event = self.source.next_event_index()
+                self._new_epoch()
                 continue
             st = self._process(t_ns)
             if st == _ST_UNMAPPED:
-                self._reset_page_cache()
                 if not self.source.unmapped(self, self.batch.addr[self.pos],
                                             self.base_index + self.pos):
                     self.nr_dropped += 1
                     self.pos += 1
                 self.next_event = self.source.next_event_index()
+                self._new_epoch()
             elif st == _ST_FLUSH:
                 self._flush_table()
-        self._flush_run()
         return 0
 
     cdef void _run_out(self, double t_ns) except *:
@@ -718,6 +899,9 @@ cdef class TraceWorkload(Workload):
         cdef double end = self.start_ns + self.end_icount * self.ns_per_instruction \
             + self.extra_ns
         if self.end_icount > self.icount:
+            if self.mm is not None:
+                (<AddressSpace>self.mm).mm.compute_ns += \
+                    (self.end_icount - self.icount) * self.ns_per_instruction
             self.icount = self.end_icount
         if end <= t_ns:
             if end > self.clock_ns:
@@ -727,34 +911,86 @@ cdef class TraceWorkload(Workload):
             self.clock_ns = t_ns
 
     cdef void _fetch(self) except *:
+        cdef AccessBatch old
         if self.batch.n:
             self.source.consumed(self.batch, self.base_index, self.batch.n)
         self.base_index += self.batch.n
         self.batch.n = 0
         self.pos = 0
-        if not self.source.fill(self.batch):
+        r = self.source.fill(self.batch)
+        if isinstance(r, AccessBatch):
+            old = self.batch
+            self.batch = <AccessBatch>r
+            self.source.recycle(old)
+        elif not r:
             self.batch.n = 0
             self.source_done = True
             self.end_icount = max(<uint64_t>self.source.end_icount, self.icount)
         self.next_event = self.source.next_event_index()
+
+    cdef inline int32_t _func_of(self, uint64_t ip) except -2:
+        cdef uint64_t h = (ip ^ (ip >> 12)) & (_IPC - 1)
+        cdef int32_t f
+        if self.ipc_func[h] >= 0 and self.ipc_ip[h] == ip:
+            return self.ipc_func[h]
+        f = _ipt_get(&self.iptab, ip)
+        if f < 0:
+            f = <int32_t>self.symbolizer(ip)
+            if f < 0 or _ipt_put(&self.iptab, ip, f) < 0:
+                raise MemoryError() if f >= 0 else ValueError("bad function id")
+        self.ipc_ip[h] = ip
+        self.ipc_func[h] = f
+        return f
+
+    cdef int _count(self, uint64_t f, uint64_t page) except -1:
+        """One access of function f to page, combined in a small cache
+        before it goes to the table.  Returns 1 when the table must be
+        flushed."""
+        cdef uint64_t h = _mix(f, page) & (_CC - 1)
+        if self.cc_count[h]:
+            if self.cc_func[h] == f and self.cc_page[h] == page:
+                self.cc_count[h] += 1
+                return 0
+            _attr_add(&self.table, self.cc_func[h], self.cc_page[h], self.cc_count[h])
+        self.cc_func[h] = f
+        self.cc_page[h] = page
+        self.cc_count[h] = 1
+        if self.table.used * 2 >= self.table.cap:
+            if self.table.cap < (1 << 22):
+                if _grow_table(&self.table) < 0:
+                    raise MemoryError()
+            else:
+                return 1
+        return 0
+
+    cdef void _drain_combined(self) noexcept:
+        cdef int i
+        for i in range(_CC):
+            if self.cc_count[i]:
+                _attr_add(&self.table, self.cc_func[i], self.cc_page[i], self.cc_count[i])
+                self.cc_count[i] = 0
+                if self.table.used * 2 >= self.table.cap and self.table.cap < (1 << 22):
+                    _grow_table(&self.table)
 
     cdef int _process(self, double t_ns) except -1:
         """Perform accesses from pos until t_ns, the batch's end, the next
         positional event, an unmapped address or a full attribution table."""
         cdef AccessBatch b = self.batch
         cdef int64_t j = self.pos, stop = b.n
-        cdef double t, cost, nspi = self.ns_per_instruction
-        cdef uint64_t a, page
+        cdef double t, cost, nspi = self.ns_per_instruction, start = self.start_ns
+        cdef uint64_t a, page, h, ip, f, epoch = self.epoch
         cdef bint w, attr = self.bucket_ns > 0
+        cdef double bucket_lo = 0, bucket_hi = -1
         cdef VmaData *v
         cdef int64_t li, bucket
         cdef MmData *mm = self.mm.mm
         cdef Machine m = self.machine
         cdef int st = _ST_BATCH
+        cdef uint64_t icount0 = self.icount
         if self.next_event >= 0 and self.next_event - self.base_index < stop:
             stop = self.next_event - self.base_index
         while j < stop:
-            t = self.start_ns + b.icount[j] * nspi + self.extra_ns
+            t = start + b.icount[j] * nspi + self.extra_ns
             if t >= t_ns:
                 if t_ns > self.clock_ns:
                     self.clock_ns = t_ns
@@ -763,110 +999,109 @@ cdef class TraceWorkload(Workload):
             a = b.addr[j]
             page = a >> PAGE_SHIFT
             w = b.kind[j] >= _K_WRITE_MIN
-            if attr:
+            if attr and not (bucket_lo <= t < bucket_hi):
                 bucket = <int64_t>(t / self.bucket_ns)
                 if bucket != self.cur_bucket:
-                    if self.run_cnt:
-                        _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
-                        self.run_cnt = 0
+                    self._drain_combined()
                     if self.table.used:
                         st = _ST_FLUSH          # the table holds cur_bucket's counts
                         break
                     self.cur_bucket = bucket
-                elif self.table.used * 2 >= self.table.cap:
-                    if self.table.cap < (1 << 22):
-                        if _grow_table(&self.table) < 0:
-                            raise MemoryError()
-                    else:
-                        if self.run_cnt:
-                            _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
-                            self.run_cnt = 0
-                        st = _ST_FLUSH
-                        break
-            if page == self.cur_page and (not w or self.cur_written):
-                # the same page as the previous access: its bits are set
-                self.run_n += 1
-                if self.cur_v.gt_counts != NULL:
-                    self.cur_v.gt_counts[self.cur_li] += 1
+                bucket_lo = bucket * self.bucket_ns
+                bucket_hi = (bucket + 1) * self.bucket_ns
+            h = page & (_PC - 1)
+            if self.pc_page[h] == page and self.pc_epoch[h] == epoch and \
+                    (not w or self.pc_written[h]):
+                # touched since DAMON last looked: its bits are already set
+                mm.node_accesses[self.pc_node[h]] += 1
+                v = self.pc_v[h]
+                if v.gt_counts != NULL:
+                    v.gt_counts[self.pc_li[h]] += 1
             else:
-                if page == self.cur_page:
-                    v = self.cur_v
+                if self.pc_page[h] == page and self.pc_epoch[h] == epoch:
+                    v = self.pc_v[h]            # read before, written now
                 else:
-                    self._flush_run()
                     v = mm_find_vma(mm, a)
                     if v == NULL:
                         st = _ST_UNMAPPED
                         break
+                    self.pc_written[h] = 0
                 li = vma_li(v, a)
                 cost = m.touch_page(v, li, 1, w, &self.ct)
                 self.extra_ns += cost
                 t += cost
-                self.cur_v = v
-                self.cur_li = li
-                self.cur_written = w if page != self.cur_page else True
-                self.cur_page = page
-                self.cur_node = m.node_of_pfn(vma_frame(v, li))
+                self.pc_page[h] = page
+                self.pc_epoch[h] = epoch
+                self.pc_v[h] = v
+                self.pc_li[h] = li
+                self.pc_node[h] = m.node_of_pfn(vma_frame(v, li))
+                self.pc_written[h] = self.pc_written[h] | w
                 self.nr_page_visits += 1
                 if (a & (PAGE_SIZE - 1)) + (b.kind[j] & 0x3F) + 1 > PAGE_SIZE:
                     # the access straddles two pages: the second one too
                     t += self._touch_next_page(a, w)
-                    self.cur_page = <uint64_t>-1
             if attr:
-                if self.run_cnt and self.run_ip == b.ip[j] and self.run_page == page:
-                    self.run_cnt += 1
+                ip = b.ip[j]
+                h = (ip ^ (ip >> 12)) & (_IPC - 1)
+                if self.ipc_func[h] >= 0 and self.ipc_ip[h] == ip:
+                    f = <uint64_t>self.ipc_func[h]
                 else:
-                    if self.run_cnt:
-                        _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
-                    self.run_ip = b.ip[j]
-                    self.run_page = page
-                    self.run_cnt = 1
+                    f = <uint64_t>self._func_of(ip)
+                h = _mix(f, page) & (_CC - 1)
+                if self.cc_count[h] and self.cc_func[h] == f and self.cc_page[h] == page:
+                    self.cc_count[h] += 1
+                elif self._count(f, page):
+                    self.need_flush = True
             self.icount = b.icount[j]
             self.clock_ns = t
             self.nr_accesses += 1
             j += 1
+            if self.need_flush:
+                st = _ST_FLUSH
+                break
         self.pos = j
+        # the instructions are the process's computing time
+        mm.compute_ns += (self.icount - icount0) * nspi
         return st
 
     cdef double _touch_next_page(self, uint64_t a, bint w) except -1.0:
         cdef uint64_t nxt = ((a >> PAGE_SHIFT) + 1) << PAGE_SHIFT
-        cdef VmaData *v
+        cdef VmaData *v = mm_find_vma(self.mm.mm, nxt)
         cdef double cost
-        self._flush_run()
-        v = mm_find_vma(self.mm.mm, nxt)
         if v == NULL:
             return 0            # runs off the mapping: the first page was enough
         cost = self.machine.touch_page(v, vma_li(v, nxt), 1, w, &self.ct)
         self.extra_ns += cost
-        self.cur_v = NULL
         self.nr_page_visits += 1
+        # the next page's cache entry, if any, may now lack its written bit
+        self.pc_epoch[(nxt >> PAGE_SHIFT) & (_PC - 1)] = 0
         return cost
 
     cdef void _flush_table(self) except *:
         """Move the attribution table's counts (of bucket cur_bucket) out."""
         cdef AttrTable *t = &self.table
         cdef int64_t i, k = 0, n = t.used
+        self.need_flush = False
         if n == 0:
             return
-        ips = np.empty(n, np.uint64)
+        funcs = np.empty(n, np.int32)
         pages = np.empty(n, np.uint64)
         counts = np.empty(n, np.uint64)
-        cdef uint64_t[::1] vi = ips, vp = pages, vc = counts
+        cdef int32_t[::1] vf = funcs
+        cdef uint64_t[::1] vp = pages, vc = counts
         for i in range(t.cap):
             if t.count[i]:
-                vi[k] = t.ip[i]
+                vf[k] = <int32_t>t.func[i]
                 vp[k] = t.page[i]
                 vc[k] = t.count[i]
                 k += 1
         memset(t.count, 0, t.cap * sizeof(uint64_t))
         t.used = 0
-        self.attr_chunks.append((self.cur_bucket, ips, pages, counts))
+        self.attr_chunks.append((self.cur_bucket, funcs, pages, counts))
 
     cdef void finish(self) except *:
-        self._flush_run()
         if self.bucket_ns > 0:
-            if self.run_cnt:
-                _attr_add(&self.table, self.run_ip, self.run_page, self.run_cnt)
-                self.run_cnt = 0
+            self._drain_combined()
             self._flush_table()
         if self.batch.n and self.pos:
             self.source.consumed(self.batch, self.base_index, self.pos)
@@ -878,15 +1113,16 @@ cdef class TraceWorkload(Workload):
             self.finish()
 
     def attribution(self):
-        """Accesses per (time bucket, instruction address, page) so far:
-        (bucket_ns, buckets, ips, pages, counts) numpy arrays; a (bucket, ip,
-        page) may appear more than once (add them up)."""
+        """Accesses per (time bucket, function, page) so far: (bucket_ns,
+        buckets, funcs, pages, counts) numpy arrays (function ids come from
+        the symboliser); a (bucket, function, page) may appear more than once
+        (add them up)."""
         if self.bucket_ns <= 0:
             return None
         chunks = list(self.attr_chunks)
         if not chunks:
-            z = np.zeros(0, np.uint64)
-            return self.bucket_ns, np.zeros(0, np.int64), z, z, z
+            return (self.bucket_ns, np.zeros(0, np.int64), np.zeros(0, np.int32),
+                    np.zeros(0, np.uint64), np.zeros(0, np.uint64))
         return (self.bucket_ns,
                 np.concatenate([np.full(len(c[1]), c[0], np.int64) for c in chunks]),
                 np.concatenate([c[1] for c in chunks]),
@@ -897,17 +1133,3 @@ cdef class TraceWorkload(Workload):
         return {"accesses": self.nr_accesses, "instructions": self.icount,
                 "page_visits": self.nr_page_visits, "dropped": self.nr_dropped,
                 "extra_ns": self.extra_ns}
-
-
-cdef int _grow_table(AttrTable *t) noexcept nogil:
-    cdef AttrTable n
-    cdef int64_t i
-    if _attr_init(&n, t.cap * 2) < 0:
-        _attr_free(&n)
-        return -1
-    for i in range(t.cap):
-        if t.count[i]:
-            _attr_add(&n, t.ip[i], t.page[i], t.count[i])
-    _attr_free(t)
-    t[0] = n
-    return 0
