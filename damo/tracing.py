@@ -371,6 +371,7 @@ class LackeyPipeSource(_LackeySource):
         self._last_refresh = 0.0
         self._absent = {}
         self._last_code_read = 0.0
+        self.stopped = False            # we ended it (timeout, interruption)
 
     def start(self):
         valgrind = shutil.which("valgrind")
@@ -510,6 +511,7 @@ class LackeyPipeSource(_LackeySource):
         if self.proc is not None and self.proc.poll() is None:
             try:
                 os.kill(self.proc.pid, signal.SIGKILL)
+                self.stopped = True
             except ProcessLookupError:
                 pass
             self.proc.wait()

@@ -188,12 +188,17 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
         if writer is not None:
             writer.abort()
     status = getattr(source, "exit_status", None)
+    if getattr(source, "stopped", False):
+        ending = "; stopped before its end"
+    elif status in (None, 0):
+        ending = ""
+    else:
+        ending = "; it exited with status %s" % status
     click.echo("%s %d snapshots of %.3f simulated seconds to %s (%s: %d instructions, "
                "%d accesses%s)" % (
                    "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
                    os.path.relpath(out) if not os.path.isabs(out) else out, label, w.icount,
-                   w.nr_accesses, "" if status in (None, 0) else "; it exited with status %s"
-                   % status), err=True)
+                   w.nr_accesses, ending), err=True)
     if save_trace:
         click.echo("saved the trace to %s" % save_trace, err=True)
     if interrupted:

@@ -8,6 +8,10 @@ Layers, after the kernel's mm/damon split:
   schemes); it knows nothing about address spaces.
 - ``ops``: the operation sets (vaddr, fvaddr, paddr) between the two.
 - ``workloads``: programs that access memory (masim configs, built-ins).
+- ``traces``: real programs' memory traces (valgrind lackey text, our
+  binary format) and ``TraceWorkload``, which performs them.
+- ``replay``: a recording's access pattern run again (``ReplayWorkload``)
+  or made on real memory (``RealBuffer``).
 - ``sim``: the simulation that advances workloads and kdamonds together.
 
 A minimal run::
