@@ -180,12 +180,16 @@ class Slot:
         return "dead"
 
     def last_log_line(self):
+        """The daemon's last words, if they say more than that it started
+        (a daemon killed by a signal says nothing)."""
         try:
             with open(self.log_path, errors="replace") as f:
                 lines = [line.strip() for line in f if line.strip()]
         except OSError:
             return None
-        return lines[-1] if lines else None
+        if not lines or " started (pid " in lines[-1]:
+            return None
+        return lines[-1]
 
     def remove(self):
         shutil.rmtree(self.path, ignore_errors=True)
