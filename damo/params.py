@@ -213,6 +213,44 @@ def kdamonds_from_kvpairs(kv, source="kdamonds"):
     return kdamonds
 
 
+def read_kdamonds_file(path, option):
+    """A damo kdamonds JSON or YAML file: (its raw data, its KdamondParams).
+    Errors name the option that gave the file."""
+    import json
+
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise DamoError("%s: cannot read %s: %s" % (option, path, e.strerror), exit_code=2)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+            data = yaml.safe_load(text)
+        except Exception:
+            raise DamoError("%s: %s is neither JSON nor YAML" % (option, path), exit_code=2)
+    if isinstance(data, list):
+        data = {"kdamonds": data}
+    return data, kdamonds_from_kvpairs(data, path)
+
+
+def load_kdamonds(path, option="--kdamonds"):
+    """The kdamonds of a damo kdamonds file, checked, with their targets
+    monitoring the workloads we run (the file's pids are not ours)."""
+    _, kdamonds = read_kdamonds_file(path, option)
+    for kdamond in kdamonds:
+        for ctx in kdamond.contexts:
+            for t in ctx.targets:
+                t.pid = None
+            try:
+                ctx.validate()
+            except DamoError as e:
+                raise DamoError("%s: %s" % (path, e), exit_code=e.exit_code)
+    return kdamonds
+
+
 def monitoring_from_options(ops="vaddr", regions=None, intervals=None, intervals_goal=None,
                             autotune=False, nr_regions=None):
     """A ContextParams from damo's monitoring options (values as given)."""

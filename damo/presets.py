@@ -374,8 +374,7 @@ def kdamonds_from_options(opts, monitoring_ctx, workloads, explicit=()):
             raise DamoError("--%s: %s gives the monitoring parameters; drop the option"
                             % (sorted(explicit)[0], source), exit_code=2)
     if opts.get("kdamonds_file"):
-        from damo.commands.start import load_kdamonds
-        kds = load_kdamonds(opts["kdamonds_file"])
+        kds = params_mod.load_kdamonds(opts["kdamonds_file"])
         machine = probe_machine(opts.get("memory"), workloads)
         lo, hi = machine.phys_range
         for kd in kds:

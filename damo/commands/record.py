@@ -65,6 +65,38 @@ def _explicit_monitoring_options():
             if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
 
 
+def _octal_mode(ctx, param, value):
+    try:
+        return int(value, 8)
+    except ValueError:
+        raise DamoError("--output_permission: %r is not an octal mode like 600" % value,
+                        exit_code=2)
+
+
+def output_options(default_out):
+    """Where and how a command writes its recording (record, replay)."""
+    opts = [
+        click.option("--schemes_target_regions", is_flag=True,
+                     help="record the regions each DAMOS scheme tried in each apply "
+                          "interval (records with a scheme_idx) instead of the aggregated "
+                          "snapshots"),
+        click.option("-o", "--out", default=default_out, show_default=True,
+                     metavar="<file path>", help="output file path"),
+        click.option("--output_type", type=click.Choice(["json_compressed", "json",
+                                                         "perf_script", "native"]),
+                     default="json_compressed", show_default=True, help="output file's type"),
+        click.option("--output_permission", "permission", default="600", show_default=True,
+                     metavar="<octal>", callback=_octal_mode,
+                     help="permission of the output files"),
+    ]
+
+    def decorate(f):
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+    return decorate
+
+
 def context_from_options(opts):
     return params_mod.monitoring_from_options(
         ops=opts["ops"], regions=opts["regions"], intervals=opts["monitoring_intervals"],
@@ -82,19 +114,10 @@ def context_from_options(opts):
 @trace_mod.trace_options
 @schemes_mod.damos_options
 @presets_mod.preset_options
-@click.option("--schemes_target_regions", is_flag=True,
-              help="record the regions each DAMOS scheme tried in each apply interval "
-                   "(records with a scheme_idx) instead of the aggregated snapshots")
-@click.option("-o", "--out", default="damon.data", show_default=True, metavar="<file path>",
-              help="output file path")
-@click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
-                                                  "native"]),
-              default="json_compressed", show_default=True, help="output file's type")
-@click.option("--output_permission", default="600", show_default=True, metavar="<octal>",
-              help="permission of the output file")
+@output_options("damon.data")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="<seconds>",
               help="stop recording after this many simulated seconds")
-def record(workload, out, output_type, output_permission, timeout, **opts):
+def record(workload, out, output_type, permission, timeout, **opts):
     """Record the data access pattern of WORKLOAD under simulated DAMON.
 
     WORKLOAD is a masim config file or a built-in workload (default: stairs),
@@ -107,11 +130,6 @@ def record(workload, out, output_type, output_permission, timeout, **opts):
     instruction count; see --time_per_instruction); `--trace FILE` records a
     saved trace instead.  Functions touching memory are kept in OUT.code.
     """
-    try:
-        permission = int(output_permission, 8)
-    except ValueError:
-        raise DamoError("--output_permission: %r is not an octal mode like 600"
-                        % output_permission, exit_code=2)
     damos_given = schemes_mod.given_options(opts) or opts.get("preset") or \
         opts.get("kdamonds_file") or opts.get("schemes_target_regions")
     if damos_given and workload == "ongoing":

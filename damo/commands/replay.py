@@ -43,18 +43,9 @@ from damo.errors import DamoError
 @record_cmd.simulation_options
 @schemes_mod.damos_options
 @presets_mod.preset_options
-@click.option("--schemes_target_regions", is_flag=True,
-              help="record the regions each DAMOS scheme tried in each apply interval "
-                   "instead of the aggregated snapshots")
-@click.option("-o", "--out", default="replay.data", show_default=True, metavar="<file path>",
-              help="output recording (simulation)")
-@click.option("--output_type", type=click.Choice(["json_compressed", "json", "perf_script",
-                                                  "native"]),
-              default="json_compressed", show_default=True, help="output file's type")
-@click.option("--output_permission", default="600", show_default=True, metavar="<octal>",
-              help="permission of the output files")
+@record_cmd.output_options("replay.data")
 def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_mem,
-           test_perf_runtime, source_intervals, out, output_type, output_permission, **opts):
+           test_perf_runtime, source_intervals, out, output_type, permission, **opts):
     """Replay the access pattern of a recording (default: damon.data).
 
     Without --real, the recorded pattern runs as a workload of the simulated
@@ -98,11 +89,6 @@ def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_me
     if real:
         interval = _seconds(progress_notice_interval or "3 s", "--progress_notice_interval")
         return _replay_real(path, plans, interval)
-    try:
-        permission = int(output_permission, 8)
-    except ValueError:
-        raise DamoError("--output_permission: %r is not an octal mode like 600"
-                        % output_permission, exit_code=2)
     _replay_simulated(path, rec, plans, out, output_type, permission, opts)
 
 

@@ -65,22 +65,7 @@ def _input_file_kdamonds(path):
     from damo import params as params_mod
     from damo.live.client import Kdamond
 
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise DamoError("--input_file: cannot read %s: %s" % (path, e.strerror))
-    try:
-        data = json.loads(text)
-    except ValueError:
-        try:
-            import yaml
-            data = yaml.safe_load(text)
-        except Exception:
-            raise DamoError("--input_file: %s is neither JSON nor YAML" % path)
-    if isinstance(data, list):
-        data = {"kdamonds": data}
-    kdamonds = params_mod.kdamonds_from_kvpairs(data, path)
+    data, kdamonds = params_mod.read_kdamonds_file(path, "--input_file")
     out = []
     for idx, (kd, raw_kv) in enumerate(zip(kdamonds, data["kdamonds"])):
         state = raw_kv.get("state") or "off"

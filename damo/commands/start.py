@@ -46,38 +46,6 @@ def preset_options(f):
     return presets_mod.preset_options(f)
 
 
-def load_kdamonds(path):
-    """The kdamonds of a damo kdamonds JSON/YAML file, checked; their
-    targets monitor the workload (pids in the file are not ours)."""
-    import json
-
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise DamoError("--kdamonds: cannot read %s: %s" % (path, e.strerror), exit_code=2)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        try:
-            import yaml
-            data = yaml.safe_load(text)
-        except Exception:
-            raise DamoError("--kdamonds: %s is neither JSON nor YAML" % path, exit_code=2)
-    if isinstance(data, list):
-        data = {"kdamonds": data}
-    kdamonds = params_mod.kdamonds_from_kvpairs(data, path)
-    for kdamond in kdamonds:
-        for ctx in kdamond.contexts:
-            for t in ctx.targets:
-                t.pid = None
-            try:
-                ctx.validate()
-            except DamoError as e:
-                raise DamoError("%s: %s" % (path, e), exit_code=e.exit_code)
-    return kdamonds
-
-
 def describe_cleanup(removed):
     for idxs, liveness, last_line in removed:
         click.echo("damo: cleaned up kdamond%s %s (%s%s)" % (

@@ -357,33 +357,42 @@ cdef inline uint64_t _addr_slot(uint64_t ip) noexcept nogil:
     return ((ip * 0x9E3779B97F4A7C15ull) >> 52) & (_SLOTS - 1)
 
 
+cdef inline int64_t _get_varint(const uint8_t *p, int64_t len, int64_t q,
+                                uint64_t *v) noexcept nogil:
+    """Read the LEB128 varint at p[q]; returns the next position, or -1 if
+    it runs past len or is longer than 64 bits."""
+    cdef uint64_t b
+    cdef int shift = 7
+    if q >= len:
+        return -1
+    b = p[q]
+    q += 1
+    if b < 0x80:
+        v[0] = b
+        return q
+    v[0] = b & 0x7F
+    while True:
+        if q >= len or shift > 63:
+            return -1
+        b = p[q]
+        q += 1
+        v[0] |= (b & 0x7F) << shift
+        if b < 0x80:
+            return q
+        shift += 7
+
+
 cdef int _get_addrs(const uint8_t *p, int64_t len, uint64_t *out, const uint64_t *ips,
                     int64_t n) noexcept nogil:
     """Decode the address column (see encode_accesses); -1 if corrupt."""
     cdef uint64_t last[_SLOTS]
     cdef int64_t i, q = 0
-    cdef uint64_t v, b, slot
-    cdef int shift
+    cdef uint64_t v, slot
     memset(last, 0, sizeof(last))
     for i in range(n):
-        if q >= len:
+        q = _get_varint(p, len, q, &v)
+        if q < 0:
             return -1
-        b = p[q]
-        q += 1
-        if b < 0x80:
-            v = b
-        else:
-            v = b & 0x7F
-            shift = 7
-            while True:
-                if q >= len or shift > 63:
-                    return -1
-                b = p[q]
-                q += 1
-                v |= (b & 0x7F) << shift
-                if b < 0x80:
-                    break
-                shift += 7
         slot = _addr_slot(ips[i])
         last[slot] = last[slot] + _unzigzag(v)
         out[i] = last[slot]
@@ -464,31 +473,12 @@ cdef inline int64_t _get_varints(const uint8_t *p, int64_t len, uint64_t *out, i
     """Decode n delta varints of p[0:len] into out; -1 if they do not fit
     exactly."""
     cdef int64_t i, q = 0
-    cdef uint64_t v, b
-    cdef int shift
+    cdef uint64_t v
     for i in range(n):
-        if q >= len:
+        q = _get_varint(p, len, q, &v)
+        if q < 0:
             return -1
-        b = p[q]
-        q += 1
-        if b < 0x80:
-            v = b
-        else:
-            v = b & 0x7F
-            shift = 7
-            while True:
-                if q >= len or shift > 63:
-                    return -1
-                b = p[q]
-                q += 1
-                v |= (b & 0x7F) << shift
-                if b < 0x80:
-                    break
-                shift += 7
-        if zigzag:
-            prev = prev + _unzigzag(v)
-        else:
-            prev = prev + v
+        prev = prev + (_unzigzag(v) if zigzag else v)
         out[i] = prev
     return 0 if q == len else -1
 
