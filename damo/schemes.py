@@ -20,6 +20,7 @@ from typing import List, Optional
 import click
 
 from damo import units
+from damo.cliutil import VALUE_SEP, looks_like_option
 from damo.errors import DamoError
 
 ULONG_MAX = units.ULONG_MAX
@@ -709,19 +710,7 @@ class SchemeParams:
 
 # ------------------------------------------------------- damo's options
 
-# Joins the values of one use of a multi-value option (as _report_common).
-VALUE_SEP = "\x1f"
 _ORDER_KEY = "damo.damos_option_order"
-
-
-def _looks_like_option(arg):
-    if not arg.startswith("-") or arg == "-":
-        return False
-    try:
-        float(arg.replace(",", ""))
-        return False
-    except ValueError:
-        return True
 
 
 class _DamosOption(click.Option):
@@ -753,7 +742,7 @@ class _DamosOption(click.Option):
         def process(value, state):
             if not option.damos_flag:
                 values = [value]
-                while state.rargs and not _looks_like_option(state.rargs[0]):
+                while state.rargs and not looks_like_option(state.rargs[0]):
                     values.append(state.rargs.pop(0))
                 value = VALUE_SEP.join(values)
             ctx.meta.setdefault(_ORDER_KEY, []).append(option.name)

@@ -5,10 +5,8 @@ import sys
 
 import click
 
+from damo.cliutil import VALUE_SEP, looks_like_option, split_values  # noqa: F401
 from damo.errors import DamoError
-
-# Joins the values of one use of a multi-value option (see ReportCommand).
-VALUE_SEP = "\x1f"
 
 
 class ReportCommand(click.Command):
@@ -34,8 +32,7 @@ class ReportCommand(click.Command):
             i += 1
             if arg in self.multi_value:
                 values = []
-                while i < len(args) and not (args[i].startswith("-") and
-                                             not _is_number(args[i])):
+                while i < len(args) and not looks_like_option(args[i]):
                     values.append(args[i])
                     i += 1
                 if values:
@@ -50,19 +47,6 @@ class ReportCommand(click.Command):
             return super().invoke(ctx)
         except click.BadParameter as e:
             raise DamoError(e.format_message(), exit_code=2) from None
-
-
-def _is_number(text):
-    try:
-        float(text.replace(",", ""))
-        return True
-    except ValueError:
-        return False
-
-
-def split_values(value):
-    """The values of one use of a multi-value option."""
-    return None if value is None else value.split(VALUE_SEP)
 
 
 def input_files(values, default="damon.data"):

@@ -1,0 +1,23 @@
+"""damo's argparse-style multi-value options (``nargs='+'``) on click: an
+option takes every following argument up to the next option, and each use
+reaches the command as one string of its values joined by VALUE_SEP."""
+
+# Joins the values of one use of a multi-value option.
+VALUE_SEP = "\x1f"
+
+
+def looks_like_option(arg):
+    """An argument that ends a multi-value option's values: an option, not a
+    negative number or a lone dash."""
+    if not arg.startswith("-") or arg == "-":
+        return False
+    try:
+        float(arg.replace(",", ""))
+        return False
+    except ValueError:
+        return True
+
+
+def split_values(value):
+    """The values of one use of a multi-value option."""
+    return None if value is None else value.split(VALUE_SEP)
