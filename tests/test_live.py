@@ -311,6 +311,71 @@ def test_second_user_cannot_reach_the_kdamonds(live):
     assert "state: on" in live.ok("status")
 
 
+SOCKET_CLIENT = r"""
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+/* connect to a kdamond's control socket, ask it to stop, print what comes back */
+int main(int argc, char **argv) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    char buf[4096];
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    strncpy(a.sun_path, argv[1], sizeof(a.sun_path) - 1);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+        printf("connect: %s\n", strerror(errno));
+        return 2;
+    }
+    const char *req = "{\"cmd\": \"stop\"}\n";
+    write(fd, req, strlen(req));
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    printf("reply bytes: %zd\n", n < 0 ? 0 : n);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("gcc") is None,
+                    reason="needs root to act as a second user, and gcc")
+def test_another_user_can_neither_read_nor_command_the_kdamonds(live):
+    """As another user (uid 65534, with no Python needed): the runtime
+    directory is closed to them, and even with every directory opened up
+    the daemon answers only its own user."""
+    live.start("--ops", "paddr", "--speed", SPEED)
+    slot = os.path.join(live.rundir, live.slots()[0])
+    sock = os.path.join(slot, "control.sock")
+    src = os.path.join(live.dir, "client.c")
+    client = os.path.join(live.dir, "client")
+    with open(src, "w") as f:
+        f.write(SOCKET_CLIENT)
+    subprocess.run(["gcc", "-o", client, src], check=True)
+    os.chmod(live.dir, 0o755)                 # everything up to our directory is open
+
+    def as_other(*cmd):
+        return subprocess.run(list(cmd), user=65534, group=65534, extra_groups=[],
+                              capture_output=True, text=True, timeout=30, cwd="/")
+    done = as_other("cat", os.path.join(slot, "state.json"))
+    assert done.returncode != 0 and "Permission denied" in done.stderr
+    done = as_other(client, sock)
+    assert done.returncode == 2 and "Permission denied" in done.stdout
+    # open the directories and the socket: the daemon still refuses the request
+    os.chmod(live.rundir, 0o711)
+    os.chmod(slot, 0o711)
+    os.chmod(sock, 0o666)
+    try:
+        done = as_other(client, sock)
+        assert done.returncode == 0 and "reply bytes: 0" in done.stdout, done.stdout
+    finally:
+        os.chmod(sock, 0o600)
+        os.chmod(slot, 0o700)
+        os.chmod(live.rundir, 0o700)
+    with open(os.path.join(slot, "log")) as f:
+        assert "refused a request from uid 65534" in f.read()
+    assert "state: on" in live.ok("status")
+
+
 def test_start_from_a_kdamonds_file(live):
     path = os.path.join(live.dir, "kdamonds.json")
     ctx = {"ops": "paddr", "targets": [{"pid": None, "regions": []}],
