@@ -241,7 +241,6 @@ cdef class MasimWorkload(Workload):
                         self.phase_nominal_ns >= self.phase_ns[self.phase]:
                     self.phase += 1
                     self.phase_nominal_ns = 0
-                    _reset_offsets(self)
                 if self.phase >= self.nr_phases:
                     self.finish()
                     return 0
@@ -381,14 +380,6 @@ cdef class MasimWorkload(Workload):
 cdef inline uint64_t _accesses_of(MasimWorkload w, int64_t visits, uint32_t per_page):
     cdef uint64_t a = <uint64_t>visits * per_page
     return a if a < w.burst_left else w.burst_left
-
-
-cdef void _reset_offsets(MasimWorkload w):
-    """Every phase has its own patterns, whose offsets start at zero."""
-    cdef int i
-    for i in range(w.phase_first[w.phase] if w.phase < w.nr_phases else 0,
-                   (w.phase_first[w.phase] + w.phase_count[w.phase]) if w.phase < w.nr_phases else 0):
-        w.patterns[i].offset = 0
 
 
 cdef VmaData *_vma_of(AddressSpace mm, uint64_t addr) except NULL:
