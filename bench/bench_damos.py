@@ -1,6 +1,6 @@
 """Time DAMOS against monitoring only, on the same workload.
 
-    python bench/bench_damos.py [--config ../shared/data/masim/stairs_30secs.cfg]
+    python bench/bench_damos.py [--config damo/workloads/masim_configs/stairs_30secs.cfg]
                                 [--repeat 5]
 
 Runs masim's stairs_30secs (ten 10 MB areas, each hot in turn) on a machine
@@ -24,7 +24,7 @@ from damo_engine import Context, MasimWorkload, Scheme, Simulation, Target, masi
 from damo_engine.machines import make_machine  # noqa: E402
 from damo_engine.ops import make_ops  # noqa: E402
 
-DEFAULT_CONFIG = os.path.join(REPO, "..", "shared", "data", "masim", "stairs_30secs.cfg")
+DEFAULT_CONFIG = os.path.join(REPO, "damo", "workloads", "masim_configs", "stairs_30secs.cfg")
 MEMORY = "dram:2G,swap:zswap"
 UINT_MAX = 2**32 - 1
 ULONG_MAX = 2**64 - 1

@@ -20,8 +20,8 @@ import time
 from damo_engine import Context, MasimWorkload, Simulation, Target, make_ops, masim
 from damo_engine.machines import make_machine
 
-STAIRS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                      "data", "masim", "stairs_30secs.cfg")
+STAIRS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "damo", "workloads",
+                      "masim_configs", "stairs_30secs.cfg")
 
 
 def one_run(config, populate):

@@ -5,7 +5,7 @@
 Builds a recording of masim's "stairs" pattern (ten 10 MB areas, each hot in
 turn: 1000 snapshots x 1000 regions, 5 ms / 100 ms intervals) as
 json_compressed and as native, then runs each report as a separate process,
-ours and damo 3.4.3's (through ../shared/tools/damo-sandboxed), and prints
+ours and damo 3.4.3's (through tests/reference_damo.py), and prints
 wall time and peak RSS side by side.  Each run is measured by a small
 wrapper process whose only child it is, so getrusage(RUSAGE_CHILDREN) gives
 that run's own peak.  Never run from the tests: damo takes about a minute.
@@ -22,7 +22,10 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-DAMO_SANDBOXED = os.path.join(REPO, "..", "shared", "tools", "damo-sandboxed")
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import reference_damo  # noqa: E402  (tests/reference_damo.py: installs and sandboxes damo 3.4.3)
+
+REFERENCE = None       # ARGS -> sandboxed argv of damo 3.4.3, set in main()
 
 from damo.records import RecordingWriter  # noqa: E402
 
@@ -94,7 +97,7 @@ def ours(*args):
 
 
 def damo(*args):
-    return [DAMO_SANDBOXED, "report"] + list(args)
+    return REFERENCE(["report"] + list(args)) if REFERENCE else None
 
 
 def output_of(cmd):
@@ -128,7 +131,9 @@ def main():
     print("recording: %d snapshots x %d regions; json_compressed %.1f MB, native %.1f MB "
           "(built in %.1f s)" % (args.snapshots, args.regions, os.path.getsize(jc) / 1e6,
                                   os.path.getsize(native) / 1e6, time.perf_counter() - t))
-    with_damo = not args.no_damo and os.access(DAMO_SANDBOXED, os.X_OK)
+    global REFERENCE
+    REFERENCE = None if args.no_damo else reference_damo.argv_or_none()
+    with_damo = REFERENCE is not None
 
     cases = [
         # name, our command, damo's command (None: ours only), targets

@@ -10,7 +10,7 @@
    random reads, as programs do): decoding alone and the whole ``damo record
    --trace``, in accesses per second.  Target: 20 M accesses/s.
 3. ``replay --real`` against damo 3.4.3's replay (through
-   ../shared/tools/damo-sandboxed): damo's own ``--test_perf`` on 1 GiB against
+   tests/reference_damo.py): damo's own ``--test_perf`` on 1 GiB against
    ours, and both replaying the same recording as fast as they can (the
    simulated replay of damo's real recording, its time compressed 20x so that
    neither can keep up: damo's wall time gives its bytes per second; ours is
@@ -35,8 +35,11 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-DAMO_SANDBOXED = os.path.join(REPO, "..", "shared", "tools", "damo-sandboxed")
-UPSTREAM = os.path.join(REPO, "..", "shared", "data", "damo-upstream", "damon.data")
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import reference_damo  # noqa: E402  (tests/reference_damo.py: installs and sandboxes damo 3.4.3)
+
+REFERENCE = None       # ARGS -> sandboxed argv of damo 3.4.3, set in main()
+UPSTREAM = os.path.join(REPO, "tests", "data", "damo-upstream", "damon.data")
 
 PROGRAM = r"""
 #include <stdio.h>
@@ -131,7 +134,7 @@ def parse_only(path):
 
 
 def decode_only(path):
-    from damo import tracing
+    from damo.workloads import tracing
     from damo_engine.traces import AccessBatch
 
     class Holder:
@@ -160,7 +163,7 @@ def synthetic_trace(path, nr):
     in compiled code: 40% stack accesses (each instruction its own slot of a
     slowly moving frame), 40% a sequential sweep of 64 MiB (two
     instructions), 20% random reads of another 64 MiB (two instructions)."""
-    from damo import tracing
+    from damo.workloads import tracing
     from damo_engine.traces import AccessBatch, kind_bytes
     rng = np.random.default_rng(1)
     w = tracing.BinaryTraceWriter(path, {"source": "synthetic"})
@@ -283,12 +286,13 @@ def compressed_recording(src, dst, factor, nr_snapshots):
 
 
 def replay_benchmarks(tmp, args):
-    if not os.access(DAMO_SANDBOXED, os.X_OK):
-        print("(no damo-sandboxed: replay comparison skipped)")
+    damo = reference_damo.argv_or_none()
+    if damo is None:
+        print("(no reference damo: replay comparison skipped)")
         return
     secs = str(args.damo_seconds)
-    done = subprocess.run([DAMO_SANDBOXED, "replay", "--test_perf", "--test_perf_runtime",
-                           secs], capture_output=True, text=True)
+    done = subprocess.run(damo(["replay", "--test_perf", "--test_perf_runtime",
+                                 secs]), capture_output=True, text=True)
     theirs = _damo_perf_lines(done.stdout)
     ours_out = subprocess.run([sys.executable, "-m", "damo.cli", "replay", "--test_perf",
                                "--test_perf_runtime", secs], capture_output=True, text=True,
@@ -304,11 +308,11 @@ def replay_benchmarks(tmp, args):
     rec_path = os.path.join(tmp, "fast.data")
     compressed_recording(base, rec_path, 20, args.snapshots)
     from damo import records
-    from damo import replay as replay_mod
+    from damo.workloads import replay as replay_mod
     p = replay_mod.plans(records.load(rec_path))[0]
     nbytes = p.bytes_per_pass()
     t = time.perf_counter()
-    subprocess.run([DAMO_SANDBOXED, "replay", rec_path], capture_output=True, check=True)
+    subprocess.run(damo(["replay", rec_path]), capture_output=True, check=True)
     damo_wall = time.perf_counter() - t
     damo_rate = nbytes / damo_wall
     ours_out = subprocess.run([sys.executable, "-m", "damo.cli", "replay", "--test_perf",

@@ -24,7 +24,7 @@ _damo_completion() {
             ;;
         "damo record")
             opts="--ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --memory --access_rate --random_access_rate --seed --trace --save-trace --save_trace --time_per_instruction --time-per-instruction --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots --preset --preset_param --kdamonds --schemes_target_regions -o --out --output_type --output_permission --timeout -h --help"
-            words="stairs zigzag hotcold random_phases ongoing"
+            words="stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg ongoing"
             files=1
             ;;
         "damo replay")
@@ -58,7 +58,7 @@ _damo_completion() {
             ;;
         "damo start")
             opts="--ops -r --regions --monitoring_intervals --monitoring_intervals_goal --monitoring_intervals_autotune --monitoring_nr_regions_range --damos_scheme --damos_action --damos_sz_region --damos_access_rate --damos_age --damos_apply_interval --damos_quotas --damos_quota_interval --damos_quota_time --damos_quota_space --damos_quota_weights --damos_quota_fail_charge_ratio --damos_quota_goal --damos_quota_goal_tuner --damos_nr_quota_goals --damos_filter --damos_nr_filters --damos_wmarks --damos_max_nr_snapshots --memory --access_rate --random_access_rate --seed --preset --preset_param --kdamonds --speed -h --help"
-            words="stairs zigzag hotcold random_phases"
+            words="stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg"
             files=1
             ;;
         "damo status")

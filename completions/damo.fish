@@ -66,7 +66,7 @@ complete -c damo -n "__damo_at 'damo record'" -l output_type -x -a 'json_compres
 complete -c damo -n "__damo_at 'damo record'" -l output_permission -x -d 'permission of the output files'
 complete -c damo -n "__damo_at 'damo record'" -l timeout -x -d 'stop recording after this many simulated seconds'
 complete -c damo -n "__damo_at 'damo record'" -s h -l help -d 'Show this message and exit'
-complete -c damo -n "__damo_at 'damo record'" -a 'stairs zigzag hotcold random_phases ongoing'
+complete -c damo -n "__damo_at 'damo record'" -a 'stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg ongoing'
 complete -c damo -n "__damo_at 'damo record'" -F
 complete -c damo -n "__damo_at 'damo replay'" -l real -d 'make real memory accesses in the recorded pattern (paced to its time) instead of simulating them'
 complete -c damo -n "__damo_at 'damo replay'" -l progress_notice_interval -x -d 'time interval between replay progress notices (--real; default 3 s)'
@@ -225,7 +225,7 @@ complete -c damo -n "__damo_at 'damo start'" -l preset_param -x -d 'set a preset
 complete -c damo -n "__damo_at 'damo start'" -l kdamonds -r -F -d 'the kdamonds to run, in damo\'s kdamonds JSON/YAML layout'
 complete -c damo -n "__damo_at 'damo start'" -l speed -x -d 'simulated seconds per real second'
 complete -c damo -n "__damo_at 'damo start'" -s h -l help -d 'Show this message and exit'
-complete -c damo -n "__damo_at 'damo start'" -a 'stairs zigzag hotcold random_phases'
+complete -c damo -n "__damo_at 'damo start'" -a 'stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg'
 complete -c damo -n "__damo_at 'damo start'" -F
 complete -c damo -n "__damo_at 'damo status'" -l format -x -a 'report json yaml' -d 'format of the output'
 complete -c damo -n "__damo_at 'damo status'" -l raw -d 'print raw numbers'

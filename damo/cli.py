@@ -11,20 +11,32 @@ import click
 from damo import __version__
 from damo.errors import DamoError
 
-# name -> "module:attribute" of a click command or group.
+# name -> ("module:attribute" of a click command or group, its one-line help).
+# The help is repeated here so that `damo --help` lists the commands without
+# importing them (and the engine, numpy, ...); tests/test_cli_lazy.py checks
+# that it is each command's own first docstring line.
 COMMANDS = {
-    "record": "damo.commands.record:record",
-    "replay": "damo.commands.replay:replay",
-    "report": "damo.commands.report:report",
-    "start": "damo.commands.start:start",
-    "status": "damo.commands.status:status",
-    "stop": "damo.commands.stop:stop",
-    "tune": "damo.commands.tune:tune",
+    "record": ("damo.commands.record:record",
+               "Record the data access pattern of WORKLOAD under simulated DAMON."),
+    "replay": ("damo.commands.replay:replay",
+               "Replay the access pattern of a recording (default: damon.data)."),
+    "report": ("damo.commands.report:report",
+               "Show recorded (or live) data access patterns in various views."),
+    "start": ("damo.commands.start:start",
+              "Start simulated kdamonds in the background and return at once."),
+    "status": ("damo.commands.status:status",
+               "Show running kdamonds: parameters, state and DAMOS stats."),
+    "stop": ("damo.commands.stop:stop",
+             "Stop simulated kdamonds cleanly and remove their runtime state."),
+    "tune": ("damo.commands.tune:tune", "Commit new parameters to a running kdamond, online."),
 }
 
 
 class LazyGroup(click.Group):
-    """A click group that imports each subcommand's module on first use."""
+    """A click group that imports each subcommand's module on first use.
+
+    `lazy_subcommands` maps a name to ("module:attribute", one-line help); the
+    help lists the commands from those lines without importing them."""
 
     def __init__(self, *args, lazy_subcommands=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,9 +47,26 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx, cmd_name):
         if cmd_name in self.lazy_subcommands:
-            module_name, attr = self.lazy_subcommands[cmd_name].split(":")
+            module_name, attr = self.lazy_subcommands[cmd_name][0].split(":")
             return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx, formatter):
+        from click.utils import make_default_short_help
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)  # as click does
+        rows = []
+        for name in names:
+            if name in self.lazy_subcommands:
+                rows.append((name, make_default_short_help(self.lazy_subcommands[name][1],
+                                                           limit)))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 class DamoGroup(LazyGroup):

@@ -50,7 +50,7 @@ EXTRA_SECTIONS = {name: [("ENVIRONMENT", _ENVIRONMENT), ("FILES", _FILES)]
 
 # values worth offering for options that are not click Choices (first word)
 def _value_words():
-    from damo import schemes
+    from damo.params import schemes
     return {"damos_action": schemes.ACTIONS, "damos_quota_goal": schemes.GOAL_METRICS,
             "damos_filter": ("allow", "reject"), "damos_wmarks": schemes.WMARK_METRICS,
             "damos_quota_goal_tuner": schemes.GOAL_TUNERS,
@@ -107,8 +107,10 @@ class CommandSpec:
             else:
                 self.files = True
             if p.name == "workload":
-                from damo import workload as workload_mod
+                from damo.workloads import masim as workload_mod
                 self.words += workload_mod.builtin_names()
+                self.words += [n for n in workload_mod.bundled_names()
+                               if n not in self.words]
                 if path[-1] == "record":
                     self.words.append("ongoing")
 

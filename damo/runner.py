@@ -4,7 +4,7 @@ a sink (a RecordingWriter, a live status file...)."""
 import signal
 
 from damo.errors import DamoError
-from damo import params as params_mod
+from damo.params import damon as params_mod
 
 
 def footprint(workloads):

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_ours
 from damo import records
 
-MASIM_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "masim")
+from damo.workloads.masim import CONFIGS_DIR as MASIM_DIR  # masim's configs, shipped in the package
 STAIRS = os.path.join(MASIM_DIR, "stairs_30secs.cfg")
 
 

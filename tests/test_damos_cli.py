@@ -6,7 +6,8 @@ import json
 import pytest
 
 from conftest import run_ours
-from damo import records, schemes
+from damo import records
+from damo.params import schemes
 
 MiB = 1 << 20
 SHORT = ["--timeout", "1"]
@@ -207,7 +208,7 @@ def test_native_recordings_keep_the_metrics_inside(tmp_path):
 
 
 def test_presets_build_the_kernel_modules_defaults():
-    from damo import presets
+    from damo.params import presets
     from damo_engine.machines import make_machine
 
     machine = make_machine("dram:1G,cxl:4G,swap:zswap")

@@ -416,7 +416,7 @@ def test_start_from_a_kdamonds_file(live):
 
 
 def test_start_a_preset_of_two_kdamonds(live):
-    pytest.importorskip("damo.presets")
+    pytest.importorskip("damo.params.presets")
     out = live.ok("start", "--preset", "mtier", "--memory", "dram:64M,cxl:256M",
                   "--speed", SPEED, live.workload)
     assert len(out.splitlines()) == 2
@@ -435,7 +435,7 @@ def _scheme(live, idx=0):
 
 
 def test_tune_schemes_and_feed_a_user_input_goal(live):
-    pytest.importorskip("damo.schemes")
+    pytest.importorskip("damo.params.schemes")
     live.start(live.workload, "--speed", SPEED, "--damos_action", "stat",
                "--damos_quotas", "0", "1G", "100",
                "--damos_quota_goal", "user_input", "10000", "5000")

@@ -4,7 +4,7 @@ the running ones and nothing else."""
 import click
 import pytest
 
-from damo import params
+from damo.params import damon as params
 from damo.commands import tune as tune_cmd
 from damo.errors import DamoError
 
@@ -23,7 +23,7 @@ def test_intervals_and_goal_survive_the_kvpairs_layout():
 
 
 def test_scheme_apply_interval_survives_the_kvpairs_layout():
-    schemes = pytest.importorskip("damo.schemes")
+    schemes = pytest.importorskip("damo.params.schemes")
     s = schemes.SchemeParams("stat", apply_interval_us=1234567)
     assert schemes.SchemeParams.from_kvpairs(s.to_kvpairs()).apply_interval_us == 1234567
 

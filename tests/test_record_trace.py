@@ -154,7 +154,7 @@ def test_python_program_end_to_end(tmp_path, monkeypatch):
 
 
 def test_scripts_run_their_interpreter(tmp_path, monkeypatch):
-    from damo import tracing
+    from damo.workloads import tracing
     script = tmp_path / "s.py"
     script.write_text("#!/usr/bin/env %s\nprint(1)\n" % os.path.basename(sys.executable))
     script.chmod(0o755)
@@ -225,7 +225,7 @@ def test_traced_programs_run_under_damos_schemes(traced, tmp_path, monkeypatch):
 
 
 def test_elf_symbols_agree_with_nm(program):
-    from damo.symbols import ElfSymbols
+    from damo.workloads.symbols import ElfSymbols
     if shutil.which("nm") is None:
         pytest.skip("nm is not installed")
     done = subprocess.run(["nm", "--defined-only", str(program)], capture_output=True,

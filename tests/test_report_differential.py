@@ -1,6 +1,6 @@
 """Our reports against damo 3.4.3 itself, on the same files: byte for byte.
 
-damo runs only through ../shared/tools/damo-sandboxed, only on record files.
+damo runs only in tests/reference_damo.py's sandbox, only on record files.
 """
 import re
 

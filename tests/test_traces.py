@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from conftest import run_ours
-from damo import tracing
+from damo.workloads import tracing
 from damo.errors import DamoError
 from damo_engine.traces import (AccessBatch, LackeyParser, TraceWorkload, decode_accesses,
                                 encode_accesses, kind_bytes)
 
-TRACES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "traces")
+TRACES = os.path.join(os.path.dirname(__file__), "data", "traces")
 HEAD = os.path.join(TRACES, "lackey_touch_1MiB.head3000.txt")
 
 

@@ -3,10 +3,11 @@ import os
 
 import click
 
-from damo import params as params_mod
-from damo import presets as presets_mod
-from damo import runner, workload as workload_mod
-from damo import schemes as schemes_mod
+from damo.params import damon as params_mod
+from damo.params import presets as presets_mod
+from damo import runner
+from damo.workloads import masim as workload_mod
+from damo.params import schemes as schemes_mod
 from damo.errors import DamoError
 from damo.commands import record_trace as trace_mod
 

@@ -2,7 +2,7 @@
 real program's memory accesses under simulated DAMON.
 
 The program runs under valgrind's lackey and its trace streams into the
-engine (``damo.tracing``); the simulated process uses the program's own
+engine (``damo.workloads.tracing``); the simulated process uses the program's own
 virtual addresses and mappings, and its clock is the instruction count
 (``--time_per_instruction``).  Besides the recording P, ``P.code`` keeps which
 functions made the accesses (``damo.reports.code_attribution``).
@@ -67,9 +67,10 @@ def wants_trace(workload, opts):
 
 
 def record_trace(workload, out, output_type, permission, timeout, opts):
-    from damo import params as params_mod
-    from damo import presets as presets_mod
-    from damo import runner, tracing
+    from damo.params import damon as params_mod
+    from damo.params import presets as presets_mod
+    from damo import runner
+    from damo.workloads import tracing
     from damo.commands.record import _explicit_monitoring_options, context_from_options
     from damo.metrics import RecordSession
     from damo.records import RecordingWriter
@@ -127,7 +128,7 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
             header.update({k: v for k, v in source.describe().items() if k == "command"})
             saver = tracing.BinaryTraceWriter(save_trace, header)
             source.saver = saver
-        from damo.symbols import FunctionTable
+        from damo.workloads.symbols import FunctionTable
         functions = FunctionTable(source)
         w = TraceWorkload(source, ns_per_instruction=nspi, symbolizer=functions, name=label)
         kdamonds = presets_mod.kdamonds_from_options(

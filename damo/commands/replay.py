@@ -15,8 +15,8 @@ import time
 
 import click
 
-from damo import presets as presets_mod
-from damo import schemes as schemes_mod
+from damo.params import presets as presets_mod
+from damo.params import schemes as schemes_mod
 from damo import units
 from damo.commands import record as record_cmd
 from damo.errors import DamoError
@@ -57,11 +57,12 @@ def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_me
     intervals (perf-script ones, or damo's real sample) are replayed with
     intervals inferred from their snapshots.
     """
-    from damo import records, replay as replay_mod
+    from damo import records
+    from damo.workloads import replay as replay_mod
 
     source_iv = None
     if source_intervals is not None:
-        from damo import params as params_mod
+        from damo.params import damon as params_mod
         source_iv = tuple(params_mod.parse_us(v, "--source_intervals")
                           for v in source_intervals)
         if not (0 < source_iv[0] <= source_iv[1]):
@@ -136,8 +137,8 @@ class _ShiftedWriter:
 
 
 def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
-    from damo import params as params_mod
-    from damo import presets as presets_mod
+    from damo.params import damon as params_mod
+    from damo.params import presets as presets_mod
     from damo import runner
     from damo.commands.record import _explicit_monitoring_options
     from damo.metrics import RecordSession
@@ -215,7 +216,7 @@ def _replay_summary(p, w):
 # real
 
 def _replay_real(path, plans, notice_s):
-    from damo.replay import RealReplay
+    from damo.workloads.replay import RealReplay
 
     if len(plans) > 1:
         click.echo("damo: note: replaying the first of %d records" % len(plans), err=True)
@@ -287,7 +288,7 @@ def _test_perf_memory(size, runtime):
 
 
 def _test_perf_recording(rec, plan, runtime):
-    from damo.replay import RealReplay
+    from damo.workloads.replay import RealReplay
 
     rr = RealReplay(plan)
     _perf_loop(lambda: rr.play(paced=False)[0] * 4096, runtime)

@@ -3,15 +3,23 @@ import click
 
 from damo.cli import LazyGroup
 
-# report type -> "module:attribute"; each module holds one click command.
+# report type -> ("module:attribute", one-line help); each module holds one click
+# command (see damo.cli.LazyGroup).
 REPORTS = {
-    "access": "damo.commands.report_access:access",
-    "damon": "damo.commands.report_damon:damon",
-    "heatmap": "damo.commands.report_heatmap:heatmap",
-    "nr_regions": "damo.commands.report_nr_regions:nr_regions",
-    "profile": "damo.commands.report_profile:profile",
-    "record_info": "damo.commands.report_record_info:record_info",
-    "wss": "damo.commands.report_wss:wss",
+    "access": ("damo.commands.report_access:access",
+               "Show the regions of each recorded snapshot, or, without --input, of the "
+               "running kdamonds' latest snapshot."),
+    "damon": ("damo.commands.report_damon:damon",
+              "Show live kdamonds: parameters, state and DAMOS stats."),
+    "heatmap": ("damo.commands.report_heatmap:heatmap",
+                "Show when which address ranges were how frequently accessed."),
+    "nr_regions": ("damo.commands.report_nr_regions:nr_regions",
+                   "Show the distribution of the number of regions per snapshot."),
+    "profile": ("damo.commands.report_profile:profile",
+                "Show where a simulated run's time and memory went."),
+    "record_info": ("damo.commands.report_record_info:record_info",
+                    "Print the recorded time span and contiguous address ranges per target."),
+    "wss": ("damo.commands.report_wss:wss", "Show the distribution of working set sizes."),
 }
 
 

@@ -62,7 +62,7 @@ def _stats_report(kds, fmt, raw, fields):
 
 def _input_file_kdamonds(path):
     """Kdamonds of a damo kdamonds JSON/YAML file, as offline 'kdamonds'."""
-    from damo import params as params_mod
+    from damo.params import damon as params_mod
     from damo.live.client import Kdamond
 
     data, kdamonds = params_mod.read_kdamonds_file(path, "--input_file")

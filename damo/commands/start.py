@@ -8,8 +8,8 @@ import time
 import click
 from click.core import ParameterSource
 
-from damo import params as params_mod
-from damo import workload as workload_mod
+from damo.params import damon as params_mod
+from damo.workloads import masim as workload_mod
 from damo.commands import record as record_cmd
 from damo.errors import DamoError
 from damo.live import rundir as rundir_mod
@@ -30,19 +30,19 @@ MONITORING_OPTIONS = ("ops", "regions", "monitoring_intervals", "monitoring_inte
 
 def scheme_options(f):
     """damo's --damos_* options."""
-    from damo import schemes as schemes_mod
+    from damo.params import schemes as schemes_mod
     return schemes_mod.damos_options(f)
 
 
 def schemes_from_options(opts):
     """SchemeParams of the --damos_* options given (damo replay uses it)."""
-    from damo import schemes as schemes_mod
+    from damo.params import schemes as schemes_mod
     return schemes_mod.schemes_from_options(opts)
 
 
 def preset_options(f):
     """--preset, --preset_param and --kdamonds."""
-    from damo import presets as presets_mod
+    from damo.params import presets as presets_mod
     return presets_mod.preset_options(f)
 
 
@@ -113,7 +113,7 @@ def start(cctx, workload, speed, **opts):
     several kdamonds: they share the machine.  See them with `damo status`,
     change them with `damo tune`, stop them with `damo stop`.
     """
-    from damo import presets as presets_mod
+    from damo.params import presets as presets_mod
 
     explicit = [name for name in MONITORING_OPTIONS
                 if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]

@@ -11,7 +11,7 @@ ones.
 import click
 from click.core import ParameterSource
 
-from damo import params as params_mod
+from damo.params import damon as params_mod
 from damo.commands import record as record_cmd
 from damo.commands.start import scheme_options, speed_option
 from damo.errors import DamoError
@@ -54,7 +54,7 @@ def overlay_monitoring(ctxp, opts, given):
 
 def overlay_schemes(ctxp, opts, given, goals_only):
     """Lay the given --damos_* options over the context's schemes."""
-    from damo import schemes as schemes_mod
+    from damo.params import schemes as schemes_mod
 
     damos_given = [name for name in given if name.startswith("damos_")]
     if damos_given:

@@ -123,7 +123,9 @@ class Daemon:
 
     # ---- setup ----
     def setup(self):
-        from damo import params as params_mod, runner, workload as workload_mod
+        from damo import runner
+        from damo.params import damon as params_mod
+        from damo.workloads import masim as workload_mod
 
         spec = rundir_mod.read_json(self.slot.file("spec.json"))
         if not isinstance(spec, dict):
@@ -329,7 +331,7 @@ class Daemon:
 
     # ---- tune ----
     def tune(self, req):
-        from damo import params as params_mod
+        from damo.params import damon as params_mod
         from damo_engine import commit
 
         if req.get("speed") is not None:

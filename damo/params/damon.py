@@ -158,7 +158,7 @@ class ContextParams:
             ctx.min_nr_regions = _number(nr.get("min", DEFAULT_MIN_NR_REGIONS), "nr_regions.min")
             ctx.max_nr_regions = _number(nr.get("max", DEFAULT_MAX_NR_REGIONS), "nr_regions.max")
         if kv.get("schemes"):
-            from damo import schemes as schemes_mod
+            from damo.params import schemes as schemes_mod
             ctx.schemes = [schemes_mod.SchemeParams.from_kvpairs(s, "scheme %d" % i)
                            for i, s in enumerate(kv["schemes"])]
         return ctx

@@ -11,8 +11,8 @@ Each preset takes the module's parameters by their kernel names
 """
 import dataclasses
 
-from damo import params as params_mod
-from damo import schemes as s_mod
+from damo.params import damon as params_mod
+from damo.params import schemes as s_mod
 from damo.errors import DamoError
 
 ULONG_MAX = s_mod.ULONG_MAX
@@ -357,7 +357,7 @@ def kdamonds_from_options(opts, monitoring_ctx, workloads, explicit=()):
     context from the monitoring options with the --damos_* schemes.
     ``explicit`` names the monitoring options given on the command line
     (they conflict with a file or a preset)."""
-    from damo import schemes as schemes_mod
+    from damo.params import schemes as schemes_mod
 
     damos_given = [n for n in schemes_mod.given_options(opts) if n != "damos_scheme"]
     source = "--kdamonds" if opts.get("kdamonds_file") else (

@@ -853,7 +853,7 @@ def resolve_command(argv):
     does not follow exec), ``/usr/bin/env NAME`` and pyenv shims are
     resolved.  If that fails, the exec chain is traced with
     --trace-children=yes (slower)."""
-    from damo.symbols import is_elf
+    from damo.workloads.symbols import is_elf
 
     if not argv:
         raise DamoError("no command given after --", exit_code=2)

@@ -1,0 +1,38 @@
+"""`damo --help` lists commands from damo.cli's table without importing them; the
+table's lines must be the commands' own help, and help must stay cheap."""
+import importlib
+import subprocess
+import sys
+
+import click
+import pytest
+
+from damo.cli import COMMANDS, main
+from damo.commands.report import REPORTS
+
+
+def _first_paragraph(command):
+    return " ".join((command.help or "").split("\n\n")[0].split())
+
+
+@pytest.mark.parametrize("table,name", [(COMMANDS, n) for n in COMMANDS]
+                         + [(REPORTS, n) for n in REPORTS])
+def test_listed_help_is_the_commands_own(table, name):
+    target, line = table[name]
+    module, attr = target.split(":")
+    command = getattr(importlib.import_module(module), attr)
+    assert isinstance(command, click.Command)
+    assert line == _first_paragraph(command)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["report", "--help"]])
+def test_help_imports_neither_the_engine_nor_numpy(argv):
+    code = ("import sys; from damo.cli import main\n"
+            "try:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('numpy', 'damo_engine', 'matplotlib', 'rich', 'yaml')))" % (argv,))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    for name in (COMMANDS if argv == ["--help"] else REPORTS):
+        assert "\n  %s " % name in done.stdout
