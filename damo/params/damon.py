@@ -23,13 +23,20 @@ DEFAULT_MAX_NR_REGIONS = 1000
 AUTOTUNE_GOAL = (400, 3, 5000, 10000000)
 
 
-def _number(text, what, parse=units.to_number):
+def _number(text, what, parse=units.to_number, maximum=units.ULONG_MAX):
+    """A number from a file or an option: finite, 0 to ``maximum`` (the
+    kernel's unsigned long by default); NaN and infinities never get further."""
     try:
         value = parse(text) if isinstance(text, str) else text
-    except (ValueError, TypeError):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError()
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise DamoError("%s: %r is not a valid value" % (what, text), exit_code=2)
-    if value is None or value < 0:
+    if not value >= 0:              # negative, or NaN
         raise DamoError("%s: %r is not a valid value" % (what, text), exit_code=2)
+    if value > maximum:             # infinities too
+        raise DamoError("%s: %r is out of range (at most %d)" % (what, text, maximum),
+                        exit_code=2)
     return int(value)
 
 

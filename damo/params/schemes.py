@@ -25,6 +25,7 @@ from damo.errors import DamoError
 
 ULONG_MAX = units.ULONG_MAX
 UINT_MAX = 2**32 - 1
+INT_MAX = 2**31 - 1
 PAGE_SIZE = 4096
 # msecs_to_jiffies() never goes beyond MAX_JIFFY_OFFSET; a 'max' reset
 # interval means "never reset"
@@ -75,15 +76,19 @@ def _fail(where, message):
 
 # ------------------------------------------------------------------ values
 
-def _parse(text, where, what, parse):
+def _parse(text, where, what, parse, maximum=ULONG_MAX):
+    """A number from a file or an option: finite, 0 to ``maximum``
+    (NaN, infinities and values past the kernel's field never get further)."""
     try:
         value = parse(text) if isinstance(text, str) else text
-        if isinstance(value, bool) or value is None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError()
-        if value < 0:
+        if not value >= 0:          # negative, or NaN
             raise ValueError()
     except (ValueError, TypeError, AttributeError, OverflowError):
         _fail(where, "%r is not a valid %s" % (text, what))
+    if value > maximum:             # infinities too
+        _fail(where, "%r is out of range (at most %d)" % (text, maximum))
     return value
 
 
@@ -118,8 +123,8 @@ def to_bp(text, where):
                             units.to_bp)))
 
 
-def to_nr(text, where):
-    return int(_parse(text, where, "number", units.to_number))
+def to_nr(text, where, maximum=ULONG_MAX):
+    return int(_parse(text, where, "number", units.to_number, maximum))
 
 
 def to_bool(value, where):
@@ -200,7 +205,7 @@ class QuotaGoalParams:
             target = to_nr(target, where + ".target_value")
         nid = kv.get("nid")
         return cls(metric, target, to_nr(kv.get("current_value", 0), where + ".current_value"),
-                   None if nid is None else to_nr(nid, where + ".nid"),
+                   None if nid is None else to_nr(nid, where + ".nid", INT_MAX),
                    kv.get("memcg_path"), to_bool(kv.get("complement", False),
                                                  where + ".complement"))
 
@@ -544,9 +549,9 @@ class SchemeParams:
                 s.access_pattern = AccessPattern.from_kvpairs(kv["access_pattern"],
                                                               where + ".access_pattern")
             nid = kv.get("target_nid")
-            s.target_nid = None if nid is None else to_nr(nid, where + ".target_nid")
-            s.dests = [(to_nr(d["id"], where + ".dests.id"),
-                        to_nr(d["weight"], where + ".dests.weight"))
+            s.target_nid = None if nid is None else to_nr(nid, where + ".target_nid", INT_MAX)
+            s.dests = [(to_nr(d["id"], where + ".dests.id", INT_MAX),
+                        to_nr(d["weight"], where + ".dests.weight", UINT_MAX))
                        for d in kv.get("dests") or []]
             if kv.get("apply_interval_us") is not None:
                 s.apply_interval_us = to_us(kv["apply_interval_us"],
@@ -887,11 +892,11 @@ def parse_goal(words, where="--damos_quota_goal"):
     if metric in ("node_mem_used_bp", "node_mem_free_bp"):
         if len(rest) != 1:
             _fail(where, "%s needs a node id: %s <target> <nid>" % (metric, metric))
-        g.nid = to_nr(rest[0], where)
+        g.nid = to_nr(rest[0], where, INT_MAX)
     elif metric in MEMCG_METRICS:
         if len(rest) != 2:
             _fail(where, "%s needs a node id and a memcg path" % metric)
-        g.nid = to_nr(rest[0], where)
+        g.nid = to_nr(rest[0], where, INT_MAX)
         g.memcg_path = rest[1]
     elif metric == "user_input":
         if len(rest) != 1:
@@ -972,10 +977,12 @@ def parse_action(words, where="--damos_action"):
     if action not in ACTIONS:
         _fail(where, "unknown action %r (one of: %s)" % (action, ", ".join(ACTIONS)))
     if action in MIGRATE_ACTIONS:
+        # the kernel's node ids are ints and its weights unsigned ints
         if len(rest) == 1:
-            return action, to_nr(rest[0], where), []
+            return action, to_nr(rest[0], where, INT_MAX), []
         if len(rest) >= 2 and len(rest) % 2 == 0:
-            return action, None, [(to_nr(rest[i], where), to_nr(rest[i + 1], where))
+            return action, None, [(to_nr(rest[i], where, INT_MAX),
+                                   to_nr(rest[i + 1], where, UINT_MAX))
                                   for i in range(0, len(rest), 2)]
         _fail(where, "%s takes a target node id, or pairs of node id and weight" % action)
     if rest:
