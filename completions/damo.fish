@@ -223,7 +223,7 @@ complete -c damo -n "__damo_at 'damo start'" -l seed -x -d 'random seed: the sam
 complete -c damo -n "__damo_at 'damo start'" -l preset -x -a 'ethp lru_sort mtier prcl reclaim' -d 'run a ready-made DAMON setup with the kernel\'s defaults: reclaim, lru_sort, mtier, prcl, ethp (see --preset_param)'
 complete -c damo -n "__damo_at 'damo start'" -l preset_param -x -d 'set a preset parameter, by the module parameter\'s name (e.g'
 complete -c damo -n "__damo_at 'damo start'" -l kdamonds -r -F -d 'the kdamonds to run, in damo\'s kdamonds JSON/YAML layout'
-complete -c damo -n "__damo_at 'damo start'" -l speed -x -d 'simulated seconds per real second'
+complete -c damo -n "__damo_at 'damo start'" -l speed -x -d 'simulated seconds per real second, at most 1,000,000'
 complete -c damo -n "__damo_at 'damo start'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo start'" -a 'stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg'
 complete -c damo -n "__damo_at 'damo start'" -F
@@ -265,5 +265,5 @@ complete -c damo -n "__damo_at 'damo tune'" -l damos_wmarks -x -a 'none free_mem
 complete -c damo -n "__damo_at 'damo tune'" -l damos_max_nr_snapshots -x -d 'stop applying the scheme after this many apply intervals'
 complete -c damo -n "__damo_at 'damo tune'" -l quota_goals_only -d 'commit only the DAMOS quota goals (e.g'
 complete -c damo -n "__damo_at 'damo tune'" -l kdamond_idx -x -d 'the kdamond to tune (needed when several are running)'
-complete -c damo -n "__damo_at 'damo tune'" -l speed -x -d 'simulated seconds per real second (changes the pace of the simulation)'
+complete -c damo -n "__damo_at 'damo tune'" -l speed -x -d 'simulated seconds per real second, at most 1,000,000 (changes the pace of the simulation)'
 complete -c damo -n "__damo_at 'damo tune'" -s h -l help -d 'Show this message and exit'

@@ -17,11 +17,30 @@ from damo.live import rundir as rundir_mod
 READY_TIMEOUT_S = 60.0
 
 
+class SpeedType(click.ParamType):
+    """A pace factor: finite, above 0, at most the daemon's MAX_SPEED (click's
+    FloatRange lets inf and nan through)."""
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        from damo.live.daemon import check_speed
+        if isinstance(value, float):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail("%r is not a number" % (value,), param, ctx)
+        try:
+            return check_speed(number, "value")
+        except DamoError as e:
+            self.fail(str(e).split(": ", 1)[1], param, ctx)
+
+
 def speed_option(default=1.0, help_suffix=""):
     return click.option(
-        "--speed", type=click.FloatRange(min=0, min_open=True), default=default,
+        "--speed", type=SpeedType(), default=default,
         show_default=default is not None, metavar="<factor>",
-        help="simulated seconds per real second" + help_suffix)
+        help="simulated seconds per real second, at most 1,000,000" + help_suffix)
 
 
 MONITORING_OPTIONS = ("ops", "regions", "monitoring_intervals", "monitoring_intervals_goal",
@@ -58,7 +77,7 @@ def spawn(slot, lock_fd, spec):
     """Start the daemon of ``slot``; returns its pid once it is running."""
     rundir_mod.write_json(slot.file("spec.json"), spec)
     read_end, write_end = os.pipe()
-    log = open(slot.log_path, "ab")
+    log = rundir_mod.open_private(slot.log_path)
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "damo.live.daemon", slot.path, str(lock_fd), str(write_end)],

@@ -8,8 +8,13 @@ serving requests on SLOT_DIR/control.sock between slices and refreshing
 SLOT_DIR/state.json a few times a second.  It holds the slot's lock (on
 LOCK_FD, inherited from ``damo start``) until it exits.
 
-Requests (one JSON object per connection; replies are JSON objects, with
-"error" on failure):
+Requests (one JSON object per connection, ended by a newline; replies are
+JSON objects, with "error" on failure).  Every request is answered or
+refused, and no client can stop or stall the daemon: clients are served side
+by side without blocking, a request must arrive whole within
+REQUEST_TIMEOUT_S and MAX_REQUEST bytes, its numbers must be finite and its
+fields of the right types, and a reply the client does not read within
+REPLY_TIMEOUT_S is dropped.
 - {"cmd": "state"}: the state (as in state.json, fresh).
 - {"cmd": "tune", "kdamond_idx": <idx>, "kdamond": <damo kdamond kvpairs>,
   "quota_goals_only": bool, "speed": <float or null>}: validate, then commit
@@ -21,6 +26,7 @@ Requests (one JSON object per connection; replies are JSON objects, with
 """
 import collections
 import json
+import math
 import os
 import select
 import signal
@@ -28,6 +34,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 
 from damo.errors import DamoError
 from damo.live import rundir as rundir_mod
@@ -36,7 +43,14 @@ STATE_EVERY_S = 0.2         # state.json refresh period (wall time)
 TICK_S = 0.01               # longest sleep between simulation slices
 SLICE_S = 0.05              # wall-time worth of simulation per slice at most
 RING_SIZE = 8192            # snapshots kept for `damo record ongoing`
-REQUEST_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 5.0    # a client must send its whole request within this
+REPLY_TIMEOUT_S = 60.0     # ... and read its reply within this
+MAX_REQUEST = 1 << 20      # bytes of one request (a tune's parameters are a few KiB)
+MAX_CLIENTS = 32           # connections at once; the oldest unfinished one gives way
+MAX_DEPTH = 32             # nesting of a request's JSON (damo's layout needs 8)
+WAIT_WALL_S = 20.0         # longest wall time a tune or stop waits for its kdamond
+MAX_SPEED = 1e6            # --speed: simulated seconds per real second, at most
+COMMANDS = ("state", "tune", "snapshots", "stop")
 
 
 def log(msg):
@@ -94,6 +108,106 @@ def _snapshot_state(snap):
                         for t in snap.targets]}
 
 
+class Refused(DamoError):
+    """A request the daemon refuses (answered with its message)."""
+
+
+def _refuse_constant(name):
+    raise Refused("malformed request: %s is not a JSON number" % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise Refused("malformed request: %s does not fit a double" % text)
+    return value
+
+
+def _check_depth(obj):
+    """Refuse JSON nested deeper than MAX_DEPTH (iteratively: no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, depth = stack.pop()
+        if isinstance(o, dict):
+            o = o.values()
+        elif not isinstance(o, list):
+            continue
+        if depth > MAX_DEPTH:
+            raise Refused("malformed request: nested deeper than %d levels" % MAX_DEPTH)
+        stack.extend((v, depth + 1) for v in o)
+
+
+def parse_request(data):
+    """The request object of one message (bytes up to the newline)."""
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("malformed request: not UTF-8")
+    try:
+        req = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise Refused("malformed request: nested too deeply")
+    except ValueError as e:
+        if isinstance(e, Refused):
+            raise
+        raise Refused("malformed request: not JSON (%s)" % e)
+    if not isinstance(req, dict):
+        raise Refused("malformed request: not a JSON object")
+    _check_depth(req)
+    cmd = req.get("cmd")
+    if cmd not in COMMANDS:
+        raise Refused("unknown request %s (known: %s)" % (
+            json.dumps(cmd)[:40] if isinstance(cmd, (str, int, float, type(None)))
+            else "of type %s" % type(cmd).__name__, ", ".join(COMMANDS)))
+    return req
+
+
+def _int_field(req, name, default=None, allow_none=False):
+    value = req.get(name, default)
+    if value is None and allow_none:
+        return None
+    if type(value) is not int or not 0 <= value < 1 << 63:
+        raise Refused("%s: must be an integer from 0 to 2^63-1, not %s" % (
+            name, json.dumps(value)[:40]))
+    return value
+
+
+def check_speed(value, what="speed"):
+    """A pace factor: finite, positive, at most MAX_SPEED."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Refused("%s: must be a number, not %s" % (what, json.dumps(value)[:40]),
+                      exit_code=2)
+    value = float(value)
+    if not (math.isfinite(value) and 0 < value <= MAX_SPEED):
+        raise Refused("%s: must be above 0 and at most %g, not %g" % (what, MAX_SPEED, value),
+                      exit_code=2)
+    return value
+
+
+class _Client:
+    """One connection: its request being received, then its reply being sent."""
+
+    def __init__(self, sock, now):
+        self.sock = sock
+        self.inbuf = bytearray()
+        self.out = None             # the reply, once there is one
+        self.sent = 0
+        self.deadline = now + REQUEST_TIMEOUT_S
+
+    @property
+    def replying(self):
+        return self.out is not None
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
 class LiveKdamond:
     """One kdamond of the daemon: its global index, parameters (damo
     layout, as last committed) and engine contexts."""
@@ -120,6 +234,9 @@ class Daemon:
         self.ring = collections.deque(maxlen=RING_SIZE)
         self.next_seq = 0
         self.sock = None
+        self.clients = []
+        self.internal_errors = 0            # requests that hit a bug (fuzzing counts them)
+        self.max_step_ns = SLICE_S * 1e9    # simulated time one slice may advance
 
     # ---- setup ----
     def setup(self):
@@ -145,13 +262,13 @@ class Daemon:
         self.kdamonds = [LiveKdamond(idx, p, ctxs)
                          for idx, p, ctxs in zip(idxs, params, self.run.contexts)]
         self.sim.on_snapshot = self._on_snapshot
-        self.speed = float(spec.get("speed", 1.0))
+        self.speed = check_speed(spec.get("speed", 1.0), "spec.json: speed")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.exists(self.slot.sock_path):
             os.unlink(self.slot.sock_path)
         self.sock.bind(self.slot.sock_path)
         os.chmod(self.slot.sock_path, 0o600)
-        self.sock.listen(16)
+        self.sock.listen(64)
         self.sock.setblocking(False)
         self.started_wall = time.time()
         self._reset_pace()
@@ -227,8 +344,16 @@ class Daemon:
         behind = target - self.sim.now_ns
         if behind <= 0:
             return min(TICK_S, -behind / self.speed / 1e9)
-        step = min(behind, SLICE_S * self.speed * 1e9)
-        self.sim.run(max(int(step), 1), stop_with_workloads=False)
+        step = max(int(min(behind, SLICE_S * self.speed * 1e9, self.max_step_ns)), 1)
+        t0 = time.monotonic()
+        self.sim.run(step, stop_with_workloads=False)
+        took = time.monotonic() - t0
+        # a slice takes about SLICE_S of wall time at most, whatever the speed
+        # asks, so that clients are served between slices
+        if took > SLICE_S:
+            self.max_step_ns = max(1000.0, step * SLICE_S / took)
+        elif step >= int(self.max_step_ns):
+            self.max_step_ns = min(self.max_step_ns * 2, SLICE_S * MAX_SPEED * 1e9)
         return 0 if behind > step else TICK_S
 
     def note_stopped(self):
@@ -247,12 +372,7 @@ class Daemon:
             wait = self.pace()
             if time.monotonic() - self.last_state_write >= STATE_EVERY_S:
                 self.write_state()
-            try:
-                readable, _, _ = select.select([self.sock], [], [], wait)
-            except InterruptedError:
-                continue
-            if readable:
-                self.serve()
+            self.serve(wait)
 
     def _why_stopped(self):
         for w in self.run.workloads:
@@ -260,49 +380,153 @@ class Daemon:
                 return "its monitoring targets exited (workload %s ended)" % self.workload_name
         return "its monitoring targets are gone"
 
-    def serve(self):
+    # ---- clients ----
+    def serve(self, wait):
+        """Serve clients for up to ``wait`` seconds: accept, receive, answer
+        and send, never blocking on one of them."""
+        now = time.monotonic()
+        deadline = min([c.deadline for c in self.clients] + [now + wait])
+        reading = [c for c in self.clients if not c.replying]
+        writing = [c for c in self.clients if c.replying]
         try:
-            conn, _ = self.sock.accept()
-        except (BlockingIOError, InterruptedError):
+            readable, writable, _ = select.select([self.sock] + reading, writing, [],
+                                                  max(0.0, deadline - now))
+        except InterruptedError:
             return
-        with conn:
-            conn.setblocking(True)
-            conn.settimeout(REQUEST_TIMEOUT_S)
+        if self.sock in readable:
+            self._accept()
+        for c in readable:
+            if c is not self.sock and c in self.clients:
+                self._receive(c)
+        for c in writable:
+            if c in self.clients:
+                self._send(c)
+        now = time.monotonic()
+        for c in list(self.clients):
+            if c.deadline <= now and c in self.clients:
+                if c.replying:
+                    self._drop(c)       # it does not read its reply
+                else:
+                    self._answer(c, Refused("request not complete within %g s"
+                                            % REQUEST_TIMEOUT_S), last=True)
+
+    def _accept(self):
+        for _ in range(MAX_CLIENTS):
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                log("accept failed: %s" % e)
+                return
             try:
                 creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                         struct.calcsize("3i"))
                 _, uid, _ = struct.unpack("3i", creds)
-                if uid != os.geteuid():
-                    log("refused a request from uid %d" % uid)
-                    return
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(1 << 20)
-                    if not chunk:
-                        break
-                    data += chunk
-                try:
-                    req = json.loads(data)
-                    reply = self.handle(req)
-                except ValueError:
-                    reply = {"error": "malformed request"}
-                except DamoError as e:
-                    reply = {"error": str(e), "exit_code": e.exit_code}
-                conn.sendall(json.dumps(reply, separators=(",", ":")).encode() + b"\n")
+            except OSError:
+                conn.close()
+                continue
+            if uid != os.geteuid():
+                log("refused a request from uid %d" % uid)
+                conn.close()
+                continue
+            conn.setblocking(False)
+            if len(self.clients) >= MAX_CLIENTS:
+                # the oldest connection still sending (or silent) gives way
+                waiting = [c for c in self.clients if not c.replying]
+                victim = waiting[0] if waiting else self.clients[0]
+                self._drop(victim)
+            self.clients.append(_Client(conn, time.monotonic()))
+
+    def _drop(self, c):
+        if c in self.clients:
+            self.clients.remove(c)
+        c.close()
+
+    def _receive(self, c):
+        try:
+            chunk = c.sock.recv(1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(c)
+            return
+        if not chunk:                   # the client shut its side
+            if c.inbuf:
+                self._answer(c, bytes(c.inbuf))
+            else:
+                self._drop(c)
+            return
+        end = chunk.find(b"\n")
+        if end >= 0:
+            c.inbuf += chunk[:end]
+        else:
+            c.inbuf += chunk
+        if len(c.inbuf) > MAX_REQUEST:
+            self._answer(c, Refused("request larger than %d bytes" % MAX_REQUEST), last=True)
+        elif end >= 0:
+            self._answer(c, bytes(c.inbuf))
+
+    def reply_to(self, request):
+        """(reply, fatal) for one request (its bytes, or a Refused): the reply
+        is a dict, with "error" for a refusal; ``fatal`` is the simulation's
+        error that ends the daemon (after the reply), else None."""
+        from damo_engine.memory import SimulationError
+
+        try:
+            if isinstance(request, Refused):
+                raise request
+            return self.handle(parse_request(request)), None
+        except DamoError as e:
+            return {"error": str(e), "exit_code": e.exit_code}, None
+        except SimulationError as e:
+            return {"error": "simulation error: %s" % e}, e
+        except Exception as e:
+            # a bug, not the client's fault: say so, keep serving the others
+            self.internal_errors += 1
+            log("internal error serving a request:\n%s" % traceback.format_exc())
+            return {"error": "internal error: %s: %s" % (e.__class__.__name__, e)}, None
+
+    def _answer(self, c, request, last=False):
+        """Handle one request (bytes) or refuse it (a Refused); queue the reply."""
+        c.inbuf = None
+        reply, fatal = self.reply_to(request)
+        try:
+            text = json.dumps(reply, separators=(",", ":"))
+        except (TypeError, ValueError) as e:
+            text = json.dumps({"error": "internal error: unserialisable reply (%s)" % e})
+        c.out = memoryview(text.encode() + b"\n")
+        c.deadline = time.monotonic() + REPLY_TIMEOUT_S
+        if last:
+            try:
+                c.sock.shutdown(socket.SHUT_RD)
             except OSError:
                 pass
+        self._send(c)
+        if fatal is not None:
+            raise fatal
+
+    def _send(self, c):
+        try:
+            c.sent += c.sock.send(c.out[c.sent:])
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(c)
+            return
+        if c.sent >= len(c.out):
+            self._drop(c)
 
     def handle(self, req):
-        cmd = req.get("cmd") if isinstance(req, dict) else None
+        """The reply to a request that parse_request() accepted."""
+        cmd = req["cmd"]
         if cmd == "state":
             return {"state": self.state()}
         if cmd == "stop":
-            return self.stop(req.get("kdamond_idx"))
+            return self.stop(_int_field(req, "kdamond_idx", allow_none=True))
         if cmd == "tune":
             return self.tune(req)
-        if cmd == "snapshots":
-            return self.snapshots(int(req.get("since", 0)))
-        return {"error": "unknown request %r" % (cmd,)}
+        return self.snapshots(_int_field(req, "since", default=0))
 
     def stop(self, idx):
         """Stop one kdamond (the daemon goes on for the others), or all."""
@@ -314,10 +538,10 @@ class Daemon:
                 c.request_stop()
             kd.reason = "stopped by damo stop"
             # the contexts leave their loops at their next wake-up
-            step = 1_000_000
-            while kd.running:
-                self.sim.run(step, stop_with_workloads=False)
-                step = min(step * 2, 1_000_000_000)
+            self._run_while(lambda: kd.running)
+            if kd.running:
+                raise DamoError("kdamond %d did not stop within %g s (it stops at its next "
+                                "wake-up)" % (idx, WAIT_WALL_S))
             log("kdamond %d stopped (damo stop)" % idx)
             if self.running:
                 self.write_state()
@@ -334,21 +558,24 @@ class Daemon:
         from damo.params import damon as params_mod
         from damo_engine import commit
 
-        if req.get("speed") is not None:
-            speed = float(req["speed"])
-            if not speed > 0:
-                raise DamoError("--speed: must be positive", exit_code=2)
+        speed = req.get("speed")
+        if speed is not None:
+            speed = check_speed(speed, "--speed")
         if req.get("kdamond") is None:
-            self._set_speed(req.get("speed"))
+            self._set_speed(speed)
             self.write_state()
             return {"ok": True}
-        kd = self.kdamond(req.get("kdamond_idx"))
+        if not isinstance(req["kdamond"], dict):
+            raise Refused("kdamond: must be an object (damo's kdamond layout)")
+        kd = self.kdamond(_int_field(req, "kdamond_idx"))
         new = params_mod.kdamonds_from_kvpairs({"kdamonds": [req["kdamond"]]},
                                                "new parameters")[0]
         if len(new.contexts) != len(kd.contexts):
             raise DamoError("kdamond %d runs %d context(s); the new parameters have %d"
                             % (kd.idx, len(kd.contexts), len(new.contexts)))
-        goals_only = bool(req.get("quota_goals_only"))
+        goals_only = req.get("quota_goals_only", False)
+        if not isinstance(goals_only, bool):
+            raise Refused("quota_goals_only: must be true or false")
         sources = []
         for cp in new.contexts:
             sources.append(params_mod.build_context(cp, pids=self.run.pids,
@@ -362,9 +589,12 @@ class Daemon:
         if not kd.running:
             raise DamoError("kdamond %d is not running" % kd.idx)
         results = [None] * len(sources)
+        cancelled = []
 
         def committer(i, src):
             def fn(ctx):
+                if cancelled:           # the requester was told it failed
+                    return
                 try:
                     if goals_only:
                         commit.commit_schemes_quota_goals(ctx, src)
@@ -378,11 +608,14 @@ class Daemon:
         for i, (dst, src) in enumerate(zip(kd.contexts, sources)):
             dst.call(committer(i, src))
         # damon_call() waits for the kdamond to run the request: at most a
-        # sampling (or watermarks wait) interval of simulated time
-        step = 1_000_000
-        while any(r is None for r in results) and kd.running:
-            self.sim.run(step, stop_with_workloads=False)
-            step = min(step * 2, 1_000_000_000)
+        # sampling (or watermarks wait) interval of simulated time, and here at
+        # most WAIT_WALL_S of wall time, so that the daemon stays responsive
+        self._run_while(lambda: any(r is None for r in results) and kd.running)
+        if kd.running and any(r is None for r in results):
+            cancelled.append(True)
+            raise DamoError("kdamond %d did not take the new parameters within %g s (%s)"
+                            % (kd.idx, WAIT_WALL_S, "nothing changed" if all(
+                                r is None for r in results) else "only some contexts did"))
         errors = [r for r in results if r is not True]
         if errors:
             what = errors[0] if errors[0] is not None else "the kdamond stopped first"
@@ -394,6 +627,14 @@ class Daemon:
             kd.idx, "quota goals" if goals_only else "parameters"))
         self.write_state()
         return {"ok": True}
+
+    def _run_while(self, busy):
+        """Advance the simulation while ``busy()``, for WAIT_WALL_S at most."""
+        deadline = time.monotonic() + WAIT_WALL_S
+        step = 1_000_000
+        while busy() and time.monotonic() < deadline:
+            self.sim.run(step, stop_with_workloads=False)
+            step = min(step * 2, 1_000_000_000)
 
     def _set_speed(self, speed):
         if speed is not None:
@@ -427,6 +668,10 @@ class Daemon:
         if self.running:
             self.sim.stop()
         self.note_stopped()
+        for c in list(self.clients):
+            if c.replying:
+                self._send(c)       # a last try, without waiting
+            self._drop(c)
         if self.sock is not None:
             self.sock.close()
             try:

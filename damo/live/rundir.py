@@ -106,11 +106,18 @@ def global_lock(rundir, timeout=10.0):
 
 
 def write_json(path, data):
-    """Replace ``path`` atomically (readers see the old or the new file)."""
+    """Replace ``path`` atomically (readers see the old or the new file);
+    the file is the user's alone (0600), whatever the umask."""
     tmp = "%s.%d.tmp" % (path, os.getpid())
-    with open(tmp, "w") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w") as f:
         json.dump(data, f, separators=(",", ":"))
     os.replace(tmp, path)
+
+
+def open_private(path, flags=os.O_WRONLY | os.O_CREAT | os.O_APPEND):
+    """A file only the user can read (0600, whatever the umask), as binary."""
+    return os.fdopen(os.open(path, flags | os.O_CLOEXEC, 0o600), "ab")
 
 
 def read_json(path):
