@@ -4,7 +4,7 @@
 function __damo_cmdpath
     set -l cmdpath damo
     for w in (commandline -opc)[2..-1]
-        if contains -- "$cmdpath $w" 'damo record' 'damo replay' 'damo report' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo report access' 'damo report damon' 'damo report heatmap' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report wss'
+        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo record' 'damo replay' 'damo report' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo report access' 'damo report damon' 'damo report heatmap' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report wss'
             set cmdpath "$cmdpath $w"
         end
     end
@@ -16,6 +16,8 @@ function __damo_at
 end
 
 complete -c damo -f
+complete -c damo -n "__damo_at 'damo'" -a 'adjust' -d 'Adjust a recording: re-aggregate it, filter it, write it anew'
+complete -c damo -n "__damo_at 'damo'" -a 'convert_record_format' -d 'Convert a recording\'s format (json_compressed, json, perf_script, perf_data, native)'
 complete -c damo -n "__damo_at 'damo'" -a 'record' -d 'Record the data access pattern of WORKLOAD under simulated DAMON'
 complete -c damo -n "__damo_at 'damo'" -a 'replay' -d 'Replay the access pattern of a recording (default: damon.data)'
 complete -c damo -n "__damo_at 'damo'" -a 'report' -d 'Show recorded (or live) data access patterns in various views'
@@ -23,8 +25,28 @@ complete -c damo -n "__damo_at 'damo'" -a 'start' -d 'Start simulated kdamonds i
 complete -c damo -n "__damo_at 'damo'" -a 'status' -d 'Show running kdamonds: parameters, state and DAMOS stats'
 complete -c damo -n "__damo_at 'damo'" -a 'stop' -d 'Stop simulated kdamonds cleanly and remove their runtime state'
 complete -c damo -n "__damo_at 'damo'" -a 'tune' -d 'Commit new parameters to a running kdamond, online'
+complete -c damo -n "__damo_at 'damo'" -a 'validate' -d 'Validate a recording: aggregation intervals, numbers of regions, regions'
 complete -c damo -n "__damo_at 'damo'" -l version -d 'Show the version and exit'
 complete -c damo -n "__damo_at 'damo'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo adjust'" -l aggregate_interval -x -d 'new aggregation interval'
+complete -c damo -n "__damo_at 'damo adjust'" -s i -l input -r -F -d 'input file name'
+complete -c damo -n "__damo_at 'damo adjust'" -s o -l output -r -F -d 'output file name'
+complete -c damo -n "__damo_at 'damo adjust'" -l output_type -x -a 'json_compressed json perf_script perf_data native' -d 'output file\'s type'
+complete -c damo -n "__damo_at 'damo adjust'" -l output_permission -x -d 'permission of the output file'
+complete -c damo -n "__damo_at 'damo adjust'" -l skip -x -d 'number of first snapshots to skip'
+complete -c damo -n "__damo_at 'damo adjust'" -l sz_region -x -d 'min/max size of regions (bytes) to filter in'
+complete -c damo -n "__damo_at 'damo adjust'" -l access_rate -x -d 'min/max access rate of regions (percent) to filter in'
+complete -c damo -n "__damo_at 'damo adjust'" -l age -x -d 'min/max age of regions (seconds) to filter in'
+complete -c damo -n "__damo_at 'damo adjust'" -l address -x -d 'address ranges to filter in (repeatable)'
+complete -c damo -n "__damo_at 'damo adjust'" -l sz_snapshot -x -d 'min/max total size of regions of snapshots to filter in (repeatable)'
+complete -c damo -n "__damo_at 'damo adjust'" -l snapshot_time -x -d 'show snapshots generated in these time intervals (repeatable)'
+complete -c damo -n "__damo_at 'damo adjust'" -l snapshot_idx -x -d 'show snapshots of these indices range (repeatable)'
+complete -c damo -n "__damo_at 'damo adjust'" -l temperature -x -d 'min/max temperature of regions to filter in (repeatable)'
+complete -c damo -n "__damo_at 'damo adjust'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo convert_record_format'" -l record_file -r -F -d 'the record file'
+complete -c damo -n "__damo_at 'damo convert_record_format'" -l format -x -a 'json_compressed json perf_script perf_data native' -d 'new file format'
+complete -c damo -n "__damo_at 'damo convert_record_format'" -l output_file -r -F -d 'the path to converted file [default: the record file itself]'
+complete -c damo -n "__damo_at 'damo convert_record_format'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo record'" -l ops -x -a 'vaddr fvaddr paddr' -d 'monitoring operations set'
 complete -c damo -n "__damo_at 'damo record'" -s r -l regions -x -d 'monitoring target address regions (needed for fvaddr; paddr defaults to all memory)'
 complete -c damo -n "__damo_at 'damo record'" -l monitoring_intervals -x -d 'sampling, aggregation and ops update intervals (us, or with units: 5ms 100ms 1s)'
@@ -267,3 +289,10 @@ complete -c damo -n "__damo_at 'damo tune'" -l quota_goals_only -d 'commit only 
 complete -c damo -n "__damo_at 'damo tune'" -l kdamond_idx -x -d 'the kdamond to tune (needed when several are running)'
 complete -c damo -n "__damo_at 'damo tune'" -l speed -x -d 'simulated seconds per real second, at most 1,000,000 (changes the pace of the simulation)'
 complete -c damo -n "__damo_at 'damo tune'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo validate'" -s i -l input -r -F -d 'input file name'
+complete -c damo -n "__damo_at 'damo validate'" -l aggr -x -d 'min/max valid aggregation intervals (us)'
+complete -c damo -n "__damo_at 'damo validate'" -l nr_regions -x -d 'min/max number of regions'
+complete -c damo -n "__damo_at 'damo validate'" -l nr_accesses -x -d 'min/max number of measured accesses per aggregate interval'
+complete -c damo -n "__damo_at 'damo validate'" -l allow_error -x -d 'allowed percent of error samples'
+complete -c damo -n "__damo_at 'damo validate'" -l regions_boundary -x -d 'regions boundary'
+complete -c damo -n "__damo_at 'damo validate'" -s h -l help -d 'Show this message and exit'

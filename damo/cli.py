@@ -16,6 +16,11 @@ from damo.errors import DamoError
 # importing them (and the engine, numpy, ...); tests/test_cli_lazy.py checks
 # that it is each command's own first docstring line.
 COMMANDS = {
+    "adjust": ("damo.commands.adjust:adjust",
+               "Adjust a recording: re-aggregate it, filter it, write it anew."),
+    "convert_record_format": ("damo.commands.convert_record_format:convert_record_format",
+                              "Convert a recording's format (json_compressed, json, "
+                              "perf_script, perf_data, native)."),
     "record": ("damo.commands.record:record",
                "Record the data access pattern of WORKLOAD under simulated DAMON."),
     "replay": ("damo.commands.replay:replay",
@@ -29,6 +34,8 @@ COMMANDS = {
     "stop": ("damo.commands.stop:stop",
              "Stop simulated kdamonds cleanly and remove their runtime state."),
     "tune": ("damo.commands.tune:tune", "Commit new parameters to a running kdamond, online."),
+    "validate": ("damo.commands.validate:validate",
+                 "Validate a recording: aggregation intervals, numbers of regions, regions."),
 }
 
 

@@ -64,3 +64,67 @@ def odd_regions(path, nr_snapshots=40, seed=1):
                           "regions": regions})
     with open(path, "wb") as f:
         f.write(zlib.compress(json.dumps([{"target_id": 1, "snapshots": snapshots}]).encode()))
+
+
+def snapshot_records(path, nr_snapshots=3, nr_regions=12, seed=2, compressed=True):
+    """Records like damo's `record --snapshot` with --snapshot_damos_filter
+    makes: one per kdamond/context/scheme (scheme_idx set, target_id null),
+    with the schemes' DAMOS filters, stats in every snapshot, and per region
+    the bytes that passed the filters.  Written as damo lays them out
+    (human-readable numbers), by hand."""
+    import json
+    import zlib
+    rng = np.random.default_rng(seed)
+    filters = [
+        [{"filter_type": "anon", "matching": True, "allow": True, "memcg_path": "",
+          "address_range": None, "damon_target_idx": None, "hugepage_size": None,
+          "probe_hits_wsum_range": None},
+         {"filter_type": "addr", "matching": False, "allow": False, "memcg_path": "",
+          "address_range": {"start": "4,294,967,296", "end": "8,589,934,592"},
+          "damon_target_idx": None, "hugepage_size": None, "probe_hits_wsum_range": None}],
+        [{"filter_type": "memcg", "matching": "yes", "filter_pass": "n",
+          "memcg_path": "/workloads/a", "address_range": None, "damon_target_idx": None},
+         {"filter_type": "target", "matching": True, "allow": True, "memcg_path": "",
+          "damon_target_idx": "1"},
+         {"filter_type": "hugepage_size", "matching": True, "allow": False,
+          "memcg_path": "", "hugepage_size": ["2 MiB", "2 MiB"]}],
+    ]
+    records = []
+    for scheme_idx, scheme_filters in enumerate(filters):
+        snapshots = []
+        t = 10**12 + scheme_idx * 777
+        for s in range(nr_snapshots):
+            starts = (1 << 32) + np.arange(nr_regions) * (3 << 20)
+            sizes = (1 << 20) + (rng.integers(0, 256, nr_regions) << 12)
+            regions = []
+            for i in range(nr_regions):
+                size = int(sizes[i])
+                passed = int(rng.integers(0, size >> 12)) << 12
+                regions.append({
+                    "start": "{:,}".format(int(starts[i])),
+                    "end": "{:,}".format(int(starts[i]) + size),
+                    "nr_accesses": {"samples": int(rng.integers(0, 21)), "percent": None},
+                    "age": {"usec": None, "aggr_intervals": "{:,}".format(
+                        int(rng.integers(0, 3000)))},
+                    "probe_hits": [],
+                    "sz_filter_passed": "%d B" % passed if passed < 1024 else str(passed)})
+            tried = sum(int(sizes[i]) for i in range(nr_regions))
+            snapshots.append({
+                "start_time": str(t), "end_time": str(t + 100_000_000),
+                "regions": regions, "total_bytes": "{:,}".format(tried),
+                "damos_stats": {"nr_tried": str(nr_regions * (s + 1)),
+                                "sz_tried": "{:,}".format(tried * (s + 1)),
+                                "nr_applied": "0", "sz_applied": "0 B",
+                                "sz_ops_filter_passed": str(tried // 3), "qt_exceeds": "0",
+                                "nr_snapshots": str(s + 1), "max_nr_snapshots": "0"},
+                "sample_interval_us": None})
+            t += 100_000_000 + int(rng.integers(0, 1000))
+        records.append({"kdamond_idx": 0, "context_idx": 0,
+                        "intervals": {"sample_us": "5 ms", "aggr_us": "100 ms",
+                                      "ops_update_us": "1 s"},
+                        "scheme_idx": scheme_idx, "target_id": None,
+                        "scheme_filters": scheme_filters, "snapshots": snapshots,
+                        "data_source": "unknown"})
+    text = json.dumps(records, indent=4).encode()
+    with open(path, "wb") as f:
+        f.write(zlib.compress(text) if compressed else text)

@@ -26,6 +26,8 @@ def sniff(head):
     """
     if head.startswith(native.MAGIC):
         return "native"
+    if head.startswith(b"PERFILE2"):
+        return "perf_data"
     if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:
         return "json_compressed"
     stripped = head.lstrip()
@@ -113,12 +115,17 @@ def _read(path, fmt):
         return json_format.read(lambda: _zlib_chunks(path)), {}
     if fmt == "json":
         return json_format.read(lambda: _file_chunks(path)), {}
-    with open(path, "rb") as f:
-        text = f.read()
-    try:
-        text = text.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FormatError("not a text file") from None
+    if fmt == "perf_data":
+        # as damo does: perf script's text of it (damo.records.perf_data)
+        from damo.records import perf_data
+        text = perf_data.script_text(path)
+    else:
+        with open(path, "rb") as f:
+            text = f.read()
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatError("not a text file") from None
     records = perf_script.read(text)
     if not records:
         raise FormatError("no DAMON access records in it")
@@ -141,7 +148,7 @@ def load(path):
         raise DamoError("%s: empty file, not a recording" % path)
     fmt = sniff(head)
     if fmt is None:
-        kind = "a perf.data file (run 'perf script' on it first)" \
+        kind = "an old perf.data file (run 'perf script' on it first)" \
             if head.startswith(b"PERFILE") else "an unknown format"
         raise DamoError("%s: not a recording: %s" % (path, kind))
     try:

@@ -1,0 +1,102 @@
+"""Our writers of damo's formats, beyond what damo itself can check: perf.data
+needs perf to be read back, outputs are never half-written, and where damo
+writes what it cannot mean (named below) we write what it means."""
+import os
+import shutil
+import stat
+import subprocess
+import zlib
+
+import numpy as np
+import pytest
+
+import synth
+from conftest import run_ours
+from damo.records import load, perf_data
+
+
+def test_perf_data_needs_perf_to_be_written(tmp_path, monkeypatch):
+    src = str(tmp_path / "src.data")
+    synth.stairs(src, nr_snapshots=4)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    code, out, err = run_ours("convert_record_format", "--record_file", src, "--output_file",
+                              str(tmp_path / "out"), "--format", "perf_data",
+                              env={"PATH": str(empty)})
+    assert code == 1 and out == ""
+    assert err.startswith("damo: error: --output_type perf_data: perf is not installed")
+    assert not os.path.exists(tmp_path / "out")
+
+
+@pytest.mark.skipif(shutil.which("perf") is None, reason="perf is not installed")
+def test_perf_data_is_what_perf_record_writes(tmp_path):
+    """perf script prints our samples as it prints a recorded DAMON trace:
+    comm, pid, cpu, time, event, fields; and the recording reads back."""
+    src = str(tmp_path / "src.data")
+    rec = synth.stairs(src, nr_snapshots=3, nr_regions=4, nr_targets=2)
+    out = str(tmp_path / "out.perf")
+    assert run_ours("convert_record_format", "--record_file", src, "--output_file", out,
+                    "--format", "perf_data")[0] == 0
+    assert open(out, "rb").read(8) == b"PERFILE2"
+    text = subprocess.run(["perf", "script", "--force", "-i", out], capture_output=True,
+                          text=True, check=True).stdout
+    lines = text.splitlines()
+    assert len(lines) == 2 * 3 * 4
+    # samples are in time order: the targets' snapshots interleave
+    first = [line for line in lines if "target_id=3 " in line][0].split()
+    r0 = rec.records[0]
+    assert first[:3] == ["kdamond.0", "4000", "[000]"]
+    assert first[3] == "%d.%06d:" % (r0.end_ns[0] // 10**9, r0.end_ns[0] % 10**9 // 1000)
+    assert first[4:] == ["damon:damon_aggregated:", "target_id=3", "nr_regions=4",
+                         "%d-%d:" % (r0.starts[0], r0.ends[0]), str(r0.nr_accesses[0]),
+                         str(r0.ages[0])]
+    back = load(out)
+    assert back.format == "perf_data"
+    for a, b in zip(rec.records, back.records):
+        for name in ("starts", "ends", "nr_accesses", "ages", "region_offsets"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        # perf script prints microseconds
+        assert np.all(np.abs(a.end_ns - b.end_ns) < 1000)
+
+
+def test_output_is_never_half_written(tmp_path, monkeypatch):
+    """A failure while writing leaves the old output as it was and no
+    temporary file behind."""
+    from damo.records import damo_exact
+    src = str(tmp_path / "src.data")
+    synth.stairs(src, nr_snapshots=30)
+    out = tmp_path / "out"
+    out.write_bytes(b"old")
+
+    def broken(records, output_type):
+        yield b"partial"
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(damo_exact, "iter_bytes", broken)
+    code, _, err = run_ours("adjust", "-i", src, "-o", str(out))
+    assert code == 1 and err.startswith("damo: error: %s: cannot write" % out)
+    assert out.read_bytes() == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["out", "src.data"]
+
+
+def test_json_compressed_is_zlib_of_the_json(tmp_path):
+    """json_compressed is the json text through zlib's default level, as
+    damo's zlib.compress(): streaming it in pieces gives the same bytes."""
+    src = str(tmp_path / "src.data")
+    synth.stairs(src, nr_snapshots=50, nr_targets=2)
+    for fmt in ("json", "json_compressed"):
+        assert run_ours("convert_record_format", "--record_file", src, "--output_file",
+                        str(tmp_path / fmt), "--format", fmt)[0] == 0
+    text = (tmp_path / "json").read_bytes()
+    assert (tmp_path / "json_compressed").read_bytes() == zlib.compress(text)
+
+
+def test_convert_keeps_the_mode_damo_leaves(tmp_path):
+    """damo's plain open() keeps an existing file's mode, else umask's."""
+    src = tmp_path / "rec"
+    synth.stairs(str(src), nr_snapshots=3)
+    os.chmod(src, 0o640)
+    assert run_ours("convert_record_format", "--record_file", str(src), "--format",
+                    "json")[0] == 0
+    assert stat.S_IMODE(os.stat(src).st_mode) == 0o640
+    assert src.read_bytes().startswith(b"[\n    {")
