@@ -21,6 +21,10 @@ COMMANDS = {
     "convert_record_format": ("damo.commands.convert_record_format:convert_record_format",
                               "Convert a recording's format (json_compressed, json, "
                               "perf_script, perf_data, native)."),
+    "features": ("damo.commands.features:features",
+                 "List the DAMON features of the simulated kernel."),
+    "setup_cli_completion": ("damo.commands.setup_cli_completion:setup_cli_completion",
+                             "Setup command line auto-completion for your shell."),
     "record": ("damo.commands.record:record",
                "Record the data access pattern of WORKLOAD under simulated DAMON."),
     "replay": ("damo.commands.replay:replay",

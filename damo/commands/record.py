@@ -10,30 +10,14 @@ from damo.workloads import masim as workload_mod
 from damo.params import schemes as schemes_mod
 from damo.errors import DamoError
 from damo.commands import record_trace as trace_mod
+from damo.params import damon_args as damon_args_mod
 
 
 def monitoring_options(f):
-    """damo's DAMON monitoring options, shared by record, start and tune."""
-    opts = [
-        click.option("--ops", type=click.Choice(params_mod.OPS), default="vaddr",
-                     show_default=True, help="monitoring operations set"),
-        click.option("-r", "--regions", metavar='"<start>-<end> ..."',
-                     help="monitoring target address regions (needed for fvaddr; "
-                          "paddr defaults to all memory)"),
-        click.option("--monitoring_intervals", nargs=3, metavar="<sample> <aggr> <update>",
-                     help="sampling, aggregation and ops update intervals "
-                          "(us, or with units: 5ms 100ms 1s)"),
-        click.option("--monitoring_intervals_goal", nargs=4,
-                     metavar="<access_bp> <aggrs> <min_sample_us> <max_sample_us>",
-                     help="monitoring intervals auto-tuning goal"),
-        click.option("--monitoring_intervals_autotune", is_flag=True,
-                     help="auto-tune the intervals with the default goal (4% 3 5ms 10s)"),
-        click.option("--monitoring_nr_regions_range", nargs=2, metavar="<min> <max>",
-                     help="minimum and maximum number of monitoring regions"),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+    """damo's DAMON monitoring options and kdamond/context/target markers,
+    shared by record, start, tune and replay (damo.params.damon_args)."""
+    from damo.params import damon_args
+    return damon_args.debug_option(damon_args.damon_options(f))
 
 
 def simulation_options(f):
@@ -56,14 +40,11 @@ def simulation_options(f):
 
 def _explicit_monitoring_options():
     """Monitoring options given on the command line (not defaults)."""
-    from click.core import ParameterSource
+    from damo.params import damon_args
     cctx = click.get_current_context(silent=True)
     if cctx is None:
         return []
-    return [name for name in ("ops", "regions", "monitoring_intervals",
-                              "monitoring_intervals_goal", "monitoring_intervals_autotune",
-                              "monitoring_nr_regions_range")
-            if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    return damon_args.given(cctx.params)
 
 
 def _octal_mode(ctx, param, value):
@@ -99,11 +80,10 @@ def output_options(default_out):
 
 
 def context_from_options(opts):
-    return params_mod.monitoring_from_options(
-        ops=opts["ops"], regions=opts["regions"], intervals=opts["monitoring_intervals"],
-        intervals_goal=opts["monitoring_intervals_goal"],
-        autotune=opts["monitoring_intervals_autotune"],
-        nr_regions=opts["monitoring_nr_regions_range"])
+    """The first context the monitoring options give (checked: errors in
+    any of them end the command here)."""
+    from damo.params import damon_args
+    return damon_args.kdamonds_from_options(opts, schemes=[])[0].contexts[0]
 
 
 @click.command(cls=trace_mod.RecordCommand,
@@ -116,9 +96,11 @@ def context_from_options(opts):
 @schemes_mod.damos_options
 @presets_mod.preset_options
 @output_options("damon.data")
+@damon_args_mod.child_tasks_options
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="<seconds>",
               help="stop recording after this many simulated seconds")
-def record(workload, out, output_type, permission, timeout, **opts):
+def record(workload, out, output_type, permission, timeout, child_tasks, debug_damon,
+           **opts):
     """Record the data access pattern of WORKLOAD under simulated DAMON.
 
     WORKLOAD is a masim config file or a built-in workload (default: stairs),
@@ -131,6 +113,8 @@ def record(workload, out, output_type, permission, timeout, **opts):
     instruction count; see --time_per_instruction); `--trace FILE` records a
     saved trace instead.  Functions touching memory are kept in OUT.code.
     """
+    from damo.params import damon_args
+    workload = damon_args.deduce_target(workload, opts)
     damos_given = schemes_mod.given_options(opts) or opts.get("preset") or \
         opts.get("kdamonds_file") or opts.get("schemes_target_regions")
     if damos_given and workload == "ongoing":
@@ -141,10 +125,12 @@ def record(workload, out, output_type, permission, timeout, **opts):
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
     if trace_mod.wants_trace(workload, opts):
+        damon_args_mod.check_child_tasks(child_tasks, None, True)
         return trace_mod.record_trace(workload, out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
+    damon_args_mod.check_child_tasks(child_tasks, w.name, False)
     kdamonds = presets_mod.kdamonds_from_options(
         opts, ctx, [w], explicit=_explicit_monitoring_options())
     for kd in kdamonds:

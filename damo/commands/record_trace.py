@@ -90,7 +90,7 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
     if save_trace and trace_file and os.path.abspath(save_trace) == os.path.abspath(trace_file):
         raise DamoError("--save-trace: %s is the trace being read" % save_trace, exit_code=2)
     opts = dict(opts)
-    default_intervals = opts.get("monitoring_intervals") is None and not (
+    default_intervals = not opts.get("monitoring_intervals") and not (
         opts.get("preset") or opts.get("kdamonds_file"))
     if default_intervals:
         opts["monitoring_intervals"] = TRACE_INTERVALS

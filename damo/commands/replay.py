@@ -146,7 +146,7 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
 
     first = plans[0]
     opts = dict(opts)
-    if opts.get("monitoring_intervals") is None:
+    if not opts.get("monitoring_intervals"):
         src = rec.records[first.record_index].intervals
         update = "%dus" % src.ops_update_us if src is not None and src.ops_update_us \
             else "%dus" % params_mod.DEFAULT_UPDATE_US

@@ -1,4 +1,5 @@
 """``damo start``: start a simulated kdamond in the background."""
+import json
 import os
 import select
 import subprocess
@@ -43,8 +44,7 @@ def speed_option(default=1.0, help_suffix=""):
         help="simulated seconds per real second, at most 1,000,000" + help_suffix)
 
 
-MONITORING_OPTIONS = ("ops", "regions", "monitoring_intervals", "monitoring_intervals_goal",
-                      "monitoring_intervals_autotune", "monitoring_nr_regions_range")
+from damo.params.damon_args import MONITORING_OPTIONS  # noqa: E402
 
 
 def scheme_options(f):
@@ -122,8 +122,11 @@ def spawn(slot, lock_fd, spec):
 @record_cmd.simulation_options
 @preset_options
 @speed_option()
+@click.option("--include_child_tasks", is_flag=True,
+              help="add the workload's child tasks as monitoring targets (simulated "
+                   "workloads run one process: there are none)")
 @click.pass_context
-def start(cctx, workload, speed, **opts):
+def start(cctx, workload, speed, include_child_tasks, debug_damon, **opts):
     """Start simulated kdamonds in the background and return at once.
 
     The kdamond monitors WORKLOAD (a masim config file or a built-in
@@ -132,10 +135,14 @@ def start(cctx, workload, speed, **opts):
     several kdamonds: they share the machine.  See them with `damo status`,
     change them with `damo tune`, stop them with `damo stop`.
     """
+    from damo.live import client
+    from damo.params import damon_args
     from damo.params import presets as presets_mod
 
+    client.DEBUG = debug_damon
     explicit = [name for name in MONITORING_OPTIONS
                 if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    workload = damon_args.deduce_target(workload, opts)
     ctx = record_cmd.context_from_options(opts)
     w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
@@ -161,7 +168,13 @@ def start(cctx, workload, speed, **opts):
         removed = rundir_mod.cleanup_exited(rundir)
         slot, lock_fd = rundir_mod.new_slot(rundir, len(kdamonds))
     describe_cleanup(removed)
+    if debug_damon:
+        click.echo("damo-sim: starting the daemon of kdamond %d with %s" % (
+            slot.idx, json.dumps(spec, separators=(",", ":"))), err=True)
     pid = spawn(slot, lock_fd, spec)
+    if include_child_tasks:
+        click.echo("damo: note: --include_child_tasks: %s runs one process; it has no "
+                   "child tasks to add" % w.name, err=True)
     for idx in slot.kdamond_idxs():
         click.echo("kdamond %d started (daemon pid %d): workload %s, speed %gx" % (
             idx, pid, w.name, speed))

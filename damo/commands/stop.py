@@ -6,6 +6,7 @@ import click
 
 from damo.errors import DamoError
 from damo.live import client, rundir as rundir_mod
+from damo.params import damon_args
 
 STOP_TIMEOUT_S = 10.0
 
@@ -46,13 +47,15 @@ def stop_daemon(slot, state):
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--kdamond_idx", "kdamond_idxs", type=click.IntRange(min=0), multiple=True,
               metavar="<index>", help="stop only this kdamond (repeatable; default: all)")
-def stop(kdamond_idxs):
+@damon_args.debug_option
+def stop(kdamond_idxs, debug_damon):
     """Stop simulated kdamonds cleanly and remove their runtime state.
 
     Kdamonds that already stopped (their workload ended) or whose daemon died
     are cleaned up too.  Kdamonds started together share a daemon, which
     exits once all of them are stopped.
     """
+    client.DEBUG = debug_damon
     all_kds = client.kdamonds()
     chosen = all_kds
     if kdamond_idxs:

@@ -8,6 +8,16 @@ from damo.errors import DamoError
 from damo.live import rundir as rundir_mod
 
 MAX_REPLY = 256 << 20
+# --debug_damon: print each request and its reply on stderr
+DEBUG = False
+
+
+def _debug(what, obj):
+    import sys
+    text = json.dumps(obj, separators=(",", ":"))
+    if len(text) > 2000:
+        text = text[:2000] + "... (%d bytes)" % len(text)
+    sys.stderr.write("damo-sim: %s %s\n" % (what, text))
 
 
 class DaemonUnreachable(DamoError):
@@ -17,6 +27,8 @@ class DaemonUnreachable(DamoError):
 def request(slot, req, timeout=10.0):
     """Send ``req`` (a dict) to the slot's daemon; returns its reply (a
     dict).  A reply {"error": msg} becomes DamoError(msg)."""
+    if DEBUG:
+        _debug("request to kdamond %d (%s):" % (slot.idx, slot.sock_path), req)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -51,6 +63,8 @@ def request(slot, req, timeout=10.0):
                                 % slot.idx)
     if not isinstance(reply, dict):
         raise DaemonUnreachable("kdamond %d answered nonsense" % slot.idx)
+    if DEBUG:
+        _debug("reply of kdamond %d:" % slot.idx, reply)
     if "error" in reply:
         raise DamoError(reply["error"], exit_code=reply.get("exit_code", 1))
     return reply

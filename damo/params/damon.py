@@ -21,6 +21,9 @@ DEFAULT_MIN_NR_REGIONS = 10
 DEFAULT_MAX_NR_REGIONS = 1000
 # --monitoring_intervals_autotune: 4% of events, every 3 aggregations, 5 ms..10 s
 AUTOTUNE_GOAL = (400, 3, 5000, 10000000)
+# what the live kdamonds do with the parameters beyond monitoring (damo
+# features asks): "refresh_ms", "obsolete_target" once the daemon takes them
+KDAMOND_FEATURES = ()
 
 
 def _number(text, what, parse=units.to_number, maximum=units.ULONG_MAX):
@@ -40,9 +43,26 @@ def _number(text, what, parse=units.to_number, maximum=units.ULONG_MAX):
     return int(value)
 
 
+def _bool(value, what):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "y", "yes", "1",
+                                                            "false", "n", "no", "0"):
+        return value.strip().lower() in ("true", "y", "yes", "1")
+    raise DamoError("%s: %r is not true or false" % (what, value), exit_code=2)
+
+
 def parse_us(text, what):
     """A time in microseconds: '5000', '5ms', '1 s', '1.5s'."""
     return _number(text, what, units.to_us)
+
+
+def parse_ms(text, what):
+    """A time in milliseconds: '100', '100ms', '1s'."""
+    def parse(t):
+        number = units._common(t)
+        return number if number is not None else units.to_us(t) / 1000
+    return _number(text, what, parse)
 
 
 def parse_bytes(text, what):
@@ -106,9 +126,11 @@ class IntervalsGoal:
 class TargetParams:
     pid: Optional[int] = None
     regions: List[tuple] = dataclasses.field(default_factory=list)
+    # damo tune --obsolete_targets: the running kdamond drops this target
+    obsolete: bool = False
 
     def to_kvpairs(self):
-        return {"pid": self.pid, "obsolete": False,
+        return {"pid": self.pid, "obsolete": self.obsolete,
                 "regions": [{"start": units.format_nr(s, False),
                              "end": units.format_nr(e, False)} for s, e in self.regions]}
 
@@ -117,7 +139,8 @@ class TargetParams:
         regions = [(_number(r["start"], "target region start"),
                     _number(r["end"], "target region end")) for r in kv.get("regions", [])]
         pid = kv.get("pid")
-        return cls(None if pid is None else int(pid), regions)
+        return cls(None if pid is None else int(pid), regions,
+                   _bool(kv.get("obsolete", False), "target obsolete"))
 
 
 @dataclasses.dataclass
@@ -131,6 +154,8 @@ class ContextParams:
     min_nr_regions: int = DEFAULT_MIN_NR_REGIONS
     max_nr_regions: int = DEFAULT_MAX_NR_REGIONS
     schemes: list = dataclasses.field(default_factory=list)
+    addr_unit: int = 1
+    pause: bool = False
 
     def to_kvpairs(self):
         # exact, so that parameters survive a round trip (damo tune, kdamonds files)
@@ -139,10 +164,12 @@ class ContextParams:
                      "ops_update_us": units.format_time_us_exact(self.update_us, False)}
         if self.intervals_goal is not None:
             intervals["intervals_goal"] = self.intervals_goal.to_kvpairs()
-        return {"ops": self.ops, "addr_unit": "1", "targets": [t.to_kvpairs() for t in self.targets],
+        return {"ops": self.ops, "addr_unit": "%d" % self.addr_unit,
+                "targets": [t.to_kvpairs() for t in self.targets],
                 "intervals": intervals,
                 "nr_regions": {"min": units.format_nr(self.min_nr_regions, False),
                                "max": units.format_nr(self.max_nr_regions, False)},
+                "pause": self.pause,
                 "schemes": [s.to_kvpairs() for s in self.schemes]}
 
     @classmethod
@@ -151,6 +178,8 @@ class ContextParams:
                   targets=[TargetParams.from_kvpairs(t) for t in kv.get("targets", [])])
         if ctx.ops not in OPS:
             raise DamoError("unknown operation set %r (vaddr, fvaddr or paddr)" % ctx.ops)
+        ctx.addr_unit = _number(kv.get("addr_unit", 1), "addr_unit", units.to_bytes)
+        ctx.pause = _bool(kv.get("pause", False), "pause")
         iv = kv.get("intervals") or {}
         if iv:
             ctx.sample_us = parse_us(iv.get("sample_us", DEFAULT_SAMPLE_US), "sample_us")
@@ -180,6 +209,21 @@ class ContextParams:
                     else None)
         except ValueError as e:
             raise DamoError("invalid monitoring attributes: %s" % e, exit_code=2)
+        if self.addr_unit < 1:
+            raise DamoError("addr_unit: must not be 0 (the kernel refuses it)", exit_code=2)
+        if self.addr_unit != 1:
+            if self.ops != "paddr":
+                raise DamoError("--damon_addr_unit: only paddr takes an address unit other "
+                                "than 1 (%s does not)" % self.ops, exit_code=2)
+            from damo_engine.core import Context as _C
+            if not hasattr(_C, "addr_unit"):
+                raise DamoError("--damon_addr_unit: the simulated kernel supports only 1 "
+                                "(its engine has no address unit yet)", exit_code=2)
+        if self.pause:
+            from damo_engine.core import Context as _C
+            if not hasattr(_C, "pause"):
+                raise DamoError("--pause_ctx: the simulated kernel cannot pause a context "
+                                "(its engine has no pause yet)", exit_code=2)
         if self.ops == "fvaddr":
             for t in self.targets:
                 if not t.regions:
@@ -192,14 +236,18 @@ class ContextParams:
 @dataclasses.dataclass
 class KdamondParams:
     contexts: List[ContextParams] = dataclasses.field(default_factory=list)
+    # --refresh_stat: how often (wall ms) the daemon publishes this kdamond's
+    # stats in its state file; 0: its default
+    refresh_ms: int = 0
 
     def to_kvpairs(self):
-        return {"state": None, "pid": None,
+        return {"state": None, "pid": None, "refresh_ms": self.refresh_ms,
                 "contexts": [c.to_kvpairs() for c in self.contexts]}
 
     @classmethod
     def from_kvpairs(cls, kv):
-        return cls([ContextParams.from_kvpairs(c) for c in kv.get("contexts", [])])
+        return cls([ContextParams.from_kvpairs(c) for c in kv.get("contexts", [])],
+                   parse_ms(kv.get("refresh_ms", 0) or 0, "refresh_ms"))
 
 
 def kdamonds_to_kvpairs(kdamonds):
@@ -306,4 +354,9 @@ def build_context(ctx, *, pids, machine, seed=0):
         engine_ctx.add_target(Target(pid, regions))
     for s in ctx.schemes:
         engine_ctx.add_scheme(s.build(machine, ctx))
+    # validate() refused these where the engine lacks them
+    if ctx.addr_unit != 1:
+        engine_ctx.addr_unit = ctx.addr_unit
+    if ctx.pause:
+        engine_ctx.pause = True
     return engine_ctx

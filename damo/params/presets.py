@@ -397,10 +397,12 @@ def kdamonds_from_options(opts, monitoring_ctx, workloads, explicit=()):
     if opts.get("preset"):
         return kdamonds(opts["preset"], opts.get("preset_param"),
                         probe_machine(opts.get("memory"), workloads))
-    monitoring_ctx.schemes = schemes_mod.schemes_from_options(opts)
-    monitoring_ctx.validate()
-    if monitoring_ctx.schemes:
-        nr_nodes = len(probe_machine(opts.get("memory"), workloads).nodes)
-        for s in monitoring_ctx.schemes:
-            s.validate(monitoring_ctx.ops, len(monitoring_ctx.targets), nr_nodes)
-    return [params_mod.KdamondParams([monitoring_ctx])]
+    from damo.params import damon_args
+    machine = probe_machine(opts.get("memory"), workloads)
+    kds = damon_args.kdamonds_from_options(opts, machine, nr_workloads=len(workloads))
+    for kd in kds:
+        for ctx in kd.contexts:
+            ctx.validate()
+            for s in ctx.schemes:
+                s.validate(ctx.ops, len(ctx.targets), len(machine.nodes))
+    return kds

@@ -1,0 +1,494 @@
+"""damo's DAMON parameter options on the command line, for every command
+that takes them (record, start, tune, schemes, args damon, replay): the
+monitoring options, the markers of several kdamonds, contexts and targets
+(``--kdamond``, ``--damon_ctx``, ``--damon_target``), and the rest of damo's
+DAMON options (``--numa_node``, ``--refresh_stat``, ``--damon_addr_unit``,
+``--pause_ctx``, ``--obsolete_targets``, ``--target_pid``).
+
+    @damon_options                      # on a click command
+    kdamonds = kdamonds_from_options(opts, machine)
+
+The options are damo's (``action='append'``): each use is kept, in command
+line order.  Without markers, the n-th use of a context option (``--ops``,
+``--monitoring_intervals``, ...) is the n-th context's and the n-th use of a
+target option (``--regions``, ``--numa_node``, ``--target_pid``) the n-th
+target's, as damo gives them.  With markers, every option belongs to the
+kdamond, context or target whose marker it follows; a kdamond, context or
+target without a marker of its own is implied at the start (damo adds the
+missing markers there).  A context without any ``--damon_target`` has one
+target (damo 3.4.3 refuses such a command line).
+
+The kernel runs one context per kdamond (its sysfs ``nr_contexts`` takes 0
+or 1): several contexts need ``--kdamond`` markers, as on a real kernel.
+"""
+import click
+
+from damo import units
+from damo.cliutil import VALUE_SEP, looks_like_option
+from damo.errors import DamoError
+from damo.params import damon as params_mod
+
+CTX_OPTIONS = ("ops", "monitoring_intervals", "monitoring_intervals_goal",
+               "monitoring_nr_regions_range", "damon_addr_unit")
+TARGET_OPTIONS = ("target_pid", "regions", "numa_node")
+KDAMOND_OPTIONS = ("refresh_stat",)
+MARKERS = ("kdamond", "damon_ctx", "damon_target")
+# the monitoring options, as `damo tune` and the conflicts with --kdamonds see them
+MONITORING_OPTIONS = CTX_OPTIONS + TARGET_OPTIONS + KDAMOND_OPTIONS + MARKERS + (
+    "monitoring_intervals_autotune", "pause_ctx", "obsolete_targets")
+
+TARGET_PID_HINT = ("a real process cannot be monitored without a DAMON kernel; run the "
+                   "program under the simulated kernel instead: damo record -- CMD [ARGS]")
+
+
+def _order_key():
+    from damo.params import schemes
+    return schemes._ORDER_KEY
+
+
+class DamonOption(click.Option):
+    """An option whose every use is logged in command line order (with the
+    --damos_* options, in one log) so that markers can place it.  With
+    ``many=True`` it takes every following argument up to the next option
+    (argparse's nargs='+'); each use then reaches the command as one string
+    joined by VALUE_SEP."""
+
+    def __init__(self, *args, many=False, **kwargs):
+        self.many = many
+        self.damo_nargs = "+" if many else None
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx):
+        super().add_to_parser(parser, ctx)
+        wrapped = set()
+        for name in self.opts:
+            opt = parser._long_opt.get(name) or parser._short_opt.get(name)
+            # short and long names share one parser option: wrap it once
+            if opt is not None and id(opt) not in wrapped:
+                wrapped.add(id(opt))
+                opt.process = self._wrap(opt.process, ctx)
+
+    def _wrap(self, orig, ctx):
+        option = self
+
+        def process(value, state):
+            if option.many:
+                values = [value]
+                while state.rargs and not looks_like_option(state.rargs[0]):
+                    values.append(state.rargs.pop(0))
+                value = VALUE_SEP.join(values)
+            ctx.meta.setdefault(_order_key(), []).append(option.name)
+            orig(value, state)
+        return process
+
+
+def _marker(name, help):
+    return click.option("--" + name, name, cls=DamonOption, count=True, help=help)
+
+
+def damon_options(f):
+    """damo's DAMON monitoring options and markers (all but --damos_*)."""
+    opts = [
+        _marker("kdamond", "mark the start of the options of a kdamond"),
+        _marker("damon_ctx", "mark the start of the options of a DAMON context"),
+        _marker("damon_target", "mark the start of the options of a monitoring target"),
+        click.option("--ops", cls=DamonOption, multiple=True,
+                     type=click.Choice(params_mod.OPS),
+                     help="monitoring operations set (vaddr: the workload's virtual "
+                          "address space, unless given)"),
+        click.option("--target_pid", cls=DamonOption, multiple=True, type=int,
+                     metavar="<pid>",
+                     help="pid of a monitoring target process (real processes need a "
+                          "kernel: use damo record -- CMD)"),
+        click.option("-r", "--regions", cls=DamonOption, multiple=True,
+                     metavar='"<start>-<end> ..."',
+                     help="monitoring target address regions (needed for fvaddr; "
+                          "paddr defaults to all memory)"),
+        click.option("--numa_node", cls=DamonOption, many=True, multiple=True,
+                     metavar="<node id>...",
+                     help="for a paddr target, monitor only these NUMA nodes' memory"),
+        click.option("--monitoring_intervals", cls=DamonOption, multiple=True, nargs=3,
+                     metavar="<sample> <aggr> <update>",
+                     help="sampling, aggregation and ops update intervals "
+                          "(us, or with units: 5ms 100ms 1s)"),
+        click.option("--monitoring_intervals_goal", cls=DamonOption, multiple=True, nargs=4,
+                     metavar="<access_bp> <aggrs> <min_sample_us> <max_sample_us>",
+                     help="monitoring intervals auto-tuning goal"),
+        click.option("--monitoring_intervals_autotune", cls=DamonOption, is_flag=True,
+                     help="auto-tune the intervals with the default goal (4% 3 5ms 10s)"),
+        click.option("--monitoring_nr_regions_range", cls=DamonOption, multiple=True,
+                     nargs=2, metavar="<min> <max>",
+                     help="minimum and maximum number of monitoring regions"),
+        click.option("--damon_addr_unit", cls=DamonOption, multiple=True, metavar="<bytes>",
+                     help="DAMON address unit: one address of paddr monitoring is this "
+                          "many bytes (default 1)"),
+        click.option("--refresh_stat", cls=DamonOption, multiple=True,
+                     metavar="<milliseconds>",
+                     help="how often the kdamond publishes its stats in its state file "
+                          "(state.json; 0: the daemon's default)"),
+        click.option("--pause_ctx", cls=DamonOption, many=True, multiple=True,
+                     metavar="<context index>...", help="contexts to start paused"),
+        click.option("--obsolete_targets", cls=DamonOption, many=True, multiple=True,
+                     metavar="<target index>...",
+                     help="targets to remove (damo tune: the running kdamond drops them)"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def debug_option(f):
+    return click.option("--debug_damon", is_flag=True,
+                        help="print the requests damo sends to the simulated kernel's "
+                             "daemons, and their answers, on stderr")(f)
+
+
+# ------------------------------------------------------------------ parsing
+
+def _fail(option, msg):
+    raise DamoError("--%s: %s" % (option, msg), exit_code=2)
+
+
+def _uses(opts, name):
+    """The values of each use of an option, in order."""
+    value = opts.get(name)
+    if value is None or value is False:
+        return []
+    if name in MARKERS or name == "monitoring_intervals_autotune":
+        return [True] * int(value)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple) and value and not isinstance(value[0], (tuple, list)) \
+            and name in ("monitoring_intervals", "monitoring_intervals_goal",
+                         "monitoring_nr_regions_range"):
+        return [value]          # one use set by a command itself (replay, traces)
+    return list(value)
+
+
+def _events(opts, order):
+    """[(option name, value)] of the monitoring options, in command line order."""
+    iters = {name: iter(_uses(opts, name)) for name in MONITORING_OPTIONS}
+    counts = {name: len(_uses(opts, name)) for name in MONITORING_OPTIONS}
+    seen = {name: 0 for name in MONITORING_OPTIONS}
+    out = []
+    for name in order:
+        if name in iters and seen[name] < counts[name]:
+            seen[name] += 1
+            out.append((name, next(iters[name])))
+        elif name == "damos_action":
+            out.append((name, None))
+    # uses the order log did not see (set by a command, not typed): at the front
+    for name in MONITORING_OPTIONS:
+        for _ in range(counts[name] - seen[name]):
+            out.insert(0, (name, next(iters[name])))
+    return out
+
+
+def _int_list(text, option):
+    out = []
+    for word in text.split(VALUE_SEP):
+        try:
+            value = int(word)
+        except ValueError:
+            _fail(option, "%r is not an index" % word)
+        if value < 0:
+            _fail(option, "%r is not an index" % word)
+        out.append(value)
+    return out
+
+
+class _Ctx:
+    def __init__(self):
+        self.opts = {}
+        self.targets = []           # [{option: value}]
+        self.nr_schemes = 0
+
+
+class _Kdamond:
+    def __init__(self):
+        self.opts = {}
+        self.contexts = []
+
+
+def layout(opts, order=None):
+    """The command line's kdamonds, contexts and targets: [_Kdamond]."""
+    from damo.params import schemes
+
+    if order is None:
+        order = schemes.option_order()
+    events = _events(opts, order)
+    names = [n for n, _ in events]
+    marked = {m: m in names for m in MARKERS}
+    if not any(marked.values()):
+        return _unmarked(events)
+    kdamonds = []
+    if not marked["kdamond"]:
+        kdamonds.append(_Kdamond())
+    for name, value in events:
+        if name == "kdamond":
+            kdamonds.append(_Kdamond())
+            continue
+        if not kdamonds:
+            _fail(name, "comes before the first --kdamond")
+        kd = kdamonds[-1]
+        if name in KDAMOND_OPTIONS:
+            if name in kd.opts:
+                _fail(name, "given twice for kdamond %d" % (len(kdamonds) - 1))
+            kd.opts[name] = value
+            continue
+        if name == "damon_ctx":
+            kd.contexts.append(_Ctx())
+            continue
+        if not kd.contexts:
+            # implied (a later --damon_ctx of this kdamond makes a second one)
+            kd.contexts.append(_Ctx())
+        c = kd.contexts[-1]
+        if name in CTX_OPTIONS:
+            if name in c.opts:
+                _fail(name, "given twice for one context (mark each context with "
+                      "--damon_ctx)")
+            c.opts[name] = value
+        elif name == "damon_target":
+            c.targets.append({})
+        elif name in TARGET_OPTIONS:
+            if not c.targets:
+                c.targets.append({})
+            t = c.targets[-1]
+            if name in t:
+                _fail(name, "given twice for one target (mark each target with "
+                      "--damon_target)")
+            t[name] = value
+        elif name == "damos_action":
+            c.nr_schemes += 1
+    for i, kd in enumerate(kdamonds):
+        if not kd.contexts:
+            kd.contexts.append(_Ctx())
+        for c in kd.contexts:
+            if not c.targets:
+                c.targets.append({})
+    return kdamonds
+
+
+def _unmarked(events):
+    """damo's rule without markers: the n-th use is the n-th context's or
+    target's; all contexts in one kdamond."""
+    kd = _Kdamond()
+    ctxs, targets = [], []
+    for name, value in events:
+        if name in CTX_OPTIONS:
+            k = sum(1 for c in ctxs if name in c.opts)
+            if k == len(ctxs):
+                ctxs.append(_Ctx())
+            ctxs[k].opts[name] = value
+        elif name in TARGET_OPTIONS:
+            k = sum(1 for t in targets if name in t)
+            if k == len(targets):
+                targets.append({})
+            targets[k][name] = value
+        elif name in KDAMOND_OPTIONS:
+            if name in kd.opts:
+                _fail(name, "given twice for one kdamond (mark each kdamond with --kdamond)")
+            kd.opts[name] = value
+    if not ctxs:
+        ctxs.append(_Ctx())
+    if not targets:
+        targets.append({})
+    if len(ctxs) > 1:
+        name = next(n for n in CTX_OPTIONS if sum(1 for c in ctxs if n in c.opts) > 1)
+        _fail(name, "given %d times: that is %d contexts, and a kdamond runs one context "
+              "(the kernel's nr_contexts takes 0 or 1); start each with --kdamond"
+              % (sum(1 for c in ctxs if name in c.opts), len(ctxs)))
+    ctxs[0].targets = targets
+    ctxs[0].nr_schemes = sum(1 for n, _ in events if n == "damos_action")
+    kd.contexts = ctxs
+    return [kd]
+
+
+def _context(c, autotune, machine, where):
+    # the workload is the target, as damo's <deducible target> command: vaddr
+    ctx = params_mod.ContextParams(ops=c.opts.get("ops") or "vaddr")
+    if "monitoring_intervals" in c.opts:
+        ctx.sample_us, ctx.aggr_us, ctx.update_us = (
+            params_mod.parse_us(v, "--monitoring_intervals")
+            for v in c.opts["monitoring_intervals"])
+    if autotune:
+        ctx.intervals_goal = params_mod.IntervalsGoal(*params_mod.AUTOTUNE_GOAL)
+    if "monitoring_intervals_goal" in c.opts:
+        bp, aggrs, lo, hi = c.opts["monitoring_intervals_goal"]
+        goal = params_mod.IntervalsGoal(
+            params_mod._number(bp, "--monitoring_intervals_goal", units.to_bp),
+            params_mod._number(aggrs, "--monitoring_intervals_goal"),
+            params_mod.parse_us(lo, "--monitoring_intervals_goal"),
+            params_mod.parse_us(hi, "--monitoring_intervals_goal"))
+        ctx.intervals_goal = goal if goal.aggrs else None
+    if "monitoring_nr_regions_range" in c.opts:
+        ctx.min_nr_regions, ctx.max_nr_regions = (
+            params_mod._number(v, "--monitoring_nr_regions_range")
+            for v in c.opts["monitoring_nr_regions_range"])
+    if "damon_addr_unit" in c.opts:
+        ctx.addr_unit = params_mod.parse_bytes(c.opts["damon_addr_unit"], "--damon_addr_unit")
+    for t in c.targets:
+        ctx.targets.append(_target(t, ctx.ops, machine))
+    return ctx
+
+
+def _target(t, ops, machine):
+    if "target_pid" in t:
+        _fail("target_pid", "%d: %s" % (t["target_pid"], TARGET_PID_HINT))
+    regions = params_mod.parse_regions(t["regions"]) if t.get("regions") else []
+    if "numa_node" in t:
+        nodes = _int_list(t["numa_node"], "numa_node")
+        if ops != "paddr":
+            _fail("numa_node", "limits paddr targets only (this one is %s)" % ops)
+        if regions:
+            _fail("numa_node", "give the target's regions or its nodes, not both")
+        if machine is None:
+            return params_mod.TargetParams(None, [])     # resolved with the machine
+        ranges = []
+        for n in nodes:
+            if n >= len(machine.nodes):
+                _fail("numa_node", "node %d does not exist (the machine has %d node%s)" % (
+                    n, len(machine.nodes), "s" if len(machine.nodes) > 1 else ""))
+            ranges.append((machine.nodes[n]["phys_start"], machine.nodes[n]["phys_end"]))
+        regions = _merge(ranges)
+    return params_mod.TargetParams(None, regions)
+
+
+def _merge(ranges):
+    """Sorted ranges with the overlapping or touching ones merged (damo's
+    merge_ranges())."""
+    out = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def kdamonds_from_options(opts, machine=None, order=None, schemes=None, nr_workloads=1):
+    """The KdamondParams the command line gives (without --kdamonds/--preset).
+    ``schemes``: the --damos_* schemes in order (default: from opts).  A
+    virtual address context whose targets are not given monitors each of
+    the ``nr_workloads`` workloads (damo's <deducible target>)."""
+    from damo.params import schemes as schemes_mod
+
+    if order is None:
+        order = schemes_mod.option_order()
+    kds = layout(opts, order)
+    if schemes is None:
+        schemes = schemes_mod.schemes_from_options(opts, order)
+    autotune = bool(opts.get("monitoring_intervals_autotune"))
+    out, si, ctx_idx, target_idx = [], 0, 0, 0
+    pause = set()
+    for use in _uses(opts, "pause_ctx"):
+        pause.update(_int_list(use, "pause_ctx"))
+    obsolete = set()
+    for use in _uses(opts, "obsolete_targets"):
+        obsolete.update(_int_list(use, "obsolete_targets"))
+    for ki, kd in enumerate(kds):
+        kp = params_mod.KdamondParams([])
+        if "refresh_stat" in kd.opts:
+            kp.refresh_ms = params_mod.parse_ms(kd.opts["refresh_stat"], "--refresh_stat")
+        if len(kd.contexts) > 1:
+            raise DamoError("--damon_ctx: kdamond %d has %d contexts, and a kdamond runs one "
+                            "(the kernel's nr_contexts takes 0 or 1); start each with "
+                            "--kdamond" % (ki, len(kd.contexts)), exit_code=2)
+        for c in kd.contexts:
+            if c.targets == [{}] and nr_workloads > 1 and c.opts.get("ops", "vaddr") != "paddr":
+                c.targets = [{} for _ in range(nr_workloads)]
+            ctx = _context(c, autotune, machine, "context %d" % ctx_idx)
+            ctx.schemes = schemes[si:si + c.nr_schemes]
+            si += c.nr_schemes
+            ctx.pause = ctx_idx in pause
+            for t in ctx.targets:
+                t.obsolete = target_idx in obsolete
+                target_idx += 1
+            ctx_idx += 1
+            kp.contexts.append(ctx)
+        out.append(kp)
+    for idx in sorted(pause):
+        if idx >= ctx_idx:
+            _fail("pause_ctx", "there is no context %d (%d given)" % (idx, ctx_idx))
+    for idx in sorted(obsolete):
+        if idx >= target_idx:
+            _fail("obsolete_targets", "there is no target %d (%d given)" % (idx, target_idx))
+    return out
+
+
+def given(opts, order=None):
+    """Names of the monitoring options given on the command line."""
+    return [n for n in MONITORING_OPTIONS if _uses(opts, n)]
+
+
+def deduce_target(workload, opts):
+    """damo's <deducible string> beside our workloads: 'paddr' (or 'vaddr',
+    'fvaddr') picks the operation set, a pid is a real process (refused), a
+    damo kdamonds JSON/YAML file is --kdamonds; anything else is a workload.
+    Returns the workload (None for the default one); may set opts."""
+    import os
+
+    if workload is None:
+        return None
+    if workload in params_mod.OPS:
+        if _uses(opts, "ops") and list(_uses(opts, "ops")) != [workload]:
+            import click as _click
+            _click.echo("damo: warning: --ops is overridden by the target %s" % workload,
+                        err=True)
+        opts["ops"] = (workload,)
+        return None
+    if workload.isdigit():
+        raise DamoError("%s: %s" % (workload, TARGET_PID_HINT), exit_code=2)
+    if os.path.isfile(workload) and _is_kdamonds_file(workload):
+        if opts.get("kdamonds_file"):
+            raise DamoError("%s: a kdamonds file, and --kdamonds gives another" % workload,
+                            exit_code=2)
+        opts["kdamonds_file"] = workload
+        return None
+    return workload
+
+
+def _is_kdamonds_file(path):
+    """A damo kdamonds JSON/YAML file (not a masim config)."""
+    import json
+    try:
+        with open(path) as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    try:
+        data = json.loads(head)
+    except ValueError:
+        if not path.endswith((".yaml", ".yml")):
+            return False
+        try:
+            import yaml
+            data = yaml.safe_load(head)
+        except Exception:
+            return False
+    return isinstance(data, dict) and "kdamonds" in data or isinstance(data, list) and \
+        all(isinstance(k, dict) and "contexts" in k for k in data) and bool(data)
+
+
+def child_tasks_options(f):
+    """damo record's --include_child_tasks/--exclude_child_tasks."""
+    f = click.option("--include_child_tasks", "child_tasks", flag_value="include",
+                     help="record the accesses of the target's child processes too")(f)
+    f = click.option("--exclude_child_tasks", "child_tasks", flag_value="exclude",
+                     default=True,
+                     help="do not record the accesses of child processes (the default)")(f)
+    return f
+
+
+def check_child_tasks(child_tasks, workload_name, traced):
+    """What --include_child_tasks can mean here: simulated workloads run one
+    process; a traced program's forked children write their accesses into
+    the same lackey stream, with nothing to tell them apart."""
+    if child_tasks != "include":
+        return
+    if traced:
+        raise DamoError("--include_child_tasks: the forked children of a traced program "
+                        "cannot be told apart from it in valgrind lackey's trace (they are "
+                        "left out); trace each program by itself", exit_code=2)
+    click.echo("damo: note: --include_child_tasks: %s runs one process; it has no child "
+               "tasks" % workload_name, err=True)
