@@ -191,8 +191,10 @@ def walk_ours():
     tree = {}
 
     def visit(path, command, parent_ctx):
+        # with the command's own settings: click caches the help option it
+        # makes on first use (-h too, or not)
         ctx = click.Context(command, info_name=path[-1] if path else "damo",
-                            parent=parent_ctx)
+                            parent=parent_ctx, **command.context_settings)
         cmd = Command(path)
         for p in command.get_params(ctx):
             if isinstance(p, click.Option):
