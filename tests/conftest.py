@@ -63,6 +63,7 @@ class ReferenceDamo:
 
     def __init__(self):
         self.cache = {}
+        self.stderr = {}        # args -> damo's stderr, for the failure messages
         reference_damo.check_sandbox()
         self.executable = reference_damo.ensure_installed()
 
@@ -73,6 +74,7 @@ class ReferenceDamo:
         """(exit code, stdout) of ``damo ARGS`` (record files only!), uncached."""
         done = reference_damo.run(args, damo=self.executable, capture_output=True,
                                   text=True)
+        self.stderr[tuple(args)] = done.stderr
         return done.returncode, done.stdout
 
     def prefetch(self, many_args):
@@ -81,6 +83,12 @@ class ReferenceDamo:
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
             for args, out in zip(todo, pool.map(self._run, todo)):
                 self.cache[args] = out
+
+    def why(self, *args):
+        """damo's stdout and stderr of its last ``damo report ARGS``, for failure messages."""
+        code, out = self.cache.get(args, (None, ""))
+        return "damo report %s exited %s\n%s\n%s" % (
+            " ".join(args), code, out[-2000:], self.stderr.get(("report",) + args, "")[-4000:])
 
     def report(self, *args):
         """(exit code, stdout) of ``damo report ARGS``."""

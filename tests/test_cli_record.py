@@ -90,7 +90,7 @@ def test_damo_reports_our_recordings_as_we_do(recorded, damo, kind):
     damo.prefetch([[args[0], "--input", path] + list(args[1:]) for args in DIFFERENTIAL])
     for args in DIFFERENTIAL:
         ref_code, ref_out = damo.report(args[0], "--input", path, *args[1:])
-        assert ref_code == 0, (kind, args)
+        assert ref_code == 0, damo.why(args[0], "--input", path, *args[1:])
         extra = ("--color", "always") if args[0] == "heatmap" else ()
         code, out, err = run_ours("report", args[0], "--input", path, *args[1:], *extra)
         assert code == 0, err
