@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from conftest import run_ours
@@ -128,18 +129,57 @@ def test_bad_options_are_one_error_line(in_tmp, args, message):
 LONG_RUNNING = "a, 100000000\nb, 100000000\n\nforever\n1000000000\na, 0, 4096, 1\nb, 1, 64, 1\n"
 
 
+def _default_sigint():
+    # as a foreground command gets it from a shell: pytest itself may run with SIGINT
+    # ignored (a background job of a non-interactive shell), which its children inherit
+    # and keep (as they should: Python then installs no KeyboardInterrupt handler)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_until_recording(proc, cpu_s=0.3, timeout_s=120):
+    """Until the child is in its simulation loop (it catches SIGTERM: runner.Run.run
+    installed its handler) and has spent cpu_s of CPU time there: CPU time, not wall
+    time, since a loaded machine may give a child almost none."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        with open("/proc/%d/stat" % proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def catches_sigterm():
+        with open("/proc/%d/status" % proc.pid) as f:
+            mask = [l for l in f if l.startswith("SigCgt:")][0].split()[1]
+        return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+    deadline = time.monotonic() + timeout_s
+    while not catches_sigterm():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.02)
+    start = cpu()
+    while cpu() - start < cpu_s:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.02)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_record_leaves_a_complete_recording(in_tmp, sig):
     (in_tmp / "long.cfg").write_text(LONG_RUNNING)
     proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "record", "long.cfg"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+    _wait_until_recording(proc)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     rec = records.load(str(in_tmp / "damon.data"))
-    assert len(rec.records[0].start_ns) > 0
+    nr = len(rec.records[0].start_ns)
+    # every snapshot it says it wrote, each one aggregation (100 ms) long, back to back
+    assert "interrupted; wrote %d snapshots" % nr in err and nr > 0
+    lengths = rec.records[0].end_ns - rec.records[0].start_ns
+    assert np.all((lengths >= 100_000_000) & (lengths < 101_000_000))
+    assert np.all(rec.records[0].start_ns[1:] == rec.records[0].end_ns[:-1])
     # no temp files; the machine metrics sidecars are there
     assert sorted(os.listdir(in_tmp)) == ["damon.data", "damon.data.mem_footprint",
                                           "damon.data.sim_metrics", "long.cfg"]

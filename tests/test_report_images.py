@@ -68,3 +68,154 @@ def test_distribution_plots(tmp_path, recording, report, name, kind):
     assert (code, stdout) == (0, "")
     check_image(out, kind, (500, 400))
     assert [p.name for p in tmp_path.iterdir()] == [name]   # no temporary file left
+
+
+# ------------------------------------------------------------ what the images show
+
+import numpy as np
+
+import imagecheck
+from damo.records import RecordingWriter
+
+STAIR = {"nr_regions": 10, "nr_snapshots": 50, "region": 1 << 20, "base": 0x7f0000000000,
+         "t0": 5_000_000_000, "aggr_ns": 100_000_000}
+
+
+def staircase(path):
+    """Contiguous, equal regions; in snapshot s only region s * 10 // 50 is
+    accessed, in every one of its 20 samples (200 hz): a staircase climbing
+    the address space, one step per 0.5 s."""
+    n, s_count = STAIR["nr_regions"], STAIR["nr_snapshots"]
+    starts = np.array([STAIR["base"] + i * STAIR["region"] for i in range(n)], dtype=np.uint64)
+    writer = RecordingWriter(path, output_type="json_compressed")
+    for s in range(s_count):
+        nr_accesses = np.zeros(n, dtype=np.int64)
+        nr_accesses[s * n // s_count] = 20
+        t = STAIR["t0"] + s * STAIR["aggr_ns"]
+        writer.add_snapshot(0, 0, 1, t, t + STAIR["aggr_ns"], starts, starts + STAIR["region"],
+                            nr_accesses, np.zeros(n, dtype=np.int64), intervals=synth.INTERVALS)
+    writer.commit()
+    return path
+
+
+def hot_region(s):
+    return s * STAIR["nr_regions"] // STAIR["nr_snapshots"]
+
+
+@pytest.fixture(scope="module")
+def stairs_file(tmp_path_factory):
+    return staircase(str(tmp_path_factory.mktemp("stairs") / "stairs.data"))
+
+
+def test_heatmap_png_has_its_hot_band_on_the_staircase(tmp_path, stairs_file):
+    """Every (snapshot, region) cell of the picture, read back from the pixels
+    through the colour map: the cell the recording accessed is at the top of
+    the map, every other cell at its bottom."""
+    out = str(tmp_path / "h.png")
+    end = STAIR["t0"] + STAIR["nr_snapshots"] * STAIR["aggr_ns"]
+    top = STAIR["base"] + STAIR["nr_regions"] * STAIR["region"]
+    code, _, err = run_ours("report", "heatmap", "--input", stairs_file, "--output", out,
+                            "--time_range", str(STAIR["t0"]), str(end),
+                            "--address_range", str(STAIR["base"]), str(top))
+    assert code == 0, err
+    pixels = imagecheck.rgb(out)
+    areas = imagecheck.plot_areas(pixels)
+    assert len(areas) == 2, areas            # the map and its colour bar, left to right
+    box = imagecheck.inner(areas[0])
+    on, off = [], []
+    for s in range(STAIR["nr_snapshots"]):
+        for r in range(STAIR["nr_regions"]):
+            # the middle of the cell: time to the right, addresses upwards
+            x, y = imagecheck.at_fraction(box, (s + 0.5) / STAIR["nr_snapshots"],
+                                          (r + 0.5) / STAIR["nr_regions"])
+            level, distance = imagecheck.colormap_level(pixels[y, x])
+            assert distance < 10, (s, r, pixels[y, x])     # a colour of the map
+            (on if r == hot_region(s) else off).append(level)
+    assert len(on) == 50 and min(on) > 0.95, on
+    assert max(off) < 0.05, max(off)
+    # the colour bar runs from the map's bottom colour up to its top one
+    bar = imagecheck.inner(areas[1])
+    cx = (bar[0] + bar[2]) // 2
+    assert imagecheck.colormap_level(pixels[bar[3], cx])[0] < 0.05
+    assert imagecheck.colormap_level(pixels[bar[1], cx])[0] > 0.95
+
+
+def test_heatmap_text_has_its_hot_band_on_the_staircase(stairs_file):
+    """The terminal map at one row per snapshot and two columns per region:
+    the accessed region's columns print the map's hottest digit, all others 0."""
+    code, out, err = run_ours("report", "heatmap", "--input", stairs_file, "--resol",
+                              str(STAIR["nr_snapshots"]), str(2 * STAIR["nr_regions"]),
+                              "--stdout_skip_colorset_example", "--color", "never",
+                              "--time_range", str(STAIR["t0"]),
+                              str(STAIR["t0"] + STAIR["nr_snapshots"] * STAIR["aggr_ns"]))
+    assert code == 0, err
+    rows = [l for l in out.splitlines() if not l.startswith("#")]
+    assert len(rows) == STAIR["nr_snapshots"]
+    hottest = max(max(row) for row in rows)
+    assert hottest >= "8"
+    for s, row in enumerate(rows):
+        hot = hot_region(s)
+        assert row == "0" * (2 * hot) + hottest * 2 + "0" * (2 * (9 - hot)), (s, row)
+
+
+def _wss_recording(path, nr_excluded=20):
+    """nr_excluded snapshots damo's wss skips, then 20 whose working sets are
+    1..20 pages in a shuffled order (one accessed region each)."""
+    sizes = [7, 3, 18, 1, 12, 20, 5, 9, 14, 2, 16, 11, 4, 19, 8, 13, 6, 17, 10, 15]
+    writer = RecordingWriter(path, output_type="json_compressed")
+    base = 0x10000000
+    for s in range(nr_excluded + len(sizes)):
+        pages = 50 if s < nr_excluded else sizes[s - nr_excluded]
+        starts = np.array([base, base + pages * 4096], dtype=np.uint64)
+        ends = np.array([base + pages * 4096, base + 64 * 4096], dtype=np.uint64)
+        t = s * 100_000_000
+        writer.add_snapshot(0, 0, 1, t, t + 100_000_000, starts, ends, np.array([5, 0]),
+                            np.array([1, 1]), intervals=synth.INTERVALS)
+    writer.commit()
+    return path, sorted(sizes)
+
+
+def test_wss_percentiles_by_hand(tmp_path):
+    """damo's percentile: the sorted values' int(p / 100 * n)-th, the last at 100."""
+    path, pages = _wss_recording(str(tmp_path / "w.data"))
+    code, out, err = run_ours("report", "wss", "--input", path, "--raw_number",
+                              "-r", "0", "101", "5")
+    assert code == 0, err
+    got = {int(l.split()[0]): int(l.split()[1]) for l in out.splitlines()
+           if not l.startswith("#")}
+    expected = {p: pages[min(p * 20 // 100, 19)] * 4096 for p in range(0, 101, 5)}
+    assert got == expected
+    assert "# avr:\t%d" % (sum(pages) * 4096 // 20) in out
+
+
+def _line_plot_points(pixels, box, xs, ys, color):
+    """For each (x, y) the distance in pixels from where the line is drawn in
+    that column to where the value is, with matplotlib's default 5% margins."""
+    x_lo, x_hi = min(xs), max(xs)
+    y_lo, y_hi = min(ys), max(ys)
+    pad_x, pad_y = (x_hi - x_lo) * 0.05, (y_hi - y_lo) * 0.05
+    dists = []
+    for x, y in zip(xs, ys):
+        px, py = imagecheck.at_fraction(box, (x - x_lo + pad_x) / (x_hi - x_lo + 2 * pad_x),
+                                        (y - y_lo + pad_y) / (y_hi - y_lo + 2 * pad_y))
+        rows = imagecheck.color_rows(pixels, px, color, box)
+        dists.append(min(abs(r - py) for r in rows) if rows else None)
+    return dists
+
+
+def test_wss_plot_draws_the_printed_values(tmp_path):
+    """The plot's points are where the text report's numbers put them."""
+    path, _ = _wss_recording(str(tmp_path / "w.data"))
+    code, out, _ = run_ours("report", "wss", "--input", path, "--raw_number")
+    assert code == 0
+    printed = [tuple(int(v) for v in l.split()[:2]) for l in out.splitlines()
+               if not l.startswith("#")]
+    assert len(printed) == 5
+    png = str(tmp_path / "w.png")
+    code, _, err = run_ours("report", "wss", "--input", path, "--plot", png)
+    assert code == 0, err
+    pixels = imagecheck.rgb(png)
+    [box] = imagecheck.plot_areas(pixels)
+    dists = _line_plot_points(pixels, imagecheck.inner(box, 1), [p for p, _ in printed],
+                              [v for _, v in printed], imagecheck.tab_color(0))
+    assert all(d is not None and d <= 3 for d in dists), dists
