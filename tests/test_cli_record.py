@@ -168,9 +168,13 @@ def test_interrupted_record_leaves_a_complete_recording(in_tmp, sig):
     proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "record", "long.cfg"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
-    _wait_until_recording(proc)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    try:
+        _wait_until_recording(proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()         # never leave it running (it records forever)
+        proc.wait()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     rec = records.load(str(in_tmp / "damon.data"))
