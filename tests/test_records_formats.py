@@ -214,3 +214,83 @@ def test_native_keeps_metadata_arrays(tmp_path):
 def test_save_rejects_unknown_type(tmp_path, recording):
     with pytest.raises(DamoError):
         save(recording, tmp_path / "x", "pickle")
+
+
+# ------------------------------------------------------------ every field, every format
+
+FIELDS = ("kdamond_idx", "context_idx", "scheme_idx", "target_id", "intervals",
+          "scheme_filters", "data_source", "start_ns", "end_ns", "region_offsets", "starts",
+          "ends", "nr_accesses", "ages", "sample_interval_us", "total_bytes", "damos_stats",
+          "sz_filter_passed")
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is not None and b is not None and a.dtype.kind == b.dtype.kind and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    return a == b
+
+
+def assert_every_field(a, b, fields=FIELDS):
+    assert len(a) == len(b)
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        for name in fields:
+            assert _same(getattr(ra, name), getattr(rb, name)), (i, name, getattr(ra, name),
+                                                                 getattr(rb, name))
+
+
+def full_recording():
+    """Records with every field set (damo's JSON always writes total_bytes:
+    the sum of the regions where unknown), a monitoring record with tuned intervals
+    (per-snapshot sampling intervals, total bytes) and a DAMOS tried-regions
+    record (scheme index, filters, per-snapshot stats, filter-passed sizes)."""
+    from damo.records import Intervals, Record, Recording
+    goal = {"access_bp": 400, "aggrs": 3, "min_sample_us": 1000, "max_sample_us": 100000}
+    mon = Record(
+        42, [1_000_000_000, 1_100_000_000, 1_200_000_000],
+        [1_100_000_000, 1_200_000_000, 1_300_000_000], [0, 2, 5, 6],
+        [4096, 8192, 4096, 8192, 16384, 4096], [8192, 16384, 8192, 16384, 20480, 20480],
+        [3, 0, 7, 1, 0, 20], [2, 5, 0, 6, 1, AGE_UNKNOWN], kdamond_idx=0, context_idx=0,
+        intervals=Intervals(5000, 100000, 1000000, goal), data_source="vaddr",
+        sample_interval_us=[5000, 4000, np.nan], total_bytes=[12288, 16384, 65536])
+    stats = {"nr_tried": 7, "sz_tried": 28672, "nr_applied": 3, "sz_applied": 12288,
+             "sz_ops_filter_passed": 8192, "qt_exceeds": 1, "nr_snapshots": 2}
+    tried = Record(
+        43, [2_000_000_000, 2_100_000_000], [2_100_000_000, 2_200_000_000], [0, 2, 3],
+        [1 << 32, (1 << 32) + 8192, 1 << 32], [(1 << 32) + 8192, (1 << 32) + 65536,
+                                               (1 << 32) + 4096],
+        [0, 1, 0], [10, 11, 12], kdamond_idx=1, context_idx=2, scheme_idx=1,
+        intervals=Intervals(10000, 200000, 2000000), data_source="paddr",
+        scheme_filters=[{"filter_type": "anon", "matching": True, "allow": False}],
+        damos_stats=[stats, dict(stats, nr_tried=9, nr_snapshots=3)],
+        sz_filter_passed=[4096, 0, 4096], total_bytes=[1 << 30, 1 << 30])
+    return Recording([mon, tried], metadata={"machine": {"cpus": 2}, "note": "x"})
+
+
+@pytest.mark.parametrize("output_type", ["json_compressed", "json", "native"])
+def test_round_trip_keeps_every_field(tmp_path, output_type):
+    recording = full_recording()
+    save(recording, tmp_path / "f", output_type)
+    loaded = load(tmp_path / "f")
+    assert loaded.format == output_type
+    assert_every_field(recording.records, loaded.records)
+    if output_type == "native":
+        assert loaded.metadata == recording.metadata
+    # and again: what was read writes back the same
+    save(loaded, tmp_path / "g", output_type)
+    assert_every_field(recording.records, load(tmp_path / "g").records)
+
+
+def test_perf_script_round_trip_keeps_what_a_trace_has(tmp_path):
+    """damon_aggregated and damos_before_apply events carry the target, regions,
+    accesses and ages, and end times in microseconds; nothing else (damo, too,
+    reads a damos_before_apply event as a region of its target, whatever the
+    scheme)."""
+    recording = full_recording()
+    save(recording, tmp_path / "p", "perf_script")
+    loaded = load(tmp_path / "p").records
+    assert_every_field(recording.records, loaded,
+                       ("target_id", "region_offsets", "starts", "ends",
+                        "nr_accesses", "ages"))
+    for ra, rb in zip(recording.records, loaded):
+        assert np.array_equal(ra.end_ns // 1000, rb.end_ns // 1000)
