@@ -7,6 +7,7 @@ import re
 import pytest
 
 from conftest import run_ours
+from damo import records
 from damo.reports import profile
 
 MiB = 1 << 20
@@ -49,19 +50,191 @@ def test_runtime_split_adds_up(recordings):
     assert proc["finished"] and total > 30e9
 
 
+# ------------------------------------------------------------ reading the tables back
+
+_SIZE_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+_TIME_UNITS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
+
+
+def size_of(text):
+    number, unit = text.split()
+    return float(number) * _SIZE_UNITS[unit]
+
+
+def time_of(text):
+    """'30.078 s', '76.811 ms', '1 m 40.5 s' -> ns."""
+    parts = text.split()
+    return sum(float(parts[i]) * _TIME_UNITS[parts[i + 1]] for i in range(0, len(parts), 2))
+
+
+def nr_of(text):
+    return int(text.replace(",", ""))
+
+
+def near_size(text, value):
+    """A size printed with 3 decimals in its unit is value, rounded."""
+    number, unit = text.split()
+    return abs(size_of(text) - value) <= 0.0005 * _SIZE_UNITS[unit] + 0.5
+
+
+def near_time(text, value):
+    parts = text.split()
+    return abs(time_of(text) - value) <= 0.0005 * _TIME_UNITS[parts[-1]] + 0.5
+
+
+def table(out, title):
+    """The body rows (lists of cells) of the table titled title."""
+    lines = out.splitlines()
+    start = [i for i, l in enumerate(lines) if l.strip() == title][0]
+    rows = []
+    for line in lines[start + 2:]:
+        if "━" in line:
+            continue
+        if "│" not in line:
+            break
+        rows.append([c.strip() for c in line.split("│")])
+    return rows
+
+
+def by_hand(metrics):
+    """damon-tests' metrics of a run, from the machine's own counters: runtime
+    (the processes' time), rss and memory in use averaged over the samples,
+    the final vmstat counters and pressure, kdamond CPU time over elapsed."""
+    final = metrics["final"]
+    nr = len(metrics["time_ns"])
+    rss = [sum(sum(per_node) for per_node in sample) for sample in metrics["rss_by_node"]]
+    used = [sum(sample) for sample in metrics["node_used"]]
+    return {
+        "runtime": sum(p["runtime_ns"] for p in final["processes"]),
+        "rss.avg": sum(rss) / nr,
+        "memused.avg": sum(used) / nr,
+        "pgmajfaults": final["vmstat"]["pgmajfault"],
+        "pswpin": final["vmstat"]["pswpin"],
+        "pswpout": final["vmstat"]["pswpout"],
+        "psi_mem_some_us": final["psi_some_us"],
+        "kdamond_cpu_util": sum(k["cpu_ns"] for k in final["kdamonds"]) / final["time_ns"],
+    }
+
+
+def check_metric(name, text, value):
+    if name in ("rss.avg", "memused.avg"):
+        assert near_size(text, value), (name, text, value)
+    elif name == "runtime":
+        assert near_time(text, value), (name, text, value)
+    elif name == "kdamond_cpu_util":
+        assert text == "%.2f%%" % (value * 100), (name, text, value)
+    else:
+        assert nr_of(text) == value, (name, text, value)
+
+
 def test_baseline_overheads_as_damon_tests(recordings):
+    """Every row of the baseline table: both values from the machine's counters,
+    and the overhead (variant / baseline - 1) computed from them."""
     code, out, _ = run_ours("report", "profile", "--input", recordings["prcl"],
                             "--baseline", recordings["base"], "--sections", "baseline")
     assert code == 0
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^(\S+)\s+│.*│\s*(\S+)$", out, re.M)}
-    base = profile.summary(json.load(open(recordings["base"] + ".sim_metrics")))
-    prcl = profile.summary(json.load(open(recordings["prcl"] + ".sim_metrics")))
-    expected = (prcl["rss.avg"] / base["rss.avg"] - 1) * 100
-    assert rows["rss.avg"] == "%+.2f%%" % expected
-    assert expected < -50
-    assert rows["runtime"] == "%+.2f%%" % ((prcl["runtime"] / base["runtime"] - 1) * 100)
-    assert rows["pswpout"] == "n/a"             # divided by a zero baseline
-    assert list(rows)[:8] == list(profile.COMPARED_METRICS)
+    rows = table(out, "Against the baseline")
+    base = by_hand(json.load(open(recordings["base"] + ".sim_metrics")))
+    prcl = by_hand(json.load(open(recordings["prcl"] + ".sim_metrics")))
+    assert [r[0] for r in rows] == ["runtime", "rss.avg", "memused.avg", "pgmajfaults",
+                                    "pswpin", "pswpout", "psi_mem_some_us",
+                                    "kdamond_cpu_util"]
+    for name, b_text, v_text, over in rows:
+        check_metric(name, b_text, base[name])
+        check_metric(name, v_text, prcl[name])
+        if base[name] == 0:
+            assert over == "n/a", name
+        else:
+            assert over == "%+.2f%%" % ((prcl[name] / base[name] - 1) * 100), name
+    # what the scheme did: most of the cold memory paged out, none of it read back
+    assert prcl["rss.avg"] < base["rss.avg"] / 2
+    assert prcl["pswpout"] > 0 and base["pswpout"] == 0
+    assert "baseline:" in out and recordings["base"] in out
+
+
+def test_every_row_from_the_machine_counters(recordings):
+    """Every row of every section of the profile, against the recording's own
+    machine metrics (the simulated machine's counters), not the report's code."""
+    m = json.load(open(recordings["prcl"] + ".sim_metrics"))
+    final = m["final"]
+    nodes = [n["name"] for n in m["machine"]["nodes"]]
+    code, out, err = run_ours("report", "profile", "--input", recordings["prcl"],
+                              "--nr_rows", "7")
+    assert code == 0, err
+
+    # runtime: each part of the process's time, its share, the total
+    [proc] = final["processes"]
+    rt = proc["runtime"]
+    parts = [("compute", rt["compute_ns"])] + \
+        [("stall on %s" % n, rt["stall_ns"][i]) for i, n in enumerate(nodes)] + \
+        [("page faults", rt["fault_ns"]), ("swap-ins", rt["swapin_ns"]),
+         ("direct reclaim", rt["reclaim_ns"]), ("migrations", rt["migrate_ns"])]
+    rows = table(out, "Runtime")
+    assert rows[0][0] == proc["name"] and all(r[0] == "" for r in rows[1:])
+    assert [r[1] for r in rows] == [p for p, _ in parts] + ["total"]
+    for (label, ns), row in zip(parts, rows):
+        assert near_time(row[2], ns), (label, row)
+        assert row[3] == "%.1f%%" % (100 * ns / proc["runtime_ns"]), (label, row)
+    assert near_time(rows[-1][2], proc["runtime_ns"]) and rows[-1][3] == "100%"
+    assert abs(sum(ns for _, ns in parts) - proc["runtime_ns"]) <= 1e-6 * proc["runtime_ns"]
+
+    # memory over time: 7 rows, first and last sample included, each one a sample
+    rows = table(out, "Memory over time, per tier")
+    assert len(rows) == 7
+    times = ["%.1f s" % (t / 1e9) for t in m["time_ns"]]
+    picked = []
+    for row in rows:
+        i = times.index(row[0]) if row is rows[0] else \
+            max(j for j, t in enumerate(times) if t == row[0])
+        picked.append(i)
+        rss = [sum(p[n] for p in m["rss_by_node"][i]) for n in range(len(nodes))]
+        values = rss + [sum(m["swapped"][i])] + list(m["node_used"][i])
+        for text, value in zip(row[1:-1], values):
+            assert near_size(text, value), (row, values)
+        assert nr_of(row[-1]) == m["psi_some_us"][i]
+    assert picked[0] == 0 and picked[-1] == len(times) - 1
+    hand = by_hand(m)
+    rss_total = [sum(sum(p) for p in s) for s in m["rss_by_node"]]
+    caption = re.search(r"rss avg (.+?), max (.+?); memory used avg (.+?) of (.+?)\s*$",
+                        out, re.M)
+    assert near_size(caption.group(1), hand["rss.avg"])
+    assert near_size(caption.group(2), max(rss_total))
+    assert near_size(caption.group(3), hand["memused.avg"])
+    assert near_size(caption.group(4), sum(n["capacity"] for n in m["machine"]["nodes"]))
+
+    # events: each count is the final vmstat counter it names
+    rows = table(out, "Memory events")
+    assert {r[2] for r in rows} >= {"pgfault", "pgmajfault", "pswpin", "pswpout"}
+    for label, count, key in rows:
+        assert nr_of(count) == final["vmstat"][key], (label, count)
+    assert all(final["vmstat"][k] == 0 for k in final["vmstat"]
+               if k not in {r[2] for r in rows} and k in dict(profile._EVENTS))
+
+    # schemes: the scheme's final stats
+    [row] = table(out, "DAMOS schemes")
+    [s] = final["schemes"]
+    st = s["stats"]
+    assert row[:2] == ["0/0/0", "pageout"]
+    tried = re.match(r"(\S+) \((.+)\)", row[2])
+    applied = re.match(r"(\S+) \((.+)\)", row[3])
+    assert nr_of(tried.group(1)) == st["nr_tried"] and near_size(tried.group(2), st["sz_tried"])
+    assert nr_of(applied.group(1)) == st["nr_applied"]
+    assert near_size(applied.group(2), st["sz_applied"])
+    assert near_size(row[4], st["sz_ops_filter_passed"])
+    assert nr_of(row[5]) == st["qt_exceeds"] and nr_of(row[6]) == st["nr_snapshots"]
+    assert row[7] == ("on" if s["active"] else "off (watermarks)")
+    # one snapshot per aggregation the scheme saw, as the recording has
+    recording = records.load(recordings["prcl"])
+    assert st["nr_snapshots"] == sum(r.nr_snapshots for r in recording.records)
+    assert 0 < st["nr_applied"] <= st["nr_tried"] and st["sz_applied"] <= st["sz_tried"]
+
+    # monitoring work: access checks, their rate, DAMOS time, CPU share
+    [row] = table(out, "Monitoring work")
+    [k] = final["kdamonds"]
+    assert row[0] == "0/0" and nr_of(row[1]) == k["nr_access_checks"]
+    assert row[2] == "%.0f" % (k["nr_access_checks"] / (final["time_ns"] / 1e9))
+    assert near_time(row[3], k["apply_ns"])
+    assert row[4] == "%.2f%%" % (100 * k["cpu_ns"] / final["time_ns"])
 
 
 def test_memory_over_time_rows(recordings):
