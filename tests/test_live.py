@@ -15,17 +15,18 @@ import pytest
 
 from damo import records
 
-# a workload that outlives every test (10 simulated minutes)
+# a workload that outlives every test: 20 simulated hours (at 30x, 10 simulated minutes
+# lasted 20 s, which a loaded machine's test run outlived)
 LONG_WORKLOAD = """\
 a, 8m
 b, 8m
 
 hot a
-300000
+36000000
 a, 0, 4096, 1
 
 hot b
-300000
+36000000
 b, 0, 4096, 1
 """
 SPEED = "20"
@@ -497,3 +498,36 @@ def test_tune_schemes_and_feed_a_user_input_goal(live):
 def units_to_bytes(text):
     from damo import units
     return units.to_bytes(text)
+
+
+def _pace(live, seconds=1.5):
+    """Simulated seconds per wall second over a few seconds, from the daemon's
+    own state file (its simulated time and the wall time it wrote it)."""
+    path = os.path.join(live.rundir, live.slots()[0], "state.json")
+
+    def sample():
+        with open(path) as f:
+            state = json.load(f)
+        return state["updated"], state["sim_now_ns"] / 1e9
+    first = sample()
+    time.sleep(seconds)
+    assert wait_for(lambda: sample()[0] > first[0] + seconds / 2)
+    last = sample()
+    return (last[1] - first[1]) / (last[0] - first[0])
+
+
+def test_tune_speed_changes_the_pace(live):
+    """--speed is simulated seconds per real second: after tune --speed the
+    simulated clock runs that much faster (the status saying so is not enough)."""
+    live.start("--ops", "paddr", "--speed", "1")
+    time.sleep(0.5)
+    slow = _pace(live)
+    live.ok("tune", "--speed", "40")
+    assert "simulated at 40x speed" in live.ok("status")
+    time.sleep(0.5)
+    fast = _pace(live)
+    # paced: never ahead of the wall clock times the speed (a loaded machine may lag)
+    assert slow <= 1.3, slow
+    assert fast <= 40 * 1.3, fast
+    assert fast >= 4 * max(slow, 0.25), (slow, fast)
+    live.ok("stop")

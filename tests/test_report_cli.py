@@ -62,3 +62,29 @@ def test_access_listing(recording, style):
     assert code == 0
     assert ("monitoring_start:" in out) == (style == "--raw_form")
     assert ("record DAMON intervals: sample 5 ms, aggr 100 ms" in out) == (style is None)
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_broken_pipe_is_exit_141_and_quiet(recordings, unbuffered):
+    """`damo report heatmap --output raw | head -1` (250,000 lines): a real pipe
+    whose reader goes away after one line; damo stops with 141 (128 + SIGPIPE)
+    and says nothing, on a buffered stdout or an unbuffered one."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "report", "heatmap",
+                             "--output", "raw", "--input", recordings["big"]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141, err
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(first.split()) == 3          # a pixel: time, address, heat
+    assert err == b""

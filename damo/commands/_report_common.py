@@ -1,5 +1,6 @@
 """What the ``damo report`` commands share: damo-style multi-value options,
 one-line errors, colour decisions and writing to stdout."""
+import io
 import os
 import sys
 
@@ -76,9 +77,20 @@ def color_option():
 
 
 def echo(text):
-    """Print report text as it is (click.echo would strip the colours)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    """Print report text as it is (click.echo would strip the colours), whole:
+    on an unbuffered stdout (python -u, PYTHONUNBUFFERED) a pipe may take part
+    of one write, and the text layer would drop the rest silently, so that a
+    reader that went away early (``| head``) went unnoticed (exit 0, not 141)."""
+    out = sys.stdout
+    raw = getattr(out, "buffer", None)
+    if isinstance(raw, io.RawIOBase):
+        out.flush()
+        data = memoryview((text + "\n").encode(out.encoding, out.errors or "strict"))
+        while data:
+            data = data[raw.write(data) or 0:]
+        return
+    out.write(text + "\n")
+    out.flush()
 
 
 def echo_paged(text):
