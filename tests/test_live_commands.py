@@ -2,6 +2,7 @@
 tune with a kdamonds file and --reset, several kdamonds from markers."""
 import json
 import os
+import time
 
 import pytest
 
@@ -74,3 +75,44 @@ def test_start_several_kdamonds_with_markers_and_tune_each(live):
                    "several kdamonds", "--kdamond_idx")
     live.ok("stop")
     assert live.slots() == []
+
+
+def test_obsolete_targets_are_dropped_by_tune(live):
+    live.start(live.workload, "--speed", SPEED, "--ops", "fvaddr",
+               "--damon_target", "-r", "0x400000-0x800000",
+               "--damon_target", "-r", "0x900000-0xa00000")
+    c = _ctx(live.status_json()[0])
+    assert len(c["targets"]) == 2
+    live.ok("tune", "--obsolete_targets", "0")
+    c = _ctx(live.status_json()[0])
+    # the kernel destroyed target 0; target 1 is now the only one
+    assert [t["regions"] for t in c["targets"]] == [[{"start": "9,437,184",
+                                                      "end": "10,485,760"}]]
+    one_error_line(live.damo("tune", "--obsolete_targets", "3"), "there is no target 3")
+    live.ok("stop")
+
+
+def _state_updates(live, seconds):
+    path = os.path.join(live.rundir, live.slots()[0], "state.json")
+    seen = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                seen.add(json.load(f)["updated"])
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    return len(seen)
+
+
+def test_refresh_stat_sets_how_often_the_state_file_is_refreshed(live):
+    live.start(live.workload, "--speed", SPEED, "--refresh_stat", "1000")
+    assert live.status_json()[0]["refresh_ms"] == 1000
+    assert "stats refresh per: 1 s" in live.ok("status")
+    slow = _state_updates(live, 2.0)
+    live.ok("tune", "--refresh_stat", "100")
+    fast = _state_updates(live, 2.0)
+    # every second for two seconds, then every 100 ms
+    assert slow <= 4 and fast >= 10, (slow, fast)
+    live.ok("stop")

@@ -53,7 +53,8 @@ def stop(kdamond_idxs, debug_damon):
 
     Kdamonds that already stopped (their workload ended) or whose daemon died
     are cleaned up too.  Kdamonds started together share a daemon, which
-    exits once all of them are stopped.
+    exits once all of them are stopped.  The machine of the DAMON modules
+    (damo reclaim, lru_sort, module) ends with its kdamond.
     """
     client.DEBUG = debug_damon
     all_kds = client.kdamonds()
@@ -73,6 +74,11 @@ def stop(kdamond_idxs, debug_damon):
     for path, ks in sorted(slots.items(), key=lambda item: item[1][0].idx):
         slot = ks[0].slot
         daemon_alive = slot.liveness() in ("on", "starting")
+        if daemon_alive and (ks[0].state or {}).get("modules_host"):
+            # a machine of the DAMON modules: stopping its kdamond ends it
+            stopped_any = True
+            stop_daemon(slot, ks[0].state)
+            continue
         running = [k for k in all_kds if k.slot.path == path and
                    (k.running or k.liveness == "starting")]
         for k in ks:

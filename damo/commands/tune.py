@@ -215,6 +215,9 @@ def tune(cctx, kdamonds_file, quota_goals_only, reset, kdamond_idxs, speed, debu
                     for ti, t in enumerate(ctxp.targets):
                         t.obsolete = (t0 + ti) in obsolete
                     t0 += len(ctxp.targets)
+                if obsolete and max(obsolete) >= t0:
+                    raise DamoError("--obsolete_targets: there is no target %d (kdamond %d "
+                                    "has %d)" % (max(obsolete), k.idx, t0), exit_code=2)
             for ctxp in kdamond.contexts:
                 ctxp.validate()
             request["kdamond"] = kdamond.to_kvpairs()

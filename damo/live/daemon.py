@@ -50,7 +50,8 @@ MAX_CLIENTS = 32           # connections at once; the oldest unfinished one give
 MAX_DEPTH = 32             # nesting of a request's JSON (damo's layout needs 8)
 WAIT_WALL_S = 20.0         # longest wall time a tune or stop waits for its kdamond
 MAX_SPEED = 1e6            # --speed: simulated seconds per real second, at most
-COMMANDS = ("state", "tune", "snapshots", "stop")
+COMMANDS = ("state", "tune", "snapshots", "stop", "module")
+MAX_MODULE_WRITES = 64      # parameter writes in one module request
 
 
 def log(msg):
@@ -212,11 +213,13 @@ class LiveKdamond:
     """One kdamond of the daemon: its global index, parameters (damo
     layout, as last committed) and engine contexts."""
 
-    def __init__(self, idx, params, contexts):
+    def __init__(self, idx, params, contexts, pos=None, module=None):
         self.idx = idx
         self.params = params
         self.contexts = contexts
         self.reason = None          # why it stopped
+        self.pos = pos              # the simulation's kdamond index (snapshots)
+        self.module = module        # the module whose kdamond this is, if any
 
     @property
     def running(self):
@@ -248,9 +251,13 @@ class Daemon:
         if not isinstance(spec, dict):
             raise DamoError("%s is missing or unreadable" % self.slot.file("spec.json"))
         self.spec = spec
-        params = params_mod.kdamonds_from_kvpairs({"kdamonds": spec["kdamonds"]}, "spec.json")
+        params = params_mod.kdamonds_from_kvpairs({"kdamonds": spec["kdamonds"]}, "spec.json") \
+            if spec.get("kdamonds") or not spec.get("modules_host") else []
         idxs = self.slot.kdamond_idxs()
-        if len(idxs) != len(params):
+        # a machine for the special-purpose modules: its one kdamond index is
+        # the kdamond of the module that is on, if any
+        self.modules_host = bool(spec.get("modules_host"))
+        if len(idxs) != len(params) + (1 if self.modules_host else 0):
             raise DamoError("spec.json has %d kdamonds for %d indices" % (len(params),
                                                                          len(idxs)))
         w = workload_mod.resolve(spec.get("workload"), access_rate=spec.get("access_rate"),
@@ -259,8 +266,20 @@ class Daemon:
         self.run = runner.Run(params, [w], memory=spec.get("memory"),
                               seed=spec.get("seed", 0))
         self.sim = self.run.sim
-        self.kdamonds = [LiveKdamond(idx, p, ctxs)
-                         for idx, p, ctxs in zip(idxs, params, self.run.contexts)]
+        self.kdamonds = [LiveKdamond(idx, p, ctxs, pos)
+                         for pos, (idx, p, ctxs) in enumerate(zip(idxs, params,
+                                                                  self.run.contexts))]
+        self.by_pos = list(self.kdamonds)
+        from damo.live.modules import MODULES
+        self.modules = {name: cls() for name, cls in MODULES.items()}
+        if self.modules_host:
+            placeholder = LiveKdamond(idxs[-1], params_mod.KdamondParams([]), [])
+            placeholder.reason = "no module is enabled"
+            self.kdamonds.append(placeholder)
+            for name, values in (spec.get("module_params") or {}).items():
+                if name in self.modules:
+                    for pname, text in values:
+                        self.modules[name].write(pname, text, self)
         self.sim.on_snapshot = self._on_snapshot
         self.speed = check_speed(spec.get("speed", 1.0), "spec.json: speed")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -296,7 +315,7 @@ class Daemon:
     def kdamond_state(self, pos, kd):
         contexts = []
         for ci, c in enumerate(kd.contexts):
-            snap = self.latest.get((pos, ci))
+            snap = self.latest.get((kd.pos, ci))
             contexts.append({
                 "state": c.state_name, "ops": c.ops.name,
                 "sample_us": c.sample_us, "aggr_us": c.aggr_us, "update_us": c.update_us,
@@ -310,6 +329,7 @@ class Daemon:
         on = kd.running and self.stopping is None
         return {"idx": kd.idx, "state": "on" if on else "off",
                 "reason": None if on else (kd.reason or self.stopping),
+                "module": self.modules[kd.module].title if kd.module else None,
                 "kdamond": kd.params.to_kvpairs(), "contexts": contexts}
 
     def state(self):
@@ -328,6 +348,8 @@ class Daemon:
             "started": self.started_wall,
             "updated": time.time(),
             "kdamonds": [self.kdamond_state(pos, kd) for pos, kd in enumerate(self.kdamonds)],
+            "modules_host": self.modules_host,
+            "modules": {name: m.running() for name, m in self.modules.items()},
         }
 
     def write_state(self, **overrides):
@@ -362,15 +384,23 @@ class Daemon:
             if not kd.running and kd.reason is None:
                 kd.reason = self._why_stopped()
 
+    def state_period(self):
+        """How often state.json is refreshed: --refresh_stat of the running
+        kdamonds (the shortest), else STATE_EVERY_S."""
+        periods = [kd.params.refresh_ms / 1000.0 for kd in self.kdamonds
+                   if kd.running and kd.params.refresh_ms]
+        return min(periods) if periods else STATE_EVERY_S
+
     def loop(self):
         self.last_state_write = 0.0
         while self.stopping is None:
             self.note_stopped()
-            if not self.running:
+            if not self.running and not self.modules_host:
                 self.stopping = self._why_stopped()
                 break
+            self.module_calls()
             wait = self.pace()
-            if time.monotonic() - self.last_state_write >= STATE_EVERY_S:
+            if time.monotonic() - self.last_state_write >= self.state_period():
                 self.write_state()
             self.serve(wait)
 
@@ -526,12 +556,15 @@ class Daemon:
             return self.stop(_int_field(req, "kdamond_idx", allow_none=True))
         if cmd == "tune":
             return self.tune(req)
+        if cmd == "module":
+            return self.module_request(req)
         return self.snapshots(_int_field(req, "since", default=0))
 
     def stop(self, idx):
         """Stop one kdamond (the daemon goes on for the others), or all."""
         if idx is not None:
             kd = self.kdamond(idx)
+            self._not_a_module(kd, "stop it with: damo %s disable" % (kd.module or ""))
             if not kd.running:
                 raise DamoError("kdamond %d is not running" % idx)
             for c in kd.contexts:
@@ -556,7 +589,6 @@ class Daemon:
     # ---- tune ----
     def tune(self, req):
         from damo.params import damon as params_mod
-        from damo_engine import commit
 
         speed = req.get("speed")
         if speed is not None:
@@ -568,22 +600,43 @@ class Daemon:
         if not isinstance(req["kdamond"], dict):
             raise Refused("kdamond: must be an object (damo's kdamond layout)")
         kd = self.kdamond(_int_field(req, "kdamond_idx"))
+        self._not_a_module(kd, "change its module parameters with: damo module %s"
+                           % (kd.module or ""))
         new = params_mod.kdamonds_from_kvpairs({"kdamonds": [req["kdamond"]]},
                                                "new parameters")[0]
-        if len(new.contexts) != len(kd.contexts):
-            raise DamoError("kdamond %d runs %d context(s); the new parameters have %d"
-                            % (kd.idx, len(kd.contexts), len(new.contexts)))
         goals_only = req.get("quota_goals_only", False)
         if not isinstance(goals_only, bool):
             raise Refused("quota_goals_only: must be true or false")
-        sources = []
+        self._commit(kd, new, goals_only)
+        self._set_speed(req.get("speed"))
+        log("kdamond %d: committed new %s" % (
+            kd.idx, "quota goals" if goals_only else "parameters"))
+        self.write_state()
+        return {"ok": True}
+
+    def _not_a_module(self, kd, hint):
+        if kd.module:
+            raise DamoError("kdamond %d is %s's: %s" % (kd.idx, self.modules[kd.module].title,
+                                                        hint))
+
+    def _commit(self, kd, new, goals_only=False):
+        """Commit KdamondParams to a running kdamond inside its loop, with
+        damon_commit_ctx() semantics; obsolete targets are dropped."""
+        from damo.params import damon as params_mod
+        from damo_engine import commit
+
+        if len(new.contexts) != len(kd.contexts):
+            raise DamoError("kdamond %d runs %d context(s); the new parameters have %d"
+                            % (kd.idx, len(kd.contexts), len(new.contexts)))
+        sources, obsoletes = [], []
         for cp in new.contexts:
             sources.append(params_mod.build_context(cp, pids=self.run.pids,
                                                     machine=self.run.machine))
+            obsoletes.append([i for i, t in enumerate(cp.targets) if t.obsolete])
         try:
-            for dst, src in zip(kd.contexts, sources):
+            for dst, src, obs in zip(kd.contexts, sources, obsoletes):
                 if not goals_only:
-                    commit.check_commit_ctx(dst, src)
+                    commit.check_commit_ctx(dst, src, obs)
         except ValueError as e:
             raise DamoError("the kernel would refuse these parameters: %s" % e)
         if not kd.running:
@@ -591,7 +644,7 @@ class Daemon:
         results = [None] * len(sources)
         cancelled = []
 
-        def committer(i, src):
+        def committer(i, src, obs):
             def fn(ctx):
                 if cancelled:           # the requester was told it failed
                     return
@@ -599,14 +652,14 @@ class Daemon:
                     if goals_only:
                         commit.commit_schemes_quota_goals(ctx, src)
                     else:
-                        commit.commit_ctx(ctx, src)
+                        commit.commit_ctx(ctx, src, obs)
                     results[i] = True
                 except Exception as e:      # reported to the requester
                     results[i] = e
             return fn
 
-        for i, (dst, src) in enumerate(zip(kd.contexts, sources)):
-            dst.call(committer(i, src))
+        for i, (dst, src, obs) in enumerate(zip(kd.contexts, sources, obsoletes)):
+            dst.call(committer(i, src, obs))
         # damon_call() waits for the kdamond to run the request: at most a
         # sampling (or watermarks wait) interval of simulated time, and here at
         # most WAIT_WALL_S of wall time, so that the daemon stays responsive
@@ -621,12 +674,94 @@ class Daemon:
             what = errors[0] if errors[0] is not None else "the kdamond stopped first"
             log("kdamond %d: commit refused: %s" % (kd.idx, what))
             raise DamoError("commit failed: %s" % what)
+        for cp in new.contexts:
+            # the kernel destroyed them (damo stages the rest again)
+            cp.targets = [t for t in cp.targets if not t.obsolete]
         kd.params = new
-        self._set_speed(req.get("speed"))
-        log("kdamond %d: committed new %s" % (
-            kd.idx, "quota goals" if goals_only else "parameters"))
+
+    # ---- special-purpose modules ----
+    def module_request(self, req):
+        from damo.live.modules import MODULES
+
+        name = req.get("module")
+        if name not in MODULES:
+            raise Refused("module: must be one of %s" % ", ".join(MODULES))
+        mod = self.modules[name]
+        writes = req.get("write") or []
+        if not isinstance(writes, list) or len(writes) > MAX_MODULE_WRITES or not all(
+                isinstance(w, list) and len(w) == 2 and all(
+                    isinstance(x, str) and len(x) <= 4096 for x in w) for w in writes):
+            raise Refused("write: must be at most %d [parameter, value] string pairs"
+                          % MAX_MODULE_WRITES)
+        if writes and not self.modules_host:
+            raise DamoError("this machine runs kdamonds started by damo start; its modules "
+                            "cannot be turned on while they run (the kernel's damon_start() "
+                            "of a module is exclusive: -EBUSY)")
+        for pname, text in writes:
+            mod.write(pname, text, self)
+            log("damon_%s: %s <- %s" % (name, pname, text.strip()))
+        mod.refresh(self)
+        values = {}
+        for pname in sorted(mod.params):
+            try:
+                values[pname] = mod.read(pname, self)
+            except DamoError:
+                continue
         self.write_state()
-        return {"ok": True}
+        return {"module": name, "values": values}
+
+    def module_start(self, mod, params):
+        """damon_start() of a module's context: exclusive."""
+        from damo.live.modules import ParamError
+        from damo.params import damon as params_mod
+        import errno
+
+        busy = [kd for kd in self.kdamonds if kd.running]
+        if busy:
+            raise ParamError(mod.name, "enabled", errno.EBUSY, "kdamond %d (%s) runs; a "
+                             "module's kdamond runs alone" % (
+                                 busy[0].idx, self.modules[busy[0].module].title
+                                 if busy[0].module else "damo start"))
+        ctxs = [params_mod.build_context(cp, pids=self.run.pids, machine=self.run.machine)
+                for cp in params.contexts]
+        pos = self.sim.add_kdamond(ctxs)
+        idx = self.kdamonds[-1].idx
+        kd = LiveKdamond(idx, params, ctxs, pos, module=mod.name)
+        self.kdamonds[-1] = kd
+        self.by_pos.append(kd)
+        mod.kdamond, mod.ctx = kd, ctxs[0]
+        mod.last_refresh_ns = self.sim.now_ns
+        log("%s on: kdamond %d" % (mod.title, idx))
+        return None
+
+    def module_stop(self, mod):
+        kd = mod.kdamond
+        for c in kd.contexts:
+            c.request_stop()
+        kd.reason = "%s was disabled" % mod.title
+        self._run_while(lambda: kd.running)
+        if kd.running:
+            raise DamoError("%s's kdamond did not stop within %g s" % (mod.title, WAIT_WALL_S))
+        mod.refresh(self)
+        log("%s off" % mod.title)
+        return None
+
+    def module_commit(self, mod, params):
+        self._commit(mod.kdamond, params)
+        log("%s: committed its inputs" % mod.title)
+        return None
+
+    def module_calls(self):
+        """The modules' repeated damon_call()s (DAMON_STAT's refresh)."""
+        stat = self.modules["stat"]
+        if stat.running() and not getattr(stat, "call_pending", False) and \
+                self.sim.now_ns - stat.last_refresh_ns > stat.REFRESH_NS:
+            stat.call_pending = True
+
+            def fn(ctx):
+                stat.call_pending = False
+                stat.on_call(ctx, ctx.kstate.clock_ns)
+            stat.ctx.call(fn)
 
     def _run_while(self, busy):
         """Advance the simulation while ``busy()``, for WAIT_WALL_S at most."""
@@ -647,7 +782,7 @@ class Daemon:
         oldest = self.ring[0][0] if self.ring else self.next_seq
         for seq, snap in self.ring:
             if seq >= since:
-                kd = self.kdamonds[snap.kdamond_idx]
+                kd = self.by_pos[snap.kdamond_idx]
                 c = kd.contexts[snap.context_idx]
                 entry = _snapshot_state(snap)
                 entry.update({"seq": seq, "kdamond_idx": kd.idx,

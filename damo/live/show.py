@@ -36,6 +36,10 @@ def summary_line(k, raw=False):
     words = ["state: %s" % kstate.get("state", "off")]
     if kstate.get("state") == "on" and state.get("pid"):
         words.append("pid: %s" % state["pid"])
+    refresh_ms = (kstate.get("kdamond") or {}).get("refresh_ms") or 0
+    if refresh_ms:
+        words.append("stats refresh per: %s" % units.format_time_ns(refresh_ms * 1000000,
+                                                                     raw))
     return ", ".join(words)
 
 
@@ -198,6 +202,9 @@ def kdamond_text(k, raw=False, params_only=False):
         body.append("its daemon (pid %s) is gone; `damo start` cleans it up" % state.get("pid"))
     elif kstate.get("state") == "off" and k.reason:
         body.append("stopped: %s" % k.reason)
+    if kstate.get("module"):
+        body.append("module: %s (its parameters: damo module %s)" % (
+            kstate["module"], kstate["module"][len("DAMON_"):].lower()))
     if not params_only and state.get("workload"):
         body.append(simulation_line(state, raw))
     contexts = kstate.get("kdamond", {}).get("contexts", [])
@@ -250,5 +257,6 @@ def kdamond_kvpairs(k, params_only=False, raw=False):
         kv["simulation"] = {key: state.get(key) for key in (
             "workload", "workload_spec", "memory", "seed", "speed", "sim_now_ns")}
         kv["simulation"]["daemon_pid"] = state.get("pid")
+        kv["simulation"]["module"] = kstate.get("module")
         kv["simulation"]["reason"] = k.reason
     return kv

@@ -22,8 +22,8 @@ DEFAULT_MAX_NR_REGIONS = 1000
 # --monitoring_intervals_autotune: 4% of events, every 3 aggregations, 5 ms..10 s
 AUTOTUNE_GOAL = (400, 3, 5000, 10000000)
 # what the live kdamonds do with the parameters beyond monitoring (damo
-# features asks): "refresh_ms", "obsolete_target" once the daemon takes them
-KDAMOND_FEATURES = ()
+# features asks)
+KDAMOND_FEATURES = ("refresh_ms", "obsolete_target")
 
 
 def _number(text, what, parse=units.to_number, maximum=units.ULONG_MAX):

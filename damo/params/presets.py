@@ -65,11 +65,24 @@ def _wmark_params(high, mid, low):
     }
 
 
+# autotune_monitoring_intervals=Y: the modules' goal (0.4% of events, 3
+# aggregations, 5 ms..10 s), from 5 ms / 100 ms
+MODULE_AUTOTUNE_GOAL = (40, 3, 5000, 10000000)
+
+
+def _attrs(p):
+    """(sample_us, aggr_us, intervals goal) the modules' damon_set_attrs() gets."""
+    if p.get("autotune_monitoring_intervals"):
+        return 5000, 100000, params_mod.IntervalsGoal(*MODULE_AUTOTUNE_GOAL)
+    return p["sample_interval"], p["aggr_interval"], None
+
+
 def _paddr_ctx(p, machine, regions=None):
     ctx = params_mod.ContextParams(ops="paddr")
-    ctx.sample_us, ctx.aggr_us = p["sample_interval"], p["aggr_interval"]
+    ctx.sample_us, ctx.aggr_us, ctx.intervals_goal = _attrs(p)
     ctx.update_us = 0                       # the modules' ops_update_interval
     ctx.min_nr_regions, ctx.max_nr_regions = p["min_nr_regions"], p["max_nr_regions"]
+    ctx.addr_unit = p.get("addr_unit", 1)
     if regions is None:
         start, end = p.get("monitor_region_start", 0), p.get("monitor_region_end", 0)
         if start or end:
@@ -78,7 +91,8 @@ def _paddr_ctx(p, machine, regions=None):
                                 "monitor_region_end", exit_code=2)
             regions = [(start, end)]
         else:
-            regions = [machine.phys_range]
+            lo, hi = machine.phys_range
+            regions = [(lo // ctx.addr_unit, hi // ctx.addr_unit)]
     ctx.targets = [params_mod.TargetParams(None, list(regions))]
     return ctx
 
@@ -89,7 +103,7 @@ def _wmarks(p):
 
 
 def _aggr_intervals(us, p):
-    return us // p["aggr_interval"]
+    return us // _attrs(p)[1]
 
 
 # ------------------------------------------------------------- DAMON_RECLAIM
@@ -102,6 +116,9 @@ RECLAIM_PARAMS = dict(
     quota_reset_interval_ms=Param(1000, "ms", "quota reset interval"),
     quota_mem_pressure_us=Param(0, "us", "some_mem_psi_us goal (0: off)"),
     quota_autotune_feedback=Param(0, "nr", "user_input goal's current value (0: off)"),
+    autotune_monitoring_intervals=Param(False, "bool", "auto-tune the intervals (0.4% of "
+                                        "events, 3 aggregations, 5 ms..10 s)"),
+    addr_unit=Param(1, "nr", "bytes per monitored address (paddr address unit)"),
     skip_anon=Param(False, "bool", "do not reclaim anonymous pages"),
     **_wmark_params(500, 400, 200))
 
@@ -140,6 +157,9 @@ LRU_SORT_PARAMS = dict(
     quota_reset_interval_ms=Param(1000, "ms", "quota reset interval"),
     active_mem_bp=Param(0, "bp", "target active memory ratio (0: off)"),
     filter_young_pages=Param(False, "bool", "check page-level access before acting"),
+    autotune_monitoring_intervals=Param(False, "bool", "auto-tune the intervals (0.4% of "
+                                        "events, 3 aggregations, 5 ms..10 s)"),
+    addr_unit=Param(1, "nr", "bytes per monitored address (paddr address unit)"),
     **_wmark_params(200, 150, 50))
 
 
@@ -147,7 +167,8 @@ def lru_sort(p, machine):
     """DAMON_LRU_SORT: mark hot regions accessed (lru_prio) and cold ones
     not accessed (lru_deprio), each within half of a 10 ms per second
     quota, while free memory is between the watermarks (20%, 15%, 5%)."""
-    max_nr = p["aggr_interval"] // p["sample_interval"] if p["sample_interval"] else 1
+    sample_us, aggr_us, _ = _attrs(p)
+    max_nr = aggr_us // sample_us if sample_us else 1
     hot_thres = max_nr * p["hot_thres_access_freq"] // 1000
     half = p["quota_ms"] // 2
     hot = s_mod.SchemeParams(
