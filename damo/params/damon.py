@@ -338,11 +338,17 @@ def build_context(ctx, *, pids, machine, seed=0):
     from damo_engine.ops import make_ops
 
     ctx.validate()
+    extra = {}
+    # validate() refused these where the engine lacks them
+    if ctx.addr_unit != 1:
+        extra["addr_unit"] = ctx.addr_unit
+    if ctx.pause:
+        extra["pause"] = True
     engine_ctx = Context(make_ops(ctx.ops), sample_us=ctx.sample_us, aggr_us=ctx.aggr_us,
                          update_us=ctx.update_us, min_nr_regions=ctx.min_nr_regions,
                          max_nr_regions=ctx.max_nr_regions,
                          intervals_goal=ctx.intervals_goal.as_tuple()
-                         if ctx.intervals_goal else None, seed=seed)
+                         if ctx.intervals_goal else None, seed=seed, **extra)
     for i, t in enumerate(ctx.targets):
         regions = list(t.regions)
         if ctx.ops == "paddr":
@@ -354,9 +360,4 @@ def build_context(ctx, *, pids, machine, seed=0):
         engine_ctx.add_target(Target(pid, regions))
     for s in ctx.schemes:
         engine_ctx.add_scheme(s.build(machine, ctx))
-    # validate() refused these where the engine lacks them
-    if ctx.addr_unit != 1:
-        engine_ctx.addr_unit = ctx.addr_unit
-    if ctx.pause:
-        engine_ctx.pause = True
     return engine_ctx
