@@ -2,6 +2,7 @@
 tune with a kdamonds file and --reset, several kdamonds from markers."""
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -116,3 +117,100 @@ def test_refresh_stat_sets_how_often_the_state_file_is_refreshed(live):
     # every second for two seconds, then every 100 ms
     assert slow <= 4 and fast >= 10, (slow, fast)
     live.ok("stop")
+
+
+def _tmux(sock, *args):
+    import subprocess
+    return subprocess.run(["tmux", "-L", sock] + list(args), capture_output=True, text=True,
+                          timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_monitor_redraws_in_a_terminal_and_ends_cleanly_on_ctrl_c(live):
+    import shlex
+    import sys
+    sock = "damo-sim-test-%d" % os.getpid()
+    env = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in (
+        ("DAMO_SIM_RUNTIME_DIR", live.rundir), ("TERM", "xterm-256color"),
+        ("PYTHONPATH", os.pathsep.join(sys.path))))
+    cmd = "cd %s && env %s %s -m damo.cli monitor %s --speed 20 --delay 0.4 2>&1; " \
+          "echo EXIT=$?; sleep 60" % (shlex.quote(live.dir), env, shlex.quote(sys.executable),
+                                      shlex.quote(live.workload))
+    assert _tmux(sock, "new-session", "-d", "-x", "100", "-y", "30", cmd).returncode == 0
+    try:
+        def screen():
+            return _tmux(sock, "capture-pane", "-p").stdout
+
+        assert wait_for(lambda: "update 2," in screen(), 30), screen()
+        first = screen()
+        assert wait_for(lambda: screen() != first and "update" in screen(), 10)
+        second = screen()
+        # redrawn in place: one header on the screen, its update count moved on
+        assert first.count("damo monitor") == second.count("damo monitor") == 1
+        assert first != second
+        # the heatmap rows (digits) are on the screen
+        assert any(len(line) >= 80 and set(line.strip()) <= set("0123456789")
+                   for line in second.splitlines()), second
+        pids = live.daemon_pids()
+        assert len(pids) == 1
+        _tmux(sock, "send-keys", "C-c")
+        assert wait_for(lambda: "EXIT=0" in screen(), 30), screen()
+        out = screen()
+        assert "Traceback" not in out and "stopped kdamond 0" in out
+        assert wait_for(lambda: not pid_alive(pids[0]), 10)
+        assert live.slots() == []
+    finally:
+        _tmux(sock, "kill-server")
+
+
+def test_monitor_without_a_terminal_prints_each_report_and_stops_what_it_started(live):
+    done = live.damo("monitor", live.workload, "--speed", SPEED, "--delay", "0.3",
+                     "--count", "2", "--report_type", "wss")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("# <percentile> <wss>") == 2
+    assert "stopped kdamond 0" in done.stderr
+    assert live.slots() == []
+    # ongoing: reports the running kdamond, leaves it running
+    live.start(live.workload, "--speed", SPEED)
+    done = live.damo("monitor", "ongoing", "--delay", "0.3", "--count", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 10 and all(len(x) == 80 for x in lines)
+    assert "state: on" in live.ok("status")
+    one_error_line(live.damo("monitor", "1234"), "damo record -- CMD")
+    live.ok("stop")
+
+
+def test_monitor_ends_when_the_kdamond_does(live):
+    # stairs runs 30 simulated seconds: 0.1 s at 300x
+    done = live.damo("monitor", "stairs", "--speed", "300", "--delay", "0.3")
+    assert done.returncode == 0, done.stderr
+    assert "the kdamonds turned off" in done.stderr and "workload builtin:stairs ended" in \
+        done.stderr
+    assert live.slots() == []
+
+
+def test_schemes_applies_until_the_workload_ends_or_ctrl_c(live):
+    import signal
+    import subprocess
+    import sys
+    done = live.damo("schemes", "stairs", "--speed", "300", "--damos_action", "stat")
+    assert done.returncode == 0, done.stderr
+    assert "Press Ctrl+C to stop" in done.stdout
+    assert "workload builtin:stairs ended" in done.stderr and live.slots() == []
+    proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "schemes", live.workload,
+                             "--speed", SPEED, "--damos_action", "stat"], env=live.env,
+                            cwd=live.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert wait_for(lambda: "state: on" in live.ok("status"), 30)
+        [kd] = live.status_json()
+        assert kd["contexts"][0]["schemes"][0]["action"] == "stat"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "interrupted; stopped kdamond 0" in err
+    assert live.slots() == [] and wait_for(lambda: not pid_alive(kd["pid"]))
