@@ -193,7 +193,7 @@ def test_commit_target_regions_from_user_ranges_keep_counters():
     t.append_region(8192, 12288, nr_accesses=7, age=3)
     commit.commit_target_regions(t, Target(None, [(4096, 12288)]), 4096)
     assert t.ranges() == [(4096, 8192), (8192, 12288)]
-    assert t.regions()[1][2] == 7 and t.regions()[1][5] == 3
+    assert t.regions()[1][2] == 7 and t.regions()[1][4] == 3
 
 
 # ---- damon_commit_ctx ------------------------------------------------------------
@@ -273,13 +273,13 @@ def test_commit_ctx_rescales_only_changed_attrs():
     same = Context(sample_us=10, aggr_us=1000)
     same.add_target(Target())
     commit.commit_ctx(dst, same)
-    assert t.regions()[0][2] == 15 and t.regions()[0][5] == 20
+    assert t.regions()[0][2] == 15 and t.regions()[0][4] == 20
     # §5.1 #11: (10, 1000) -> (100, 10000): nr 15, age 2 (not aggregating)
     changed = Context(sample_us=100, aggr_us=10000)
     changed.add_target(Target())
     commit.commit_ctx(dst, changed)
     assert (dst.sample_us, dst.aggr_us) == (100, 10000)
-    assert t.regions()[0][5] == 2
+    assert t.regions()[0][4] == 2
 
 
 # ---- in a running kdamond ---------------------------------------------------------

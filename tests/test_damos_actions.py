@@ -83,6 +83,7 @@ def test_willneed_reads_swapped_pages_back_without_faults():
 def test_cold_deactivates_and_clears_references():
     machine, mm, ctx, t = setup(ops="paddr")
     apply(ctx, t, Scheme("lru_prio"))
+    apply(ctx, t, Scheme("lru_prio"))       # folio_mark_accessed() twice: active
     assert all(pages(mm, BASE, 8 * MiB, "active"))
     vctx = Context(make_ops("vaddr"), kstate=ctx.kstate)
     vt = vctx.add_target(Target(mm.pid))
@@ -171,9 +172,18 @@ def test_paddr_young_filter_of_the_scheme_replaces_the_default_one():
 
 
 def test_paddr_lru_prio_and_deprio():
+    """lru_prio is folio_mark_accessed(): the first call marks a folio
+    referenced (and not idle, which DAMON's next check sees), the second
+    activates it."""
     machine, mm, ctx, t = setup(ops="paddr")
     st = apply(ctx, t, Scheme("lru_prio"))
-    assert machine.lru_sizes()[0] >= 8 * MiB and st["sz_applied"] >= 8 * MiB
+    assert st["sz_applied"] >= 8 * MiB and machine.lru_sizes()[0] == 0
+    assert all(pages(mm, BASE, 8 * MiB, "referenced"))
+    assert not any(pages(mm, BASE, 8 * MiB, "active"))
+    st = apply(ctx, t, Scheme("lru_prio"))
+    assert machine.lru_sizes()[0] >= 8 * MiB
+    assert all(pages(mm, BASE, 8 * MiB, "active"))
+    assert not any(pages(mm, BASE, 8 * MiB, "referenced"))
     apply(ctx, t, Scheme("lru_deprio", filters=[Filter("anon", True, True)]))
     assert machine.lru_sizes()[0] == 0
 

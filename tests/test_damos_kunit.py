@@ -13,7 +13,7 @@ ULONG_MAX = 2**64 - 1
 
 def ctx_with_regions(regions, ops_name="vaddr", **kwargs):
     """A context with one target holding (start, end, nr_accesses, age) regions."""
-    ctx = Context(ops.make_ops(ops_name), **kwargs)
+    ctx = Context(ops.make_ops(ops_name) if ops_name else None, **kwargs)
     t = ctx.add_target(Target(None))
     for start, end, nr, age in regions:
         t.append_region(start, end, nr_accesses=nr, last_nr_accesses=nr, age=age)
@@ -85,13 +85,31 @@ def test_goal_scores_take_the_highest_goal():
 
 
 def test_temporal_tuner_stops_once_the_goal_is_met():
+    """damos_goal_tune_esz_bp_temporal(): below the goal, the size quota (or
+    no limit); met, an effective quota of 0, which damos_quota_is_full()
+    takes as full: nothing is applied."""
     ctx, _ = ctx_with_regions([])
     g = QuotaGoal("user_input", 10000, current_value=5000)
     s = Scheme("stat", goals=[g], goal_tuner="temporal", quota_sz=MiB)
     assert core.kunit_set_effective_quota(ctx, s) == MiB       # below target: full size
     g.current_value = 10000
-    core.kunit_set_effective_quota(ctx, s)
-    assert s.quota_blocked                                     # met: apply nothing
+    assert core.kunit_set_effective_quota(ctx, s) == 0
+    assert s.quota_state()["esz_bp"] == 0 and core.kunit_quota_is_full(ctx, s)
+    g.current_value = 9999
+    assert core.kunit_set_effective_quota(ctx, s) == MiB
+    assert not core.kunit_quota_is_full(ctx, s)
+    nolimit = Scheme("stat", goals=[QuotaGoal("user_input", 10, 1)], goal_tuner="temporal")
+    assert core.kunit_set_effective_quota(ctx, nolimit) == ULONG_MAX // 10000
+
+
+def test_temporal_tuner_with_a_time_quota_still_applies_one_region():
+    """With a time quota the met goal's 0 is raised to min_region_sz: one
+    region's worth a window is still applied."""
+    ctx, _ = ctx_with_regions([])
+    s = Scheme("stat", goals=[QuotaGoal("user_input", 100, 100)], goal_tuner="temporal",
+               quota_ms=10)
+    assert core.kunit_set_effective_quota(ctx, s) == 4096
+    assert not core.kunit_quota_is_full(ctx, s)
 
 
 def test_time_quota_and_goal_take_the_smaller():
@@ -200,19 +218,69 @@ def test_core_filtered_regions_are_not_tried():
     assert s.stats()["nr_tried"] == 0
 
 
-def test_quota_split_and_zero_sized_tries():
+def test_quota_split_then_full_with_less_than_a_region_left():
     """A region bigger than what is left of the quota is split to fit; with
-    less than one page left, the try counts with 0 bytes."""
-    ctx, t = ctx_with_regions([(0, 3 * 4096, 0, 7), (3 * 4096, 6 * 4096, 0, 7)])
+    less than min_region_sz left the quota is full (damos_quota_is_full()):
+    no zero-byte try, the walk resumes after the last region charged at the
+    next window, and the window counts as exceeded."""
+    # no operation set (no target_valid(), no scores): the core alone
+    ctx, t = ctx_with_regions([(0, 3 * 4096, 0, 7), (3 * 4096, 6 * 4096, 0, 7)],
+                              ops_name=None)
     s = Scheme("pageout", quota_sz=2 * 4096 + 100, quota_reset_interval_ms=1000)
     ctx.add_scheme(s)
-    core.kunit_adjust_quota(ctx, s, clock_ns=0)
-    core.kunit_apply_scheme(ctx, t, 0, s)
-    assert t.ranges()[:2] == [(0, 8192), (8192, 12288)]
-    assert s.stats()["sz_tried"] == 8192 and t.regions()[0][5] == 0    # age reset
-    core.kunit_apply_scheme(ctx, t, 1, s)
+    core.kunit_apply_schemes(ctx, 20)           # due at 20 samples (one aggregation)
     st = s.stats()
-    assert st["nr_tried"] == 2 and st["sz_tried"] == 8192
+    assert (st["nr_tried"], st["sz_tried"]) == (1, 8192)
+    assert t.ranges()[0] == (0, 8192) and t.regions()[0][4] == 0     # age reset
+    assert core.kunit_quota_is_full(ctx, s)     # 100 bytes left < 4096
+    assert s.quota_state()["charged_sz"] == 8192
+    # the next window: counted as exceeded, resumes at the end of the charged region
+    ctx.kstate.clock_ns = 1_000_000_000
+    core.kunit_apply_schemes(ctx, 40)
+    st = s.stats()
+    assert st["qt_exceeds"] == 1
+    assert st["sz_tried"] == 2 * 8192           # 8192 more, from 8192 on
+    assert t.regions()[0][4] == 0 and t.regions()[1][4] == 0
+
+
+def test_quota_is_full_vectors():
+    ctx, _ = ctx_with_regions([])
+    s = Scheme("stat")
+    assert not core.kunit_quota_is_full(ctx, s)             # no quota at all
+    s = Scheme("stat", quota_sz=10000, quota_reset_interval_ms=1000)
+    core.kunit_set_effective_quota(ctx, s)
+    for charged, full in ((0, False), (5904, False), (5905, True), (10000, True),
+                          (20000, True)):
+        s2 = Scheme("stat", quota_sz=10000, quota_reset_interval_ms=1000)
+        core.kunit_set_effective_quota(ctx, s2)
+        core.kunit_charge_quota(s2, charged, charged)
+        assert core.kunit_quota_is_full(ctx, s2) == full, charged
+
+
+@pytest.mark.parametrize("num, denom, sz, applied, charged", [
+    (0, 0, 8192, 0, 8192),          # no ratio: the whole region
+    (1, 4, 8192, 0, 2048),          # nothing applied: a quarter
+    (1, 4, 8192, 4096, 4096 + 1024),
+    (0, 1, 8192, 4096, 4096),       # failures free
+    (1, 4, 8192, 12288, 8192),      # applied more than the region: the region
+    (3, 2, 8192, 0, 12288),         # a ratio above one
+])
+def test_fail_charge_ratio(num, denom, sz, applied, charged):
+    """damos_charge_quota(): applied bytes plus fail_charge_num /
+    fail_charge_denom of the rest (mult_frac())."""
+    s = Scheme("pageout", quota_sz=MiB, fail_charge=(num, denom))
+    assert core.kunit_charge_quota(s, sz, applied) == charged
+
+
+def test_msecs_to_jiffies_truncates_to_unsigned_int():
+    """reset_interval is an unsigned long, msecs_to_jiffies() takes an
+    unsigned int: 'negative' ones (>= 2^31 ms) mean never; larger values
+    wrap."""
+    assert core.kunit_msecs_to_jiffies(1000) == 1000
+    never = (2**63 >> 1) - 2
+    assert core.kunit_msecs_to_jiffies(2**31) == never
+    assert core.kunit_msecs_to_jiffies(ULONG_MAX) == never
+    assert core.kunit_msecs_to_jiffies(2**32 + 1000) == 1000
 
 
 def test_first_charge_window_opens_at_once_even_with_a_max_reset_interval():

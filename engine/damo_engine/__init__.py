@@ -27,6 +27,16 @@ A minimal run::
     sim.on_snapshot = print          # each aggregated snapshot, as it comes
     sim.run()
 """
+# The mainline DAMON this engine follows, one version throughout: mm/damon/core.c
+# and mm/damon/tests/core-kunit.h as torvalds/linux holds them at this commit
+# (the newest readable: probe weights, merged for v7.3-rc1, are in it).
+KERNEL_COMMIT = "0250dbe08c730d003ef9f484da56ae09a1ea0c4c"
+KERNEL_VERSION = "7.3"
+KERNEL_SOURCE = "torvalds/linux@" + KERNEL_COMMIT[:12]
+"""The followed kernel: ``KERNEL_VERSION`` is the mainline release line
+(the exact tag of ``KERNEL_COMMIT`` is not recorded), ``KERNEL_SOURCE`` the
+repository and abbreviated commit, for ``damo version`` / ``damo features``."""
+
 from damo_engine.core import (Context, Filter, KernelState, Operations, QuotaGoal,
                               Scheme, Target)
 from damo_engine.memory import AddressSpace, Machine, SimulationError, Vma
@@ -35,6 +45,7 @@ from damo_engine.sim import Simulation, Snapshot, TargetSnapshot
 from damo_engine.workloads import MasimWorkload, ProcessLayout, Workload
 
 __all__ = [
+    "KERNEL_COMMIT", "KERNEL_SOURCE", "KERNEL_VERSION",
     "AddressSpace", "Context", "Filter", "FvaddrOps", "KernelState", "Machine",
     "MasimWorkload", "Operations", "PaddrOps", "ProcessLayout", "QuotaGoal", "Scheme",
     "Simulation", "SimulationError", "Snapshot", "Target", "TargetSnapshot", "VaddrOps",

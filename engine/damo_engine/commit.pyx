@@ -1,6 +1,6 @@
 # Online parameter commits, after the kernel's damon_commit_ctx() and its
-# helpers in mm/damon/core.c (mainline ~6.16-6.18, plus the newer checks
-# noted below).
+# helpers in mm/damon/core.c (torvalds/linux 0250dbe08c73, see
+# damo_engine.KERNEL_VERSION).
 #
 # A commit copies the user-set parameters of a freshly built "source" context
 # into a running "destination" context, keeping the destination's internal
@@ -12,15 +12,16 @@
 #
 # Run commits inside the kdamond loop, from Context.call() (damon_call()).
 #
-# Unlike the kernel, which may fail half-way (and, in newer trees, reverts
-# what it had committed to targets), commit_ctx() checks everything the
-# kernel would reject BEFORE changing anything: a refused commit leaves the
-# destination exactly as it was.
+# The kernel first commits to a scratch copy of the destination
+# (damon_new_test_ctx()) and commits for real only if that worked;
+# commit_ctx() likewise checks everything the kernel would reject BEFORE
+# changing anything: a refused commit leaves the destination as it was.
 from libc.stdint cimport uint64_t
 from damo_engine.core cimport (
     Attrs, Context, Filter, QuotaGoal, Scheme, Target,
     USER_INPUT, NODE_MEM_USED_BP, NODE_MEM_FREE_BP, NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP,
-    FILTER_MEMCG, FILTER_ADDR, FILTER_TARGET, FILTER_HUGEPAGE_SIZE)
+    NODE_ELIGIBLE_MEM_BP, FILTER_MEMCG, FILTER_ADDR, FILTER_TARGET, FILTER_HUGEPAGE_SIZE)
+from damo_engine.core import ranges_error
 
 
 cdef bint attrs_equal(const Attrs *a, const Attrs *b) noexcept:
@@ -37,11 +38,18 @@ cdef bint attrs_equal(const Attrs *a, const Attrs *b) noexcept:
 
 
 cdef list src_ranges(Target src):
-    """The regions of a source target: its regions, or the ranges it was
-    built with (a source context never ran, so these are the user's)."""
-    if src.nr_regions:
-        return [(s, e) for s, e in src.ranges()]
-    return [tuple(r) for r in src.init_ranges]
+    """The ranges damon_commit_target_regions() gives damon_set_regions():
+    the source target's regions (or, for a source context that never ran,
+    the ranges it was built with), adjacent ones coalesced into one range."""
+    regions = [(s, e) for s, e in src.ranges()] if src.nr_regions else \
+        [tuple(r) for r in src.init_ranges]
+    out = []
+    for s, e in regions:
+        if out and out[len(out) - 1][1] == s:
+            out[len(out) - 1] = (out[len(out) - 1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 cdef bint is_power_of_2(uint64_t x) noexcept:
@@ -62,6 +70,8 @@ def commit_quota_goal(QuotaGoal dst, QuotaGoal src):
     if dst.metric == USER_INPUT:
         dst.current_value = src.current_value
     # damos_commit_quota_goal_union()
+    # (node_eligible_mem_bp has no case there: its nid is not committed; a
+    # goal made by a commit has the kernel's uninitialized nid, 0 here)
     if dst.metric in (NODE_MEM_USED_BP, NODE_MEM_FREE_BP):
         dst.nid = src.nid
     elif dst.metric in (NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP):
@@ -89,15 +99,18 @@ def commit_quota_goals(Scheme dst, Scheme src):
 
 
 def commit_quota(Scheme dst, Scheme src):
-    """damos_commit_quota(): the user knobs; charge state and esz are kept."""
+    """damos_commit_quota(): the user knobs (intervals, sizes, goals, goal
+    tuner, failed-bytes charge ratio, weights); charge state and esz are kept."""
     dst.quota_reset_interval_ms = src.quota_reset_interval_ms
     dst.quota_ms = src.quota_ms
     dst.quota_sz = src.quota_sz
     commit_quota_goals(dst, src)
+    dst.goal_tuner = src.goal_tuner
+    dst.fail_charge_num = src.fail_charge_num
+    dst.fail_charge_denom = src.fail_charge_denom
     dst.weight_sz = src.weight_sz
     dst.weight_nr_accesses = src.weight_nr_accesses
     dst.weight_age = src.weight_age
-    dst.goal_tuner = src.goal_tuner
 
 
 def commit_dests(Scheme dst, Scheme src):
@@ -245,27 +258,25 @@ cdef void commit_target(Context dst_ctx, Target dst, Target src,
 def commit_targets(Context dst, Context src, obsolete_targets=()):
     """damon_commit_targets(): targets matched by index.  A destination
     target whose source target is missing or marked obsolete is destroyed
-    (and stops being any scheme's quota charge resume point)."""
+    (damon_destroy_target(), and it stops being any scheme's quota charge
+    resume point)."""
     cdef Target t, st, nt
     cdef Scheme s
     cdef int i
     obsolete = set(obsolete_targets)
     _check_targets(dst, src, obsolete)
-    kept = []
-    for i in range(len(dst.targets)):
-        t = dst.targets[i]
+    old = list(dst.targets)
+    for i in range(len(old)):
+        t = old[i]
         if i < len(src.targets) and i not in obsolete:
             commit_target(dst, t, src.targets[i], src.min_region_sz)
-            kept.append(t)
         else:
+            dst.destroy_target(t)
             for s in dst.schemes:
                 if s.charge_target_from is t:
                     s.charge_target_from = None
                     s.charge_addr_from = 0
-            t.destroy_all()
-    nr_old = len(dst.targets)
-    dst.targets = kept
-    for st in src.targets[nr_old:]:
+    for st in src.targets[len(old):]:
         nt = Target(st.pid)
         commit_target(dst, nt, st, src.min_region_sz)
         dst.targets.append(nt)
@@ -276,8 +287,8 @@ def commit_targets(Context dst, Context src, obsolete_targets=()):
 
 def commit_ctx(Context dst, Context src, obsolete_targets=()):
     """damon_commit_ctx(): schemes, then targets, then the attributes (via
-    damon_set_attrs(), so counters are rescaled, only if they changed), the
-    operation set and the minimum region size.
+    damon_set_attrs(), so counters are rescaled, only if they changed),
+    pause, the operation set, addr_unit and the minimum region size.
 
     Raises ValueError, leaving ``dst`` untouched, where the kernel returns
     -EINVAL.  ``obsolete_targets``: indices of source targets marked obsolete.
@@ -291,8 +302,10 @@ def commit_ctx(Context dst, Context src, obsolete_targets=()):
         rc = dst.set_attrs_struct(&a)
         if rc:
             raise ValueError("invalid monitoring attributes")
+    dst.pause = src.pause
     if dst.ops.name != src.ops.name:
         dst.ops = src.ops
+    dst.addr_unit = src.addr_unit
     dst.min_region_sz = src.min_region_sz
 
 
@@ -307,6 +320,11 @@ def check_commit_ctx(Context dst, Context src, obsolete_targets=()):
         raise ValueError(err)
     for ss in src.schemes:
         _check_goals(ss)
+        if not src.ops.is_paddr():
+            for g in (<Scheme>ss).goals:
+                if (<QuotaGoal>g).metric == NODE_ELIGIBLE_MEM_BP:
+                    raise ValueError("the node_eligible_mem_bp quota goal needs the paddr "
+                                     "operation set")
     _check_targets(dst, src, set(obsolete_targets))
 
 
@@ -318,17 +336,10 @@ cdef void _check_goals(Scheme s) except *:
 
 
 cdef void _check_ranges(list ranges, uint64_t min_region_sz) except *:
-    """Newer damon_set_regions() refuses empty or overlapping aligned ranges."""
-    cdef uint64_t prev_end = 0, s, e
-    cdef int i
-    for i, (s, e) in enumerate(ranges):
-        s = s - s % min_region_sz
-        e = (e + min_region_sz - 1) // min_region_sz * min_region_sz
-        if s >= e:
-            raise ValueError("empty target region %d-%d" % (s, e))
-        if i and s < prev_end:
-            raise ValueError("target regions overlap or are not sorted")
-        prev_end = e
+    """damon_set_regions() refuses empty or overlapping aligned ranges."""
+    err = ranges_error(ranges, min_region_sz)
+    if err is not None:
+        raise ValueError(err)
 
 
 cdef void _check_targets(Context dst, Context src, set obsolete) except *:

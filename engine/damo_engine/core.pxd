@@ -14,9 +14,8 @@ cdef struct Region:
     uint64_t start
     uint64_t end
     uint64_t sampling_addr
-    uint32_t nr_accesses
-    uint32_t nr_accesses_bp
-    uint32_t last_nr_accesses
+    uint32_t nr_accesses            # samples found accessed in this window so far
+    uint32_t last_nr_accesses       # nr_accesses of the last complete window
     uint32_t age
     Region *prev
     Region *next
@@ -39,11 +38,12 @@ cpdef enum DamosAction:
     PAGEOUT = 2
     HUGEPAGE = 3
     NOHUGEPAGE = 4
-    LRU_PRIO = 5
-    LRU_DEPRIO = 6
-    MIGRATE_HOT = 7
-    MIGRATE_COLD = 8
-    STAT = 9
+    COLLAPSE = 5
+    LRU_PRIO = 6
+    LRU_DEPRIO = 7
+    MIGRATE_HOT = 8
+    MIGRATE_COLD = 9
+    STAT = 10
 
 cpdef enum FilterType:
     FILTER_ANON = 0
@@ -64,6 +64,7 @@ cpdef enum GoalMetric:
     NODE_MEMCG_FREE_BP = 5
     ACTIVE_MEM_BP = 6
     INACTIVE_MEM_BP = 7
+    NODE_ELIGIBLE_MEM_BP = 8
 
 cpdef enum WmarkMetric:
     WMARK_NONE = 0
@@ -75,9 +76,14 @@ cpdef enum GoalTuner:
 
 
 cdef Region *region_new(uint64_t start, uint64_t end) except NULL
-cdef uint32_t max_nr_accesses(const Attrs *a) noexcept nogil
-cdef void update_region_access_rate(Region *r, bint accessed, const Attrs *a) noexcept nogil
+cdef uint32_t nr_samples_per_aggr(const Attrs *a) noexcept nogil
 cdef uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) noexcept nogil
+
+
+cdef inline void update_region_access_rate(Region *r, bint accessed) noexcept nogil:
+    """damon_update_region_access_rate(): one more sample found accessed."""
+    if accessed:
+        r.nr_accesses += 1
 
 
 cdef class Target:
@@ -94,7 +100,7 @@ cdef class Target:
     cdef void destroy_all(self) noexcept
     cdef int split_region_at(self, Region *r, uint64_t sz_r) except -1
     cdef void merge_two_regions(self, Region *l, Region *r) noexcept
-    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit) noexcept
+    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age) noexcept
     cdef int split_regions_of(self, int nr_subs, uint64_t min_region, sim_rng *rng) except -1
     cdef int set_regions(self, list ranges, uint64_t min_region) except -1
     cdef Region *_nth(self, int idx) except NULL
@@ -133,7 +139,7 @@ cdef class Scheme:
     cdef public uint32_t weight_sz, weight_nr_accesses, weight_age
     cdef public list goals
     cdef public int goal_tuner
-    cdef public bint quota_blocked              # temporal tuner: goal met, apply nothing
+    cdef public uint32_t fail_charge_num, fail_charge_denom     # charge ratio of failed bytes
     cdef readonly uint64_t esz, esz_bp, total_charged_sz, total_charged_ns, charged_sz
     cdef readonly uint64_t charged_from
     cdef Target charge_target_from
@@ -161,7 +167,6 @@ cdef class Scheme:
                                                 # sz_filter_passed, Target]
     cdef list tried_buf
 
-    cdef bint pattern_matches(self, Region *r) noexcept nogil
     cdef void set_filters_default_reject(self)
 
 
@@ -176,17 +181,22 @@ cdef class Operations:
     cdef void prepare_access_checks(self, Context ctx) except *
     cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF
     cdef bint target_valid(self, Target t) except -1
+    cdef bint has_target_valid(self)
     cdef bint has_scheme_score(self)
     cdef int get_scheme_score(self, Context ctx, Target t, Region *r, Scheme s) except -1
     cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF
+    cdef bint is_paddr(self)
+    cdef int eligible_bytes(self, Context ctx, Region *r, int nid, uint64_t *node_bytes,
+                            uint64_t *total) except -1
     cdef void cleanup(self, Context ctx) except *
 
 
 cdef class KernelState:
     """Kernel-wide state shared by every context of one simulated machine:
     function-local statics of the kernel code."""
-    cdef public uint32_t last_nr_regions        # kdamond_split_regions()
+    cdef public uint64_t last_nr_regions        # kdamond_split_regions()
+    cdef public uint64_t split_rotation         # damon_split_some_regions()
     cdef uint64_t va_last_addr, va_last_folio_sz    # __damon_va_check_access()
     cdef bint va_last_accessed
     cdef uint64_t pa_last_addr, pa_last_folio_sz    # __damon_pa_check_access()
@@ -200,6 +210,8 @@ cdef class KernelState:
 cdef class Context:
     cdef Attrs attrs
     cdef public uint64_t min_region_sz
+    cdef public uint64_t addr_unit              # bytes per core address unit (paddr)
+    cdef public bint pause                      # ctx->pause: sampling stops after kdamond_call()
     cdef readonly uint64_t passed_sample_intervals
     cdef readonly uint64_t next_aggregation_sis
     cdef readonly uint64_t next_ops_update_sis
@@ -211,6 +223,8 @@ cdef class Context:
     cdef public KernelState kstate
     cdef public object on_aggregated            # callable(ctx, end_ns, snapshot) or None
     cdef list call_requests                     # damon_call(): fns run in the loop
+    cdef public object walk_control             # damos_walk(): (walk_fn, done_fn) or None
+    cdef public bint walk_control_obsolete      # the kdamond has exited: no more walks
     # the kdamond loop as a resumable state machine
     cdef readonly int state
     cdef readonly int64_t next_event_ns
@@ -229,7 +243,10 @@ cdef class Context:
     cdef int set_attrs_struct(self, Attrs *a) except -1
     cdef void update_monitoring_results(self, Attrs *new_attrs, bint aggregating) noexcept
     cdef uint64_t region_sz_limit(self) noexcept
+    cdef uint64_t apply_min_nr_regions(self) except? 0
+    cdef uint32_t nr_accesses_mvsum(self, const Region *r) noexcept
     cdef void merge_regions(self, uint32_t threshold, uint64_t sz_limit) noexcept
+    cdef int split_some_regions(self, uint64_t split_step) except -1
     cdef int split_regions(self) except -1
     cdef void reset_aggregated(self, int64_t now_ns) except *
     cdef void tune_intervals(self) except *
@@ -240,17 +257,25 @@ cdef class Context:
     cdef int64_t step(self, int64_t now_ns) except? -2
     cdef int64_t _wait_or_prepare(self, int64_t now_ns) except? -2
     cdef int64_t _stop(self) except? -2
-    cdef double _after_sampling(self, int64_t now_ns) except? -1.0
+    cdef bint _after_sampling(self, int64_t now_ns) except -1
+    cdef double _after_call(self, int64_t now_ns) except? -1.0
+    cdef void walk_cancel(self)
     cdef void _set_next_apply_sis(self, Scheme s)
     # DAMOS
     cdef void apply_schemes(self) except *
+    cdef void apply_target(self, Target t, uint64_t max_region_sz) except *
+    cdef bint pattern_matches(self, Scheme s, const Region *r) noexcept
+    cdef bint valid_target(self, Target t, Region *r, Scheme s) except -1
     cdef void adjust_quota(self, Scheme s) except *
     cdef void set_effective_quota(self, Scheme s) except *
     cdef uint64_t quota_score(self, Scheme s) except? 0xFFFFFFFFFFFFFFFF
-    cdef void _set_goal_current_value(self, QuotaGoal g) except *
-    cdef bint skip_charged_region(self, Target t, Region **rp, Scheme s) except -1
+    cdef void _set_goal_current_value(self, Scheme s, QuotaGoal g) except *
+    cdef uint64_t node_eligible_mem_bp(self, Scheme s, int nid) except? 0xFFFFFFFFFFFFFFFF
+    cdef bint skip_charged_region(self, Target t, Region *r, Scheme s) except -1
     cdef bint filter_out(self, Target t, Region *r, Scheme s) except -1
     cdef bint filter_match(self, Target t, Region *r, Filter f) except -1
     cdef void apply_scheme(self, Target t, Region *r, Scheme s) except *
     cdef void do_apply_schemes(self, Target t, Region *r) except *
+    cdef void walk_call_walk(self, Target t, Region *r, Scheme s, uint64_t sz_filter_passed)
+    cdef void walk_complete(self, Scheme s)
     cdef uint64_t wmark_wait_us(self, Scheme s) except? 0xFFFFFFFFFFFFFFFF

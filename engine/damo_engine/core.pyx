@@ -1,23 +1,28 @@
 """DAMON's monitoring core and DAMOS, after the kernel's mm/damon/core.c.
 
-Emulated version: mainline ~6.16 (commit 004ded6b) plus the 6.18 age reset on
-a zero/non-zero access flip.  Integer arithmetic is the kernel's: unsigned,
-floor division, the same order of operations.  Time is counted in sampling
-intervals (passed_sample_intervals); the simulated clock only decides when the
-kdamond wakes up.
+Followed version: torvalds/linux mm/damon/core.c and mm/damon/tests/core-kunit.h
+at commit 0250dbe08c73 (mainline, after the v7.3-rc1 probe-weights merge); see
+damo_engine.KERNEL_VERSION.  Integer arithmetic is the kernel's: unsigned,
+floor division, mult_frac(), the same order of operations.  Time is counted
+in sampling intervals (passed_sample_intervals); the simulated clock only
+decides when the kdamond wakes up.
 """
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
-from libc.stdint cimport uint32_t, uint64_t, int64_t, UINT32_MAX
+from libc.stdint cimport uint32_t, uint64_t, int64_t, int32_t, UINT32_MAX
 from damo_engine.memory cimport sim_rng, sim_rng_seed, sim_damon_rand
 
 import numpy as np
 
 cdef uint64_t ULONG_MAX = 0xFFFFFFFFFFFFFFFFull
 cdef int EINVAL = 22
+cdef int EBUSY = 16
+cdef int ECANCELED = 125
 # jiffies at simulated time 0: the kernel starts jiffies 5 minutes before
 # wrapping 32 bits, so a quota's first charge window opens at once.
 cdef uint64_t INITIAL_JIFFIES = 0x100000000ull - 300 * 1000
+# msecs_to_jiffies() of a "negative" (>= 2^31) millisecond count: never
+cdef uint64_t MAX_JIFFY_OFFSET = ((0x7FFFFFFFFFFFFFFFull >> 1) - 1)
 
 # kdamond loop states
 cdef enum:
@@ -26,9 +31,10 @@ cdef enum:
     ST_WAITING = 2      # every scheme deactivated by its watermarks; sleeping
     ST_BUSY = 3         # applying schemes took simulated time; loop top is due
     ST_STOPPED = 4
+    ST_PAUSED = 5       # ctx->pause: sleeping a sampling interval in the pause loop
 
 STATE_NAMES = {ST_INIT: "init", ST_SAMPLING: "sampling", ST_WAITING: "waiting",
-               ST_BUSY: "busy", ST_STOPPED: "stopped"}
+               ST_BUSY: "busy", ST_STOPPED: "stopped", ST_PAUSED: "paused"}
 
 
 cdef inline uint64_t align_down(uint64_t x, uint64_t a) noexcept nogil:
@@ -47,6 +53,32 @@ cdef inline bint time_after_eq(uint64_t a, uint64_t b) noexcept nogil:
     return <int64_t>(a - b) >= 0
 
 
+cdef inline bint time_before(uint64_t a, uint64_t b) noexcept nogil:
+    return <int64_t>(a - b) < 0
+
+
+cdef inline bint time_in_range_open(uint64_t a, uint64_t b, uint64_t c) noexcept nogil:
+    return time_after_eq(a, b) and time_before(a, c)
+
+
+cdef inline uint64_t mult_frac(uint64_t x, uint64_t n, uint64_t d) noexcept nogil:
+    """The kernel's mult_frac(x, n, d): x * n / d without overflowing x * n."""
+    return (x / d) * n + (x % d) * n / d
+
+
+cdef inline uint32_t mult_frac32(uint32_t x, uint32_t n, uint32_t d) noexcept nogil:
+    """mult_frac() on unsigned int operands (the products may wrap)."""
+    return <uint32_t>(<uint32_t>(x / d) * n) + <uint32_t>(<uint32_t>((x % d) * n) / d)
+
+
+cdef inline uint64_t msecs_to_jiffies(uint64_t ms) noexcept nogil:
+    """HZ=1000: the argument is an unsigned int; 'negative' ones mean never."""
+    cdef uint32_t m = <uint32_t>ms
+    if <int32_t>m < 0:
+        return MAX_JIFFY_OFFSET
+    return m
+
+
 cdef Region *region_new(uint64_t start, uint64_t end) except NULL:
     cdef Region *r = <Region *>calloc(1, sizeof(Region))
     if r == NULL:
@@ -56,25 +88,17 @@ cdef Region *region_new(uint64_t start, uint64_t end) except NULL:
     return r
 
 
-cdef uint32_t max_nr_accesses(const Attrs *a) noexcept nogil:
+cdef uint32_t nr_samples_per_aggr(const Attrs *a) noexcept nogil:
+    """damon_nr_samples_per_aggr() (formerly damon_max_nr_accesses())."""
     cdef uint64_t n = a.aggr_interval / (a.sample_interval if a.sample_interval else 1)
     return <uint32_t>(n if n < UINT32_MAX else UINT32_MAX)
 
 
-cdef inline uint32_t moving_sum(uint32_t mvsum, uint32_t nomvsum, uint32_t len_window,
-                                uint32_t new_value) noexcept nogil:
-    return mvsum - nomvsum / len_window + new_value
-
-
-cdef void update_region_access_rate(Region *r, bint accessed, const Attrs *a) noexcept nogil:
-    """damon_update_region_access_rate(): nr_accesses and the pseudo moving sum."""
-    cdef uint32_t len_window = 1
-    if a.sample_interval:
-        len_window = max_nr_accesses(a)
-    r.nr_accesses_bp = moving_sum(r.nr_accesses_bp, r.last_nr_accesses * 10000,
-                                  len_window, 10000 if accessed else 0)
-    if accessed:
-        r.nr_accesses += 1
+cdef inline uint64_t damon_mvsum(uint64_t current_nr, uint64_t last_nr,
+                                 uint64_t left_window_bp) noexcept nogil:
+    """damon_mvsum(): the current window's count plus the part of the last
+    window's count that the moving window still covers."""
+    return current_nr + mult_frac(last_nr, left_window_bp, 10000)
 
 
 cdef uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) noexcept nogil:
@@ -98,27 +122,28 @@ cdef uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) noexcept
     return ULONG_MAX
 
 
-# unsigned int arithmetic, as in the kernel (the products may wrap)
-cdef uint32_t nr_accesses_to_accesses_bp(uint32_t nr, const Attrs *a) noexcept nogil:
-    return <uint32_t>(nr * <uint32_t>10000) / max_nr_accesses(a)
+cdef inline uint32_t sample_count_to_bp(uint32_t count, const Attrs *a) noexcept nogil:
+    return mult_frac32(count, 10000, nr_samples_per_aggr(a))
 
 
-cdef uint32_t accesses_bp_to_nr_accesses(uint32_t bp, const Attrs *a) noexcept nogil:
-    return <uint32_t>(bp * max_nr_accesses(a)) / 10000
+cdef inline uint32_t sample_bp_to_count(uint32_t bp, const Attrs *a) noexcept nogil:
+    return <uint32_t>(bp * nr_samples_per_aggr(a)) / 10000
+
+
+cdef inline uint32_t nr_samples_for_new_attrs(uint32_t nr, const Attrs *old,
+                                              const Attrs *new) noexcept nogil:
+    return sample_bp_to_count(sample_count_to_bp(nr, old), new)
 
 
 cdef void update_monitoring_result(Region *r, const Attrs *old, const Attrs *new,
                                    bint aggregating) noexcept nogil:
-    """Rescale a region's counters to new intervals (damon_update_monitoring_result)."""
+    """damon_update_monitoring_result(): the last window's count is always
+    rescaled; the current one too, unless in the middle of a window, where
+    it restarts as if kdamond_reset_aggregated() had just run."""
+    r.last_nr_accesses = nr_samples_for_new_attrs(r.last_nr_accesses, old, new)
     if not aggregating:
-        r.nr_accesses = accesses_bp_to_nr_accesses(
-            nr_accesses_to_accesses_bp(r.nr_accesses, old), new)
-        r.nr_accesses_bp = r.nr_accesses * 10000
+        r.nr_accesses = nr_samples_for_new_attrs(r.nr_accesses, old, new)
     else:
-        # mid-window: make it as if kdamond_reset_aggregated() just ran
-        r.last_nr_accesses = accesses_bp_to_nr_accesses(
-            nr_accesses_to_accesses_bp(r.last_nr_accesses, old), new)
-        r.nr_accesses_bp = r.last_nr_accesses * 10000
         r.nr_accesses = 0
     r.age = <uint32_t>(<uint64_t>r.age * old.aggr_interval / new.aggr_interval)
 
@@ -134,7 +159,7 @@ cdef bint valid_intervals_goal(const Attrs *a) noexcept nogil:
 
 
 def _attrs_error(Attrs a):
-    """Why set_attrs() would return -EINVAL, or None."""
+    """Why damon_set_attrs() would return -EINVAL, or None."""
     if not valid_intervals_goal(&a):
         return ("invalid monitoring intervals goal: the sampling interval must lie in "
                 "[min_sample_us, max_sample_us] and min <= max")
@@ -149,8 +174,28 @@ def _attrs_error(Attrs a):
     return None
 
 
+def ranges_error(ranges, uint64_t min_region_sz):
+    """Why damon_set_regions() would return -EINVAL for these ranges (empty
+    once aligned to min_region_sz, or overlapping/unsorted), or None."""
+    cdef uint64_t last_end = 0, s, e
+    for i, (rs, re) in enumerate(ranges):
+        s = align_down(rs, min_region_sz)
+        e = align_up(re, min_region_sz)
+        if s >= e:
+            return "empty target region %d-%d" % (rs, re)
+        if i and last_end > s:
+            return "target regions overlap or are not sorted"
+        last_end = e
+    return None
+
+
 # ---------------------------------------------------------------------------
 # Targets and their regions
+
+cdef inline bint is_last_region(Target t, const Region *r) noexcept:
+    """damon_is_last_region()."""
+    return r.next == NULL
+
 
 cdef class Target:
     """A monitoring target: a process (vaddr, fvaddr) or physical memory
@@ -215,33 +260,35 @@ cdef class Target:
         r.end = n.start
         n.age = r.age
         n.last_nr_accesses = r.last_nr_accesses
-        n.nr_accesses_bp = r.nr_accesses_bp
         n.nr_accesses = r.nr_accesses
         self.insert_region(n, r, r.next)
         return 0
 
     cdef void merge_two_regions(self, Region *l, Region *r) noexcept:
+        """damon_merge_two_regions(): size-weighted nr_accesses and age."""
         cdef uint64_t sz_l = l.end - l.start, sz_r = r.end - r.start
         l.nr_accesses = <uint32_t>((l.nr_accesses * sz_l + r.nr_accesses * sz_r) / (sz_l + sz_r))
-        l.nr_accesses_bp = l.nr_accesses * 10000
         l.age = <uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r))
         l.end = r.end
         self.destroy_region(r)
 
-    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit) noexcept:
+    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age) noexcept:
+        """damon_merge_regions_of(): ages are counted only by the first pass
+        of an aggregation (count_age)."""
         cdef Region *r = self.head
         cdef Region *prev = NULL
         cdef Region *nxt
         while r != NULL:
             nxt = r.next
-            if udiff(r.nr_accesses, r.last_nr_accesses) > thres:
-                r.age = 0
-            elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):
-                r.age = 0
-            else:
-                r.age += 1
+            if count_age:
+                if udiff(r.nr_accesses, r.last_nr_accesses) > thres:
+                    r.age = 0
+                elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):
+                    r.age = 0
+                else:
+                    r.age += 1
             if (prev != NULL and prev.end == r.start
-                    and udiff(prev.nr_accesses, r.nr_accesses) <= thres
+                    and udiff(r.nr_accesses, prev.nr_accesses) <= thres
                     and (prev.end - prev.start) + (r.end - r.start) <= sz_limit):
                 self.merge_two_regions(prev, r)
             else:
@@ -249,6 +296,7 @@ cdef class Target:
             r = nxt
 
     cdef int split_regions_of(self, int nr_subs, uint64_t min_region, sim_rng *rng) except -1:
+        """damon_split_regions_of(): each region into up to nr_subs pieces."""
         cdef Region *r = self.head
         cdef Region *nxt
         cdef uint64_t sz_region, sz_sub
@@ -270,7 +318,8 @@ cdef class Target:
 
     cdef int set_regions(self, list ranges, uint64_t min_region) except -1:
         """damon_set_regions(): fit the regions to sorted, disjoint ranges,
-        keeping the counters of regions that stay."""
+        keeping the counters of regions that stay.  -EINVAL, nothing
+        changed, for ranges empty once aligned or overlapping."""
         cdef Region *r
         cdef Region *nxt
         cdef Region *first
@@ -278,6 +327,8 @@ cdef class Target:
         cdef Region *newr
         cdef uint64_t rs, re
         cdef bint hit
+        if ranges_error(ranges, min_region) is not None:
+            return -EINVAL
         r = self.head
         while r != NULL:                # drop regions outside every range
             nxt = r.next
@@ -321,13 +372,12 @@ cdef class Target:
         return list(self.init_ranges)
 
     def regions(self):
-        """(start, end, nr_accesses, nr_accesses_bp, last_nr_accesses, age) of
-        every region, in address order."""
+        """(start, end, nr_accesses, last_nr_accesses, age) of every region,
+        in address order."""
         cdef Region *r = self.head
         out = []
         while r != NULL:
-            out.append((r.start, r.end, r.nr_accesses, r.nr_accesses_bp,
-                        r.last_nr_accesses, r.age))
+            out.append((r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age))
             r = r.next
         return out
 
@@ -340,11 +390,10 @@ cdef class Target:
         return out
 
     def append_region(self, uint64_t start, uint64_t end, uint32_t nr_accesses=0,
-                      nr_accesses_bp=None, uint32_t last_nr_accesses=0, uint32_t age=0):
+                      uint32_t last_nr_accesses=0, uint32_t age=0):
         """Add a region at the tail (damon_add_region)."""
         cdef Region *r = region_new(start, end)
         r.nr_accesses = nr_accesses
-        r.nr_accesses_bp = nr_accesses * 10000 if nr_accesses_bp is None else nr_accesses_bp
         r.last_nr_accesses = last_nr_accesses
         r.age = age
         self.add_region(r)
@@ -358,6 +407,14 @@ cdef class Target:
             r = r.next
         return r
 
+    def set_region(self, int idx, start=None, end=None):
+        """Move a region's bounds in place (as the kernel's kunit cases do)."""
+        cdef Region *r = self._nth(idx)
+        if start is not None:
+            r.start = start
+        if end is not None:
+            r.end = end
+
     def split_at(self, int idx, uint64_t sz_r):
         """Split region idx at sz_r bytes from its start."""
         self.split_region_at(self._nth(idx), sz_r)
@@ -369,34 +426,22 @@ cdef class Target:
             raise IndexError("no region after %d" % idx)
         self.merge_two_regions(l, l.next)
 
-    def merge(self, uint32_t thres, uint64_t sz_limit):
-        """damon_merge_regions_of(): one merge pass (also ages the regions)."""
-        self.merge_regions_of(thres, sz_limit)
+    def merge(self, uint32_t thres, uint64_t sz_limit, bint count_age=True):
+        """damon_merge_regions_of(): one merge pass (ages the regions when
+        count_age, as the first pass of an aggregation does)."""
+        self.merge_regions_of(thres, sz_limit, count_age)
 
-    def split(self, int nr_subs, uint64_t min_region=4096, uint64_t seed=0):
-        """damon_split_regions_of(): split every region into up to nr_subs."""
-        cdef sim_rng rng
-        sim_rng_seed(&rng, seed)
-        self.split_regions_of(nr_subs, min_region, &rng)
+    def is_last(self, int idx):
+        """damon_is_last_region() of region idx."""
+        return is_last_region(self, self._nth(idx))
 
     def set_ranges(self, ranges, uint64_t min_region=4096):
         """damon_set_regions() with sorted, non-overlapping [start, end) ranges."""
         rs = [(int(s), int(e)) for s, e in ranges]
-        for i, (s, e) in enumerate(rs):
-            if s >= e:
-                raise ValueError("empty or inverted range %d-%d" % (s, e))
-            if i and s < rs[i - 1][1]:
-                raise ValueError("ranges must be sorted and must not overlap")
+        err = ranges_error(rs, min_region)
+        if err is not None:
+            raise ValueError(err)
         self.set_regions(rs, min_region)
-
-    def reset_aggregated(self):
-        """last_nr_accesses = nr_accesses; nr_accesses = 0 for every region."""
-        cdef Region *r = self.head
-        while r != NULL:
-            r.nr_accesses_bp = r.nr_accesses * 10000
-            r.last_nr_accesses = r.nr_accesses
-            r.nr_accesses = 0
-            r = r.next
 
     def __len__(self):
         return self.nr_regions
@@ -408,15 +453,18 @@ cdef class Target:
 FILTER_NAMES = {FILTER_ANON: "anon", FILTER_ACTIVE: "active", FILTER_MEMCG: "memcg",
                 FILTER_YOUNG: "young", FILTER_HUGEPAGE_SIZE: "hugepage_size",
                 FILTER_UNMAPPED: "unmapped", FILTER_ADDR: "addr", FILTER_TARGET: "target"}
+# enum damos_action order (collapse sits after nohugepage since 7.2)
 ACTION_NAMES = {WILLNEED: "willneed", COLD: "cold", PAGEOUT: "pageout",
-                HUGEPAGE: "hugepage", NOHUGEPAGE: "nohugepage", LRU_PRIO: "lru_prio",
-                LRU_DEPRIO: "lru_deprio", MIGRATE_HOT: "migrate_hot",
+                HUGEPAGE: "hugepage", NOHUGEPAGE: "nohugepage", COLLAPSE: "collapse",
+                LRU_PRIO: "lru_prio", LRU_DEPRIO: "lru_deprio", MIGRATE_HOT: "migrate_hot",
                 MIGRATE_COLD: "migrate_cold", STAT: "stat"}
 GOAL_METRIC_NAMES = {USER_INPUT: "user_input", SOME_MEM_PSI_US: "some_mem_psi_us",
                      NODE_MEM_USED_BP: "node_mem_used_bp", NODE_MEM_FREE_BP: "node_mem_free_bp",
                      NODE_MEMCG_USED_BP: "node_memcg_used_bp",
                      NODE_MEMCG_FREE_BP: "node_memcg_free_bp",
-                     ACTIVE_MEM_BP: "active_mem_bp", INACTIVE_MEM_BP: "inactive_mem_bp"}
+                     ACTIVE_MEM_BP: "active_mem_bp", INACTIVE_MEM_BP: "inactive_mem_bp",
+                     NODE_ELIGIBLE_MEM_BP: "node_eligible_mem_bp"}
+GOAL_TUNER_NAMES = {TUNER_CONSIST: "consist", TUNER_TEMPORAL: "temporal"}
 
 
 def _lookup(names, value, what):
@@ -460,6 +508,19 @@ cdef class Filter:
         """damos_filter_for_ops(): handled per folio by the operation set."""
         return self.type not in (FILTER_ADDR, FILTER_TARGET)
 
+    def dump(self):
+        """The filter as the kernel holds it (type's argument only)."""
+        d = {"type": self.type_name, "matching": bool(self.matching), "allow": bool(self.allow)}
+        if self.type == FILTER_MEMCG:
+            d["memcg"] = self.memcg
+        elif self.type == FILTER_ADDR:
+            d["addr_range"] = [self.addr_start, self.addr_end]
+        elif self.type == FILTER_TARGET:
+            d["target_idx"] = self.target_idx
+        elif self.type == FILTER_HUGEPAGE_SIZE:
+            d["sz_range"] = [self.sz_min, self.sz_max]
+        return d
+
     def __repr__(self):
         return "Filter(%s, matching=%s, allow=%s)" % (self.type_name, self.matching, self.allow)
 
@@ -482,6 +543,18 @@ cdef class QuotaGoal:
     def metric_name(self):
         return GOAL_METRIC_NAMES[self.metric]
 
+    def dump(self):
+        d = {"metric": self.metric_name, "target_value": self.target_value,
+             "current_value": self.current_value}
+        if self.metric == SOME_MEM_PSI_US:
+            d["last_psi_total"] = self.last_psi_total
+        if self.metric in (NODE_MEM_USED_BP, NODE_MEM_FREE_BP, NODE_MEMCG_USED_BP,
+                           NODE_MEMCG_FREE_BP, NODE_ELIGIBLE_MEM_BP):
+            d["nid"] = self.nid
+        if self.metric in (NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP):
+            d["memcg"] = self.memcg
+        return d
+
 
 cdef class Scheme:
     """A DAMON-based operation scheme (damos)."""
@@ -491,7 +564,7 @@ cdef class Scheme:
                  uint64_t apply_interval_us=0, int target_nid=-1, migrate_dests=None,
                  uint64_t quota_ms=0, uint64_t quota_sz=0,
                  uint64_t quota_reset_interval_ms=0, weights=(0, 0, 0), goals=None,
-                 goal_tuner="consist", wmarks=None, filters=None,
+                 goal_tuner="consist", fail_charge=(0, 0), wmarks=None, filters=None,
                  uint64_t max_nr_snapshots=0):
         self.action = _lookup(ACTION_NAMES, action, "DAMOS action")
         self.min_sz_region, self.max_sz_region = sz_region
@@ -505,9 +578,8 @@ cdef class Scheme:
         self.quota_reset_interval_ms = quota_reset_interval_ms
         self.weight_sz, self.weight_nr_accesses, self.weight_age = weights
         self.goals = list(goals or [])
-        if goal_tuner not in ("consist", "temporal"):
-            raise ValueError("goal tuner must be consist or temporal, not %r" % goal_tuner)
-        self.goal_tuner = TUNER_CONSIST if goal_tuner == "consist" else TUNER_TEMPORAL
+        self.goal_tuner = _lookup(GOAL_TUNER_NAMES, goal_tuner, "goal tuner")
+        self.fail_charge_num, self.fail_charge_denom = fail_charge
         if wmarks is None:
             self.wmarks_metric = WMARK_NONE
             self.wmarks_interval = self.wmarks_high = self.wmarks_mid = self.wmarks_low = 0
@@ -530,14 +602,6 @@ cdef class Scheme:
         self.tried_buf = []
         self.max_nr_snapshots = max_nr_snapshots
 
-    cdef bint pattern_matches(self, Region *r) noexcept nogil:
-        """__damos_valid_target(): compares the moving-sum access count."""
-        cdef uint64_t sz = r.end - r.start
-        cdef uint32_t nr = r.nr_accesses_bp / 10000
-        return (self.min_sz_region <= sz <= self.max_sz_region
-                and self.min_nr_accesses <= nr <= self.max_nr_accesses
-                and self.min_age_region <= r.age <= self.max_age_region)
-
     cdef void set_filters_default_reject(self):
         """Memory no filter matched is rejected if the last filter of its
         group allows (damos_set_filters_default_reject)."""
@@ -557,6 +621,10 @@ cdef class Scheme:
         return ACTION_NAMES[self.action]
 
     @property
+    def goal_tuner_name(self):
+        return GOAL_TUNER_NAMES[self.goal_tuner]
+
+    @property
     def filters(self):
         return list(self.core_filters) + list(self.ops_filters)
 
@@ -569,8 +637,40 @@ cdef class Scheme:
 
     def quota_state(self):
         return {"esz": self.esz, "esz_bp": self.esz_bp, "charged_sz": self.charged_sz,
+                "charged_from": self.charged_from,
                 "total_charged_sz": self.total_charged_sz,
                 "total_charged_ns": self.total_charged_ns, "min_score": self.min_score}
+
+    def dump(self):
+        """Every parameter and internal field of the scheme, as a dict (what
+        the kernel selftests' drgn_dump_damon_status reads)."""
+        return {
+            "pattern": {"sz": [self.min_sz_region, self.max_sz_region],
+                        "nr_accesses": [self.min_nr_accesses, self.max_nr_accesses],
+                        "age": [self.min_age_region, self.max_age_region]},
+            "action": self.action_name, "apply_interval_us": self.apply_interval_us,
+            "quota": {"reset_interval": self.quota_reset_interval_ms, "ms": self.quota_ms,
+                      "sz": self.quota_sz, "goals": [(<QuotaGoal>g).dump() for g in self.goals],
+                      "goal_tuner": self.goal_tuner_name,
+                      "fail_charge_num": self.fail_charge_num,
+                      "fail_charge_denom": self.fail_charge_denom,
+                      "weight_sz": self.weight_sz,
+                      "weight_nr_accesses": self.weight_nr_accesses,
+                      "weight_age": self.weight_age, "esz": self.esz, "esz_bp": self.esz_bp,
+                      "charged_sz": self.charged_sz, "charged_from": self.charged_from,
+                      "min_score": self.min_score},
+            "wmarks": {"metric": self.wmarks_metric, "interval": self.wmarks_interval,
+                       "high": self.wmarks_high, "mid": self.wmarks_mid,
+                       "low": self.wmarks_low, "activated": bool(self.wmarks_activated)},
+            "target_nid": self.target_nid,
+            "migrate_dests": [list(d) for d in self.migrate_dests],
+            "core_filters": [(<Filter>f).dump() for f in self.core_filters],
+            "ops_filters": [(<Filter>f).dump() for f in self.ops_filters],
+            "core_filters_default_reject": bool(self.core_filters_default_reject),
+            "ops_filters_default_reject": bool(self.ops_filters_default_reject),
+            "max_nr_snapshots": self.max_nr_snapshots,
+            "stat": self.stats(),
+        }
 
     @property
     def active(self):
@@ -582,6 +682,31 @@ cdef class Scheme:
     @property
     def has_quota(self):
         return bool(self.quota_ms or self.quota_sz or self.goals)
+
+
+cdef inline bint quota_is_set(Scheme s) noexcept:
+    """damos_quota_is_set()."""
+    return s.esz != 0 or s.quota_sz != 0 or s.quota_ms != 0 or len(s.goals) != 0
+
+
+cdef inline bint quota_is_full(Scheme s, uint64_t min_region_sz) noexcept:
+    """damos_quota_is_full(): less than one minimum region left counts as
+    full, since actions are applied a region at a time."""
+    if not quota_is_set(s):
+        return False
+    if s.charged_sz >= s.esz:
+        return True
+    return s.esz - s.charged_sz < min_region_sz
+
+
+cdef inline void charge_quota(Scheme s, uint64_t sz_region, uint64_t sz_applied) noexcept:
+    """damos_charge_quota(): failed bytes are charged fail_charge_num /
+    fail_charge_denom of their size when a ratio is set."""
+    if not s.fail_charge_denom or sz_applied > sz_region:
+        s.charged_sz += sz_region
+    else:
+        s.charged_sz += sz_applied + mult_frac(sz_region - sz_applied, s.fail_charge_num,
+                                               s.fail_charge_denom)
 
 
 # ---------------------------------------------------------------------------
@@ -608,6 +733,11 @@ cdef class Operations:
     cdef bint target_valid(self, Target t) except -1:
         return True
 
+    cdef bint has_target_valid(self):
+        """Whether the set has a target_valid() (without one, as paddr, the
+        kdamond never stops on its own)."""
+        return False
+
     cdef bint has_scheme_score(self):
         return False
 
@@ -616,6 +746,14 @@ cdef class Operations:
 
     cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
+        return 0
+
+    cdef bint is_paddr(self):
+        return False
+
+    cdef int eligible_bytes(self, Context ctx, Region *r, int nid, uint64_t *node_bytes,
+                            uint64_t *total) except -1:
+        """damos_calc_eligible_bytes() for one region (paddr only)."""
         return 0
 
     cdef void cleanup(self, Context ctx) except *:
@@ -629,6 +767,7 @@ cdef class KernelState:
         self.machine = machine
         self.processes = {}
         self.last_nr_regions = 0
+        self.split_rotation = 0
         self.va_last_addr = 0
         self.va_last_folio_sz = 4096
         self.va_last_accessed = False
@@ -662,7 +801,7 @@ cdef class Context:
                  uint64_t aggr_us=100000, uint64_t update_us=60000000,
                  uint64_t min_nr_regions=10, uint64_t max_nr_regions=1000,
                  intervals_goal=None, uint64_t seed=0, uint64_t min_region_sz=4096,
-                 KernelState kstate=None):
+                 uint64_t addr_unit=1, bint pause=False, KernelState kstate=None):
         self.ops = ops if ops is not None else Operations()
         self.targets = []
         self.schemes = []
@@ -670,10 +809,16 @@ cdef class Context:
         self.kstate = kstate if kstate is not None else KernelState()
         self.on_aggregated = None
         self.state = ST_INIT
+        self.walk_control = None
+        self.walk_control_obsolete = False
         sim_rng_seed(&self.rng, seed)
         if min_region_sz == 0 or min_region_sz & (min_region_sz - 1):
             raise ValueError("min_region_sz must be a power of two, not %d" % min_region_sz)
+        if addr_unit == 0:
+            raise ValueError("addr_unit must be positive")
         self.min_region_sz = min_region_sz
+        self.addr_unit = addr_unit
+        self.pause = pause
         self.set_attrs(sample_us, aggr_us, update_us, min_nr_regions, max_nr_regions,
                        intervals_goal)
 
@@ -762,7 +907,8 @@ cdef class Context:
 
     @property
     def max_nr_accesses(self):
-        return max_nr_accesses(&self.attrs)
+        """damon_nr_samples_per_aggr(): samples in one aggregation window."""
+        return nr_samples_per_aggr(&self.attrs)
 
     @property
     def state_name(self):
@@ -776,6 +922,18 @@ cdef class Context:
         self.targets.append(t)
         return t
 
+    def destroy_target(self, Target t):
+        """damon_destroy_target(): the target leaves the context and its
+        regions are freed."""
+        cdef int i
+        for i in range(len(self.targets)):
+            if self.targets[i] is t:
+                del self.targets[i]
+                break
+        else:
+            raise ValueError("not a target of this context")
+        t.destroy_all()
+
     def add_scheme(self, Scheme s):
         """damon_add_scheme()."""
         self.schemes.append(s)
@@ -786,6 +944,20 @@ cdef class Context:
         """damon_call(): run fn(ctx) in the kdamond loop, after the next sampling."""
         self.call_requests.append(fn)
 
+    def damos_walk(self, walk_fn, done_fn=None):
+        """damos_walk(): ask the kdamond to call walk_fn(ctx, target, region,
+        scheme, sz_filter_passed) for each region a scheme's action is applied
+        to, until every scheme has passed one apply interval; then (or when the
+        walk is canceled) done_fn(canceled) is called.  region is (start, end,
+        nr_accesses, age).  Returns 0, -EBUSY while another walk is installed,
+        or -ECANCELED once the kdamond has exited."""
+        if self.walk_control_obsolete:
+            return -ECANCELED
+        if self.walk_control is not None:
+            return -EBUSY
+        self.walk_control = (walk_fn, done_fn)
+        return 0
+
     def request_stop(self):
         self.stop_requested = True
 
@@ -793,8 +965,42 @@ cdef class Context:
         """Reseed this context's random stream (sampling addresses, splits)."""
         sim_rng_seed(&self.rng, seed)
 
+    def nr_accesses_mvsums(self, Target t):
+        """damon_nr_accesses_mvsum() of every region of t, now."""
+        cdef Region *r = t.head
+        out = []
+        while r != NULL:
+            out.append(self.nr_accesses_mvsum(r))
+            r = r.next
+        return out
+
+    def dump(self):
+        """Every parameter and internal field of the context, its targets and
+        schemes, as a dict (what the kernel selftests' drgn_dump_damon_status
+        reads back after a start or a commit)."""
+        cdef Target t
+        cdef Scheme s
+        return {
+            "ops": self.ops.name, "addr_unit": self.addr_unit,
+            "min_region_sz": self.min_region_sz, "pause": bool(self.pause),
+            "attrs": {"sample_us": self.attrs.sample_interval,
+                      "aggr_us": self.attrs.aggr_interval,
+                      "ops_update_us": self.attrs.ops_update_interval,
+                      "min_nr_regions": self.attrs.min_nr_regions,
+                      "max_nr_regions": self.attrs.max_nr_regions,
+                      "intervals_goal": {"access_bp": self.attrs.goal_access_bp,
+                                         "aggrs": self.attrs.goal_aggrs,
+                                         "min_sample_us": self.attrs.goal_min_sample_us,
+                                         "max_sample_us": self.attrs.goal_max_sample_us},
+                      "aggr_samples": self.attrs.aggr_samples},
+            "targets": [{"pid": t.pid, "regions": [list(x) for x in t.regions()]}
+                        for t in self.targets],
+            "schemes": [s.dump() for s in self.schemes],
+        }
+
     # ---- kdamond internals ----
     cdef uint64_t region_sz_limit(self) noexcept:
+        """damon_region_sz_limit(): total size over min_nr_regions."""
         cdef Target t
         cdef Region *r
         cdef uint64_t sz = 0
@@ -809,37 +1015,108 @@ cdef class Context:
             sz = self.min_region_sz
         return sz
 
+    cdef uint64_t apply_min_nr_regions(self) except? 0:
+        """damon_apply_min_nr_regions(): split every region bigger than the
+        size limit (aligned up to min_region_sz) into chunks of that size;
+        returns the limit."""
+        cdef uint64_t max_region_sz = align_up(self.region_sz_limit(), self.min_region_sz)
+        cdef Target t
+        cdef Region *r
+        cdef Region *nxt
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                nxt = r.next
+                while r.end - r.start > max_region_sz:
+                    t.split_region_at(r, max_region_sz)
+                    r = r.next
+                r = nxt
+        return max_region_sz
+
+    cdef uint32_t nr_accesses_mvsum(self, const Region *r) noexcept:
+        """damon_nr_accesses_mvsum(): the access count of the last
+        aggregation interval's length, as a pseudo moving sum (the current
+        window's samples plus the still-covered part of the last window)."""
+        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        cdef uint64_t aggr = self.attrs.aggr_interval if self.attrs.aggr_interval else 1
+        cdef uint64_t window_len = aggr / sample, left_window, left_window_bp
+        if window_len == 0:             # set_attrs() forbids it; never divide by zero
+            window_len = 1
+        if time_after_eq(self.passed_sample_intervals, self.next_aggregation_sis):
+            left_window = 0
+        else:
+            left_window = self.next_aggregation_sis - self.passed_sample_intervals
+        left_window_bp = mult_frac(left_window, 10000, window_len)
+        if left_window_bp == 10000:
+            return r.last_nr_accesses
+        return <uint32_t>damon_mvsum(r.nr_accesses, r.last_nr_accesses, left_window_bp)
+
     cdef void merge_regions(self, uint32_t threshold, uint64_t sz_limit) noexcept:
         """kdamond_merge_regions(): repeat with a doubling threshold while the
-        region count is above max_nr_regions (each pass ages regions again)."""
+        region count is above max_nr_regions; only the first pass ages."""
         cdef Target t
         cdef uint64_t nr_regions
+        cdef bint count_age = True
         cdef uint32_t max_thres = <uint32_t>(self.attrs.aggr_interval / (
             self.attrs.sample_interval if self.attrs.sample_interval else 1))
         while True:
             nr_regions = 0
             for t in self.targets:
-                t.merge_regions_of(threshold, sz_limit)
+                t.merge_regions_of(threshold, sz_limit, count_age)
                 nr_regions += t.nr_regions
+            count_age = False
             threshold = threshold * 2 if threshold * 2 > 1 else 1
             if not (nr_regions > self.attrs.max_nr_regions and threshold / 2 < max_thres):
                 break
 
-    cdef int split_regions(self) except -1:
-        """kdamond_split_regions(): 2 (or 3 after no change) subregions each,
-        unless regions are already more than half of the maximum."""
+    cdef int split_some_regions(self, uint64_t split_step) except -1:
+        """damon_split_some_regions(): split one in every split_step regions
+        in two, from an offset that rotates (a kernel-wide static)."""
         cdef Target t
-        cdef uint32_t nr_regions = 0
+        cdef Region *r
+        cdef Region *nxt
+        cdef uint64_t offset = self.kstate.split_rotation % split_step
+        cdef uint64_t idx = 0, sz_region, sz_sub
+        self.kstate.split_rotation += 1
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                nxt = r.next
+                if idx % split_step != offset:
+                    idx += 1
+                    r = nxt
+                    continue
+                idx += 1
+                sz_region = r.end - r.start
+                if sz_region < 2 * self.min_region_sz:
+                    r = nxt
+                    continue
+                sz_sub = align_down(sim_damon_rand(&self.rng, 1, 10) * sz_region / 10,
+                                    self.min_region_sz)
+                if sz_sub != 0 and sz_sub < sz_region:
+                    t.split_region_at(r, sz_sub)
+                r = nxt
+        return 0
+
+    cdef int split_regions(self) except -1:
+        """kdamond_split_regions(): 2 (or 3 after no change) subregions each
+        up to half of max_nr_regions; above it, a rotating subset is split
+        so the resolution keeps improving up to the maximum."""
+        cdef Target t
+        cdef uint64_t nr_regions = 0, max_nr_regions = self.attrs.max_nr_regions
         cdef int nr_subs = 2
         for t in self.targets:
             nr_regions += t.nr_regions
-        if nr_regions > self.attrs.max_nr_regions / 2:
-            return 0
-        if self.kstate.last_nr_regions == nr_regions and \
-                nr_regions < self.attrs.max_nr_regions / 3:
-            nr_subs = 3
-        for t in self.targets:
-            t.split_regions_of(nr_subs, self.min_region_sz, &self.rng)
+        if nr_regions >= max_nr_regions:
+            pass
+        elif nr_regions > max_nr_regions / 2:
+            self.split_some_regions(max_nr_regions / (max_nr_regions - nr_regions))
+        else:
+            if self.kstate.last_nr_regions == nr_regions and \
+                    nr_regions < max_nr_regions / 3:
+                nr_subs = 3
+            for t in self.targets:
+                t.split_regions_of(nr_subs, self.min_region_sz, &self.rng)
         self.kstate.last_nr_regions = nr_regions
         return 0
 
@@ -876,7 +1153,6 @@ cdef class Context:
         for t in self.targets:
             r = t.head
             while r != NULL:
-                r.nr_accesses_bp = r.nr_accesses * 10000   # fix a corrupted moving sum
                 r.last_nr_accesses = r.nr_accesses
                 r.nr_accesses = 0
                 r = r.next
@@ -903,7 +1179,7 @@ cdef class Context:
         target_events = max_events * self.attrs.goal_access_bp / 10000
         if not target_events:
             target_events = 1
-        score_bp = events * 10000 / target_events
+        score_bp = mult_frac(events, 10000, target_events)
         adaptation_bp = feed_loop_next_input(100000000, score_bp) / 10000
         if adaptation_bp <= 10000:
             adaptation_bp = 5000 + adaptation_bp / 2
@@ -919,9 +1195,13 @@ cdef class Context:
         self.set_attrs_struct(&new_attrs)
 
     cdef bint need_stop(self) except -1:
+        """kdamond_need_stop(): asked to stop, or every target is gone (only
+        for operation sets that can tell: paddr never stops on its own)."""
         cdef Target t
         if self.stop_requested:
             return True
+        if not self.ops.has_target_valid():
+            return False
         for t in self.targets:
             if self.ops.target_valid(t):
                 return False
@@ -959,6 +1239,19 @@ cdef class Context:
         for fn in requests:
             fn(self)
 
+    cdef void walk_cancel(self):
+        """damos_walk_cancel(): the walk request, if any, ends as canceled."""
+        cdef Scheme s
+        control = self.walk_control
+        for s in self.schemes:
+            if s.tried_regions_sink is not None and s.tried_buf:
+                s.tried_buf = []
+        if control is None:
+            return
+        self.walk_control = None
+        if control[1] is not None:
+            control[1](True)
+
     cdef void init_ctx(self) noexcept:
         """kdamond_init_ctx()."""
         cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
@@ -976,9 +1269,7 @@ cdef class Context:
         """Run the kdamond loop from its current suspension point up to the
         next one.  Returns the simulated time to call again, or -1 once the
         kdamond has stopped."""
-        cdef uint64_t sample, wait_us
         cdef double work_ns = 0
-        cdef Scheme s
         cdef Target t
         self.kstate.clock_ns = now_ns
         if self.state == ST_STOPPED:
@@ -986,23 +1277,42 @@ cdef class Context:
         if self.state == ST_INIT:
             self.started_ns = now_ns
             self.last_aggregation_ns = now_ns
+            self.walk_control_obsolete = False
             for t in self.targets:
                 if t.init_ranges and not t.nr_regions:
                     t.set_regions(list(t.init_ranges), self.min_region_sz)
             self.init_ctx()
             self.ops.init(self)
-            self.sz_limit = self.region_sz_limit()
+            self.sz_limit = self.apply_min_nr_regions()
         elif self.state == ST_SAMPLING:
-            work_ns = self._after_sampling(now_ns)
+            self._after_sampling(now_ns)
+            if self.pause:
+                self.walk_cancel()
+                self.state = ST_PAUSED
+                return now_ns + <int64_t>(self.attrs.sample_interval
+                                          if self.attrs.sample_interval else 1) * 1000
+            work_ns = self._after_call(now_ns)
             if work_ns > 0:
                 # applying schemes kept the kdamond busy: the loop top comes later
                 self.state = ST_BUSY
                 return now_ns + <int64_t>work_ns
+        elif self.state == ST_PAUSED:
+            # the pause loop: one sampling interval slept; let damon_call()
+            # requests (a commit that unpauses) run
+            self.kdamond_call()
+            if self.need_stop():
+                return self._stop()
+            if self.pause:
+                self.walk_cancel()
+                return now_ns + <int64_t>(self.attrs.sample_interval
+                                          if self.attrs.sample_interval else 1) * 1000
+            work_ns = self._after_call(now_ns)
+            if work_ns > 0:
+                self.state = ST_BUSY
+                return now_ns + <int64_t>work_ns
         elif self.state == ST_WAITING:
             self.kdamond_call()
-            for s in self.schemes:
-                if s.tried_regions_sink is not None and s.tried_buf:
-                    s.tried_buf = []    # damos_walk_cancel()
+            self.walk_cancel()
             return self._wait_or_prepare(now_ns)
         # loop top: values used by this iteration (set_attrs() changes apply next)
         if self.need_stop():
@@ -1027,28 +1337,42 @@ cdef class Context:
                                   else 1) * 1000
 
     cdef int64_t _stop(self) except? -2:
+        """The end of kdamond_fn(): targets destroyed, pending damon_call()
+        requests canceled, walks made impossible."""
         cdef Target t
         self.state = ST_STOPPED
         for t in self.targets:
             t.destroy_all()
         self.ops.cleanup(self)
         self.call_requests = []
+        self.walk_control_obsolete = True
+        self.walk_cancel()
         return -1
 
-    cdef double _after_sampling(self, int64_t now_ns) except? -1.0:
-        """The loop body after the sampling sleep; returns the simulated time
-        the kdamond spent applying schemes."""
-        cdef uint64_t sample
+    cdef bint _after_sampling(self, int64_t now_ns) except -1:
+        """The loop body after the sampling sleep, up to kdamond_call():
+        access checks, and at an aggregation the merge and min_nr_regions."""
         cdef uint32_t max_nr
-        cdef double work_ns
         self.passed_sample_intervals += 1
         max_nr = self.ops.check_accesses(self)
         if self.passed_sample_intervals >= self.snap_next_aggregation_sis:
             self.merge_regions(max_nr / 10, self.sz_limit)
+            # online updates might have been made
+            self.sz_limit = self.apply_min_nr_regions()
         self.kdamond_call()
+        return 0
+
+    cdef double _after_call(self, int64_t now_ns) except? -1.0:
+        """The rest of the loop body (out of the pause loop): schemes, then
+        at an aggregation interval tuning, reset and split, then ops update;
+        returns the simulated time the kdamond spent applying schemes."""
+        cdef uint64_t sample
+        cdef double work_ns
         self.apply_ns = 0
         if self.schemes:
             self.apply_schemes()
+        else:
+            self.walk_cancel()
         work_ns = self.apply_ns
         self.total_apply_ns += work_ns
         sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
@@ -1067,7 +1391,6 @@ cdef class Context:
             self.next_ops_update_sis = self.snap_next_ops_update_sis + \
                 self.attrs.ops_update_interval / sample
             self.ops.update(self)
-            self.sz_limit = self.region_sz_limit()
         return work_ns
 
     # ---- DAMOS ----
@@ -1075,68 +1398,117 @@ cdef class Context:
         """kdamond_apply_schemes()."""
         cdef Scheme s
         cdef Target t
-        cdef Region *r
-        cdef Region *nxt
-        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
         cdef bint has_schemes_to_apply = False
+        cdef uint64_t max_region_sz
         for s in self.schemes:
-            if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
+            if time_before(self.passed_sample_intervals, s.next_apply_sis):
                 continue
-            if s.max_nr_snapshots and s.nr_snapshots >= s.max_nr_snapshots:
-                continue                # [newer] deactivated after max_nr_snapshots
+            if not s.wmarks_activated:
+                continue
             has_schemes_to_apply = True
             self.adjust_quota(s)
         if not has_schemes_to_apply:
             return
+        max_region_sz = self.region_sz_limit()
         for t in self.targets:
-            r = t.head
-            while r != NULL:
-                nxt = r.next            # regions split off now are not revisited
-                self.do_apply_schemes(t, r)
-                r = nxt
-        for s in self.schemes:
-            if self.passed_sample_intervals < s.next_apply_sis:
+            if self.ops.has_target_valid() and not self.ops.target_valid(t):
                 continue
-            if s.wmarks_activated and not (s.max_nr_snapshots and
-                                           s.nr_snapshots >= s.max_nr_snapshots):
-                s.nr_snapshots += 1
+            self.apply_target(t, max_region_sz)
+        for s in self.schemes:
+            if time_before(self.passed_sample_intervals, s.next_apply_sis):
+                continue
+            self.walk_complete(s)
             if s.tried_regions_sink is not None:
                 buf = s.tried_buf
                 s.tried_buf = []
                 s.tried_regions_sink(s, buf)
-            s.next_apply_sis = self.passed_sample_intervals + (
-                s.apply_interval_us if s.apply_interval_us else self.attrs.aggr_interval) / sample
+            self._set_next_apply_sis(s)
             s.last_applied = None
 
+    cdef void walk_complete(self, Scheme s):
+        """damos_walk_complete(): once every scheme passed an apply interval
+        since the walk was requested, the walk is done."""
+        cdef Scheme si
+        control = self.walk_control
+        if control is None:
+            return
+        s.walk_completed = True
+        for si in self.schemes:
+            if not si.walk_completed:
+                return
+        for si in self.schemes:
+            si.walk_completed = False
+        self.walk_control = None
+        if control[1] is not None:
+            control[1](False)
+
+    cdef void apply_target(self, Target t, uint64_t max_region_sz) except *:
+        """damos_apply_target(): regions in address order, including the
+        pieces split off while applying (the walk is not a 'safe' one); a
+        quota-sliced piece is merged back into the previous region when that
+        loses nothing and keeps max_region_sz."""
+        cdef Region *r = t.head
+        cdef Region *prev
+        while r != NULL:
+            self.do_apply_schemes(t, r)
+            if r != t.head:
+                prev = r.prev
+                if (prev.end == r.start and prev.age == r.age
+                        and prev.last_nr_accesses == r.last_nr_accesses
+                        and prev.nr_accesses == r.nr_accesses
+                        and r.end - prev.start <= max_region_sz):
+                    prev.end = r.end
+                    t.destroy_region(r)
+                    r = prev
+            r = r.next
+
     cdef void do_apply_schemes(self, Target t, Region *r) except *:
+        """damon_do_apply_schemes(): every due scheme on one region; a
+        scheme's nr_snapshots counts the targets it walked to their end."""
         cdef Scheme s
         for s in self.schemes:
-            if self.passed_sample_intervals < s.next_apply_sis or not s.wmarks_activated:
+            if time_before(self.passed_sample_intervals, s.next_apply_sis):
                 continue
-            if s.max_nr_snapshots and s.nr_snapshots >= s.max_nr_snapshots:
+            if not s.wmarks_activated:
                 continue
-            if s.quota_blocked:
+            if quota_is_full(s, self.min_region_sz):
                 continue
-            if s.esz and s.charged_sz >= s.esz:
+            if self.skip_charged_region(t, r, s):
                 continue
-            if self.skip_charged_region(t, &r, s):
+            if s.max_nr_snapshots and s.max_nr_snapshots <= s.nr_snapshots:
                 continue
-            if not s.pattern_matches(r):
-                continue
-            if s.esz and self.ops.has_scheme_score() and \
-                    self.ops.get_scheme_score(self, t, r, s) < s.min_score:
-                continue
-            self.apply_scheme(t, r, s)
+            if self.valid_target(t, r, s):
+                self.apply_scheme(t, r, s)
+            if is_last_region(t, r):
+                s.nr_snapshots += 1
 
-    cdef bint skip_charged_region(self, Target t, Region **rp, Scheme s) except -1:
-        """damos_skip_charged_region(): resume where the last quota window ended."""
-        cdef Region *r = rp[0]
+    cdef bint pattern_matches(self, Scheme s, const Region *r) noexcept:
+        """__damos_valid_target(): the access pattern, on the moving-sum
+        access count."""
+        cdef uint64_t sz = r.end - r.start
+        cdef uint32_t nr = self.nr_accesses_mvsum(r)
+        return (s.min_sz_region <= sz <= s.max_sz_region
+                and s.min_nr_accesses <= nr <= s.max_nr_accesses
+                and s.min_age_region <= r.age <= s.max_age_region)
+
+    cdef bint valid_target(self, Target t, Region *r, Scheme s) except -1:
+        """damos_valid_target(): the pattern, then the quota's priority."""
+        if not self.pattern_matches(s, r):
+            return False
+        if not quota_is_set(s) or not self.ops.has_scheme_score():
+            return True
+        return self.ops.get_scheme_score(self, t, r, s) >= s.min_score
+
+    cdef bint skip_charged_region(self, Target t, Region *r, Scheme s) except -1:
+        """damos_skip_charged_region(): resume where the last quota window
+        ended.  A region that straddles the resume point is split, and the
+        second piece is visited next."""
         cdef uint64_t sz_to_skip
         if s.charge_target_from is None:
             return False
         if t is not s.charge_target_from:
             return True
-        if r == t.tail:
+        if is_last_region(t, r):
             s.charge_target_from = None
             s.charge_addr_from = 0
             return True
@@ -1149,7 +1521,7 @@ cdef class Context:
                     return True
                 sz_to_skip = self.min_region_sz
             t.split_region_at(r, sz_to_skip)
-            rp[0] = r.next
+            return True
         s.charge_target_from = None
         s.charge_addr_from = 0
         return False
@@ -1183,7 +1555,7 @@ cdef class Context:
         return matched == f.matching
 
     cdef bint filter_out(self, Target t, Region *r, Scheme s) except -1:
-        """damos_filter_out(): core filters; the first match decides."""
+        """damos_core_filter_out(): core filters; the first match decides."""
         cdef Filter f
         s.core_filters_allowed = False
         for f in s.core_filters:
@@ -1194,31 +1566,27 @@ cdef class Context:
         return s.core_filters_default_reject
 
     cdef void apply_scheme(self, Target t, Region *r, Scheme s) except *:
-        """damos_apply_scheme(): quota-split, filter, ask ops, charge, count."""
+        """damos_apply_scheme(): quota-slice, core filters, ask ops, charge,
+        count."""
         cdef uint64_t sz = r.end - r.start, sz_applied = 0, sz_ops_filter_passed = 0
         cdef double t0
-        cdef bint counted = True
-        if s.esz and s.charged_sz + sz > s.esz:
-            sz = align_down(s.esz - s.charged_sz, self.min_region_sz)
-            if not sz:
-                counted = False
-            else:
+        if quota_is_set(s) and s.charged_sz + sz > s.esz:
+            sz = align_down(s.esz - s.charged_sz, self.min_region_sz) \
+                if s.esz > s.charged_sz else 0
+            if sz:
                 t.split_region_at(r, sz)
-        if counted:
+        if sz:
             if self.filter_out(t, r, s):
                 return
             t0 = self.apply_ns
-            if s.tried_regions_sink is not None:
-                s.tried_buf.append([r.start, r.end, r.nr_accesses_bp / 10000, r.age, 0, t])
             sz_applied = self.ops.apply_scheme(self, t, r, s, &sz_ops_filter_passed)
-            if s.tried_regions_sink is not None:
-                s.tried_buf[len(s.tried_buf) - 1][4] = sz_ops_filter_passed
+            self.walk_call_walk(t, r, s, sz_ops_filter_passed)
             # time charged: the simulated time the action took
             s.total_charged_ns += <uint64_t>(self.apply_ns - t0)
-            s.charged_sz += sz
-            if s.esz and s.charged_sz >= s.esz:
+            charge_quota(s, sz, sz_applied)
+            if quota_is_full(s, self.min_region_sz):
                 s.charge_target_from = t
-                s.charge_addr_from = r.end + 1
+                s.charge_addr_from = r.end
             if s.action != STAT:
                 r.age = 0
         s.nr_tried += 1
@@ -1228,19 +1596,33 @@ cdef class Context:
         s.sz_applied += sz_applied
         s.sz_ops_filter_passed += sz_ops_filter_passed
 
+    cdef void walk_call_walk(self, Target t, Region *r, Scheme s, uint64_t sz_filter_passed):
+        """damos_walk_call_walk() (and this simulator's per-interval record of
+        tried regions)."""
+        cdef uint32_t nr
+        control = self.walk_control
+        if s.tried_regions_sink is None and (control is None or s.walk_completed):
+            return
+        nr = self.nr_accesses_mvsum(r)
+        if s.tried_regions_sink is not None:
+            s.tried_buf.append([r.start, r.end, nr, r.age, sz_filter_passed, t])
+        if control is not None and not s.walk_completed:
+            control[0](self, t, (r.start, r.end, nr, r.age), s, sz_filter_passed)
+
     cdef uint64_t quota_score(self, Scheme s) except? 0xFFFFFFFFFFFFFFFF:
         """damos_quota_score(): the highest goal score (least aggressive)."""
         cdef QuotaGoal g
         cdef uint64_t highest = 0, score
         for g in s.goals:
-            self._set_goal_current_value(g)
-            score = g.current_value * 10000 / g.target_value
+            self._set_goal_current_value(s, g)
+            score = mult_frac(g.current_value, 10000, g.target_value)
             if score > highest:
                 highest = score
         return highest
 
-    cdef void _set_goal_current_value(self, QuotaGoal g) except *:
-        cdef uint64_t now_psi
+    cdef void _set_goal_current_value(self, Scheme s, QuotaGoal g) except *:
+        """damos_set_quota_goal_current_value()."""
+        cdef uint64_t now_psi, total, free_pages, used, active, inactive
         machine = self.kstate.machine
         if g.metric == SOME_MEM_PSI_US:
             now_psi = self.kstate.psi_some_us
@@ -1248,58 +1630,82 @@ cdef class Context:
             g.last_psi_total = now_psi
         elif g.metric in (NODE_MEM_USED_BP, NODE_MEM_FREE_BP):
             if machine is None or g.nid < 0 or g.nid >= machine.nr_nodes:
-                g.current_value = 0
+                # invalid_mem_node(): no memory used, all free
+                g.current_value = 0 if g.metric == NODE_MEM_USED_BP else 10000
             else:
                 node = machine.node(g.nid)
-                num = node["capacity"] - node["free"] if g.metric == NODE_MEM_USED_BP \
-                    else node["free"]
-                g.current_value = num * 10000 // node["capacity"]
+                total = node["capacity"] // 4096
+                free_pages = node["free"] // 4096
+                g.current_value = mult_frac(total - free_pages if g.metric == NODE_MEM_USED_BP
+                                            else free_pages, 10000, total)
         elif g.metric in (NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP):
-            # every process is in the root memory cgroup (id 0): its LRU pages
-            # on the node are all the node's pages in use; an unknown memcg
-            # uses nothing
-            used = 0
-            if g.memcg == 0 and machine is not None and 0 <= g.nid < machine.nr_nodes:
+            if machine is None or g.nid < 0 or g.nid >= machine.nr_nodes or g.memcg != 0:
+                # invalid node, or a memory cgroup that does not exist (every
+                # simulated process is in the root one, id 0)
+                g.current_value = 0 if g.metric == NODE_MEMCG_USED_BP else 10000
+            else:
                 node = machine.node(g.nid)
-                used = (node["capacity"] - node["free"]) * 10000 // node["capacity"]
-            g.current_value = used if g.metric == NODE_MEMCG_USED_BP else 10000 - used
+                total = node["capacity"] // 4096
+                # the root cgroup's LRU pages on the node: every page in use
+                used = (node["capacity"] - node["free"]) // 4096
+                g.current_value = mult_frac(used if g.metric == NODE_MEMCG_USED_BP
+                                            else total - used, 10000, total)
         elif g.metric in (ACTIVE_MEM_BP, INACTIVE_MEM_BP):
             active, inactive = machine.lru_sizes() if machine is not None else (0, 0)
             total = active + inactive
-            if not total:
-                g.current_value = 0
-            else:
-                g.current_value = (active if g.metric == ACTIVE_MEM_BP else inactive) \
-                    * 10000 // total
+            # the kernel divides by zero on an empty LRU; we say 0
+            g.current_value = 0 if not total else mult_frac(
+                active if g.metric == ACTIVE_MEM_BP else inactive, 10000, total)
+        elif g.metric == NODE_ELIGIBLE_MEM_BP:
+            g.current_value = self.node_eligible_mem_bp(s, g.nid)
+
+    cdef uint64_t node_eligible_mem_bp(self, Scheme s, int nid) except? 0xFFFFFFFFFFFFFFFF:
+        """damos_get_node_eligible_mem_bp(): the share of the memory that the
+        scheme's access pattern selects which sits on node nid (paddr only)."""
+        cdef Target t
+        cdef Region *r
+        cdef uint64_t node_bytes = 0, total = 0
+        machine = self.kstate.machine
+        if not self.ops.is_paddr():
+            return 0
+        if machine is None or nid < 0 or nid >= machine.nr_nodes:
+            return 0
+        for t in self.targets:
+            r = t.head
+            while r != NULL:
+                if self.pattern_matches(s, r):
+                    self.ops.eligible_bytes(self, r, nid, &node_bytes, &total)
+                r = r.next
+        if not total:
+            return 0
+        return mult_frac(node_bytes, 10000, total)
 
     cdef void set_effective_quota(self, Scheme s) except *:
-        """damos_set_effective_quota()."""
+        """damos_set_effective_quota() with the goal tuners
+        (damos_goal_tune_esz_bp_{consist,temporal})."""
         cdef uint64_t throughput, esz = ULONG_MAX, score
         if not s.quota_ms and not s.goals:
             s.esz = s.quota_sz
             return
-        s.quota_blocked = False
         if s.goals:
             score = self.quota_score(s)
-            if s.goal_tuner == TUNER_TEMPORAL:
-                # goal met: stop applying (the intended behaviour, not "no limit")
+            if s.goal_tuner == TUNER_CONSIST:
+                s.esz_bp = feed_loop_next_input(s.esz_bp if s.esz_bp > 10000 else 10000, score)
+            elif s.goal_tuner == TUNER_TEMPORAL:
                 if score >= 10000:
                     s.esz_bp = 0
-                    s.quota_blocked = True
+                elif s.quota_sz:
+                    s.esz_bp = s.quota_sz * 10000
                 else:
-                    s.esz_bp = s.quota_sz * 10000 if s.quota_sz else ULONG_MAX
-                esz = s.esz_bp / 10000 if s.esz_bp != ULONG_MAX else ULONG_MAX
-            else:
-                s.esz_bp = feed_loop_next_input(s.esz_bp if s.esz_bp > 10000 else 10000, score)
-                esz = s.esz_bp / 10000
+                    s.esz_bp = ULONG_MAX
+            esz = s.esz_bp / 10000
         if s.quota_ms:
             if s.total_charged_ns:
-                throughput = s.total_charged_sz * 1000000 / s.total_charged_ns
+                throughput = mult_frac(s.total_charged_sz, 1000000, s.total_charged_ns)
             else:
                 throughput = 4096 * 1024
             if throughput * s.quota_ms < esz:
                 esz = throughput * s.quota_ms
-            # [newer] never below one region: an esz of 0 would mean no limit
             if esz < self.min_region_sz:
                 esz = self.min_region_sz
         if s.quota_sz and s.quota_sz < esz:
@@ -1317,12 +1723,12 @@ cdef class Context:
             return
         jiffies = INITIAL_JIFFIES + <uint64_t>(self.kstate.clock_ns / 1000000)
         if not s.total_charged_sz and not s.charged_from:
-            # [≈6.17 fix] the first charge window starts now, with its quota
-            # (else a huge reset interval, damo's default 'max', meant none)
+            # the first charge window starts now, with its quota
             s.charged_from = jiffies
             self.set_effective_quota(s)
-        if time_after_eq(jiffies, s.charged_from + s.quota_reset_interval_ms):
-            if s.esz and s.charged_sz >= s.esz:
+        if not time_in_range_open(jiffies, s.charged_from,
+                                  s.charged_from + msecs_to_jiffies(s.quota_reset_interval_ms)):
+            if quota_is_full(s, self.min_region_sz):
                 s.qt_exceeds += 1
             s.total_charged_sz += s.charged_sz
             s.charged_from = jiffies
@@ -1334,7 +1740,7 @@ cdef class Context:
         for t in self.targets:
             r = t.head
             while r != NULL:
-                if s.pattern_matches(r):
+                if self.pattern_matches(s, r) and not self.filter_out(t, r, s):
                     score = self.ops.get_scheme_score(self, t, r, s)
                     self.score_hist[score] += r.end - r.start
                     if score > max_score:
@@ -1351,41 +1757,44 @@ cdef class Context:
 
 
 # ---------------------------------------------------------------------------
-# Entry points for the kernel's own unit tests (kunit vectors)
+# Entry points for the kernel's own unit tests (tests/core-kunit.h): each one
+# calls the function the kdamond itself runs.
 
 def kunit_feed_loop_next_input(uint64_t last_input, uint64_t score):
     return feed_loop_next_input(last_input, score)
 
 
-def kunit_moving_sum(uint32_t mvsum, uint32_t nomvsum, uint32_t len_window,
-                     uint32_t new_value):
-    return moving_sum(mvsum, nomvsum, len_window, new_value)
+def kunit_mvsum(uint64_t current_nr, uint64_t last_nr, uint64_t left_window_bp):
+    """damon_mvsum()."""
+    return damon_mvsum(current_nr, last_nr, left_window_bp)
 
 
-def kunit_nr_accesses_to_accesses_bp(uint32_t nr, uint64_t sample_us, uint64_t aggr_us):
-    cdef Attrs a
-    memset(&a, 0, sizeof(Attrs))
-    a.sample_interval = sample_us
-    a.aggr_interval = aggr_us
-    return nr_accesses_to_accesses_bp(nr, &a)
+def kunit_set_sis(Context ctx, uint64_t passed_sample_intervals, next_aggregation_sis=None):
+    """Set the context's sample-interval counters, as kunit cases assign them."""
+    ctx.passed_sample_intervals = passed_sample_intervals
+    if next_aggregation_sis is not None:
+        ctx.next_aggregation_sis = next_aggregation_sis
 
 
-def kunit_update_monitoring_result(nr_accesses, last_nr_accesses, age, old, new,
-                                   bint aggregating=False):
-    """old/new: (sample_us, aggr_us).  Returns (nr, last_nr, nr_bp, age)."""
+def kunit_set_min_nr_regions(Context ctx, uint64_t min_nr_regions):
+    """ctx->attrs.min_nr_regions = n, unvalidated, as kunit cases assign it."""
+    ctx.attrs.min_nr_regions = min_nr_regions
+
+
+def kunit_nr_accesses_mvsum(Context ctx, Target t, int region_idx):
+    """damon_nr_accesses_mvsum() of one region, as __damos_valid_target() reads it."""
+    return ctx.nr_accesses_mvsum(t._nth(region_idx))
+
+
+def kunit_update_monitoring_result(Target t, int region_idx, old, new, bint aggregating=False):
+    """damon_update_monitoring_result() of one region; old/new: (sample_us,
+    aggr_us)."""
     cdef Attrs a, b
-    cdef Region r
     memset(&a, 0, sizeof(Attrs))
     memset(&b, 0, sizeof(Attrs))
-    memset(&r, 0, sizeof(Region))
     a.sample_interval, a.aggr_interval = old
     b.sample_interval, b.aggr_interval = new
-    r.nr_accesses = nr_accesses
-    r.nr_accesses_bp = nr_accesses * 10000
-    r.last_nr_accesses = last_nr_accesses
-    r.age = age
-    update_monitoring_result(&r, &a, &b, aggregating)
-    return r.nr_accesses, r.last_nr_accesses, r.nr_accesses_bp, r.age
+    update_monitoring_result(t._nth(region_idx), &a, &b, aggregating)
 
 
 def kunit_filter_match(Context ctx, Target t, int region_idx, Filter f):
@@ -1393,10 +1802,9 @@ def kunit_filter_match(Context ctx, Target t, int region_idx, Filter f):
     return ctx.filter_match(t, t._nth(region_idx), f)
 
 
-def kunit_damon_rand(uint64_t l, uint64_t r, int n, uint64_t seed=0):
-    cdef sim_rng rng
-    sim_rng_seed(&rng, seed)
-    return [sim_damon_rand(&rng, l, r) for _ in range(n)]
+def kunit_damon_rand(Context ctx, uint64_t l, uint64_t r, int n):
+    """damon_rand(ctx, l, r) n times, from the context's own stream."""
+    return [sim_damon_rand(&ctx.rng, l, r) for _ in range(n)]
 
 
 def kunit_reset_aggregated(Context ctx):
@@ -1409,52 +1817,29 @@ def kunit_split_regions(Context ctx):
     ctx.split_regions()
 
 
+def kunit_split_regions_of(Context ctx, Target t, int nr_subs, uint64_t min_region_sz):
+    """damon_split_regions_of(ctx, t, nr_subs, min_region_sz)."""
+    t.split_regions_of(nr_subs, min_region_sz, &ctx.rng)
+
+
+def kunit_merge_regions(Context ctx, uint32_t threshold, uint64_t sz_limit):
+    """kdamond_merge_regions()."""
+    ctx.merge_regions(threshold, sz_limit)
+
+
+def kunit_apply_min_nr_regions(Context ctx):
+    """damon_apply_min_nr_regions(); returns the region size limit."""
+    return ctx.apply_min_nr_regions()
+
+
 def kunit_destroy_region(Target t, int idx):
     """damon_destroy_region() of the idx-th region."""
     t.destroy_region(t._nth(idx))
 
 
-# Newer kernels (after the emulated 6.16) replace nr_accesses_bp with an
-# on-demand moving-sum estimate and enforce min_nr_regions in the core.  The
-# pure functions are kept here, with their kernel test vectors, for reference
-# and for comparing versions; the engine itself follows 6.16.
-
-def mvsum(uint32_t cur, uint32_t last, uint32_t left_window_bp):
-    """damon_mvsum(): the current count plus the part of the last window's
-    count that is still inside the moving window."""
-    return cur + <uint32_t>(<uint64_t>last * left_window_bp / 10000)
-
-
-def nr_accesses_mvsum(uint64_t passed, uint64_t next_aggregation, uint32_t nr,
-                      uint32_t last_nr, uint64_t aggr_samples):
-    """damon_nr_accesses_mvsum() of a region, in a window of aggr_samples."""
-    cdef uint64_t left_bp = (next_aggregation - passed) * 10000 / aggr_samples
-    if left_bp >= 10000:
-        return last_nr
-    return mvsum(nr, last_nr, <uint32_t>left_bp)
-
-
-def apply_min_nr_regions(Target t, uint64_t min_region_sz, uint64_t min_nr_regions):
-    """Split every region into consecutive chunks of at most max_sz so that
-    the target has at least about min_nr_regions; returns max_sz."""
-    cdef Region *r = t.head
-    cdef Region *nxt
-    cdef uint64_t total = 0, max_sz
-    while r != NULL:
-        total += r.end - r.start
-        r = r.next
-    max_sz = total / min_nr_regions if min_nr_regions else total
-    if max_sz < min_region_sz:
-        max_sz = min_region_sz
-    max_sz = align_up(max_sz, min_region_sz)
-    r = t.head
-    while r != NULL:
-        nxt = r.next
-        while r.end - r.start > max_sz:
-            t.split_region_at(r, max_sz)
-            r = r.next
-        r = nxt
-    return max_sz
+def kunit_set_walk_control_obsolete(Context ctx, bint obsolete):
+    """The kdamond's exit marks walks impossible (damon_ctx->walk_control_obsolete)."""
+    ctx.walk_control_obsolete = obsolete
 
 
 # DAMOS entry points for the kernel's vectors and the DAMOS unit tests
@@ -1479,6 +1864,17 @@ def kunit_quota_score(Context ctx, Scheme s):
     return ctx.quota_score(s)
 
 
+def kunit_quota_is_full(Context ctx, Scheme s):
+    """damos_quota_is_full()."""
+    return quota_is_full(s, ctx.min_region_sz)
+
+
+def kunit_charge_quota(Scheme s, uint64_t sz_region, uint64_t sz_applied):
+    """damos_charge_quota(); returns charged_sz."""
+    charge_quota(s, sz_region, sz_applied)
+    return s.charged_sz
+
+
 def kunit_apply_scheme(Context ctx, Target t, int region_idx, Scheme s):
     """damos_apply_scheme() of s on the region_idx-th region of t."""
     ctx.apply_ns = 0
@@ -1486,7 +1882,7 @@ def kunit_apply_scheme(Context ctx, Target t, int region_idx, Scheme s):
 
 
 def kunit_filter_out(Context ctx, Target t, int region_idx, Scheme s):
-    """damos_filter_out() (core filters) of a region; the region may split."""
+    """damos_core_filter_out() of a region; the region may split."""
     return ctx.filter_out(t, t._nth(region_idx), s)
 
 
@@ -1502,3 +1898,7 @@ def kunit_apply_schemes(Context ctx, uint64_t passed_sample_intervals):
     ctx.passed_sample_intervals = passed_sample_intervals
     ctx.apply_ns = 0
     ctx.apply_schemes()
+
+
+def kunit_msecs_to_jiffies(uint64_t ms):
+    return msecs_to_jiffies(ms)

@@ -14,8 +14,8 @@ from damo_engine.memory cimport (
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
 from damo_engine.core cimport (
     Context, Target, Region, Scheme, Filter, Operations, KernelState,
-    region_new, update_region_access_rate, max_nr_accesses, DAMOS_MAX_SCORE,
-    WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, LRU_PRIO, LRU_DEPRIO,
+    region_new, update_region_access_rate, DAMOS_MAX_SCORE,
+    WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, COLLAPSE, LRU_PRIO, LRU_DEPRIO,
     MIGRATE_HOT, MIGRATE_COLD, STAT,
     FILTER_ANON, FILTER_ACTIVE, FILTER_MEMCG, FILTER_YOUNG, FILTER_HUGEPAGE_SIZE,
     FILTER_UNMAPPED)
@@ -161,6 +161,9 @@ cdef class VaddrOps(Operations):
         cdef AddressSpace a = t.obj
         return a is not None and a.mm.alive
 
+    cdef bint has_target_valid(self):
+        return True
+
     def three_regions(self, AddressSpace a, uint64_t min_region=PAGE_SIZE):
         """__damon_va_three_regions() of an address space, or None."""
         return three_regions_of(a.mm, min_region)
@@ -174,25 +177,15 @@ cdef class VaddrOps(Operations):
                 self.init_regions(ctx, t)
 
     cdef void init_regions(self, Context ctx, Target t) except *:
+        """__damon_va_init_regions(): the three regions, as they are (the
+        core splits them for min_nr_regions, damon_apply_min_nr_regions())."""
         cdef MmData *mm = self.get_mm(ctx, t)
-        cdef uint64_t sz = 0, nr_pieces
-        cdef Region *r
         if mm == NULL:
             return
         regions = three_regions_of(mm, ctx.min_region_sz)
         if regions is None:
             return
-        for s, e in regions:
-            sz += e - s
-        if ctx.attrs.min_nr_regions:
-            sz /= ctx.attrs.min_nr_regions
-        if sz < ctx.min_region_sz:
-            sz = ctx.min_region_sz
-        for s, e in regions:
-            r = region_new(s, e)
-            t.add_region(r)
-            nr_pieces = (e - s) / sz
-            evenly_split_region(t, r, nr_pieces, ctx.min_region_sz)
+        t.set_regions(regions, ctx.min_region_sz)
 
     cdef void update(self, Context ctx) except *:
         cdef Target t
@@ -238,16 +231,16 @@ cdef class VaddrOps(Operations):
             r = t.head
             while r != NULL:
                 if mm == NULL:
-                    update_region_access_rate(r, False, &ctx.attrs)
+                    update_region_access_rate(r, False)
                 elif same_target and align_down(ks.va_last_addr, ks.va_last_folio_sz) == \
                         align_down(r.sampling_addr, ks.va_last_folio_sz):
                     # the region's sample is in the folio checked last: reuse
-                    update_region_access_rate(r, ks.va_last_accessed, &ctx.attrs)
+                    update_region_access_rate(r, ks.va_last_accessed)
                 else:
                     v = mm_find_vma(mm, r.sampling_addr)
                     ks.va_last_accessed = v != NULL and vma_young(
                         v, vma_li(v, r.sampling_addr), &ks.va_last_folio_sz)
-                    update_region_access_rate(r, ks.va_last_accessed, &ctx.attrs)
+                    update_region_access_rate(r, ks.va_last_accessed)
                     ks.va_last_addr = r.sampling_addr
                     checks += 1
                 if r.nr_accesses > max_nr:
@@ -277,7 +270,7 @@ cdef class VaddrOps(Operations):
             return 0
         if s.action == STAT or s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
             return va_walk(ctx, m, mm, r.start, r.end, s, sz_filter_passed)
-        if s.action in (WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE):
+        if s.action in (WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, COLLAPSE):
             return va_madvise(ctx, m, mm, start, end, s.action)
         return 0                        # lru_(de)prio: not supported on vaddr
 
@@ -326,37 +319,6 @@ cdef object three_regions_of(MmData *mm, uint64_t min_region):
             (align_up(ge2, min_region), align_up(prev.end, min_region))]
 
 
-cdef int evenly_split_region(Target t, Region *r, uint64_t nr_pieces,
-                             uint64_t min_region) except -1:
-    """damon_va_evenly_split_region() (as fixed in ~6.13): exactly nr_pieces
-    pieces, the last one taking the rounding remainder.  -EINVAL (region
-    untouched) if impossible."""
-    cdef uint64_t orig_end, sz_piece, start, i
-    cdef Region *n
-    cdef Region *nxt
-    if r == NULL or not nr_pieces:
-        return -22
-    orig_end = r.end
-    sz_piece = align_down((r.end - r.start) / nr_pieces, min_region)
-    if not sz_piece:
-        return -22
-    r.end = r.start + sz_piece
-    nxt = r.next
-    start = r.end
-    for i in range(1, nr_pieces):
-        n = region_new(start, start + sz_piece)
-        t.insert_region(n, r, nxt)
-        r = n
-        start += sz_piece
-    r.end = orig_end
-    return 0
-
-
-def kunit_evenly_split(Target t, int idx, uint64_t nr_pieces, uint64_t min_region=1):
-    """Returns 0 or -EINVAL, like the kernel function."""
-    return evenly_split_region(t, t._nth(idx), nr_pieces, min_region)
-
-
 def kunit_three_regions(list vmas, uint64_t min_region=1):
     """__damon_va_three_regions() over [(start, end)] mappings (page units
     not required: kunit uses MIN_REGION 1)."""
@@ -386,8 +348,8 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
     cdef uint64_t addr = start, stop
     cdef VmaData *v
     cdef int64_t li, li_end, c, c_lo, c_hi
-    cdef double work = 0
-    cdef bint hole = False
+    cdef double work = 0, before
+    cdef bint hole = False, failed = False, stop_all = False
     while addr < end:
         v = mm_find_vma(mm, addr)
         if v == NULL:
@@ -399,6 +361,35 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
         stop = end if end < v.end else v.end
         li_end = vma_li(v, stop - 1) + 1
         li = vma_li(v, addr)
+        if action == COLLAPSE:
+            # MADV_COLLAPSE: synchronously collapse every 2 MiB chunk wholly
+            # inside the range; a VMA THP may not back fails the call, a chunk
+            # with nothing to collapse makes it fail after the others were
+            # tried, no free huge page ends it (-ENOMEM)
+            if not v.anon or v.nohugepage:
+                failed = True
+                break
+            c_lo = (li + CHUNK_PAGES - 1) >> CHUNK_SHIFT
+            c_hi = li_end >> CHUNK_SHIFT
+            for c in range(c_lo, c_hi):
+                if v.vc_huge[c]:
+                    continue                    # already PMD-mapped: counts as done
+                if v.vc_thp_hint[c] == 2 or (v.vc_present[c] == 0 and not bm_count_range(
+                        v.bm_swapped, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT)):
+                    failed = True               # VM_NOHUGEPAGE, or no page table
+                    continue
+                before = m.kswapd_ns
+                if not m.collapse_chunk(v, c):
+                    failed = True
+                    stop_all = True
+                    break
+                # the copy is the caller's (kdamond's) work, not khugepaged's
+                work += m.kswapd_ns - before
+                m.kswapd_ns = before
+            if stop_all:
+                break
+            addr = stop
+            continue
         if action == HUGEPAGE or action == NOHUGEPAGE:
             # MADV_HUGEPAGE splits the VMA at the range's ends: only 2 MiB
             # chunks wholly inside the range may get a THP; MADV_NOHUGEPAGE
@@ -440,7 +431,7 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
             li += 1
         addr = stop
     ctx.apply_ns += work
-    return 0 if hole else end - start
+    return 0 if hole or failed else end - start
 
 
 cdef VmaData *_next_vma(MmData *mm, uint64_t addr) noexcept nogil:
@@ -556,7 +547,8 @@ cdef uint64_t va_walk(Context ctx, Machine m, MmData *mm, uint64_t start, uint64
 
 cdef class PaddrOps(Operations):
     """paddr: the physical address space; pages are found through the
-    reverse map and their Accessed bits read in every mapping."""
+    reverse map and their Accessed bits read in every mapping.  Region
+    addresses are in the context's address units (addr_unit bytes each)."""
     cdef Filter young_rejecter
 
     def __init__(self, name="paddr"):
@@ -572,17 +564,21 @@ cdef class PaddrOps(Operations):
             return NULL
         return m.owner_of_pfn(pfn, li)
 
+    cdef bint is_paddr(self):
+        return True
+
     cdef void prepare_access_checks(self, Context ctx) except *:
         cdef Machine m = ctx.kstate.machine
         cdef Target t
         cdef Region *r
         cdef VmaData *v
         cdef int64_t li
+        cdef uint64_t au = ctx.addr_unit
         for t in ctx.targets:
             r = t.head
             while r != NULL:
                 r.sampling_addr = sim_damon_rand(&ctx.rng, r.start, r.end)
-                v = self.owner(m, r.sampling_addr, &li)
+                v = self.owner(m, r.sampling_addr * au, &li)     # damon_pa_phys_addr()
                 if v != NULL:
                     vma_mkold(v, li)
                 r = r.next
@@ -595,19 +591,20 @@ cdef class PaddrOps(Operations):
         cdef VmaData *v
         cdef int64_t li
         cdef uint32_t max_nr = 0
-        cdef uint64_t checks = 0
+        cdef uint64_t checks = 0, au = ctx.addr_unit, paddr
         for t in ctx.targets:
             r = t.head
             while r != NULL:
+                paddr = r.sampling_addr * au
                 if align_down(ks.pa_last_addr, ks.pa_last_folio_sz) == \
-                        align_down(r.sampling_addr, ks.pa_last_folio_sz):
-                    update_region_access_rate(r, ks.pa_last_accessed, &ctx.attrs)
+                        align_down(paddr, ks.pa_last_folio_sz):
+                    update_region_access_rate(r, ks.pa_last_accessed)
                 else:
-                    v = self.owner(m, r.sampling_addr, &li)
+                    v = self.owner(m, paddr, &li)
                     # a free frame has no folio: not accessed, folio size kept
                     ks.pa_last_accessed = v != NULL and vma_young(v, li, &ks.pa_last_folio_sz)
-                    update_region_access_rate(r, ks.pa_last_accessed, &ctx.attrs)
-                    ks.pa_last_addr = r.sampling_addr
+                    update_region_access_rate(r, ks.pa_last_accessed)
+                    ks.pa_last_addr = paddr
                     checks += 1
                 if r.nr_accesses > max_nr:
                     max_nr = r.nr_accesses
@@ -625,6 +622,33 @@ cdef class PaddrOps(Operations):
             return hot_score(ctx, r, s)
         return DAMOS_MAX_SCORE
 
+    cdef int eligible_bytes(self, Context ctx, Region *r, int nid, uint64_t *node_bytes,
+                            uint64_t *total) except -1:
+        """damos_calc_eligible_bytes() for one region: the bytes of the
+        region's folios (their overlap with it) in total and on node nid."""
+        cdef Machine m = ctx.kstate.machine
+        cdef uint64_t addr = r.start * ctx.addr_unit, end = r.end * ctx.addr_unit
+        cdef uint64_t fstart, fend, lo, hi
+        cdef VmaData *v
+        cdef int64_t li, h, pfn
+        while addr < end:
+            v = self.owner(m, addr, &li)
+            if v == NULL:
+                addr = align_down(addr + PAGE_SIZE, PAGE_SIZE)
+                continue
+            h = folio_head(v, li)
+            pfn = vma_frame(v, h)
+            fstart = m.phys_base + (<uint64_t>pfn << PAGE_SHIFT)
+            fend = fstart + (HPAGE_SIZE if v.vc_huge[li >> CHUNK_SHIFT] else PAGE_SIZE)
+            lo = addr if addr > fstart else fstart
+            hi = end if end < fend else fend
+            if hi > lo:
+                total[0] += hi - lo
+                if m.node_of_pfn(pfn) == nid:
+                    node_bytes[0] += hi - lo
+            addr = fend
+        return 0
+
     cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
         """damon_pa_apply_scheme(): walk the folios of the region, skipping
@@ -632,9 +656,10 @@ cdef class PaddrOps(Operations):
         apply the ops filters, and act on the folios that pass.  pageout
         installs a temporary "reject young" filter unless the scheme has a
         young filter of its own; stat walks only if the scheme has ops
-        filters."""
+        filters.  Sizes reported back are in address units."""
         cdef Machine m = ctx.kstate.machine
-        cdef uint64_t addr = r.start, applied = 0, passed = 0, folio_sz
+        cdef uint64_t au = ctx.addr_unit
+        cdef uint64_t addr = r.start * au, end = r.end * au, applied = 0, passed = 0, folio_sz
         cdef VmaData *v
         cdef int64_t li, c, moved, j, h
         cdef bint huge
@@ -644,7 +669,7 @@ cdef class PaddrOps(Operations):
         cdef int node
         cdef Filter f
         if s.action == WILLNEED or s.action == COLD or s.action == HUGEPAGE \
-                or s.action == NOHUGEPAGE:
+                or s.action == NOHUGEPAGE or s.action == COLLAPSE:
             return 0                    # not supported on paddr
         if s.action == STAT and not s.ops_filters:
             return 0
@@ -656,7 +681,7 @@ cdef class PaddrOps(Operations):
                 extra = [self.young_rejecter]
         if s.last_applied is not None:
             skip_gid, skip_h = s.last_applied
-        while addr < r.end:
+        while addr < end:
             pfn = <int64_t>((addr - m.phys_base) >> PAGE_SHIFT) if addr >= m.phys_base else -1
             if pfn >= 0 and pfn < m.nr_pchunks * CHUNK_PAGES and \
                     m.pc_owner[pfn >> CHUNK_SHIFT] == PC_FREE:
@@ -690,7 +715,7 @@ cdef class PaddrOps(Operations):
                         applied += PAGE_SIZE
                         work += m.swap_out_ns
             elif s.action == LRU_PRIO:
-                m.set_active(v, h, True)
+                folio_mark_accessed(m, v, h)
                 applied += folio_sz
             elif s.action == LRU_DEPRIO:
                 m.set_active(v, h, False)
@@ -705,9 +730,23 @@ cdef class PaddrOps(Operations):
                 v.mm.migrate_ns += moved * MIGRATE_PROCESS_NS
                 v.mm.async_ns += moved * MIGRATE_PROCESS_NS
         s.last_applied = (last_gid, last_h) if last_gid >= 0 else None
-        sz_filter_passed[0] = passed
+        sz_filter_passed[0] = passed / au       # damon_pa_core_addr()
         ctx.apply_ns += work
-        return applied
+        return applied / au
+
+
+cdef void folio_mark_accessed(Machine m, VmaData *v, int64_t h) noexcept:
+    """mm/swap.c folio_mark_accessed(): a first call marks the folio
+    referenced; a second, on a referenced inactive folio, activates it (and
+    clears referenced).  Either way the folio stops being idle, which
+    DAMON's next access check sees."""
+    if not bm_test(v.bm_lru_ref, h):
+        bm_set(v.bm_lru_ref, h)
+    elif not bm_test(v.bm_active, h):
+        m.set_active(v, h, True)
+        bm_clear(v.bm_lru_ref, h)
+    bm_set(v.bm_damon_ref, h)
+    bm_set(v.damon_ref_chunks, h >> CHUNK_SHIFT)
 
 
 OPS = {"vaddr": VaddrOps, "fvaddr": FvaddrOps, "paddr": PaddrOps}
