@@ -46,8 +46,8 @@ def test_what_the_simulated_kernel_has_and_has_not():
 @pytest.mark.parametrize("feature, args", [
     ("sysfs/damos_action_collapse", ["--damos_action", "collapse"]),
     ("sysfs/damos_quota_goal_node_eligible_mem_bp",
-     ["--damos_action", "stat", "--damos_quotas", "0", "1G", "1s", "--damos_quota_goal",
-      "node_eligible_mem_bp", "5000", "0"]),
+     ["--ops", "paddr", "--damos_action", "stat", "--damos_quotas", "0", "1G", "1s",
+      "--damos_quota_goal", "node_eligible_mem_bp", "5000", "0"]),
     ("sysfs/damos_quota_fail_charge_ratio",
      ["--damos_action", "stat", "--damos_quota_fail_charge_ratio", "1", "2"]),
     ("sysfs/schemes_filters_hugepage_size",
@@ -67,7 +67,9 @@ def test_version_is_inferred_as_damo_does():
     out = features("supported", "--infer_version").splitlines()
     supported = set(out[:-2])
     # damo's rule, by hand: the newest release among the supported features
-    releases = {"sysfs/damos_quota_goal_tuner": "7.1", "sysfs/damos_max_nr_snapshots": "7.0",
+    releases = {"sysfs/probe_weights": "7.3", "sysfs/ctx_pause": "7.2",
+                "sysfs/damos_action_collapse": "7.2",
+                "sysfs/damos_quota_goal_tuner": "7.1", "sysfs/damos_max_nr_snapshots": "7.0",
                 "sysfs/schemes_dests": "6.17", "sysfs/intervals_goal": "6.15"}
     newest = next(v for n, v in releases.items() if n in supported)
     assert out[-2] == "Seems the version of DAMON is %s" % newest

@@ -215,10 +215,14 @@ class ContextParams:
             if self.ops != "paddr":
                 raise DamoError("--damon_addr_unit: only paddr takes an address unit other "
                                 "than 1 (%s does not)" % self.ops, exit_code=2)
-            from damo_engine.core import Context as _C
-            if not hasattr(_C, "addr_unit"):
-                raise DamoError("--damon_addr_unit: the simulated kernel supports only 1 "
-                                "(its engine has no address unit yet)", exit_code=2)
+            sz = max(4096 // self.addr_unit, 1)
+            if sz & (sz - 1):
+                # damon_commit_ctx(): min_region_sz (PAGE_SIZE / addr_unit) must be a
+                # power of two
+                raise DamoError("--damon_addr_unit: %d makes the minimum region size "
+                                "4096 / %d = %d units, not a power of two (the kernel "
+                                "refuses it)" % (self.addr_unit, self.addr_unit, sz),
+                                exit_code=2)
         if self.pause:
             from damo_engine.core import Context as _C
             if not hasattr(_C, "pause"):
@@ -338,23 +342,23 @@ def build_context(ctx, *, pids, machine, seed=0):
     from damo_engine.ops import make_ops
 
     ctx.validate()
-    extra = {}
-    # validate() refused these where the engine lacks them
-    if ctx.addr_unit != 1:
-        extra["addr_unit"] = ctx.addr_unit
-    if ctx.pause:
-        extra["pause"] = True
+    # sysfs: paddr's min_region_sz is PAGE_SIZE / addr_unit (at least 1)
+    min_region_sz = max(4096 // ctx.addr_unit, 1) if ctx.ops == "paddr" else 4096
     engine_ctx = Context(make_ops(ctx.ops), sample_us=ctx.sample_us, aggr_us=ctx.aggr_us,
                          update_us=ctx.update_us, min_nr_regions=ctx.min_nr_regions,
                          max_nr_regions=ctx.max_nr_regions,
                          intervals_goal=ctx.intervals_goal.as_tuple()
-                         if ctx.intervals_goal else None, seed=seed, **extra)
+                         if ctx.intervals_goal else None, seed=seed,
+                         min_region_sz=min_region_sz, addr_unit=ctx.addr_unit,
+                         pause=ctx.pause)
     for i, t in enumerate(ctx.targets):
         regions = list(t.regions)
         if ctx.ops == "paddr":
             pid = None
             if not regions:
-                regions = [machine.phys_range]      # all of "System RAM"
+                # all of "System RAM", in address units (damon_res_to_core_addr())
+                start, end = machine.phys_range
+                regions = [(start // ctx.addr_unit, end // ctx.addr_unit)]
         else:
             pid = t.pid if t.pid is not None else pids[min(i, len(pids) - 1)]
         engine_ctx.add_target(Target(pid, regions))

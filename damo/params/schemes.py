@@ -31,25 +31,26 @@ PAGE_SIZE = 4096
 # interval means "never reset"
 MAX_RESET_INTERVAL_MS = (2**63 >> 1) - 1
 
-ACTIONS = ("willneed", "cold", "pageout", "hugepage", "nohugepage", "lru_prio", "lru_deprio",
-           "migrate_hot", "migrate_cold", "stat")
+# damo's order (the kernel's enum damos_action has collapse after nohugepage)
+ACTIONS = ("willneed", "cold", "pageout", "hugepage", "collapse", "nohugepage", "lru_prio",
+           "lru_deprio", "migrate_hot", "migrate_cold", "stat")
 MIGRATE_ACTIONS = ("migrate_hot", "migrate_cold")
 # what each operation set implements (the others are accepted by the kernel
 # and silently do nothing; we refuse them so that a typo does not go unseen)
 OPS_ACTIONS = {
-    "vaddr": ("willneed", "cold", "pageout", "hugepage", "nohugepage", "migrate_hot",
-              "migrate_cold", "stat"),
-    "fvaddr": ("willneed", "cold", "pageout", "hugepage", "nohugepage", "migrate_hot",
-               "migrate_cold", "stat"),
+    "vaddr": ("willneed", "cold", "pageout", "hugepage", "collapse", "nohugepage",
+              "migrate_hot", "migrate_cold", "stat"),
+    "fvaddr": ("willneed", "cold", "pageout", "hugepage", "collapse", "nohugepage",
+               "migrate_hot", "migrate_cold", "stat"),
     "paddr": ("pageout", "lru_prio", "lru_deprio", "migrate_hot", "migrate_cold", "stat"),
 }
 # known to damo but not to the emulated kernel (mainline)
-UNSUPPORTED_ACTIONS = ("collapse",)
+UNSUPPORTED_ACTIONS = ()
 
 GOAL_METRICS = ("user_input", "some_mem_psi_us", "node_mem_used_bp", "node_mem_free_bp",
                 "node_memcg_used_bp", "node_memcg_free_bp", "active_mem_bp",
-                "inactive_mem_bp")
-UNSUPPORTED_GOAL_METRICS = ("node_eligible_mem_bp",)
+                "inactive_mem_bp", "node_eligible_mem_bp")
+UNSUPPORTED_GOAL_METRICS = ()
 BP_METRICS = ("node_mem_used_bp", "node_mem_free_bp", "node_memcg_used_bp",
               "node_memcg_free_bp", "active_mem_bp", "inactive_mem_bp")
 NID_METRICS = ("node_mem_used_bp", "node_mem_free_bp", "node_memcg_used_bp",
@@ -376,15 +377,14 @@ class QuotaParams:
                    [QuotaGoalParams.from_kvpairs(g, "%s.goals[%d]" % (where, i))
                     for i, g in enumerate(kv.get("goals") or [])],
                    kv.get("goal_tuner") or "consist",
-                   to_nr(kv.get("fail_charge_num", 0), where + ".fail_charge_num"),
-                   to_nr(kv.get("fail_charge_denom", 0), where + ".fail_charge_denom"),
+                   to_nr(kv.get("fail_charge_num", 0), where + ".fail_charge_num", UINT_MAX),
+                   to_nr(kv.get("fail_charge_denom", 0), where + ".fail_charge_denom",
+                         UINT_MAX),
                    to_bytes(kv.get("effective_sz_bytes", 0), where + ".effective_sz_bytes"))
 
     def validate(self, where):
         if self.goal_tuner not in GOAL_TUNERS:
             _fail(where, "unknown quota goal tuner %r (consist or temporal)" % self.goal_tuner)
-        if self.fail_charge_num or self.fail_charge_denom:
-            _fail(where, "quota fail charge ratios are not supported by the simulated kernel")
         for i, g in enumerate(self.goals):
             g.validate("%s goal %d" % (where, i))
 
@@ -621,11 +621,12 @@ class SchemeParams:
         if q.goal_tuner not in GOAL_TUNERS:
             _fail(self._where("quotas"), "unknown quota goal tuner %r (consist or temporal)"
                   % q.goal_tuner)
-        if q.fail_charge_num or q.fail_charge_denom:
-            _fail(self._where("quotas"),
-                  "quota fail charge ratios are not supported by the simulated kernel")
         for i, g in enumerate(q.goals):
             g.validate(self._where("goal", i))
+            if g.metric == "node_eligible_mem_bp" and ops is not None and ops != "paddr":
+                # damon_commit_ctx() (and so damon_start()): -EINVAL
+                _fail(self._where("goal", i), "quota goal node_eligible_mem_bp needs the paddr "
+                      "operation set (%s does not measure it)" % ops)
             if g.nid is not None and nr_nodes is not None and g.nid >= nr_nodes:
                 _fail(self._where("goal", i), "node %d does not exist (the machine has %d "
                       "node%s)" % (g.nid, nr_nodes, "s" if nr_nodes > 1 else ""))
@@ -673,6 +674,7 @@ class SchemeParams:
                      min(q.weight_nr_accesses_permil, UINT_MAX),
                      min(q.weight_age_permil, UINT_MAX)),
             goals=[g.build() for g in q.goals], goal_tuner=q.goal_tuner,
+            fail_charge=(q.fail_charge_num, q.fail_charge_denom),
             wmarks=wmarks, filters=[f.build() for f in self.filters],
             max_nr_snapshots=self.max_nr_snapshots)
 
@@ -902,6 +904,12 @@ def parse_goal(words, where="--damos_quota_goal"):
         if len(rest) != 1:
             _fail(where, "user_input needs the current value: user_input <target> <current>")
         g.current_value = to_nr(rest[0], where)
+    elif metric == "node_eligible_mem_bp" and len(rest) == 1:
+        # damo 3.4.3 takes but does not pass a node id for this metric: the
+        # kernel's goal stays on node 0
+        if to_nr(rest[0], where, INT_MAX) != 0:
+            _fail(where, "node_eligible_mem_bp: damo does not pass a node id for this "
+                  "metric, so the kernel measures node 0 (give 0 or none)")
     elif rest:
         _fail(where, "%s takes no more values than the target" % metric)
     return g
@@ -1152,8 +1160,10 @@ def schemes_from_options(opts, order=None):
             s.quotas = _quotas_from_words(quotas)
         ratio = per["damos_quota_fail_charge_ratio"][i]
         if ratio:
-            s.quotas.fail_charge_num = to_nr(ratio[0], "--damos_quota_fail_charge_ratio")
-            s.quotas.fail_charge_denom = to_nr(ratio[1], "--damos_quota_fail_charge_ratio")
+            s.quotas.fail_charge_num = to_nr(ratio[0], "--damos_quota_fail_charge_ratio",
+                                             UINT_MAX)
+            s.quotas.fail_charge_denom = to_nr(ratio[1], "--damos_quota_fail_charge_ratio",
+                                               UINT_MAX)
         s.quotas.goals = goals_of[i]
         if per["damos_quota_goal_tuner"][i]:
             s.quotas.goal_tuner = per["damos_quota_goal_tuner"][i][0]

@@ -20,6 +20,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORE = "engine/damo_engine/core.pyx"
+CORE_PXD = "engine/damo_engine/core.pxd"
 OPS = "engine/damo_engine/ops.pyx"
 MONITORING = ["tests/test_kunit_core.py", "tests/test_engine_monitoring.py",
               "tests/test_kunit_vaddr.py"]
@@ -40,47 +41,62 @@ MUTANTS = {
         CORE, "            sz /= self.attrs.min_nr_regions\n", "            pass\n", MONITORING,
         "damon_region_sz_limit(): total size / min_nr_regions"),
     "age-reset-on-change": (
-        CORE, "            if udiff(r.nr_accesses, r.last_nr_accesses) > thres:\n                r.age = 0",
-        "            if udiff(r.nr_accesses, r.last_nr_accesses) > thres:\n                r.age += 1",
+        CORE, "                if udiff(r.nr_accesses, r.last_nr_accesses) > thres:\n                    r.age = 0",
+        "                if udiff(r.nr_accesses, r.last_nr_accesses) > thres:\n                    r.age += 1",
         MONITORING, "a region whose access count changed by more than the threshold is young"),
     "age-reset-zero-flip": (
-        CORE, "            elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):\n                r.age = 0",
-        "            elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):\n                r.age += 1",
+        CORE, "                elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):\n                    r.age = 0",
+        "                elif (r.nr_accesses == 0) != (r.last_nr_accesses == 0):\n                    r.age += 1",
         MONITORING, "6.18: age resets when a region turns accessed or idle"),
     "age-increment": (
-        CORE, "            else:\n                r.age += 1\n            if (prev != NULL",
-        "            else:\n                r.age += 2\n            if (prev != NULL", MONITORING,
-        "an unchanged region ages by one per merge pass"),
+        CORE, "                else:\n                    r.age += 1\n            if (prev != NULL",
+        "                else:\n                    r.age += 2\n            if (prev != NULL", MONITORING,
+        "an unchanged region ages by one per aggregation"),
+    "age-once-per-aggregation": (
+        CORE, "            count_age = False\n", "            count_age = True\n", MONITORING,
+        "kdamond_merge_regions(): only the first merge pass ages regions"),
     "split-three": (
         CORE, "            nr_subs = 3\n", "            nr_subs = 2\n", MONITORING,
         "kdamond_split_regions(): 3 pieces when the count did not change"),
     "split-half-max": (
-        CORE, "        if nr_regions > self.attrs.max_nr_regions / 2:\n            return 0",
-        "        if nr_regions > self.attrs.max_nr_regions:\n            return 0", MONITORING,
-        "no split above half of max_nr_regions"),
+        CORE, "            self.split_some_regions(max_nr_regions / (max_nr_regions - nr_regions))",
+        "            pass", MONITORING,
+        "above half of max_nr_regions a rotating subset is split"),
+    "min-nr-regions-after-merge": (
+        CORE, "            self.sz_limit = self.apply_min_nr_regions()\n        self.kdamond_call()",
+        "        self.kdamond_call()", MONITORING + ["tests/test_kernel_newest.py"],
+        "damon_apply_min_nr_regions() after every aggregation's merge"),
     "split-point": (
         CORE, "sim_damon_rand(rng, 1, 10) * sz_region / 10",
         "sim_damon_rand(rng, 5, 6) * sz_region / 10", MONITORING,
         "damon_split_regions_of(): the left piece is 10-90% of the region"),
     "access-counted": (
-        CORE, "    if accessed:\n        r.nr_accesses += 1", "    if not accessed:\n        r.nr_accesses += 1",
+        CORE_PXD, "    if accessed:\n        r.nr_accesses += 1", "    if not accessed:\n        r.nr_accesses += 1",
         MONITORING, "damon_update_region_access_rate(): nr_accesses counts accessed samples"),
     "moving-sum": (
-        CORE, "    return mvsum - nomvsum / len_window + new_value",
-        "    return mvsum + new_value", MONITORING + DAMOS,
-        "damon_moving_sum(): the pseudo moving sum forgets 1/len_window per sample"),
+        CORE, "    return current_nr + mult_frac(last_nr, left_window_bp, 10000)",
+        "    return current_nr + last_nr", MONITORING + DAMOS,
+        "damon_mvsum(): the last window counts for the part still covered"),
     "max-nr-accesses": (
         CORE, "    cdef uint64_t n = a.aggr_interval / (a.sample_interval if a.sample_interval else 1)",
         "    cdef uint64_t n = a.aggr_interval / (a.sample_interval if a.sample_interval else 1) + 1",
         MONITORING + DAMOS, "damon_max_nr_accesses(): aggr / sample intervals"),
     "pattern-min-accesses": (
-        CORE, "and self.min_nr_accesses <= nr <= self.max_nr_accesses",
-        "and self.min_nr_accesses < nr <= self.max_nr_accesses", DAMOS,
+        CORE, "and s.min_nr_accesses <= nr <= s.max_nr_accesses",
+        "and s.min_nr_accesses < nr <= s.max_nr_accesses", DAMOS,
         "__damos_valid_target(): min_nr_accesses is inclusive"),
     "pattern-max-age": (
-        CORE, "and self.min_age_region <= r.age <= self.max_age_region)",
-        "and self.min_age_region <= r.age < self.max_age_region)", DAMOS,
+        CORE, "and s.min_age_region <= r.age <= s.max_age_region)",
+        "and s.min_age_region <= r.age < s.max_age_region)", DAMOS,
         "__damos_valid_target(): max_age is inclusive"),
+    "quota-full-below-a-region": (
+        CORE, "    return s.esz - s.charged_sz < min_region_sz", "    return False",
+        DAMOS + ["tests/test_kernel_newest.py"],
+        "damos_quota_is_full(): less than min_region_sz left is full"),
+    "resume-at-region-end": (
+        CORE, "                s.charge_addr_from = r.end\n",
+        "                s.charge_addr_from = r.end + 1\n", DAMOS + ["tests/test_kernel_newest.py"],
+        "the quota resume point is the end of the last charged region"),
 }
 
 
