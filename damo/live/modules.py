@@ -349,7 +349,7 @@ class Stat(Module):
 
 def idletime(r):
     """damon_stat_idletime(): age + 1 aggregations idle, negative if accessed."""
-    return -(r[5] + 1) if r[2] else r[5] + 1
+    return -(r[4] + 1) if r[2] else r[4] + 1
 
 
 def idle_percentiles(regions, aggr_us):
