@@ -223,10 +223,10 @@ _damo_completion() {
             COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )
             return 0 ;;
         "damo schemes|--damos_action")
-            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
+            COMPREPLY=( $(compgen -W "willneed cold pageout hugepage collapse nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat" -- "$cur") )
             return 0 ;;
         "damo schemes|--damos_quota_goal")
-            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp" -- "$cur") )
+            COMPREPLY=( $(compgen -W "user_input some_mem_psi_us node_mem_used_bp node_mem_free_bp node_memcg_used_bp node_memcg_free_bp active_mem_bp inactive_mem_bp node_eligible_mem_bp" -- "$cur") )
             return 0 ;;
         "damo schemes|--damos_quota_goal_tuner")
             COMPREPLY=( $(compgen -W "consist temporal" -- "$cur") )
