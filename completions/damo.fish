@@ -4,7 +4,7 @@
 function __damo_cmdpath
     set -l cmdpath damo
     for w in (commandline -opc)[2..-1]
-        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report damon' 'damo report heatmap' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report wss'
+        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo diagnose' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report damon' 'damo report heatmap' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report wss'
             set cmdpath "$cmdpath $w"
         end
     end
@@ -18,6 +18,7 @@ end
 complete -c damo -f
 complete -c damo -n "__damo_at 'damo'" -a 'adjust' -d 'Adjust a recording: re-aggregate it, filter it, write it anew'
 complete -c damo -n "__damo_at 'damo'" -a 'convert_record_format' -d 'Convert a recording\'s format (json_compressed, json, perf_script, perf_data, native)'
+complete -c damo -n "__damo_at 'damo'" -a 'diagnose' -d 'Say why DAMOS schemes applied nothing or less than they tried'
 complete -c damo -n "__damo_at 'damo'" -a 'features' -d 'List the DAMON features of the simulated kernel'
 complete -c damo -n "__damo_at 'damo'" -a 'lru_sort' -d 'Control DAMON_LRU_SORT of the simulated kernel'
 complete -c damo -n "__damo_at 'damo'" -a 'module' -d 'Control DAMON kernel modules of the simulated kernel'
@@ -54,6 +55,10 @@ complete -c damo -n "__damo_at 'damo convert_record_format'" -l record_file -r -
 complete -c damo -n "__damo_at 'damo convert_record_format'" -l format -x -a 'json_compressed json perf_script perf_data native' -d 'new file format'
 complete -c damo -n "__damo_at 'damo convert_record_format'" -l output_file -r -F -d 'the path to converted file [default: the record file itself]'
 complete -c damo -n "__damo_at 'damo convert_record_format'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo diagnose'" -l verbose -d 'also print damo\'s JSON report (system, kdamonds, modules)'
+complete -c damo -n "__damo_at 'damo diagnose'" -s i -l input -r -F -d 'diagnose the schemes of a recording (damo record) instead of the live kdamonds'
+complete -c damo -n "__damo_at 'damo diagnose'" -l kdamond_idx -x -d 'only this kdamond (repeatable)'
+complete -c damo -n "__damo_at 'damo diagnose'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo features'" -l infer_version -d 'infer the DAMON version from the features, as damo does, and name the kernel the simulation emulates'
 complete -c damo -n "__damo_at 'damo features'" -l invalidate_cache -d 'check features again, from the scratch (always done here: nothing is cached)'
 complete -c damo -n "__damo_at 'damo features'" -l debug_damon -d 'print what damo asks the simulated kernel, on stderr'

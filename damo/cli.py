@@ -21,6 +21,8 @@ COMMANDS = {
     "convert_record_format": ("damo.commands.convert_record_format:convert_record_format",
                               "Convert a recording's format (json_compressed, json, "
                               "perf_script, perf_data, native)."),
+    "diagnose": ("damo.commands.diagnose:diagnose",
+                 "Say why DAMOS schemes applied nothing or less than they tried."),
     "features": ("damo.commands.features:features",
                  "List the DAMON features of the simulated kernel."),
     "schemes": ("damo.commands.schemes:schemes",

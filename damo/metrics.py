@@ -175,9 +175,14 @@ class MetricsRecorder:
             "schemes": [{"kdamond_idx": kd, "context_idx": ci, "scheme_idx": si,
                          "action": scheme.action_name, "description": desc,
                          "stats": scheme.stats(), "quota": scheme.quota_state(),
-                         "active": bool(scheme.wmarks_activated)}
+                         "active": bool(scheme.wmarks_activated),
+                         "apply_state": scheme.apply_state()
+                         if hasattr(scheme, "apply_state") else None}
                         for kd, ci, si, scheme, desc in self.schemes],
         }
+        # the parameters, for damo diagnose (damo's layout)
+        from damo.params import damon as params_mod
+        out["kdamonds_params"] = params_mod.kdamonds_to_kvpairs(self.run.kdamonds)
         return out
 
     def save_sidecars(self, out, metrics, permission=0o600):

@@ -78,4 +78,13 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
     if plot:
         profile_mod.plot(data, plot, size)
         return
-    echo(profile_mod.render(data, only, color=use_color(color)))
+    text = profile_mod.render(data, only, color=use_color(color))
+    if only is None:
+        # damo diagnose's hints on the schemes that applied nothing or less
+        from damo.reports import diagnose
+        hints = diagnose.hint_lines_of_recording(input_file)
+        if hints:
+            ending = "\n" if text.endswith("\n") else ""
+            text = text.rstrip("\n") + "\n\nhints\n" + "\n".join(
+                "  " + h for h in hints) + ending
+    echo(text)

@@ -97,6 +97,8 @@ def scheme_state(s):
                    "activated": bool(s.wmarks_activated)},
         "filters": [_filter_state(f) for f in s.filters],
         "stats": s.stats(),
+        # (sim) how often damon_set_attrs() pushed its apply back, if the engine says
+        "apply_state": s.apply_state() if hasattr(s, "apply_state") else None,
     }
 
 
@@ -324,6 +326,7 @@ class Daemon:
                 "targets": [{"pid": t.pid, "nr_regions": len(t)} for t in c.targets],
                 "schemes": [scheme_state(s) for s in c.schemes],
                 "nr_aggregations": c.nr_aggregations,
+                "passed_sample_intervals": c.passed_sample_intervals,
                 "snapshot": _snapshot_state(snap) if snap is not None else None,
             })
         on = kd.running and self.stopping is None
@@ -349,6 +352,8 @@ class Daemon:
             "updated": time.time(),
             "kdamonds": [self.kdamond_state(pos, kd) for pos, kd in enumerate(self.kdamonds)],
             "modules_host": self.modules_host,
+            "machine": {"free_mem_rate": self.run.machine.free_mem_rate(),
+                        "swap": self.run.machine.swap_kind},
             "modules": {name: m.running() for name, m in self.modules.items()},
         }
 
