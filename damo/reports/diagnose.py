@@ -211,7 +211,9 @@ def diagnose(v):
             not v.wmarks_active if v.ever_active is None else not v.ever_active):
         return verdict, _wmarks_reason(v)
     if nothing and not st.get("nr_snapshots"):
-        return verdict, _apply_reason(v)
+        # an apply interval that came with the quota full counts no snapshot
+        reason = _quota_reason(v) if st.get("qt_exceeds") else None
+        return verdict, reason or _apply_reason(v)
     if nothing:
         core = [f for f in v.filters if f.get("core")]
         near = _nearest(v)
