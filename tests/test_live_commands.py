@@ -214,3 +214,17 @@ def test_schemes_applies_until_the_workload_ends_or_ctrl_c(live):
     assert proc.returncode == 130 and "Traceback" not in err
     assert "interrupted; stopped kdamond 0" in err
     assert live.slots() == [] and wait_for(lambda: not pid_alive(kd["pid"]))
+
+
+def test_pause_ctx_starts_a_paused_context_and_a_reset_tune_resumes_it(live):
+    live.start(live.workload, "--speed", SPEED, "--pause_ctx", "0")
+    c = live.status_json()[0]["contexts"][0]
+    assert c["pause"] is True
+    # paused: the kdamond sleeps in its pause loop, no aggregation happens
+    time.sleep(1.0)
+    assert "no snapshot" in live.damo("report", "access").stderr
+    # damo's tune replaces everything: without --pause_ctx the context resumes
+    live.ok("tune", "--reset")
+    assert live.status_json()[0]["contexts"][0]["pause"] is False
+    assert wait_for(lambda: live.damo("report", "access").returncode == 0, 20)
+    live.ok("stop")

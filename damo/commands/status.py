@@ -17,7 +17,8 @@ def hint_lines(kdamond_idxs=()):
             continue
         for v in diagnose.live_views(k):
             verdict, reason = diagnose.diagnose(v)
-            if reason:
+            # a kdamond that just started has not come to its schemes yet
+            if reason and " never reached yet: " not in reason:
                 out.append("hint: %s (%s): %s: %s" % (v.where, v.action, verdict, reason))
     return out
 
