@@ -145,7 +145,7 @@ _damo_completion() {
             COMPREPLY=( $(compgen -W "json_compressed json perf_script perf_data native" -- "$cur") )
             return 0 ;;
         "damo monitor|--report_type")
-            COMPREPLY=( $(compgen -W "heats wss holistic access heatmap nr_regions record_info footprints times" -- "$cur") )
+            COMPREPLY=( $(compgen -W "heats wss holistic access heatmap nr_regions record_info" -- "$cur") )
             return 0 ;;
         "damo record|--ops")
             COMPREPLY=( $(compgen -W "vaddr fvaddr paddr" -- "$cur") )

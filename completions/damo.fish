@@ -131,7 +131,7 @@ complete -c damo -n "__damo_at 'damo module stat write'" -l speed -x -d 'simulat
 complete -c damo -n "__damo_at 'damo module stat write'" -l seed -x -d 'random seed of a booted machine (0)'
 complete -c damo -n "__damo_at 'damo module stat write'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo module stat write'" -F
-complete -c damo -n "__damo_at 'damo monitor'" -l report_type -x -a 'heats wss holistic access heatmap nr_regions record_info footprints times' -d 'report type: heats (a heatmap), wss, holistic, or a `damo report` type'
+complete -c damo -n "__damo_at 'damo monitor'" -l report_type -x -a 'heats wss holistic access heatmap nr_regions record_info' -d 'report type: heats (a heatmap), wss, holistic, or a `damo report` type'
 complete -c damo -n "__damo_at 'damo monitor'" -l delay -x -d 'delay between updates in seconds (each shows what the kdamond saw meanwhile)'
 complete -c damo -n "__damo_at 'damo monitor'" -l count -x -d 'number of updates (0: until ^C or the kdamonds turn off)'
 complete -c damo -n "__damo_at 'damo monitor'" -l speed -x -d 'simulated seconds per real second of the kdamonds started for <target>'

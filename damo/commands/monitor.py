@@ -25,11 +25,6 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _report_names():
-    from damo.commands.report import REPORTS
-    return tuple(n for n in sorted(REPORTS) if n not in ("damon",))
-
-
 def _start(target, speed, memory, seed):
     """Start kdamonds for the target; returns their kdamonds (client view)."""
     from damo.commands import start as start_cmd
@@ -122,7 +117,7 @@ def _render(path, report_type, color):
 @click.argument("target", metavar="<target>")
 @click.option("--report_type", default="heats", show_default=True,
               type=click.Choice(REPORT_TYPES + ("access", "heatmap", "nr_regions",
-                                                "record_info", "footprints", "times")),
+                                                "record_info")),
               help="report type: heats (a heatmap), wss, holistic, or a `damo report` type")
 @click.option("--delay", type=click.FloatRange(min=0, min_open=True), default=3.0,
               show_default=True, metavar="<seconds>",
