@@ -332,3 +332,18 @@ def test_commit_keeps_a_node_eligible_goals_nid_kernel_quirk():
     dst = QuotaGoal("node_eligible_mem_bp", 1000, nid=1)
     commit.commit_quota_goal(dst, QuotaGoal("node_eligible_mem_bp", 2000, nid=0))
     assert (dst.target_value, dst.nid) == (2000, 1)
+
+
+def test_merge_ages_by_the_kernels_rules():
+    """damon_merge_regions_of() with count_age: a count that moved by more
+    than the threshold, or between zero and non-zero, makes the region young
+    again; otherwise it ages by one.  (Gaps keep the regions apart.)"""
+    t = Target()
+    t.append_region(0, 10, nr_accesses=10, last_nr_accesses=5, age=7)    # moved by 5 > 2
+    t.append_region(20, 30, nr_accesses=0, last_nr_accesses=1, age=7)    # turned idle
+    t.append_region(40, 50, nr_accesses=1, last_nr_accesses=0, age=7)    # turned accessed
+    t.append_region(60, 70, nr_accesses=6, last_nr_accesses=5, age=7)    # kept its pattern
+    t.merge(2, 1 << 40, count_age=True)
+    assert [r[4] for r in t.regions()] == [0, 0, 0, 8]
+    t.merge(2, 1 << 40, count_age=False)                # later passes: ages untouched
+    assert [r[4] for r in t.regions()] == [0, 0, 0, 8]

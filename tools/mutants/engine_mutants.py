@@ -23,9 +23,10 @@ CORE = "engine/damo_engine/core.pyx"
 CORE_PXD = "engine/damo_engine/core.pxd"
 OPS = "engine/damo_engine/ops.pyx"
 MONITORING = ["tests/test_kunit_core.py", "tests/test_engine_monitoring.py",
-              "tests/test_kunit_vaddr.py"]
+              "tests/test_kunit_vaddr.py", "tests/test_kernel_newest.py"]
 DAMOS = ["tests/test_damos_kunit.py", "tests/test_damos_selftests.py",
-         "tests/test_damos_outcomes.py", "tests/test_damos_actions.py"]
+         "tests/test_damos_outcomes.py", "tests/test_damos_actions.py",
+         "tests/test_kernel_newest.py", "tests/test_kernel_features.py"]
 
 # name: (file, old text, new text, tests, what the rule is)
 MUTANTS = {
@@ -64,7 +65,7 @@ MUTANTS = {
         "above half of max_nr_regions a rotating subset is split"),
     "min-nr-regions-after-merge": (
         CORE, "            self.sz_limit = self.apply_min_nr_regions()\n        self.kdamond_call()",
-        "        self.kdamond_call()", MONITORING + ["tests/test_kernel_newest.py"],
+        "        self.kdamond_call()", MONITORING,
         "damon_apply_min_nr_regions() after every aggregation's merge"),
     "split-point": (
         CORE, "sim_damon_rand(rng, 1, 10) * sz_region / 10",
@@ -91,11 +92,11 @@ MUTANTS = {
         "__damos_valid_target(): max_age is inclusive"),
     "quota-full-below-a-region": (
         CORE, "    return s.esz - s.charged_sz < min_region_sz", "    return False",
-        DAMOS + ["tests/test_kernel_newest.py"],
+        DAMOS,
         "damos_quota_is_full(): less than min_region_sz left is full"),
     "resume-at-region-end": (
         CORE, "                s.charge_addr_from = r.end\n",
-        "                s.charge_addr_from = r.end + 1\n", DAMOS + ["tests/test_kernel_newest.py"],
+        "                s.charge_addr_from = r.end + 1\n", DAMOS,
         "the quota resume point is the end of the last charged region"),
 }
 
