@@ -45,7 +45,7 @@ class Result:
 
 class Case:
     def __init__(self, id, argv, outputs=(), expect="same", names=(), env=None,
-                 damo_env=None, setup=None):
+                 damo_env=None, setup=None, damo_without_perf=False):
         self.id = id
         self.argv = tuple(argv)
         self.outputs = tuple(outputs)
@@ -55,6 +55,9 @@ class Case:
         self.damo_env = damo_env or {}
         # setup(directory, recordings): files to put in the run directory first
         self.setup = setup
+        # run damo with a PATH that has no perf (damo's code then takes its
+        # no-perf branches)
+        self.damo_without_perf = damo_without_perf
 
     def resolve(self, recordings):
         return [_PLACEHOLDER.sub(lambda m: recordings[m.group(1)], a) for a in self.argv]
@@ -79,10 +82,34 @@ def run_reference(executable, case, recordings, root):
     home = tempfile.mkdtemp(prefix="home-", dir=root)
     env = dict(os.environ, HOME=home, **case.damo_env)
     env.pop("DAMO_SIM_RUNTIME_DIR", None)
+    if case.damo_without_perf:
+        env["PATH"] = path_without_perf(root)
     done = subprocess.run(reference_damo.command(executable, case.resolve(recordings)),
                           env=env, cwd=directory, capture_output=True, timeout=600)
     return Result(done.returncode, ANSI.sub("", done.stdout.decode(errors="replace")),
                   done.stderr.decode(errors="replace"), _collect(directory, case.outputs))
+
+
+# what the sandbox and damo run, besides python (damo's script names its interpreter)
+_TOOLS = ("sh", "bash", "unshare", "mount", "ls", "true", "file", "which", "uname", "env",
+          "cat", "less", "git")
+
+
+def path_without_perf(root):
+    """A PATH directory with the tools damo and its sandbox use, but no perf."""
+    import shutil
+    directory = os.path.join(root, "bin-without-perf")
+    if not os.path.isdir(directory):
+        tmp = tempfile.mkdtemp(dir=root)
+        for tool in _TOOLS:
+            found = shutil.which(tool)
+            if found:
+                os.symlink(os.path.realpath(found), os.path.join(tmp, tool))
+        try:
+            os.rename(tmp, directory)
+        except OSError:
+            pass    # another thread made it
+    return directory
 
 
 def run_ours(case, recordings, root):

@@ -11,14 +11,21 @@ REPORTS = {
                "running kdamonds' latest snapshot."),
     "damon": ("damo.commands.report_damon:damon",
               "Show live kdamonds: parameters, state and DAMOS stats."),
+    "footprints": ("damo.commands.report_footprints:footprints",
+                   "Show the distribution of memory footprints (vsz, rss, system memory in "
+                   "use)."),
     "heatmap": ("damo.commands.report_heatmap:heatmap",
                 "Show when which address ranges were how frequently accessed."),
+    "holistic": ("damo.commands.report_holistic:holistic",
+                 "Show a holistic access pattern report."),
     "nr_regions": ("damo.commands.report_nr_regions:nr_regions",
                    "Show the distribution of the number of regions per snapshot."),
     "profile": ("damo.commands.report_profile:profile",
                 "Show where a simulated run's time and memory went."),
     "record_info": ("damo.commands.report_record_info:record_info",
                     "Print the recorded time span and contiguous address ranges per target."),
+    "times": ("damo.commands.report_times:times",
+              "Show the times of the recording that have regions of an access pattern."),
     "wss": ("damo.commands.report_wss:wss", "Show the distribution of working set sizes."),
 }
 
