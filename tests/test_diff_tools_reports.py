@@ -230,7 +230,86 @@ def _holistic_other_footprints(ours, theirs, reference):
     assert "       rss " in ours.stdout
 
 
-CASES = _times_cases() + _footprints_cases() + _holistic_cases()
+# ---------------------------------------------------------------------- trace
+
+PERF_DATA = ["basic", "multi_targets_gaps", "tuned_intervals", "one_snapshot", "upstream",
+             "own_schemes"]
+TEXT_TWINS = {"multi_targets_gaps.perf_script": "multi_targets_gaps",
+              "one_snapshot.perf_script": "one_snapshot",
+              "basic.perf_script": "basic"}
+
+
+def _trace_cases():
+    cases = []
+    for rec in PERF_DATA:
+        pd = "{%s.perf_data}" % rec
+        cases.append(Case("trace-%s" % rec, ["report", "trace", "-i", pd]))
+        cases.append(Case("trace-%s-raw" % rec, ["report", "trace", "-i", pd, "--raw"]))
+        cases.append(Case("trace-%s-narrow" % rec, ["report", "trace", "--input", pd,
+                                                    "--max_cols", "50"]))
+    for events in (["damon:damon_aggregated"], ["damon:damon_monitor_intervals_tune"],
+                   ["damon:damos_before_apply", "damon:damon_aggregated"], ["all"]):
+        for rec in ("tuned_intervals", "own_schemes"):
+            cases.append(Case("trace-%s-event-%s" % (rec, "-".join(events)), [
+                "report", "trace", "-i", "{%s.perf_data}" % rec, "--event"] + events))
+    cases += [
+        Case("trace-no-event", ["report", "trace", "-i", "{tuned_intervals.perf_data}",
+                                "--no_event", "damon:damon_aggregated"]),
+        Case("trace-no-events", ["report", "trace", "-i", "{own_schemes.perf_data}",
+                                 "--no_event", "damon:damos_before_apply",
+                                 "damon:damon_monitor_intervals_tune"]),
+        Case("trace-tiny-cols", ["report", "trace", "-i", "{basic.perf_data}",
+                                 "--max_cols", "5"]),
+        Case("trace-wide-cols", ["report", "trace", "-i", "{basic.perf_data}",
+                                 "--max_cols", "1000", "--raw"]),
+        Case("trace-bad-event", ["report", "trace", "-i", "{basic.perf_data}", "--event",
+                                 "damon:nothing"], expect="error", names=["--event"]),
+        Case("trace-bad-no-event", ["report", "trace", "-i", "{basic.perf_data}",
+                                    "--no_event", "all"], expect="error",
+             names=["--no_event"]),
+        Case("trace-bad-cols", ["report", "trace", "-i", "{basic.perf_data}",
+                                "--max_cols", "x"], expect="error", names=["--max_cols"]),
+    ]
+    for text, twin in TEXT_TWINS.items():
+        cases.append(Case("trace-text-%s" % text, ["report", "trace", "-i", "{%s}" % text],
+                          expect=_text_like_perf_data(twin)))
+    return cases
+
+
+def _text_like_perf_data(twin):
+    """damo cannot read perf_script text in report trace: it runs perf script
+    on it (and trace-cmd, and its own output format) and prints why each
+    failed, with exit code 0.  Ours reads it: the events are damo's for the
+    same records written as perf.data, up to the sub-microsecond rounding of
+    times (%f in perf_script text, truncation in perf script) and the thread
+    name (kdamond.x/xxxx)."""
+    def expect(ours, theirs, reference):
+        assert theirs.code == 0 and theirs.stdout.startswith("cannot parse ")
+        expected = reference.get(Case("trace-%s" % twin, ["report", "trace", "-i",
+                                                          "{%s.perf_data}" % twin])).stdout
+        assert ours.code == 0
+
+        def key(line):
+            fields = line.split()
+            return fields[2:]
+        def by_target(lines):
+            # the text has a target's snapshots together, perf.data them all in time
+            # order; a target's lines keep their order in both
+            return sorted(lines, key=lambda line: line.split()[3])
+        # a damo perf_script text of one snapshot ends with a fake one (a 0-0
+        # region of -1 samples and age); perf.data, like a kernel's trace, has none
+        ours_lines = by_target([line for line in ours.stdout.splitlines()
+                                if not line.endswith(" 0 B (0 B) -1 -1")])
+        theirs_lines = by_target(expected.splitlines())
+        assert len(ours_lines) == len(theirs_lines) > 0
+        for a, b in zip(ours_lines, theirs_lines):
+            assert key(a) == key(b)
+            assert a.split()[1] == "kdamond.x/xxxx" and b.split()[1] == "kdamond.0/4000"
+            assert abs(float(a.split()[0]) - float(b.split()[0])) <= 1.5e-6
+    return expect
+
+
+CASES = _times_cases() + _footprints_cases() + _holistic_cases() + _trace_cases()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -262,3 +341,37 @@ def test_temperature_needs_intervals(tool_recordings):
     assert (code, out) == (1, "")
     assert err == ("damo: error: --temperature: %s has no monitoring intervals, so its "
                    "regions have no access rate\n" % tool_recordings["upstream"])
+
+
+PERF_TRACE_OUTPUT = """damo_report_trace_output_format_version: 0
+damo_report_trace_output_time: 1700000000.5
+damo_report_trace_output_tracer: perf
+  3128.371 kdamond.0/764 damon:damon_aggregated(target_id=0 nr_regions=2 4096-8192: 3 7)
+  3128.371 kdamond.0/764 damon:damon_aggregated(target_id=0 nr_regions=2 8192-1052672: 0 12)
+  3128.380 kdamond.0/764 damon:damon_monitor_intervals_tune(sample_us=2500)
+"""
+
+
+def test_trace_of_damo_report_trace_output(reference, tool_recordings, tmp_path):
+    """damo bug: it reads its own `report trace --output` files of perf traces
+    as perf script lines, which never match an event, so it prints nothing.
+    Ours reads them as the perf trace lines they are."""
+    path = tmp_path / "trace.out"
+    path.write_text(PERF_TRACE_OUTPUT)
+    case = Case("trace-output-file", ["report", "trace", "-i", str(path)])
+    theirs = reference.get(case)
+    assert (theirs.code, theirs.stdout) == (0, "")
+    ours = tools_diff.run_ours(case, tool_recordings, str(tmp_path))
+    assert (ours.code, ours.stderr) == (0, "")
+    assert ours.stdout == (
+        "3128.371 kdamond.0/764 damon:damon_aggregated 0 0/2 4.000000 KiB (4.000000 KiB) 3 7\n"
+        "3128.371 kdamond.0/764 damon:damon_aggregated 0 1/2 8.000000 KiB (1020.000000 KiB) 0 "
+        "12\n"
+        "3128.380 kdamond.0/764 damon:damon_monitor_intervals_tune sample_us=2500\n")
+
+
+def test_trace_needs_input(tool_recordings):
+    from conftest import run_ours
+    code, out, err = run_ours("report", "trace")
+    assert (code, out) == (1, "")
+    assert err.startswith("damo: error: tracing DAMON live needs a DAMON kernel")

@@ -26,6 +26,8 @@ REPORTS = {
                     "Print the recorded time span and contiguous address ranges per target."),
     "times": ("damo.commands.report_times:times",
               "Show the times of the recording that have regions of an access pattern."),
+    "trace": ("damo.commands.report_trace:trace",
+              "Show DAMON's tracepoint events of a recorded trace."),
     "wss": ("damo.commands.report_wss:wss", "Show the distribution of working set sizes."),
 }
 

@@ -159,8 +159,9 @@ def _entry(event, pid, **values):
     return event.struct.pack(event.id, 0, 0, pid, *(values[f[0]] for f in event.fields))
 
 
-def _u32(value, what):
-    return int(value) & 0xffffffff if value >= 0 else 0xffffffff
+def _u32(value):
+    """An unsigned int field (negative values, which DAMON never makes, as 0)."""
+    return min(max(int(value), 0), 0xffffffff)
 
 
 def build(records):
@@ -179,37 +180,32 @@ def build(records):
     for record in records:
         pid = KDAMOND_PID_BASE + record.kdamond_idx
         end_ns = record.end_ns.tolist()
-        snapshots = list(range(record.nr_snapshots))
-        fake = record.nr_snapshots == 1
-        for sidx in snapshots + ([None] if fake else []):
-            if sidx is None:
-                # damo's fake trailing snapshot that keeps a lone snapshot's length
-                t = int(2 * record.end_ns[0] - record.start_ns[0])
-                regions = [(0, 0, -1, -1)]
-            else:
-                t = end_ns[sidx]
-                sl = record.snapshot_slice(sidx)
-                regions = list(zip(record.starts[sl].tolist(), record.ends[sl].tolist(),
-                                   record.nr_accesses[sl].tolist(), record.ages[sl].tolist()))
-                if record.sample_interval_us is not None and \
-                        not np.isnan(record.sample_interval_us[sidx]):
-                    samples.sample("damon_monitor_intervals_tune", pid, t, _entry(
-                        tune, pid, sample_us=int(record.sample_interval_us[sidx])))
+        # no fake trailing snapshot (as damo's perf_script text has): a kernel's
+        # trace has none, and its -1 fields would read back as 2^32 - 1
+        for sidx in range(record.nr_snapshots):
+            t = end_ns[sidx]
+            sl = record.snapshot_slice(sidx)
+            regions = list(zip(record.starts[sl].tolist(), record.ends[sl].tolist(),
+                               record.nr_accesses[sl].tolist(), record.ages[sl].tolist()))
+            if record.sample_interval_us is not None and \
+                    not np.isnan(record.sample_interval_us[sidx]):
+                samples.sample("damon_monitor_intervals_tune", pid, t, _entry(
+                    tune, pid, sample_us=int(record.sample_interval_us[sidx])))
             n = len(regions)
             for start, end, nr_accesses, age in regions:
                 age = 0 if age == AGE_UNKNOWN else age
                 if record.scheme_idx is None:
                     raw = _entry(agg, pid, target_id=int(record.target_id or 0) &
                                  0xffffffffffffffff, nr_regions=n, start=start, end=end,
-                                 nr_accesses=_u32(nr_accesses, "nr_accesses"),
-                                 age=_u32(age, "age"))
+                                 nr_accesses=_u32(nr_accesses),
+                                 age=_u32(age))
                     samples.sample("damon_aggregated", pid, t, raw)
                 else:
                     raw = _entry(before, pid, context_idx=record.context_idx,
                                  scheme_idx=record.scheme_idx,
                                  target_idx=int(record.target_id or 0), start=start, end=end,
-                                 nr_accesses=_u32(nr_accesses, "nr_accesses"),
-                                 age=_u32(age, "age"), nr_regions=n)
+                                 nr_accesses=_u32(nr_accesses),
+                                 age=_u32(age), nr_regions=n)
                     samples.sample("damos_before_apply", pid, t, raw)
     data = samples.data()
     header_size = 104

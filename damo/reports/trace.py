@@ -1,0 +1,210 @@
+"""``damo report trace --input``: DAMON tracepoint events of a recorded trace,
+one line each as damo 3.4.3 prints them.
+
+A trace is ``perf script`` output of a perf.data file (what ``perf record``
+and ``damo record --output_type perf_data`` write, read through perf as damo
+does), perf_script text as ``damo record`` writes it, or a ``damo report
+trace --output`` file (three header lines, then ``perf trace`` or
+``trace-cmd stream`` lines).  Each event is ``<time> <comm>/<pid> <event>
+<fields>``, the fields of DAMON's region events in human-readable numbers,
+wrapped at ``--max_cols`` as damo wraps them.
+
+Where damo cannot do what it means, we do: damo reads perf_script text
+through ``perf script`` (which fails on text), and parses its own ``--output``
+files of perf traces as ``perf script`` lines (which never match).
+"""
+from damo import units
+from damo.errors import DamoError
+
+EVENTS = ("damon:damon_aggregated", "damon:damos_before_apply",
+          "damon:damon_monitor_intervals_tune", "damon:damos_esz",
+          "damon:damos_stat_after_apply_interval", "damon:damon_region_aggregated")
+
+
+def events_to_show(to_show, to_hide):
+    events = list(EVENTS) if "all" in to_show else list(to_show)
+    for event in to_hide or ():
+        if event not in events:
+            raise DamoError("--no_event: %s is not among the events to show" % event)
+        events.remove(event)
+    return events
+
+
+def parse_line(line, kind):
+    """(timestamp, proc, event, trace fields) of a trace line, or Nones."""
+    fields = line.split()
+    # damo skips lines of less than 4 fields (trace-cmd's headers), which also
+    # drops perf trace's events of one field; those are kept here
+    if len(fields) < (3 if kind == "perf-trace" else 4):
+        return None, None, None, None
+    if kind == "perf-script":
+        if len(fields) < 5:
+            return None, None, None, None
+        return fields[3][:-1], "%s/%s" % (fields[0], fields[1]), fields[4][:-1], fields[5:]
+    if kind == "perf-trace":
+        timestamp, proc = fields[:2]
+        event, _, first = fields[2].partition("(")
+        rest = fields[3:]
+        # the closing parenthesis ends the last field (damo leaves it on a lone one)
+        if rest:
+            rest[-1] = rest[-1][:-1]
+        else:
+            first = first[:-1]
+        return timestamp, proc, event, [first] + rest
+    # trace-cmd report / stream, with or without the latency column
+    ts_idx = 2 if fields[2].endswith(":") else 3
+    if len(fields) < ts_idx + 2:
+        return None, None, None, None
+    return (fields[ts_idx][:-1], fields[0], "damon:%s" % fields[ts_idx + 1][:-1],
+            fields[ts_idx + 2:])
+
+
+def _kv(field):
+    return int(field.split("=")[1])
+
+
+def _addr(value):
+    return units.format_sz_accurate(value, False)
+
+
+class TraceFormatter:
+    """damo's pr_trace(): per-event texts (region events count their regions)."""
+
+    def __init__(self, max_cols):
+        self.max_cols = max_cols
+        self.region_idx = 0
+        self.region_aggregated_idx = 0
+
+    def _aggregated(self, f):
+        nr_regions = _kv(f[1])
+        start, end = (int(x) for x in (f[2].split("-")[0], f[2].split("-")[1][:-1]))
+        age = int(f[4]) if len(f) > 4 else -1
+        text = "%d %d/%d %s (%s) %d %d" % (_kv(f[0]), self.region_idx, nr_regions,
+                                           _addr(start), _addr(end - start), int(f[3]), age)
+        self.region_idx += 1
+        if self.region_idx == nr_regions:
+            self.region_idx = 0
+        return text
+
+    def _region_aggregated(self, f):
+        nr_regions = _kv(f[1])
+        start, end = (int(x) for x in (f[2].split("-")[0], f[2].split("-")[1][:-1]))
+        if f[5] == "probe_hits=":
+            hits = []
+        else:
+            hits = [int(h, 16) for h in [f[5].split("=")[1]] + f[6:]]
+        text = "%d %d/%d %s (%s) %d %d %s" % (
+            _kv(f[0]), self.region_aggregated_idx, nr_regions, _addr(start),
+            _addr(end - start), int(f[3]), int(f[4]), " ".join("%d" % h for h in hits))
+        self.region_aggregated_idx += 1
+        if self.region_aggregated_idx == nr_regions:
+            self.region_aggregated_idx = 0
+        return text
+
+    @staticmethod
+    def _before_apply(f):
+        start, end = (int(x) for x in (f[4].split("-")[0], f[4].split("-")[1][:-1]))
+        return "%d %d %d %d %s (%s) %d %d" % (_kv(f[0]), _kv(f[1]), _kv(f[2]), _kv(f[3]),
+                                              _addr(start), _addr(end - start), int(f[5]),
+                                              int(f[6]))
+
+    @staticmethod
+    def _stat(f):
+        def opt(i):
+            return _kv(f[i]) if len(f) > i else -1
+        nr = units.format_nr
+        return "%d %d %s %s %s %s %s %s %s" % (
+            _kv(f[0]), _kv(f[1]), nr(_kv(f[2]), False), _addr(_kv(f[3])),
+            nr(_kv(f[4]), False), _addr(_kv(f[5])), _addr(opt(6)), nr(opt(7), False),
+            nr(opt(8), False))
+
+    def text(self, timestamp, proc, event, fields):
+        if event == "damon:damon_region_aggregated":
+            body = self._region_aggregated(fields)
+        elif event == "damon:damon_aggregated":
+            body = self._aggregated(fields)
+        elif event == "damon:damos_before_apply":
+            body = self._before_apply(fields)
+        elif event == "damon:damos_stat_after_apply_interval":
+            body = self._stat(fields)
+        else:
+            body = " ".join(fields)
+        return wrapped(" ".join([timestamp, proc, event, body]), self.max_cols)
+
+
+def wrapped(line, max_cols):
+    """damo's pr_wrapped(), as lines: words of a long line go to following
+    lines indented by two (a word longer than a line is printed alone, and
+    then once more, as damo does)."""
+    if len(line) <= max_cols:
+        return [line]
+    out = []
+    words = []
+    length = 0
+    for word in line.split():
+        if length + len(word) > max_cols:
+            if words:
+                out.append(" ".join(words))
+                words = []
+            else:
+                out.append(word)
+            words.append("  ")
+            length = 2
+        words.append(word)
+        length += len(word)
+        if len(words) > 1:
+            length += 1
+    if words:
+        out.append(" ".join(words))
+    return out
+
+
+REPORT_OUTPUT_VERSION = "damo_report_trace_output_format_version:"
+REPORT_OUTPUT_TRACER = "damo_report_trace_output_tracer:"
+
+
+def read_trace(path):
+    """(trace text, line kind) of a recorded trace file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise DamoError("%s: %s" % (path, e.strerror or e)) from None
+    if head.startswith(b"PERFILE2"):
+        from damo.records import perf_data
+        return perf_data.script_text(path), "perf-script"
+    if head.startswith(b"\x17\x08Dtracing"):
+        raise DamoError("%s: a trace-cmd trace; read it with trace-cmd report first" % path)
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamoError("%s: not a trace (neither perf.data nor text)" % path) from None
+    lines = text.strip().split("\n")
+    if lines and lines[0].split()[:1] == [REPORT_OUTPUT_VERSION]:
+        if len(lines) < 3 or len(lines[2].split()) != 2 or \
+                lines[2].split()[0] != REPORT_OUTPUT_TRACER:
+            raise DamoError("%s: a damo report trace output without its tracer line" % path)
+        tracer = lines[2].split()[1]
+        if tracer not in ("perf", "trace-cmd"):
+            raise DamoError("%s: unsupported tracer %r" % (path, tracer))
+        return text, "perf-trace" if tracer == "perf" else "trace-cmd-stream"
+    return text, "perf-script"
+
+
+def report_lines(path, events, raw, max_cols):
+    text, kind = read_trace(path)
+    formatter = TraceFormatter(max_cols)
+    out = []
+    for line in text.strip().split("\n"):
+        timestamp, proc, event, fields = parse_line(line, kind)
+        if fields is None or event not in events:
+            continue
+        if raw:
+            out.append(line)
+        try:
+            out.extend(formatter.text(timestamp, proc, event, fields))
+        except (ValueError, IndexError):
+            raise DamoError("%s: a malformed %s event: %r" % (path, event, line[:100])) \
+                from None
+    return out
