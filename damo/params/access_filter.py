@@ -193,8 +193,10 @@ class AccessFilter:
             return "%s %%" % units.format_nr(percent, raw)
 
         def age(us):
-            # damo's DamonAge.to_str(usec): its "exact" formatter, in ns when raw
-            return units.format_time_ns_exact(us * 1000, raw)
+            # damo's DamonAge.to_str(usec); raw, damo prints nanoseconds (its
+            # "exact" formatter's bug), which read back as microseconds: ours
+            # are microseconds
+            return "%d" % us if raw else units.format_time_ns_exact(us * 1000, False)
 
         def sizes(ranges):
             if ranges is None:
