@@ -20,8 +20,18 @@ class _RecordBuilder:
         self.columns = ([], [], [], [])
         self.sz_filter_passed = []      # per snapshot: an array or None
 
+    def trim(self):
+        """A snapshot counts once its count is appended, which add_snapshot()
+        does last: drop what one interrupted (^C) while being added left."""
+        n = len(self.counts)
+        for name in ("start_ns", "end_ns", "sample_us", "stats", "sz_filter_passed"):
+            del getattr(self, name)[n:]
+        for column in self.columns:
+            del column[n:]
+
     def build(self, key):
         kdamond_idx, context_idx, target_id, scheme_idx = key
+        self.trim()
         offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
         np.cumsum(self.counts, out=offsets[1:])
         dtypes = (np.uint64, np.uint64, np.int64, np.int64)
@@ -80,17 +90,19 @@ class RecordingWriter:
         builder = self._records.get(key)
         if builder is None:
             builder = self._records[key] = _RecordBuilder(_intervals(intervals))
-        builder.start_ns.append(start_ns)
-        builder.end_ns.append(end_ns)
-        builder.counts.append(len(columns[0]))
-        builder.sample_us.append(np.nan if sample_interval_us is None else sample_interval_us)
-        builder.stats.append(damos_stats)
         if sz_filter_passed is not None and len(sz_filter_passed) != len(columns[0]):
             raise ValueError("sz_filter_passed must have one value per region")
-        builder.sz_filter_passed.append(None if sz_filter_passed is None
-                                        else np.array(sz_filter_passed, dtype=np.int64))
-        for store, column in zip(builder.columns, columns):
-            store.append(column.copy())
+        szfp = None if sz_filter_passed is None else np.array(sz_filter_passed, dtype=np.int64)
+        copies = [column.copy() for column in columns]
+        builder.trim()
+        builder.start_ns.append(start_ns)
+        builder.end_ns.append(end_ns)
+        builder.sample_us.append(np.nan if sample_interval_us is None else sample_interval_us)
+        builder.stats.append(damos_stats)
+        builder.sz_filter_passed.append(szfp)
+        for store, column in zip(builder.columns, copies):
+            store.append(column)
+        builder.counts.append(len(columns[0]))      # last: see _RecordBuilder.build
 
     def recording(self):
         """The Recording collected so far."""
