@@ -33,7 +33,7 @@ def status(**kwargs):
     whose daemon died is shown as dead (`damo start` cleans it up).
     """
     show(**kwargs)
-    plain = kwargs["fmt"] == "report" and not (
+    plain = kwargs["fmt"] in (None, "report") and not kwargs.get("json_") and not (
         kwargs["input_file"] or kwargs["kdamonds_summary"] or kwargs["damos_stats"] or
         kwargs["damos_stat_fields"] or kwargs["damon_params"])
     if plain:
