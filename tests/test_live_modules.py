@@ -195,3 +195,16 @@ def test_a_killed_module_machine_shows_as_dead(live):
     assert "dead" in done.stderr
     live.damo("stop")
     assert live.slots() == []
+
+
+def test_a_module_kdamond_is_the_modules_to_change(live):
+    live.ok("module", "reclaim", "enable", "--speed", SPEED, "--workload", live.mod_workload)
+    [kd] = json.loads(live.ok("status", "--format", "json"))
+    assert "module: DAMON_RECLAIM (its parameters: damo module reclaim)" in live.ok("status")
+    # the module owns its kdamond: damo tune does not reach it
+    one_error_line(live.damo("tune", "--monitoring_nr_regions_range", "5", "50"),
+                   "kdamond 0 is DAMON_RECLAIM's", "damo module reclaim")
+    assert params(live, "reclaim")["enabled"] == "Y"
+    # damo stop --kdamond_idx ends the module's machine
+    live.ok("stop", "--kdamond_idx", "0")
+    assert live.slots() == [] and wait_for(lambda: not pid_alive(kd["pid"]))
