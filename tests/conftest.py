@@ -6,7 +6,10 @@ Where the reference damo cannot run (no root for a private mount namespace, no
 network to install it), the tests that need it skip with the reason; with
 DAMO_SIM_REQUIRE_REFERENCE=1 (as CI sets it) they fail instead."""
 import concurrent.futures
+import hashlib
+import json
 import os
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -66,9 +69,48 @@ class ReferenceDamo:
         self.stderr = {}        # args -> damo's stderr, for the failure messages
         reference_damo.check_sandbox()
         self.executable = reference_damo.ensure_installed()
+        # Mutation runs (tools/mutants/mutmut_score.py) start the session over
+        # for every mutant: they keep damo's reports on disk, keyed by damo's
+        # version, the arguments and the bytes of every file named in them.
+        self.disk_cache = os.environ.get("DAMO_SIM_REFERENCE_CACHE")
 
     def _run(self, args):
+        if self.disk_cache:
+            return self._run_disk_cached(args)
         return self.command("report", *args)
+
+    def _run_disk_cached(self, args):
+        files = [a for a in args if os.path.isfile(a)]
+        key = hashlib.sha256(reference_damo.VERSION.encode())
+        for a in args:
+            if a in files:
+                with open(a, "rb") as f:
+                    key.update(b"\0file\0" + hashlib.sha256(f.read()).digest())
+            else:
+                key.update(b"\0arg\0" + a.encode())
+        path = os.path.join(self.disk_cache, key.hexdigest() + ".json")
+
+        def swap(text, pairs):
+            for a, b in pairs:
+                text = text.replace(a, b)
+            return text
+        # the files' paths differ from session to session: kept as placeholders
+        placeholders = [(f, "\0file%d\0" % i) for i, f in enumerate(files)]
+        try:
+            with open(path) as f:
+                code, out, err = json.load(f)
+        except FileNotFoundError:
+            code, out = self.command("report", *args)
+            err = self.stderr[("report",) + tuple(args)]
+            os.makedirs(self.disk_cache, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.disk_cache)
+            with os.fdopen(fd, "w") as f:
+                json.dump([code, swap(out, placeholders), swap(err, placeholders)], f)
+            os.replace(tmp, path)
+            return code, out
+        restore = [(b, a) for a, b in placeholders]
+        self.stderr[("report",) + tuple(args)] = swap(err, restore)
+        return code, swap(out, restore)
 
     def command(self, *args):
         """(exit code, stdout) of ``damo ARGS`` (record files only!), uncached."""
@@ -95,6 +137,58 @@ class ReferenceDamo:
         if args not in self.cache:
             self.cache[args] = self._run(args)
         return self.cache[args]
+
+
+def _keep_tools_reference_results(directory):
+    """Mutation runs: the tools' harness (tools_diff.run_reference) keeps
+    damo's results on disk too, keyed by damo's version, the case, its
+    resolved arguments (files by their bytes), its environment and outputs."""
+    import base64
+    import tools_diff
+
+    run_reference = tools_diff.run_reference
+
+    def cached(executable, case, recordings, root):
+        argv = case.resolve(recordings)
+        files = sorted({a for a in argv if os.path.isfile(a)})
+        key = hashlib.sha256(repr((reference_damo.VERSION, case.id, case.outputs,
+                                   sorted(case.damo_env.items()))).encode())
+        marks = [(f, "\0file%d\0" % i) for i, f in enumerate(files)]
+
+        def swap(text, pairs):
+            for a, b in pairs:
+                text = text.replace(a, b)
+            return text
+        for f in files:
+            with open(f, "rb") as fobj:
+                key.update(hashlib.sha256(fobj.read()).digest())
+        for a in argv:              # the files' paths differ from session to session
+            key.update(b"\0arg\0" + swap(a, marks).encode())
+        path = os.path.join(directory, "tools-" + key.hexdigest() + ".json")
+        try:
+            with open(path) as f:
+                code, out, err, outputs = json.load(f)
+        except FileNotFoundError:
+            result = run_reference(executable, case, recordings, root)
+            outputs = {name: None if v is None else [base64.b64encode(v[0]).decode(), v[1]]
+                       for name, v in result.files.items()}
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory)
+            with os.fdopen(fd, "w") as f:
+                json.dump([result.code, swap(result.stdout, marks), swap(result.stderr, marks),
+                           outputs], f)
+            os.replace(tmp, path)
+            return result
+        back = [(b, a) for a, b in marks]
+        files_out = {name: None if v is None else (base64.b64decode(v[0]), v[1])
+                     for name, v in outputs.items()}
+        return tools_diff.Result(code, swap(out, back), swap(err, back), files_out)
+
+    tools_diff.run_reference = cached
+
+
+if os.environ.get("DAMO_SIM_REFERENCE_CACHE"):
+    _keep_tools_reference_results(os.environ["DAMO_SIM_REFERENCE_CACHE"])
 
 
 @pytest.fixture(scope="session")

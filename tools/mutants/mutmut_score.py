@@ -1,0 +1,110 @@
+"""Mutation testing of damo/records and damo/reports with mutmut, and the
+score per area.
+
+    python tools/mutants/mutmut_score.py [--max-children N] [--report-only]
+                                         [--survivors FILE]
+
+Runs `mutmut run` in this tree (its [tool.mutmut] section in pyproject.toml
+names what is mutated and which tests run), then reads the results mutmut
+keeps in mutants/ and prints, per area and per file, how many mutants the
+tests killed.  mutmut keeps its results: run again to resume an interrupted
+run; remove mutants/ to start over after the code or the tests changed.
+
+Every mutant starts the test session over, so damo 3.4.3's outputs (the
+differential tests' reference) are kept on disk for the run, in
+.mutmut-reference-cache/ (DAMO_SIM_REFERENCE_CACHE): keyed by damo's
+version, the arguments and the bytes of every file they name, so a mutant
+that changes a recording runs damo again.
+
+Score: killed (a test failed, or the mutant made the tests time out) over
+all mutants; mutants no test reaches count as survivors.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AREAS = ("damo/records", "damo/reports")
+KILLED = {1, 3, 36, 24, -24, 152, 255}     # mutmut's exit codes for killed and timeout
+TIMEOUT = {36, 24, -24, 152, 255}
+SURVIVED, NO_TESTS, SKIPPED = 0, {5, 33}, 34
+
+
+def results():
+    """{source path: {mutant name: exit code}} from mutmut's meta files."""
+    out = {}
+    for meta in glob.glob(os.path.join(ROOT, "mutants", "damo", "**", "*.py.meta"),
+                          recursive=True):
+        source = os.path.relpath(meta, os.path.join(ROOT, "mutants"))[:-len(".meta")]
+        with open(meta) as f:
+            out[source] = json.load(f)["exit_code_by_key"]
+    return out
+
+
+def tally(codes):
+    codes = list(codes)
+    return {"total": len(codes),
+            "killed": sum(c in KILLED for c in codes),
+            "timeout": sum(c in TIMEOUT for c in codes),
+            "survived": sum(c == SURVIVED for c in codes),
+            "no_tests": sum(c in NO_TESTS for c in codes),
+            "skipped": sum(c == SKIPPED for c in codes),
+            "not_checked": sum(c is None for c in codes)}
+
+
+def line(name, t):
+    score = 100.0 * t["killed"] / t["total"] if t["total"] else 0.0
+    return "%-40s %5d mutants %5d killed (%d by timeout) %5d survived %4d untested%s  %5.1f%%" % (
+        name, t["total"], t["killed"], t["timeout"], t["survived"], t["no_tests"],
+        "  %d NOT CHECKED" % t["not_checked"] if t["not_checked"] else "", score)
+
+
+def report(survivors_path):
+    by_file = results()
+    if not by_file:
+        print("no mutmut results in %s" % os.path.join(ROOT, "mutants"))
+        return 1
+    ok = True
+    for area in AREAS:
+        files = sorted(f for f in by_file if f.startswith(area + "/"))
+        for f in files:
+            if by_file[f]:
+                print(line(f, tally(by_file[f].values())))
+        t = tally(c for f in files for c in by_file[f].values())
+        print(line(area, t))
+        print()
+        ok = ok and t["total"] and t["killed"] >= 0.85 * t["total"]
+    survivors = sorted(name for codes in by_file.values() for name, c in codes.items()
+                       if c == SURVIVED or c in NO_TESTS)
+    with open(survivors_path, "w") as f:
+        f.write("".join(name + "\n" for name in survivors))
+    print("%d survivors listed in %s (`mutmut show NAME` shows one)" % (
+        len(survivors), os.path.relpath(survivors_path)))
+    return 0 if ok else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-children", type=int, help="mutants tested at once")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the scores of the last run without running mutmut")
+    parser.add_argument("--survivors", default=os.path.join(ROOT, "mutants", "survivors.txt"),
+                        help="where to list the surviving mutants")
+    args = parser.parse_args()
+    if not args.report_only:
+        env = dict(os.environ)
+        env.setdefault("DAMO_SIM_REFERENCE_CACHE", os.path.join(ROOT, ".mutmut-reference-cache"))
+        mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
+        cmd = [mutmut, "run"] + (["--max-children", str(args.max_children)]
+                                 if args.max_children else [])
+        done = subprocess.run(cmd, cwd=ROOT, env=env)
+        if done.returncode:
+            print("mutmut run exited %d" % done.returncode, file=sys.stderr)
+    return report(args.survivors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
