@@ -3,13 +3,14 @@
 The kunit ports call damon_merge_regions_of() and damon_split_regions_of()
 directly; these tests go through the kdamond loop instead (mm/damon/core.c
 kdamond_fn(): kdamond_merge_regions() with max_nr_accesses / 10 as the
-threshold, kdamond_reset_aggregated(), kdamond_split_regions()).  The target's
+threshold, kdamond_apply_schemes(), kdamond_reset_aggregated(),
+kdamond_split_regions()).  The target's
 regions lie in memory its process never touches, so a region keeps the access
 count the test gives it for the first aggregation and counts nothing after:
 every expected region, count and age below is computed by hand from the
 kernel's rules.
 """
-from damo_engine import Context, MasimWorkload, Simulation, Target, make_ops, masim
+from damo_engine import Context, MasimWorkload, Scheme, Simulation, Target, make_ops, masim
 from damo_engine.machines import make_machine
 
 PAGE = 4096
@@ -18,7 +19,7 @@ SAMPLE_US, AGGR_US = 5000, 500000
 MAX_NR = AGGR_US // SAMPLE_US   # 100 samples per aggregation
 
 
-def idle_kdamond(spec, nr_aggregations, *, on_split=None, **attrs):
+def idle_kdamond(spec, nr_aggregations, *, on_split=None, schemes=(), **attrs):
     """Run an fvaddr kdamond whose target has the regions of spec, a list of
     (offset, size, nr_accesses, last_nr_accesses, age), in an area of a
     process that only ever touches another area.  Returns the snapshots as
@@ -35,6 +36,8 @@ def idle_kdamond(spec, nr_aggregations, *, on_split=None, **attrs):
     ctx = Context(make_ops("fvaddr"), sample_us=SAMPLE_US, aggr_us=AGGR_US,
                   update_us=AGGR_US, **attrs)
     t = ctx.add_target(Target(pid))
+    for scheme in schemes:
+        ctx.add_scheme(scheme)
     for offset, size, nr, last, age in spec:
         t.append_region(base + offset, base + offset + size, nr_accesses=nr,
                         last_nr_accesses=last, age=age)
@@ -121,3 +124,16 @@ def test_merge_doubles_the_threshold_while_above_max_nr_regions():
     snap = idle_kdamond(spec, 1, min_nr_regions=3, max_nr_regions=3)[0]
     assert [(o, sz, nr) for o, sz, nr, _ in snap] == [
         (0, 2 * S, 90), (2 * S, 2 * S, 50), (5 * S, 2 * S, 0)]
+
+
+def test_damos_age_bounds_are_inclusive():
+    # three unchanged regions of age 5 are 6 when the schemes are applied,
+    # right after the first aggregation's merge
+    schemes = {(0, 6): 3, (6, 6): 3, (6, 100): 3, (0, 5): 0, (7, 100): 0}
+    made = {ages: Scheme("stat", age=ages) for ages in schemes}
+    snap = idle_kdamond(spaced([(0, 0, 5)] * 3), 1, min_nr_regions=3,
+                        schemes=made.values())[0]
+    assert [age for *_, age in snap] == [6, 6, 6]
+    for ages, nr_tried in schemes.items():
+        stats = made[ages].stats()
+        assert (stats["nr_tried"], stats["sz_tried"]) == (nr_tried, nr_tried * S), ages

@@ -27,7 +27,7 @@ CORE_PXD = "engine/damo_engine/core.pxd"
 # the kdamond-path rules first: they are quick and kill most monitoring mutants
 MONITORING = ["tests/test_kdamond_rules.py", "tests/test_kunit_core.py",
               "tests/test_engine_monitoring.py", "tests/test_kunit_vaddr.py"]
-DAMOS = ["tests/test_damos_kunit.py", "tests/test_damos_selftests.py",
+DAMOS = ["tests/test_kdamond_rules.py", "tests/test_damos_kunit.py", "tests/test_damos_selftests.py",
          "tests/test_damos_outcomes.py", "tests/test_damos_actions.py"]
 
 # name: (files, [(pattern, replacement), ...], tests, what the rule is).  The
