@@ -27,8 +27,9 @@ CORE_PXD = "engine/damo_engine/core.pxd"
 # the kdamond-path rules first: they are quick and kill most monitoring mutants
 MONITORING = ["tests/test_kdamond_rules.py", "tests/test_kunit_core.py",
               "tests/test_engine_monitoring.py", "tests/test_kunit_vaddr.py"]
-DAMOS = ["tests/test_kdamond_rules.py", "tests/test_damos_kunit.py", "tests/test_damos_selftests.py",
-         "tests/test_damos_outcomes.py", "tests/test_damos_actions.py"]
+DAMOS = ["tests/test_kdamond_rules.py", "tests/test_damos_kunit.py",
+         "tests/test_damos_selftests.py", "tests/test_damos_outcomes.py",
+         "tests/test_damos_actions.py"]
 
 # name: (files, [(pattern, replacement), ...], tests, what the rule is).  The
 # patterns are regular expressions; the first that matches exactly once in one
@@ -49,7 +50,8 @@ MUTANTS = {
                   r"\1r.age + 1")],
         MONITORING, "a region whose access count changed by more than the threshold is young"),
     "age-reset-zero-flip": (
-        [CORE], [(r"(elif \(r\.nr_accesses == 0\) != \(r\.last_nr_accesses == 0\):\n\s+r\.age = )0\b",
+        [CORE], [(r"(elif \(r\.nr_accesses == 0\) != \(r\.last_nr_accesses == 0\):"
+                  r"\n\s+r\.age = )0\b",
                   r"\1r.age + 1")],
         MONITORING, "6.18: age resets when a region turns accessed or idle"),
     "age-increment": (
@@ -76,7 +78,8 @@ MUTANTS = {
         "damon_moving_sum() / damon_mvsum(): the last window counts only for its part "
         "still inside the moving window"),
     "max-nr-accesses": (
-        [CORE], [(r"(cdef uint64_t n = a\.aggr_interval / \(a\.sample_interval if a\.sample_interval else 1\))",
+        [CORE], [(r"(cdef uint64_t n = a\.aggr_interval / "
+                  r"\(a\.sample_interval if a\.sample_interval else 1\))",
                   r"\1 + 1")],
         MONITORING + DAMOS, "damon_max_nr_accesses(): aggr / sample intervals"),
     "pattern-min-accesses": (
