@@ -4,8 +4,10 @@ import json
 import os
 import re
 
+import numpy as np
 import pytest
 
+import imagecheck
 from conftest import run_ours
 from damo import records
 from damo.reports import profile
@@ -253,6 +255,121 @@ def test_plot(recordings, tmp_path):
     assert code == 0, err
     with open(png, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def _runs_of(flags):
+    """[first, last] of each run of True."""
+    idx = np.flatnonzero(flags)
+    if not len(idx):
+        return []
+    cuts = np.flatnonzero(np.diff(idx) > 1)
+    return [[int(idx[a]), int(idx[b])] for a, b in
+            zip(np.r_[0, cuts + 1], np.r_[cuts, len(idx) - 1])]
+
+
+def test_plot_draws_the_printed_values(recordings, tmp_path):
+    """The image shows the text report's numbers: at each printed time the
+    memory stack's bands (resident per tier, then swapped) are as tall as
+    printed and the in-use line is at the printed use, and the runtime bar
+    is split as the Runtime section prints it.  Read from the pixels."""
+    code, out, err = run_ours("report", "profile", "--input", recordings["prcl"])
+    assert code == 0, err
+    png = str(tmp_path / "p.png")
+    code, _, err = run_ours("report", "profile", "--input", recordings["prcl"], "--plot", png)
+    assert code == 0, err
+    pixels = imagecheck.rgb(png)
+    boxes = sorted(imagecheck.plot_areas(pixels), key=lambda b: b[1])
+    assert len(boxes) == 3, boxes           # memory, DAMOS, runtime: top to bottom
+    # the frame lines are the axes' limits; read inside them
+    (left, top, right, bottom), damos, bar = boxes[0], *[imagecheck.inner(b, 1) for b in boxes[1:]]
+
+    def near(pixel, color, tolerance=30):
+        return np.sqrt(((np.asarray(pixel) - color) ** 2).sum(axis=-1)) <= tolerance
+
+    # memory: the stack's fills are the colour cycle's first colours at alpha 0.7
+    rows = table(out, "Memory over time, per tier")
+    header = [l for l in out.splitlines() if "rss dram0" in l][0]
+    assert [c.strip() for c in header.split("┃")][1:4] == ["rss dram0", "rss cxl0", "swapped"]
+    times = [float(r[0].split()[0]) for r in rows]
+    fills = [0.7 * np.asarray(imagecheck.tab_color(k)) + 0.3 * 255 for k in range(3)]
+    pad = (times[-1] - times[0]) * 0.05     # matplotlib's margins; y starts at 0
+    red = np.asarray(imagecheck.tab_color(3))     # the dashed in-use line of dram0
+
+    def x_of(t):
+        return int(round(left + (t - times[0] + pad) / (times[-1] - times[0] + 2 * pad)
+                         * (right - left)))
+    def unobstructed(x):
+        """Column x shows only the bands, the in-use line, background and grid
+        lines, but for a few blended pixels at the bands' edges (the legend
+        covers the upper right)."""
+        column = pixels[top + 1:bottom - 2, x]
+        known = near(column, red, 80) | (
+            (column.min(axis=1) >= 200) & (np.ptp(column, axis=1) <= 10))
+        for fill in fills:
+            known |= near(column, fill)
+        return (~known).sum() <= 8
+
+    heights, values, used, checked = [], [], [], 0
+    max_total = max(sum(size_of(c) for c in r[1:4]) for r in rows)
+    for row, t in zip(rows[1:-1], times[1:-1]):
+        near_x = sorted(range(x_of(t) - 5, x_of(t) + 6), key=lambda x: abs(x - x_of(t)))
+        near_x = [x for x in near_x if unobstructed(x)]
+        # a column where no dash of the in-use line covers the bands' edges
+        clear = [x for x in near_x if not near(pixels[top:bottom + 1, x], red, 80).any()]
+        if not clear:
+            continue
+        checked += 1
+        column = pixels[top:bottom + 1, clear[0]]
+        level = 0.0
+        for k, text in enumerate(row[1:4]):
+            level += size_of(text)
+            runs = _runs_of(near(column, fills[k]))
+            if size_of(text) < 0.01 * max_total:
+                continue        # thinner than a pixel or two: may not show
+            assert runs, (row, k)
+            # the band's top edge, in pixels above the plot's bottom
+            heights.append(bottom - (top + runs[0][0]))
+            values.append(level)
+        hits = [top + y for x in near_x
+                for y in np.flatnonzero(near(pixels[top:bottom + 1, x], red, 60))]
+        if hits:                # (a gap between dashes may hide it here)
+            used.append((bottom - np.median(hits), size_of(row[4])))
+    assert checked >= len(rows) - 4
+    scale = (bottom - top) / (1.05 * max_total)     # 5% margin above the highest
+    for h, v in zip(heights, values):
+        assert abs(h - v * scale) <= 2, (h, v * scale)
+    # the dashed in-use line of dram0 at the printed use
+    assert len(used) >= checked - 2
+    for h, v in used:
+        assert abs(h - v * scale) <= 2, (h, v * scale)
+
+    # DAMOS: the cumulative bytes applied only grow
+    blue = np.asarray(imagecheck.tab_color(0))
+    xs = range(x_of(times[0]) + 1, x_of(times[-1]))     # the same times as above
+    line = [np.flatnonzero(near(pixels[damos[1]:damos[3] + 1, x], blue, 40)) for x in xs]
+    tops = [int(ys.max()) for ys in line if len(ys)]     # (its legend is above it)
+    assert len(tops) >= len(xs) - 2
+    assert all(b <= a + 1 for a, b in zip(tops, tops[1:]))
+    assert tops[0] > tops[-1] + 0.5 * (damos[3] - damos[1])
+
+    # runtime: one bar, its parts in the printed order, as wide as printed
+    parts = [(r[1], time_of(r[2])) for r in table(out, "Runtime") if r[1] != "total"]
+    total = time_of(table(out, "Runtime")[-1][2])
+    left, top, right, bottom = bar
+    middle = pixels[(top + bottom) // 2, left:right + 1]
+    per_ns = (right - left) / (1.05 * total)       # starts at 0, 5% margin after
+    start, color = 0.0, 0
+    for label, ns in parts:
+        if ns <= 0:
+            continue
+        runs = _runs_of(near(middle, imagecheck.tab_color(color), 20))
+        color += 1
+        if ns * per_ns >= 3:
+            assert len(runs) == 1, (label, runs)
+            assert abs(runs[0][0] - start * per_ns) <= 2, (label, runs, start * per_ns)
+            assert abs(runs[0][1] - (start + ns) * per_ns) <= 2, (label, runs)
+        start += ns
+    assert abs(start - total) <= 1e-3 * total
 
 
 def test_plot_bad_extension_is_one_line(recordings, tmp_path):
