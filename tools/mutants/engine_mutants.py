@@ -57,12 +57,24 @@ MUTANTS = {
     "age-increment": (
         [CORE], [(r"(else:\n\s+r\.age \+= )1(\n\s+if \(prev != NULL)", r"\g<1>2\2")],
         MONITORING, "an unchanged region ages by one per merge pass"),
+    "age-once-per-aggregation": (
+        [CORE], [(r"(\n\s+)count_age = False\n", r"\1count_age = True\n")], MONITORING,
+        "kdamond_merge_regions(): only the first merge pass ages regions"),
     "split-three": (
         [CORE], [(r"\bnr_subs = 3\n", "nr_subs = 2\n")], MONITORING,
         "kdamond_split_regions(): 3 pieces when the count did not change"),
     "split-half-max": (
         [CORE], [(r"(if|elif) (nr_regions > (?:self\.attrs\.)?max_nr_regions) / 2:", r"\1 \2:")],
         MONITORING, "the full split only up to half of max_nr_regions"),
+    "split-some-above-half": (
+        [CORE], [(r"(\n\s+)self\.split_some_regions\(max_nr_regions / "
+                  r"\(max_nr_regions - nr_regions\)\)", r"\1pass")], MONITORING,
+        "above half of max_nr_regions a rotating subset is split"),
+    "min-nr-regions-after-merge": (
+        [CORE], [(r"\n\s+self\.sz_limit = self\.apply_min_nr_regions\(\)\n"
+                  r"(\s+self\.kdamond_call\(\))", r"\n\1")],
+        MONITORING + ["tests/test_kernel_newest.py"],
+        "damon_apply_min_nr_regions() after every aggregation's merge"),
     "split-point": (
         [CORE], [(r"sim_damon_rand\(rng, 1, 10\) \* sz_region / 10",
                   "sim_damon_rand(rng, 5, 6) * sz_region / 10")], MONITORING,
