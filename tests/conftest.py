@@ -190,6 +190,22 @@ def _keep_tools_reference_results(directory):
 if os.environ.get("DAMO_SIM_REFERENCE_CACHE"):
     _keep_tools_reference_results(os.environ["DAMO_SIM_REFERENCE_CACHE"])
 
+# Mutation runs stop at a mutant's first failing test: the quick tests that
+# check one thing first (the record formats, then the reports), the ones that
+# record or draw last.
+MUTATION_ORDER = ["test_records_formats.py", "test_records_errors.py",
+                  "test_records_damo_reads.py", "test_report_profile.py",
+                  "test_code_attribution.py", "test_report_differential.py",
+                  "test_diff_tools.py", "test_tools_writers.py", "test_report_cli.py",
+                  "test_report_images.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("DAMO_SIM_MUTATION_RUN") != "1":
+        return
+    rank = {name: i for i, name in enumerate(MUTATION_ORDER)}
+    items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
+
 
 @pytest.fixture(scope="session")
 def damo():

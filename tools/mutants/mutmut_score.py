@@ -10,7 +10,9 @@ keeps in mutants/ and prints, per area and per file, how many mutants the
 tests killed.  mutmut keeps its results: run again to resume an interrupted
 run; remove mutants/ to start over after the code or the tests changed.
 
-Every mutant starts the test session over, so damo 3.4.3's outputs (the
+mutmut stops at a mutant's first failing test: the tests run quick ones
+first (DAMO_SIM_MUTATION_RUN=1, tests/conftest.py).  Every mutant starts
+the test session over, so damo 3.4.3's outputs (the
 differential tests' reference) are kept on disk for the run, in
 .mutmut-reference-cache/ (DAMO_SIM_REFERENCE_CACHE): keyed by damo's
 version, the arguments and the bytes of every file they name, so a mutant
@@ -95,7 +97,7 @@ def main():
                         help="where to list the surviving mutants")
     args = parser.parse_args()
     if not args.report_only:
-        env = dict(os.environ)
+        env = dict(os.environ, DAMO_SIM_MUTATION_RUN="1")     # quick tests first
         env.setdefault("DAMO_SIM_REFERENCE_CACHE", os.path.join(ROOT, ".mutmut-reference-cache"))
         mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
         cmd = [mutmut, "run"] + (["--max-children", str(args.max_children)]
