@@ -1,8 +1,8 @@
 """Mutation testing of damo/records and damo/reports with mutmut, and the
 score per area.
 
-    python tools/mutants/mutmut_score.py [--max-children N] [--report-only]
-                                         [--survivors FILE]
+    python tools/mutants/mutmut_score.py [--sample N [--seed S]] [--max-children N]
+                                         [--report-only] [--survivors FILE]
 
 Runs `mutmut run` in this tree (its [tool.mutmut] section in pyproject.toml
 names what is mutated and which tests run), then reads the results mutmut
@@ -20,7 +20,13 @@ that changes a recording runs damo again.
 
 Score: killed (a test failed, or the mutant made the tests time out) over
 all mutants; mutants no test reaches count as survivors.
+
+All of them (about 10,000) take many hours on 2 cores.  --sample N tests N
+mutants of each area, drawn at random (--seed), and prints the score of the
+sample with its 95% confidence interval (Wilson).
 """
+import math
+import random
 import argparse
 import glob
 import json
@@ -64,8 +70,44 @@ def line(name, t):
         "  %d NOT CHECKED" % t["not_checked"] if t["not_checked"] else "", score)
 
 
-def report(survivors_path):
+def generate():
+    """Let mutmut write the mutants and their meta files, running no test."""
+    code = ("import os\n"
+            "from mutmut.__main__ import copy_src_dir, copy_also_copy_files, "
+            "setup_source_paths, create_mutants\n"
+            "os.makedirs('mutants', exist_ok=True)\n"
+            "copy_src_dir(); copy_also_copy_files(); setup_source_paths(); create_mutants(2)\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def draw(n, seed):
+    """n mutant names of each area, at random."""
     by_file = results()
+    rng = random.Random(seed)
+    names = []
+    for area in AREAS:
+        pool = sorted(name for f, codes in by_file.items() if f.startswith(area + "/")
+                      for name in codes)
+        names += rng.sample(pool, min(n, len(pool)))
+    return names
+
+
+def wilson(k, n, z=1.96):
+    if not n:
+        return 0.0, 0.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * (mid - half), 100 * (mid + half)
+
+
+def report(survivors_path, only=None):
+    by_file = results()
+    if only is not None:
+        only = set(only)
+        by_file = {f: {n: c for n, c in codes.items() if n in only}
+                   for f, codes in by_file.items()}
     if not by_file:
         print("no mutmut results in %s" % os.path.join(ROOT, "mutants"))
         return 1
@@ -77,6 +119,10 @@ def report(survivors_path):
                 print(line(f, tally(by_file[f].values())))
         t = tally(c for f in files for c in by_file[f].values())
         print(line(area, t))
+        if only is not None:
+            lo, hi = wilson(t["killed"], t["total"])
+            print("%-40s 95%% confidence interval of the area's score: %.1f%% - %.1f%%"
+                  % ("", lo, hi))
         print()
         ok = ok and t["total"] and t["killed"] >= 0.85 * t["total"]
     survivors = sorted(name for codes in by_file.values() for name, c in codes.items()
@@ -91,21 +137,31 @@ def report(survivors_path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-children", type=int, help="mutants tested at once")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="test N mutants of each area, drawn at random")
+    parser.add_argument("--seed", type=int, default=1, help="the sample's seed")
     parser.add_argument("--report-only", action="store_true",
                         help="print the scores of the last run without running mutmut")
     parser.add_argument("--survivors", default=os.path.join(ROOT, "mutants", "survivors.txt"),
                         help="where to list the surviving mutants")
     args = parser.parse_args()
+    sample = None
+    if args.sample:
+        if not results():
+            generate()
+        sample = draw(args.sample, args.seed)
+        with open(os.path.join(ROOT, "mutants", "sample.txt"), "w") as f:
+            f.write("".join(name + "\n" for name in sample))
     if not args.report_only:
         env = dict(os.environ, DAMO_SIM_MUTATION_RUN="1")     # quick tests first
         env.setdefault("DAMO_SIM_REFERENCE_CACHE", os.path.join(ROOT, ".mutmut-reference-cache"))
         mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
         cmd = [mutmut, "run"] + (["--max-children", str(args.max_children)]
-                                 if args.max_children else [])
+                                 if args.max_children else []) + (sample or [])
         done = subprocess.run(cmd, cwd=ROOT, env=env)
         if done.returncode:
             print("mutmut run exited %d" % done.returncode, file=sys.stderr)
-    return report(args.survivors)
+    return report(args.survivors, sample)
 
 
 if __name__ == "__main__":
