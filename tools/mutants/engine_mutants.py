@@ -26,10 +26,12 @@ CORE = "engine/damo_engine/core.pyx"
 CORE_PXD = "engine/damo_engine/core.pxd"
 # the kdamond-path rules first: they are quick and kill most monitoring mutants
 MONITORING = ["tests/test_kdamond_rules.py", "tests/test_kunit_core.py",
-              "tests/test_engine_monitoring.py", "tests/test_kunit_vaddr.py"]
+              "tests/test_engine_monitoring.py", "tests/test_kunit_vaddr.py",
+              "tests/test_kernel_newest.py"]
 DAMOS = ["tests/test_kdamond_rules.py", "tests/test_damos_kunit.py",
          "tests/test_damos_selftests.py", "tests/test_damos_outcomes.py",
-         "tests/test_damos_actions.py"]
+         "tests/test_damos_actions.py", "tests/test_kernel_newest.py",
+         "tests/test_kernel_features.py"]
 
 # name: (files, [(pattern, replacement), ...], tests, what the rule is).  The
 # patterns are regular expressions; the first that matches exactly once in one
@@ -73,8 +75,7 @@ MUTANTS = {
     "min-nr-regions-after-merge": (
         [CORE], [(r"\n\s+self\.sz_limit = self\.apply_min_nr_regions\(\)\n"
                   r"(\s+self\.kdamond_call\(\))", r"\n\1")],
-        MONITORING + ["tests/test_kernel_newest.py"],
-        "damon_apply_min_nr_regions() after every aggregation's merge"),
+        MONITORING, "damon_apply_min_nr_regions() after every aggregation's merge"),
     "split-point": (
         [CORE], [(r"sim_damon_rand\(rng, 1, 10\) \* sz_region / 10",
                   "sim_damon_rand(rng, 5, 6) * sz_region / 10")], MONITORING,
@@ -100,6 +101,12 @@ MUTANTS = {
     "pattern-max-age": (
         [CORE], [(r"<= r\.age <= ((?:self|s)\.max_age_region\))", r"<= r.age < \1")],
         DAMOS, "__damos_valid_target(): max_age is inclusive"),
+    "quota-full-below-a-region": (
+        [CORE], [(r"return s\.esz - s\.charged_sz < min_region_sz", "return False")], DAMOS,
+        "damos_quota_is_full(): less than min_region_sz left is full"),
+    "resume-at-region-end": (
+        [CORE], [(r"(\n\s+s\.charge_addr_from = r\.end)\n", r"\1 + 1\n")], DAMOS,
+        "the quota resume point is the end of the last charged region"),
 }
 
 
