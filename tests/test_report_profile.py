@@ -406,3 +406,28 @@ def test_sections_can_be_added():
         assert profile.render(data, only=[name]) == "extra for x"
     finally:
         profile._SECTIONS[:] = [s for s in profile._SECTIONS if s[0] != name]
+
+
+def test_register_section_places_and_replaces():
+    before = profile.sections()
+    show = lambda d: None      # noqa: E731
+    try:
+        profile.register_section("t-a", show)
+        assert profile.sections() == before + ["t-a"]
+        profile.register_section("t-b", show, order=1)
+        assert profile.sections() == before[:1] + ["t-b"] + before[1:] + ["t-a"]
+        profile.register_section("t-a", show, order=0)      # moved, not doubled
+        assert profile.sections() == ["t-a"] + before[:1] + ["t-b"] + before[1:]
+    finally:
+        profile._SECTIONS[:] = [s for s in profile._SECTIONS if s[0] not in ("t-a", "t-b")]
+    assert profile.sections() == before
+
+
+def test_format_metric_by_kind():
+    for name in ("rss.avg", "rss.max", "memused.avg"):
+        assert profile.format_metric(name, 3 * MiB) == "3.000 MiB"
+    assert profile.format_metric("runtime", 1.5e9) == "1.500 s"
+    assert profile.format_metric("runtime", 0) == "0 ns"
+    assert profile.format_metric("kdamond_cpu_util", 0.012345) == "1.23%"
+    for name in ("pgmajfaults", "pswpin", "pswpout", "psi_mem_some_us"):
+        assert profile.format_metric(name, 1234567.9) == "1,234,567"
