@@ -219,3 +219,25 @@ def test_wss_plot_draws_the_printed_values(tmp_path):
     dists = _line_plot_points(pixels, imagecheck.inner(box, 1), [p for p, _ in printed],
                               [v for _, v in printed], imagecheck.tab_color(0))
     assert all(d is not None and d <= 3 for d in dists), dists
+
+
+def test_wss_merge_of_odd_regions_by_hand():
+    """damo's merge of a window's snapshots when their regions differ: a
+    region overlapping a kept one adds the most samples any overlapping
+    piece of that snapshot had, and its parts outside it are added in turn
+    (to the next kept region, or as new regions, in order of arrival)."""
+    from damo.reports.wss import _merge_like_damo
+
+    def snap(*regions):
+        return tuple(np.array(col) for col in zip(*regions))
+    starts, ends, samples = _merge_like_damo([
+        snap((100, 110, 3), (110, 120, 5)),
+        snap((105, 115, 2), (120, 130, 7)),     # over both kept ones; a new one
+        snap((100, 130, 1)),                    # over all three
+        snap((100, 103, 4), (103, 106, 9)),     # twice over the first: the most, 9
+        snap((90, 105, 2)),                     # its left part is new
+    ])
+    assert starts.tolist() == [100, 110, 120, 90] and ends.tolist() == [110, 120, 130, 100]
+    assert samples.tolist() == [3 + 2 + 1 + 9 + 2, 5 + 2 + 1, 7 + 1, 2]
+    empty = _merge_like_damo([])
+    assert [a.tolist() for a in empty] == [[], [], []]
