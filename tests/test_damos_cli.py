@@ -210,8 +210,12 @@ def test_native_recordings_keep_the_metrics_inside(tmp_path):
         footprints = json.load(f)
     # damo's memory footprint snapshots: a process's statm pages, the system's kB
     proc, system = footprints[-1]["footprints"]
-    assert proc["footprint"]["resident"] > 0 and system["pid"] is None
-    assert system["footprint"]["total"] > 0
+    assert system["pid"] is None
+    # the machine's memory in kB; all that is used is the one process's pages
+    assert system["footprint"]["total"] == sum(n["capacity"] for n in m["machine"]["nodes"]) // 1024
+    used = sum(system["footprint"]["used_by_node"])
+    assert proc["footprint"]["resident"] > 0 and used == proc["footprint"]["resident"] * 4
+    assert system["footprint"]["free"] == system["footprint"]["total"] - used
 
 
 def test_presets_build_the_kernel_modules_defaults():
