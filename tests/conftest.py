@@ -9,6 +9,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import signal
 import tempfile
 
 import pytest
@@ -189,6 +190,16 @@ def _keep_tools_reference_results(directory):
 
 if os.environ.get("DAMO_SIM_REFERENCE_CACHE"):
     _keep_tools_reference_results(os.environ["DAMO_SIM_REFERENCE_CACHE"])
+
+def pytest_configure(config):
+    # A pytest started in the background by a non-interactive shell (land
+    # runs, soak loops, `cmd &` in scripts) has SIGINT ignored, and so would
+    # every damo it starts: Python keeps an ignored SIGINT, and a test's ^C
+    # would be lost (the command runs on and the test times out).  Tests
+    # send ^C as a terminal sends it to a foreground job.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # Mutation runs stop at a mutant's first failing test: the quick tests that
 # check one thing first (the record formats, then the reports), the ones that
