@@ -170,8 +170,12 @@ def walk_reference(run_help):
 
 # ------------------------------------------------------------------- click
 
-def _click_nargs(param):
+def _click_nargs(param, command=None):
     from damo.params import schemes
+    # report commands' argparse-style options: every following value (nargs='+')
+    multi = getattr(command, "multi_value", None) or ()
+    if any(name in multi for name in param.opts):
+        return "+"
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
         if isinstance(param, schemes._DamosOption) and not param.damos_flag:
             return "+"
@@ -201,7 +205,8 @@ def walk_ours():
                 if p.hidden or "--help" in p.opts:
                     continue
                 choices = list(p.type.choices) if isinstance(p.type, click.Choice) else None
-                opt = Option(list(p.opts) + list(p.secondary_opts), _click_nargs(p), choices)
+                opt = Option(list(p.opts) + list(p.secondary_opts), _click_nargs(p, command),
+                             choices)
                 for name in opt.names:
                     cmd.options[name] = opt
             elif isinstance(p, click.Argument):
