@@ -14,16 +14,18 @@ Reading has two paths that give the same result:
   region objects.
 """
 import json
+import math
 import re
 
 import numpy as np
 
 from damo import units
-from damo.records.model import AGE_UNKNOWN, Intervals, Record
+from damo.records.model import (AGE_UNKNOWN, INT64_MAX, UINT_MAX, ULONG_MAX, FormatError,
+                                Intervals, Record, check_int)
 
-
-class FormatError(ValueError):
-    """The content is not a valid damo recording; the message says where."""
+# JSON nesting a recording may have (damo's layout needs 6; damos_stats and
+# scheme_filters a few more): deeper input is refused, not recursed into
+MAX_DEPTH = 64
 
 
 class _NotFast(Exception):
@@ -33,10 +35,23 @@ class _NotFast(Exception):
 # ------------------------------------------------------------------ values
 
 def _number(value, where, parse=units.to_number):
+    """A finite number (int, or float where the text had a fraction)."""
     try:
-        return parse(value)
-    except (ValueError, TypeError, AttributeError):
+        number = parse(value)
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise FormatError("%s: bad number %r" % (where, value)) from None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or \
+            (isinstance(number, float) and not math.isfinite(number)):
+        raise FormatError("%s: bad number %r" % (where, value))
+    return number
+
+
+def _time(value, where):
+    """A time in ns that an int64 holds."""
+    t = _number(value, where, units.to_ns)
+    if not -INT64_MAX <= t <= INT64_MAX:
+        raise FormatError("%s: time %r is out of range" % (where, value))
+    return t
 
 
 def _intervals(kv, where):
@@ -49,12 +64,47 @@ def _intervals(kv, where):
                     "aggrs": units.to_number(goal["aggrs"]),
                     "min_sample_us": units.to_us(goal["min_sample_us"]),
                     "max_sample_us": units.to_us(goal["max_sample_us"])}
-        return Intervals(units.to_us(kv["sample_us"]), units.to_us(kv["aggr_us"]),
-                         units.to_us(kv["ops_update_us"]), goal)
+        intervals = Intervals(units.to_us(kv["sample_us"]), units.to_us(kv["aggr_us"]),
+                              units.to_us(kv["ops_update_us"]), goal)
     except KeyError as e:
         raise FormatError("%s: intervals lack %s" % (where, e)) from None
-    except (ValueError, TypeError, AttributeError):
+    except FormatError:
+        raise
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise FormatError("%s: bad intervals %r" % (where, kv)) from None
+    intervals.check("%s: intervals" % where)
+    return intervals
+
+
+def _check_depth(obj, where="top level"):
+    """Refuse JSON nested deeper than MAX_DEPTH (iteratively)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, depth = stack.pop()
+        if isinstance(o, dict):
+            o = o.values()
+        elif not isinstance(o, list):
+            continue
+        if depth > MAX_DEPTH:
+            raise FormatError("nested deeper than %d levels" % MAX_DEPTH)
+        stack.extend((v, depth + 1) for v in o if isinstance(v, (dict, list)))
+
+
+def _refuse_constant(name):
+    raise FormatError("invalid JSON (%s is not a JSON number)" % name)
+
+
+def _loads(text):
+    """json.loads, refusing what JSON does not have (NaN, Infinity) and what
+    would nest too deep; FormatError says why."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise FormatError("invalid JSON (nested too deeply)") from None
+    except FormatError:
+        raise
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError("invalid JSON (%s)" % e) from None
 
 
 # Region fields the model keeps, by their path in a region object.
@@ -82,25 +132,39 @@ def _regions_from_objects(regions, where):
     """Generic path: a list of region objects -> _RegionColumns."""
     cols = {name: [] for name in _FIELDS.values()}
     i = 0
+
+    def finite(value, name):
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and
+                math.isfinite(value) and 0 <= value <= INT64_MAX):
+            raise FormatError("%s %r is not a number in [0, 2^63-1]" % (name, value))
+        return value
+
     try:
         for i, r in enumerate(regions):
-            cols["starts"].append(units.to_bytes(r["start"]))
-            cols["ends"].append(units.to_bytes(r["end"]))
+            cols["starts"].append(check_int(units.to_bytes(r["start"]), "start", 0, ULONG_MAX))
+            cols["ends"].append(check_int(units.to_bytes(r["end"]), "end", 0, ULONG_MAX))
             acc = r.get("nr_accesses")
             if acc is None:
                 raise FormatError("%s: region %d has no nr_accesses" % (where, i))
             samples, percent = acc.get("samples"), acc.get("percent")
-            cols["nr_accesses"].append(None if samples is None else units.to_number(samples))
-            cols["percent"].append(None if percent is None else units.to_percent(percent))
+            cols["nr_accesses"].append(None if samples is None else check_int(
+                units.to_number(samples), "nr_accesses.samples", 0, UINT_MAX))
+            cols["percent"].append(None if percent is None else finite(
+                units.to_percent(percent), "nr_accesses.percent"))
             # damo requires both keys of age once nr_accesses is there
             age = r["age"]
             usec, aggrs = age["usec"], age["aggr_intervals"]
-            cols["ages"].append(None if aggrs is None else units.to_number(aggrs))
-            cols["age_usec"].append(None if usec is None else units.to_us(usec))
+            cols["ages"].append(None if aggrs is None else check_int(
+                units.to_number(aggrs), "age.aggr_intervals"))
+            cols["age_usec"].append(None if usec is None else finite(units.to_us(usec),
+                                                                     "age.usec"))
             szfp = r.get("sz_filter_passed")
-            cols["sz_filter_passed"].append(None if szfp is None else units.to_bytes(szfp))
+            cols["sz_filter_passed"].append(None if szfp is None else check_int(
+                units.to_bytes(szfp), "sz_filter_passed"))
     except KeyError as e:
         raise FormatError("%s: region %d lacks %s" % (where, i, e)) from None
+    except FormatError as e:
+        raise FormatError("%s: region %d: %s" % (where, i, e)) from None
     except (ValueError, TypeError, AttributeError, OverflowError) as e:
         raise FormatError("%s: region %d is malformed (%s)" % (where, i, e)) from None
     columns = {}
@@ -127,19 +191,32 @@ def _finish_regions(rc, intervals, where):
         percent = c.get("percent")
         if intervals is None or percent is None:
             raise FormatError("%s: regions lack nr_accesses.samples" % where)
+        if not intervals.sample_us:
+            raise FormatError("%s: nr_accesses.percent needs a sample interval above 0"
+                              % where)
         max_samples = intervals.aggr_us / intervals.sample_us
-        samples = [s if s is not None else int(p * max_samples / 100)
-                   for s, p in zip(samples or [None] * rc.n, list(percent))]
+        try:
+            samples = [s if s is not None else int(p * max_samples / 100)
+                       for s, p in zip(samples or [None] * rc.n, list(percent))]
+        except (OverflowError, TypeError):
+            raise FormatError("%s: nr_accesses.percent is out of range" % where) from None
         if any(s is None for s in samples):
             raise FormatError("%s: regions lack nr_accesses.samples" % where)
+        if any(s > UINT_MAX for s in samples):
+            raise FormatError("%s: nr_accesses.percent is out of range" % where)
         samples = np.array(samples, dtype=np.int64)
     ages = c.get("ages")
     if not isinstance(ages, np.ndarray):
         usecs = c.get("age_usec")
         ages = list(ages or [None] * rc.n)
         if usecs is not None and intervals is not None:
+            if not intervals.aggr_us and any(u is not None for u in usecs):
+                raise FormatError("%s: age.usec needs an aggregation interval above 0"
+                                  % where)
             ages = [int(u / intervals.aggr_us) if a is None and u is not None else a
                     for a, u in zip(ages, list(usecs))]
+            if any(a is not None and a > INT64_MAX for a in ages):
+                raise FormatError("%s: age.usec is out of range" % where)
         ages = np.array([AGE_UNKNOWN if a is None else a for a in ages], dtype=np.int64)
     szfp = c.get("sz_filter_passed")
     if isinstance(szfp, list):
@@ -150,7 +227,6 @@ def _finish_regions(rc, intervals, where):
 
 # ------------------------------------------------------------- fast path
 
-_WS_COMMA_DIGITS = b" \t\r\n,0123456789-"
 # Keep digits, '-' and ':' (every value follows a colon); ':' becomes the
 # separator.  Everything else (quotes, keys, nulls, thousands separators, the
 # "B" of "0 B") disappears, but for '[': the elements of a non-empty list
@@ -160,6 +236,10 @@ _VALUE_DELETE = bytes(c for c in range(256) if c not in _KEEP)
 _VALUE_TABLE = bytes(range(256)).replace(b":", b" ").replace(b"[", b"x")
 _DIGITS = re.compile(r"-?[0-9,]+( B)?")
 _INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
+_MARK_DIGITS = bytes(range(256)).replace(b"0123456789", b"#" * 10)
+_JSON_WS = b" \t\r\n"
+_IN_STRING = np.frombuffer(b'",', dtype=np.uint8)
 
 _layout_cache = {}
 
@@ -199,16 +279,51 @@ def _learn_layout(first_region_text, skeleton):
 
 
 def _regions_from_text(seg):
-    """Fast path: the text inside a "regions" array -> _RegionColumns."""
-    skeleton = seg.translate(None, _WS_COMMA_DIGITS)
-    if not skeleton:
+    """Fast path: the text inside a "regions" array -> _RegionColumns.
+
+    The array must be exactly its first region's text, repeated with only
+    the digits changed: its skeleton (every run of digits marked by one '#',
+    everything else, whitespace and commas included, kept) is the first
+    region's, then ", <first region's>" N-1 times.  The first region is
+    parsed by json.loads, so the array is valid JSON wherever json.loads
+    would take it (and nowhere else: an unquoted number with a leading zero
+    is sent to the generic path, which refuses it)."""
+    if not seg.strip(_JSON_WS):
         return _RegionColumns(0, {})
-    first_len = skeleton.find(b"}{") + 1 or len(skeleton)
-    n, rest = divmod(len(skeleton), first_len)
-    first = skeleton[:first_len]
-    # Empty lists and strings hide a value's absence from the layout check.
-    if rest or skeleton != first * n:
-        raise _NotFast()
+    chars = np.frombuffer(seg, dtype=np.uint8)
+    is_digit = (chars - 48) <= 9            # uint8: below '0' wraps around
+    more_digits = is_digit[1:] & is_digit[:-1]
+    if more_digits.any():
+        # unquoted numbers with a leading zero, which JSON refuses: a run of
+        # digits starting with 0 that follows neither a quote nor a comma
+        # (inside a string, "1,007"), skipping a minus sign
+        zero_led = np.flatnonzero(more_digits & (chars[:-1] == 48) &
+                                  np.append(True, ~is_digit[:-2]))
+        if zero_led.size:
+            before = np.where(zero_led > 0, zero_led - 1, 0)
+            minus = chars[before] == 45
+            before = np.where(minus & (before > 0), before - 1, before)
+            if np.any(~np.isin(chars[before], _IN_STRING)) or np.any(zero_led == 0):
+                raise _NotFast()
+    keep = np.ones(len(chars), dtype=bool)
+    keep[1:] = ~more_digits
+    marked = chars[keep].tobytes().translate(_MARK_DIGITS)
+    body = marked.strip(_JSON_WS)
+    if not body:
+        return _RegionColumns(0, {})
+    first_end = _object_end(body)
+    first = body[:first_end]
+    rest = body[first_end:]
+    n = 1
+    if rest:
+        unit_start = rest.find(b"{")
+        if unit_start < 0 or rest[:unit_start].strip(_JSON_WS) != b",":
+            raise _NotFast()
+        unit = rest[:unit_start] + first
+        more, extra = divmod(len(rest), len(unit))
+        if extra or rest != unit * more:
+            raise _NotFast()
+        n += more
     layout = _layout_cache.get(first) or _learn_layout(_first_region_text(seg), first)
     if b"[]" in first:
         seg = seg.replace(b"[]", b"")   # damo writes "probe_hits": []
@@ -218,11 +333,28 @@ def _regions_from_text(seg):
     except ValueError:
         raise _NotFast() from None
     k = len(layout)
-    if values.size != n * k or (values.size and values.max() == _INT64_MAX):
+    if values.size != n * k or (values.size and (values.max() == _INT64_MAX or
+                                                 values.min() == _INT64_MIN)):
         raise _NotFast()
     values = values.reshape(n, k)
     columns = {name: values[:, i] for i, name in enumerate(layout) if name is not None}
     return _RegionColumns(n, columns)
+
+
+def _object_end(text):
+    """Index just past the JSON object that ``text`` starts with."""
+    if not text.startswith(b"{"):
+        raise _NotFast()
+    depth = 0
+    for i in range(len(text)):
+        ch = text[i]
+        if ch == 0x7B:
+            depth += 1
+        elif ch == 0x7D:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    raise _NotFast()
 
 
 def _first_region_text(seg):
@@ -326,7 +458,16 @@ def _records(kvpairs, region_columns):
         if not isinstance(kv["snapshots"], list):
             raise FormatError("%s: 'snapshots' is not a list" % where)
         intervals = _intervals(kv.get("intervals"), where)
-        records.append(_record(kv, intervals, region_columns, where))
+        for key in ("scheme_filters",):
+            if kv.get(key) is not None and not isinstance(kv[key], list):
+                raise FormatError("%s: '%s' is not a list" % (where, key))
+        try:
+            records.append(_record(kv, intervals, region_columns, where))
+        except FormatError as e:
+            message = str(e)
+            if not message.startswith(where):
+                message = "%s: %s" % (where, message)
+            raise FormatError(message) from None
     return records
 
 
@@ -343,11 +484,13 @@ def _record(kv, intervals, region_columns, where):
         for key in ("start_time", "end_time", "regions"):
             if key not in s:
                 raise FormatError("%s lacks '%s'" % (here, key))
-        start_ns[sidx] = _number(s["start_time"], here, units.to_ns)
-        end_ns[sidx] = _number(s["end_time"], here, units.to_ns)
+        start_ns[sidx] = _time(s["start_time"], here + " start_time")
+        end_ns[sidx] = _time(s["end_time"], here + " end_time")
         regions = s["regions"]
         if region_columns is not None and isinstance(regions, int) \
                 and not isinstance(regions, bool):
+            if not 0 <= regions < len(region_columns):
+                raise FormatError("%s: 'regions' is not a list" % here)
             rc = region_columns[regions]
         elif isinstance(regions, list):
             rc = _regions_from_objects(regions, here)
@@ -356,9 +499,13 @@ def _record(kv, intervals, region_columns, where):
         parts.append(_finish_regions(rc, intervals, here))
         offsets[sidx + 1] = offsets[sidx] + rc.n
         if s.get("total_bytes") is not None:
-            total_bytes[sidx] = _number(s["total_bytes"], here, units.to_bytes)
+            total_bytes[sidx] = check_int(_number(s["total_bytes"], here, units.to_bytes),
+                                          here + " total_bytes")
         if s.get("sample_interval_us") is not None:
             sample_us[sidx] = _number(s["sample_interval_us"], here, units.to_us)
+            if not 0 <= sample_us[sidx] <= ULONG_MAX:
+                raise FormatError("%s: sample_interval_us %r is out of range"
+                                  % (here, s["sample_interval_us"]))
         stats[sidx] = s.get("damos_stats")
 
     def cat(i, dtype):
@@ -397,17 +544,15 @@ def read(chunks_factory):
     try:
         skeleton, region_columns = _cut_regions(chunks_factory())
         try:
-            kvpairs = json.loads(skeleton)
-        except ValueError:
+            kvpairs = _loads(skeleton)
+        except FormatError:
             raise _NotFast() from None
+        _check_depth(kvpairs)
         return _records(kvpairs, region_columns)
     except _NotFast:
         pass
-    text = b"".join(chunks_factory())
-    try:
-        kvpairs = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FormatError("invalid JSON (%s)" % e) from None
+    kvpairs = _loads(b"".join(chunks_factory()))
+    _check_depth(kvpairs)
     return _records(kvpairs, None)
 
 

@@ -19,8 +19,8 @@ import struct
 
 import numpy as np
 
-from damo.records.json_format import FormatError
-from damo.records.model import Intervals, Record
+from damo.records import json_format
+from damo.records.model import FormatError, Intervals, Record
 
 MAGIC = b"\x89DAMOREC"
 VERSION = 1
@@ -28,6 +28,15 @@ _ALIGN = 64
 _COLUMNS = ("start_ns", "end_ns", "region_offsets", "starts", "ends", "nr_accesses", "ages",
             "sample_interval_us", "total_bytes", "sz_filter_passed")
 _ARRAY_KEY = "__ndarray__"
+# what each column may be stored as (what iter_chunks writes)
+_COLUMN_DTYPES = {"start_ns": ("<i8", "<f8"), "end_ns": ("<i8",), "region_offsets": ("<i8",),
+                  "starts": ("<u8",), "ends": ("<u8",), "nr_accesses": ("<i8",),
+                  "ages": ("<i8",), "sample_interval_us": ("<f8",), "total_bytes": ("<i8",),
+                  "sz_filter_passed": ("<i8",)}
+_REQUIRED = ("start_ns", "end_ns", "region_offsets", "starts", "ends", "nr_accesses", "ages")
+_RECORD_KEYS = ("kdamond_idx", "context_idx", "scheme_idx", "target_id", "intervals",
+                "scheme_filters", "data_source", "damos_stats", "columns")
+_INTERVALS_KEYS = {"sample_us", "aggr_us", "ops_update_us", "goal"}
 
 
 class _ArrayTable:
@@ -89,10 +98,26 @@ def iter_chunks(recording):
         written = offset + array.nbytes
 
 
-def _array(buf, ref, data_start):
+def _array(buf, ref, data_start, dtypes=None):
+    """The array ``ref`` ([offset, dtype, shape]) points at, checked."""
+    if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[1], str) and
+            isinstance(ref[2], list)):
+        raise FormatError("corrupt header (an array reference is not [offset, dtype, shape])")
     offset, dtype, shape = ref
-    dtype = np.dtype(dtype)
-    count = int(np.prod(shape))
+    if type(offset) is not int or offset < 0 or \
+            any(type(d) is not int or d < 0 for d in shape) or len(shape) > 8:
+        raise FormatError("corrupt header (an array's offset or shape is not valid)")
+    if dtypes is not None and dtype not in dtypes:
+        raise FormatError("corrupt header (an array of %s, not %s)" % (dtype, " or ".join(dtypes)))
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise FormatError("corrupt header (unknown array type %r)" % dtype) from None
+    if dtype.kind not in "biuf" or dtype.itemsize == 0:
+        raise FormatError("corrupt header (array type %s is not numeric)" % dtype)
+    count = 1
+    for d in shape:
+        count *= d
     start = data_start + offset
     if start + count * dtype.itemsize > len(buf):
         raise FormatError("truncated (an array runs past the end of the file)")
@@ -109,6 +134,44 @@ def _decode_metadata(value, buf, data_start):
     return value
 
 
+def _record(kv, buf, data_start):
+    if not isinstance(kv, dict):
+        raise FormatError("not an object")
+    missing = [k for k in _RECORD_KEYS if k not in kv]
+    if missing:
+        raise FormatError("lacks %s" % missing[0])
+    if not isinstance(kv["columns"], dict):
+        raise FormatError("'columns' is not an object")
+    unknown = set(kv["columns"]) - set(_COLUMN_DTYPES)
+    if unknown:
+        raise FormatError("unknown column %s" % sorted(unknown)[0])
+    missing = [name for name in _REQUIRED if name not in kv["columns"]]
+    if missing:
+        raise FormatError("lacks column %s" % missing[0])
+    columns = {name: _array(buf, ref, data_start, _COLUMN_DTYPES[name])
+               for name, ref in kv["columns"].items()}
+    if any(c.ndim != 1 for c in columns.values()):
+        raise FormatError("a column is not one-dimensional")
+    intervals = kv["intervals"]
+    if intervals is not None:
+        if not isinstance(intervals, dict) or set(intervals) != _INTERVALS_KEYS:
+            raise FormatError("intervals are not {%s}" % ", ".join(sorted(_INTERVALS_KEYS)))
+        intervals = Intervals(**intervals)
+    if kv["scheme_filters"] is not None and not isinstance(kv["scheme_filters"], list):
+        raise FormatError("'scheme_filters' is not a list")
+    stats = kv["damos_stats"]
+    if stats is not None and not isinstance(stats, list):
+        raise FormatError("'damos_stats' is not a list")
+    return Record(
+        kv["target_id"], columns.pop("start_ns"), columns.pop("end_ns"),
+        columns.pop("region_offsets"), columns.pop("starts"), columns.pop("ends"),
+        columns.pop("nr_accesses"), columns.pop("ages"),
+        kdamond_idx=kv["kdamond_idx"], context_idx=kv["context_idx"],
+        scheme_idx=kv["scheme_idx"], intervals=intervals,
+        scheme_filters=kv["scheme_filters"], data_source=kv["data_source"],
+        damos_stats=stats, **columns)
+
+
 def read(fileobj):
     """(records, metadata) of a native recording file opened in binary mode."""
     try:
@@ -121,28 +184,27 @@ def read(fileobj):
     head_len = len(MAGIC) + 8 + header_len
     if head_len > len(buf):
         raise FormatError("truncated (header runs past the end of the file)")
+    header = json_format._loads(bytes(buf[len(MAGIC) + 8:head_len]))
+    if not isinstance(header, dict):
+        raise FormatError("corrupt header (not a JSON object)")
+    json_format._check_depth(header)
+    if header.get("version") != VERSION:
+        raise FormatError("unsupported native format version %r" % (header.get("version"),))
+    if not isinstance(header.get("records"), list) or "metadata" not in header:
+        raise FormatError("corrupt header (no records list or no metadata)")
+    data_start = -(-head_len // _ALIGN) * _ALIGN
+    records = []
+    for i, kv in enumerate(header["records"]):
+        try:
+            records.append(_record(kv, buf, data_start))
+        except FormatError as e:
+            raise FormatError("record %d: %s" % (i, e)) from None
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError("record %d: corrupt header (%s)" % (i, e)) from None
     try:
-        header = json.loads(bytes(buf[len(MAGIC) + 8:head_len]))
-        if header.get("version") != VERSION:
-            raise FormatError("unsupported native format version %r" % header.get("version"))
-        data_start = -(-head_len // _ALIGN) * _ALIGN
-        records = []
-        for kv in header["records"]:
-            columns = {name: _array(buf, ref, data_start)
-                       for name, ref in kv["columns"].items()}
-            intervals = kv["intervals"]
-            records.append(Record(
-                kv["target_id"], columns.pop("start_ns"), columns.pop("end_ns"),
-                columns.pop("region_offsets"), columns.pop("starts"), columns.pop("ends"),
-                columns.pop("nr_accesses"), columns.pop("ages"),
-                kdamond_idx=kv["kdamond_idx"], context_idx=kv["context_idx"],
-                scheme_idx=kv["scheme_idx"],
-                intervals=None if intervals is None else Intervals(**intervals),
-                scheme_filters=kv["scheme_filters"], data_source=kv["data_source"],
-                damos_stats=kv["damos_stats"], **columns))
         metadata = _decode_metadata(header["metadata"], buf, data_start)
-    except (KeyError, TypeError, ValueError) as e:
-        if isinstance(e, FormatError):
-            raise
-        raise FormatError("corrupt header (%s)" % e) from None
+    except FormatError as e:
+        raise FormatError("metadata: %s" % e) from None
+    if not isinstance(metadata, dict):
+        raise FormatError("corrupt header (metadata is not an object)")
     return records, metadata

@@ -14,8 +14,7 @@ samples and age) so that its length survives; readers drop it.
 """
 import numpy as np
 
-from damo.records.json_format import FormatError
-from damo.records.model import AGE_UNKNOWN, Record
+from damo.records.model import AGE_UNKNOWN, INT64_MAX, UINT_MAX, ULONG_MAX, FormatError, Record
 
 _AGGREGATED = ("damon_aggregated", "damon:damon_aggregated")
 _BEFORE_APPLY = ("damos_before_apply", "damon:damos_before_apply")
@@ -62,7 +61,17 @@ def _region(trace_fields, before_apply):
         raise ValueError("expected '<start>-<end>:', got %r" % rest[0])
     start, end = (int(x) for x in rest[0][:-1].split("-"))
     age = int(rest[2]) if len(rest) == 3 else AGE_UNKNOWN
-    return target, nr_regions, start, end, int(rest[1]), age
+    nr_accesses = int(rest[1])
+    # the kernel's fields (the fake last snapshot damo writes has -1s)
+    if not (0 <= start <= ULONG_MAX and 0 <= end <= ULONG_MAX):
+        raise ValueError("address out of range [0, 2^64-1]")
+    if not -1 <= nr_accesses <= UINT_MAX:
+        raise ValueError("nr_accesses %d out of range [0, 2^32-1]" % nr_accesses)
+    if age != AGE_UNKNOWN and not -1 <= age <= INT64_MAX:
+        raise ValueError("age %d out of range" % age)
+    if not 1 <= nr_regions <= INT64_MAX or not -INT64_MAX <= target <= INT64_MAX:
+        raise ValueError("nr_regions or target out of range")
+    return target, nr_regions, start, end, nr_accesses, age
 
 
 class _Builder:
@@ -72,7 +81,12 @@ class _Builder:
         self.end_ns = []
         self.sample_us = []
         self.counts = []
+        self.nr_regions = 0         # of the last snapshot
         self.starts, self.ends, self.nr_accesses, self.ages = [], [], [], []
+
+    @property
+    def missing(self):
+        return self.nr_regions - self.counts[-1]
 
     def add_region(self, start, end, nr_accesses, age):
         self.counts[-1] += 1
@@ -110,6 +124,8 @@ def read(text, path=None):
             if event in _INTERVALS_TUNE:
                 if len(trace_fields) == 1:
                     tune_us = _kv(trace_fields[0], "sample_us")
+                    if not 0 <= tune_us <= ULONG_MAX:
+                        raise ValueError("sample_us out of range")
                 continue
             if event in _AGGREGATED or event in _BEFORE_APPLY:
                 parsed = _region(trace_fields, event in _BEFORE_APPLY)
@@ -118,23 +134,39 @@ def read(text, path=None):
             if parsed is None:
                 continue
             end_ns = int(float(timestamp) * 1000000000)
-        except (ValueError, IndexError) as e:
+            if not -INT64_MAX <= end_ns <= INT64_MAX:
+                raise ValueError("timestamp out of range")
+        except (ValueError, IndexError, OverflowError) as e:
             raise FormatError("line %d is not a DAMON trace line (%s): %r"
                               % (lineno, e, line[:80])) from None
         target, nr_regions, start, end, nr_accesses, age = parsed
         builder = builders.setdefault(target, _Builder())
+        if current is not None and builder is not current:
+            raise FormatError("line %d: a region of target %s inside the unfinished snapshot "
+                              "of another target (%d of its regions are missing)"
+                              % (lineno, target, current.missing))
         if builder.end_ns and builder.end_ns[-1] > end_ns:
             raise FormatError("line %d: trace is not time-sorted" % lineno)
         if current is None:
             builder.end_ns.append(end_ns)
             builder.sample_us.append(np.nan if prev_tune_us is None else prev_tune_us)
             builder.counts.append(0)
+            builder.nr_regions = nr_regions
             current = builder
+        elif nr_regions != builder.nr_regions:
+            raise FormatError("line %d: nr_regions=%d in a snapshot of %d regions"
+                              % (lineno, nr_regions, builder.nr_regions))
         # like damo, a region goes to its own target's last snapshot
         builder.add_region(start, end, nr_accesses, age)
         if builder.counts[-1] == nr_regions:
             current = None
-    return [_record(target, b) for target, b in builders.items()]
+    records = []
+    for target, b in builders.items():
+        try:
+            records.append(_record(target, b))
+        except FormatError as e:
+            raise FormatError("target %s: %s" % (target, e)) from None
+    return records
 
 
 def _record(target, b):

@@ -57,16 +57,25 @@ def _pad(text, field):
 
 
 def _snapshot_aggr_us(record, sidx):
-    """damo's snapshot_monitoring_intervals()[1]."""
+    """damo's snapshot_monitoring_intervals()[1]; a zero interval (which the
+    kernel accepts) has no access rate: one error instead of damo's crash."""
     iv = record.intervals
+    if not iv.sample_us or not iv.aggr_us:
+        raise DamoError("target %s: monitoring intervals %g us and %g us: access rates need "
+                        "both above 0 (use --raw_form)" % (record.target_id, iv.sample_us,
+                                                          iv.aggr_us))
     if not iv.tuning_enabled:
         return iv.aggr_us
     ratio = iv.aggr_us / iv.sample_us
     if record.sample_interval_us is not None and not np.isnan(record.sample_interval_us[sidx]):
-        return record.sample_interval_us[sidx].item() * ratio
-    aggr_us = (record.end_ns[sidx].item() - record.start_ns[sidx].item()) / 1000
-    if abs(aggr_us - iv.aggr_us) / iv.aggr_us < 0.1:
-        return iv.aggr_us
+        aggr_us = record.sample_interval_us[sidx].item() * ratio
+    else:
+        aggr_us = (record.end_ns[sidx].item() - record.start_ns[sidx].item()) / 1000
+        if abs(aggr_us - iv.aggr_us) / iv.aggr_us < 0.1:
+            return iv.aggr_us
+    if not aggr_us > 0:
+        raise DamoError("target %s snapshot %d: aggregation interval %g us: no access rate "
+                        "(use --raw_form)" % (record.target_id, sidx, aggr_us))
     return aggr_us
 
 
@@ -79,11 +88,20 @@ def _snapshot_heatmap(starts, ends, temps, raw, color):
     if n == 0:
         return "n/a (no region)"
     sz_unit = sum(e - s for s, e in zip(starts, ends)) / _SNAPSHOT_HEATMAP_WIDTH
+    if sz_unit <= 0:
+        return "n/a (no region)"    # only empty regions
     pixels = []     # [start, end, temperature or None when void]
     lowest = highest = None
     start = starts[0]
     first = 0
+    # near 2^64 a float column step may round to nothing: never loop on it
+    steps_left = 4 * (n + _SNAPSHOT_HEATMAP_WIDTH) + 8
     while start < ends[-1]:
+        steps_left -= 1
+        if steps_left < 0 or start + sz_unit <= start:
+            raise DamoError("snapshot heatmap: addresses around %s are too large for its "
+                            "columns of %s" % (units.format_nr(int(start), False),
+                                               units.format_sz(sz_unit, False)))
         end = start + sz_unit
         while first < n and ends[first] <= start:
             first += 1
@@ -114,6 +132,8 @@ def _snapshot_heatmap(starts, ends, temps, raw, color):
         lowest = temperature if lowest is None else min(lowest, temperature)
         highest = temperature if highest is None else max(highest, temperature)
         start = end
+    if lowest is None:
+        return "n/a (no region)"    # unsorted regions: none at the first's start
     unit = (highest - lowest) / 9 if highest is not None else 1
     if unit == 0:
         unit = highest / 9

@@ -202,6 +202,8 @@ def guides_of(records):
             guides[key] = Guide(key, _oldest_monitor_time(record, 0))
         _add_record(guides[key], record)
         members.setdefault(key, []).append(record)
+    # snapshots without a region give no address range (damo crashes there)
+    guides = {k: g for k, g in guides.items() if g.lowest is not None}
     for key, guide in guides.items():
         guide.regions = _contig_regions(guide)
         _add_heats(guide.regions, members[key])

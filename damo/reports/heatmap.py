@@ -63,6 +63,11 @@ def _snapshot_aggr_us(record):
     (damo's snapshot_monitoring_intervals)."""
     iv = record.intervals
     n = record.nr_snapshots
+    if not iv.sample_us or not iv.aggr_us:
+        # the kernel accepts zero intervals; access rates are undefined then
+        raise DamoError("target %s: monitoring intervals %g us and %g us: the heat (access "
+                        "rate) needs both above 0" % (record.target_id, iv.sample_us,
+                                                      iv.aggr_us))
     if not iv.tuning_enabled:
         return np.full(n, iv.aggr_us, dtype=np.float64)
     ratio = iv.aggr_us / iv.sample_us
@@ -72,6 +77,9 @@ def _snapshot_aggr_us(record):
     if record.sample_interval_us is not None:
         tuned = ~np.isnan(record.sample_interval_us)
         aggr[tuned] = record.sample_interval_us[tuned] * ratio
+    if np.any(~(aggr > 0)):
+        raise DamoError("target %s snapshot %d: aggregation interval of 0: no heat"
+                        % (record.target_id, int(np.argmax(~(aggr > 0)))))
     return aggr
 
 
@@ -133,8 +141,8 @@ class HeatMap:
                     raise DamoError("the record has intervals but regions without age")
                 aggr_ns = record.intervals.aggr_us * 1000
                 observe = snap_start - ages * float(aggr_ns)
-                if isinstance(aggr_ns, int) and np.abs(ages).max(initial=0) * aggr_ns \
-                        >= _EXACT_FLOAT:
+                if isinstance(aggr_ns, int) and \
+                        int(np.abs(ages).max(initial=0)) * aggr_ns >= _EXACT_FLOAT:
                     raise DamoError("region ages are too large to draw exactly")
                 observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
                 row_from = observe

@@ -1,0 +1,297 @@
+"""Each hostile input an audit found (issue 17), reproduced: one
+`damo: error:` line naming the file and where in it, never a traceback, a
+crash or a hang.  The fuzz tests (test_fuzz.py) look for the others."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import pytest
+
+from damo import records
+from damo.errors import DamoError
+from damo.records import json_format, native
+
+INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+
+
+def region(start, end, samples=1, age=1):
+    return {"start": start, "end": end, "nr_accesses": {"samples": samples, "percent": None},
+            "age": {"usec": None, "aggr_intervals": age}}
+
+
+def recording(regions, target_id=1, intervals=INTERVALS, start=0, end=100000000):
+    return [{"target_id": target_id, "intervals": intervals,
+             "snapshots": [{"start_time": start, "end_time": end, "regions": regions}]}]
+
+
+def damo(args, cwd, timeout=60):
+    return subprocess.run([sys.executable, "-m", "damo.cli"] + list(args), cwd=str(cwd),
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, NO_COLOR="1"))
+
+
+def one_error(done, *words):
+    assert done.returncode != 0, done.stdout[:300]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("damo: error: "), \
+        done.stderr
+    for w in words:
+        assert w in done.stderr, done.stderr
+    return done.stderr
+
+
+def write(tmp_path, tree, name="f.data", raw=None):
+    path = tmp_path / name
+    path.write_bytes(raw if raw is not None else json.dumps(tree).encode())
+    return path
+
+
+@pytest.mark.parametrize("value, words", [
+    (float("nan"), "NaN"), (float("inf"), "Infinity"), (2 ** 64, "out of range"),
+    (2 ** 63 + 5, None), ("1e400", "start"), (-1, "out of range"),
+])
+def test_non_finite_and_huge_numbers(tmp_path, value, words):
+    path = write(tmp_path, recording([region(value, 2 ** 64 - 1)]))
+    text = json.dumps(recording([region(value, 2 ** 64 - 1)]))
+    if words is None:       # 2^63 + 5 is an address: it loads
+        rec = records.load(str(path)).records[0]
+        assert int(rec.starts[0]) == 2 ** 63 + 5
+        return
+    done = damo(["report", "access", "-i", path.name], tmp_path)
+    one_error(done, "f.data", *(["invalid JSON"] if words in ("NaN", "Infinity")
+                               else ["record 0", words]))
+    assert text
+
+
+def test_an_inverted_region_is_refused_not_looped_on(tmp_path):
+    """end < start sent `report access` into an endless, growing loop."""
+    path = write(tmp_path, recording([region(8192, 4096)]))
+    one_error(damo(["report", "access", "-i", path.name], tmp_path, timeout=30),
+              "record 0: snapshot 0 region 0: start 8192 is above end 4096")
+
+
+def test_huge_addresses_do_not_hang_the_snapshot_heatmap(tmp_path):
+    """Valid uint64 addresses near 2^64: a float column step rounds to
+    nothing; it used to loop forever."""
+    path = write(tmp_path, recording([region(2 ** 64 - 12000, 2 ** 64 - 1)]))
+    one_error(damo(["report", "access", "-i", path.name], tmp_path, timeout=30),
+              "too large for its columns")
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    path = write(tmp_path, None, raw=b"[" * 200000 + b"]" * 200000)
+    one_error(damo(["report", "wss", "-i", path.name], tmp_path), "f.data", "nested")
+    deep = recording([region(4096, 8192)])
+    deep[0]["damos_stats"] = json.loads("[" * 100 + "]" * 100)
+    path = write(tmp_path, deep, name="g.data")
+    one_error(damo(["report", "wss", "-i", path.name], tmp_path), "g.data", "nested")
+
+
+@pytest.mark.parametrize("target_id", [[1], {"a": 1}, 1.5, True])
+def test_unhashable_or_odd_target_ids_are_refused(tmp_path, target_id):
+    path = write(tmp_path, recording([region(4096, 8192)], target_id=target_id))
+    one_error(damo(["report", "heatmap", "-i", path.name], tmp_path), "target_id")
+
+
+@pytest.mark.parametrize("intervals, words", [
+    ({"sample_us": "nan", "aggr_us": 1, "ops_update_us": 1}, "sample_us"),
+    ({"sample_us": 5000, "aggr_us": "inf", "ops_update_us": 1}, "aggr_us"),
+    ({"sample_us": 0, "aggr_us": 0, "ops_update_us": 0}, "access rates need both above 0"),
+])
+def test_intervals_reports_cannot_use(tmp_path, intervals, words):
+    path = write(tmp_path, recording([region(4096, 8192)], intervals=intervals))
+    one_error(damo(["report", "access", "-i", path.name], tmp_path), words)
+
+
+def test_zero_intervals_are_read_and_reported_without_rates(tmp_path):
+    """The kernel accepts 0 0 0 (and so does damo record): such a recording
+    loads; --raw_form shows it; rates are refused with a reason."""
+    path = write(tmp_path, recording([region(4096, 8192)], intervals={
+        "sample_us": 0, "aggr_us": 0, "ops_update_us": 0}))
+    done = damo(["report", "access", "--raw_form", "-i", path.name], tmp_path)
+    assert done.returncode == 0 and "4.000 KiB" in done.stdout
+    one_error(damo(["report", "heatmap", "-i", path.name], tmp_path), "needs both above 0")
+
+
+@pytest.mark.parametrize("header", [b"[1, 2]", b'"x"', b"7", b"null", b'{"version": 1}',
+                                    b'{"version": 1, "records": {}, "metadata": {}}'])
+def test_a_native_header_that_is_not_an_object(tmp_path, header):
+    path = tmp_path / "n.data"
+    path.write_bytes(native.MAGIC + struct.pack("<Q", len(header)) + header)
+    one_error(damo(["report", "wss", "-i", path.name], tmp_path), "n.data", "bad native")
+
+
+def test_native_columns_of_the_wrong_type_are_refused(tmp_path):
+    import synth
+    p = str(tmp_path / "n.data")
+    synth.stairs(p, nr_snapshots=2, nr_regions=2, output_type="native")
+    data = open(p, "rb").read()
+    (n,) = struct.unpack_from("<Q", data, 8)
+    header = json.loads(data[16:16 + n])
+    header["records"][0]["columns"]["start_ns"][1] = "|O"
+    new = json.dumps(header).encode()
+    new += b" " * (n - len(new))
+    assert len(new) == n
+    open(p, "wb").write(data[:16] + new + data[16 + n:])
+    one_error(damo(["report", "wss", "-i", "n.data"], tmp_path), "corrupt header")
+
+
+def test_perf_script_target_interleaving(tmp_path):
+    """A region of a second target while the first's snapshot is open."""
+    text = ("kdamond.0 1 [000] 1.000000: damon:damon_aggregated: target_id=0 nr_regions=2 "
+            "4096-8192: 1 1\n"
+            "kdamond.0 1 [000] 1.000000: damon:damon_aggregated: target_id=1 nr_regions=1 "
+            "4096-8192: 1 1\n")
+    path = tmp_path / "p.data"
+    path.write_text(text)
+    one_error(damo(["report", "wss", "-i", "p.data"], tmp_path), "p.data", "line 2",
+              "unfinished snapshot")
+
+
+@pytest.mark.parametrize("line, words", [
+    ("target_id=0 nr_regions=1 4096-8192: 1 1", None),
+    ("target_id=0 nr_regions=1 4096-99999999999999999999999: 1 1", "line 1"),
+    ("target_id=0 nr_regions=1 4096-8192: 99999999999 1", "line 1"),
+    ("target_id=0 nr_regions=0 4096-8192: 1 1", "line 1"),
+])
+def test_perf_script_numbers(tmp_path, line, words):
+    path = tmp_path / "p.data"
+    path.write_text("kdamond.0 1 [000] 1.000000: damon:damon_aggregated: %s\n" % line)
+    if words is None:
+        assert records.load(str(path)).records[0].nr_regions == 1
+    else:
+        with pytest.raises(DamoError, match=words):
+            records.load(str(path))
+    bad = "kdamond.0 1 [000] inf: damon:damon_aggregated: %s\n" % line
+    path.write_text(bad)
+    with pytest.raises(DamoError, match="line 1"):
+        records.load(str(path))
+
+
+# json.loads refuses each; the fast path must not take them
+NOT_JSON = [b'"start": 007', b'"start": 1 2', b'"start": ,', b'"start": -', b'"start": 1,,',
+            b'"start": +1', b'"start": --1']
+
+
+@pytest.mark.parametrize("bad", NOT_JSON)
+def test_the_fast_json_path_takes_no_invalid_json(bad):
+    regions = []
+    for i in range(4):
+        regions.append(('{"start": %d, "end": %d, "nr_accesses": {"samples": 1, "percent": '
+                        'null}, "age": {"usec": null, "aggr_intervals": 1}}'
+                        % (4096 * (2 * i + 1), 4096 * (2 * i + 2))).encode())
+    regions[2] = regions[2].replace(b'"start": %d' % (4096 * 5), bad)
+    doc = (b'[{"target_id": 1, "snapshots": [{"start_time": 0, "end_time": 1, "regions": [' +
+           b", ".join(regions) + b'], "total_bytes": null}]}]')
+    with pytest.raises(ValueError):
+        json.loads(doc)
+    with pytest.raises(json_format.FormatError, match="invalid JSON"):
+        json_format.read(lambda: iter([doc]))
+
+
+def test_masim_huge_regions_are_refused(tmp_path):
+    for size, words in (("1024t", "region size 1024t is out of range"),
+                        ("9223372036854775807", "out of range"),
+                        ("99999999999999999999999999999999999", "out of range")):
+        (tmp_path / "w.cfg").write_text("a, %s\n\np\n1000\na, 0, 4096, 1\n" % size)
+        one_error(damo(["record", "w.cfg", "--memory", "dram:1G", "--timeout", "0.1"],
+                       tmp_path), "w.cfg:1", words)
+    (tmp_path / "w.cfg").write_text("a, 10t\nb, 10t\n\np\n1000\na, 0, 4096, 1\n")
+    one_error(damo(["record", "w.cfg"], tmp_path), "w.cfg:2", "add up")
+    (tmp_path / "w.cfg").write_text("a, 4k\n\np\n1000\na, 0, 4096, 9223372036854775807\n")
+    one_error(damo(["record", "w.cfg"], tmp_path), "w.cfg:5", "weight")
+    assert not (tmp_path / "damon.data").exists()
+
+
+def test_a_failed_machine_allocation_is_an_error_not_a_segfault(tmp_path):
+    """Under an address-space limit, the page metadata of a big machine
+    cannot be allocated: Machine.__dealloc__ used to free through NULL."""
+    # once damo is loaded (about 150 MiB of address space), allow 150 MiB more:
+    # a 16 TiB machine's page metadata (about 210 MiB) does not fit
+    script = "import resource, sys; from damo.cli import main; " \
+             "vm = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]); " \
+             "lim = (vm << 10) + (150 << 20); " \
+             "resource.setrlimit(resource.RLIMIT_AS, (lim, lim)); " \
+             "sys.argv = ['damo', 'record', '--memory', 'dram:16T', '--timeout', '0.1']; main()"
+    done = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), capture_output=True,
+                          text=True, timeout=120)
+    one_error(done, "--memory", "cannot hold the simulated machine")
+    assert done.returncode == 1
+    assert not (tmp_path / "damon.data").exists()
+
+
+@pytest.mark.parametrize("spec", ["dram:1024T", "dram:8T,cxl:9T", "dram:1G:latency=nan",
+                                  "dram:1G:latency=inf", "dram:1G:bandwidth=1e400",
+                                  "dram:1G,khugepaged:inf"])
+def test_machine_specs_out_of_range(tmp_path, spec):
+    one_error(damo(["record", "--memory", spec, "--timeout", "0.1"], tmp_path), "--memory")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--seed", "99999999999999999999999"], "--seed"), (["--timeout", "inf"], "--timeout"),
+    (["--timeout", "nan"], "--timeout"), (["--access_rate", "nan"], "--access_rate"),
+    (["--access_rate", "1e308"], "--access_rate"),
+    (["--access_rate", "inf"], "--access_rate"), (["--monitoring_intervals", "nan", "1s", "1s"],
+                                                  "--monitoring_intervals"),
+    (["--monitoring_intervals", "5ms", "1e400", "1s"], "--monitoring_intervals"),
+    (["--regions", "0x1000-0x18446744073709551615"], "--regions"),
+    (["--damos_action", "migrate_hot", "0", "99999999999999999999"], "--damos_action"),
+    (["--damos_action", "migrate_hot", "0", "4294967296"], "--damos_action"),
+    (["--damos_action", "pageout", "--damos_age", "nan", "max"], "--damos_age"),
+])
+def test_options_out_of_range(tmp_path, args, words):
+    done = damo(["record", "--memory", "dram:64M,cxl:64M", "--timeout", "0.1"] + args, tmp_path)
+    one_error(done, words)
+    assert not (tmp_path / "damon.data").exists()
+
+
+def test_migrate_hot_with_a_huge_weight_is_one_error(tmp_path):
+    done = damo(["record", "--memory", "dram:64M,cxl:64M", "--timeout", "0.1", "--damos_action",
+                 "migrate_hot", "0", "99999999999999999999"], tmp_path)
+    one_error(done, "--damos_action", "out of range")
+
+
+def test_a_kdamonds_file_with_nan_and_huge_numbers(tmp_path):
+    for body, words in (('{"kdamonds": [{"contexts": [{"intervals": {"sample_us": NaN}}]}]}',
+                         "NaN"),
+                        ('{"kdamonds": [{"contexts": [{"intervals": {"sample_us": "1e400", '
+                         '"aggr_us": 1, "ops_update_us": 1}}]}]}', "sample_us"),
+                        ("kdamonds:\n- contexts:\n  - intervals: {sample_us: .inf}\n",
+                         "sample_us"),
+                        ("\xff\xfe", "UTF-8")):
+        (tmp_path / "k.json").write_bytes(body.encode("latin-1"))
+        one_error(damo(["record", "--kdamonds", "k.json", "--timeout", "0.1"], tmp_path),
+                  "k.json", words)
+
+
+def test_a_trace_access_at_the_top_of_the_address_space(tmp_path):
+    """An access in the top 2 MiB wrapped start + size of its mapping."""
+    (tmp_path / "t.log").write_text("I  0401000,3\n L ffffffffffffff00,8\nI  0401003,3\n"
+                                    " S 7fff0000,8\n" * 50)
+    done = damo(["record", "--trace", "t.log", "--memory", "dram:64M",
+                 "--time_per_instruction", "10000",
+                 "--monitoring_intervals", "1us", "10us", "100us"], tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    (tmp_path / "t.log").write_text("I  0401000,3\n L " + "f" * 17 + ",8\n")
+    one_error(damo(["record", "--trace", "t.log", "--monitoring_intervals", "1us", "10us",
+                    "100us"], tmp_path), "t.log", "line 2")
+
+
+def test_a_binary_trace_instruction_count_jump_is_refused(tmp_path):
+    from damo.workloads import tracing
+    from damo_engine.traces import AccessBatch, kind_bytes
+    import numpy as np
+    path = tmp_path / "t.trace"
+    w = tracing.BinaryTraceWriter(str(path), {"command": ["x"]})
+    b = AccessBatch(4)
+    b.set(np.array([1, 2, 3, 10 ** 12], dtype=np.uint64),
+          np.array([0x7fff0000] * 4, dtype=np.uint64), kind_bytes([0] * 4, [8] * 4),
+          np.array([0x401000] * 4, dtype=np.uint64))
+    w.write_accesses(b)
+    w.commit(10 ** 12)
+    one_error(damo(["record", "--trace", str(path), "--memory", "dram:64M",
+                    "--monitoring_intervals", "1us", "10us", "100us"], tmp_path, timeout=60),
+              "t.trace", "corrupt trace")
