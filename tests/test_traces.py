@@ -100,9 +100,9 @@ def test_exec_banner_stops_the_feed_for_a_new_address_space():
     assert pos == len(text) and batch.n == 2 and not parser.exec_pending
 
 
-def random_batch(n, seed=0):
+def random_batch(n, seed=0, first_icount=0):
     rng = np.random.default_rng(seed)
-    icount = np.cumsum(rng.integers(0, 30, n)).astype(np.uint64)
+    icount = (first_icount + np.cumsum(rng.integers(0, 30, n))).astype(np.uint64)
     addr = rng.choice([rng.integers(0, 1 << 47, n), np.arange(n) * 64 + 0x7f0000000000,
                        np.full(n, 0xffffffffffff0000)], 1)[0].astype(np.uint64)
     addr[::7] = rng.integers(0, 1 << 64, len(addr[::7]), dtype=np.uint64)     # huge jumps
@@ -368,12 +368,16 @@ def read_all(path):
 
 
 def test_binary_trace_round_trip(tmp_path):
-    batches = [random_batch(n, seed=n) for n in (10, 65536, 3)]
+    # blocks continue each other's instruction counts, as a traced program's do
+    batches, icount = [], 4 * 10 ** 9
+    for n in (10, 65536, 3):
+        batches.append(random_batch(n, seed=n, first_icount=icount))
+        icount = int(batches[-1].arrays()[0].max())
     path = tmp_path / "t.trace"
     write_binary(path, batches, events=[(0, "map", [4096, 8192, "[x]", True])],
-                 end_icount=10 ** 12)
+                 end_icount=icount + 2 ** 32)
     src, got = read_all(path)
-    assert src.end_icount == 10 ** 12
+    assert src.end_icount == icount + 2 ** 32
     assert src.next_event_index() == 0
     for g, b in zip(got, batches):
         for x, y in zip(g, b.arrays()):

@@ -50,6 +50,7 @@ _WORTH = 0.5                    # a column is kept compressed below this ratio
 FORMAT_VERSION = 2
 GRANULE = 2 << 20               # mapping inferred around an unknown address
 PAGE = 4096
+ADDRESS_TOP = (1 << 64) - PAGE  # no mapping reaches 2^64 (start + size would wrap)
 VALGRIND_HINT = ("install valgrind (Debian/Ubuntu: apt-get install valgrind; "
                  "Fedora: dnf install valgrind)")
 DEFAULT_NS_PER_INSTRUCTION = 1.0
@@ -137,7 +138,9 @@ class TraceSource:
         found = self.find_mapping(addr)
         if found is None:
             start = addr // GRANULE * GRANULE
-            found = (max(start, PAGE) if addr >= PAGE else 0, start + GRANULE, "[anon]", True)
+            # nothing maps past the top of the address space (2^64)
+            found = (max(start, PAGE) if addr >= PAGE else 0,
+                     min(start + GRANULE, ADDRESS_TOP), "[anon]", True)
         start, end, name, anon = found
         start, end = _free_gap(workload.mm, addr, start // PAGE * PAGE,
                                (end + PAGE - 1) // PAGE * PAGE)
@@ -578,14 +581,17 @@ class BinaryTraceSource(TraceSource):
         if kind != b"H":
             raise DamoError("%s: corrupt trace: it does not start with a header" % path)
         try:
-            self.header = json.loads(payload)
-        except ValueError:
+            self.header = json.loads(payload, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
             raise DamoError("%s: corrupt trace: bad header" % path) from None
+        if not isinstance(self.header, dict):
+            raise DamoError("%s: corrupt trace: bad header" % path)
         if self.header.get("version") != FORMAT_VERSION:
             raise DamoError("%s: unsupported trace format version %r"
                             % (path, self.header.get("version")))
         self.has_ip = bool(self.header.get("has_ip", True))
         from damo_engine.traces import AccessBatch
+        self._last_icount = 0
         self.queue = _Records(self._reader)
         self.free = [AccessBatch(BinaryTraceWriter.MAX_BLOCK) for _ in range(2)]
         self.exit_status = None
@@ -602,6 +608,9 @@ class BinaryTraceSource(TraceSource):
         if len(head) < _REC.size:
             raise DamoError("%s: truncated trace (record at byte %d)" % (self.path, at))
         kind, flags, _, n, raw_len, stored_len, crc = _REC.unpack(head)
+        if raw_len > MAX_RECORD or stored_len > MAX_RECORD:
+            raise DamoError("%s: corrupt trace (record at byte %d claims %d bytes)"
+                            % (self.path, at, max(raw_len, stored_len)))
         payload = self.f.read(stored_len)
         if len(payload) < stored_len:
             raise DamoError("%s: truncated trace (record at byte %d)" % (self.path, at))
@@ -612,7 +621,7 @@ class BinaryTraceSource(TraceSource):
             if flags & _COLUMNS:
                 payload = _join_columns(payload)
             elif flags & _ZLIB:
-                payload = zlib.decompress(payload)
+                payload = _inflate(payload, raw_len)
         except (zlib.error, struct.error, ValueError):
             raise DamoError("%s: corrupt trace (record at byte %d)" % (self.path, at)) \
                 from None
@@ -645,6 +654,14 @@ class BinaryTraceSource(TraceSource):
         batch.n = 0
         self.free.append(batch)
 
+    def _check_icount(self, icount, at):
+        """Instruction counts never go back, nor jump by more than
+        MAX_ICOUNT_GAP (a corrupt count would ask for hours of compute)."""
+        from damo_engine.traces import MAX_ICOUNT_GAP
+        if not 0 <= icount - self._last_icount <= MAX_ICOUNT_GAP:
+            raise DamoError("%s: corrupt trace (record at byte %d: the instruction count "
+                            "goes from %d to %d)" % (self.path, at, self._last_icount, icount))
+
     def _reader(self):
         """Read, check, decompress and decode the next record."""
         from damo_engine.traces import decode_accesses
@@ -659,21 +676,21 @@ class BinaryTraceSource(TraceSource):
                     except ValueError as e:
                         raise DamoError("%s: corrupt trace (record at byte %d: %s)"
                                         % (self.path, at, e)) from None
+                    first, last = batch.icount_range()
+                    self._check_icount(first, at)
+                    self._last_icount = last
                     self.queue.put(("batch", batch))
                 elif kind == b"V":
-                    try:
-                        events = [(int(i), str(k), list(a)) for i, k, a in json.loads(payload)]
-                    except (ValueError, TypeError):
-                        raise DamoError("%s: corrupt trace (bad events at byte %d)"
-                                        % (self.path, at)) from None
+                    events = _check_events(payload, self.path, at)
                     self.queue.put(("events", events))
                 elif kind == b"E":
                     try:
-                        end = json.loads(payload)
+                        end = json.loads(payload, parse_constant=_refuse_constant)
                         value = (int(end["end_icount"]), end.get("exit_status"))
-                    except (ValueError, KeyError, TypeError):
+                    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
                         raise DamoError("%s: corrupt trace (bad end record)" % self.path) \
                             from None
+                    self._check_icount(value[0], at)
                     self.queue.put(("end", value))
                 else:
                     raise DamoError("%s: corrupt trace (unknown record %r at byte %d)"
@@ -691,6 +708,45 @@ class BinaryTraceSource(TraceSource):
         if "command" in self.header:
             out["command"] = self.header["command"]
         return out
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not a JSON number" % name)
+
+
+_EVENT_ARGS = {"map": 4, "unmap": 2, "exec": None, "code": 4}
+
+
+def _check_events(payload, path, at):
+    """The mapping events of a V record, checked: known kinds, page-aligned
+    addresses within the address space, start < end."""
+    def bad(why):
+        return DamoError("%s: corrupt trace (events at byte %d: %s)" % (path, at, why))
+    try:
+        raw = json.loads(payload, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise bad("not JSON") from None
+    if not isinstance(raw, list):
+        raise bad("not a list")
+    events = []
+    for ev in raw:
+        if not (isinstance(ev, list) and len(ev) == 3 and type(ev[0]) is int and
+                ev[0] >= 0 and isinstance(ev[1], str) and ev[1] in _EVENT_ARGS and
+                isinstance(ev[2], list)):
+            raise bad("an event is not [index, kind, args]")
+        index, kind, args = ev
+        nargs = _EVENT_ARGS[kind]
+        if nargs is not None:
+            if len(args) != nargs or not all(type(a) is int for a in args[:2]) or \
+                    not 0 <= args[0] < args[1] < 1 << 64:
+                raise bad("%s event with bad addresses %r" % (kind, args[:2]))
+            if kind == "map" and (not isinstance(args[2], str) or args[0] % PAGE or
+                                  args[1] % PAGE):
+                raise bad("map event %r" % (args,))
+            if kind == "code" and not (type(args[2]) is int and isinstance(args[3], str)):
+                raise bad("code event %r" % (args,))
+        events.append((index, kind, list(args)))
+    return events
 
 
 def open_trace(path):
@@ -737,6 +793,16 @@ def _split_columns(raw):
     return b"".join(heads + bodies)
 
 
+MAX_RECORD = 64 << 20               # raw bytes of one record, at most
+
+
+def _inflate(data, raw_len):
+    """zlib-inflate ``data``, at most raw_len + 1 bytes of it."""
+    d = zlib.decompressobj()
+    out = d.decompress(data, raw_len + 1)
+    return out
+
+
 def _join_columns(stored):
     """The payload _split_columns stored."""
     heads = [_COLUMN.unpack_from(stored, i * _COLUMN.size) for i in range(4)]
@@ -747,7 +813,8 @@ def _join_columns(stored):
         if len(col) != size:
             raise ValueError("column overruns its block")
         at += size
-        col = zlib.decompress(col) if method == 1 else col
+        # never inflate past what the column says it holds (a zip bomb stops here)
+        col = _inflate(col, raw) if method == 1 else col
         if len(col) != raw:
             raise ValueError("column length")
         parts.append(col)

@@ -49,21 +49,35 @@ class MachineSpecError(ValueError):
     """A malformed machine spec; the message names the part at fault."""
 
 
+# Bounds where values enter (hostile specs): the simulated memory of one
+# machine (its page metadata lives in host memory), and per-event costs that
+# keep simulated nanoseconds within int64.
+MAX_MACHINE_BYTES = 16 << 40
+MAX_COST_NS = 1e10
+MAX_BANDWIDTH_GBPS = 1e6
+
+
 def parse_size(text, what="size"):
     """'8G', '512MiB', '4096' -> bytes."""
     m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
     if not m or m.group(2).lower() not in _SIZE_UNITS:
         raise MachineSpecError("%s %r is not a size like 8G or 512MiB" % (what, text))
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    size = float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+    if size > MAX_MACHINE_BYTES:
+        raise MachineSpecError("%s %r is more than a simulated machine holds (%d TiB)"
+                               % (what, text, MAX_MACHINE_BYTES >> 40))
+    return int(size)
 
 
-def _float(text, what):
+def _float(text, what, maximum=MAX_COST_NS):
     try:
         v = float(text)
     except ValueError:
         raise MachineSpecError("%s must be a number, not %r" % (what, text))
-    if v <= 0:
+    if not v > 0:                   # NaN too
         raise MachineSpecError("%s must be positive" % what)
+    if v > maximum:                 # infinities too
+        raise MachineSpecError("%s must be at most %g" % (what, maximum))
     return v
 
 
@@ -100,7 +114,8 @@ def parse_spec(spec):
                           "capacity": parse_size(plain[0], "%s capacity" % kind),
                           "latency_ns": _float(kv.pop("latency", lat), "%s latency" % kind),
                           "bandwidth_gbps": _float(kv.pop("bandwidth", bw),
-                                                   "%s bandwidth" % kind)})
+                                                   "%s bandwidth" % kind,
+                                                   MAX_BANDWIDTH_GBPS)})
             if nodes[-1]["capacity"] < 2 << 20:
                 raise MachineSpecError("%r: a node needs at least 2 MiB" % part)
         elif kind == "thp":
@@ -113,7 +128,8 @@ def parse_spec(spec):
             if len(plain) not in (1, 2):
                 raise MachineSpecError("khugepaged takes pages to scan and optionally the "
                                        "sleep time in ms, e.g. khugepaged:4096:10000")
-            options["khugepaged_pages_to_scan"] = int(_float(plain[0], "khugepaged pages"))
+            options["khugepaged_pages_to_scan"] = int(_float(plain[0], "khugepaged pages",
+                                                             2 ** 31 - 1))
             if len(plain) == 2:
                 options["khugepaged_sleep_ms"] = _float(plain[1], "khugepaged sleep")
             continue
@@ -131,6 +147,9 @@ def parse_spec(spec):
             raise MachineSpecError("%r: unknown setting(s) %s" % (part, ", ".join(kv)))
     if not nodes:
         raise MachineSpecError("the machine needs at least one memory node, e.g. dram:8G")
+    if sum(n["capacity"] for n in nodes) > MAX_MACHINE_BYTES:
+        raise MachineSpecError("the nodes add up to more than a simulated machine holds "
+                               "(%d TiB)" % (MAX_MACHINE_BYTES >> 40))
     return nodes, swap, options
 
 
@@ -138,7 +157,7 @@ def make_machine(spec=None, *, fits=0):
     """A Machine from a spec string; without one, a single DRAM node big
     enough for `fits` bytes of workload (at least 16 GiB) and no swap."""
     if not spec:
-        need = max(16 * GiB, -(-2 * fits // GiB) * GiB)
+        need = min(max(16 * GiB, -(-2 * fits // GiB) * GiB), MAX_MACHINE_BYTES)
         spec = "dram:%d" % need
     nodes, swap, options = parse_spec(spec)
     kwargs = dict(MACHINE_DEFAULTS)

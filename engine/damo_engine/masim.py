@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 RW_MODES = ("ro", "wo", "rw")
 DEFAULT_RW_MODE = "wo"              # masim's default: write-only
 _SUFFIXES = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+# What one simulated process holds (its regions are laid out in a 47-bit user
+# address space, and the default machine is sized after them), the longest
+# workload (simulated ns stay within int64) and masim's int weights.
+MAX_TOTAL_SIZE = 16 << 40
+MAX_TOTAL_MS = 10 ** 12
+MAX_WEIGHT = 2 ** 31 - 1
 
 
 class ConfigError(ValueError):
@@ -74,16 +80,22 @@ class MasimConfig:
         return "\n".join(lines) + "\n"
 
 
-def _int(text, what, where, allow_suffix=False):
+def _int(text, what, where, allow_suffix=False, maximum=None):
     t = text.strip().lower()
     mult = 1
     if allow_suffix and t and t[-1] in _SUFFIXES:
         mult = _SUFFIXES[t[-1]]
         t = t[:-1].strip()
+    if len(t) > 30:
+        raise ConfigError("%s: %s %r is out of range" % (where, what, text.strip()[:40]))
     try:
-        return int(t, 10) * mult
+        value = int(t, 10) * mult
     except ValueError:
         raise ConfigError("%s: %s must be an integer, not %r" % (where, what, text.strip()))
+    if maximum is not None and value > maximum:
+        raise ConfigError("%s: %s %s is out of range (at most %d)"
+                          % (where, what, text.strip(), maximum))
+    return value
 
 
 def parse(text, source="<config>"):
@@ -116,9 +128,13 @@ def parse(text, source="<config>"):
             raise ConfigError("%s: region name is empty" % where)
         if name in names:
             raise ConfigError("%s: region %r is defined twice" % (where, name))
-        size = _int(fields[1], "region size", where, allow_suffix=True)
+        size = _int(fields[1], "region size", where, allow_suffix=True,
+                    maximum=MAX_TOTAL_SIZE)
         if size <= 0:
             raise ConfigError("%s: region size must be positive, not %d" % (where, size))
+        if sum(r.size for r in regions) + size > MAX_TOTAL_SIZE:
+            raise ConfigError("%s: the regions add up to more than a simulated process "
+                              "holds (%d TiB)" % (where, MAX_TOTAL_SIZE >> 40))
         names[name] = len(regions)
         regions.append(Region(name, size, fields[2] if len(fields) == 3 else "none"))
 
@@ -129,10 +145,14 @@ def parse(text, source="<config>"):
             raise ConfigError("%s:%d: phase %r needs a duration line and access patterns"
                               % (source, lineno, name))
         dlineno, dline = para[1]
-        duration = _int(dline, "phase duration (ms)", "%s:%d" % (source, dlineno))
+        duration = _int(dline, "phase duration (ms)", "%s:%d" % (source, dlineno),
+                        maximum=MAX_TOTAL_MS)
         if duration < 0:
             raise ConfigError("%s:%d: phase duration must not be negative"
                               % (source, dlineno))
+        if sum(p.duration_ms for p in phases) + duration > MAX_TOTAL_MS:
+            raise ConfigError("%s:%d: the phases add up to more than %d ms"
+                              % (source, dlineno, MAX_TOTAL_MS))
         phase = Phase(name, duration)
         for plineno, line in para[2:]:
             where = "%s:%d" % (source, plineno)
@@ -146,10 +166,11 @@ def parse(text, source="<config>"):
             if randomness not in (0, 1):
                 raise ConfigError("%s: randomness must be 0 (sequential) or 1 (random)"
                                   % where)
-            stride = _int(fields[2], "stride", where, allow_suffix=True)
+            stride = _int(fields[2], "stride", where, allow_suffix=True,
+                          maximum=MAX_TOTAL_SIZE)
             if stride <= 0:
                 raise ConfigError("%s: stride must be positive" % where)
-            weight = _int(fields[3], "weight", where)
+            weight = _int(fields[3], "weight", where, maximum=MAX_WEIGHT)
             if weight < 0:
                 raise ConfigError("%s: weight must not be negative" % where)
             mode = fields[4].lower() if len(fields) == 5 else DEFAULT_RW_MODE

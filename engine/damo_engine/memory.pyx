@@ -385,6 +385,10 @@ cdef class AddressSpace:
         cdef int i, pos
         if start % PAGE_SIZE or size % PAGE_SIZE or size == 0:
             raise ValueError("mapping %#x+%#x is not page aligned" % (start, size))
+        if end <= start:
+            # start + size wrapped: nothing maps past the top of the address space
+            raise ValueError("mapping %#x+%#x runs past the top of the address space"
+                             % (start, size))
         if not self.mm.alive:
             raise ValueError("process %d has exited" % self.mm.pid)
         pos = self.mm.nr_vmas
@@ -639,11 +643,11 @@ cdef class Machine:
         cdef int64_t i
         cdef int n
         free(self.vmas_by_gid)
-        if self.pc_owner == NULL:
-            return
         cdef size_t n4 = self.nr_pchunks * sizeof(int32_t)
-        for i in range(self.nr_pchunks):
-            free(self.pc_rmap[i])
+        # any of these may be NULL: __init__ stops at the first failed allocation
+        if self.pc_rmap != NULL:
+            for i in range(self.nr_pchunks):
+                free(self.pc_rmap[i])
         sim_zfree(self.pc_owner, n4); sim_zfree(self.pc_vchunk, n4); sim_zfree(self.pc_used, n4)
         sim_zfree(self.pc_rmap, self.nr_pchunks * sizeof(uint64_t *))
         sim_zfree(self.pc_node, self.nr_pchunks); sim_zfree(self.pc_in_partial, self.nr_pchunks)

@@ -110,6 +110,12 @@ cdef class AccessBatch:
             self.ip[i] = ipv[i] if ip is not None else 0
         self.n = n
 
+    def icount_range(self):
+        """(first, last) instruction count of the filled part (0, 0 if empty)."""
+        if self.n == 0:
+            return 0, 0
+        return self.icount[0], self.icount[self.n - 1]
+
     def arrays(self):
         """(icount, addr, kind, ip) numpy copies of the filled part."""
         n = self.n
@@ -273,13 +279,14 @@ cdef class LackeyParser:
                         break
                     a = (a << 4) | <uint64_t>d
                     q += 1
-                if buf[q] != 44 or q == p + 3 or buf[p + 2] != 32:     # ','
+                # more than 16 hex digits would wrap the address silently
+                if buf[q] != 44 or q == p + 3 or buf[p + 2] != 32 or q - p - 3 > 16:
                     st = _SCAN_BAD_ACCESS
                     lines += 1
                     break
                 q += 1
                 sz = 0
-                while 48 <= buf[q] <= 57:
+                while 48 <= buf[q] <= 57 and sz < 1000000:
                     sz = sz * 10 + (buf[q] - 48)
                     q += 1
                 if buf[q] != 10:
@@ -469,23 +476,34 @@ cdef inline uint32_t _get_u32(const uint8_t *p) noexcept nogil:
 
 
 cdef inline int64_t _get_varints(const uint8_t *p, int64_t len, uint64_t *out, int64_t n,
-                                 bint zigzag, uint64_t prev) noexcept nogil:
+                                 bint zigzag, uint64_t prev,
+                                 uint64_t max_delta=0) noexcept nogil:
     """Decode n delta varints of p[0:len] into out; -1 if they do not fit
-    exactly."""
+    exactly, or (max_delta set) if a delta after the first exceeds it."""
     cdef int64_t i, q = 0
     cdef uint64_t v
     for i in range(n):
         q = _get_varint(p, len, q, &v)
         if q < 0:
             return -1
+        if max_delta and i and v > max_delta:
+            return -1
         prev = prev + (_unzigzag(v) if zigzag else v)
         out[i] = prev
     return 0 if q == len else -1
 
 
+# the most instructions between two accesses of a trace: lackey prints a line
+# per instruction, so a bigger jump is a corrupt trace, and would ask for hours
+# of simulated compute from a few bytes
+DEF _MAX_ICOUNT_GAP = 4294967296
+MAX_ICOUNT_GAP = _MAX_ICOUNT_GAP
+
+
 def decode_accesses(const uint8_t[::1] payload, int64_t n, AccessBatch out):
     """Decode an access block of n accesses (see encode_accesses) into out,
-    replacing its contents.  Raises ValueError if the block is corrupt."""
+    replacing its contents.  Raises ValueError if the block is corrupt (an
+    instruction-count jump above MAX_ICOUNT_GAP inside it included)."""
     cdef const uint8_t *p
     cdef int64_t L0, L1, L2, L3, size = payload.shape[0], i
     cdef int r = 0
@@ -503,7 +521,7 @@ def decode_accesses(const uint8_t[::1] payload, int64_t n, AccessBatch out):
         raise ValueError("access block columns do not add up")
     with nogil:
         p += 16
-        if _get_varints(p, L0, out.icount, n, False, 0) < 0:
+        if _get_varints(p, L0, out.icount, n, False, 0, _MAX_ICOUNT_GAP) < 0:
             r = -1
         else:
             if L3 == 0:
