@@ -92,15 +92,41 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def handle_termination():
+    """SIGTERM and SIGHUP end a command as ^C does, from its start to its
+    end: a recording stops and is saved, outputs are never half-written.
+    Returns the previous handlers."""
+    import signal
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        previous[signum] = signal.getsignal(signum)
+        if previous[signum] in (signal.SIG_DFL, None):
+            signal.signal(signum, _interrupt)
+    return previous
+
+
 class DamoGroup(LazyGroup):
     """Top-level group: turns DamoError into one line on stderr and an exit code."""
 
     def invoke(self, ctx):
+        import signal
+        previous = handle_termination()
         try:
             return super().invoke(ctx)
         except DamoError as e:
             click.echo("damo: error: %s" % e, err=True)
             ctx.exit(e.exit_code)
+        except click.UsageError as e:
+            # an option's value refused by its type: one line naming it, as
+            # for every other refusal (click would print its usage block)
+            from damo.cliutil import VALUE_SEP
+            click.echo("damo: error: %s" % e.format_message().replace(VALUE_SEP, " "),
+                       err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("damo: interrupted", err=True)
             ctx.exit(130)
@@ -108,6 +134,10 @@ class DamoGroup(LazyGroup):
             # e.g. `damo report access | head`; keep quiet like other CLI tools
             sys.stderr.close()
             ctx.exit(141)
+        finally:
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
 
 
 @click.group(cls=DamoGroup, lazy_subcommands=COMMANDS,

@@ -21,3 +21,23 @@ def looks_like_option(arg):
 def split_values(value):
     """The values of one use of a multi-value option."""
     return None if value is None else value.split(VALUE_SEP)
+
+
+def finite_float(minimum=None, maximum=None, min_open=False):
+    """A click float type that refuses NaN and infinities, and values out of
+    [minimum, maximum] (click's FloatRange lets NaN through: every comparison
+    with it is false)."""
+    import math
+
+    import click
+
+    class FiniteFloat(click.FloatRange):
+        name = "float"
+
+        def convert(self, value, param, ctx):
+            number = click.FLOAT.convert(value, param, ctx)
+            if not math.isfinite(number):
+                self.fail("%r is not a finite number" % (value,), param, ctx)
+            return super().convert(number, param, ctx)
+
+    return FiniteFloat(min=minimum, max=maximum, min_open=min_open)

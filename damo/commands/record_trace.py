@@ -12,6 +12,7 @@ import shutil
 
 import click
 
+from damo import cliutil
 from damo.errors import DamoError
 
 # A traced program runs for simulated milliseconds (lackey runs about two
@@ -52,7 +53,7 @@ def trace_options(f):
                      help="with -- CMD (or --trace): also save the trace in damo-sim's "
                           "compact binary format, to record it again with --trace"),
         click.option("--time_per_instruction", "--time-per-instruction",
-                     "time_per_instruction", type=click.FloatRange(min=0, min_open=True),
+                     "time_per_instruction", type=cliutil.finite_float(0, 1e9, min_open=True),
                      default=1.0, show_default=True, metavar="<ns>",
                      help="simulated time of one traced instruction"),
     ]
@@ -170,16 +171,21 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
                 "or raise --time_per_instruction" % (
                     label, w.clock_ns / 1e6, w.icount, nspi, aggr_us / 1000),
                 exit_code=130 if interrupted else 1)
-        writer.commit()
-        writer = None
-        session.save_sidecars(out, metrics, permission)
-        code_path = out + code_attribution.SUFFIX
         attribution = w.attribution()
-        if attribution is not None:
-            code_attribution.save(code_path, code_attribution.build(
-                attribution, functions.names, functions.objects), permission)
-        elif os.path.exists(code_path):
-            os.unlink(code_path)        # a stale one would describe another run
+        metric_sidecars = session.sidecars(out, metrics)
+
+        def sidecars(output_set, digest):
+            # committed with the recording, as one unit
+            metric_sidecars(output_set, digest)
+            code_path = out + code_attribution.SUFFIX
+            if attribution is not None:
+                code_attribution.write(output_set.add(code_path, "code", hashed=False),
+                                       code_attribution.build(attribution, functions.names,
+                                                              functions.objects))
+            elif os.path.lexists(code_path):
+                output_set.remove(code_path, "code")    # it would describe another run
+        writer.commit(sidecars=sidecars)
+        writer = None
         if saver is not None:
             saver.commit(w.icount, getattr(source, "exit_status", None))
             saver = None

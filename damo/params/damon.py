@@ -74,7 +74,11 @@ def parse_address(text, what):
     text = text.strip()
     try:
         if text.lower().startswith("0x"):
-            return int(text, 16)
+            value = int(text, 16)
+            if value > units.ULONG_MAX:
+                raise DamoError("%s: %r is out of range (at most 0x%x)"
+                                % (what, text, units.ULONG_MAX), exit_code=2)
+            return value
     except ValueError:
         pass
     return parse_bytes(text, what)
@@ -272,24 +276,62 @@ def kdamonds_from_kvpairs(kv, source="kdamonds"):
     return kdamonds
 
 
+def _refuse_json_constant(name):
+    raise DamoError("%s is not a JSON number" % name)
+
+
+def _check_depth(data, where, limit=32, max_nodes=1 << 20):
+    """Refuse a layout nested deeper than damo's ever is, or with more
+    values than a file could sensibly hold (YAML aliases can make a small
+    file a huge tree); iteratively."""
+    stack = [(data, 1)]
+    nodes = 0
+    while stack:
+        o, depth = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise DamoError("%s: more than %d values (YAML aliases?)" % (where, max_nodes),
+                            exit_code=2)
+        if isinstance(o, dict):
+            o = list(o.values())
+        elif not isinstance(o, list):
+            continue
+        if depth > limit:
+            raise DamoError("%s: nested deeper than %d levels" % (where, limit), exit_code=2)
+        stack.extend((v, depth + 1) for v in o)
+
+
 def read_kdamonds_file(path, option):
     """A damo kdamonds JSON or YAML file: (its raw data, its KdamondParams).
     Errors name the option that gave the file."""
     import json
 
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             text = f.read()
+    except UnicodeDecodeError as e:
+        raise DamoError("%s: %s is not UTF-8 text (byte %d)" % (option, path, e.start),
+                        exit_code=2)
     except OSError as e:
         raise DamoError("%s: cannot read %s: %s" % (option, path, e.strerror), exit_code=2)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_json_constant)
+    except RecursionError:
+        raise DamoError("%s: %s: nested too deeply" % (option, path), exit_code=2)
+    except DamoError as e:
+        raise DamoError("%s: %s: %s" % (option, path, e), exit_code=2)
     except ValueError:
         try:
             import yaml
             data = yaml.safe_load(text)
-        except Exception:
-            raise DamoError("%s: %s is neither JSON nor YAML" % (option, path), exit_code=2)
+        except RecursionError:
+            raise DamoError("%s: %s: nested too deeply" % (option, path), exit_code=2)
+        except Exception as e:
+            mark = getattr(e, "problem_mark", None)
+            raise DamoError("%s: %s is neither JSON nor YAML%s" % (
+                option, path, "" if mark is None else " (YAML error at line %d, column %d)"
+                % (mark.line + 1, mark.column + 1)), exit_code=2)
+    _check_depth(data, "%s: %s" % (option, path))
     if isinstance(data, list):
         data = {"kdamonds": data}
     return data, kdamonds_from_kvpairs(data, path)
