@@ -14,10 +14,10 @@ sidecar files beside any recording:
 
 ``load(path)`` finds the metrics of a recording again.
 """
+import hashlib
 import json
 import os
 
-from damo import fileutil
 from damo.errors import DamoError
 
 FORMAT = "damo-sim-metrics"
@@ -185,17 +185,49 @@ class MetricsRecorder:
         out["kdamonds_params"] = params_mod.kdamonds_to_kvpairs(self.run.kdamonds)
         return out
 
-    def save_sidecars(self, out, metrics, permission=0o600):
-        """Write <out>.sim_metrics and <out>.mem_footprint (an existing one
-        becomes .old, as damo does)."""
-        for suffix, value in ((SIDECAR, metrics), (FOOTPRINT_SIDECAR, self.footprints)):
-            path = out + suffix
-            try:
-                with fileutil.atomic_output(path, "w", permission=permission) as f:
-                    json.dump(value, f, separators=(",", ":"))
-                    fileutil.backup_existing(path)
-            except OSError as e:
-                raise DamoError("%s: cannot write (%s)" % (path, e.strerror or e)) from None
+    def add_sidecars(self, output_set, out, metrics, digest):
+        """Add <out>.sim_metrics and <out>.mem_footprint to the recording's
+        OutputSet (committed with it; existing ones become .old, as damo
+        does).  The metrics carry the recording's checksum, and the
+        footprint's, so that a sidecar left from another run is refused."""
+        footprint = json.dumps(self.footprints, separators=(",", ":")).encode()
+        f = output_set.add(out + FOOTPRINT_SIDECAR, "mem_footprint")
+        f.write(footprint)
+        metrics = dict(metrics, files={
+            "recording": {"sha256": digest[0], "bytes": digest[1]},
+            "mem_footprint": {"sha256": hashlib.sha256(footprint).hexdigest(),
+                              "bytes": len(footprint)}})
+        output_set.add(out + SIDECAR, "sim_metrics").write(
+            json.dumps(metrics, separators=(",", ":")).encode())
+
+
+def file_digest(path):
+    """(sha256 hex, bytes) of a file."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return h.hexdigest(), size
+            h.update(chunk)
+            size += len(chunk)
+
+
+def check_identity(path, metrics, side):
+    """Refuse a .sim_metrics sidecar that was not written with this
+    recording (a run killed between its renames, or files mixed by hand)."""
+    files = metrics.get("files") if isinstance(metrics, dict) else None
+    want = files.get("recording") if isinstance(files, dict) else None
+    if not isinstance(want, dict):
+        return                          # written before sidecars carried it
+    try:
+        got = file_digest(path)
+    except OSError:
+        return
+    if [want.get("sha256"), want.get("bytes")] != list(got):
+        raise DamoError("%s belongs to another recording than %s (left by an interrupted "
+                        "run?); record again, or remove it" % (side, path))
 
 
 def load(path, recording=None):
@@ -211,8 +243,9 @@ def load(path, recording=None):
         try:
             with open(side) as f:
                 metrics = json.load(f)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             raise DamoError("%s: not a damo-sim metrics file (%s)" % (side, e)) from None
+        check_identity(path, metrics, side)
     if not isinstance(metrics, dict) or metrics.get("format") != FORMAT:
         raise DamoError("%s: not damo-sim machine metrics" % path)
     if metrics.get("version") != VERSION:
@@ -300,5 +333,9 @@ class RecordSession:
         self.writer.metadata["sim_metrics"] = metrics
         return metrics
 
-    def save_sidecars(self, out, metrics, permission):
-        self.recorder.save_sidecars(out, metrics, permission)
+    def sidecars(self, out, metrics):
+        """What RecordingWriter.commit(sidecars=...) takes: the sidecars of
+        this run, committed with the recording."""
+        def add(output_set, digest):
+            self.recorder.add_sidecars(output_set, out, metrics, digest)
+        return add

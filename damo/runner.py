@@ -25,10 +25,22 @@ class Run:
             self.machine = machines.make_machine(memory, fits=footprint(workloads))
         except machines.MachineSpecError as e:
             raise DamoError("--memory: %s" % e, exit_code=2)
+        except MemoryError as e:
+            raise DamoError("--memory: this host cannot hold the simulated machine's page "
+                            "metadata (%s)" % (e or "out of memory"))
         self.sim = Simulation(self.machine, seed=seed)
         self.workloads = workloads
-        self.pids = [self.sim.add_workload(w, track_ground_truth=ground_truth)
-                     for w in workloads]
+        self.pids = []
+        for w in workloads:
+            try:
+                self.pids.append(self.sim.add_workload(w, track_ground_truth=ground_truth))
+            except MemoryError as e:
+                raise DamoError("workload %s: this host cannot hold its page tables (%s)"
+                                % (getattr(w, "name", w), e or "out of memory"))
+            except (ValueError, OverflowError) as e:
+                # its regions do not fit the simulated process's address space
+                raise DamoError("workload %s does not fit a simulated process: %s"
+                                % (getattr(w, "name", w), e))
         self.kdamonds = kdamonds
         self.contexts = []
         for kd in kdamonds:
@@ -36,6 +48,30 @@ class Run:
                     for c in kd.contexts]
             self.contexts.append(ctxs)
             self.sim.add_kdamond(ctxs)
+
+    def check_snapshot_budget(self, duration_ns, max_snapshots):
+        """Refuse up front a run whose recording would hold more snapshots
+        than ``max_snapshots`` (e.g. --monitoring_intervals 0 0 1s, which
+        aggregates about every simulated microsecond, as the kernel does)."""
+        total = duration_ns if duration_ns is not None else self.expected_ns
+        if not total:
+            return
+        nr = 0
+        for kd in self.kdamonds:
+            for c in kd.contexts:
+                if c.intervals_goal is not None:
+                    continue            # tuned intervals: the writer's cap guards
+                # a zero sampling interval still takes about a microsecond
+                aggr_us = max(c.aggr_us, c.sample_us, 1)
+                nr += (total / 1000 / aggr_us) * max(len(c.targets), 1)
+        if nr > max_snapshots:
+            raise DamoError(
+                "--timeout: %s simulated seconds at one aggregation every %s make about "
+                "%s snapshots, more than a recording holds (%s); raise the aggregation "
+                "interval (--monitoring_intervals) or shorten --timeout" % (
+                    "%g" % (total / 1e9), _fmt_us(max(min(c.aggr_us for kd in self.kdamonds
+                                                          for c in kd.contexts), 1)),
+                    "{:,}".format(int(nr)), "{:,}".format(max_snapshots)), exit_code=2)
 
     @property
     def expected_ns(self):
@@ -50,6 +86,7 @@ class Run:
         stop early and raise KeyboardInterrupt after the simulation is left
         in a consistent state."""
         from damo_engine.memory import SimulationError
+        from damo.records.writer import RecordingFull
 
         self.sim.on_snapshot = on_snapshot
         total = duration_ns if duration_ns is not None else self.expected_ns
@@ -59,8 +96,19 @@ class Run:
                 self.sim.run(duration_ns, on_progress=update)
         except SimulationError as e:
             raise DamoError(str(e))
+        except RecordingFull as e:
+            # bounded memory: the run ends there, what was recorded is kept
+            import sys
+            sys.stderr.write("damo: warning: %s\n" % e)
+        except MemoryError as e:
+            raise DamoError("the simulation ran out of host memory (%s)" % (e or "no detail"))
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _fmt_us(us):
+    from damo import units
+    return units.format_time_us(us, False)
 
 
 def _raise_interrupt(signum, frame):

@@ -3,6 +3,7 @@ import os
 
 import click
 
+from damo import cliutil
 from damo.params import damon as params_mod
 from damo.params import presets as presets_mod
 from damo import runner
@@ -26,12 +27,14 @@ def simulation_options(f):
         click.option("--memory", metavar="SPEC",
                      help="simulated machine, e.g. dram:8G,cxl:32G,swap:zswap "
                           "(default: one DRAM node big enough for the workload)"),
-        click.option("--access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
+        # finite and bounded where they enter (a NaN rate would never end a phase)
+        click.option("--access_rate", type=cliutil.finite_float(1, 1e7), metavar="<per ms>",
                      help="sequential accesses per ms on the fastest memory (default 200000)"),
-        click.option("--random_access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
+        click.option("--random_access_rate", type=cliutil.finite_float(1, 1e7),
+                     metavar="<per ms>",
                      help="random accesses per ms on the fastest memory (default 66000)"),
-        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                     help="random seed: the same seed gives the same result"),
+        click.option("--seed", type=click.IntRange(min=0, max=2 ** 64 - 1), default=0,
+                     show_default=True, help="random seed: the same seed gives the same result"),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -97,8 +100,8 @@ def context_from_options(opts):
 @presets_mod.preset_options
 @output_options("damon.data")
 @damon_args_mod.child_tasks_options
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="<seconds>",
-              help="stop recording after this many simulated seconds")
+@click.option("--timeout", type=cliutil.finite_float(0, 1e9, min_open=True),
+              metavar="<seconds>", help="stop recording after this many simulated seconds")
 def record(workload, out, output_type, permission, timeout, child_tasks, debug_damon,
            **opts):
     """Record the data access pattern of WORKLOAD under simulated DAMON.
@@ -156,6 +159,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
     session = RecordSession(run, writer, memory_spec=opts["memory"],
                             tried_regions=opts["schemes_target_regions"])
 
+    if timeout is not None:
+        # a duration asked for: refuse now what the recording could not hold
+        run.check_snapshot_budget(timeout * 1e9, writer.MAX_SNAPSHOTS)
     interrupted = False
     try:
         run.run(None if timeout is None else timeout * 1e9, session.on_snapshot,
@@ -175,8 +181,7 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
                             exit_code=130)
         raise DamoError("nothing was recorded: the workload ended before the first "
                         "aggregation interval")
-    writer.commit()
-    session.save_sidecars(out, metrics, permission)
+    writer.commit(sidecars=session.sidecars(out, metrics))
     nr = sum(len(r.start_ns) for r in recording.records)
     if not nr:
         click.echo("damo: warning: no access snapshot: every kdamond waited on its "

@@ -188,8 +188,7 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
         writer.abort()
         raise DamoError("nothing was recorded: the replay ended before the first "
                         "aggregation interval", exit_code=130 if interrupted else 1)
-    writer.commit()
-    session.save_sidecars(out, metrics, permission)
+    writer.commit(sidecars=session.sidecars(out, metrics))
     for p, w in zip(plans, workloads):
         summary = _replay_summary(p, w)
         click.echo("target %s: %s of recording replayed in %s (%s late), %d page touches"

@@ -8,7 +8,7 @@ Formats: damo's json_compressed (default), json and perf_script, plus our
 """
 from damo.records.files import OUTPUT_TYPES, load, load_all, save, sniff
 from damo.records.model import AGE_UNKNOWN, Intervals, Record, Recording
-from damo.records.writer import RecordingWriter
+from damo.records.writer import RecordingFull, RecordingWriter
 
 __all__ = ["AGE_UNKNOWN", "Intervals", "OUTPUT_TYPES", "Record", "Recording",
-           "RecordingWriter", "load", "load_all", "save", "sniff"]
+           "RecordingFull", "RecordingWriter", "load", "load_all", "save", "sniff"]

@@ -7,7 +7,7 @@ import zlib
 from damo import fileutil
 from damo.errors import DamoError
 from damo.records import json_format, native, perf_script
-from damo.records.json_format import FormatError
+from damo.records.model import FormatError
 from damo.records.model import Recording
 
 OUTPUT_TYPES = ("json_compressed", "json", "perf_script", "native")
@@ -191,16 +191,41 @@ def _iter_bytes(recording, output_type):
             yield piece.encode()
 
 
-def save(recording, path, output_type="json_compressed", permission=0o600):
-    """Write ``recording`` atomically; an existing ``path`` becomes ``path.old``."""
+def write(recording, output_set, path, output_type="json_compressed"):
+    """Write ``recording`` into an OutputSet (role "recording"); nothing is
+    visible before the set's commit()."""
     if output_type not in OUTPUT_TYPES:
         raise DamoError("unsupported output type '%s' (choose from %s)"
                         % (output_type, ", ".join(OUTPUT_TYPES)))
+    if output_type == "perf_script" and not any(r.nr_snapshots for r in recording.records):
+        # the text would be empty, and an empty file is no recording
+        raise DamoError("%s: --output_type perf_script cannot hold a recording without "
+                        "snapshots; nothing written (json_compressed or native can)"
+                        % path)
+    f = output_set.add(path, "recording")
+    for piece in _iter_bytes(recording, output_type):
+        f.write(piece)
+    return f
+
+
+def save(recording, path, output_type="json_compressed", permission=0o600, sidecars=None):
+    """Write ``recording`` atomically; an existing ``path`` becomes ``path.old``.
+
+    ``sidecars(output_set, (sha256, size))`` may add files that go with it
+    (they are committed with it, as one unit).  A failure (a full disk)
+    leaves every previous file as it was."""
     path = os.fspath(path)
+    out = fileutil.OutputSet(permission)
     try:
-        with fileutil.atomic_output(path, "wb", permission=permission) as f:
-            for piece in _iter_bytes(recording, output_type):
-                f.write(piece)
-            fileutil.backup_existing(path)
+        with fileutil.signals_deferred():
+            write(recording, out, path, output_type)
+            if sidecars is not None:
+                sidecars(out, out.digest("recording"))
+            out.commit()
     except OSError as e:
-        raise DamoError("%s: cannot write (%s)" % (path, e.strerror or e)) from None
+        out.abort()
+        raise DamoError("%s: cannot write (%s); the previous output, if any, is intact"
+                        % (path, e.strerror or e)) from None
+    except BaseException:
+        out.abort()
+        raise

@@ -1,6 +1,8 @@
 """``RecordingWriter``: builds a recording snapshot by snapshot, then writes it."""
 import numpy as np
 
+from damo import fileutil, units
+from damo.errors import DamoError
 from damo.records import files
 from damo.records.model import Intervals, Record, Recording
 
@@ -53,6 +55,11 @@ class _RecordBuilder:
             sz_filter_passed=sz_filter_passed)
 
 
+class RecordingFull(DamoError):
+    """The recording reached RecordingWriter.MAX_SNAPSHOTS (or MAX_REGIONS):
+    what it holds is kept, the run stops there."""
+
+
 class RecordingWriter:
     """Collects snapshots as ``damo record`` produces them and writes them out.
 
@@ -61,10 +68,20 @@ class RecordingWriter:
     Nothing touches the output file before ``commit()``.
     """
 
+    # what one recording may hold in memory: beyond, the command stops with an
+    # error (e.g. --monitoring_intervals 0 0 1s aggregates every microsecond)
+    MAX_SNAPSHOTS = 1_000_000
+    MAX_REGIONS = 100_000_000
+
     def __init__(self, path, output_type="json_compressed", permission=0o600):
         if output_type not in files.OUTPUT_TYPES:
             raise ValueError("unsupported output type %r" % (output_type,))
+        if path is not None:
+            # refused now, not after the simulation
+            fileutil.check_output_path(path)
         self.path = path
+        self.nr_snapshots = 0
+        self.nr_regions = 0
         self.output_type = output_type
         self.permission = permission
         self.metadata = {}
@@ -86,6 +103,15 @@ class RecordingWriter:
         columns = [np.asarray(c) for c in (starts, ends, nr_accesses, ages)]
         if any(c.ndim != 1 or len(c) != len(columns[0]) for c in columns):
             raise ValueError("region arrays must be 1-D and of one length")
+        if self.nr_snapshots + 1 > self.MAX_SNAPSHOTS or \
+                self.nr_regions + len(columns[0]) > self.MAX_REGIONS:
+            raise RecordingFull(
+                "stopped recording at %s snapshots (%s regions), the most a recording holds "
+                "in memory; raise the aggregation interval (--monitoring_intervals) to "
+                "record longer" % (units.format_nr(self.nr_snapshots, False),
+                                   units.format_nr(self.nr_regions, False)))
+        self.nr_snapshots += 1
+        self.nr_regions += len(columns[0])
         key = (kdamond_idx, context_idx, target_id, scheme_idx)
         builder = self._records.get(key)
         if builder is None:
@@ -109,13 +135,14 @@ class RecordingWriter:
         return Recording([b.build(key) for key, b in self._records.items()],
                          self.metadata, path=self.path, format=self.output_type)
 
-    def commit(self):
+    def commit(self, sidecars=None):
         """Write the recording atomically (an existing file becomes
-        ``<path>.old``) and return it."""
+        ``<path>.old``) and return it; ``sidecars(output_set, digest)`` adds
+        the files committed with it (see files.save)."""
         if self._done:
             raise RuntimeError("the recording was already committed or aborted")
         recording = self.recording()
-        files.save(recording, self.path, self.output_type, self.permission)
+        files.save(recording, self.path, self.output_type, self.permission, sidecars)
         self._done = True
         self._records = {}
         return recording

@@ -47,12 +47,15 @@ def save(path, data, permission=0o600):
     columns of a long trace are large, and level 6 costs more than the
     simulation that made them."""
     with fileutil.atomic_output(path, "wb", permission) as f:
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED,
-                             compresslevel=1) as z:
-            for name, value in data.items():
-                with z.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(value),
-                                              allow_pickle=False)
+        write(f, data)
+
+
+def write(f, data):
+    """The .npz archive of ``save`` into an open binary file."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, value in data.items():
+            with z.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 class CodeAccesses:
