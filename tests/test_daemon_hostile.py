@@ -198,12 +198,12 @@ def test_silent_clients_do_not_delay_others(daemon):
         took = time.monotonic() - t0
         assert reply["state"]["pid"] == daemon.pid
         # one silent client used to hold the daemon for its 5 s timeout
-        assert took < 2.0, took
+        assert took < 3.0, took
         # more silent clients than the daemon serves at once: the oldest give way
         silent += [daemon.connect() for _ in range(daemon_mod.MAX_CLIENTS + 8)]
         t0 = time.monotonic()
         assert daemon.send(b'{"cmd":"state"}\n')["state"]["pid"] == daemon.pid
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 3.0
     finally:
         for s in silent:
             s.close()
@@ -259,7 +259,7 @@ def test_a_client_that_does_not_read_its_reply_delays_nobody(daemon):
             deaf.append(s)
         t0 = time.monotonic()
         assert daemon.send(b'{"cmd":"state"}\n')["state"]["pid"] == daemon.pid
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 3.0
     finally:
         for s in deaf:
             s.close()
@@ -293,5 +293,5 @@ def test_tune_speed_is_bounded_and_the_daemon_keeps_answering(daemon):
     for _ in range(3):
         t0 = time.monotonic()
         state = daemon.send(b'{"cmd":"state"}\n')["state"]
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 3.0
     assert state["speed"] == 1e6 and daemon.alive()
