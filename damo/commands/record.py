@@ -28,9 +28,9 @@ def simulation_options(f):
                      help="simulated machine, e.g. dram:8G,cxl:32G,swap:zswap "
                           "(default: one DRAM node big enough for the workload)"),
         # finite and bounded where they enter (a NaN rate would never end a phase)
-        click.option("--access_rate", type=cliutil.finite_float(1, 1e7), metavar="<per ms>",
+        click.option("--access_rate", type=cliutil.finite_float(1, 10 ** 7), metavar="<per ms>",
                      help="sequential accesses per ms on the fastest memory (default 200000)"),
-        click.option("--random_access_rate", type=cliutil.finite_float(1, 1e7),
+        click.option("--random_access_rate", type=cliutil.finite_float(1, 10 ** 7),
                      metavar="<per ms>",
                      help="random accesses per ms on the fastest memory (default 66000)"),
         click.option("--seed", type=click.IntRange(min=0, max=2 ** 64 - 1), default=0,
@@ -100,7 +100,7 @@ def context_from_options(opts):
 @presets_mod.preset_options
 @output_options("damon.data")
 @damon_args_mod.child_tasks_options
-@click.option("--timeout", type=cliutil.finite_float(0, 1e9, min_open=True),
+@click.option("--timeout", type=cliutil.finite_float(0, 10 ** 9, min_open=True),
               metavar="<seconds>", help="stop recording after this many simulated seconds")
 def record(workload, out, output_type, permission, timeout, child_tasks, debug_damon,
            **opts):

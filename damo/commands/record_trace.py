@@ -53,7 +53,7 @@ def trace_options(f):
                      help="with -- CMD (or --trace): also save the trace in damo-sim's "
                           "compact binary format, to record it again with --trace"),
         click.option("--time_per_instruction", "--time-per-instruction",
-                     "time_per_instruction", type=cliutil.finite_float(0, 1e9, min_open=True),
+                     "time_per_instruction", type=cliutil.finite_float(0, 10 ** 9, min_open=True),
                      default=1.0, show_default=True, metavar="<ns>",
                      help="simulated time of one traced instruction"),
     ]
