@@ -159,6 +159,9 @@ HOSTILE = [
     (_tune(kdamond={"contexts": "x"}), "kdamond"),
     (_tune(kdamond={"contexts": [{"schemes": [{"action": "migrate_hot", "dests": [
         {"id": 0, "weight": 2 ** 70}]}]}]}), "weight"),
+    # found by fuzzing: a target pid that int() refuses
+    (_tune(kdamond={"contexts": [{"targets": [{"pid": "nan"}]}]}), "pid"),
+    (_tune(kdamond={"contexts": [{"targets": [{"pid": "1,2,3"}]}]}), "pid"),
     (b'{"cmd":"stop","kdamond_idx":"all"}\n', "kdamond_idx"),
     (b'{"cmd":"stop","kdamond_idx":[0]}\n', "kdamond_idx"),
 ]

@@ -143,7 +143,8 @@ class TargetParams:
         regions = [(_number(r["start"], "target region start"),
                     _number(r["end"], "target region end")) for r in kv.get("regions", [])]
         pid = kv.get("pid")
-        return cls(None if pid is None else int(pid), regions,
+        return cls(None if pid is None else _number(pid, "target pid", maximum=2 ** 31 - 1),
+                   regions,
                    _bool(kv.get("obsolete", False), "target obsolete"))
 
 
@@ -268,7 +269,7 @@ def kdamonds_from_kvpairs(kv, source="kdamonds"):
         kdamonds = [KdamondParams.from_kvpairs(k) for k in kv["kdamonds"]]
     except DamoError as e:
         raise DamoError("%s: %s" % (source, e), exit_code=e.exit_code)
-    except (KeyError, TypeError, AttributeError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as e:
         raise DamoError("%s: not a damo kdamonds layout (missing or bad field %s)"
                         % (source, e))
     if not kdamonds or not any(k.contexts for k in kdamonds):

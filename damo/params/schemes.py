@@ -969,9 +969,13 @@ def _parse_filter_v2(words, where):
 def _address(text, where):
     if text.lower().startswith("0x"):
         try:
-            return int(text, 16)
+            value = int(text, 16)
         except ValueError:
             pass
+        else:
+            if value > ULONG_MAX:
+                _fail(where, "%r is out of range (at most 0x%x)" % (text, ULONG_MAX))
+            return value
     return to_bytes(text, where)
 
 
