@@ -38,6 +38,9 @@ class HeatmapReporter:
         self.resol = resol or ((40, 80) if for_stdout else (500, 500))
         if min(self.resol) <= 0:
             raise DamoError("--resol needs positive numbers")
+        if self.resol[0] * self.resol[1] > 10 ** 8:
+            # a cell costs bytes in several arrays: 10^8 cells are already GiBs
+            raise DamoError("--resol %d %d: more than 100,000,000 cells" % tuple(self.resol))
         self.time_range = time_range
         self.address_ranges = address_ranges
         self.draw_range = draw_range
