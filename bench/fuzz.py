@@ -57,9 +57,23 @@ def _save(findings, target, kind, data, text):
 def worker(name, seed, budget_s, max_inputs, hang_s, findings, conn, current_path, engine):
     """Feed one target for budget_s seconds or max_inputs inputs; report
     counts on conn every half second and at the end."""
+    if engine == "atheris":
+        # a fresh (spawned) process: import every damo module under atheris's
+        # instrumentation, so that libFuzzer sees their coverage
+        import importlib
+        import pkgutil
+
+        import atheris
+        with atheris.instrument_imports(include=["damo"]):
+            import damo
+            for mod in pkgutil.walk_packages(damo.__path__, "damo."):
+                if mod.name not in ("damo.gen_docs",):
+                    try:
+                        importlib.import_module(mod.name)
+                    except Exception:
+                        pass
     import fuzz_targets
 
-    os.nice(0)
     workdir = fuzz_targets.make_workdir()
     target = fuzz_targets.BY_NAME[name](workdir)
     counts = dict.fromkeys(OUTCOMES, 0)
@@ -125,7 +139,8 @@ def worker(name, seed, budget_s, max_inputs, hang_s, findings, conn, current_pat
 def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed, quiet):
     """Run one target in ``jobs`` worker processes under a watchdog; returns
     (counts, signatures, elapsed seconds)."""
-    ctx = multiprocessing.get_context("fork")
+    # atheris needs a fresh process (its instrumentation applies at import)
+    ctx = multiprocessing.get_context("spawn" if engine == "atheris" else "fork")
     totals = dict.fromkeys(OUTCOMES, 0)
     signatures = {}
     t0 = time.monotonic()

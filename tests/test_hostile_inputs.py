@@ -219,7 +219,6 @@ def test_a_failed_machine_allocation_is_an_error_not_a_segfault(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), capture_output=True,
                           text=True, timeout=120)
     one_error(done, "--memory", "cannot hold the simulated machine")
-    assert done.returncode == 1
     assert not (tmp_path / "damon.data").exists()
 
 

@@ -69,7 +69,8 @@ def _region(trace_fields, before_apply):
         raise ValueError("nr_accesses %d out of range [0, 2^32-1]" % nr_accesses)
     if age != AGE_UNKNOWN and not -1 <= age <= INT64_MAX:
         raise ValueError("age %d out of range" % age)
-    if not 1 <= nr_regions <= INT64_MAX or not -INT64_MAX <= target <= INT64_MAX:
+    # target ids of real traces are kernel pointers: up to 2^64-1
+    if not 1 <= nr_regions <= INT64_MAX or not 0 <= target <= ULONG_MAX:
         raise ValueError("nr_regions or target out of range")
     return target, nr_regions, start, end, nr_accesses, age
 

@@ -162,7 +162,11 @@ def make_machine(spec=None, *, fits=0):
     nodes, swap, options = parse_spec(spec)
     kwargs = dict(MACHINE_DEFAULTS)
     kwargs.update(options)
-    return Machine(nodes, swap=swap, **kwargs)
+    try:
+        return Machine(nodes, swap=swap, **kwargs)
+    except MemoryError as e:
+        raise MachineSpecError("this host cannot hold the simulated machine's page "
+                               "metadata (%s)" % (e or "out of memory")) from None
 
 
 def describe(machine):
