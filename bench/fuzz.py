@@ -133,6 +133,8 @@ def worker(name, seed, budget_s, max_inputs, hang_s, findings, conn, current_pat
                 pass
     finally:
         target.close()
+        import shutil
+        shutil.rmtree(workdir, ignore_errors=True)
     conn.send(("done", dict(counts), signatures))
 
 

@@ -868,12 +868,12 @@ class OptionsTarget(Target):
                 raise BadError("usage error without a message")
             return "refused"
         try:
-            return _record_setup_and_run(ctx.params)
+            return _record_setup_and_run(ctx.params, self.workdir)
         except DamoError as e:
             return self.refused(e)
 
 
-def _record_setup_and_run(opts):
+def _record_setup_and_run(opts, workdir):
     """What damo record does up to and including a short run, without writing."""
     from damo import runner
     from damo.commands import record as record_cmd
@@ -882,7 +882,7 @@ def _record_setup_and_run(opts):
     from damo.workloads import masim as workload_mod
 
     ctx = record_cmd.context_from_options(opts)
-    w = workload_mod.resolve(MasimTarget.path_for_options(), access_rate=opts["access_rate"],
+    w = workload_mod.resolve(_options_workload_path(workdir), access_rate=opts["access_rate"],
                              random_access_rate=opts["random_access_rate"])
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, [w], explicit=[])
     memory = opts.get("memory") or "dram:64M"
@@ -900,15 +900,12 @@ def _record_setup_and_run(opts):
     return "ok"
 
 
-def _options_workload_path():
-    path = os.path.join(tempfile.gettempdir(), "damo-fuzz-%d-options.cfg" % os.getpid())
+def _options_workload_path(workdir):
+    path = os.path.join(workdir, "options.cfg")
     if not os.path.exists(path):
         with open(path, "wb") as f:
             f.write(MASIM_SEED)
     return path
-
-
-MasimTarget.path_for_options = staticmethod(_options_workload_path)
 
 
 # ---------------------------------------------------------------- daemon
