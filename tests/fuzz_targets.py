@@ -858,8 +858,11 @@ class OptionsTarget(Target):
         except UnicodeDecodeError:
             return "refused"                 # a shell gives bytes; click wants text
         args = [a for a in args if a]
+        import contextlib
         try:
-            ctx = record_cmd.record.make_context("record", list(args), resilient_parsing=False)
+            with contextlib.redirect_stdout(io.StringIO()):     # --help prints
+                ctx = record_cmd.record.make_context("record", list(args),
+                                                     resilient_parsing=False)
         except click.exceptions.Exit:
             return "ok"
         except click.UsageError as e:
