@@ -294,3 +294,22 @@ def test_a_binary_trace_instruction_count_jump_is_refused(tmp_path):
     one_error(damo(["record", "--trace", str(path), "--memory", "dram:64M",
                     "--monitoring_intervals", "1us", "10us", "100us"], tmp_path, timeout=60),
               "t.trace", "corrupt trace")
+
+
+def test_a_binary_trace_mapping_of_8_eib_is_refused(tmp_path):
+    """Found by fuzzing: a map event of 2^63 bytes made the run allocate page
+    tables for it (a hang, and a risk for the host's memory)."""
+    from damo.workloads import tracing
+    from damo_engine.traces import AccessBatch, kind_bytes
+    import numpy as np
+    path = tmp_path / "t.trace"
+    w = tracing.BinaryTraceWriter(str(path), {"command": ["x"]})
+    w.write_events([(0, "map", [137422176256, 2 ** 63, "[anon]", True])])
+    b = AccessBatch(2)
+    b.set(np.array([1, 2], dtype=np.uint64), np.array([137422176256] * 2, dtype=np.uint64),
+          kind_bytes([0, 0], [8, 8]), np.array([0x401000] * 2, dtype=np.uint64))
+    w.write_accesses(b)
+    w.commit(3)
+    one_error(damo(["record", "--trace", str(path), "--memory", "dram:64M",
+                    "--monitoring_intervals", "1us", "10us", "100us"], tmp_path, timeout=60),
+              "t.trace", "map event of")

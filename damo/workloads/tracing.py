@@ -51,6 +51,7 @@ FORMAT_VERSION = 2
 GRANULE = 2 << 20               # mapping inferred around an unknown address
 PAGE = 4096
 ADDRESS_TOP = (1 << 64) - PAGE  # no mapping reaches 2^64 (start + size would wrap)
+MAX_MAPPING = 16 << 40          # one traced mapping, at most (a process's, in practice)
 VALGRIND_HINT = ("install valgrind (Debian/Ubuntu: apt-get install valgrind; "
                  "Fedora: dnf install valgrind)")
 DEFAULT_NS_PER_INSTRUCTION = 1.0
@@ -743,6 +744,9 @@ def _check_events(payload, path, at):
             if kind == "map" and (not isinstance(args[2], str) or args[0] % PAGE or
                                   args[1] % PAGE):
                 raise bad("map event %r" % (args,))
+            if kind == "map" and (args[1] - args[0] > MAX_MAPPING or args[1] > ADDRESS_TOP):
+                # its page tables alone would not fit the host (fuzzing found 2^63)
+                raise bad("map event of %d bytes at %#x" % (args[1] - args[0], args[0]))
             if kind == "code" and not (type(args[2]) is int and isinstance(args[3], str)):
                 raise bad("code event %r" % (args,))
         events.append((index, kind, list(args)))
