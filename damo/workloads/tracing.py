@@ -732,7 +732,7 @@ def _check_events(payload, path, at):
     events = []
     for ev in raw:
         if not (isinstance(ev, list) and len(ev) == 3 and type(ev[0]) is int and
-                ev[0] >= 0 and isinstance(ev[1], str) and ev[1] in _EVENT_ARGS and
+                0 <= ev[0] < 1 << 63 and isinstance(ev[1], str) and ev[1] in _EVENT_ARGS and
                 isinstance(ev[2], list)):
             raise bad("an event is not [index, kind, args]")
         index, kind, args = ev
@@ -747,7 +747,8 @@ def _check_events(payload, path, at):
             if kind == "map" and (args[1] - args[0] > MAX_MAPPING or args[1] > ADDRESS_TOP):
                 # its page tables alone would not fit the host (fuzzing found 2^63)
                 raise bad("map event of %d bytes at %#x" % (args[1] - args[0], args[0]))
-            if kind == "code" and not (type(args[2]) is int and isinstance(args[3], str)):
+            if kind == "code" and not (type(args[2]) is int and 0 <= args[2] < 1 << 64 and
+                                       isinstance(args[3], str)):
                 raise bad("code event %r" % (args,))
         events.append((index, kind, list(args)))
     return events
