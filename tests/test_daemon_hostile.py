@@ -161,7 +161,7 @@ HOSTILE = [
         {"id": 0, "weight": 2 ** 70}]}]}]}), "weight"),
     # found by fuzzing: a target pid that int() refuses
     (_tune(kdamond={"contexts": [{"targets": [{"pid": "nan"}]}]}), "pid"),
-    (_tune(kdamond={"contexts": [{"targets": [{"pid": "1,2,3"}]}]}), "pid"),
+    (_tune(kdamond={"contexts": [{"targets": [{"pid": "inf"}]}]}), "pid"),
     (b'{"cmd":"stop","kdamond_idx":"all"}\n', "kdamond_idx"),
     (b'{"cmd":"stop","kdamond_idx":[0]}\n', "kdamond_idx"),
 ]
