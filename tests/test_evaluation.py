@@ -1,0 +1,244 @@
+"""The evaluation layer (damo.evaluation): one evaluation gives the metrics
+`damo report profile --baseline` computes for the same `damo record`, the
+same in this process, in local worker processes and on a real dask cluster
+(scheduler and two workers on loopback); a worker killed mid-run loses
+nothing; results come back in submission order."""
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from conftest import run_ours
+from damo import metrics as metrics_mod
+from damo.evaluation import Evaluation, EvaluationError, Evaluator, evaluate, overheads
+from damo.reports import profile
+
+MEMORY = "dram:1G,swap:zswap"
+
+
+def _pageout_kdamonds(min_age="3s", quota=None):
+    """One vaddr context paging out regions idle for min_age (damo's layout)."""
+    scheme = {"action": "pageout",
+              "access_pattern": {"sz_bytes": {"min": "4096", "max": "max"},
+                                 "nr_accesses": {"min": "0 %", "max": "0 %"},
+                                 "age": {"min": min_age, "max": "max"}}}
+    if quota:
+        scheme["quotas"] = {"time_ms": "0", "sz_bytes": quota, "reset_interval_ms": "1s"}
+    return {"kdamonds": [{"contexts": [{"ops": "vaddr", "targets": [{"pid": None}],
+                                        "schemes": [scheme]}]}]}
+
+
+def _evaluations(timeout=6):
+    return [Evaluation("hotcold", MEMORY, timeout=timeout, key="base"),
+            Evaluation("hotcold", MEMORY, preset="prcl", preset_params=("min_age=2s",),
+                       timeout=timeout, key="prcl"),
+            Evaluation("hotcold", MEMORY, kdamonds=_pageout_kdamonds("1s", "16M"),
+                       timeout=timeout, key="quota"),
+            Evaluation("hotcold", MEMORY, kdamonds=_pageout_kdamonds("1s"), seed=3,
+                       timeout=timeout, key="seed3")]
+
+
+@pytest.fixture(scope="module")
+def serial():
+    """The evaluations run one after the other in this process."""
+    return [evaluate(e) for e in _evaluations()]
+
+
+def test_an_evaluation_has_the_metrics_of_the_same_record_and_profile(tmp_path, serial):
+    # what `damo record` + `damo report profile --baseline` compute from files
+    base_out, prcl_out = str(tmp_path / "base.data"), str(tmp_path / "prcl.data")
+    for out, extra in ((base_out, []), (prcl_out, ["--preset", "prcl",
+                                                  "--preset_param", "min_age=2s"])):
+        code, _, err = run_ours("record", "hotcold", "--memory", MEMORY, "--timeout", "6",
+                                "-o", out, *extra)
+        assert code == 0, err
+    base = profile.summary(metrics_mod.load(base_out))
+    prcl = profile.summary(metrics_mod.load(prcl_out))
+    assert serial[0].summary == base
+    assert serial[1].summary == prcl
+    # the scheme did something: memory paged out, less resident memory
+    assert serial[1].vmstat["pswpout"] > 0 and prcl["rss.avg"] < base["rss.avg"]
+    over = overheads(serial[1], serial[0])
+    assert over == {k: v for k, (_, _, v) in profile.overheads(prcl, base).items()}
+    assert over["rss.avg"] < 0
+    assert serial[1].schemes[0]["action"] == "pageout"
+    assert serial[1].schemes[0]["stats"]["sz_applied"] > 0
+
+
+def test_the_same_evaluation_gives_the_same_result_and_seeds_differ(serial):
+    again = evaluate(_evaluations()[3])
+    assert again.same_as(serial[3]) and again.summary == serial[3].summary
+    # the split points follow the seed: another seed, another run
+    other = evaluate(Evaluation("hotcold", MEMORY, kdamonds=_pageout_kdamonds("1s"), seed=4,
+                                timeout=6))
+    assert not other.same_as(serial[3])
+
+
+def test_local_workers_give_the_serial_results_in_submission_order(serial):
+    seen = []
+    with Evaluator(jobs=2) as pool:
+        assert pool.nr_workers == 2
+        results = pool.map(_evaluations(), progress=lambda d, t, r: seen.append((d, t, r)))
+    assert [r.evaluation.key for r in results] == ["base", "prcl", "quota", "seed3"]
+    for got, want in zip(results, serial):
+        assert got.same_as(want), got.evaluation.key
+    assert [(d, t) for d, t, _ in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert sorted(r.evaluation.key for _, _, r in seen) == sorted(["base", "prcl", "quota",
+                                                                    "seed3"])
+
+
+def test_a_bad_evaluation_is_an_error_not_a_retry_and_the_pool_goes_on():
+    bad = Evaluation("hotcold", MEMORY, kdamonds=_pageout_kdamonds("nonsense"), timeout=1)
+    with Evaluator(jobs=1) as pool:
+        fut = pool.submit(bad)
+        with pytest.raises(EvaluationError) as info:
+            fut.result(60)
+        assert "age" in str(info.value) and "nonsense" in str(info.value)
+        assert "\n" not in str(info.value)
+        ok = pool.submit(Evaluation("hotcold", MEMORY, timeout=1)).result(60)
+    assert ok.simulated_ns >= 1e9
+    with pytest.raises(EvaluationError, match="no such workload"):
+        evaluate(Evaluation("no-such-workload", timeout=1))
+
+
+def test_a_killed_local_worker_loses_no_evaluation(serial):
+    evaluations = _slow_evaluations()
+    with Evaluator(jobs=2) as pool:
+        futures = [pool.submit(e) for e in evaluations]
+        deadline = time.monotonic() + 60
+        while not pool.worker_pids(busy=True):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        victim = pool.worker_pids(busy=True)[0]
+        os.kill(victim, signal.SIGKILL)
+        results = [f.result(120) for f in futures]
+        assert victim not in pool.worker_pids()
+        assert len(pool.worker_pids()) == 2          # replaced
+        assert pool.nr_retried == 1
+    for got, want in zip(results, serial):
+        assert got.same_as(want), got.evaluation.key
+
+
+def test_a_measure_function_sees_the_run_and_its_recording():
+    ev = Evaluation("hotcold", MEMORY, timeout=2, measure="test_evaluation:_measure",
+                    keep_recording=True)
+    r = evaluate(ev)
+    nr = sum(len(rec.start_ns) for rec in r.recording.records)
+    # 100 ms aggregations over 2 simulated seconds
+    assert r.extra == {"snapshots": nr, "time_ns": r.simulated_ns}
+    assert 18 <= nr <= 20
+
+
+def _pause(run):
+    """A measure that makes an evaluation last long enough to be killed in."""
+    time.sleep(0.5)
+    return {}
+
+
+def _slow_evaluations():
+    return [dataclasses.replace(e, measure="test_evaluation:_pause") for e in _evaluations()]
+
+
+def _measure(run):
+    return {"snapshots": sum(len(rec.start_ns) for rec in run.recording.records),
+            "time_ns": run.metrics["final"]["time_ns"]}
+
+
+# ----------------------------------------------------------------- dask
+
+def _dask_bin():
+    path = os.path.join(os.path.dirname(sys.executable), "dask")
+    if not os.path.exists(path):
+        pytest.fail("the dask command is not installed beside %s (pip install -e '.[test]')"
+                    % sys.executable)
+    return path
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real `dask scheduler` and two `dask worker` processes (no nanny, one
+    thread each) on loopback: (address, [worker processes])."""
+    dask = _dask_bin()
+    sched_file = str(tmp_path / "scheduler.json")
+    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False",
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.abspath(__file__))] +
+                                          os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    log = open(str(tmp_path / "dask.log"), "w")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", sched_file],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)]
+    try:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(sched_file):
+            assert time.monotonic() < deadline, open(str(tmp_path / "dask.log")).read()
+            assert procs[0].poll() is None, open(str(tmp_path / "dask.log")).read()
+            time.sleep(0.1)
+        time.sleep(0.2)
+        with open(sched_file) as f:
+            address = json.load(f)["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1",
+                                     "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
+                                    stdout=log, stderr=subprocess.STDOUT, env=env)
+                   for _ in range(2)]
+        procs += workers
+        import distributed
+        with distributed.Client(address, timeout=30) as c:
+            c.wait_for_workers(2, timeout=60)
+        yield address, workers
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+
+
+def test_a_dask_cluster_gives_the_local_results_and_loses_nothing_to_a_killed_worker(
+        dask_cluster, serial):
+    import distributed
+
+    address, workers = dask_cluster
+    with Evaluator(scheduler=address) as pool:
+        assert pool.nr_workers == 2
+        seen = []
+        results = pool.map(_evaluations(), progress=lambda d, t, r: seen.append(d))
+        assert seen == [1, 2, 3, 4]
+        for got, want in zip(results, serial):
+            assert got.same_as(want), got.evaluation.key
+        # again, killing a worker while it runs an evaluation
+        futures = [pool.submit(e) for e in _slow_evaluations()]
+        with distributed.Client(address, timeout=30) as c:
+            pids = c.run(os.getpid)
+            deadline = time.monotonic() + 60
+            busy = []
+            while not busy:
+                assert time.monotonic() < deadline
+                busy = [a for a, keys in c.processing().items() if keys]
+                time.sleep(0.02)
+        victim = [w for w in workers if w.pid == pids[busy[0]]][0]
+        victim.kill()
+        results = [f.result(180) for f in futures]
+        victim.wait(10)
+        with distributed.Client(address, timeout=30) as c:
+            assert len(c.scheduler_info()["workers"]) == 1
+    for got, want in zip(results, serial):
+        assert got.same_as(want), got.evaluation.key
+
+
+def test_an_unreachable_scheduler_is_one_error_line():
+    from damo.errors import DamoError
+    with pytest.raises(DamoError) as info:
+        Evaluator(scheduler="tcp://127.0.0.1:9", connect_timeout=1)
+    assert "cannot reach the dask scheduler" in str(info.value)
