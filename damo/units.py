@@ -199,7 +199,7 @@ def format_time_ns_exact(time_ns, raw):
         if time_ns < unit_ns:
             continue
         if unit_ns == 1:
-            return "%s%d ns" % (sign, time_ns)
+            return "%s%s ns" % (sign, "%.3f" % time_ns if time_ns % 1 else "%d" % time_ns)
         nr_units = int(time_ns / unit_ns)
         text = "%s %s" % (format_nr(nr_units, False), _UNIT_OF_NS[unit_ns])
         rest = time_ns - nr_units * unit_ns

@@ -149,6 +149,30 @@ def run(args, damo=None, timeout=300, scratch_home=None, **kwargs):
             shutil.rmtree(home, ignore_errors=True)
 
 
+# Our own scripts that may run on the reference damo's Python (run_python):
+# they import damo's modules to write record files with damo's own writer.
+SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_python(script, args=(), timeout=300, **kwargs):
+    """subprocess.run of the reference venv's python on ``script`` (a file in
+    tests/, never anything else) with ``args``, in the same sandbox as damo."""
+    script = os.path.abspath(script)
+    if os.path.dirname(script) != SCRIPTS_DIR or not os.path.isfile(script):
+        raise ValueError("run_python runs only this directory's scripts, not %s" % script)
+    damo = ensure_installed()
+    python = os.path.join(os.path.dirname(damo), "python")
+    home = tempfile.mkdtemp(prefix="damo-ref-home-")
+    env = dict(os.environ, HOME=home)
+    env.pop("DAMO_SIM_RUNTIME_DIR", None)
+    env.pop("PYTHONPATH", None)
+    try:
+        return subprocess.run(command(python, [script] + list(args)), env=env,
+                              timeout=timeout, **kwargs)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main(argv):
     try:
         check_sandbox()

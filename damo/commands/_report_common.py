@@ -20,9 +20,11 @@ class ReportCommand(click.Command):
     become DamoError, so that the CLI prints them on one line.
     """
 
-    def __init__(self, *args, multi_value=(), **kwargs):
+    def __init__(self, *args, multi_value=(), optional_values=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.multi_value = set(multi_value)
+        self.multi_value = set(multi_value) | set(optional_values)
+        # nargs='*' options: given alone, they reach the command as ""
+        self.optional_values = set(optional_values)
 
     def parse_args(self, ctx, args):
         joined = []
@@ -38,6 +40,8 @@ class ReportCommand(click.Command):
                     i += 1
                 if values:
                     joined.append(VALUE_SEP.join(values))
+                elif arg in self.optional_values:
+                    joined.append("")
         try:
             return super().parse_args(ctx, joined)
         except click.UsageError as e:
@@ -101,6 +105,23 @@ def echo_paged(text):
     except OSError:
         nr_lines = 50
     sys.stdout.write(text + "\n" if text.count("\n") <= nr_lines else text)
+    sys.stdout.flush()
+
+
+def echo_paged_chunks(chunks):
+    """echo_paged() of a text given in pieces, written as they come: the
+    final newline only if the whole text fits the terminal (50 lines when
+    not on one), as damo's pager helper does."""
+    try:
+        nr_lines = os.get_terminal_size().lines
+    except OSError:
+        nr_lines = 50
+    newlines = 0
+    for chunk in chunks:
+        newlines += chunk.count("\n")
+        sys.stdout.write(chunk)
+    if newlines <= nr_lines:
+        sys.stdout.write("\n")
     sys.stdout.flush()
 
 

@@ -1,32 +1,375 @@
-"""``damo report access``: the regions of each recorded snapshot."""
+"""``damo report access``: the regions of each recorded snapshot, filtered and
+formatted with damo 3.4.3's options (styles, format templates, filters, json,
+raw form), or of the running kdamonds' latest snapshot."""
+import os
+import sys
+import time
+
 import click
 
 from damo import records
 from damo.commands._report_common import (
-    ReportCommand, color_option, echo_paged, input_files, use_color)
+    ReportCommand, color_option, echo_paged_chunks, split_values, use_color)
 from damo.errors import DamoError
 
+_SORT_FIELDS = ("address", "access_rate", "age", "size", "temperature")
+_MULTI = ("--input", "-i", "--input_file", "--snapshot_damos_filter", "--percentiles_range",
+          "--sort_regions_by", "--sort_regions_dsc", "--hist_ranges", "--format")
 
-@click.command(cls=ReportCommand, multi_value=("--input", "-i"))
+
+def filter_options(f):
+    """damo's record filter options (report access; record --snapshot)."""
+    opts = [
+        click.option("--sz_region", nargs=2, metavar="<min> <max>",
+                     help="min/max size of regions (bytes) to filter in"),
+        click.option("--access_rate", nargs=2, metavar="<min> <max>",
+                     help="min/max access rate of regions (percent) to filter in"),
+        click.option("--age", nargs=2, metavar="<min> <max>",
+                     help="min/max age of regions to filter in (as damo 3.4.3 takes them: "
+                          "microseconds unless given a unit, e.g. 5s)"),
+        click.option("--address", nargs=2, multiple=True, metavar="<start> <end>",
+                     help="address ranges to filter in"),
+        click.option("--sz_snapshot", nargs=2, multiple=True, metavar="<min> <max>",
+                     help="min/max total size of regions of snapshots to filter in"),
+        click.option("--snapshot_time", nargs=2, multiple=True,
+                     metavar="<start (ns)> <end (ns)>",
+                     help="show snapshots generated in these time intervals"),
+        click.option("--snapshot_idx", nargs=2, multiple=True, metavar="<start> <end>",
+                     help="show snapshots of these indices range"),
+        click.option("--temperature", nargs=2, multiple=True, type=int, metavar="<min> <max>",
+                     help="min/max temperature of regions to filter in"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def access_filter(opts, temperature_weights=(0, 100, 100)):
+    """damo's args_to_filter() of the filter options' values."""
+    from damo.reports.access_records import AccessFilter
+    return AccessFilter(
+        sz_region=opts["sz_region"], access_rate=opts["access_rate"], age=opts["age"],
+        address=opts["address"] or None, sz_snapshot=opts["sz_snapshot"] or None,
+        snapshot_time=opts["snapshot_time"] or None,
+        snapshot_idx=opts["snapshot_idx"] or None,
+        temperature=opts["temperature"] or None, temperature_weights=temperature_weights)
+
+
+def snapshot_damos_filters(values):
+    """--snapshot_damos_filter uses (damo's --damos_filter words), parsed."""
+    from damo.params import schemes
+    return [schemes.parse_filter(split_values(v), "--snapshot_damos_filter")
+            for v in values or ()]
+
+
+def _ints(value, option):
+    try:
+        return [int(v) for v in split_values(value)]
+    except ValueError:
+        raise DamoError("%s: expects integers, not %r" % (
+            option, " ".join(split_values(value))), exit_code=2) from None
+
+
+def _choices(value, option, choices):
+    values = split_values(value)
+    for v in values:
+        if v not in choices:
+            raise DamoError("%s: invalid choice: %r (choose from %s)" % (
+                option, v, ", ".join(choices)), exit_code=2)
+    return values
+
+
+def _sources(inputs, input_file, tried_regions_of):
+    """damo's handle_args_input(): files to read, or None for the live state."""
+    files = []
+    for value in inputs:
+        words = split_values(value)
+        if words[0] == "tried_regions_of":
+            if len(words) != 4:
+                raise DamoError("--input handling failed (wrong number of args for "
+                                "tried_regions_of)")
+            raise DamoError("--input tried_regions_of: the tried regions of running schemes "
+                            "are not kept here (record them with damo record "
+                            "--schemes_target_regions, then report that file)")
+        files.extend(words)
+    if tried_regions_of and not files and not input_file:
+        raise DamoError("--tried_regions_of: the tried regions of running schemes are not "
+                        "kept here (record them with damo record --schemes_target_regions)")
+    if not files and input_file:
+        files = split_values(input_file)
+    return files or None
+
+
+def _live_or_default():
+    """Without --input: the running kdamonds, else ./damon.data (damo's help)."""
+    from damo.live import client
+    if any(k.running for k in client.kdamonds()):
+        return None
+    if os.path.exists("damon.data"):
+        return "damon.data"
+    raise DamoError("no kdamond running, and no damon.data here to read (give --input)")
+
+
+@click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
+               context_settings={"help_option_names": ["-h", "--help"]},
+               epilog="If --input is not provided and DAMON is running, capture snapshot. "
+                      "If --input is not provided, DAMON is not running, and \"damon.data\" "
+                      "file exists, use \"damon.data\" as --input.")
 @click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
-              help="recording(s) to show  [default: the latest snapshot of the running "
-                   "kdamonds]")
-@click.option("--raw_form", is_flag=True, help="print every region in damo's raw form")
+              help="recording(s) to show (one file per --input as damo, or several)  "
+                   "[default: the running kdamonds' latest snapshot, else damon.data]")
+@click.option("--input_file", hidden=True)
+@click.option("--tried_regions_of", nargs=3, type=int, multiple=True, hidden=True)
+@click.option("--snapshot_damos_filter", multiple=True,
+              metavar="<damos filter argument>...",
+              help="region-internal DAMOS filters for the snapshot (as --damos_filter); "
+                   "only a live snapshot is taken through them")
+@filter_options
+@click.option("--style", type=click.Choice(
+    ["detailed", "simple-boxes", "temperature-sz-hist", "recency-sz-hist", "cold-memory-tail",
+     "recency-percentiles", "idle-time-percentiles", "temperature-percentiles", "cold",
+     "hot"]), default="detailed", show_default=True,
+    help="output format selection among pre-configured ones")
+@click.option("--percentiles_range", metavar="<number>...",
+              help="percentiles to show: <=3 numbers as Python's range(), or the percentiles")
+@click.option("--sort_regions_by", metavar="<field>...",
+              help="fields to sort regions by: address, access_rate, age, size, temperature")
+@click.option("--sort_regions_dsc", metavar="<field>...",
+              help="sort regions in descending order for these fields (or all)")
+@click.option("--temperature_weights", nargs=3, type=int, default=(0, 100, 100),
+              metavar="<int> <int> <int>", show_default=True,
+              help="temperature weights for size, access frequency, and age of each region")
+@click.option("--hist_logscale", is_flag=True, help="draw histograms in logscale")
+@click.option("--hist_ranges", metavar="<value>...", help="histogram range values")
+@click.option("--hist_cumulate", is_flag=True, help="draw histogram in cumulative way")
+@click.option("--format", "formats", multiple=True,
+              metavar="<set|append> <record_head|snapshot_head|region|snapshot_tail|"
+                      "record_tail> <format string>",
+              help="customize report content format")
+@click.option("--format_record_head", metavar="<template>", hidden=True)
+@click.option("--format_record_tail", metavar="<template>", hidden=True)
+@click.option("--format_snapshot_head", metavar="<template>", hidden=True)
+@click.option("--format_snapshot_tail", metavar="<template>", hidden=True)
+@click.option("--format_region", metavar="<template>", hidden=True)
+@click.option("--snapshot_heatmap_width", type=int, default=80, metavar="<number>",
+              show_default=True, help="width of snapshot heatmap")
+@click.option("--snapshot_heatmap_colorset", type=click.Choice(["gray", "flame", "emotion"]),
+              default="gray", show_default=True, help="snapshot heatmap colorset")
+@click.option("--snapshot_heatmap_static", is_flag=True,
+              help="draw snapshot heatmap as static")
+@click.option("--region_box", is_flag=True, help="show region access pattern as a box")
+@click.option("--region_box_values", nargs=3,
+              type=click.Choice(["size", "access_rate", "age", "none"]),
+              default=("age", "access_rate", "size"), show_default=True,
+              help="values to show via the <box>'s length, color, and height")
+@click.option("--region_box_min_max_length", nargs=2, type=int, default=(1, 30),
+              metavar="<min> <max>", show_default=True,
+              help="minimum and maximum number of the region box' length")
+@click.option("--region_box_min_max_height", nargs=2, type=int, default=(1, 5),
+              metavar="<min> <max>", show_default=True,
+              help="minimum and maximum number of region box' height")
+@click.option("--region_box_colorset", type=click.Choice(["gray", "flame", "emotion"]),
+              default="gray", show_default=True, help="colorset to use for region box")
+@click.option("--region_box_scales", nargs=3, type=click.Choice(["linear", "log"]),
+              default=("log", "linear", "log"), show_default=True,
+              help="scale of region box' length, color, and height")
+@click.option("--region_box_align", type=click.Choice(["left", "right"]), default="left",
+              show_default=True, help="where to align the region box")
+@click.option("--min_chars_for", nargs=2, multiple=True, metavar="<keyword> <number>",
+              help="minimum character for each keyword of the format")
+@click.option("--total_sz_only", is_flag=True,
+              help="print only total size of the regions for each snapshot")
+@click.option("--dont_merge_regions", is_flag=True,
+              help="don't merge contiguous regions of same access pattern")
 @click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
+@click.option("--json", "as_json", is_flag=True, help="print in json format")
+@click.option("--raw_form", is_flag=True, help="print every region in damo's raw form")
+@click.option("--ls_record_format_keywords", is_flag=True, hidden=True)
+@click.option("--ls_snapshot_format_keywords", is_flag=True, hidden=True)
+@click.option("--ls_region_format_keywords", is_flag=True, hidden=True)
+@click.option("--exec", "exec_", metavar="<command or 'interpreter'>",
+              help="execute python code with the records (a script's main(records, "
+                   "argv), here with damo-sim's record views)")
+@click.option("--on_cache", nargs=3, hidden=True)
+@click.option("--repeat", metavar="[<delay> <count>]",
+              help="repeat <count> times with <delay> time interval (no values: every "
+                   "second until ^C)")
+@click.option("--debug_damon", is_flag=True, help="print debugging log (no effect here)")
+@click.option("--damon_interface_DEPRECATED", "damon_interface",
+              type=click.Choice(["sysfs", "debugfs", "auto"]), default="auto", hidden=True)
 @color_option()
-def access(inputs, raw_form, raw_number, color):
+def access(inputs, input_file, tried_regions_of, snapshot_damos_filter, color, **opts):
     """Show the regions of each recorded snapshot, or, without --input, of
     the running kdamonds' latest snapshot."""
-    from damo.reports.access import DetailedReporter, RawFormReporter
-
-    if inputs:
-        recording = records.load_all(input_files(inputs))
+    for kind in ("record", "snapshot", "region"):
+        if opts["ls_%s_format_keywords" % kind]:
+            click.echo("use 'damo help access_format_options %s_format_keywords' instead"
+                       % kind)
+            return
+    files = _sources(inputs, input_file, tried_regions_of)
+    default_file = None
+    if files is None:
+        default_file = _live_or_default()
+        if default_file is not None:
+            files = [default_file]
+    record_filter = access_filter(opts, opts["temperature_weights"])
+    snapshot_damos_filters(snapshot_damos_filter)
+    fmt_opts = _format_options(opts)
+    repeat = opts["repeat"]
+    if repeat is None:
+        delay, count = 0, 1
     else:
+        values = [v for v in split_values(repeat) if v != ""]
+        if len(values) == 0:
+            delay, count = 1, -1
+        elif len(values) == 2:
+            delay, count = _to_sec(values[0]), _to_count(values[1])
+        else:
+            raise DamoError("--repeat receives only zero or two arguments")
+    if opts["on_cache"]:
+        raise DamoError("--on_cache: the experimental cache-space view is not supported here")
+    shown = 0
+    try:
+        while shown < count or count == -1:
+            _show_once(files, default_file, record_filter, fmt_opts, opts, color,
+                       repeat is not None, count == 1)
+            shown += 1
+            if shown < count or count == -1:
+                time.sleep(delay)
+    except KeyboardInterrupt:
+        if repeat is None:
+            raise
+        click.echo("\nsignal 2 received")
+
+
+def _to_sec(text):
+    """damo's text_to_sec(): a number is seconds, else a time with a unit."""
+    from damo import units
+    try:
+        try:
+            return units.to_number(text)
+        except ValueError:
+            return units.to_us(text) / 1000000
+    except (ValueError, TypeError):
+        raise DamoError("--repeat: wrong <delay> %r" % text) from None
+
+
+def _to_count(text):
+    from damo import units
+    try:
+        return units.to_number(text)
+    except ValueError:
+        raise DamoError("--repeat: wrong <count> %r" % text) from None
+
+
+def _format_options(opts):
+    sort_by = opts["sort_regions_by"]
+    fmt = {
+        "style": opts["style"], "format": [split_values(f) for f in opts["formats"]],
+        "total_sz_only": opts["total_sz_only"], "region_box": opts["region_box"],
+        "sort_regions_by": (_choices(sort_by, "--sort_regions_by", _SORT_FIELDS)
+                            if sort_by else ["address"]),
+        "sort_regions_dsc": (_choices(opts["sort_regions_dsc"], "--sort_regions_dsc",
+                                      _SORT_FIELDS + ("all",))
+                             if opts["sort_regions_dsc"] else None),
+        "temperature_weights": list(opts["temperature_weights"]),
+        "dont_merge_regions": opts["dont_merge_regions"],
+        "hist_logscale": opts["hist_logscale"], "hist_cumulate": opts["hist_cumulate"],
+        "hist_ranges": split_values(opts["hist_ranges"]) if opts["hist_ranges"] else None,
+        "percentiles_range": (_ints(opts["percentiles_range"], "--percentiles_range")
+                              if opts["percentiles_range"] else None),
+        "snapshot_heatmap_width": opts["snapshot_heatmap_width"],
+        "snapshot_heatmap_colorset": opts["snapshot_heatmap_colorset"],
+        "snapshot_heatmap_static": opts["snapshot_heatmap_static"],
+        "region_box_values": [v if v != "none" else None for v in opts["region_box_values"]],
+        "region_box_min_max_height": list(opts["region_box_min_max_height"]),
+        "region_box_min_max_length": list(opts["region_box_min_max_length"]),
+        "region_box_colorset": opts["region_box_colorset"],
+        "region_box_scales": list(opts["region_box_scales"]),
+        "region_box_align": opts["region_box_align"],
+        "raw_number": opts["raw_number"], "json": opts["as_json"], "raw": opts["raw_form"],
+    }
+    for area in ("record_head", "record_tail", "snapshot_head", "snapshot_tail", "region"):
+        fmt["format_" + area] = opts["format_" + area]
+    from damo.reports.access_format import MIN_CHARS
+    min_chars = [list(x) for x in MIN_CHARS]
+    for keyword, nr in opts["min_chars_for"]:
+        try:
+            nr = int(nr)
+        except ValueError:
+            raise DamoError("--min_chars_for: %r is not a number (for %s)" % (nr, keyword),
+                            exit_code=1) from None
+        # appended after damo's defaults, as argparse appends to them: a
+        # keyword that has a default keeps it (the first entry wins)
+        min_chars.append([keyword, nr])
+    fmt["min_chars_for"] = min_chars
+    if fmt["snapshot_heatmap_width"] <= 0:
+        raise DamoError("--snapshot_heatmap_width: needs a positive width, not %d"
+                        % fmt["snapshot_heatmap_width"])
+    return fmt
+
+
+def _load(files, default_file):
+    from damo.reports.access_records import views_of
+    if files is None:
         from damo.live.snapshot import live_recording
-        recording = live_recording()
-    if raw_form:
-        echo_paged(RawFormReporter(recording.records).text(raw_number))
+        return views_of(live_recording().records)
+    recs = []
+    for path in files:
+        recs.extend(records.load(path).records)
+    return views_of(recs)
+
+
+def _show_once(files, default_file, record_filter, fmt_opts, opts, color, repeating,
+               once):
+    from damo.reports import access as access_mod
+    from damo.reports.access_format import AccessReport, set_formats
+    from damo.reports.access_json import iter_json
+
+    views = _load(files, default_file)
+    record_filter.apply(views)
+    out = sys.stdout
+    if not views and files is not None and once:
+        out.write("No record in %s\n" % (default_file if default_file is not None
+                                         else str(list(files))))
+    if opts["exec_"]:
+        _exec(opts["exec_"], views)
         return
-    if any(r.intervals is None for r in recording.records):
-        raise DamoError("some records lack the intervals information; use --raw_form")
-    echo_paged(DetailedReporter(recording.records, use_color(color)).text(raw_number))
+    if any(v.intervals is None for v in views) and not opts["as_json"] \
+            and not opts["raw_form"]:
+        raise DamoError("some records lack the intervals information; use --json or "
+                        "--raw_form")
+    fmt = set_formats(fmt_opts, views)
+    if fmt.json:
+        echo_paged_chunks(iter_json(views, fmt.raw_number))
+        return
+    if fmt.raw:
+        text = access_mod.raw_form_text(views, fmt.raw_number)
+        echo_paged_chunks([text])
+        return
+    report = AccessReport(fmt, views, use_color(color))
+    report.validate()
+    if repeating:
+        for chunk in report.iter_chunks():
+            out.write(chunk)
+        out.write("\n")
+        out.flush()
+    else:
+        echo_paged_chunks(report.iter_chunks())
+
+
+def _exec(command, views):
+    if command == "interpreter":
+        import code
+        code.interact(local={"records": views},
+                      banner="DAMON records are available as 'records'",
+                      exitmsg="Exit the session.")
+        return
+    import importlib.util
+    fields = command.split()
+    if not os.path.isfile(fields[0]):
+        raise DamoError("format_script handling fail (first token is not file)")
+    spec = importlib.util.spec_from_file_location("damo_report_access_script", fields[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(views, fields)
