@@ -128,3 +128,67 @@ def snapshot_records(path, nr_snapshots=3, nr_regions=12, seed=2, compressed=Tru
     text = json.dumps(records, indent=4).encode()
     with open(path, "wb") as f:
         f.write(zlib.compress(text) if compressed else text)
+
+
+# ------------------------------------------- records for damo's own writer
+
+def damos_snapshot_spec(nr_snapshots=6, nr_regions=12, filters=(("anon", True, False, None),),
+                        kdamonds=1, seed=2, data_source="unknown", intervals_goal=None,
+                        base_addr=0x7f0000000000, region_size=1 << 20, with_stats=True):
+    """A spec for tests/damo_writer.py: what `damo record --snapshot` writes
+    (one record per snapshot and scheme, target id null, the snapshot
+    scheme's filters, its stats and each region's df-passed size)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    t = 10_000_000_000
+    for s in range(nr_snapshots):
+        for kd in range(kdamonds):
+            starts = base_addr + kd * (1 << 36) + np.arange(nr_regions) * region_size
+            sizes = region_size - (rng.integers(0, 16, nr_regions) << 12)
+            samples = rng.integers(0, 21, nr_regions)
+            samples[(s + np.arange(nr_regions)) % 4 == 0] = 0
+            ages = rng.integers(0, 30, nr_regions)
+            passed = (sizes * rng.choice([0, 0.25, 1.0], nr_regions)).astype(np.int64) // 4096 \
+                * 4096
+            regions = [[int(a), int(a + z), int(n), int(g), int(p)]
+                       for a, z, n, g, p in zip(starts, sizes, samples, ages, passed)]
+            stats = None
+            if with_stats:
+                tried = int(sizes.sum())
+                stats = [nr_regions * (s + 1), tried * (s + 1), nr_regions * s, tried * s,
+                         int(passed.sum()), s % 3, s + 1, 0]
+            records.append({
+                "kdamond_idx": kd, "context_idx": 0, "scheme_idx": 0, "target_id": None,
+                "data_source": data_source,
+                "intervals": [5000, 100000, 1000000, intervals_goal],
+                "scheme_filters": [list(f) for f in filters],
+                "snapshots": [{"start_time": t - 100_000_000, "end_time": t,
+                               "total_bytes": None, "damos_stats": stats,
+                               "sample_interval_us": None, "regions": regions}]})
+        t += 1_000_000_000 + int(rng.integers(0, 1000))
+    return records
+
+
+def tried_regions_spec(nr_snapshots=20, nr_regions=10, seed=3,
+                       filters=(("young", False, True, None), ("addr", True, True,
+                                                               [0x7f0000000000,
+                                                                0x7f0000800000]))):
+    """A spec for tests/damo_writer.py: one scheme's tried regions over time
+    (one record of many snapshots, with a scheme_idx and filters)."""
+    rng = np.random.default_rng(seed)
+    snapshots = []
+    t = 5_000_000_000
+    starts = 0x7f0000000000 + np.arange(nr_regions) * (1 << 20)
+    for s in range(nr_snapshots):
+        samples = rng.integers(0, 21, nr_regions)
+        ages = rng.integers(0, 8, nr_regions)
+        passed = np.where(rng.random(nr_regions) < 0.5, 1 << 20, 0)
+        snapshots.append({
+            "start_time": t, "end_time": t + 100_000_000, "total_bytes": None,
+            "sample_interval_us": None, "damos_stats": [s, s << 20, s // 2, s << 19, 0, 0, 0, 0],
+            "regions": [[int(a), int(a) + (1 << 20), int(n), int(g), int(p)]
+                        for a, n, g, p in zip(starts, samples, ages, passed)]})
+        t += 100_000_000
+    return [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": 1, "target_id": 0,
+             "intervals": [5000, 100000, 1000000, None],
+             "scheme_filters": [list(f) for f in filters], "snapshots": snapshots}]
