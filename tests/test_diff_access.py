@@ -18,7 +18,7 @@ import pytest
 
 import reference_damo
 import synth
-from conftest import UPSTREAM_RECORD, run_ours
+from conftest import run_ours
 
 ANSI = re.compile("\x1b\\[[0-9;]*m")
 
@@ -362,7 +362,7 @@ def test_temperature_filter_without_intervals_is_an_error(damo, files):
     code, out, err = run_ours("report", "access", "-i", files["intervals_null"], "--json",
                               "--temperature", "0", "10")
     assert theirs_code != 0 and code == 1 and out == ""
-    assert err.startswith("damo: error: --temperature: records without intervals")
+    assert err.startswith("damo: error: --temperature: ") and "intervals" in err
 
 
 def test_multi_record_head_of_a_record_left_without_snapshots(damo, files):

@@ -11,48 +11,16 @@ from damo import records
 from damo.commands._report_common import (
     ReportCommand, color_option, echo_paged_chunks, split_values, use_color)
 from damo.errors import DamoError
+from damo.params.access_filter import AccessFilter, filter_options
 
 _SORT_FIELDS = ("address", "access_rate", "age", "size", "temperature")
 _MULTI = ("--input", "-i", "--input_file", "--snapshot_damos_filter", "--percentiles_range",
           "--sort_regions_by", "--sort_regions_dsc", "--hist_ranges", "--format")
 
 
-def filter_options(f):
-    """damo's record filter options (report access; record --snapshot)."""
-    opts = [
-        click.option("--sz_region", nargs=2, metavar="<min> <max>",
-                     help="min/max size of regions (bytes) to filter in"),
-        click.option("--access_rate", nargs=2, metavar="<min> <max>",
-                     help="min/max access rate of regions (percent) to filter in"),
-        click.option("--age", nargs=2, metavar="<min> <max>",
-                     help="min/max age of regions to filter in (as damo 3.4.3 takes them: "
-                          "microseconds unless given a unit, e.g. 5s)"),
-        click.option("--address", nargs=2, multiple=True, metavar="<start> <end>",
-                     help="address ranges to filter in"),
-        click.option("--sz_snapshot", nargs=2, multiple=True, metavar="<min> <max>",
-                     help="min/max total size of regions of snapshots to filter in"),
-        click.option("--snapshot_time", nargs=2, multiple=True,
-                     metavar="<start (ns)> <end (ns)>",
-                     help="show snapshots generated in these time intervals"),
-        click.option("--snapshot_idx", nargs=2, multiple=True, metavar="<start> <end>",
-                     help="show snapshots of these indices range"),
-        click.option("--temperature", nargs=2, multiple=True, type=int, metavar="<min> <max>",
-                     help="min/max temperature of regions to filter in"),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
 def access_filter(opts, temperature_weights=(0, 100, 100)):
     """damo's args_to_filter() of the filter options' values."""
-    from damo.reports.access_records import AccessFilter
-    return AccessFilter(
-        sz_region=opts["sz_region"], access_rate=opts["access_rate"], age=opts["age"],
-        address=opts["address"] or None, sz_snapshot=opts["sz_snapshot"] or None,
-        snapshot_time=opts["snapshot_time"] or None,
-        snapshot_idx=opts["snapshot_idx"] or None,
-        temperature=opts["temperature"] or None, temperature_weights=temperature_weights)
+    return AccessFilter.from_options(**dict(opts, temperature_weights=temperature_weights))
 
 
 def snapshot_damos_filters(values):
@@ -309,15 +277,19 @@ def _format_options(opts):
     return fmt
 
 
-def _load(files, default_file):
+def _load(files, record_filter):
+    """Records of the files (or the live state), filtered, as RecordViews."""
     from damo.reports.access_records import views_of
     if files is None:
         from damo.live.snapshot import live_recording
-        return views_of(live_recording().records)
-    recs = []
-    for path in files:
-        recs.extend(records.load(path).records)
-    return views_of(recs)
+        recs = live_recording().records
+        source = "the running kdamonds' snapshot"
+    else:
+        recs = []
+        for path in files:
+            recs.extend(records.load(path).records)
+        source = ", ".join(files)
+    return views_of(record_filter.apply(recs, source))
 
 
 def _show_once(files, default_file, record_filter, fmt_opts, opts, color, repeating,
@@ -326,8 +298,7 @@ def _show_once(files, default_file, record_filter, fmt_opts, opts, color, repeat
     from damo.reports.access_format import AccessReport, set_formats
     from damo.reports.access_json import iter_json
 
-    views = _load(files, default_file)
-    record_filter.apply(views)
+    views = _load(files, record_filter)
     out = sys.stdout
     if not views and files is not None and once:
         out.write("No record in %s\n" % (default_file if default_file is not None

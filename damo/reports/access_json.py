@@ -7,8 +7,6 @@ bytes json.dumps would give them.
 """
 import json
 
-import numpy as np
-
 from damo import units
 from damo.records import AGE_UNKNOWN
 from damo.reports.access_format import _bool, damos_stats_values
@@ -163,5 +161,3 @@ def iter_json(records, raw):
 def json_text(records, raw):
     return "".join(iter_json(records, raw))
 
-
-__all__ = ["iter_json", "json_text", "filter_kv", "np"]
