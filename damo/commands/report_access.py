@@ -96,8 +96,10 @@ def _live_or_default():
 @click.option("--style", type=click.Choice(
     ["detailed", "simple-boxes", "temperature-sz-hist", "recency-sz-hist", "cold-memory-tail",
      "recency-percentiles", "idle-time-percentiles", "temperature-percentiles", "cold",
-     "hot"]), default="detailed", show_default=True,
-    help="output format selection among pre-configured ones")
+     "hot"]), default="detailed", show_default=True, metavar="<style>",
+    help="output format selection among pre-configured ones: detailed, simple-boxes, "
+         "temperature-sz-hist, recency-sz-hist, cold-memory-tail, recency-percentiles, "
+         "idle-time-percentiles, temperature-percentiles, cold, hot")
 @click.option("--percentiles_range", metavar="<number>...",
               help="percentiles to show: <=3 numbers as Python's range(), or the percentiles")
 @click.option("--sort_regions_by", metavar="<field>...",

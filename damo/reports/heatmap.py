@@ -97,10 +97,13 @@ class HeatMap:
         self.addr_resol = addr_resol
         self.heat_unit = heat_unit
         self.heats = np.full(time_resol * addr_resol, np.nan)
+        self.df_passed = False
 
     @classmethod
-    def build(cls, records, time_range, addr_range, resol):
-        """damo's heatmap_from_records() for the (already selected) records."""
+    def build(cls, records, time_range, addr_range, resol, df_passed=False):
+        """damo's heatmap_from_records() for the (already selected) records;
+        with ``df_passed``, only the DAMOS filter-passed part of each region
+        heats its pixels."""
         time_start, time_end = time_range
         addr_start, addr_end = addr_range
         time_resol, addr_resol = resol
@@ -113,6 +116,7 @@ class HeatMap:
         heat_unit = "hz" if any(r.intervals is not None for r in records) else "samples"
         heatmap = cls(time_start, time_unit, time_resol, addr_start, addr_unit,
                       addr_resol, heat_unit)
+        heatmap.df_passed = df_passed
         heatmap._paint(records)
         return heatmap
 
@@ -151,8 +155,21 @@ class HeatMap:
                 observe = snap_start
                 row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
                 heat = samples.astype(np.float64)
+            heat_is_int = record.intervals is None
+            if self.df_passed:
+                # damo's heat * sz_filter_passed / size (samples * passed, exactly)
+                passed = record.sz_filter_passed
+                if passed is None:
+                    passed = np.zeros(record.nr_regions, dtype=np.int64)
+                sizes = (record.ends - record.starts).astype(np.int64)
+                if np.any(sizes == 0):
+                    raise DamoError("--df_passed: a region of zero size has no filter-passed "
+                                    "ratio (damo 3.4.3 divides by zero)")
+                numer = (samples * passed) if heat_is_int else heat * passed
+                heat = numer / sizes
+                heat_is_int = False
             yield (record.starts.view(np.int64), record.ends.view(np.int64),
-                   observe, row_from, snap_end, heat, record.intervals is None)
+                   observe, row_from, snap_end, heat, heat_is_int)
 
     def _paint(self, records):
         self._pixel_space = float(self.time_unit * self.addr_unit)
@@ -193,6 +210,9 @@ class HeatMap:
 
         pixel_time = np.trunc(self.time_start + row * float(self.time_unit))
         pixel_addr = self.addr_start + col * self.addr_unit
+        if isinstance(self.addr_unit, float) or isinstance(self.addr_start, float):
+            # damo's int(addr_start + j * addr_unit): ranges zoomed or scrolled
+            pixel_addr = np.trunc(pixel_addr)
         account_time = (np.minimum(snap_end[region], pixel_time + self.time_unit)
                         - np.maximum(observe[region], pixel_time))
         account_sz = (np.minimum(ends[region], pixel_addr + self.addr_unit)

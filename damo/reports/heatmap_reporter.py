@@ -27,8 +27,10 @@ class HeatmapReporter:
 
     def __init__(self, recording, kdamond_idx=None, context_idx=None, scheme_idx=None,
                  tid=None, time_range=None, address_ranges=None, draw_range="hottest",
-                 resol=None, for_stdout=True):
+                 resol=None, for_stdout=True, df_passed=False, sort_temperature=False,
+                 temperature_weights=(1.0, 1.0)):
         self.recording = recording
+        self.df_passed = df_passed
         records = recording.records
         with_intervals = [r for r in records if r.intervals is not None]
         if with_intervals and len(with_intervals) != len(records):
@@ -45,6 +47,11 @@ class HeatmapReporter:
         self.address_ranges = address_ranges
         self.draw_range = draw_range
         self._complete()
+        self._records = [r for r in self.recording.records if list(r.key()) == self.selection]
+        if sort_temperature:
+            self._records = [sorted_by_temperature(r, self.address_ranges,
+                                                   [0] + list(temperature_weights))
+                             for r in self._records]
 
     def _complete(self):
         """damo's complete_src_args(): fill unset selections from the guide."""
@@ -103,13 +110,57 @@ class HeatmapReporter:
         return [base + start, base + end]
 
     def selected_records(self):
-        return [r for r in self.recording.records if list(r.key()) == self.selection]
+        return self._records
 
     def heatmaps(self):
         """One HeatMap per address range, in order."""
-        records = self.selected_records()
         for address_range in self.address_ranges:
-            yield HeatMap.build(records, self.time_range, address_range, self.resol)
+            yield HeatMap.build(self._records, self.time_range, address_range, self.resol,
+                                df_passed=self.df_passed)
+
+    # ------------------------------------------------- interactive edits
+
+    def edit(self, action, target, ratio):
+        """damo's edit_time_address_ranges(): zoom (scale around the middle)
+        or scroll (shift by a ratio of the size) time, space or both."""
+        def scale(start_end):
+            start, end = start_end
+            size = end - start
+            new_size = size * ratio
+            mid = int(start + size / 2)
+            return [mid - new_size / 2, mid + new_size / 2]
+
+        def shift(start_end):
+            start, end = start_end
+            diff = (end - start) * ratio
+            return [start + diff, end + diff]
+        move = scale if action == "zoom" else shift
+        if target in ("time", "both"):
+            self.time_range = move(self.time_range)
+        if target in ("space", "both"):
+            self.address_ranges = [move(r) for r in self.address_ranges]
+
+    def shortcut(self, answer, for_stdout):
+        """damo's handle_shortcuts(): True if ``answer`` was one."""
+        if answer not in ("+", "-", "j", "h", "k", "l"):
+            return False
+        if for_stdout:
+            xaxis, yaxis, down, up = "space", "time", -0.1, 0.1
+        else:
+            xaxis, yaxis, down, up = "time", "space", 0.1, -0.1
+        if answer == "+":
+            self.edit("zoom", "both", 0.9)
+        elif answer == "-":
+            self.edit("zoom", "both", 1.1)
+        elif answer == "h":
+            self.edit("scroll", xaxis, 0.1)
+        elif answer == "j":
+            self.edit("scroll", yaxis, down)
+        elif answer == "k":
+            self.edit("scroll", yaxis, up)
+        elif answer == "l":
+            self.edit("scroll", xaxis, -0.1)
+        return True
 
     # -------------------------------------------------------------- output
 
@@ -120,7 +171,7 @@ class HeatmapReporter:
     def raw(self, abs_time=False, abs_addr=False):
         return "\n".join("\n".join(h.raw_lines(abs_time, abs_addr)) for h in self.heatmaps())
 
-    def draw(self, path, size, abs_time=False, abs_addr=False):
+    def draw(self, path, size, abs_time=False, abs_addr=False, ylabel=None):
         """Images, one per address range; the 2nd and later get '.1', '.2'
         before their extension, as damo names them.  Returns the paths."""
         from damo.reports import plot
@@ -133,6 +184,71 @@ class HeatmapReporter:
                 out = "%s.%d%s" % (root, idx, ext)
             title = "%s: target %s" % (os.path.basename(self.recording.path or "recording"),
                                        self.selection[3])
-            plot.draw_heatmap(heatmap, out, kind, size, title, abs_time, abs_addr)
+            plot.draw_heatmap(heatmap, out, kind, size, title, abs_time, abs_addr, ylabel)
             paths.append(out)
         return paths
+
+
+def sorted_by_temperature(record, address_ranges, weights):
+    """damo's --sort_temperature: in each snapshot, the regions touching each
+    address range are cut to it and laid out from its start, coldest first
+    (temperature with these [size, access rate, age] weights).  damo does
+    this on its region objects in place, range after range, so a region in
+    two ranges ends up where the last one put it; so does this."""
+    import numpy as np
+
+    from damo.records import AGE_UNKNOWN, Record
+
+    if record.intervals is None:
+        raise DamoError("--sort_temperature: the record has no monitoring intervals, so its "
+                        "regions have no access rate (damo 3.4.3 crashes here)")
+    if np.any(record.ages == AGE_UNKNOWN):
+        raise DamoError("--sort_temperature: the record has regions of unknown age")
+    iv = record.intervals
+    max_samples = iv.aggr_us / iv.sample_us
+    floats = any(isinstance(v, float) for r in address_ranges for v in r)
+    dtype = np.float64 if floats else np.int64
+    cols = {"starts": [], "ends": [], "nr_accesses": [], "ages": [], "szfp": []}
+    offsets = [0]
+    szfp_all = record.sz_filter_passed
+    for sidx in range(record.nr_snapshots):
+        sl = record.snapshot_slice(sidx)
+        cur_s = record.starts[sl].astype(dtype)
+        cur_e = record.ends[sl].astype(dtype)
+        samples = record.nr_accesses[sl]
+        percent = np.trunc(samples * 100.0 / max_samples)
+        usec = record.ages[sl] * iv.aggr_us
+        score = percent * weights[1] + usec * weights[2]
+        temps = np.where(percent > 0, score, -score)
+        picked = []
+        for start, end in address_ranges:
+            sel = np.flatnonzero(~((end < cur_s) | (cur_e < start)))
+            cur_s[sel] = np.where(cur_s[sel] < start, start, cur_s[sel])
+            cur_e[sel] = np.where(end < cur_e[sel], end, cur_e[sel])
+            order = sel[np.argsort(temps[sel], kind="stable")]
+            sizes = cur_e[order] - cur_s[order]
+            new_starts = start + np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(dtype)
+            cur_s[order] = new_starts
+            cur_e[order] = new_starts + sizes
+            picked.append(order)
+        idx = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+        cols["starts"].append(cur_s[idx])
+        cols["ends"].append(cur_e[idx])
+        cols["nr_accesses"].append(samples[idx])
+        cols["ages"].append(record.ages[sl][idx])
+        if szfp_all is not None:
+            cols["szfp"].append(szfp_all[sl][idx])
+        offsets.append(offsets[-1] + len(idx))
+
+    def cat(name, dt):
+        return np.concatenate(cols[name]).astype(dt) if cols[name] else np.zeros(0, dt)
+    if floats:
+        raise DamoError("--sort_temperature: address ranges must be whole bytes")
+    return Record(record.target_id, record.start_ns, record.end_ns, offsets,
+                  cat("starts", np.uint64), cat("ends", np.uint64), cat("nr_accesses", np.int64),
+                  cat("ages", np.int64), kdamond_idx=record.kdamond_idx,
+                  context_idx=record.context_idx, scheme_idx=record.scheme_idx,
+                  intervals=record.intervals, scheme_filters=record.scheme_filters,
+                  data_source=record.data_source, sample_interval_us=record.sample_interval_us,
+                  total_bytes=None, damos_stats=record.damos_stats,
+                  sz_filter_passed=None if szfp_all is None else cat("szfp", np.int64))

@@ -55,7 +55,7 @@ def _size_formatter(offset):
                          if v + offset >= 0 else "-" + units.format_sz(-(v + offset), False))
 
 
-def draw_heatmap(heatmap, path, kind, size, title, abs_time, abs_addr):
+def draw_heatmap(heatmap, path, kind, size, title, abs_time, abs_addr, ylabel=None):
     """Time (x) by address (y) image of ``heatmap``, like damo's gnuplot one."""
     fig = _figure(size, kind)
     ax = fig.add_subplot()
@@ -68,7 +68,7 @@ def draw_heatmap(heatmap, path, kind, size, title, abs_time, abs_addr):
     image = ax.imshow(heats.T, origin="lower", aspect="auto", extent=extent,
                       cmap="inferno", interpolation="nearest")
     ax.set_xlabel("Time (s%s)" % ("" if abs_time else ", from the map's start"))
-    ax.set_ylabel("Address" + ("" if abs_addr else " (from the map's start)"))
+    ax.set_ylabel(ylabel or "Address" + ("" if abs_addr else " (from the map's start)"))
     ax.yaxis.set_major_formatter(_size_formatter(a0))
     ax.set_title(title, fontsize="medium")
     bar = fig.colorbar(image, ax=ax)
