@@ -75,7 +75,11 @@ def _live_or_default():
         return None
     if os.path.exists("damon.data"):
         return "damon.data"
-    raise DamoError("no kdamond running, and no damon.data here to read (give --input)")
+    try:
+        client.running_kdamonds()
+    except DamoError as e:
+        raise DamoError("%s, and there is no damon.data here to read (give --input)" % e)
+    return None
 
 
 @click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
