@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 
+from damo import fileutil
 from damo.errors import DamoError
 
 FORMAT = "damo-sim-metrics"
@@ -185,18 +186,22 @@ class MetricsRecorder:
         out["kdamonds_params"] = params_mod.kdamonds_to_kvpairs(self.run.kdamonds)
         return out
 
-    def add_sidecars(self, output_set, out, metrics, digest):
-        """Add <out>.sim_metrics and <out>.mem_footprint to the recording's
-        OutputSet (committed with it; existing ones become .old, as damo
-        does).  The metrics carry the recording's checksum, and the
-        footprint's, so that a sidecar left from another run is refused."""
-        footprint = json.dumps(self.footprints, separators=(",", ":")).encode()
-        f = output_set.add(out + FOOTPRINT_SIDECAR, "mem_footprint")
-        f.write(footprint)
-        metrics = dict(metrics, files={
-            "recording": {"sha256": digest[0], "bytes": digest[1]},
-            "mem_footprint": {"sha256": hashlib.sha256(footprint).hexdigest(),
-                              "bytes": len(footprint)}})
+    def add_sidecars(self, output_set, out, metrics, digest, footprints=True):
+        """Add <out>.sim_metrics and (unless not ``footprints``: damo record
+        --do_record without mem_footprint) <out>.mem_footprint to the
+        recording's OutputSet (committed with it; existing ones become .old,
+        as damo does).  The metrics carry the recording's checksum (``digest``,
+        None when no recording is written), and the footprint's, so that a
+        sidecar left from another run is refused."""
+        files = {}
+        if digest is not None:
+            files["recording"] = {"sha256": digest[0], "bytes": digest[1]}
+        if footprints:
+            footprint = json.dumps(self.footprints, separators=(",", ":")).encode()
+            output_set.add(out + FOOTPRINT_SIDECAR, "mem_footprint").write(footprint)
+            files["mem_footprint"] = {"sha256": hashlib.sha256(footprint).hexdigest(),
+                                      "bytes": len(footprint)}
+        metrics = dict(metrics, files=files)
         output_set.add(out + SIDECAR, "sim_metrics").write(
             json.dumps(metrics, separators=(",", ":")).encode())
 
@@ -333,9 +338,22 @@ class RecordSession:
         self.writer.metadata["sim_metrics"] = metrics
         return metrics
 
-    def sidecars(self, out, metrics):
+    def sidecars(self, out, metrics, footprints=True):
         """What RecordingWriter.commit(sidecars=...) takes: the sidecars of
         this run, committed with the recording."""
         def add(output_set, digest):
-            self.recorder.add_sidecars(output_set, out, metrics, digest)
+            self.recorder.add_sidecars(output_set, out, metrics, digest, footprints)
         return add
+
+    def save_sidecars(self, out, metrics, permission, footprints=True):
+        """The sidecars alone, as one unit (no access recording is written)."""
+        output_set = fileutil.OutputSet(permission)
+        try:
+            self.recorder.add_sidecars(output_set, out, metrics, None, footprints)
+            output_set.commit()
+        except OSError as e:
+            output_set.abort()
+            raise DamoError("%s: cannot write (%s)" % (out + SIDECAR, e.strerror or e)) from None
+        except BaseException:
+            output_set.abort()
+            raise

@@ -142,6 +142,8 @@ def run(args, damo=None, timeout=300, scratch_home=None, **kwargs):
     home = scratch_home or tempfile.mkdtemp(prefix="damo-ref-home-")
     env = dict(os.environ, HOME=home)
     env.pop("DAMO_SIM_RUNTIME_DIR", None)
+    # ours on PYTHONPATH would shadow damo's own 'damo' package
+    env.pop("PYTHONPATH", None)
     try:
         return subprocess.run(command(damo, args), env=env, timeout=timeout, **kwargs)
     finally:

@@ -71,7 +71,7 @@ def test_replay_writes_its_profile(upstream_replay):
 
 
 def replay_profile(name, *args):
-    code, out, err = run_ours("replay", "src.data", "-o", name + ".data", "--access_rate",
+    code, out, err = run_ours("replay", "src.data", "-o", name + ".data", "--sequential_access_rate",
                               "2000", *args)
     assert code == 0, err
     late = float(re.search(r"\(([0-9.]+) (ms|us|ns|s) late\)", out).group(1))

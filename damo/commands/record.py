@@ -12,6 +12,7 @@ from damo.params import schemes as schemes_mod
 from damo.errors import DamoError
 from damo.commands import record_trace as trace_mod
 from damo.params import damon_args as damon_args_mod
+from damo.commands import record_snapshot as snapshot_mod
 
 
 def monitoring_options(f):
@@ -27,8 +28,8 @@ def simulation_options(f):
         click.option("--memory", metavar="SPEC",
                      help="simulated machine, e.g. dram:8G,cxl:32G,swap:zswap "
                           "(default: one DRAM node big enough for the workload)"),
-        # finite and bounded where they enter (a NaN rate would never end a phase)
-        click.option("--access_rate", type=cliutil.finite_float(1, 10 ** 7), metavar="<per ms>",
+        click.option("--sequential_access_rate", type=cliutil.finite_float(1, 10 ** 7),
+                     metavar="<per ms>",
                      help="sequential accesses per ms on the fastest memory (default 200000)"),
         click.option("--random_access_rate", type=cliutil.finite_float(1, 10 ** 7),
                      metavar="<per ms>",
@@ -100,6 +101,7 @@ def context_from_options(opts):
 @presets_mod.preset_options
 @output_options("damon.data")
 @damon_args_mod.child_tasks_options
+@snapshot_mod.record_options
 @click.option("--timeout", type=cliutil.finite_float(0, 10 ** 9, min_open=True),
               metavar="<seconds>", help="stop recording after this many simulated seconds")
 def record(workload, out, output_type, permission, timeout, child_tasks, debug_damon,
@@ -127,11 +129,16 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
     if workload == "ongoing":
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
+    plan = snapshot_mod.RecordPlan(opts)
     if trace_mod.wants_trace(workload, opts):
+        if plan.special:
+            raise DamoError("--snapshot, --do_record and --output_flush_sec are for simulated "
+                            "workloads; a traced program records its aggregated snapshots",
+                            exit_code=2)
         damon_args_mod.check_child_tasks(child_tasks, None, True)
         return trace_mod.record_trace(workload, out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
-    w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
+    w = workload_mod.resolve(workload, access_rate=opts["sequential_access_rate"],
                              random_access_rate=opts["random_access_rate"])
     damon_args_mod.check_child_tasks(child_tasks, w.name, False)
     kdamonds = presets_mod.kdamonds_from_options(
@@ -145,6 +152,7 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
                                                   for c in kd.contexts):
         raise DamoError("--schemes_target_regions: there is no DAMOS scheme (give "
                         "--damos_action, --preset or --kdamonds)", exit_code=2)
+    snapshot_schemes = plan.add_snapshot_schemes(kdamonds, opts)
     run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
     if run.machine.swap_kind is None and any(
             s.action == "pageout" for kd in kdamonds for c in kd.contexts for s in c.schemes):
@@ -152,20 +160,31 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
                    "give the machine some (e.g. --memory dram:8G,swap:zswap)", err=True)
     from damo.metrics import RecordSession
     from damo.records import RecordingWriter
-    writer = RecordingWriter(out, output_type, permission)
+    if plan.flush_ns:
+        writer = snapshot_mod.FlushingWriter(
+            out, output_type, permission, plan.flush_ns,
+            lambda: session.recorder.footprints if plan.footprints else [])
+    else:
+        writer = RecordingWriter(out, output_type, permission)
     writer.metadata["simulation"] = {
         "workload": w.name, "seed": opts["seed"], "memory": opts["memory"],
         "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
     session = RecordSession(run, writer, memory_spec=opts["memory"],
-                            tried_regions=opts["schemes_target_regions"])
+                            tried_regions=opts["schemes_target_regions"] and not plan.snapshot)
+    taker = None
+    if plan.snapshot:
+        taker = snapshot_mod.SnapshotTaker(run, writer, snapshot_schemes, plan.delay_s,
+                                           plan.count, session.intervals)
 
     if timeout is not None:
         # a duration asked for: refuse now what the recording could not hold
         run.check_snapshot_budget(timeout * 1e9, writer.MAX_SNAPSHOTS)
     interrupted = False
     try:
-        run.run(None if timeout is None else timeout * 1e9, session.on_snapshot,
-                label="recording")
+        run.run(None if timeout is None else timeout * 1e9,
+                None if plan.snapshot else session.on_snapshot, label="recording")
+    except snapshot_mod.Done:
+        pass
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
@@ -173,22 +192,52 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         raise
     metrics = session.finish()
     recording = writer.recording()
-    has_schemes = any(c.schemes for c in sum(run.contexts, []))
-    if not any(len(r.start_ns) for r in recording.records) and not has_schemes:
+    if not plan.access:
+        writer.abort()
+        session.save_sidecars(out, metrics, permission, footprints=plan.footprints)
+        click.echo("%s no access pattern (--do_record %s) in %.1f simulated seconds; machine "
+                   "metrics in %s%s" % ("interrupted; recorded" if interrupted else "recorded",
+                                        " ".join(plan.do_record), run.sim.now_ns / 1e9,
+                                        out, ".sim_metrics"), err=True)
+        if interrupted:
+            raise SystemExit(130)
+        return
+    has_schemes = any(c.schemes for c in sum(run.contexts, [])) and not plan.snapshot
+    nr = taker.nr_taken if taker is not None else writer_snapshots(writer, recording)
+    if not nr and not has_schemes:
         writer.abort()
         if interrupted:
-            raise DamoError("interrupted before the first aggregation; nothing recorded",
-                            exit_code=130)
+            raise DamoError("interrupted before the first %s; nothing recorded" % (
+                "snapshot" if plan.snapshot else "aggregation"), exit_code=130)
+        if plan.snapshot:
+            raise DamoError("nothing was recorded: the workload ended before the first "
+                            "snapshot (--snapshot %s)" % " ".join(opts["snapshot"]))
         raise DamoError("nothing was recorded: the workload ended before the first "
                         "aggregation interval")
-    writer.commit(sidecars=session.sidecars(out, metrics))
-    nr = sum(len(r.start_ns) for r in recording.records)
+    if plan.flush_ns:
+        # parts have their own footprints (written as they were flushed)
+        written = writer.commit(run.sim.now_ns, sidecars_for=lambda path: session.sidecars(
+            path, metrics, footprints=plan.footprints and not writer.parts))
+    else:
+        writer.commit(sidecars=session.sidecars(out, metrics, footprints=plan.footprints))
+        written = out
     if not nr:
         click.echo("damo: warning: no access snapshot: every kdamond waited on its "
-                   "watermarks (machine metrics are in %s%s)" % (out, ".sim_metrics"),
+                   "watermarks (machine metrics are in %s%s)" % (written, ".sim_metrics"),
                    err=True)
-    click.echo("%s %d snapshots of %.1f simulated seconds to %s" % (
+    parts = ""
+    if plan.flush_ns and len(writer.parts) > 1:
+        parts = " (the last of %d parts, one every %s simulated seconds)" % (
+            len(writer.parts), opts["output_flush_sec"])
+    click.echo("%s %d snapshots of %.1f simulated seconds to %s%s" % (
         "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
-        os.path.relpath(out) if not os.path.isabs(out) else out), err=True)
+        os.path.relpath(written) if not os.path.isabs(out) else written, parts), err=True)
     if interrupted:
         raise SystemExit(130)
+
+
+def writer_snapshots(writer, recording):
+    """Snapshots written or held by a (flushing) writer."""
+    if hasattr(writer, "nr_snapshots"):
+        return writer.nr_snapshots
+    return sum(len(r.start_ns) for r in recording.records)

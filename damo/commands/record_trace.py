@@ -31,7 +31,13 @@ class RecordCommand(click.Command):
             i = args.index("--")
             ctx.meta[COMMAND_KEY] = list(args[i + 1:])
             args = list(args[:i])
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            # one line, as every other damo error (a missing value, a bad number)
+            from damo.cliutil import VALUE_SEP
+            from damo.errors import DamoError
+            raise DamoError(e.format_message().replace(VALUE_SEP, " "), exit_code=2) from None
 
     def collect_usage_pieces(self, ctx):
         return super().collect_usage_pieces(ctx) + ["[-- CMD [ARGS]...]"]

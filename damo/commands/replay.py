@@ -156,7 +156,8 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
     if ctx.ops != "paddr":
         ctx.targets = [params_mod.TargetParams(None, list(ctx.targets[0].regions))
                        for _ in plans]
-    ns_per_page = 1e6 / opts["access_rate"] if opts.get("access_rate") else 5.0
+    ns_per_page = (1e6 / opts["sequential_access_rate"] if opts.get("sequential_access_rate")
+                   else 5.0)
     workloads = [p.workload(ns_per_page) for p in plans]
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, workloads,
                                                  explicit=_explicit_monitoring_options())

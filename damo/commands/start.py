@@ -144,7 +144,7 @@ def start(cctx, workload, speed, include_child_tasks, debug_damon, **opts):
                 if cctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
     workload = damon_args.deduce_target(workload, opts)
     ctx = record_cmd.context_from_options(opts)
-    w = workload_mod.resolve(workload, access_rate=opts["access_rate"],
+    w = workload_mod.resolve(workload, access_rate=opts["sequential_access_rate"],
                              random_access_rate=opts["random_access_rate"])
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, [w], explicit=explicit)
     machine = presets_mod.probe_machine(opts["memory"], [w])
@@ -161,7 +161,7 @@ def start(cctx, workload, speed, include_child_tasks, debug_damon, **opts):
         workload = os.path.abspath(workload)
     spec = {"kdamonds": [kd.to_kvpairs() for kd in kdamonds],
             "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
-            "access_rate": opts["access_rate"],
+            "access_rate": opts["sequential_access_rate"],
             "random_access_rate": opts["random_access_rate"], "speed": speed}
     rundir = rundir_mod.runtime_dir(create=True)
     with rundir_mod.global_lock(rundir):

@@ -15,8 +15,9 @@ def _intervals(intervals):
 
 
 class _RecordBuilder:
-    def __init__(self, intervals):
+    def __init__(self, intervals, scheme_filters=None):
         self.intervals = intervals
+        self.scheme_filters = scheme_filters
         self.start_ns, self.end_ns, self.counts = [], [], []
         self.sample_us, self.stats = [], []
         self.columns = ([], [], [], [])
@@ -32,7 +33,7 @@ class _RecordBuilder:
             del column[n:]
 
     def build(self, key):
-        kdamond_idx, context_idx, target_id, scheme_idx = key
+        kdamond_idx, context_idx, target_id, scheme_idx = key[:4]
         self.trim()
         offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
         np.cumsum(self.counts, out=offsets[1:])
@@ -49,7 +50,7 @@ class _RecordBuilder:
         return Record(
             target_id, self.start_ns, self.end_ns, offsets, starts, ends, nr_accesses, ages,
             kdamond_idx=kdamond_idx, context_idx=context_idx, scheme_idx=scheme_idx,
-            intervals=self.intervals,
+            intervals=self.intervals, scheme_filters=self.scheme_filters,
             sample_interval_us=(None if all(np.isnan(self.sample_us)) else self.sample_us),
             damos_stats=None if all(s is None for s in self.stats) else self.stats,
             sz_filter_passed=sz_filter_passed)
@@ -91,12 +92,16 @@ class RecordingWriter:
     def add_snapshot(self, kdamond_idx, context_idx, target_id, start_ns, end_ns,
                      starts, ends, nr_accesses, ages, intervals=None,
                      sample_interval_us=None, damos_stats=None, scheme_idx=None,
-                     sz_filter_passed=None):
+                     sz_filter_passed=None, scheme_filters=None, separate=False):
         """Append one snapshot (its regions as 1-D arrays) to its record.
 
         ``intervals`` (dict of sample_us/aggr_us/ops_update_us and optionally
         intervals_goal, in microseconds) is kept from the first snapshot of a
         record; give auto-tuned sampling intervals as ``sample_interval_us``.
+        ``scheme_filters`` (damo's kvpairs of the DAMOS filters behind a
+        scheme's record) is kept from its first snapshot too.  ``separate``
+        starts a record of its own for the snapshot, as damo writes the
+        snapshots that ``record --snapshot`` takes.
         """
         if self._done:
             raise RuntimeError("the recording was already committed or aborted")
@@ -113,9 +118,12 @@ class RecordingWriter:
         self.nr_snapshots += 1
         self.nr_regions += len(columns[0])
         key = (kdamond_idx, context_idx, target_id, scheme_idx)
+        if separate:
+            key += (len(self._records),)
         builder = self._records.get(key)
         if builder is None:
-            builder = self._records[key] = _RecordBuilder(_intervals(intervals))
+            builder = self._records[key] = _RecordBuilder(_intervals(intervals),
+                                                          scheme_filters)
         if sz_filter_passed is not None and len(sz_filter_passed) != len(columns[0]):
             raise ValueError("sz_filter_passed must have one value per region")
         szfp = None if sz_filter_passed is None else np.array(sz_filter_passed, dtype=np.int64)
@@ -132,7 +140,9 @@ class RecordingWriter:
 
     def recording(self):
         """The Recording collected so far."""
-        return Recording([b.build(key) for key, b in self._records.items()],
+        # a snapshot's own record (separate) exists once its snapshot does
+        return Recording([b.build(key) for key, b in self._records.items()
+                          if len(key) == 4 or b.counts],
                          self.metadata, path=self.path, format=self.output_type)
 
     def commit(self, sidecars=None):
