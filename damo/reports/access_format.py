@@ -662,23 +662,25 @@ class AccessReport:
             # damo 3.4.3 divides by zero here (no df-passed byte): no percentile
             pass
         else:
-            cum = np.cumsum(sizes * 100 / total).tolist()
-            # damo's loop: each region adds its share, then takes the
-            # percentiles it reached (in the order given); stops at 100
-            stop = next((i for i, c in enumerate(cum) if c >= 100.0), len(cum) - 1)
-            i = 0
+            # damo's loop: each region adds its share (a running float sum,
+            # which cumsum keeps), then takes the percentiles it reached, in
+            # the order given; the loop stops at the region reaching 100
+            cum = np.cumsum(sizes * 100 / total)
+            full = np.flatnonzero(cum >= 100.0)
+            stop = int(full[0]) if len(full) else len(cum) - 1
+            cum = cum[:stop + 1]
             remaining = list(pts)
-            for j in range(stop + 1):
-                c = cum[j]
-                while remaining and c >= remaining[0]:
-                    values.append([remaining[0], metric[j]])
-                    remaining.pop(0)
-                if not remaining:
+            j = 0
+            while remaining:
+                # the first region whose running share reaches it (shares
+                # only grow), not before the one that took the previous
+                k = int(np.searchsorted(cum, remaining[0], "left"))
+                if k > stop:
                     break
-                i = j
-            last = metric[stop] if remaining else metric[i]
+                j = max(j, k)
+                values.append([remaining.pop(0), metric[j]])
             if 100 in remaining:
-                values.append([100, last])
+                values.append([100, metric[stop]])
         return self._percentiles_text(values, kind, df_passed)
 
     def _percentiles_text(self, values, kind, df_passed):
@@ -912,7 +914,8 @@ class AccessReport:
 def snapshot_heatmap(starts, ends, percent, usec, weights, width, static, colorset, color,
                      raw):
     """damo's heatmap_str(): one line of ``width`` temperature digits over
-    the regions laid end to end (gaps as dots), and its legend."""
+    the regions laid end to end (gaps as dots), and its legend.  The region
+    columns are lists of Python numbers (damo's arithmetic, exactly)."""
     n = len(starts)
     if n == 0:
         return "n/a (no region)"
@@ -924,53 +927,10 @@ def snapshot_heatmap(starts, ends, percent, usec, weights, width, static, colors
         # damo 3.4.3 divides by zero (or never ends) here
         return "n/a (no region size)"
     sz_unit = total_sz / width
-    w_sz, w_ar, w_age = weights
-    pixels = []     # [start, end, temperature or None when void]
-    lowest = highest = None
-    start = starts[0]
-    first = 0
-    last_end = ends[-1]
-    while start < last_end:
-        end = start + sz_unit
-        if end == start:
-            raise DamoError("snapshot heatmap: %d-byte columns vanish at address %d; give a "
-                            "smaller --snapshot_heatmap_width" % (sz_unit, start))
-        while first < n and ends[first] <= start:
-            first += 1
-        total = 0
-        void = True
-        for j in range(first, n):
-            rs, re_ = starts[j], ends[j]
-            if re_ <= start:
-                continue
-            if end <= rs:
-                break
-            void = False
-            if start <= rs and re_ <= end:
-                size = re_ - rs
-            elif rs <= start and end <= re_:
-                size = end - start
-            elif rs < start:
-                size = re_ - start
-            else:
-                size = end - rs
-            score = size * w_sz + percent[j] * w_ar + usec[j] * w_age
-            total += (score if percent[j] > 0 else -1 * score) * size
-        temperature = total / (end - start)
-        if void:
-            pixels.append([start, end, None])
-            nxt = next((s for s in starts if s > end), None)
-            if nxt is None:
-                break
-            start = nxt // sz_unit * sz_unit
-            pixels[-1][1] = start
-            continue
-        pixels.append([start, end, temperature])
-        if lowest is None or temperature < lowest:
-            lowest = temperature
-        if highest is None or temperature > highest:
-            highest = temperature
-        start = end
+    ordered = all(e <= s for e, s in zip(ends, starts[1:])) and \
+        all(s < e for s, e in zip(starts, ends))
+    pixel_fn = _heat_pixels_ordered if ordered else _heat_pixels
+    pixels, lowest, highest = pixel_fn(starts, ends, percent, usec, weights, sz_unit)
     unit = (highest - lowest) / MAX_COLOR_LEVEL
     if unit == 0:
         unit = highest / MAX_COLOR_LEVEL
@@ -986,6 +946,119 @@ def snapshot_heatmap(starts, ends, percent, usec, weights, width, static, colors
         dots.append(colored("%d" % level, colorset, level, color))
     return "%s\n# min/max temperatures: %s, %s, column size: %s" % (
         "".join(dots), fmt_nr(lowest, raw), fmt_nr(highest, raw), fmt_sz(sz_unit, raw))
+
+
+def _vanishing(sz_unit, start):
+    return DamoError("snapshot heatmap: %d-byte columns vanish at address %d; give a "
+                     "smaller --snapshot_heatmap_width" % (sz_unit, start))
+
+
+def _clipped_heat(start, end, rs, re_, p, u, weights):
+    """damo's HeatPixel.add_temperature() of one region: its (clipped)
+    temperature times its (clipped) size."""
+    w_sz, w_ar, w_age = weights
+    if start <= rs and re_ <= end:
+        size = re_ - rs
+    elif rs <= start and end <= re_:
+        size = end - start
+    elif rs < start:
+        size = re_ - start
+    else:
+        size = end - rs
+    score = size * w_sz + p * w_ar + u * w_age
+    return (score if p > 0 else -1 * score) * size
+
+
+def _heat_pixels(starts, ends, percent, usec, weights, sz_unit):
+    """damo's heatmap_pixels_minmax_temps(), as damo walks it: every pixel
+    looks at the regions from the first (they may be unsorted, overlap)."""
+    n = len(starts)
+    pixels = []     # [start, end, temperature or None when void]
+    lowest = highest = None
+    start = starts[0]
+    first = 0
+    last_end = ends[-1]
+    while start < last_end:
+        end = start + sz_unit
+        if end == start:
+            raise _vanishing(sz_unit, start)
+        # regions ending before the pixel stay so for the later ones
+        while first < n and ends[first] <= start:
+            first += 1
+        total = 0
+        void = True
+        for j in range(first, n):
+            rs, re_ = starts[j], ends[j]
+            if re_ <= start:
+                continue
+            if end <= rs:
+                break
+            void = False
+            total += _clipped_heat(start, end, rs, re_, percent[j], usec[j], weights)
+        temperature = total / (end - start)
+        if void:
+            pixels.append([start, end, None])
+            nxt = next((s for s in starts if s > end), None)
+            if nxt is None:
+                break
+            start = nxt // sz_unit * sz_unit
+            pixels[-1][1] = start
+            continue
+        pixels.append([start, end, temperature])
+        if lowest is None or temperature < lowest:
+            lowest = temperature
+        if highest is None or temperature > highest:
+            highest = temperature
+        start = end
+    return pixels, lowest, highest
+
+
+def _heat_pixels_ordered(starts, ends, percent, usec, weights, sz_unit):
+    """_heat_pixels() for regions sorted and apart (as DAMON makes them):
+    the regions a pixel meets are found by bisection, and those it holds
+    whole add their precomputed heat in damo's order (operator.add keeps
+    Python's int-then-float arithmetic exactly)."""
+    import bisect
+    import functools
+    import operator
+
+    w_sz, w_ar, w_age = weights
+    full = [((z * w_sz + p * w_ar + u * w_age) if p > 0 else -1 * (z * w_sz + p * w_ar
+                                                                   + u * w_age)) * z
+            for z, p, u in zip((e - s for s, e in zip(starts, ends)), percent, usec)]
+    pixels = []
+    lowest = highest = None
+    start = starts[0]
+    last_end = ends[-1]
+    while start < last_end:
+        end = start + sz_unit
+        if end == start:
+            raise _vanishing(sz_unit, start)
+        j0 = bisect.bisect_right(ends, start)       # first region ending after start
+        j1 = bisect.bisect_left(starts, end, j0)    # first region starting at end or later
+        if j0 >= j1:
+            pixels.append([start, end, None])
+            k = bisect.bisect_right(starts, end)
+            if k >= len(starts):
+                break
+            start = starts[k] // sz_unit * sz_unit
+            pixels[-1][1] = start
+            continue
+        total = 0 + _clipped_heat(start, end, starts[j0], ends[j0], percent[j0], usec[j0],
+                                  weights)
+        if j1 - j0 > 1:
+            total = functools.reduce(operator.add, full[j0 + 1:j1 - 1], total)
+            last = j1 - 1
+            total += _clipped_heat(start, end, starts[last], ends[last], percent[last],
+                                   usec[last], weights)
+        temperature = total / (end - start)
+        pixels.append([start, end, temperature])
+        if lowest is None or temperature < lowest:
+            lowest = temperature
+        if highest is None or temperature > highest:
+            highest = temperature
+        start = end
+    return pixels, lowest, highest
 
 
 # ------------------------------------------------------- DAMOS in records
