@@ -410,3 +410,39 @@ def test_region_box_value_none(damo, files):
     code, out, err = run_ours("report", "access", "-i", files["small"], "--region_box",
                               "--region_box_values", "none", "age", "size")
     assert code == 1 and "--region_box_values" in err
+
+
+def test_exec_runs_a_script_on_the_records(files, tmp_path):
+    """--exec <script> [args]: the script's main(records, argv) gets the
+    (filtered) records, here damo-sim's record views."""
+    script = tmp_path / "count.py"
+    script.write_text("def main(records, argv):\n"
+                      "    print(argv[1:], len(records), [len(r.snapshots) for r in records],\n"
+                      "          sum(s.nr_regions for r in records for s in r.snapshots))\n")
+    code, out, err = run_ours("report", "access", "-i", files["multi_targets_gaps"],
+                              "--snapshot_idx", "0", "9", "--exec", "%s a b" % script)
+    assert (code, err) == (0, "")
+    # 2 targets, 10 snapshots each kept, 24 regions in each
+    assert out == "['a', 'b'] 2 [10, 10] 480\n"
+
+
+@pytest.mark.parametrize("kind", ["record", "snapshot", "region"])
+def test_ls_format_keywords_points_to_help(damo, files, kind):
+    args = ("access", "-i", files["small"], "--ls_%s_format_keywords" % kind)
+    _, theirs = damo.report(*args)
+    code, ours, _ = run_ours("report", *args)
+    assert code == 0 and ours == theirs == (
+        "use 'damo help access_format_options %s_format_keywords' instead\n" % kind)
+
+
+def test_percentiles_out_of_reach(damo, files):
+    """damo 3.4.3 bug: percentiles no region reaches (above 100) leave it
+    nothing to print, and it fails (max() of an empty sequence); we print
+    the legend alone."""
+    args = ("access", "-i", files["small"], "--style", "temperature-percentiles",
+            "--percentiles_range", "200", "300")
+    theirs_code, _ = damo.report(*args)
+    code, ours, err = run_ours("report", *args)
+    assert theirs_code != 0 and (code, err) == (0, "")
+    assert "# total temperature percentiles\n<percentile> <temperature (weights: [0, 100, " \
+           "100])>\nmemory bw estimate: " in ours
