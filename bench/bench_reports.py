@@ -1,6 +1,7 @@
 """Time our reports against damo 3.4.3 on a big "stairs" recording.
 
     python bench/bench_reports.py [--snapshots 1000] [--regions 1000] [--keep DIR]
+                                  [--group reports|access|all]
 
 Builds a recording of masim's "stairs" pattern (ten 10 MB areas, each hot in
 turn: 1000 snapshots x 1000 regions, 5 ms / 100 ms intervals) as
@@ -8,7 +9,15 @@ json_compressed and as native, then runs each report as a separate process,
 ours and damo 3.4.3's (through tests/reference_damo.py), and prints
 wall time and peak RSS side by side.  Each run is measured by a small
 wrapper process whose only child it is, so getrusage(RUSAGE_CHILDREN) gives
-that run's own peak.  Never run from the tests: damo takes about a minute.
+that run's own peak.  Never run from the tests: damo takes about a minute
+per report (the access group: about half an hour in all).
+
+The access group times ``report access``'s views (styles, --json,
+--total_sz_only, filters) and ``report heatmap``'s --sort_temperature, and,
+on a second recording of DAMOS snapshot records (a record of one snapshot per
+snapshot, each region's df-passed bytes, the scheme's filters and stats, as
+``damo record --snapshot`` writes them), the detailed view with its df lines
+and ``heatmap --df_passed``.  Outputs are compared with damo's, byte for byte.
 """
 import argparse
 import compileall
@@ -36,8 +45,9 @@ INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
 # Runs one command, prints "<wall seconds> <peak RSS KiB>" of it alone.
 _MEASURE = """
 import resource, subprocess, sys, time
+out = open(sys.argv[1], "wb") if sys.argv[1] != "-" else subprocess.DEVNULL
 t = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+done = subprocess.run(sys.argv[2:], stdout=out)
 wall = time.perf_counter() - t
 print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
 """
@@ -78,11 +88,13 @@ def env_for(cmd):
     return env
 
 
-def measure(cmd, repeat):
-    """Best wall time and its peak RSS (KiB) over ``repeat`` runs."""
+def measure(cmd, repeat, keep_output=None):
+    """Best wall time and its peak RSS (KiB) over ``repeat`` runs; the
+    output of the last one goes to the file ``keep_output`` if given."""
     best = None
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", _MEASURE] + cmd, capture_output=True,
+    for i in range(repeat):
+        sink = keep_output if keep_output and i == repeat - 1 else "-"
+        out = subprocess.run([sys.executable, "-c", _MEASURE, sink] + cmd, capture_output=True,
                              text=True, check=True, env=env_for(cmd)).stdout.split()
         wall, rss, code = float(out[0]), int(out[1]), int(out[2])
         if code != 0:
@@ -90,6 +102,39 @@ def measure(cmd, repeat):
         if best is None or wall < best[0]:
             best = (wall, rss)
     return best
+
+
+def damos_snapshots(path, nr_snapshots, nr_regions, seed=0):
+    """What `damo record --snapshot` writes of a stat scheme with an anon
+    filter: a record per snapshot, target id null, the filters, each
+    region's df-passed bytes and the pass's stats."""
+    rng = np.random.default_rng(seed)
+    writer = RecordingWriter(path, output_type="json_compressed", permission=0o644)
+    bounds = np.linspace(0, AREA * NR_AREAS, nr_regions + 1).astype(np.int64) // 4096 * 4096
+    base = 0x7f0000000000
+    starts = (base + bounds[:-1]).astype(np.uint64)
+    ends = (base + bounds[1:]).astype(np.uint64)
+    sizes = (ends - starts).astype(np.int64)
+    area_of = (bounds[:-1] * NR_AREAS) // (AREA * NR_AREAS)
+    filters = [{"filter_type": "anon", "matching": True, "allow": False, "memcg_path": None,
+                "address_range": None, "damon_target_idx": None, "hugepage_size": None,
+                "probe_hits_wsum_range": None}]
+    t0 = 10_000_000_000
+    for s in range(nr_snapshots):
+        hot_area = s * NR_AREAS // nr_snapshots
+        nr_accesses = np.where(area_of == hot_area, rng.integers(14, 21, nr_regions),
+                               rng.integers(0, 2, nr_regions))
+        ages = rng.integers(0, 50, nr_regions)
+        passed = sizes * rng.integers(0, 2, nr_regions)
+        end = t0 + s * 1_000_000_000 + int(rng.integers(0, 5000))
+        stats = {"nr_tried": nr_regions, "sz_tried": int(sizes.sum()), "nr_applied": nr_regions,
+                 "sz_applied": int(sizes.sum()), "sz_ops_filter_passed": int(passed.sum()),
+                 "qt_exceeds": 0, "nr_snapshots": 1, "max_nr_snapshots": 0}
+        writer.add_snapshot(0, 0, None, end - INTERVALS["aggr_us"] * 1000, end, starts, ends,
+                            nr_accesses, ages, intervals=INTERVALS, damos_stats=stats,
+                            scheme_idx=0, sz_filter_passed=passed, scheme_filters=filters,
+                            separate=True)
+    writer.commit()
 
 
 def ours(*args):
@@ -100,14 +145,6 @@ def damo(*args):
     return REFERENCE(["report"] + list(args)) if REFERENCE else None
 
 
-def output_of(cmd):
-    done = subprocess.run(cmd, capture_output=True, env=env_for(cmd))
-    if done.returncode != 0:
-        raise SystemExit("failed (exit %d): %s\n%s" % (
-            done.returncode, " ".join(cmd), done.stderr.decode(errors="replace")[-2000:]))
-    return done.stdout
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--snapshots", type=int, default=1000)
@@ -115,6 +152,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours (best kept)")
     parser.add_argument("--keep", metavar="DIR", help="build the recordings in DIR")
     parser.add_argument("--no-damo", action="store_true", help="time only ours")
+    parser.add_argument("--group", choices=["reports", "access", "all"], default="all",
+                        help="which reports to time (access: report access's views)")
     args = parser.parse_args()
 
     workdir = args.keep or tempfile.mkdtemp(prefix="damo-bench-")
@@ -124,10 +163,13 @@ def main():
     compileall.compile_dir(os.path.join(REPO, "damo"), quiet=1)
     jc = os.path.join(workdir, "stairs.json_compressed")
     native = os.path.join(workdir, "stairs.native")
+    damos = os.path.join(workdir, "damos_snapshots.json_compressed")
     t = time.perf_counter()
     for path, kind in ((jc, "json_compressed"), (native, "native")):
         if not os.path.exists(path):
             stairs(path, args.snapshots, args.regions, kind)
+    if args.group != "reports" and not os.path.exists(damos):
+        damos_snapshots(damos, args.snapshots, args.regions)
     print("recording: %d snapshots x %d regions; json_compressed %.1f MB, native %.1f MB "
           "(built in %.1f s)" % (args.snapshots, args.regions, os.path.getsize(jc) / 1e6,
                                   os.path.getsize(native) / 1e6, time.perf_counter() - t))
@@ -147,17 +189,44 @@ def main():
         ("heatmap (native)", ours("heatmap", "--input", native, "--color", "always"), None,
          {"under": 0.3}),
     ]
-    print("\n%-26s %10s %10s %8s   %10s %10s %8s   %s" % (
-        "report", "ours (s)", "damo (s)", "ratio", "ours RSS", "damo RSS", "ratio", "target"))
+    fast = {"time": 20, "rss": 5}
+    access_cases = [
+        ("access (detailed)", ours("access", "--input", jc, "--color", "always"),
+         damo("access", "--input", jc), fast),
+    ] + [("access %s" % " ".join(a), ours("access", "--input", jc, *a, "--color", "always"),
+          damo("access", "--input", jc, *a), fast) for a in (
+        ("--style", "temperature-sz-hist"), ("--style", "recency-sz-hist", "--hist_logscale"),
+        ("--style", "recency-percentiles"), ("--style", "temperature-percentiles"),
+        ("--style", "hot"), ("--json",), ("--total_sz_only",),
+        ("--access_rate", "5", "max", "--address", "139637976727552", "139638026727552"))] + [
+        ("heatmap --sort_temperature", ours("heatmap", "--input", jc, "--sort_temperature",
+                                            "--color", "always"),
+         damo("heatmap", "--input", jc, "--sort_temperature"), fast),
+        ("access (DAMOS snapshots)", ours("access", "--input", damos, "--color", "always"),
+         damo("access", "--input", damos), fast),
+        ("heatmap --df_passed (DAMOS)", ours("heatmap", "--input", damos, "--df_passed",
+                                             "--color", "always"),
+         damo("heatmap", "--input", damos, "--df_passed"), fast),
+    ]
+    if args.group == "access":
+        cases = access_cases
+    elif args.group == "all":
+        cases += access_cases
+    width = max(len(c[0]) for c in cases)
+    print("\n%-*s %10s %10s %8s   %10s %10s %8s   %s" % (
+        width, "report", "ours (s)", "damo (s)", "ratio", "ours RSS", "damo RSS", "ratio",
+        "target"))
     failed = []
+    ours_out, damo_out = os.path.join(workdir, "ours.out"), os.path.join(workdir, "damo.out")
     for name, our_cmd, damo_cmd, targets in cases:
-        wall, rss = measure(our_cmd, args.repeat)
-        line = "%-26s %10.3f" % (name, wall)
+        wall, rss = measure(our_cmd, args.repeat, keep_output=ours_out)
+        line = "%-*s %10.3f" % (width, name, wall)
         verdicts = []
         if damo_cmd is not None and with_damo:
-            if output_of(our_cmd) != output_of(damo_cmd):
-                failed.append(name + ": output differs from damo's")
-            d_wall, d_rss = measure(damo_cmd, 1)
+            d_wall, d_rss = measure(damo_cmd, 1, keep_output=damo_out)
+            with open(ours_out, "rb") as a, open(damo_out, "rb") as b:
+                if a.read() != b.read():
+                    failed.append(name + ": output differs from damo's")
             t_ratio, m_ratio = d_wall / wall, d_rss / rss
             line += " %10.3f %7.1fx   %8.0f MB %8.0f MB %7.1fx" % (
                 d_wall, t_ratio, rss / 1024, d_rss / 1024, m_ratio)
@@ -176,9 +245,13 @@ def main():
         failed += ["%s: %s" % (name, v) for v in verdicts if v.startswith("MISSED")]
     if failed:
         print("\n" + "\n".join(failed))
-    if not args.keep:
-        for path in (jc, native):
+    for path in (ours_out, damo_out):
+        if os.path.exists(path):
             os.remove(path)
+    if not args.keep:
+        for path in (jc, native, damos):
+            if os.path.exists(path):
+                os.remove(path)
         os.rmdir(workdir)
     return 1 if failed else 0
 
