@@ -769,7 +769,7 @@ def _option_words():
     return {
         "--monitoring_intervals": 3, "--monitoring_intervals_goal": 4,
         "--monitoring_nr_regions_range": 2, "--regions": 1, "--ops": 1, "--timeout": 1,
-        "--seed": 1, "--memory": 1, "--access_rate": 1, "--damos_action": (1, 2, 3, 5),
+        "--seed": 1, "--memory": 1, "--sequential_access_rate": 1, "--damos_action": (1, 2, 3, 5),
         "--damos_sz_region": 2, "--damos_access_rate": 2, "--damos_age": 2,
         "--damos_apply_interval": 1, "--damos_quotas": (1, 2, 3, 6),
         "--damos_quota_goal": (2, 3, 4), "--damos_quota_goal_tuner": 1,
@@ -869,6 +869,9 @@ class OptionsTarget(Target):
             if not e.format_message():
                 raise BadError("usage error without a message")
             return "refused"
+        except DamoError as e:
+            # record's own usage errors (one damo: error: line, exit 2)
+            return self.refused(e)
         try:
             return _record_setup_and_run(ctx.params, self.workdir)
         except DamoError as e:
@@ -884,7 +887,7 @@ def _record_setup_and_run(opts, workdir):
     from damo.workloads import masim as workload_mod
 
     ctx = record_cmd.context_from_options(opts)
-    w = workload_mod.resolve(_options_workload_path(workdir), access_rate=opts["access_rate"],
+    w = workload_mod.resolve(_options_workload_path(workdir), access_rate=opts["sequential_access_rate"],
                              random_access_rate=opts["random_access_rate"])
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, [w], explicit=[])
     memory = opts.get("memory") or "dram:64M"

@@ -178,7 +178,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
 
     if timeout is not None:
         # a duration asked for: refuse now what the recording could not hold
-        run.check_snapshot_budget(timeout * 1e9, writer.MAX_SNAPSHOTS)
+        # (with --output_flush_sec, what one part could not hold)
+        budget_ns = timeout * 1e9 if not plan.flush_ns else min(timeout * 1e9, plan.flush_ns)
+        run.check_snapshot_budget(budget_ns, RecordingWriter.MAX_SNAPSHOTS)
     interrupted = False
     try:
         run.run(None if timeout is None else timeout * 1e9,

@@ -320,7 +320,16 @@ class FilteredRecord:
         lo, hi = (min(v, _INT64_MAX) for v in flt.sz_bytes)
         keep = (sizes >= lo) & (sizes <= hi)
         intervals = self.base.intervals
+        if intervals is not None and (not intervals.sample_us or not intervals.aggr_us) \
+                and flt.access_rate == (0, units.ULONG_MAX) and \
+                flt.age_us == (0, units.ULONG_MAX):
+            intervals = None    # nothing asks for a rate (--raw_form): keep the regions
         if intervals is not None:
+            if not intervals.sample_us or not intervals.aggr_us:
+                # the kernel accepts zero intervals; a rate is undefined then
+                raise DamoError("monitoring intervals %g us and %g us: access rates need "
+                                "both above 0 (use --raw_form)" % (
+                                    intervals.sample_us, intervals.aggr_us))
             max_samples = intervals.aggr_us / intervals.sample_us
             percent = np.trunc(self.nr_accesses * 100.0 / max_samples).astype(np.int64)
             self.percent = np.where(keep, percent, UNSET)

@@ -302,16 +302,25 @@ def apply_min_chars(min_chars, keyword, text):
 
 def snapshot_intervals(snapshot, iv):
     """damo's snapshot_monitoring_intervals(): [sample, aggr] (us) of a
-    snapshot, auto-tuned ones included."""
+    snapshot, auto-tuned ones included.  A zero interval (which the kernel
+    accepts) has no access rate: one error instead of damo's crash."""
+    if not iv.sample_us or not iv.aggr_us:
+        raise DamoError("monitoring intervals %g us and %g us: access rates need both "
+                        "above 0 (use --raw_form)" % (iv.sample_us, iv.aggr_us))
     if not iv.tuning_enabled:
         return [iv.sample_us, iv.aggr_us]
     ratio = iv.aggr_us / iv.sample_us
     if snapshot.sample_interval_us is not None:
-        return [snapshot.sample_interval_us, snapshot.sample_interval_us * ratio]
-    aggr_us = (snapshot.end_time - snapshot.start_time) / 1000
-    if abs(aggr_us - iv.aggr_us) / iv.aggr_us < 0.1:
-        return [iv.sample_us, iv.aggr_us]
-    return [aggr_us / ratio, aggr_us]
+        out = [snapshot.sample_interval_us, snapshot.sample_interval_us * ratio]
+    else:
+        aggr_us = (snapshot.end_time - snapshot.start_time) / 1000
+        if abs(aggr_us - iv.aggr_us) / iv.aggr_us < 0.1:
+            return [iv.sample_us, iv.aggr_us]
+        out = [aggr_us / ratio, aggr_us]
+    if not out[1] > 0:
+        raise DamoError("a snapshot's aggregation interval is %g us: no access rate "
+                        "(use --raw_form)" % out[1])
+    return out
 
 
 def _hist_ranges(minv, maxv, nr_ranges, logscale, cumulate):
@@ -927,6 +936,12 @@ def snapshot_heatmap(starts, ends, percent, usec, weights, width, static, colors
         # damo 3.4.3 divides by zero (or never ends) here
         return "n/a (no region size)"
     sz_unit = total_sz / width
+    # near 2^64 a float column step is coarser than a column (damo loops on it
+    # or prints garbage): refuse rather than draw columns that are not there
+    top = max(ends[-1], max(ends))
+    if math.ulp(float(top)) * 4 > sz_unit:
+        raise DamoError("snapshot heatmap: addresses around %s are too large for its "
+                        "columns of %s" % (fmt_nr(int(top), False), fmt_sz(sz_unit, False)))
     ordered = all(e <= s for e, s in zip(ends, starts[1:])) and \
         all(s < e for s, e in zip(starts, ends))
     pixel_fn = _heat_pixels_ordered if ordered else _heat_pixels

@@ -66,6 +66,13 @@ class RecordView:
         self.intervals = record.intervals
         self.scheme_filters = record.scheme_filters
         self.data_source = record.data_source
+        # int64 columns keep numpy's arithmetic exact (uint64 with int64 makes
+        # floats); no machine has addresses at 2^63 (x86-64 stops at 2^57)
+        if record.nr_regions and int(record.ends.max()) >= 1 << 63:
+            raise DamoError("target %s: region addresses up to %d: report access takes "
+                            "addresses below 2^63 (no machine maps more; x86-64's "
+                            "5-level page tables stop at 2^57)" % (
+                                record.target_id, int(record.ends.max())))
         starts = record.starts.view(np.int64)
         ends = record.ends.view(np.int64)
         szfp = record.sz_filter_passed
@@ -79,6 +86,11 @@ class RecordView:
                      else record.sample_interval_us.tolist())
         # damo's access rate and age in us, where the filters computed them
         percent, usec = getattr(record, "percent", None), getattr(record, "age_usec", None)
+        iv = record.intervals
+        if iv is not None and (not iv.sample_us or not iv.aggr_us):
+            # zero intervals (the kernel takes them): no rates; the raw form
+            # still shows the regions, a rate asked for is one error later
+            percent = usec = None
         if record.intervals is not None and percent is not None and len(percent) and \
                 (np.any(percent == UNSET) or np.any(usec == UNSET)):
             raise DamoError("target %s has regions without age, but intervals: damo cannot "
@@ -119,6 +131,10 @@ def views_of(records):
 
 def max_samples(intervals):
     """damo's aggr / sample: samples in one aggregation interval (a float)."""
+    if not intervals.sample_us or not intervals.aggr_us:
+        # the kernel accepts zero intervals; damo divides by zero here
+        raise DamoError("monitoring intervals %g us and %g us: access rates need both "
+                        "above 0 (use --raw_form)" % (intervals.sample_us, intervals.aggr_us))
     return intervals.aggr_us / intervals.sample_us
 
 
