@@ -313,3 +313,10 @@ def test_a_binary_trace_mapping_of_8_eib_is_refused(tmp_path):
     one_error(damo(["record", "--trace", str(path), "--memory", "dram:64M",
                     "--monitoring_intervals", "1us", "10us", "100us"], tmp_path, timeout=60),
               "t.trace", "map event of")
+
+
+def test_regions_adding_up_past_int64_are_one_error(tmp_path):
+    """Overlapping regions near 2^63 (a fuzzing find): their sum wraps int64;
+    report access says so in one line instead of a record that fails its checks."""
+    path = write(tmp_path, recording([region(0, 2 ** 63 - 1), region(2 ** 62, 2 ** 63 - 1)]))
+    one_error(damo(["report", "access", "-i", path.name], tmp_path), "2^63 bytes or more")

@@ -276,8 +276,13 @@ class FilteredRecord:
     @classmethod
     def of(cls, record):
         n = record.nr_regions
+        totals = record.snapshot_total_bytes().astype(np.int64)
+        if np.any(totals < 0):
+            # int64 wrapped (overlapping regions near 2^63): no machine has that much
+            raise DamoError("target %s: a snapshot's regions add up to 2^63 bytes or more"
+                            % (record.target_id,))
         return cls(record, np.arange(record.nr_snapshots), record.start_ns.copy(),
-                   record.end_ns.copy(), record.snapshot_total_bytes().astype(np.int64),
+                   record.end_ns.copy(), totals,
                    record.region_offsets.copy(), record.starts, record.ends,
                    record.nr_accesses, record.ages,
                    None if record.sz_filter_passed is None else record.sz_filter_passed,
@@ -368,6 +373,11 @@ class FilteredRecord:
         sizes = self._sizes()
         totals = np.zeros(self.nr_snapshots, dtype=np.int64)
         np.add.at(totals, self._snapshot_of_region(), sizes)
+        if np.any(totals < 0) or np.any(sizes < 0):
+            # int64 wrapped: no machine has 2^63 bytes (report access refuses such
+            # addresses too); one error rather than a record that fails its checks
+            raise DamoError("target %s: a snapshot's regions add up to 2^63 bytes or more"
+                            % (self.base.target_id,))
         self.total_bytes = totals
 
     def filter_temperature(self, ranges, weights, source):
