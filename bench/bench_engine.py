@@ -6,6 +6,10 @@
 (c) DAMON's own per-sample loop: the same run with 500 to 1000 regions, where
     the monitor's work (access checks, merges, splits) outweighs the
     workload's, in wall ns per page-table access check;
+(d) `damo record --ground_truth` against a plain `damo record` of the same
+    workload, side by side: the whole command in this process (CPU time,
+    best of --repeat), and the simulation alone with the truth collected
+    (target: at most 1.5x);
 (b) the same workload scaled from 100 MB to 1 TiB of memory: wall time of
     30 simulated seconds under DAMON (target: at most 1.5x), two ways:
     - as masim runs it: the 1 TiB run spends those 30 s first-touching its
@@ -58,6 +62,55 @@ def best(config, populate, repeat, nr_regions=(10, 1000)):
     return min(runs, key=lambda r: r["wall"])
 
 
+def record_command(args):
+    """CPU seconds of one in-process `damo record` run."""
+    import tempfile
+    from click.testing import CliRunner
+    from damo.cli import main as damo_main
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.process_time()
+        result = CliRunner().invoke(damo_main, ["record"] + args + ["-o", d + "/r.data"])
+        cpu = time.process_time() - t0
+        if result.exit_code != 0:
+            raise SystemExit("damo record failed: %s" % result.output)
+    return cpu
+
+
+def truth_run(config, ground_truth):
+    """Wall time of the simulation alone, with the truth collected as damo
+    record --ground_truth collects it."""
+    from damo.records.truth import TruthCollector
+    machine = make_machine(None, fits=config.total_size)
+    sim = Simulation(machine, seed=1)
+    w = MasimWorkload(config)
+    pid = sim.add_workload(w, track_ground_truth=ground_truth)
+    ctx = Context(make_ops("vaddr"), sample_us=5000, aggr_us=100000, update_us=1000000,
+                  min_nr_regions=10, max_nr_regions=1000)
+    ctx.add_target(Target(pid))
+    sim.add_kdamond([ctx])
+    if ground_truth:
+        collector = TruthCollector(sim)
+        sim.on_snapshot = lambda s: collector.snapshot(s, s.targets[0])
+    else:
+        sim.on_snapshot = lambda s: None
+    t0 = time.perf_counter()
+    sim.run(30e9)
+    return time.perf_counter() - t0
+
+
+def truth_rows(cfg, repeat):
+    print("(d) record --ground_truth vs plain record, stairs_30secs (side by side)")
+    record_command(["stairs_30secs"])        # imports and caches warm for both
+    plain = min(record_command(["stairs_30secs"]) for _ in range(repeat))
+    gt = min(record_command(["stairs_30secs", "--ground_truth"]) for _ in range(repeat))
+    print("    whole damo record: %.3f s CPU plain, %.3f s with --ground_truth: %.2fx "
+          "(target <= 1.5x)" % (plain, gt, gt / plain))
+    plain = min(truth_run(cfg, False) for _ in range(repeat))
+    gt = min(truth_run(cfg, True) for _ in range(repeat))
+    print("    simulation alone: %.4f s plain, %.4f s with the truth collected: %.2fx"
+          % (plain, gt, gt / plain))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -77,6 +130,7 @@ def main():
     print("    %.4f s wall, %d snapshots, <= %d regions, %d access checks: "
           "%.1f ns per access check" % (c["wall"], c["snapshots"], c["regions"], c["checks"],
                                         c["wall"] * 1e9 / c["checks"]))
+    truth_rows(cfg, args.repeat)
     if args.quick:
         return
 

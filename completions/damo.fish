@@ -202,6 +202,7 @@ complete -c damo -n "__damo_at 'damo record'" -l schemes_target_regions -d 'reco
 complete -c damo -n "__damo_at 'damo record'" -s o -l out -r -F -d 'output file path'
 complete -c damo -n "__damo_at 'damo record'" -l output_type -x -a 'json_compressed json perf_script native' -d 'output file\'s type'
 complete -c damo -n "__damo_at 'damo record'" -l output_permission -x -d 'permission of the output files'
+complete -c damo -n "__damo_at 'damo record'" -l ground_truth -d 'also keep the exact truth DAMON estimates (per region: bytes accessed, mean access frequency; per snapshot: working set size, a histogram of the pages\' access frequencies), in a native recording or in OUT.truth, for damo report accuracy'
 complete -c damo -n "__damo_at 'damo record'" -l exclude_child_tasks -d 'do not record the accesses of child processes (the default)'
 complete -c damo -n "__damo_at 'damo record'" -l include_child_tasks -d 'record the accesses of the target\'s child processes too'
 complete -c damo -n "__damo_at 'damo record'" -l snapshot -x -d 'record accesses as <count> snapshots, one every <delay> (simulated) seconds, through a DAMOS scheme\'s tried regions'
@@ -272,6 +273,7 @@ complete -c damo -n "__damo_at 'damo replay'" -l schemes_target_regions -d 'reco
 complete -c damo -n "__damo_at 'damo replay'" -s o -l out -r -F -d 'output file path'
 complete -c damo -n "__damo_at 'damo replay'" -l output_type -x -a 'json_compressed json perf_script native' -d 'output file\'s type'
 complete -c damo -n "__damo_at 'damo replay'" -l output_permission -x -d 'permission of the output files'
+complete -c damo -n "__damo_at 'damo replay'" -l ground_truth -d 'also keep the exact truth DAMON estimates (per region: bytes accessed, mean access frequency; per snapshot: working set size, a histogram of the pages\' access frequencies), in a native recording or in OUT.truth, for damo report accuracy'
 complete -c damo -n "__damo_at 'damo replay'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo replay'" -F
 complete -c damo -n "__damo_at 'damo report'" -a 'access' -d 'Show the regions of each recorded snapshot, or, without --input, of the running kdamonds\' latest snapshot'

@@ -279,8 +279,12 @@ class RecordSession:
     aggregated snapshots (damo record --schemes_target_regions)."""
 
     def __init__(self, run, writer, memory_spec=None, tried_regions=False,
-                 interval_ns=DEFAULT_INTERVAL_NS):
+                 interval_ns=DEFAULT_INTERVAL_NS, ground_truth=False):
         self.run = run
+        self.truth = None
+        if ground_truth:
+            from damo.records.truth import TruthCollector
+            self.truth = TruthCollector(run.sim)
         self.writer = writer
         self.tried_regions = tried_regions
         self.intervals = {}
@@ -306,7 +310,9 @@ class RecordSession:
             self.writer.add_snapshot(snap.kdamond_idx, snap.context_idx, t.target_idx,
                                      snap.start_ns, snap.end_ns, t.starts, t.ends,
                                      t.nr_accesses, t.ages, intervals=intervals,
-                                     sample_interval_us=snap.sample_us if tuned else None)
+                                     sample_interval_us=snap.sample_us if tuned else None,
+                                     truth=None if self.truth is None
+                                     else self.truth.snapshot(snap, t))
 
     def _sink(self, kd, ci, si, ctx):
         import numpy as np

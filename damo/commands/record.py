@@ -74,6 +74,11 @@ def output_options(default_out):
         click.option("--output_permission", "permission", default="600", show_default=True,
                      metavar="<octal>", callback=_octal_mode,
                      help="permission of the output files"),
+        click.option("--ground_truth", is_flag=True,
+                     help="also keep the exact truth DAMON estimates (per region: bytes "
+                          "accessed, mean access frequency; per snapshot: working set size, "
+                          "a histogram of the pages' access frequencies), in a native "
+                          "recording or in OUT.truth, for damo report accuracy"),
     ]
 
     def decorate(f):
@@ -81,6 +86,24 @@ def output_options(default_out):
             f = opt(f)
         return f
     return decorate
+
+
+def ground_truth_wanted(opts, kdamonds, plan=None):
+    """--ground_truth, checked against what it can describe."""
+    if not opts.get("ground_truth"):
+        return False
+    if plan is not None and (plan.snapshot or plan.flush_ns or not plan.access):
+        raise DamoError("--ground_truth: describes one recording of aggregated snapshots, "
+                        "not --snapshot, --output_flush_sec or --do_record without access",
+                        exit_code=2)
+    if opts.get("schemes_target_regions"):
+        raise DamoError("--ground_truth: describes aggregated snapshots, not "
+                        "--schemes_target_regions", exit_code=2)
+    if any(c.ops == "paddr" for kd in kdamonds for c in kd.contexts):
+        raise DamoError("--ground_truth: needs a virtual address space (--ops vaddr or "
+                        "fvaddr); the truth is kept per page of the workload's process",
+                        exit_code=2)
+    return True
 
 
 def context_from_options(opts):
@@ -126,6 +149,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         raise DamoError("DAMOS schemes (--damos_*, --preset, --kdamonds) apply to recorded "
                         "workloads only, not to ongoing kdamonds (give them to damo start)",
                         exit_code=2)
+    if workload == "ongoing" and opts.get("ground_truth"):
+        raise DamoError("--ground_truth: only for recorded workloads (the kdamonds of damo "
+                        "start keep no truth)", exit_code=2)
     if workload == "ongoing":
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
@@ -153,7 +179,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         raise DamoError("--schemes_target_regions: there is no DAMOS scheme (give "
                         "--damos_action, --preset or --kdamonds)", exit_code=2)
     snapshot_schemes = plan.add_snapshot_schemes(kdamonds, opts)
-    run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
+    ground_truth = ground_truth_wanted(opts, kdamonds, plan)
+    run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"],
+                     ground_truth=ground_truth)
     if run.machine.swap_kind is None and any(
             s.action == "pageout" for kd in kdamonds for c in kd.contexts for s in c.schemes):
         click.echo("damo: warning: pageout cannot reclaim anonymous memory without swap: "
@@ -170,7 +198,8 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         "workload": w.name, "seed": opts["seed"], "memory": opts["memory"],
         "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds)}
     session = RecordSession(run, writer, memory_spec=opts["memory"],
-                            tried_regions=opts["schemes_target_regions"] and not plan.snapshot)
+                            tried_regions=opts["schemes_target_regions"] and not plan.snapshot,
+                            ground_truth=ground_truth)
     taker = None
     if plan.snapshot:
         taker = snapshot_mod.SnapshotTaker(run, writer, snapshot_schemes, plan.delay_s,

@@ -79,6 +79,7 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
     from damo import runner
     from damo.workloads import tracing
     from damo.commands.record import _explicit_monitoring_options, context_from_options
+    from damo.commands import record as record_cmd
     from damo.metrics import RecordSession
     from damo.records import RecordingWriter
     from damo.reports import code_attribution
@@ -149,9 +150,12 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
             try:
                 if command is not None:
                     source.start()
-                run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"])
+                ground_truth = record_cmd.ground_truth_wanted(opts, kdamonds)
+                run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"],
+                                 ground_truth=ground_truth)
                 session = RecordSession(run, writer, memory_spec=opts["memory"],
                                         tried_regions=opts.get("schemes_target_regions"),
+                                        ground_truth=ground_truth,
                                         interval_ns=aggr_us * 1000)
                 run.run(None if timeout is None else timeout * 1e9, session.on_snapshot,
                         progress=False)

@@ -68,6 +68,9 @@ def replay(recording, real, progress_notice_interval, test_perf, test_perf_sz_me
         if not (0 < source_iv[0] <= source_iv[1]):
             raise DamoError("--source_intervals: the sampling interval must be positive "
                             "and at most the aggregation interval", exit_code=2)
+    if (test_perf or real) and opts.get("ground_truth"):
+        raise DamoError("--ground_truth: only for simulated replays (not --real or "
+                        "--test_perf)", exit_code=2)
     if test_perf:
         runtime = _seconds(test_perf_runtime, "--test_perf_runtime")
         if recording is None:
@@ -161,13 +164,16 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
     workloads = [p.workload(ns_per_page) for p in plans]
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, workloads,
                                                  explicit=_explicit_monitoring_options())
-    run = runner.Run(kdamonds, workloads, memory=opts["memory"], seed=opts["seed"])
+    ground_truth = record_cmd.ground_truth_wanted(opts, kdamonds)
+    run = runner.Run(kdamonds, workloads, memory=opts["memory"], seed=opts["seed"],
+                     ground_truth=ground_truth)
     offset = int(round(first.t0_ns))
     writer = RecordingWriter(out, output_type, permission)
     shifted = _ShiftedWriter(writer, offset, [p.target_id for p in plans]
                              if kdamonds[0].contexts[0].ops != "paddr" else [])
     session = RecordSession(run, shifted, memory_spec=opts["memory"],
                             tried_regions=opts.get("schemes_target_regions"),
+                            ground_truth=ground_truth,
                             interval_ns=max(int(first.aggr_us * 1000), 1))
     interrupted = False
     try:

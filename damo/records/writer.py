@@ -22,12 +22,13 @@ class _RecordBuilder:
         self.sample_us, self.stats = [], []
         self.columns = ([], [], [], [])
         self.sz_filter_passed = []      # per snapshot: an array or None
+        self.truths = []                # per snapshot: damo.records.truth.SnapshotTruth or None
 
     def trim(self):
         """A snapshot counts once its count is appended, which add_snapshot()
         does last: drop what one interrupted (^C) while being added left."""
         n = len(self.counts)
-        for name in ("start_ns", "end_ns", "sample_us", "stats", "sz_filter_passed"):
+        for name in ("start_ns", "end_ns", "sample_us", "stats", "sz_filter_passed", "truths"):
             del getattr(self, name)[n:]
         for column in self.columns:
             del column[n:]
@@ -92,7 +93,8 @@ class RecordingWriter:
     def add_snapshot(self, kdamond_idx, context_idx, target_id, start_ns, end_ns,
                      starts, ends, nr_accesses, ages, intervals=None,
                      sample_interval_us=None, damos_stats=None, scheme_idx=None,
-                     sz_filter_passed=None, scheme_filters=None, separate=False):
+                     sz_filter_passed=None, scheme_filters=None, separate=False,
+                     truth=None):
         """Append one snapshot (its regions as 1-D arrays) to its record.
 
         ``intervals`` (dict of sample_us/aggr_us/ops_update_us and optionally
@@ -101,7 +103,8 @@ class RecordingWriter:
         ``scheme_filters`` (damo's kvpairs of the DAMOS filters behind a
         scheme's record) is kept from its first snapshot too.  ``separate``
         starts a record of its own for the snapshot, as damo writes the
-        snapshots that ``record --snapshot`` takes.
+        snapshots that ``record --snapshot`` takes.  ``truth`` is the
+        snapshot's exact truth (damo.records.truth), if any.
         """
         if self._done:
             raise RuntimeError("the recording was already committed or aborted")
@@ -134,6 +137,7 @@ class RecordingWriter:
         builder.sample_us.append(np.nan if sample_interval_us is None else sample_interval_us)
         builder.stats.append(damos_stats)
         builder.sz_filter_passed.append(szfp)
+        builder.truths.append(truth)
         for store, column in zip(builder.columns, copies):
             store.append(column)
         builder.counts.append(len(columns[0]))      # last: see _RecordBuilder.build
@@ -145,14 +149,38 @@ class RecordingWriter:
                           if len(key) == 4 or b.counts],
                          self.metadata, path=self.path, format=self.output_type)
 
+    def truths(self):
+        """damo.records.truth.RecordTruth of each record whose every snapshot
+        has its truth."""
+        from damo.records import truth as truth_mod
+        out = []
+        for key, b in self._records.items():
+            b.trim()
+            if len(key) == 4 and key[3] is None and b.truths and \
+                    all(t is not None for t in b.truths):
+                out.append(truth_mod.concat(key[:3], b.truths))
+        return out
+
     def commit(self, sidecars=None):
         """Write the recording atomically (an existing file becomes
         ``<path>.old``) and return it; ``sidecars(output_set, digest)`` adds
-        the files committed with it (see files.save)."""
+        the files committed with it (see files.save).  Its exact truth, if
+        any, goes into a native recording or beside the others
+        (``<path>.truth``, committed with it)."""
+        from damo.records import truth as truth_mod
         if self._done:
             raise RuntimeError("the recording was already committed or aborted")
         recording = self.recording()
-        files.save(recording, self.path, self.output_type, self.permission, sidecars)
+        truths = self.truths()
+        if truths and self.output_type == "native":
+            recording.metadata[truth_mod.METADATA_KEY] = truth_mod.metadata_value(truths)
+
+        def with_truth(output_set, digest):
+            if sidecars is not None:
+                sidecars(output_set, digest)
+            truth_mod.add_sidecar(output_set, self.path,
+                                  truths if self.output_type != "native" else None, digest)
+        files.save(recording, self.path, self.output_type, self.permission, with_truth)
         self._done = True
         self._records = {}
         return recording

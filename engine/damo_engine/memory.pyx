@@ -5,7 +5,7 @@ costs its compute share plus the stall of the tier its page sits on; faults,
 swap-ins and THP faults add their own costs.
 """
 from libc.stdlib cimport calloc, malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 from libc.math cimport ceil, sqrt
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
@@ -133,9 +133,7 @@ cdef inline void _mark_accessed(VmaData *v, int64_t li, int64_t m, uint32_t k,
         pb_set_range(&v.young, li, li + m)
         if write:
             pb_set_range(&v.dirty, li, li + m)
-    if v.gt_counts != NULL:
-        for i in range(li, li + m):
-            v.gt_counts[i] += k
+    gt_add_range(v, li, li + m, k)
 
 
 cdef void _pb_alloc(pagebits *b, int64_t nchunks) noexcept nogil:
@@ -184,6 +182,9 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     _pb_free(&v.dirty, words, summary)
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
+    sim_zfree(v.gt_stamp, n * CHUNK_PAGES * sizeof(uint32_t))
+    sim_zfree(v.gt_samples, n * CHUNK_PAGES * sizeof(uint32_t))
+    v.gt_stamp = NULL; v.gt_samples = NULL
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
     sim_zfree(v.damon_ref_chunks, summary)
     v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
@@ -222,11 +223,14 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     v.damon_ref_chunks = <uint64_t *>sim_zalloc((v.nchunks + 63) // 64 * sizeof(uint64_t))
     if mm.track_ground_truth:
         v.gt_counts = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
+        v.gt_stamp = <uint32_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint32_t))
+        v.gt_samples = <uint32_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint32_t))
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
             or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
-            or (mm.track_ground_truth and v.gt_counts == NULL)):
+            or (mm.track_ground_truth and (v.gt_counts == NULL or v.gt_stamp == NULL
+                                           or v.gt_samples == NULL))):
         _vma_free_tables(v)
         free(v)
         raise MemoryError("cannot allocate page tables for a %d MiB mapping"
@@ -323,7 +327,19 @@ cdef class Vma:
         cdef uint64_t[::1] view
         if self.v.gt_counts == NULL:
             return None
+        gt_flush(self.v)
         view = <uint64_t[:self.v.nchunks * CHUNK_PAGES]>self.v.gt_counts
+        return np.asarray(view)[self.v.first_li:self.v.end_li].copy()
+
+    def ground_truth_samples(self):
+        """Per page, the number of sampling intervals (AddressSpace.gt_epoch
+        steps) it was accessed in so far (numpy copy), or None."""
+        import numpy as np
+        cdef uint32_t[::1] view
+        if self.v.gt_samples == NULL:
+            return None
+        gt_flush(self.v)
+        view = <uint32_t[:self.v.nchunks * CHUNK_PAGES]>self.v.gt_samples
         return np.asarray(view)[self.v.first_li:self.v.end_li].copy()
 
 
@@ -345,6 +361,7 @@ cdef class AddressSpace:
         self.mm.pid = pid
         self.mm.alive = True
         self.mm.track_ground_truth = track_ground_truth
+        self.mm.gt_epoch = 1
         self.machine = machine
         self._dead = []
         self._names = {}
@@ -376,6 +393,17 @@ cdef class AddressSpace:
     @property
     def track_ground_truth(self):
         return self.mm.track_ground_truth
+
+    @property
+    def gt_epoch(self):
+        """Ground truth's sampling intervals so far: a page's access in a new
+        one counts once more in Vma.ground_truth_samples()."""
+        return self.mm.gt_epoch
+
+    def next_gt_epoch(self):
+        """A new sampling interval begins (the truth's kdamond prepared its
+        access checks)."""
+        self.mm.gt_epoch += 1
 
     def map(self, uint64_t start, uint64_t size, str name="[anon]", bint anon=True):
         """Create a VMA at a fixed place (MAP_FIXED_NOREPLACE); returns it."""
@@ -441,6 +469,36 @@ cdef class AddressSpace:
     def vmas(self):
         return [_vma_handle(self, self.mm.vmas[i], self._names[<size_t>self.mm.vmas[i]])
                 for i in range(self.mm.nr_vmas)]
+
+    def ground_truth_pages(self):
+        """All of the ground truth in one pass: (VMA starts, their page counts,
+        accesses per page, sampling intervals accessed per page), the pages
+        of every live VMA in address order; None if it is not tracked."""
+        import numpy as np
+        cdef int i
+        cdef int64_t n = 0, off = 0, m
+        cdef VmaData *v
+        if not self.mm.track_ground_truth:
+            return None
+        for i in range(self.mm.nr_vmas):
+            n += self.mm.vmas[i].end_li - self.mm.vmas[i].first_li
+        starts = np.empty(self.mm.nr_vmas, np.uint64)
+        lens = np.empty(self.mm.nr_vmas, np.int64)
+        counts = np.empty(n, np.uint64)
+        samples = np.empty(n, np.uint32)
+        cdef uint64_t[::1] cv = counts
+        cdef uint32_t[::1] sv = samples
+        for i in range(self.mm.nr_vmas):
+            v = self.mm.vmas[i]
+            gt_flush(v)
+            m = v.end_li - v.first_li
+            starts[i] = v.start
+            lens[i] = m
+            if m:
+                memcpy(&cv[off], &v.gt_counts[v.first_li], m * sizeof(uint64_t))
+                memcpy(&sv[off], &v.gt_samples[v.first_li], m * sizeof(uint32_t))
+            off += m
+        return starts, lens, counts, samples
 
     def vma_at(self, uint64_t addr):
         cdef VmaData *v = mm_find_vma(self.mm, addr)

@@ -12,7 +12,8 @@ class TargetSnapshot(NamedTuple):
     ends: object
     nr_accesses: object     # numpy uint32
     ages: object            # numpy uint32
-    ground_truth: Optional[List[Tuple[int, object]]]
+    ground_truth: Optional[List[Tuple[int, object]]]          # accesses per page
+    ground_truth_samples: Optional[List[Tuple[int, object]]]  # sampling intervals per page
 
 class Snapshot(NamedTuple):
     kdamond_idx: int
@@ -33,6 +34,8 @@ class Simulation:
     now_ns: int
     seed: int
     on_snapshot: Optional[Callable[[Snapshot], None]]
+    ground_truth_snapshots: bool    # False: snapshots leave ground_truth* None (read it
+                                    # with AddressSpace.ground_truth_pages())
     def __init__(self, machine: Machine, seed: int = ...) -> None: ...
     def add_workload(self, w: Workload, track_ground_truth: bool = ...) -> int: ...
     def add_kdamond(self, contexts: List[Context]) -> int: ...

@@ -10,16 +10,24 @@ from libc.stdint cimport uint64_t, int64_t, INT64_MAX
 from damo_engine.memory cimport Machine, AddressSpace
 from damo_engine.core cimport Context, KernelState, Target
 from damo_engine.workloads cimport Workload
+from damo_engine.core import STATE_NAMES
 
 from collections import namedtuple
 
 import numpy as np
 
 TargetSnapshot = namedtuple(
-    "TargetSnapshot", "target_idx pid starts ends nr_accesses ages ground_truth")
+    "TargetSnapshot",
+    "target_idx pid starts ends nr_accesses ages ground_truth ground_truth_samples")
 TargetSnapshot.__doc__ = """Regions of one target at the end of an aggregation
 interval (numpy arrays), and, when tracked, the exact per-page access counts
-of the interval as [(vma_start, counts)]."""
+of the interval as [(vma_start, counts)] and, in the same order, the number
+of the context's sampling intervals each page was accessed in (what DAMON's
+nr_accesses estimates) as [(vma_start, samples)]."""
+TargetSnapshot.__new__.__defaults__ = (None,)
+
+# the kdamond state right after prepare_access_checks(): a sampling interval begins
+_ST_SAMPLING = next(k for k, v in STATE_NAMES.items() if v == "sampling")
 
 Snapshot = namedtuple(
     "Snapshot", "kdamond_idx context_idx start_ns end_ns sample_us aggr_us targets")
@@ -48,7 +56,10 @@ cdef class Simulation:
     cdef readonly int64_t now_ns
     cdef readonly uint64_t seed
     cdef public object on_snapshot
+    cdef public bint ground_truth_snapshots  # snapshots carry the truth's page arrays
     cdef dict gt_prev
+    cdef list gt_mms                        # per context: address spaces whose truth
+                                            # it samples (None: none)
     # periodic machine work and observation
     cdef public object on_tick              # callable(sim, now_ns) or None
     cdef public int64_t tick_interval_ns    # how often on_tick runs (0: never)
@@ -66,7 +77,9 @@ cdef class Simulation:
         self.now_ns = 0
         self.seed = seed
         self.on_snapshot = None
+        self.ground_truth_snapshots = True
         self.gt_prev = {}
+        self.gt_mms = []
         self.on_tick = None
         self.tick_interval_ns = 0
         self.next_tick_ns = 0
@@ -92,9 +105,27 @@ cdef class Simulation:
             ctx.on_aggregated = self._make_sink(kd, ci)
             self.contexts.append(ctx)
             self.ctx_index.append((kd, ci))
+            self.gt_mms.append(self._truth_owned(ctx))
+            for ti, t in enumerate(ctx.targets):
+                # the truth counts from the context's start, not the process's
+                self._ground_truth(kd, ci, ti, t)
             self.next_wake.append(self.now_ns)
         self.kdamonds.append(contexts)
         return kd
+
+    def _truth_owned(self, Context ctx):
+        """The truth-tracking address spaces of ctx's targets that no earlier
+        context samples: the truth's sampling intervals are that context's."""
+        owned = set()
+        for m in self.gt_mms:
+            owned.update(id(x) for x in (m or ()))
+        mms = []
+        for t in ctx.targets:
+            mm = self.kstate.processes.get(t.pid) if t.pid is not None else None
+            if mm is not None and mm.track_ground_truth and id(mm) not in owned:
+                owned.add(id(mm))
+                mms.append(mm)
+        return mms or None
 
     def _make_sink(self, int kd, int ci):
         def sink(Context ctx, start_ns, end_ns, regions):
@@ -103,27 +134,32 @@ cdef class Simulation:
             targets = []
             for ti, (starts, ends, nrs, ages) in enumerate(regions):
                 t = ctx.targets[ti]
+                gt = self._ground_truth(kd, ci, ti, t) if self.ground_truth_snapshots \
+                    else None
                 targets.append(TargetSnapshot(ti, t.pid, starts, ends, nrs, ages,
-                                              self._ground_truth(kd, ci, ti, t)))
+                                              None if gt is None else gt[0],
+                                              None if gt is None else gt[1]))
             self.on_snapshot(Snapshot(kd, ci, start_ns, end_ns, ctx.sample_us, ctx.aggr_us,
                                       targets))
         return sink
 
     def _ground_truth(self, kd, ci, ti, Target t):
         """Exact per-page access counts of each VMA since this context's last
-        aggregation, if the target's process tracks them."""
+        aggregation, and the sampling intervals each page was accessed in, if
+        the target's process tracks them."""
         mm = self.kstate.processes.get(t.pid) if t.pid is not None else None
         if mm is None or not mm.track_ground_truth:
             return None
-        out = []
+        counts, samples = [], []
         for vma in mm.vmas:
-            cum = vma.ground_truth()
-            key = (kd, ci, ti, vma.start)
-            prev = self.gt_prev.get(key)
-            self.gt_prev[key] = cum
-            out.append((vma.start, cum if prev is None or len(prev) != len(cum)
-                        else cum - prev))
-        return out
+            for kind, cum, out in ((0, vma.ground_truth(), counts),
+                                   (1, vma.ground_truth_samples(), samples)):
+                key = (kd, ci, ti, vma.start, kind)
+                prev = self.gt_prev.get(key)
+                self.gt_prev[key] = cum
+                out.append((vma.start, cum if prev is None or len(prev) != len(cum)
+                            else cum - prev))
+        return counts, samples
 
     def process(self, pid):
         return self.kstate.processes.get(pid)
@@ -195,6 +231,9 @@ cdef class Simulation:
                 if self.next_wake[i] == t_next:
                     ctx = self.contexts[i]
                     self.next_wake[i] = ctx.step(t_next)
+                    if self.gt_mms[i] is not None and ctx.state == _ST_SAMPLING:
+                        for mm in self.gt_mms[i]:
+                            mm.next_gt_epoch()
             if on_progress is not None and self.now_ns >= next_progress:
                 next_progress = self.now_ns + progress_every_ns
                 on_progress(self.now_ns)

@@ -27,7 +27,7 @@ from libc.string cimport memset
 
 from damo_engine.memory cimport (
     AddressSpace, Machine, VmaData, MmData, CostTable, mm_find_vma, vma_li, vma_frame,
-    pb_set, pb_set_chunk, PAGE_SHIFT, PAGE_SIZE, CHUNK_SHIFT, MAX_NODES)
+    pb_set, pb_set_chunk, gt_add_range, PAGE_SHIFT, PAGE_SIZE, CHUNK_SHIFT, MAX_NODES)
 from damo_engine.workloads cimport Workload
 
 import numpy as np
@@ -1024,7 +1024,7 @@ cdef class TraceWorkload(Workload):
                 mm.node_accesses[self.pc_node[h]] += 1
                 v = self.pc_v[h]
                 if v.gt_counts != NULL:
-                    v.gt_counts[self.pc_li[h]] += 1
+                    gt_add_range(v, self.pc_li[h], self.pc_li[h] + 1, 1)
             else:
                 if self.pc_page[h] == page and self.pc_epoch[h] == epoch:
                     v = self.pc_v[h]            # read before, written now

@@ -15,7 +15,7 @@ from damo_engine.memory cimport (
     AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng_seed, sim_rng_below,
     sim_rng_double, bm_count_range, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
     vma_uniform_node, vma_li,
-    mm_find_vma,
+    mm_find_vma, gt_add_range,
     PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES, MAX_NODES)
 
 from damo_engine import masim as _masim
@@ -436,10 +436,14 @@ cdef void _mark_visits(VmaData *v, int64_t li0, int64_t P, int64_t offset, int64
                 pb_set_range(&v.dirty, li0, li0 + offset + rest - P)
     _mark_huge_young(v, li0, P)
     if v.gt_counts != NULL:
-        for i in range(P):
-            v.gt_counts[li0 + i] += full * per_page
-        for j in range(rest):
-            v.gt_counts[li0 + (offset + j) % P] += per_page
+        if full:
+            # a page visited in each pass: one sampling interval, counted once
+            gt_add_range(v, li0, li0 + P, full * per_page)
+        if offset + rest <= P:
+            gt_add_range(v, li0 + offset, li0 + offset + rest, per_page)
+        else:
+            gt_add_range(v, li0 + offset, li0 + P, per_page)
+            gt_add_range(v, li0, li0 + offset + rest - P, per_page)
 
 
 cdef void _mark_huge_young(VmaData *v, int64_t li0, int64_t P) noexcept:
