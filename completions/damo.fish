@@ -4,7 +4,7 @@
 function __damo_cmdpath
     set -l cmdpath damo
     for w in (commandline -opc)[2..-1]
-        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo diagnose' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report damon' 'damo report footprints' 'damo report heatmap' 'damo report holistic' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report times' 'damo report trace' 'damo report wss'
+        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo diagnose' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report accuracy' 'damo report damon' 'damo report footprints' 'damo report heatmap' 'damo report holistic' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report times' 'damo report trace' 'damo report wss'
             set cmdpath "$cmdpath $w"
         end
     end
@@ -277,6 +277,7 @@ complete -c damo -n "__damo_at 'damo replay'" -l ground_truth -d 'also keep the 
 complete -c damo -n "__damo_at 'damo replay'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo replay'" -F
 complete -c damo -n "__damo_at 'damo report'" -a 'access' -d 'Show the regions of each recorded snapshot, or, without --input, of the running kdamonds\' latest snapshot'
+complete -c damo -n "__damo_at 'damo report'" -a 'accuracy' -d 'Show how accurate DAMON was: its working set size, access frequencies and hot/cold classification against the exact truth, per snapshot and overall, and its heatmap beside the truth\'s'
 complete -c damo -n "__damo_at 'damo report'" -a 'damon' -d 'Show live kdamonds: parameters, state and DAMOS stats'
 complete -c damo -n "__damo_at 'damo report'" -a 'footprints' -d 'Show the distribution of memory footprints (vsz, rss, system memory in use)'
 complete -c damo -n "__damo_at 'damo report'" -a 'heatmap' -d 'Show when which address ranges were how frequently accessed'
@@ -328,6 +329,24 @@ complete -c damo -n "__damo_at 'damo report access'" -l repeat -x -d 'repeat <co
 complete -c damo -n "__damo_at 'damo report access'" -l debug_damon -d 'print debugging log (no effect here)'
 complete -c damo -n "__damo_at 'damo report access'" -l color -x -a 'auto always never' -d 'colour the map: on a terminal (auto, unless NO_COLOR is set), always (damo\'s output, byte for byte) or never'
 complete -c damo -n "__damo_at 'damo report access'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo report accuracy'" -s i -l input -r -F -d 'recording made with damo record --ground_truth'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l access_rate -x -d 'access rate (percent) of hot memory, as damo\'s filters take it [default: 1% max: accessed at all]'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l age -x -d 'age of hot memory (damo\'s filters: microseconds, or \'5s\' like)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l sz_region -x -d 'size of DAMON\'s hot regions (the truth has no regions)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l acc_thres -x -d 'least samples of a region in DAMON\'s working set (as damo report wss)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l sz_thres -x -d 'least size of a region in DAMON\'s working set (as damo report wss)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l format -x -a 'text json' -d 'output format'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l overall_only -d 'print the overall figures only'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l raw_number -d 'use machine-friendly raw numbers'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l heatmap -d 'also print DAMON\'s heatmap and the truth\'s, side by side, on one scale'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l output -r -F -d 'draw both heatmaps side by side to an image (.png, .svg, .pdf, .jpeg)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l resol -x -d 'heatmap resolution [default: 30 50 on stdout, else 300 300]'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l time_range -x -d 'heatmap time range, as damo report heatmap takes it'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l address_range -x -d 'heatmap address range, as damo report heatmap takes it'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l tid -x -d 'target id of the heatmaps\' record'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l size -x -d 'image size (pixels; points for svg/pdf)'
+complete -c damo -n "__damo_at 'damo report accuracy'" -l color -x -a 'auto always never' -d 'colour the map: on a terminal (auto, unless NO_COLOR is set), always (damo\'s output, byte for byte) or never'
+complete -c damo -n "__damo_at 'damo report accuracy'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo report damon'" -l format -x -a 'report json yaml' -d 'format of the output [default: report]'
 complete -c damo -n "__damo_at 'damo report damon'" -l raw -d 'print raw numbers'
 complete -c damo -n "__damo_at 'damo report damon'" -l kdamond_idx -x -d 'show only this kdamond (repeatable; default: all)'

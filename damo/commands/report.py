@@ -6,6 +6,10 @@ from damo.cli import LazyGroup
 # report type -> ("module:attribute", one-line help); each module holds one click
 # command (see damo.cli.LazyGroup).
 REPORTS = {
+    "accuracy": ("damo.commands.report_accuracy:accuracy",
+                 "Show how accurate DAMON was: its working set size, access frequencies and "
+                 "hot/cold classification against the exact truth, per snapshot and "
+                 "overall, and its heatmap beside the truth's."),
     "access": ("damo.commands.report_access:access",
                "Show the regions of each recorded snapshot, or, without --input, of the "
                "running kdamonds' latest snapshot."),

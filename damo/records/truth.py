@@ -322,10 +322,16 @@ class RecordTruth:
         """It belongs to ``record`` (same snapshots and regions)."""
         n = record.nr_snapshots
         bad = None
-        if self.nr_snapshots != n:
-            bad = "%d snapshots, the recording has %d" % (self.nr_snapshots, n)
-        elif len(self.accessed) != record.nr_regions:
-            bad = "%d regions, the recording has %d" % (len(self.accessed), record.nr_regions)
+        snapshot_lens = {len(getattr(self, name)) for name, _ in _SNAPSHOT_COLUMNS}
+        region_lens = {len(getattr(self, name)) for name, _ in _REGION_COLUMNS}
+        if snapshot_lens != {n}:
+            bad = "%s snapshots, the recording has %d" % (
+                "/".join(str(x) for x in sorted(snapshot_lens)), n)
+        elif region_lens != {record.nr_regions}:
+            bad = "%s regions, the recording has %d" % (
+                "/".join(str(x) for x in sorted(region_lens)), record.nr_regions)
+        elif len({len(getattr(self, name)) for name, _ in _CELL_COLUMNS}) != 1:
+            bad = "its cell columns disagree in length"
         elif len(self.cell_nr) != self.cell_offsets[-1] or \
                 len(self.piece_nr) != self.piece_offsets[-1] or \
                 np.any(self.nr_pieces < 1) or np.any(self.nr_cells < 0):
