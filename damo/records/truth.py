@@ -66,101 +66,35 @@ class SnapshotTruth:
             setattr(self, k, kw[k])
 
 
-class _PageState:
-    """One target's process between aggregations: its cumulative truth at
-    the last one, and each page's age."""
-
-    def __init__(self):
-        self.layout = None      # (VMA starts, page counts)
-        self.counts = self.samples = None
-        self.pg = self.accessed = self.age = None
-        self.epoch = 1
-        self.fresh = False      # the arrays are a baseline: no interval ended yet
-
-    def update(self, starts, lens, counts, samples):
-        """Page numbers, accessed flags, sampling intervals and ages of the
-        aggregation interval that ends now, from cumulative page arrays."""
-        same = self.layout is not None and np.array_equal(starts, self.layout[0]) and \
-            np.array_equal(lens, self.layout[1])
-        if same:
-            acc = counts != self.counts
-            smp = samples - self.samples
-            if self.fresh:
-                age = np.zeros(len(acc), np.uint32)
-            else:
-                age = self.age + 1
-                np.minimum(age, NEVER - 1, out=age)
-                age[acc != self.accessed] = 0
-        else:
-            # VMAs came or went: match them by start and length
-            offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-            acc = counts > 0
-            smp = samples.copy()
-            age = np.zeros(len(counts), np.uint32)
-            if self.layout is not None:
-                old = {}
-                o_off = np.concatenate([[0], np.cumsum(self.layout[1])]).astype(np.int64)
-                for i, (s, n) in enumerate(zip(self.layout[0].tolist(),
-                                               self.layout[1].tolist())):
-                    old[(s, n)] = int(o_off[i])
-                for i, (s, n) in enumerate(zip(starts.tolist(), lens.tolist())):
-                    o = old.get((s, n))
-                    if o is None:
-                        continue
-                    a, b = int(offsets[i]), int(offsets[i]) + n
-                    acc[a:b] = counts[a:b] != self.counts[o:o + n]
-                    smp[a:b] = samples[a:b] - self.samples[o:o + n]
-                    was = self.accessed[o:o + n]
-                    age[a:b] = np.where(was == acc[a:b], np.minimum(
-                        self.age[o:o + n].astype(np.int64) + 1, NEVER - 1), 0)
-            first = np.asarray(starts, np.uint64).astype(np.int64) // PAGE
-            self.pg = np.repeat(first - offsets[:-1], lens) + \
-                np.arange(int(offsets[-1]), dtype=np.int64)
-            self.layout = (np.array(starts), np.array(lens))
-        if self.fresh and not same:
-            age[:] = 0
-        self.fresh = False
-        self.counts, self.samples = counts, samples
-        self.accessed, self.age = acc, age
-        return self.pg, acc, smp, age
-
-
 class TruthCollector:
     """Turns the engine's per-page truth at each snapshot into SnapshotTruth
-    (read straight from the process, all VMAs in one array)."""
+    (damo_engine.truth.TruthReducer: one pass over the process's pages)."""
 
     def __init__(self, sim):
+        from damo_engine.truth import TruthReducer
         self.sim = sim
         sim.ground_truth_snapshots = False
-        self.pages = {}         # (kdamond, context, target) -> _PageState
+        self.reducers = {}      # (kdamond, context, target) -> TruthReducer
         # what the processes did before monitoring started (their start-up)
         # is no sampling interval's
-        self.baseline = {}
+        self.initial = {}
         for w in sim.workloads:
             if w.mm is not None and w.mm.track_ground_truth:
-                self.baseline[w.mm.pid] = (w.mm.ground_truth_pages(), w.mm.gt_epoch)
+                self.initial[w.mm.pid] = TruthReducer(w.mm)
 
     def snapshot(self, snap, target):
         """SnapshotTruth of a Simulation snapshot's TargetSnapshot, or None
         if its process does not track the truth."""
+        from damo_engine.truth import TruthReducer
         mm = self.sim.process(target.pid) if target.pid is not None else None
-        data = None if mm is None else mm.ground_truth_pages()
-        if data is None:
+        if mm is None or not mm.track_ground_truth:
             return None
         key = (snap.kdamond_idx, snap.context_idx, target.target_idx)
-        state = self.pages.get(key)
-        if state is None:
-            state = self.pages[key] = _PageState()
-            base = self.baseline.get(target.pid)
-            if base is not None:
-                state.update(*base[0])
-                state.epoch = base[1]
-                state.fresh = True
-        epoch = mm.gt_epoch
-        nr_samples = epoch - state.epoch
-        state.epoch = epoch
-        pg, acc, smp, age = state.update(*data)
-        return reduce(target.starts, target.ends, pg, acc, smp, age, nr_samples)
+        reducer = self.reducers.get(key)
+        if reducer is None:
+            reducer = self.initial.pop(target.pid, None) or TruthReducer(mm)
+            self.reducers[key] = reducer
+        return reduce(mm, reducer, target.starts, target.ends)
 
 
 def _bins(nr_samples):
@@ -193,86 +127,29 @@ def pieces(starts, ends, k):
     return p_start, p_end
 
 
-def reduce(starts, ends, pg, acc, smp, age, nr_samples):
-    """SnapshotTruth of DAMON regions [starts, ends) from the process's
-    pages of the interval: page numbers (sorted), accessed, sampling
-    intervals accessed in, ages.
-
-    The pages are cut into runs of equal (sample count, age) that no region
-    or piece boundary crosses; everything after that is per run, so that a
-    snapshot costs a few passes over its pages."""
-    starts = np.asarray(starts, np.uint64).astype(np.int64)
-    ends = np.asarray(ends, np.uint64).astype(np.int64)
+def reduce(mm, reducer, starts, ends):
+    """SnapshotTruth of DAMON regions [starts, ends) (sorted) of the process
+    ``mm``, since ``reducer``'s last aggregation."""
     n = len(starts)
-    npg = len(pg)
-    wss = int(np.count_nonzero(acc)) * PAGE
-    k = nr_pieces(starts, ends)
-    p_start, p_end = pieces(starts, ends, k)
-    # page indexes of region and piece boundaries
-    plo = np.searchsorted(pg, p_start // PAGE)
-    phi = np.searchsorted(pg, -(-p_end // PAGE))
-    lo = np.searchsorted(pg, starts // PAGE)
-    hi = np.searchsorted(pg, -(-ends // PAGE))
-    if npg:
-        change = np.flatnonzero((smp[1:] != smp[:-1]) | (age[1:] != age[:-1])
-                                | (acc[1:] != acc[:-1]) | (np.diff(pg) != 1)) + 1
-    else:
-        change = np.zeros(0, np.int64)
-    bounds = np.unique(np.concatenate([[0, npg], change, plo, phi, lo, hi]))
-    bounds = bounds[bounds <= npg]
-    r_first = bounds[:-1]
-    r_len = np.diff(bounds)
-    keep = r_len > 0
-    r_first, r_len = r_first[keep], r_len[keep]
-    r_pg = pg[r_first] if npg else np.zeros(0, np.int64)
-    r_smp = smp[r_first].astype(np.int64) if npg else np.zeros(0, np.int64)
-    r_acc = acc[r_first] if npg else np.zeros(0, bool)
-    r_age = age[r_first].astype(np.int64) if npg else np.zeros(0, np.int64)
-    # runs inside a region (none crosses a boundary)
-    owner = np.searchsorted(starts, r_pg * PAGE, side="right") - 1
-    inside = owner >= 0
-    inside[inside] = r_pg[inside] * PAGE < ends[owner[inside]]
-    owner, r_len, r_smp, r_acc, r_age, r_pg = (
-        x[inside] for x in (owner, r_len, r_smp, r_acc, r_age, r_pg))
-    region_pages = (ends - starts) // PAGE
-    accessed = np.bincount(owner, weights=r_len * r_acc, minlength=n)[:n].astype(np.int64) \
-        * PAGE
-    sum_smp = np.bincount(owner, weights=r_len * r_smp, minlength=n)[:n]
-    mean_nr = np.where(region_pages > 0, sum_smp / np.maximum(region_pages, 1), 0.0)
-    mapped = np.bincount(owner, weights=r_len, minlength=n)[:n].astype(np.int64)
-
-    width = _bins(nr_samples)
-    nrb = (r_smp // width) * width
+    width = _bins(mm.gt_epoch - reducer.epoch)
+    nr_samples, wss, accessed, mean_nr, k, piece_nr, cells, dup = reducer.reduce(
+        mm, np.ascontiguousarray(starts, np.uint64), np.ascontiguousarray(ends, np.uint64),
+        PIECES, width)
     rounded = False
-    cells = _cells(owner, nrb, r_age, r_len)
+    if dup:
+        cells = _cells(*cells)
     if len(cells[0]) > CELLS_PER_REGION * max(n, 1):
         rounded = True
-        r_age = np.where(r_age > 0, 1 << np.floor(np.log2(np.maximum(r_age, 1))).astype(
-            np.int64), 0)
-        cells = _cells(owner, nrb, r_age, r_len)
+        owner, nrb, age, pages = cells
+        age = np.where((age > 0) & (age < NEVER), 1 << np.floor(np.log2(
+            np.maximum(age, 1))).astype(np.int64), age)
+        cells = _cells(owner, nrb, age, pages)
     c_reg, c_nr, c_age, c_pages = cells
-    # unmapped pages of each region: unaccessed, never
-    unmapped = region_pages - mapped
-    has = unmapped > 0
-    nh = int(has.sum())
-    c_reg = np.concatenate([c_reg, np.flatnonzero(has)])
-    c_nr = np.concatenate([c_nr, np.zeros(nh, np.int64)])
-    c_age = np.concatenate([c_age, np.full(nh, NEVER, np.int64)])
-    c_pages = np.concatenate([c_pages, unmapped[has]])
-    order = np.lexsort((c_age, c_nr, c_reg))
-    c_reg, c_nr, c_age, c_pages = (x[order] for x in (c_reg, c_nr, c_age, c_pages))
-    nr_cells = np.bincount(c_reg, minlength=n)[:n].astype(np.int64)
-
-    # pieces: mean sample count over each piece's pages
-    piece = np.searchsorted(p_start, r_pg * PAGE, side="right") - 1
-    p_sum = np.bincount(piece, weights=r_len * r_smp, minlength=len(p_start))[:len(p_start)]
-    p_pages = np.maximum((p_end - p_start) // PAGE, 1)
     return SnapshotTruth(
-        wss=wss, nr_samples=int(nr_samples), nr_bin=width, age_rounded=rounded,
-        accessed=accessed, mean_nr=mean_nr.astype(np.float64),
-        nr_cells=nr_cells, cell_nr=c_nr.astype(np.uint32),
-        cell_age=np.minimum(c_age, NEVER).astype(np.uint32), cell_pages=c_pages.astype(np.int64),
-        nr_pieces=k, piece_nr=(p_sum / p_pages).astype(np.float32))
+        wss=int(wss), nr_samples=int(nr_samples), nr_bin=width, age_rounded=rounded,
+        accessed=accessed, mean_nr=mean_nr,
+        nr_cells=np.bincount(c_reg, minlength=n)[:n] if n else np.zeros(0, np.int64),
+        cell_nr=c_nr, cell_age=c_age, cell_pages=c_pages, nr_pieces=k, piece_nr=piece_nr)
 
 
 def _cells(owner, nrb, ages, pages):

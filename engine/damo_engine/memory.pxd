@@ -109,10 +109,20 @@ cdef struct VmaData:
     uint64_t *gt_counts         # exact accesses per page, or NULL
     uint32_t *gt_stamp          # the sampling epoch (MmData.gt_epoch) of its last access
     uint32_t *gt_samples        # sampling intervals it was accessed in (cumulative)
-    uint64_t gt_whole_k             # accesses to every page of the VMA not yet in gt_counts
-    uint32_t gt_whole_samples       # sampling intervals of them not yet in gt_samples
-    uint32_t gt_whole_epoch         # the last interval the whole VMA was accessed in
-    uint32_t gt_part_epoch          # the last interval some pages were, on their own
+    # Ground truth not yet folded into the pages (gt_flush() folds it before
+    # they are read), so that masim's passes cost O(1) each, not O(pages):
+    int64_t *gt_cdiff           # accesses to page ranges, as differences (+k at lo, -k at hi)
+    int32_t *gt_sdiff           # sampling intervals of page ranges, as differences
+    bint gt_diff_dirty
+    uint64_t gt_whole_k         # accesses to every page of the VMA
+    uint32_t gt_whole_samples   # sampling intervals every page of the VMA was accessed in
+    uint32_t gt_whole_epoch     # the last interval the whole VMA was accessed in
+    uint32_t gt_part_epoch      # an interval whose pages are counted one by one (gt_stamp)
+    uint32_t gt_rng_epoch       # the interval of the pending ranges below
+    int gt_nrng                 # pending disjoint page ranges accessed in gt_rng_epoch
+    int64_t gt_rng_lo[8]
+    int64_t gt_rng_hi[8]
+    uint64_t gt_mods            # ground-truth updates so far (a reader's "changed since")
     # incremental summaries: "whole VMA present on one node" in O(nodes)
     int64_t nr_present, nr_swapped, nr_ptes_chunks, nr_huge
     int64_t nr_hugepage_hints       # chunks with MADV_HUGEPAGE: khugepaged scans them
@@ -155,49 +165,8 @@ cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
         if bm_test(v.damon_ref_chunks, c) and bm_test(v.bm_damon_ref, h):
             bm_set_range(v.bm_damon_ref, h, h + CHUNK_PAGES)
 
-cdef inline void gt_flush(VmaData *v) noexcept nogil:
-    """Fold the VMA's whole-VMA layer into its pages (before they are read)."""
-    cdef int64_t i
-    cdef uint64_t k = v.gt_whole_k
-    cdef uint32_t n = v.gt_whole_samples
-    if k == 0 and n == 0:
-        return
-    for i in range(v.first_li, v.end_li):
-        v.gt_counts[i] += k
-        v.gt_samples[i] += n
-    v.gt_whole_k = 0
-    v.gt_whole_samples = 0
-
-cdef inline void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil:
-    """Ground truth: k accesses to each page of [lo, hi), and each page
-    counted once per sampling interval (MmData.gt_epoch) it was accessed in.
-    Passes over a whole VMA (masim's bursts) go to a per-VMA layer, in O(1);
-    a page touched on its own in an interval where the whole VMA also is
-    counts once."""
-    cdef int64_t i
-    cdef uint32_t e
-    if v.gt_counts == NULL or k == 0 or lo >= hi:
-        return
-    e = v.mm.gt_epoch
-    if lo == v.first_li and hi == v.end_li:
-        v.gt_whole_k += k
-        if v.gt_whole_epoch != e:
-            v.gt_whole_epoch = e
-            v.gt_whole_samples += 1
-            if v.gt_part_epoch == e:
-                # pages already counted on their own in this interval
-                for i in range(lo, hi):
-                    if v.gt_stamp[i] == e:
-                        v.gt_samples[i] -= 1
-        return
-    for i in range(lo, hi):
-        v.gt_counts[i] += k
-    if v.gt_whole_epoch == e:
-        return      # every page of the VMA is counted in this interval already
-    v.gt_part_epoch = e
-    for i in range(lo, hi):
-        v.gt_samples[i] += v.gt_stamp[i] != e
-        v.gt_stamp[i] = e
+cdef void gt_flush(VmaData *v) noexcept nogil
+cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil
 
 cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil

@@ -136,6 +136,141 @@ cdef inline void _mark_accessed(VmaData *v, int64_t li, int64_t m, uint32_t k,
     gt_add_range(v, li, li + m, k)
 
 
+# ---------------------------------------------------------------------------
+# Ground truth: exact accesses per page, and the sampling intervals (epochs
+# of MmData.gt_epoch) each page was accessed in, counted once per interval.
+# A pass over a page range costs O(1): whole-VMA passes go to a per-VMA
+# layer, other ranges to difference arrays and a short list of the disjoint
+# ranges accessed in the current interval (their union is what counts once);
+# an interval with more ranges than that, or single pages, counts page by
+# page with gt_stamp.  gt_flush() folds everything into the pages.
+
+cdef inline void _gt_stamp(VmaData *v, int64_t lo, int64_t hi, uint32_t e) noexcept nogil:
+    cdef int64_t i
+    for i in range(lo, hi):
+        v.gt_samples[i] += v.gt_stamp[i] != e
+        v.gt_stamp[i] = e
+    v.gt_part_epoch = e
+
+
+cdef inline void _gt_ranges_to_stamps(VmaData *v) noexcept nogil:
+    """The pending ranges (of the current interval) counted page by page."""
+    cdef int j
+    for j in range(v.gt_nrng):
+        _gt_stamp(v, v.gt_rng_lo[j], v.gt_rng_hi[j], v.gt_rng_epoch)
+    v.gt_part_epoch = v.gt_rng_epoch
+    v.gt_nrng = 0
+
+
+cdef inline void _gt_commit_ranges(VmaData *v) noexcept nogil:
+    """The pending ranges of a past interval, one interval more each."""
+    cdef int j
+    for j in range(v.gt_nrng):
+        v.gt_sdiff[v.gt_rng_lo[j]] += 1
+        v.gt_sdiff[v.gt_rng_hi[j]] -= 1
+    v.gt_nrng = 0
+    v.gt_diff_dirty = True
+
+
+cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil:
+    """k accesses to each page of [lo, hi) in the current sampling interval."""
+    cdef int64_t i, a, b
+    cdef uint32_t e
+    cdef int j, n
+    cdef bint merged
+    if v.gt_counts == NULL or k == 0 or lo >= hi:
+        return
+    v.gt_mods += 1
+    e = v.mm.gt_epoch
+    if v.gt_nrng and v.gt_rng_epoch != e:
+        _gt_commit_ranges(v)
+    if lo == v.first_li and hi == v.end_li:
+        v.gt_whole_k += k
+        if v.gt_whole_epoch != e:
+            v.gt_whole_epoch = e
+            v.gt_whole_samples += 1
+            if v.gt_part_epoch == e:
+                # pages already counted one by one in this interval
+                for i in range(lo, hi):
+                    if v.gt_stamp[i] == e:
+                        v.gt_samples[i] -= 1
+            v.gt_nrng = 0           # the ranges are covered by the whole VMA
+        return
+    if hi - lo <= 16:
+        for i in range(lo, hi):
+            v.gt_counts[i] += k
+    else:
+        v.gt_cdiff[lo] += <int64_t>k
+        v.gt_cdiff[hi] -= <int64_t>k
+        v.gt_diff_dirty = True
+    if v.gt_whole_epoch == e:
+        return                      # every page counts in this interval already
+    if v.gt_part_epoch == e or hi - lo <= 16:
+        if v.gt_nrng:
+            _gt_ranges_to_stamps(v)
+        _gt_stamp(v, lo, hi, e)
+        return
+    # merge [lo, hi) into the interval's disjoint ranges
+    v.gt_rng_epoch = e
+    a, b = lo, hi
+    merged = True
+    while merged:
+        merged = False
+        n = 0
+        for j in range(v.gt_nrng):
+            if v.gt_rng_hi[j] < a or v.gt_rng_lo[j] > b:
+                v.gt_rng_lo[n] = v.gt_rng_lo[j]
+                v.gt_rng_hi[n] = v.gt_rng_hi[j]
+                n += 1
+            else:
+                if v.gt_rng_lo[j] < a:
+                    a = v.gt_rng_lo[j]
+                if v.gt_rng_hi[j] > b:
+                    b = v.gt_rng_hi[j]
+                merged = True
+        v.gt_nrng = n
+    if v.gt_nrng == 8:
+        _gt_ranges_to_stamps(v)
+        _gt_stamp(v, a, b, e)
+        return
+    v.gt_rng_lo[v.gt_nrng] = a
+    v.gt_rng_hi[v.gt_nrng] = b
+    v.gt_nrng += 1
+
+
+cdef void gt_flush(VmaData *v) noexcept nogil:
+    """Fold what is pending into the pages (before they are read)."""
+    cdef int64_t i, c = 0
+    cdef int64_t s = 0
+    cdef uint64_t k
+    cdef uint32_t n
+    if v.gt_counts == NULL:
+        return
+    if v.gt_nrng:
+        if v.gt_rng_epoch != v.mm.gt_epoch:
+            _gt_commit_ranges(v)
+        else:
+            _gt_ranges_to_stamps(v)
+    if v.gt_diff_dirty:
+        for i in range(v.first_li, v.end_li + 1):
+            c += v.gt_cdiff[i]
+            s += v.gt_sdiff[i]
+            v.gt_cdiff[i] = 0
+            v.gt_sdiff[i] = 0
+            if i < v.end_li:
+                v.gt_counts[i] += c
+                v.gt_samples[i] += s
+        v.gt_diff_dirty = False
+    k = v.gt_whole_k
+    n = v.gt_whole_samples
+    if k or n:
+        for i in range(v.first_li, v.end_li):
+            v.gt_counts[i] += k
+            v.gt_samples[i] += n
+        v.gt_whole_k = 0
+        v.gt_whole_samples = 0
+
+
 cdef void _pb_alloc(pagebits *b, int64_t nchunks) noexcept nogil:
     b.bits = <uint64_t *>sim_zalloc(nchunks * CHUNK_WORDS * sizeof(uint64_t))
     b.full = <uint64_t *>sim_zalloc((nchunks + 63) // 64 * sizeof(uint64_t))
@@ -184,7 +319,9 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
     sim_zfree(v.gt_stamp, n * CHUNK_PAGES * sizeof(uint32_t))
     sim_zfree(v.gt_samples, n * CHUNK_PAGES * sizeof(uint32_t))
-    v.gt_stamp = NULL; v.gt_samples = NULL
+    sim_zfree(v.gt_cdiff, (n * CHUNK_PAGES + 1) * sizeof(int64_t))
+    sim_zfree(v.gt_sdiff, (n * CHUNK_PAGES + 1) * sizeof(int32_t))
+    v.gt_stamp = NULL; v.gt_samples = NULL; v.gt_cdiff = NULL; v.gt_sdiff = NULL
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
     sim_zfree(v.damon_ref_chunks, summary)
     v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
@@ -225,12 +362,15 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
         v.gt_counts = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
         v.gt_stamp = <uint32_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint32_t))
         v.gt_samples = <uint32_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint32_t))
+        v.gt_cdiff = <int64_t *>sim_zalloc((v.nchunks * CHUNK_PAGES + 1) * sizeof(int64_t))
+        v.gt_sdiff = <int32_t *>sim_zalloc((v.nchunks * CHUNK_PAGES + 1) * sizeof(int32_t))
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
             or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
             or (mm.track_ground_truth and (v.gt_counts == NULL or v.gt_stamp == NULL
-                                           or v.gt_samples == NULL))):
+                                           or v.gt_samples == NULL or v.gt_cdiff == NULL
+                                           or v.gt_sdiff == NULL))):
         _vma_free_tables(v)
         free(v)
         raise MemoryError("cannot allocate page tables for a %d MiB mapping"
