@@ -139,7 +139,8 @@ def test_truth_of_another_recording_is_refused(tmp_path):
     os.replace(a + ".truth", str(tmp_path / "b.data.truth"))
     code, _, err = run_ours("report", "accuracy", "-i", str(tmp_path / "b.data"))
     assert code != 0 and len(err.splitlines()) == 1
-    assert "the ground truth does not match the recording" in err
+    assert err.startswith("damo: error: %s.truth belongs to another recording than %s"
+                          % (tmp_path / "b.data", tmp_path / "b.data"))
 
 
 HOT_CFG = """#regions
