@@ -47,6 +47,8 @@ COMMANDS = {
               "Start simulated kdamonds in the background and return at once."),
     "status": ("damo.commands.status:status",
                "Show running kdamonds: parameters, state and DAMOS stats."),
+    "sweep": ("damo.commands.sweep:sweep",
+              "Sweep monitoring parameters: DAMON's error against its overhead."),
     "stop": ("damo.commands.stop:stop",
              "Stop simulated kdamonds cleanly and remove their runtime state."),
     "tune": ("damo.commands.tune:tune", "Commit new parameters to a running kdamond, online."),

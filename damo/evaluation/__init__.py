@@ -134,6 +134,7 @@ class Run:
     run: Any
     metrics: dict
     recording: Any = None
+    truths: Any = None          # ground_truth: damo.records.truth.RecordTruth per record
 
 
 def evaluate(evaluation):

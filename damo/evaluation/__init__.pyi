@@ -54,6 +54,7 @@ class Run:
     run: Any                            # damo.runner.Run, after the simulation
     metrics: dict
     recording: Any
+    truths: Any                         # ground_truth: damo.records.truth.RecordTruth list
 
 def evaluate(evaluation: Evaluation) -> Result: ...
 def overheads(result: Result, baseline: Result) -> dict: ...

@@ -128,7 +128,8 @@ def evaluate(ev):
         from damo.metrics import RecordSession
         from damo.records import RecordingWriter
         writer = RecordingWriter(os.devnull, "json_compressed")   # kept in memory only
-        session = RecordSession(run, writer, memory_spec=ev.memory, interval_ns=interval_ns)
+        session = RecordSession(run, writer, memory_spec=ev.memory, interval_ns=interval_ns,
+                                ground_truth=ev.ground_truth)
         recorder, on_snapshot = session.recorder, session.on_snapshot
     else:
         recorder, on_snapshot = MetricsRecorder(run, interval_ns, ev.memory), None
@@ -160,7 +161,8 @@ def evaluate(ev):
     if ev.keep_recording:
         result.recording = recording
     if ev.measure:
-        extra = _measure_fn(ev.measure)(Run(ev, run, metrics, recording))
+        extra = _measure_fn(ev.measure)(Run(ev, run, metrics, recording,
+                                            writer.truths() if ev.ground_truth else None))
         result.extra = dict(extra or {})
     result.wall_s = time.perf_counter() - t0
     return result
