@@ -168,7 +168,17 @@ def plot(rows, names, path, size, metric):
     if metric in ("wss_error", "hot_precision", "hot_recall", "cold_precision",
                   "cold_recall"):
         ys = [y * 100 for y in ys]
-    ax.plot(xs, ys, "o")
+    ax.plot(xs, ys, "o", label="a combination")
+    # the trade-off curve: combinations no other beats on both error and overhead
+    best, front = float("inf"), []
+    for x, y in sorted((x, y) for x, y in zip(xs, ys) if y == y):
+        if y < best:
+            best = y
+            front.append((x, y))
+    if len(front) > 1:
+        ax.plot([x for x, _ in front], [y for _, y in front], "-", alpha=0.5,
+                label="the best error for the overhead")
+    ax.legend(fontsize="small")
     for x, y, r in zip(xs, ys, rows):
         ax.annotate(" ".join("%s" % r["params"][n] for n in names), (x, y),
                     fontsize="x-small", xytext=(3, 3), textcoords="offset points")

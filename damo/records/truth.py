@@ -131,25 +131,31 @@ def reduce(mm, reducer, starts, ends):
     """SnapshotTruth of DAMON regions [starts, ends) (sorted) of the process
     ``mm``, since ``reducer``'s last aggregation."""
     n = len(starts)
+    if starts.dtype != np.uint64 or not starts.flags.c_contiguous:
+        starts = np.ascontiguousarray(starts, np.uint64)
+    if ends.dtype != np.uint64 or not ends.flags.c_contiguous:
+        ends = np.ascontiguousarray(ends, np.uint64)
     width = _bins(mm.gt_epoch - reducer.epoch)
-    nr_samples, wss, accessed, mean_nr, k, piece_nr, cells, dup = reducer.reduce(
-        mm, np.ascontiguousarray(starts, np.uint64), np.ascontiguousarray(ends, np.uint64),
-        PIECES, width)
+    nr_samples, wss, accessed, mean_nr, k, piece_nr, cells, nr_cells, dup = reducer.reduce(
+        mm, starts, ends, PIECES, width)
     rounded = False
     if dup:
         cells = _cells(*cells)
+        nr_cells = None
     if len(cells[0]) > CELLS_PER_REGION * max(n, 1):
         rounded = True
         owner, nrb, age, pages = cells
         age = np.where((age > 0) & (age < NEVER), 1 << np.floor(np.log2(
             np.maximum(age, 1))).astype(np.int64), age)
         cells = _cells(owner, nrb, age, pages)
+        nr_cells = None
     c_reg, c_nr, c_age, c_pages = cells
+    if nr_cells is None:
+        nr_cells = np.bincount(c_reg, minlength=n)[:n] if n else np.zeros(0, np.int64)
     return SnapshotTruth(
         wss=int(wss), nr_samples=int(nr_samples), nr_bin=width, age_rounded=rounded,
         accessed=accessed, mean_nr=mean_nr,
-        nr_cells=np.bincount(c_reg, minlength=n)[:n] if n else np.zeros(0, np.int64),
-        cell_nr=c_nr, cell_age=c_age, cell_pages=c_pages, nr_pieces=k, piece_nr=piece_nr)
+        nr_cells=nr_cells, cell_nr=c_nr, cell_age=c_age, cell_pages=c_pages, nr_pieces=k, piece_nr=piece_nr)
 
 
 def _cells(owner, nrb, ages, pages):
@@ -225,8 +231,9 @@ def concat(key, truths):
     for name, dtype in _SNAPSHOT_COLUMNS:
         cols[name] = np.array([getattr(t, name) for t in truths], dtype=dtype)
     for name, dtype in _REGION_COLUMNS + _CELL_COLUMNS + _PIECE_COLUMNS:
-        parts = [np.asarray(getattr(t, name), dtype) for t in truths]
-        cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype)
+        parts = [getattr(t, name) for t in truths]
+        cols[name] = np.concatenate(parts).astype(dtype, copy=False) if parts \
+            else np.zeros(0, dtype)
     return RecordTruth(key[0], key[1], key[2], cols)
 
 
@@ -281,7 +288,13 @@ def add_sidecar(output_set, path, truths, digest):
         for name, col in t.columns().items():
             arrays["r%d_%s" % (i, name)] = np.ascontiguousarray(col)
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    np.savez_compressed(output_set.add(sidecar, "truth", hashed=False), **arrays)
+    # numpy's savez_compressed, at zlib's fastest level (a tenth of the time, a
+    # fifth more bytes)
+    with zipfile.ZipFile(output_set.add(sidecar, "truth", hashed=False), "w",
+                         zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, array in arrays.items():
+            with z.open(name + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, array, allow_pickle=False)
 
 
 def _load_sidecar(path):

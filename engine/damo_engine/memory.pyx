@@ -239,7 +239,8 @@ cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept 
 
 
 cdef void gt_flush(VmaData *v) noexcept nogil:
-    """Fold what is pending into the pages (before they are read)."""
+    """Fold what is pending into the pages (before they are read), in one
+    pass."""
     cdef int64_t i, c = 0
     cdef int64_t s = 0
     cdef uint64_t k
@@ -251,24 +252,25 @@ cdef void gt_flush(VmaData *v) noexcept nogil:
             _gt_commit_ranges(v)
         else:
             _gt_ranges_to_stamps(v)
+    k = v.gt_whole_k
+    n = v.gt_whole_samples
     if v.gt_diff_dirty:
-        for i in range(v.first_li, v.end_li + 1):
+        for i in range(v.first_li, v.end_li):
             c += v.gt_cdiff[i]
             s += v.gt_sdiff[i]
             v.gt_cdiff[i] = 0
             v.gt_sdiff[i] = 0
-            if i < v.end_li:
-                v.gt_counts[i] += c
-                v.gt_samples[i] += s
+            v.gt_counts[i] += c + k
+            v.gt_samples[i] += s + n
+        v.gt_cdiff[v.end_li] = 0
+        v.gt_sdiff[v.end_li] = 0
         v.gt_diff_dirty = False
-    k = v.gt_whole_k
-    n = v.gt_whole_samples
-    if k or n:
+    elif k or n:
         for i in range(v.first_li, v.end_li):
             v.gt_counts[i] += k
             v.gt_samples[i] += n
-        v.gt_whole_k = 0
-        v.gt_whole_samples = 0
+    v.gt_whole_k = 0
+    v.gt_whole_samples = 0
 
 
 cdef void _pb_alloc(pagebits *b, int64_t nchunks) noexcept nogil:

@@ -8,7 +8,7 @@ DAMON region and per heatmap piece, and the runs of pages of equal (region,
 sample-count bin, age) from which damo.records.truth builds its histogram.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
-from libc.stdlib cimport malloc, realloc, free
+from libc.stdlib cimport calloc, malloc, realloc, free
 from damo_engine.memory cimport AddressSpace, VmaData, gt_flush, PAGE_SHIFT
 
 import numpy as np
@@ -78,25 +78,31 @@ cdef void *_grow(void *p, int64_t cap) except NULL:
 
 cdef class _VmaState:
     """A VMA's pages as the reducer last saw them."""
-    cdef object base_arr, since_arr, was_arr
-    cdef uint32_t[::1] base     # its sampling-interval count
-    cdef uint32_t[::1] since    # the reduction its accessed-or-not state began at
-    cdef uint8_t[::1] was       # accessed in the last interval
+    cdef uint32_t *base         # its sampling-interval count
+    cdef uint32_t *since        # the reduction its accessed-or-not state began at
+    cdef uint8_t *was           # accessed in the last interval
     cdef int64_t npages
     cdef uint64_t mods          # VmaData.gt_mods then
     cdef bint idle              # every page unaccessed since uniform_since
     cdef uint32_t uniform_since
 
-    def __init__(self, int64_t npages, uint32_t now):
+    def __cinit__(self, int64_t npages, uint32_t now):
+        cdef int64_t k
         self.npages = npages
-        self.base_arr = np.zeros(npages, np.uint32)
-        self.since_arr = np.full(npages, now, np.uint32)
-        self.was_arr = np.zeros(npages, np.uint8)
-        self.base = self.base_arr
-        self.since = self.since_arr
-        self.was = self.was_arr
+        self.base = <uint32_t *>calloc(npages + 1, sizeof(uint32_t))
+        self.since = <uint32_t *>malloc((npages + 1) * sizeof(uint32_t))
+        self.was = <uint8_t *>calloc(npages + 1, sizeof(uint8_t))
+        if self.base == NULL or self.since == NULL or self.was == NULL:
+            raise MemoryError()
+        for k in range(npages):
+            self.since[k] = now
         self.mods = <uint64_t>-1
         self.idle = False
+
+    def __dealloc__(self):
+        free(self.base)
+        free(self.since)
+        free(self.was)
 
 
 cdef class TruthReducer:
@@ -167,7 +173,7 @@ cdef class TruthReducer:
         cdef int64_t seg_hi, p_hi, nrb, run_nrb = 0, run_age = 0, run_len = 0
         cdef int64_t v_hi, acc_sum, smp_sum
         cdef uint64_t base_page
-        cdef uint32_t cur, smp, since, now, first_since
+        cdef uint32_t cur, smp, since, now, first_since, age
         cdef uint8_t acc
         cdef bint quiet, dup = False, all_idle, same_since, inside
         if width < 1:
@@ -262,8 +268,14 @@ cdef class TruthReducer:
                         acc_sum += acc
                         smp_sum += smp
                         nrb = smp if width == 1 else (smp // width) * width
-                        _add_run(cells, r, region_first, nrb, _age(now, since), 1,
-                                 &run_nrb, &run_age, &run_len, &dup)
+                        age = now - since
+                        if age > AGE_MAX:
+                            age = AGE_MAX
+                        if run_len and run_nrb == nrb and run_age == age:
+                            run_len += 1        # the common case, inline
+                        else:
+                            _add_run(cells, r, region_first, nrb, age, 1,
+                                     &run_nrb, &run_age, &run_len, &dup)
                     accessed[r] += acc_sum
                     sums[r] += smp_sum
                     psum[q] += smp_sum
@@ -295,8 +307,12 @@ cdef class TruthReducer:
             for j in range(kr):
                 pages = rp * (j + 1) // kr - rp * j // kr
                 pnr[pfirst[r] + j] = psum[pfirst[r] + j] / <double>(pages if pages > 0 else 1)
+        cnt_arr = np.zeros(n, np.int64)
+        cdef int64_t[::1] cnt = cnt_arr
+        for j in range(cells.n):
+            cnt[cells.owner[j]] += 1
         return (nr_samples, wss << PAGE_SHIFT, acc_arr, mean_arr, k_arr, pnr_arr,
-                cells.arrays(), dup)
+                cells.arrays(), cnt_arr, dup)
 
 
 cdef uint32_t NEVER = 0xFFFFFFFFu
