@@ -4,7 +4,7 @@
 function __damo_cmdpath
     set -l cmdpath damo
     for w in (commandline -opc)[2..-1]
-        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo diagnose' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report accuracy' 'damo report damon' 'damo report footprints' 'damo report heatmap' 'damo report holistic' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report times' 'damo report trace' 'damo report wss'
+        if contains -- "$cmdpath $w" 'damo adjust' 'damo convert_record_format' 'damo diagnose' 'damo features' 'damo lru_sort' 'damo module' 'damo monitor' 'damo reclaim' 'damo record' 'damo replay' 'damo report' 'damo schemes' 'damo setup_cli_completion' 'damo start' 'damo status' 'damo stop' 'damo sweep' 'damo tune' 'damo validate' 'damo module lru_sort' 'damo module reclaim' 'damo module stat' 'damo module stat read' 'damo module stat write' 'damo report access' 'damo report accuracy' 'damo report damon' 'damo report footprints' 'damo report heatmap' 'damo report holistic' 'damo report nr_regions' 'damo report profile' 'damo report record_info' 'damo report times' 'damo report trace' 'damo report wss'
             set cmdpath "$cmdpath $w"
         end
     end
@@ -32,6 +32,7 @@ complete -c damo -n "__damo_at 'damo'" -a 'setup_cli_completion' -d 'Setup comma
 complete -c damo -n "__damo_at 'damo'" -a 'start' -d 'Start simulated kdamonds in the background and return at once'
 complete -c damo -n "__damo_at 'damo'" -a 'status' -d 'Show running kdamonds: parameters, state and DAMOS stats'
 complete -c damo -n "__damo_at 'damo'" -a 'stop' -d 'Stop simulated kdamonds cleanly and remove their runtime state'
+complete -c damo -n "__damo_at 'damo'" -a 'sweep' -d 'Sweep monitoring parameters: DAMON\'s error against its overhead'
 complete -c damo -n "__damo_at 'damo'" -a 'tune' -d 'Commit new parameters to a running kdamond, online'
 complete -c damo -n "__damo_at 'damo'" -a 'validate' -d 'Validate a recording: aggregation intervals, numbers of regions, regions'
 complete -c damo -n "__damo_at 'damo'" -l version -d 'Show the version and exit'
@@ -565,6 +566,21 @@ complete -c damo -n "__damo_at 'damo status'" -s h -l help -d 'Show this message
 complete -c damo -n "__damo_at 'damo stop'" -l kdamond_idx -x -d 'stop only this kdamond (repeatable; default: all)'
 complete -c damo -n "__damo_at 'damo stop'" -l debug_damon -d 'print the requests damo sends to the simulated kernel\'s daemons, and their answers, on stderr'
 complete -c damo -n "__damo_at 'damo stop'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo sweep'" -l param -x -d 'a monitoring parameter and its values (repeatable: every combination runs)'
+complete -c damo -n "__damo_at 'damo sweep'" -l memory -x -d 'simulated machine (as damo record\'s)'
+complete -c damo -n "__damo_at 'damo sweep'" -l seed -x -d 'random seed of every run'
+complete -c damo -n "__damo_at 'damo sweep'" -l sequential_access_rate -x -d 'sequential accesses per ms on the fastest memory (default 200000)'
+complete -c damo -n "__damo_at 'damo sweep'" -l random_access_rate -x -d 'random accesses per ms on the fastest memory (default 66000)'
+complete -c damo -n "__damo_at 'damo sweep'" -l timeout -x -d 'simulated seconds of each run (default: the workload\'s end)'
+complete -c damo -n "__damo_at 'damo sweep'" -s j -l jobs -x -d 'local worker processes (default: the CPUs)'
+complete -c damo -n "__damo_at 'damo sweep'" -l scheduler -x -d 'run on a dask.distributed cluster (e.g'
+complete -c damo -n "__damo_at 'damo sweep'" -l format -x -a 'text json' -d 'output format'
+complete -c damo -n "__damo_at 'damo sweep'" -l plot -r -F -d 'draw error against overhead to an image (.png, .svg, .pdf, .jpeg)'
+complete -c damo -n "__damo_at 'damo sweep'" -l metric -x -a 'page_freq_error region_freq_error wss_error hot_precision hot_recall cold_precision cold_recall' -d 'the error the plot shows'
+complete -c damo -n "__damo_at 'damo sweep'" -l size -x -d 'image size (pixels; points for svg/pdf)'
+complete -c damo -n "__damo_at 'damo sweep'" -s h -l help -d 'Show this message and exit'
+complete -c damo -n "__damo_at 'damo sweep'" -a 'stairs zigzag hotcold random_phases 100mb.cfg 200mb.cfg 2mb.cfg 64.cfg default demo.cfg hint_test mem_perf.cfg stairs.cfg stairs_30secs.cfg zigzag.cfg zigzag_30secs.cfg'
+complete -c damo -n "__damo_at 'damo sweep'" -F
 complete -c damo -n "__damo_at 'damo tune'" -l debug_damon -d 'print the requests damo sends to the simulated kernel\'s daemons, and their answers, on stderr'
 complete -c damo -n "__damo_at 'damo tune'" -l kdamond -d 'mark the start of the options of a kdamond'
 complete -c damo -n "__damo_at 'damo tune'" -l damon_ctx -d 'mark the start of the options of a DAMON context'

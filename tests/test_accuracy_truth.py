@@ -225,6 +225,7 @@ def test_record_trace_keeps_the_truth(tmp_path):
     (["--ops", "paddr"], "--ground_truth: needs a virtual address space"),
     (["--damos_action", "stat", "--schemes_target_regions"],
      "--ground_truth: describes aggregated snapshots"),
+    (["--do_record", "mem_footprint"], "--ground_truth: describes aggregated snapshots"),
 ])
 def test_ground_truth_refusals(tmp_path, args, message):
     code, _, err = run_ours("record", hot_cfg(tmp_path, 300), "--ground_truth",

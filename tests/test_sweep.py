@@ -46,8 +46,8 @@ def sweep_json(*args):
 def test_error_shrinks_as_the_sampling_interval_shrinks(tmp_path):
     cfg = tmp_path / "swept.cfg"
     cfg.write_text(SWEPT % 2000)
-    runs = sweep_json(str(cfg), "--access_rate", "2000", "--param", "sample=1ms,2ms,4ms",
-                      "--jobs", "2")
+    runs = sweep_json(str(cfg), "--sequential_access_rate", "2000", "--param",
+                      "sample=1ms,2ms,4ms", "--jobs", "2")
     assert [r["params"] for r in runs] == [{"sample": s} for s in ("1ms", "2ms", "4ms")]
     for metric in ("region_freq_error", "page_freq_error"):
         errors = [r[metric] for r in runs]

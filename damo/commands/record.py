@@ -92,10 +92,9 @@ def ground_truth_wanted(opts, kdamonds, plan=None):
     """--ground_truth, checked against what it can describe."""
     if not opts.get("ground_truth"):
         return False
-    if plan is not None and (plan.snapshot or plan.flush_ns or not plan.access):
-        raise DamoError("--ground_truth: describes one recording of aggregated snapshots, "
-                        "not --snapshot, --output_flush_sec or --do_record without access",
-                        exit_code=2)
+    if plan is not None and (plan.snapshot or not plan.access):
+        raise DamoError("--ground_truth: describes aggregated snapshots, not --snapshot "
+                        "or --do_record without access", exit_code=2)
     if opts.get("schemes_target_regions"):
         raise DamoError("--ground_truth: describes aggregated snapshots, not "
                         "--schemes_target_regions", exit_code=2)

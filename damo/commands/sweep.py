@@ -203,7 +203,7 @@ def plot(rows, names, path, size, metric):
 @click.option("--memory", metavar="SPEC", help="simulated machine (as damo record's)")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="random seed of every run")
-@click.option("--access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
+@click.option("--sequential_access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
               help="sequential accesses per ms on the fastest memory (default 200000)")
 @click.option("--random_access_rate", type=click.FloatRange(min=1), metavar="<per ms>",
               help="random accesses per ms on the fastest memory (default 66000)")
@@ -221,8 +221,8 @@ def plot(rows, names, path, size, metric):
               show_default=True, help="the error the plot shows")
 @click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
-def sweep(workload, params, memory, seed, access_rate, random_access_rate, timeout, jobs,
-          scheduler, fmt, plot_path, metric, size):
+def sweep(workload, params, memory, seed, sequential_access_rate, random_access_rate, timeout,
+          jobs, scheduler, fmt, plot_path, metric, size):
     """Sweep monitoring parameters: DAMON's error against its overhead.
 
     WORKLOAD runs under every combination of the --param values, with the
@@ -242,7 +242,8 @@ def sweep(workload, params, memory, seed, access_rate, random_access_rate, timeo
     if jobs is not None and scheduler is not None:
         raise DamoError("give --jobs or --scheduler, not both", exit_code=2)
     workload_mod.resolve(workload)      # a bad workload is one error, here
-    evs = evaluations(workload, parsed, memory, seed, timeout, access_rate, random_access_rate)
+    evs = evaluations(workload, parsed, memory, seed, timeout, sequential_access_rate,
+                      random_access_rate)
 
     def progress(done, total, result):
         import sys
