@@ -18,6 +18,8 @@ from damo.errors import DamoError
 COMMANDS = {
     "adjust": ("damo.commands.adjust:adjust",
                "Adjust a recording: re-aggregate it, filter it, write it anew."),
+    "calibrate": ("damo.commands.calibrate:calibrate",
+                  "Measure this host's memory for the cost model and write its machine spec."),
     "convert_record_format": ("damo.commands.convert_record_format:convert_record_format",
                               "Convert a recording's format (json_compressed, json, "
                               "perf_script, perf_data, native)."),

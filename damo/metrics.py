@@ -26,9 +26,6 @@ VERSION = 1
 SIDECAR = ".sim_metrics"
 FOOTPRINT_SIDECAR = ".mem_footprint"
 DEFAULT_INTERVAL_NS = 100_000_000
-# Modelled CPU time of one access check of a kdamond (pick a sampling
-# address, walk the page table, read and clear the Accessed bit).
-ACCESS_CHECK_NS = 200.0
 # vmstat counters kept over time (others are kept at the end only)
 VMSTAT_SERIES = ("pgfault", "pgmajfault", "pswpin", "pswpout", "pgmigrate_success",
                  "pgpromote_success", "pgdemote", "pgsteal_kswapd", "pgsteal_direct",
@@ -36,21 +33,9 @@ VMSTAT_SERIES = ("pgfault", "pgmajfault", "pswpin", "pswpout", "pgmigrate_succes
 
 
 def describe_machine(machine, spec=None):
-    """The machine's tiers, swap device and costs, as plain values."""
-    nodes = [{k: n[k] for k in ("id", "name", "kind", "capacity", "latency_ns",
-                                 "bandwidth_gbps", "phys_start", "phys_end")}
-             for n in machine.nodes]
-    swap = None
-    if machine.swap_kind:
-        swap = {"kind": machine.swap_kind, "capacity": machine.swap_capacity_pages * 4096,
-                "fault_ns": machine.swap_fault_ns, "out_ns": machine.swap_out_ns}
-    return {"spec": spec, "nodes": nodes, "swap": swap,
-            "thp": {0: "never", 1: "madvise", 2: "always"}.get(machine.thp_policy),
-            "costs": {"minor_fault_ns": machine.minor_fault_ns,
-                      "thp_fault_ns": machine.thp_fault_ns,
-                      "migrate_page_ns": machine.migrate_page_ns,
-                      "compute_share": machine.compute_share,
-                      "access_check_ns": ACCESS_CHECK_NS}}
+    """The machine's tiers, swap device, CPU model and costs, as plain values."""
+    from damo_engine.machines import describe_dict
+    return describe_dict(machine, spec)
 
 
 class MetricsRecorder:
@@ -164,14 +149,17 @@ class MetricsRecorder:
         out["final"] = {
             "time_ns": elapsed,
             "processes": [{"pid": p["pid"], "name": p["name"], "finished": p["finished"],
-                           "runtime_ns": p["clock_ns"], "runtime": p["runtime"]}
+                           "runtime_ns": p["clock_ns"], "busy_ns": p["busy_ns"],
+                           "runtime": p["runtime"]}
                           for p in m["processes"]],
             "vmstat": dict(m["vmstat"]),
             "psi_some_us": m["psi_some_us"],
             "kswapd_ns": m["kswapd_ns"],
-            "kdamonds": [dict(k, cpu_ns=k["nr_access_checks"] * ACCESS_CHECK_NS + k["apply_ns"],
-                              cpu_util=(k["nr_access_checks"] * ACCESS_CHECK_NS + k["apply_ns"])
-                              / elapsed if elapsed else 0.0)
+            # a kdamond's CPU time is the time it was busy checking accesses
+            # and applying schemes, which delays its loop as the kernel's
+            # work does: at most the run's time
+            "kdamonds": [dict(k, cpu_ns=k["work_ns"],
+                              cpu_util=k["work_ns"] / elapsed if elapsed else 0.0)
                          for k in m["kdamonds"]],
             "schemes": [{"kdamond_idx": kd, "context_idx": ci, "scheme_idx": si,
                          "action": scheme.action_name, "description": desc,

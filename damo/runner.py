@@ -18,7 +18,7 @@ class Run:
     """One simulated machine running workloads under kdamonds."""
 
     def __init__(self, kdamonds, workloads, *, memory=None, seed=0, ground_truth=False):
-        from damo_engine import machines
+        from damo_engine import costs, machines
         from damo_engine.sim import Simulation
 
         try:
@@ -46,6 +46,10 @@ class Run:
         for kd in kdamonds:
             ctxs = [params_mod.build_context(c, pids=self.pids, machine=self.machine)
                     for c in kd.contexts]
+            for ctx in ctxs:
+                # each access check costs the kdamond CPU time, delaying
+                # its loop as the kernel's work does
+                ctx.access_check_ns = costs.ACCESS_CHECK_NS
             self.contexts.append(ctxs)
             self.sim.add_kdamond(ctxs)
 

@@ -28,9 +28,11 @@ def test_default_record_is_the_builtin_stairs(in_tmp):
     assert code == 0, err
     rec = records.load("damon.data")
     r, = rec.records
-    assert len(r.start_ns) == 300
+    # 30 s of 100 ms aggregations, a little fewer: each access check costs
+    # the kdamond 200 ns, which delays its loop as the kernel's work does
+    assert 290 <= len(r.start_ns) <= 300
     assert r.intervals.sample_us == 5000 and r.intervals.aggr_us == 100000
-    assert "wrote 300 snapshots" in err
+    assert "wrote %d snapshots" % len(r.start_ns) in err
 
 
 @pytest.mark.parametrize("output_type", ["json_compressed", "json", "perf_script", "native"])
@@ -39,7 +41,7 @@ def test_output_types_read_back(in_tmp, output_type):
                             "-o", "out.data")
     assert code == 0, err
     rec = records.load("out.data")
-    assert sum(len(r.start_ns) for r in rec.records) == 20
+    assert 19 <= sum(len(r.start_ns) for r in rec.records) <= 20
     assert rec.format == output_type
 
 

@@ -136,7 +136,9 @@ def test_record_with_markers_writes_each_kdamond(tmp_path):
     by = {r.kdamond_idx: r for r in recs}
     assert by[0].intervals.aggr_us == 100000 and by[1].intervals.aggr_us == 200000
     # a vaddr target's regions are the workload's mappings; paddr's, physical memory
-    assert by[1].nr_snapshots == 5
+    # 1 s of 200 ms aggregations, or one fewer: the access checks (200 ns
+    # each) delay the kdamond's loop as the kernel's work does
+    assert by[1].nr_snapshots in (4, 5)
 
 
 def test_paddr_deducible_target_is_ops_paddr(tmp_path):

@@ -45,7 +45,7 @@ def test_prcl_cuts_rss_by_most_of_the_cold_share(hotcold):
     assert v["rss.avg"] <= b["rss.avg"] - 0.5 * cold
     # at a small runtime cost
     assert v["runtime"] <= 1.02 * b["runtime"]
-    assert v["pswpout"] >= 0.9 * cold // 4096
+    assert v["zswpout"] >= 0.9 * cold // 4096      # zswap stores: not pswpout
     scheme = prcl["final"]["schemes"][0]
     assert scheme["action"] == "pageout" and scheme["stats"]["sz_applied"] >= 0.9 * cold
 
@@ -68,7 +68,7 @@ def test_damon_reclaim_does_nothing_above_its_high_watermark(tmp_path):
     assert final["kdamonds"][0]["nr_access_checks"] == 0
     assert final["schemes"][0]["stats"]["nr_tried"] == 0
     assert not final["schemes"][0]["active"]
-    assert final["vmstat"]["pswpout"] == 0
+    assert final["vmstat"]["pswpout"] == final["vmstat"]["zswpout"] == 0
 
 
 def test_damon_reclaim_reclaims_between_its_watermarks(tmp_path):
@@ -80,7 +80,7 @@ def test_damon_reclaim_reclaims_between_its_watermarks(tmp_path):
     final = m["final"]
     scheme = final["schemes"][0]
     assert scheme["stats"]["sz_applied"] >= 40 * MiB
-    assert final["vmstat"]["pswpout"] >= 40 * MiB // 4096
+    assert final["vmstat"]["zswpout"] >= 40 * MiB // 4096
     used = m["node_used"][-1][0]
     assert 300 * MiB - used >= 0.5 * 300 * MiB      # above the high watermark now
     assert not scheme["active"]
@@ -120,9 +120,9 @@ def test_mtier_promotes_the_hot_set_and_demotes_the_cold(tmp_path):
     promote, demote = mtier["final"]["schemes"]
     assert promote["action"] == "migrate_hot" and promote["stats"]["sz_applied"] > 0
     assert demote["action"] == "migrate_cold" and demote["stats"]["sz_applied"] > 0
-    # the time stalled on DRAM now dominates: the hot accesses hit DRAM
+    # most accesses now hit DRAM (a CXL miss costs about twice a DRAM one)
     rt = mtier["final"]["processes"][0]["runtime"]
-    assert rt["stall_ns"][0] > rt["stall_ns"][1]
+    assert rt["accesses"][0] > rt["accesses"][1]
     rt_ft = first_touch["final"]["processes"][0]["runtime"]
     assert rt_ft["stall_ns"][1] > 10 * rt_ft["stall_ns"][0]
 

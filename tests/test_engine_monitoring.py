@@ -138,7 +138,8 @@ def test_online_attrs_commit_shrinks_regions():
 
 
 def test_ground_truth_beside_damon_estimate():
-    w = MasimWorkload(masim_config("stairs_30secs.cfg"))
+    # 200k accesses per ms define the phases' work (masim's measured rate)
+    w = MasimWorkload(masim_config("stairs_30secs.cfg"), access_rate=200000)
     _, snaps = run([w], lambda p, m: [[vaddr_ctx(p[0])]], duration_ns=9e9,
                    ground_truth=True)
     s = min(snaps, key=lambda s: abs(s.end_ns - 8.5e9))    # phase 1: s1 is hot

@@ -2,7 +2,7 @@
 reverse maps, THP, per-tier costs."""
 import pytest
 
-from damo_engine import SimulationError
+from damo_engine import SimulationError, costs
 from damo_engine.machines import MachineSpecError, make_machine, parse_spec
 
 MiB = 1 << 20
@@ -91,19 +91,65 @@ def test_thp_madvise_needs_the_hint():
     assert mm.rss == 4096 + 2 * MiB
 
 
-def test_slower_tiers_cost_more_per_access():
+def miss(kind, latency, bandwidth):
+    """A cache-missing access of a kind, by hand from the defaults: the
+    slowest of its compute time, latency over misses in flight, and 64 B
+    over the bandwidth (GB/s = B/ns)."""
+    t = costs.CPU["compute_ns"][kind]
+    if not kind.startswith("stream"):
+        t = max(t, latency / costs.CPU["mlp"][kind])
+    return max(t, 64 / bandwidth)
+
+
+def test_a_tier_costs_its_absolute_latency_and_bandwidth():
+    """A region far larger than the cache misses it nearly always: random
+    reads (latency-bound) on CXL take the latency ratio longer than on
+    DRAM, streaming reads (bandwidth-bound) the bandwidth ratio; the same
+    DRAM with 400 ns instead of 90 costs more, on its own too."""
+    big = 64 << 30
+    dram_lat, dram_bw = costs.TIERS["dram"][:2]
+    cxl_lat, cxl_bw = costs.TIERS["cxl"][:2]
+    hit = costs.CPU["llc_bytes"] / big
+    for spec, lat, bw in (("dram:1G", dram_lat, dram_bw), ("cxl:1G", cxl_lat, cxl_bw),
+                          ("dram:1G:latency=400", 400, dram_bw),
+                          ("dram:1G:bandwidth=3.2", dram_lat, 3.2)):
+        m = make_machine(spec)
+        for kind in ("random_r", "stream_r"):
+            c = m.access_cost(kind, big)
+            compute = costs.CPU["compute_ns"][kind]
+            assert c["compute_ns"] == pytest.approx(compute)
+            assert c["stall_ns"][0] == pytest.approx((1 - hit) * (miss(kind, lat, bw) - compute))
+    rand = [make_machine(s).access_cost("random_r", big) for s in ("dram:1G", "cxl:1G")]
+    per = [r["compute_ns"] + r["stall_ns"][0] for r in rand]
+    assert per[1] / per[0] == pytest.approx(cxl_lat / dram_lat, rel=0.05)
+    stream = [make_machine(s).access_cost("stream_r", big) for s in ("dram:1G", "cxl:1G")]
+    per = [r["compute_ns"] + r["stall_ns"][0] for r in stream]
+    assert per[1] / per[0] == pytest.approx(dram_bw / cxl_bw, rel=0.05)
+
+
+def test_patterns_that_fit_the_cache_cost_their_compute_time():
+    m = make_machine("dram:1G,cxl:1G")
+    c = m.access_cost("random_r", costs.CPU["llc_bytes"] / 2)
+    assert c["stall_ns"] == [0, 0]
+    assert c["nominal_ns"] == pytest.approx(costs.CPU["compute_ns"]["random_r"])
+    # twice the cache: half the accesses miss
+    c = m.access_cost("random_r", 2 * costs.CPU["llc_bytes"])
+    assert c["stall_ns"][1] == pytest.approx(
+        0.5 * (miss("random_r", costs.TIERS["cxl"][0], costs.TIERS["cxl"][1])
+               - costs.CPU["compute_ns"]["random_r"]))
+
+
+def test_accesses_are_charged_to_the_tier_of_their_page():
     m = make_machine("dram:16M,cxl:64M")
-    compute, stall = m.cost_table(5.0)
-    assert compute == pytest.approx(0.5)
-    assert stall[0] == pytest.approx(4.5)
-    assert stall[1] == pytest.approx(4.5 * 200 / 90)
     mm = m.new_address_space()
     v = mm.map(BASE, 32 * MiB, "buf")
     mm.access(v.start, v.size)                      # faults: half DRAM, half CXL
     before = mm.runtime_breakdown()
     on_dram = mm.access(v.start, 4096, count=1000)
     on_cxl = mm.access(v.end - 4096, 4096, count=1000)
-    assert on_cxl / on_dram == pytest.approx((0.5 + 10.0) / 5.0, rel=0.01)
+    # one page, 1000 times: it fits the cache, so the tier does not matter
+    assert on_cxl == pytest.approx(on_dram) == pytest.approx(
+        1000 * costs.CPU["compute_ns"]["page_r"])
     after = mm.runtime_breakdown()
     assert after["accesses"][0] - before["accesses"][0] == 1000
     assert after["accesses"][1] - before["accesses"][1] == 1000
@@ -111,8 +157,8 @@ def test_slower_tiers_cost_more_per_access():
 
 def test_bandwidth_bounds_the_access_rate():
     m = make_machine("dram:16M:bandwidth=6.4")
-    compute, stall = m.cost_table(5.0)
-    assert compute + stall[0] == pytest.approx(10.0)    # 64 B at 6.4 GB/s
+    c = m.access_cost("stream_r", 1 << 40)
+    assert c["compute_ns"] + c["stall_ns"][0] == pytest.approx(10.0, rel=1e-4)  # 64 B at 6.4
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -133,6 +179,6 @@ def test_bad_machine_specs(spec, message):
 def test_machine_spec_defaults_and_overrides():
     nodes, swap, options = parse_spec("dram:8G,cxl:32G:latency=250,swap:ssd:4G,thp:always")
     assert [(n["kind"], n["capacity"], n["latency_ns"]) for n in nodes] == \
-        [("dram", 8 << 30, 90.0), ("cxl", 32 << 30, 250.0)]
+        [("dram", 8 << 30, costs.TIERS["dram"][0]), ("cxl", 32 << 30, 250.0)]
     assert swap["kind"] == "ssd" and swap["capacity"] == 4 << 30
     assert options == {"thp": "always"}

@@ -221,7 +221,7 @@ def test_traced_programs_run_under_damos_schemes(traced, tmp_path, monkeypatch):
     metrics = json.load(open("damon.data.sim_metrics"))
     scheme, = metrics["final"]["schemes"]
     assert scheme["stats"]["sz_applied"] >= n // 2
-    assert metrics["final"]["vmstat"]["pswpout"] * 4096 >= n // 2
+    assert metrics["final"]["vmstat"]["zswpout"] * 4096 >= n // 2
 
 
 def test_elf_symbols_agree_with_nm(program):

@@ -79,16 +79,20 @@ def replay_profile(name, *args):
     return proc, out, late
 
 
-def test_replay_on_a_cxl_machine_stalls_and_runs_late(tmp_path, monkeypatch):
+def test_replay_on_a_cxl_machine_stalls_more(tmp_path, monkeypatch):
+    """64 MiB areas (a hot band of 4 beside lukewarm ones) do not fit the
+    cache: the same touches take longer on CXL; the busy time shows it
+    (the paced time is the recording's while the work fits its slices)."""
     monkeypatch.chdir(tmp_path)
     synth.stairs("src.data", nr_snapshots=20, nr_regions=16, intervals=FAST,
-                 region_size=4 << 20)
-    dram, _, _ = replay_profile("dram", "--memory", "dram:1G")
-    cxl, _, _ = replay_profile("cxl", "--memory", "dram:8M,cxl:1G")
+                 region_size=64 << 20)
+    dram, _, _ = replay_profile("dram", "--memory", "dram:2G")
+    cxl, _, _ = replay_profile("cxl", "--memory", "dram:8M,cxl:2G")
     assert dram["runtime"]["accesses"] == [sum(cxl["runtime"]["accesses"])]
     assert cxl["runtime"]["accesses"][1] > 0
-    assert sum(cxl["runtime"]["stall_ns"]) > sum(dram["runtime"]["stall_ns"])
-    assert cxl["runtime_ns"] > dram["runtime_ns"]
+    assert sum(cxl["runtime"]["stall_ns"]) > sum(dram["runtime"]["stall_ns"]) > 0
+    assert cxl["busy_ns"] > dram["busy_ns"]
+    assert cxl["runtime_ns"] >= cxl["busy_ns"]
     replayed, = records.load("cxl.data").records
     assert replayed.intervals.aggr_us == 20000
 
@@ -112,23 +116,49 @@ def test_replay_under_a_scheme_shows_what_it_did(tmp_path, monkeypatch):
     assert code == 0 and "pageout" in text, err
 
 
-def test_replay_samples_become_touches_per_slice():
+def test_replay_samples_become_work_per_slice():
+    """Two snapshots of 10 slices of 0.1 ms; region 1 (32 pages) accessed in
+    3 then 10 slices, region 2 (32 pages) in 0 then 7.  At 640 accesses per
+    ms, a slice does 64: two touches per page when region 1 is alone, one
+    when both are active."""
     from damo_engine.machines import make_machine
     from damo_engine.replay import ReplayWorkload
     from damo_engine.sim import Simulation
-    # two snapshots of 10 slices; region 1 accessed in 3 then 10 slices,
-    # region 2 in 0 then 7
     w = ReplayWorkload([(0x100000, 0x140000)], [0, 1e6], [1e6, 2e6], [0, 2, 4],
                        [0x100000, 0x120000, 0x100000, 0x120000],
-                       [0x120000, 0x140000, 0x120000, 0x140000], [3, 0, 10, 7], [10, 10])
+                       [0x120000, 0x140000, 0x120000, 0x140000], [3, 0, 10, 7], [10, 10],
+                       access_rate=640)
     sim = Simulation(make_machine("dram:1G"), seed=0)
     sim.add_workload(w, track_ground_truth=True)
     sim.run(2e6 - 1)
     gt = w.mm.vmas[0].ground_truth()
-    assert set(gt[:32].tolist()) == {13} and set(gt[32:].tolist()) == {7}
-    assert w.pages_touched == 32 * 13 + 32 * 7
+    # region 1: 3 slices alone, then 7 shared, then 3 alone
+    assert set(gt[:32].tolist()) == {2 * 3 + 7 + 2 * 3}
+    assert set(gt[32:].tolist()) == {7}
+    assert w.pages_touched == 64 * (3 + 10)
+    # busy only while touching: the slices' work is a few microseconds
+    assert 0 < w.busy_ns < 0.1 * 2e6
     sim.run(10)
     assert w.finished and w.clock_ns == pytest.approx(2e6)
+
+
+def test_replay_intensity_follows_the_nominal_speed():
+    """Without an access rate, a slice is worked through at the nominal
+    speed: its length over the per-access time on the reference memory."""
+    from damo_engine.machines import make_machine
+    from damo_engine.replay import ReplayWorkload
+    from damo_engine.sim import Simulation
+    from damo_engine import costs
+    w = ReplayWorkload([(0x100000, 0x140000)], [0], [1e6], [0, 1], [0x100000], [0x140000],
+                       [10], [10])
+    sim = Simulation(make_machine("dram:1G"), seed=0)
+    sim.add_workload(w)
+    sim.run(2e6)
+    # 64 pages of lines fit the cache: each touch costs the compute time
+    per = costs.CPU["compute_ns"]["page_r"]
+    assert w.pages_touched == pytest.approx(1e6 / per, rel=1e-3)
+    # ... and the 64 pages' first touches fault them in
+    assert w.busy_ns == pytest.approx(1e6 + 64 * costs.FAULTS["minor_fault_ns"][0], rel=1e-3)
 
 
 @pytest.mark.parametrize("make, message", [

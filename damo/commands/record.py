@@ -22,18 +22,31 @@ def monitoring_options(f):
     return damon_args.debug_option(damon_args.damon_options(f))
 
 
+def machine_epilog():
+    """The --memory grammar, for commands' --help."""
+    from damo_engine.machines import grammar
+    return "\b\nMachine spec (--memory):\n" + grammar()
+
+
 def simulation_options(f):
     """Options of the simulated machine and workload."""
     opts = [
         click.option("--memory", metavar="SPEC",
-                     help="simulated machine, e.g. dram:8G,cxl:32G,swap:zswap "
-                          "(default: one DRAM node big enough for the workload)"),
+                     help="simulated machine: comma-separated parts (dram|cxl|pmem|host:SIZE, "
+                          "swap:zswap|zram|ssd|hdd[:SIZE], cpu:..., thp:..., fault:NS, ...; "
+                          "see 'Machine spec' below) or a file of them (damo calibrate), e.g. "
+                          "dram:8G,cxl:32G,swap:zswap (default: one DRAM node big enough for "
+                          "the workload)"),
+        # finite and bounded where they enter (a NaN rate would never end a phase)
         click.option("--sequential_access_rate", type=cliutil.finite_float(1, 10 ** 7),
                      metavar="<per ms>",
-                     help="sequential accesses per ms on the fastest memory (default 200000)"),
+                     help="sequential accesses per ms on the reference memory, which defines "
+                          "a phase's work (default: each pattern's speed there, from the cost "
+                          "model)"),
         click.option("--random_access_rate", type=cliutil.finite_float(1, 10 ** 7),
                      metavar="<per ms>",
-                     help="random accesses per ms on the fastest memory (default 66000)"),
+                     help="random accesses per ms on the reference memory (default: each "
+                          "pattern's speed there, from the cost model)"),
         click.option("--seed", type=click.IntRange(min=0, max=2 ** 64 - 1), default=0,
                      show_default=True, help="random seed: the same seed gives the same result"),
     ]
@@ -114,7 +127,8 @@ def context_from_options(opts):
 
 @click.command(cls=trace_mod.RecordCommand,
                context_settings={"help_option_names": ["-h", "--help"]},
-               epilog="Built-in workloads:\n\n" + "\b\n" + workload_mod.describe_builtins())
+               epilog="Built-in workloads:\n\n" + "\b\n" + workload_mod.describe_builtins()
+               + "\n\n" + machine_epilog())
 @click.argument("workload", required=False, metavar="[WORKLOAD]")
 @monitoring_options
 @simulation_options

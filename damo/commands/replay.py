@@ -22,7 +22,8 @@ from damo.commands import record as record_cmd
 from damo.errors import DamoError
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               epilog=record_cmd.machine_epilog())
 @click.argument("recording", required=False, metavar="[<file>]")
 @click.option("--real", is_flag=True,
               help="make real memory accesses in the recorded pattern (paced to its time) "
@@ -159,9 +160,7 @@ def _replay_simulated(path, rec, plans, out, output_type, permission, opts):
     if ctx.ops != "paddr":
         ctx.targets = [params_mod.TargetParams(None, list(ctx.targets[0].regions))
                        for _ in plans]
-    ns_per_page = (1e6 / opts["sequential_access_rate"] if opts.get("sequential_access_rate")
-                   else 5.0)
-    workloads = [p.workload(ns_per_page) for p in plans]
+    workloads = [p.workload(opts.get("sequential_access_rate")) for p in plans]
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, workloads,
                                                  explicit=_explicit_monitoring_options())
     ground_truth = record_cmd.ground_truth_wanted(opts, kdamonds)

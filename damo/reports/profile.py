@@ -21,7 +21,7 @@ from damo import units
 
 # damon-tests' metric names (perf suite), in their order
 COMPARED_METRICS = ("runtime", "rss.avg", "memused.avg", "pgmajfaults", "pswpin", "pswpout",
-                    "psi_mem_some_us", "kdamond_cpu_util")
+                    "zswpin", "zswpout", "psi_mem_some_us", "kdamond_cpu_util")
 SIZE_METRICS = ("rss.avg", "rss.max", "memused.avg")
 TIME_METRICS = ("runtime",)
 NR_TIME_ROWS = 10
@@ -90,7 +90,9 @@ def summary(metrics):
     """damon-tests-style metrics of one run (one value each)."""
     final = metrics["final"]
     procs = final["processes"]
-    runtime = sum(p["runtime_ns"] for p in procs) if procs else final["time_ns"]
+    # runtime: the time the processes worked (a replay's pacing idles)
+    runtime = sum(p.get("busy_ns", p["runtime_ns"]) for p in procs) if procs \
+        else final["time_ns"]
     t, rss = rss_series(metrics)
     total_rss = rss.sum(axis=1) if len(rss) else np.zeros(1)
     used = np.asarray(metrics["node_used"], dtype=np.float64)
@@ -106,6 +108,9 @@ def summary(metrics):
         "pgmajfaults": vm.get("pgmajfault", 0),
         "pswpin": vm.get("pswpin", 0),
         "pswpout": vm.get("pswpout", 0),
+        # zswap's loads and stores are not device I/O: the kernel counts them apart
+        "zswpin": vm.get("zswpin", 0),
+        "zswpout": vm.get("zswpout", 0),
         "psi_mem_some_us": final.get("psi_some_us", 0),
         "kdamond_cpu_util": cpu_ns / elapsed if elapsed else 0.0,
     }
@@ -228,6 +233,8 @@ def section_memory(d):
 
 _EVENTS = (("pgfault", "page faults"), ("pgmajfault", "major faults (swap-ins)"),
            ("pswpin", "pages swapped in"), ("pswpout", "pages swapped out"),
+           ("zswpin", "pages loaded from zswap"), ("zswpout", "pages stored in zswap"),
+           ("zswap_pool_limit_hit", "zswap pool full: to the device"),
            ("pgmigrate_success", "pages migrated"), ("pgpromote_success", "  to a faster tier"),
            ("pgdemote", "  to a slower tier"), ("pgscan_kswapd", "pages scanned by kswapd"),
            ("pgsteal_kswapd", "pages reclaimed by kswapd"),

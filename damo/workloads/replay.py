@@ -45,11 +45,13 @@ class ReplayPlan:
     def footprint(self):
         return sum(b - a for a, b in self.ranges)
 
-    def workload(self, ns_per_page=5.0):
+    def workload(self, access_rate=None):
+        """The simulated process replaying this plan (access_rate: its
+        accesses per ms while busy; default: the nominal speed)."""
         from damo_engine.replay import ReplayWorkload
         return ReplayWorkload(self.ranges, self.start_ns, self.end_ns, self.region_offsets,
                               self.starts, self.ends, self.samples, self.nr_slices,
-                              ns_per_page=ns_per_page,
+                              access_rate=access_rate,
                               name="replay of target %s" % self.target_id)
 
     def bytes_per_pass(self):

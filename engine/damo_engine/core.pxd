@@ -160,6 +160,9 @@ cdef class Scheme:
     cdef public uint64_t sz_ops_filter_passed, qt_exceeds
     cdef public uint64_t nr_snapshots, max_nr_snapshots     # [newer] apply intervals done, cap
     cdef uint64_t next_apply_sis
+    # (sim) damon_set_attrs() re-arms next_apply_sis: how often it postponed
+    # a pending apply, and how many times in a row since the last one
+    cdef readonly uint64_t nr_apply_postponed, apply_postponed_in_row
     cdef public object last_applied             # ops-private (paddr folio dedup)
     cdef bint walk_completed
     cdef public object tried_regions_sink       # callable(scheme, regions) or None;
@@ -239,6 +242,9 @@ cdef class Context:
     cdef uint64_t *score_hist
     cdef public double apply_ns                 # simulated time ops spent applying actions
     cdef public double total_apply_ns           # ... over the whole run
+    cdef public double access_check_ns          # kdamond CPU time of one access check (sim)
+    cdef readonly double total_work_ns          # checks and DAMOS work: the kdamond's CPU
+    cdef readonly int64_t busy_until_ns         # the work in progress ends then
 
     cdef int set_attrs_struct(self, Attrs *a) except -1
     cdef void update_monitoring_results(self, Attrs *new_attrs, bint aggregating) noexcept

@@ -635,6 +635,15 @@ cdef class Scheme:
                 "qt_exceeds": self.qt_exceeds, "nr_snapshots": self.nr_snapshots,
                 "max_nr_snapshots": self.max_nr_snapshots}
 
+    def apply_state(self):
+        """(sim, not a kernel stat) How often damon_set_attrs() -- intervals
+        auto-tuning, online commits -- pushed back this scheme's pending
+        apply interval, and how many times in a row since it was last
+        applied: a scheme whose apply interval is longer than the tuning
+        period is never applied, as in the kernel."""
+        return {"nr_apply_postponed": self.nr_apply_postponed,
+                "apply_postponed_in_row": self.apply_postponed_in_row}
+
     def quota_state(self):
         return {"esz": self.esz, "esz_bp": self.esz_bp, "charged_sz": self.charged_sz,
                 "charged_from": self.charged_from,
@@ -846,6 +855,7 @@ cdef class Context:
         cdef uint64_t sample = a.sample_interval if a.sample_interval else 1
         cdef bint aggregating = self.passed_sample_intervals < self.next_aggregation_sis
         cdef Scheme s
+        cdef uint64_t old_next
         if (not valid_intervals_goal(a) or a.min_nr_regions < 3
                 or a.min_nr_regions > a.max_nr_regions
                 or a.sample_interval > a.aggr_interval):
@@ -857,7 +867,11 @@ cdef class Context:
         self.update_monitoring_results(a, aggregating)
         self.attrs = a[0]
         for s in self.schemes:
+            old_next = s.next_apply_sis
             self._set_next_apply_sis(s)
+            if self.passed_sample_intervals < old_next < s.next_apply_sis:
+                s.nr_apply_postponed += 1       # (sim) a pending apply pushed back
+                s.apply_postponed_in_row += 1
         return 0
 
     cdef void _set_next_apply_sis(self, Scheme s):
@@ -1269,7 +1283,8 @@ cdef class Context:
         """Run the kdamond loop from its current suspension point up to the
         next one.  Returns the simulated time to call again, or -1 once the
         kdamond has stopped."""
-        cdef double work_ns = 0
+        cdef double work_ns = 0, check_ns
+        cdef uint64_t checks
         cdef Target t
         self.kstate.clock_ns = now_ns
         if self.state == ST_STOPPED:
@@ -1285,17 +1300,25 @@ cdef class Context:
             self.ops.init(self)
             self.sz_limit = self.apply_min_nr_regions()
         elif self.state == ST_SAMPLING:
+            checks = self.nr_access_checks
             self._after_sampling(now_ns)
+            # (sim) each access check costs the kdamond CPU time
+            check_ns = (self.nr_access_checks - checks) * self.access_check_ns
             if self.pause:
                 self.walk_cancel()
                 self.state = ST_PAUSED
-                return now_ns + <int64_t>(self.attrs.sample_interval
-                                          if self.attrs.sample_interval else 1) * 1000
-            work_ns = self._after_call(now_ns)
+                self.total_work_ns += check_ns
+                self.busy_until_ns = now_ns + <int64_t>check_ns
+                return self.busy_until_ns + <int64_t>(self.attrs.sample_interval
+                                                      if self.attrs.sample_interval else 1) * 1000
+            work_ns = self._after_call(now_ns) + check_ns
+            self.total_work_ns += work_ns
             if work_ns > 0:
-                # applying schemes kept the kdamond busy: the loop top comes later
+                # checking accesses and applying schemes kept the kdamond
+                # busy: the loop top comes later
                 self.state = ST_BUSY
-                return now_ns + <int64_t>work_ns
+                self.busy_until_ns = now_ns + <int64_t>work_ns
+                return self.busy_until_ns
         elif self.state == ST_PAUSED:
             # the pause loop: one sampling interval slept; let damon_call()
             # requests (a commit that unpauses) run
@@ -1307,9 +1330,11 @@ cdef class Context:
                 return now_ns + <int64_t>(self.attrs.sample_interval
                                           if self.attrs.sample_interval else 1) * 1000
             work_ns = self._after_call(now_ns)
+            self.total_work_ns += work_ns
             if work_ns > 0:
                 self.state = ST_BUSY
-                return now_ns + <int64_t>work_ns
+                self.busy_until_ns = now_ns + <int64_t>work_ns
+                return self.busy_until_ns
         elif self.state == ST_WAITING:
             self.kdamond_call()
             self.walk_cancel()
@@ -1422,6 +1447,7 @@ cdef class Context:
                 buf = s.tried_buf
                 s.tried_buf = []
                 s.tried_regions_sink(s, buf)
+            s.apply_postponed_in_row = 0
             self._set_next_apply_sis(s)
             s.last_applied = None
 

@@ -65,12 +65,23 @@ cdef enum:
     PC_FREE = -1                # physical chunk holds no frame in use
     PC_RMAP = -2                # physical chunk frames are owned page by page
 
+# kinds of access, for their costs (see costs.py)
+cdef enum AccessKind:
+    AK_PAGE_R = 0               # sequential, stride >= 4 KiB: a new page each time
+    AK_PAGE_W = 1
+    AK_RANDOM_R = 2             # independent random accesses
+    AK_RANDOM_W = 3
+    AK_STREAM_R = 4             # sequential, stride < 4 KiB: prefetched
+    AK_STREAM_W = 5
+    NR_AK = 6
+
 cdef enum ThpPolicy:
     THP_NEVER = 0
     THP_MADVISE = 1
     THP_ALWAYS = 2
 
-# per-access costs of one kind of access (sequential or random) by node
+# per-access costs of one access pattern by node: the compute time of a
+# cache-hitting access, and what a miss to each node adds on average
 cdef struct CostTable:
     double compute_ns
     double stall_ns[MAX_NODES]
@@ -97,6 +108,7 @@ cdef struct VmaData:
     pagebits young              # Accessed bits (a THP's is its chunk summary bit)
     pagebits dirty
     uint64_t *bm_swapped
+    uint64_t *bm_zpool          # swapped out into the compressed pool (zswap, zram)
     uint64_t *bm_active         # on the active LRU list (a THP: all of its pages)
     # Two "accessed since" views beside the PTE Accessed bit (young), as the
     # kernel keeps them with the folio's Young and Idle flags, so that DAMON
@@ -201,7 +213,8 @@ cdef class Machine:
     cdef int64_t node_npages[MAX_NODES]
     cdef int64_t node_used[MAX_NODES]
     cdef double node_latency_ns[MAX_NODES]
-    cdef double node_bandwidth_gbps[MAX_NODES]
+    cdef double node_bandwidth_gbps[MAX_NODES]      # reads
+    cdef double node_write_bw[MAX_NODES]
     cdef int node_order[MAX_NODES]      # fastest first: first-touch order
     cdef readonly list node_names
     cdef readonly list node_kinds
@@ -225,18 +238,39 @@ cdef class Machine:
     cdef int64_t break_cursor[MAX_NODES]
     cdef VmaData **vmas_by_gid
     cdef int nr_gids, cap_gids
-    # swap device
+    # swap: a device (slots), and for zswap/zram a pool of compressed pages
+    # in memory (frames taken from the nodes like any other)
     cdef readonly str swap_kind
     cdef readonly int64_t swap_capacity_pages
     cdef readonly int64_t swap_used
-    cdef public double swap_fault_ns, swap_out_ns
+    cdef public double swap_fault_ns, swap_out_ns      # the device (zram: the pool)
+    cdef readonly bint swap_pool                # compressed pool in memory
+    cdef readonly bint swap_pool_only           # zram: the pool is the device
+    cdef readonly double pool_ratio             # uncompressed / compressed bytes
+    cdef public double pool_fault_ns, pool_out_ns
+    cdef readonly int64_t pool_limit_frames     # max_pool_percent of memory (zswap)
+    cdef readonly int64_t pool_stored           # pages held compressed
+    cdef readonly int64_t nr_pool_frames        # frames the pool occupies
+    cdef int64_t *pool_pfns
+    cdef int64_t cap_pool_pfns
+    cdef public uint64_t pool_limit_hit         # stores the full pool sent to the device
+    cdef public double last_swap_out_ns         # CPU cost of the last swap-out
+    cdef public double last_swap_in_ns          # cost of the last swap-in
     # costs
     cdef public double minor_fault_ns, thp_fault_ns, migrate_page_ns
-    cdef public double compute_share
+    # the CPU: compute time of cache-hitting accesses by kind, memory-level
+    # parallelism by kind, the last-level cache (and its part a page-stride
+    # pattern can use)
+    cdef double cpu_compute_ns[NR_AK]
+    cdef double cpu_mlp[NR_AK]                  # misses in flight (not for streams)
+    cdef public double llc_bytes, llc_page_bytes
+    # the reference memory a workload's nominal speed is defined on
+    cdef public double ref_latency_ns, ref_read_bw, ref_write_bw
     cdef public int thp_policy
     # vmstat-like counters
     cdef public uint64_t pgfault, pgmajfault, pswpin, pswpout, pgmigrate, thp_fault_alloc
     cdef public uint64_t pgpromote, pgdemote, pgactivate, pgdeactivate
+    cdef public uint64_t zswpin, zswpout         # zswap loads and stores (not in pswp*)
     cdef public uint64_t pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct
     cdef public uint64_t thp_collapse_alloc
     cdef int next_pid
@@ -256,7 +290,10 @@ cdef class Machine:
 
     cdef int64_t node_free(self, int node) noexcept nogil
     cdef int first_touch_node(self) noexcept nogil
-    cdef void make_cost_table(self, double base_ns, CostTable *ct) noexcept
+    cdef double miss_ns(self, int kind, double latency, double read_bw, double write_bw,
+                        double bytes) noexcept nogil
+    cdef void pattern_cost(self, int kind, double footprint, double bytes, CostTable *ct,
+                           double *nominal_ns) noexcept
     cdef int register_vma(self, VmaData *v) except -1
     # frames and page tables
     cdef int64_t pop_free_chunk(self, int node) noexcept nogil
@@ -274,6 +311,10 @@ cdef class Machine:
     cdef void drop_vma(self, VmaData *v) noexcept
     # what DAMOS actions do to pages
     cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept
+    cdef bint _pool_add(self) noexcept
+    cdef void _pool_remove(self) noexcept
+    cdef void swap_forget(self, VmaData *v, int64_t li) noexcept
+    cdef double swap_in_cost(self, VmaData *v, int64_t li) noexcept
     cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1
     cdef bint migrate_page(self, VmaData *v, int64_t li, int node) except -1
     cdef int64_t migrate_chunk(self, VmaData *v, int64_t c, int node) except -2

@@ -1,8 +1,11 @@
 """Simulated memory: tiers, swap, address spaces and page bits.
 
-See memory.pxd for the layout.  Costs are simulated nanoseconds: an access
-costs its compute share plus the stall of the tier its page sits on; faults,
-swap-ins and THP faults add their own costs.
+See memory.pxd for the layout.  Costs are simulated nanoseconds, absolute:
+an access costs its compute time, and a cache miss what the tier its page
+sits on takes for that kind of access (latency over memory-level
+parallelism, or bytes over bandwidth; see costs.py); faults, swap-ins and
+THP faults add their own costs.  zswap and zram keep swapped-out pages
+compressed in frames taken from the nodes, as the kernel's pools do.
 """
 from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy
@@ -10,6 +13,7 @@ from libc.math cimport ceil, sqrt
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
+cdef uint64_t RMAP_POOL = 0xFFFFFFFFFFFFFFFEull     # a frame of the compressed swap pool
 
 
 class SimulationError(Exception):
@@ -318,6 +322,7 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     _pb_free(&v.young, words, summary)
     _pb_free(&v.dirty, words, summary)
     sim_zfree(v.bm_swapped, words)
+    sim_zfree(v.bm_zpool, words)
     sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
     sim_zfree(v.gt_stamp, n * CHUNK_PAGES * sizeof(uint32_t))
     sim_zfree(v.gt_samples, n * CHUNK_PAGES * sizeof(uint32_t))
@@ -330,7 +335,7 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     v.vc_pchunk = NULL; v.vc_ptes = NULL; v.vc_present = NULL; v.vc_huge = NULL
     v.vc_thp_hint = NULL
 
-    v.bm_swapped = NULL; v.bm_active = NULL; v.gt_counts = NULL
+    v.bm_swapped = NULL; v.bm_zpool = NULL; v.bm_active = NULL; v.gt_counts = NULL
 
 
 cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) except NULL:
@@ -356,6 +361,7 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     _pb_alloc(&v.young, v.nchunks)
     _pb_alloc(&v.dirty, v.nchunks)
     v.bm_swapped = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_zpool = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_lru_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_damon_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
@@ -368,7 +374,8 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
         v.gt_sdiff = <int32_t *>sim_zalloc((v.nchunks * CHUNK_PAGES + 1) * sizeof(int32_t))
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
-            or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_active == NULL
+            or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_zpool == NULL
+            or v.bm_active == NULL
             or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
             or (mm.track_ground_truth and (v.gt_counts == NULL or v.gt_stamp == NULL
                                            or v.gt_samples == NULL or v.gt_cdiff == NULL
@@ -648,16 +655,19 @@ cdef class AddressSpace:
             return None
         return _vma_handle(self, v, self._names[<size_t>v])
 
-    def access(self, uint64_t addr, uint64_t size=1, uint32_t count=1, bint write=False,
-               double ns_per_access=5.0):
-        """Access every page of [addr, addr+size) `count` times; returns the
-        cost in simulated ns.  Raises ValueError for an unmapped address."""
+    def access(self, uint64_t addr, uint64_t size=1, uint32_t count=1, bint write=False):
+        """Access every page of [addr, addr+size) `count` times, one byte of
+        each page at a time (a page-stride pattern over the range); returns
+        the cost in simulated ns.  Raises ValueError for an unmapped
+        address."""
         cdef VmaData *v
         cdef CostTable ct
         cdef uint64_t a = addr, end = addr + (size if size else 1), stop
         cdef int64_t done, li
         cdef double cost = 0
-        self.machine.make_cost_table(ns_per_access, &ct)
+        self.machine.pattern_cost(AK_PAGE_W if write else AK_PAGE_R,
+                                  ((end - addr + PAGE_SIZE - 1) // PAGE_SIZE) * 64.0, 64.0,
+                                  &ct, NULL)
         while a < end:
             v = mm_find_vma(self.mm, a)
             if v == NULL:
@@ -723,13 +733,22 @@ cdef class Machine:
 
     def __init__(self, nodes, swap=None, thp="madvise", double minor_fault_ns=1500.0,
                  double thp_fault_ns=100000.0, double migrate_page_ns=7500.0,
-                 double compute_share=0.1, uint64_t phys_base=0x100000000,
+                 cpu=None, reference=None, uint64_t phys_base=0x100000000,
                  int64_t khugepaged_pages_to_scan=4096, double khugepaged_sleep_ms=10000.0):
         """nodes: list of dicts with name, kind ('dram', 'cxl', ...), capacity
-        (bytes), latency_ns and bandwidth_gbps.  swap: None or a dict with kind,
-        capacity (bytes), fault_ns (swap-in) and out_ns (swap-out).
+        (bytes), latency_ns, bandwidth_gbps (reads) and optionally
+        write_bandwidth_gbps (default: the read bandwidth).  swap: None or a
+        dict with kind, capacity (bytes: the device's slots), fault_ns
+        (swap-in), out_ns (swap-out CPU cost) and, for a compressed pool in
+        memory (zswap, zram), pool (True), pool_only (zram), ratio,
+        max_pool_percent (0: no limit), pool_fault_ns and pool_out_ns.
+        cpu: compute_ns and mlp (by access kind), llc_bytes and
+        llc_page_bytes (default: costs.CPU).  reference: the memory that
+        workloads' nominal speeds are defined on (latency_ns,
+        bandwidth_gbps, write_bandwidth_gbps; default: costs' DRAM).
         khugepaged_*: how many pages khugepaged scans per wake-up and how long
         it sleeps in between (the kernel's defaults: 4096 pages, 10 s)."""
+        from damo_engine import costs
         cdef int n, i, j, tmp
         cdef int64_t base = 0, nch, k, first
         if not nodes:
@@ -753,6 +772,8 @@ cdef class Machine:
             self.node_used[n] = 0
             self.node_latency_ns[n] = float(spec["latency_ns"])
             self.node_bandwidth_gbps[n] = float(spec.get("bandwidth_gbps") or 0)
+            self.node_write_bw[n] = float(spec.get("write_bandwidth_gbps")
+                                          or self.node_bandwidth_gbps[n])
             base += npages
         self.nr_pchunks = base >> CHUNK_SHIFT
         for n in range(self.nr_nodes):
@@ -792,15 +813,56 @@ cdef class Machine:
             if self.free_chunks[n] == NULL or self.partial[n] == NULL:
                 raise MemoryError("cannot allocate the physical memory map")
             memset(&self.pc_node[first], n, nch)
+        self.swap_pool = False
+        self.swap_pool_only = False
+        self.pool_ratio = 1.0
+        self.pool_limit_frames = 0
+        self.pool_pfns = NULL
         if swap:
             self.swap_kind = swap.get("kind", "zswap")
             self.swap_capacity_pages = int(swap["capacity"]) // PAGE_SIZE
             self.swap_fault_ns = float(swap["fault_ns"])
             self.swap_out_ns = float(swap.get("out_ns", swap["fault_ns"]))
+            if swap.get("pool"):
+                self.swap_pool = True
+                self.swap_pool_only = bool(swap.get("pool_only"))
+                self.pool_ratio = float(swap.get("ratio") or costs.ZSWAP_RATIO)
+                if self.pool_ratio < 1:
+                    raise ValueError("the compression ratio must be at least 1")
+                self.pool_fault_ns = float(swap.get("pool_fault_ns", self.swap_fault_ns))
+                self.pool_out_ns = float(swap.get("pool_out_ns", self.swap_out_ns))
+                pct = float(swap.get("max_pool_percent") or 0)
+                if pct < 0 or pct > 100:
+                    raise ValueError("max_pool_percent must be within 0..100")
+                self.pool_limit_frames = int(base * pct / 100) if pct else base
         else:
             self.swap_kind = None
             self.swap_capacity_pages = 0
         self.swap_used = 0
+        self.pool_stored = 0
+        self.nr_pool_frames = 0
+        self.cap_pool_pfns = 0
+        cpu = dict(costs.CPU, **(cpu or {}))
+        compute = dict(costs.CPU["compute_ns"], **(cpu.get("compute_ns") or {}))
+        for i, kind in enumerate(costs.ACCESS_KINDS):
+            self.cpu_compute_ns[i] = float(compute[kind])
+            if self.cpu_compute_ns[i] <= 0:
+                raise ValueError("compute time of %s accesses must be positive" % kind)
+        mlp = dict(costs.CPU["mlp"], **(cpu.get("mlp") or {}))
+        for i, kind in enumerate(costs.ACCESS_KINDS):
+            self.cpu_mlp[i] = float(mlp.get(kind, 1.0))
+            if self.cpu_mlp[i] < 1:
+                raise ValueError("memory-level parallelism must be at least 1")
+        self.llc_bytes = float(cpu["llc_bytes"])
+        self.llc_page_bytes = float(cpu["llc_page_bytes"])
+        if self.llc_bytes < 0 or self.llc_page_bytes < 0:
+            raise ValueError("cache sizes must not be negative")
+        lat, rbw, wbw = costs.TIERS["dram"][:3]
+        reference = dict({"latency_ns": lat, "bandwidth_gbps": rbw,
+                          "write_bandwidth_gbps": wbw}, **(reference or {}))
+        self.ref_latency_ns = float(reference["latency_ns"])
+        self.ref_read_bw = float(reference["bandwidth_gbps"])
+        self.ref_write_bw = float(reference.get("write_bandwidth_gbps") or self.ref_read_bw)
         if thp not in ("never", "madvise", "always"):
             raise ValueError("THP policy must be never, madvise or always, not %r" % thp)
         self.thp_policy = {"never": THP_NEVER, "madvise": THP_MADVISE,
@@ -808,7 +870,6 @@ cdef class Machine:
         self.minor_fault_ns = minor_fault_ns
         self.thp_fault_ns = thp_fault_ns
         self.migrate_page_ns = migrate_page_ns
-        self.compute_share = compute_share
         self.next_pid = 1000
         self._set_watermarks()
         self.reclaim_scan_ns = 50.0
@@ -843,6 +904,7 @@ cdef class Machine:
         cdef int64_t i
         cdef int n
         free(self.vmas_by_gid)
+        free(self.pool_pfns)
         cdef size_t n4 = self.nr_pchunks * sizeof(int32_t)
         # any of these may be NULL: __init__ stops at the first failed allocation
         if self.pc_rmap != NULL:
@@ -877,6 +939,7 @@ cdef class Machine:
             "wmark_low": self.wmark_low[n] * PAGE_SIZE,
             "wmark_high": self.wmark_high[n] * PAGE_SIZE,
             "bandwidth_gbps": self.node_bandwidth_gbps[n],
+            "write_bandwidth_gbps": self.node_write_bw[n],
             "phys_start": self.phys_base + self.node_base_pfn[n] * PAGE_SIZE,
             "phys_end": self.phys_base + (self.node_base_pfn[n] + self.node_npages[n]) * PAGE_SIZE,
         }
@@ -914,9 +977,16 @@ cdef class Machine:
                 "pgsteal_kswapd": self.pgsteal_kswapd, "pgsteal_direct": self.pgsteal_direct,
                 "thp_fault_alloc": self.thp_fault_alloc,
                 "thp_collapse_alloc": self.thp_collapse_alloc,
+                "zswpin": self.zswpin, "zswpout": self.zswpout,
+                "zswap_pool_limit_hit": self.pool_limit_hit,
                 "nr_active": self.nr_active * PAGE_SIZE,
-                "nr_inactive": self.used_pages() * PAGE_SIZE - self.nr_active * PAGE_SIZE,
-                "swap_used": self.swap_used * PAGE_SIZE}
+                "nr_inactive": (self.used_pages() - self.nr_pool_frames - self.nr_active)
+                               * PAGE_SIZE,
+                "swap_used": self.swap_used * PAGE_SIZE,
+                # meminfo's Zswap (pool memory) and Zswapped (what it holds);
+                # zram's pool is reported the same way
+                "zswap_pool": self.nr_pool_frames * PAGE_SIZE,
+                "zswapped": self.pool_stored * PAGE_SIZE}
 
     def used_pages(self):
         cdef int n
@@ -939,12 +1009,48 @@ cdef class Machine:
             return None
         return v.mm.pid, vma_addr(v, li) + (paddr & (PAGE_SIZE - 1))
 
-    def cost_table(self, double base_ns):
-        """(compute_ns, [stall_ns by node]) of an access taking base_ns on the
-        fastest node."""
+    def access_cost(self, str kind, double footprint, double bytes=64.0):
+        """Per-access costs of a pattern of one kind (page_r, page_w,
+        random_r, random_w, stream_r, stream_w) whose distinct cache lines
+        take ``footprint`` bytes, each miss moving ``bytes``: the compute
+        time, the average stall a miss to each node adds, and the nominal
+        time (all on the reference memory), in ns."""
+        from damo_engine.costs import ACCESS_KINDS
         cdef CostTable ct
-        self.make_cost_table(base_ns, &ct)
-        return ct.compute_ns, [ct.stall_ns[n] for n in range(self.nr_nodes)]
+        cdef double nominal
+        if kind not in ACCESS_KINDS:
+            raise ValueError("unknown access kind %r (%s)" % (kind, ", ".join(ACCESS_KINDS)))
+        self.pattern_cost(ACCESS_KINDS.index(kind), footprint, bytes, &ct, &nominal)
+        return {"compute_ns": ct.compute_ns,
+                "stall_ns": [ct.stall_ns[n] for n in range(self.nr_nodes)],
+                "nominal_ns": nominal}
+
+    def describe_cpu(self):
+        """The CPU model: compute time by access kind, memory-level
+        parallelism, caches, and the reference memory."""
+        from damo_engine.costs import ACCESS_KINDS
+        return {"compute_ns": {k: self.cpu_compute_ns[i] for i, k in enumerate(ACCESS_KINDS)},
+                "mlp": {k: self.cpu_mlp[i] for i, k in enumerate(ACCESS_KINDS)
+                        if not k.startswith("stream")},
+                "llc_bytes": self.llc_bytes,
+                "llc_page_bytes": self.llc_page_bytes,
+                "reference": {"latency_ns": self.ref_latency_ns,
+                              "bandwidth_gbps": self.ref_read_bw,
+                              "write_bandwidth_gbps": self.ref_write_bw}}
+
+    def describe_swap(self):
+        """The swap device and its compressed pool, or None."""
+        if not self.swap_kind:
+            return None
+        out = {"kind": self.swap_kind, "capacity": self.swap_capacity_pages * PAGE_SIZE,
+               "fault_ns": self.swap_fault_ns, "out_ns": self.swap_out_ns,
+               "pool": bool(self.swap_pool)}
+        if self.swap_pool:
+            out.update({"pool_only": bool(self.swap_pool_only), "ratio": self.pool_ratio,
+                        "pool_limit": self.pool_limit_frames * PAGE_SIZE,
+                        "pool_fault_ns": self.pool_fault_ns,
+                        "pool_out_ns": self.pool_out_ns})
+        return out
 
     # ---- costs ----
     cdef int64_t node_free(self, int node) noexcept nogil:
@@ -958,26 +1064,49 @@ cdef class Machine:
                 return n
         return -1
 
-    cdef void make_cost_table(self, double base_ns, CostTable *ct) noexcept:
-        """An access that takes base_ns on the fastest node costs a compute
-        share plus a stall that scales with the load latency of the node its
-        page is on, and never less than the node's bandwidth allows (64 B
-        cache lines)."""
+    cdef double miss_ns(self, int kind, double latency, double read_bw, double write_bw,
+                        double bytes) noexcept nogil:
+        """The time of a cache-missing access of this kind to memory of this
+        latency and bandwidth: the slowest of its compute time, the latency
+        over the misses in flight (page-stride and random accesses; streams
+        are prefetched) and its bytes over the bandwidth (GB/s = B/ns)."""
+        cdef bint write = kind & 1
+        cdef double t = self.cpu_compute_ns[kind], m
+        cdef double bw = write_bw if write else read_bw
+        if kind != AK_STREAM_R and kind != AK_STREAM_W:
+            m = latency / self.cpu_mlp[kind]
+            if m > t:
+                t = m
+        if bw > 0:
+            m = bytes / bw
+            if m > t:
+                t = m
+        return t
+
+    cdef void pattern_cost(self, int kind, double footprint, double bytes, CostTable *ct,
+                           double *nominal_ns) noexcept:
+        """Per-access costs of a pattern whose distinct cache lines take
+        ``footprint`` bytes: a fraction cache/footprint of its accesses hit
+        the last-level cache (all if it fits) and cost their compute time;
+        the others cost a miss to the node their page is on.  nominal_ns:
+        the average on the reference memory."""
+        cdef double cache = self.llc_page_bytes if kind == AK_PAGE_R or kind == AK_PAGE_W \
+            else self.llc_bytes
+        cdef double hit = 1.0 if footprint <= cache else cache / footprint
+        cdef double compute = self.cpu_compute_ns[kind]
         cdef int n
-        cdef double fastest = self.node_latency_ns[self.node_order[0]]
-        cdef double t, floor_ns
-        ct.compute_ns = base_ns * self.compute_share
+        ct.compute_ns = compute
         for n in range(MAX_NODES):
             if n >= self.nr_nodes:
                 ct.stall_ns[n] = 0
                 continue
-            t = ct.compute_ns + base_ns * (1.0 - self.compute_share) * \
-                self.node_latency_ns[n] / fastest
-            if self.node_bandwidth_gbps[n] > 0:
-                floor_ns = 64.0 / self.node_bandwidth_gbps[n]
-                if t < floor_ns:
-                    t = floor_ns
-            ct.stall_ns[n] = t - ct.compute_ns
+            ct.stall_ns[n] = (1.0 - hit) * (self.miss_ns(
+                kind, self.node_latency_ns[n], self.node_bandwidth_gbps[n],
+                self.node_write_bw[n], bytes) - compute)
+        if nominal_ns != NULL:
+            nominal_ns[0] = compute + (1.0 - hit) * (self.miss_ns(
+                kind, self.ref_latency_ns, self.ref_read_bw, self.ref_write_bw,
+                bytes) - compute)
 
     cdef int register_vma(self, VmaData *v) except -1:
         cdef VmaData **grown
@@ -1238,7 +1367,7 @@ cdef class Machine:
 
     cdef void drop_vma(self, VmaData *v) noexcept:
         """Free every frame and swap slot of a VMA and forget it."""
-        cdef int64_t c, li, pc
+        cdef int64_t c, li, pc, nzp
         cdef int node
         cdef size_t words = v.nchunks * CHUNK_WORDS * sizeof(uint64_t)
         if v.dead:
@@ -1260,8 +1389,13 @@ cdef class Machine:
                     if pb_test(&v.present, li):
                         self.free_page(v, li)
         self.swap_used -= bm_count_range(v.bm_swapped, v.first_li, v.end_li)
+        nzp = <int64_t>bm_count_range(v.bm_zpool, v.first_li, v.end_li)
+        if nzp:
+            self.pool_stored -= nzp
+            self._pool_remove()
         _pb_reset(&v.present, v.nchunks)
         memset(v.bm_swapped, 0, v.nchunks * CHUNK_WORDS * sizeof(uint64_t))
+        memset(v.bm_zpool, 0, v.nchunks * CHUNK_WORDS * sizeof(uint64_t))
         memset(v.vc_present, 0, v.nchunks * sizeof(uint16_t))
         memset(v.vc_huge, 0, v.nchunks)
         v.nr_huge = 0
@@ -1271,30 +1405,113 @@ cdef class Machine:
 
     # ---- what DAMOS actions do to pages ----
     cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept:
-        """Reclaim a present anonymous page to swap (False if it cannot be)."""
+        """Reclaim a present anonymous page to swap (False if it cannot be).
+        With zswap or zram it is compressed into the pool first (frames of
+        the nodes); when zswap's pool is at max_pool_percent, or no frame
+        is free for it, the page goes to the backing device instead (zram
+        has none: the swap-out fails).  last_swap_out_ns: its CPU cost."""
+        cdef bint pooled = False
         if (not pb_test(&v.present, li) or not v.anon
                 or self.swap_used >= self.swap_capacity_pages):
             return False
+        if self.swap_pool:
+            pooled = self._pool_add()
+            if not pooled:
+                if self.swap_pool_only:
+                    return False
+                self.pool_limit_hit += 1
         self.free_page(v, li)
         pb_clear(&v.dirty, li)
         bm_set(v.bm_swapped, li)
         v.nr_swapped += 1
         self.swap_used += 1
-        self.pswpout += 1
+        if pooled:
+            bm_set(v.bm_zpool, li)
+            self.last_swap_out_ns = self.pool_out_ns
+            if self.swap_pool_only:
+                self.pswpout += 1       # zram is a block device
+            else:
+                self.zswpout += 1
+        else:
+            self.last_swap_out_ns = self.swap_out_ns
+            self.pswpout += 1
         return True
 
+    cdef bint _pool_add(self) noexcept:
+        """One more page into the compressed pool: grow it by a frame when
+        the pages it holds need one more (pages / ratio, rounded up); False
+        if zswap's limit is reached or no node has a free frame."""
+        cdef int64_t need = <int64_t>ceil((self.pool_stored + 1) / self.pool_ratio)
+        cdef int64_t pfn = -1, *grown
+        cdef int i
+        if need > self.nr_pool_frames:
+            if self.nr_pool_frames >= self.pool_limit_frames:
+                return False
+            for i in range(self.nr_nodes):
+                if self.node_used[self.node_order[i]] < self.node_npages[self.node_order[i]]:
+                    try:
+                        pfn = self.take_frame(self.node_order[i])
+                    except MemoryError:
+                        pfn = -1
+                    if pfn >= 0:
+                        break
+            if pfn < 0:
+                return False
+            if self.nr_pool_frames == self.cap_pool_pfns:
+                grown = <int64_t *>realloc(self.pool_pfns, (self.cap_pool_pfns * 2 + 64)
+                                           * sizeof(int64_t))
+                if grown == NULL:
+                    return False
+                self.pool_pfns = grown
+                self.cap_pool_pfns = self.cap_pool_pfns * 2 + 64
+            self.pc_rmap[pfn >> CHUNK_SHIFT][pfn & (CHUNK_PAGES - 1)] = RMAP_POOL
+            self.pc_used[pfn >> CHUNK_SHIFT] += 1
+            self.node_used[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+            self.pool_pfns[self.nr_pool_frames] = pfn
+            self.nr_pool_frames += 1
+        self.pool_stored += 1
+        return True
+
+    cdef void _pool_remove(self) noexcept:
+        """The pool shrinks to the frames its pages still need."""
+        cdef int64_t need = <int64_t>ceil(self.pool_stored / self.pool_ratio)
+        while self.nr_pool_frames > need:
+            self.nr_pool_frames -= 1
+            self.release_frame(self.pool_pfns[self.nr_pool_frames])
+
+    cdef double swap_in_cost(self, VmaData *v, int64_t li) noexcept:
+        """What reading a swapped-out page back takes: decompression from
+        the pool, or the device's read."""
+        return self.pool_fault_ns if bm_test(v.bm_zpool, li) else self.swap_fault_ns
+
+    cdef void swap_forget(self, VmaData *v, int64_t li) noexcept:
+        """A swapped-out page is read back (or dropped): its slot and its
+        pool entry are freed, and the swap-in counted where it came from."""
+        bm_clear(v.bm_swapped, li)
+        v.nr_swapped -= 1
+        self.swap_used -= 1
+        if bm_test(v.bm_zpool, li):
+            bm_clear(v.bm_zpool, li)
+            self.pool_stored -= 1
+            self._pool_remove()
+            if self.swap_pool_only:
+                self.pswpin += 1
+            else:
+                self.zswpin += 1
+        else:
+            self.pswpin += 1
+
     cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1:
-        """Read a swapped-out page back (MADV_WILLNEED); it is not accessed."""
+        """Read a swapped-out page back (MADV_WILLNEED); it is not accessed.
+        last_swap_in_ns: what it cost the caller."""
         if not bm_test(v.bm_swapped, li):
             return False
         if self.first_touch_node() < 0:
             return False
-        bm_clear(v.bm_swapped, li)
-        v.nr_swapped -= 1
-        self.swap_used -= 1
+        self.last_swap_in_ns = self.swap_in_cost(v, li)
+        self.swap_forget(v, li)
         self.alloc_page(v, li, self.first_touch_node())
         pb_clear(&v.young, li)
-        self.pswpin += 1
         self.balance()
         return True
 
@@ -1366,10 +1583,10 @@ cdef class Machine:
         v.vc_thp_hint[c] = 1 if hugepage else 2
 
     def lru_sizes(self):
-        """(active, inactive) bytes of the LRU lists: every page in use is
-        on one of them."""
+        """(active, inactive) bytes of the LRU lists: every page in use by
+        a process is on one of them (the compressed pool's frames are not)."""
         return (self.nr_active * PAGE_SIZE,
-                (self.used_pages() - self.nr_active) * PAGE_SIZE)
+                (self.used_pages() - self.nr_pool_frames - self.nr_active) * PAGE_SIZE)
 
     # ---- LRU lists ----
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
@@ -1459,7 +1676,7 @@ cdef class Machine:
                 for j in range(h, h + npages):
                     if self.swap_out_page(v, j):
                         reclaimed += 1
-                        work += self.swap_out_ns
+                        work += self.last_swap_out_ns
             if huge:
                 pfn = (pfn | (CHUNK_PAGES - 1)) + 1
             else:
@@ -1553,10 +1770,9 @@ cdef class Machine:
         # swapped-out pages come back first
         nsw = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
         if nsw:
-            bm_clear_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
-            v.nr_swapped -= nsw
-            self.swap_used -= nsw
-            self.pswpin += nsw
+            for j in range(lo, lo + CHUNK_PAGES):
+                if bm_test(v.bm_swapped, j):
+                    self.swap_forget(v, j)
         # the new folio starts on the inactive list
         j = <int64_t>bm_count_range(v.bm_active, lo, lo + CHUNK_PAGES)
         self.nr_active -= j
@@ -1654,7 +1870,7 @@ cdef class Machine:
             return v if pb_test(&v.present, li[0]) else NULL
         if o == PC_RMAP:
             e = self.pc_rmap[pc][pfn & (CHUNK_PAGES - 1)]
-            if e == RMAP_EMPTY:
+            if e == RMAP_EMPTY or e == RMAP_POOL:
                 return NULL
             li[0] = <int64_t>(e & 0xFFFFFFFFu)
             return self.vmas_by_gid[e >> 32]
@@ -1803,20 +2019,18 @@ cdef class Machine:
                            const CostTable *ct) except -1.0:
         """Access one page k times, faulting or swapping it in if needed."""
         cdef int64_t c = li >> CHUNK_SHIFT
-        cdef double cost = 0, stalled = v.mm.reclaim_ns
+        cdef double cost = 0, stalled = v.mm.reclaim_ns, t
         cdef int node
         if not pb_test(&v.present, li):
             if bm_test(v.bm_swapped, li):
-                bm_clear(v.bm_swapped, li)
-                v.nr_swapped -= 1
-                self.swap_used -= 1
+                t = self.swap_in_cost(v, li)
+                self.swap_forget(v, li)
                 self.alloc_page(v, li, self.first_touch_node())
-                cost += self.swap_fault_ns
-                v.mm.swapin_ns += self.swap_fault_ns
+                cost += t
+                v.mm.swapin_ns += t
                 v.mm.major_faults += 1
                 self.pgmajfault += 1
                 self.pgfault += 1
-                self.pswpin += 1
             elif self.try_thp_fault(v, c):
                 cost += self.thp_fault_ns
             else:

@@ -410,12 +410,12 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
                 # MADV_PAGEOUT reclaims regardless of references
                 if pb_test(&v.present, li):
                     if m.swap_out_page(v, li):
-                        work += m.swap_out_ns
+                        work += m.last_swap_out_ns
                     else:
                         work += SCAN_PAGE_NS
             elif action == WILLNEED:
                 if m.swap_in_page(v, li):
-                    work += m.swap_fault_ns
+                    work += m.last_swap_in_ns
             elif action == COLD:
                 # MADV_COLD: old and referenced bits cleared, deactivated
                 if pb_test(&v.present, li):
@@ -713,7 +713,7 @@ cdef class PaddrOps(Operations):
                 for j in range(h, h + (CHUNK_PAGES if huge else 1)):
                     if m.swap_out_page(v, j):
                         applied += PAGE_SIZE
-                        work += m.swap_out_ns
+                        work += m.last_swap_out_ns
             elif s.action == LRU_PRIO:
                 folio_mark_accessed(m, v, h)
                 applied += folio_sz

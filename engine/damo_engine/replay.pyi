@@ -20,14 +20,16 @@ class ReplayWorkload(Workload):
     nr_snapshots: int
     nr_regions: int
     ranges: List[Tuple[int, int]]
-    ns_per_page: float
+    access_rate: Optional[float]
     snapshot: int
     slice_idx: int
     lag_ns: float
+    busy_ns: float
+    nominal_ns: float
     pages_touched: int
     def __init__(self, ranges: Sequence[Tuple[int, int]], snap_start_ns: Any, snap_end_ns: Any,
                  region_offsets: Any, starts: Any, ends: Any, samples: Any, nr_slices: Any, *,
-                 ns_per_page: float = ..., name: str = ...) -> None: ...
+                 access_rate: Optional[float] = ..., name: str = ...) -> None: ...
     @property
     def expected_ns(self) -> float: ...
     @property

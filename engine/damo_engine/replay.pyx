@@ -1,13 +1,12 @@
 """Replaying a DAMON recording's access pattern.
 
 ``ReplayWorkload`` is a simulated process that accesses memory the way a
-recording says its target did, as damo's ``replay`` does on a real machine:
-each snapshot's time is cut into aggr/sample slices, and in slice i every
-page of each region whose nr_accesses is above i is touched once.  A DAMON
-sampling the process then finds a region accessed in about nr_accesses of
-its sampling intervals.  Touching costs simulated time (per page, by tier,
-faults included); when a slice's work does not fit its time the replay runs
-late, and stays late.
+recording says its target did: each snapshot's time is cut into
+aggr/sample slices, as damo's ``replay`` does, and in slice i the regions
+whose nr_accesses is above i are worked on for the whole slice (see the
+class).  A DAMON sampling the process then finds a region accessed in about
+nr_accesses of its sampling intervals, and the work costs what the memory
+it sits on makes it cost (by tier, faults and swap-ins included).
 
 ``RealBuffer`` does the same to real memory, from compiled code: an
 anonymous mapping laid out like the recording's address ranges, whose pages
@@ -15,14 +14,14 @@ are touched (written the first time, so each gets its own frame; read
 after) in the recorded pattern, paced to the recording's time or as fast as
 possible.
 """
-from libc.stdint cimport int32_t, uint64_t, int64_t
+from libc.stdint cimport int32_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport malloc, calloc, free
 from posix.mman cimport mmap, munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, \
     MAP_FAILED
 from posix.time cimport clock_gettime, nanosleep, timespec, CLOCK_MONOTONIC
 
 from damo_engine.memory cimport (AddressSpace, Machine, VmaData, CostTable, mm_find_vma,
-                                 vma_li, PAGE_SHIFT, PAGE_SIZE)
+                                 vma_li, PAGE_SHIFT, PAGE_SIZE, AK_PAGE_R)
 from damo_engine.workloads cimport Workload
 
 import numpy as np
@@ -207,7 +206,18 @@ cdef class ReplayWorkload(Workload):
     ``region_offsets``: each snapshot's regions in the region columns
     ``starts``, ``ends`` (page aligned, inside one range) and ``samples``;
     ``nr_slices``: aggregation / sampling interval of each snapshot.
-    ``ns_per_page``: the time a page touch takes on the fastest node.
+
+    In slice i of a snapshot the regions whose samples exceed i are active,
+    and the process works the whole slice on them, as the monitored
+    program did when DAMON saw them accessed: the slice's accesses (its
+    length at the nominal speed of one-byte-per-page reads over the active
+    pages on the reference memory, or at ``access_rate`` accesses per ms)
+    are spread evenly over the active pages, each region continuing from
+    where its last slice stopped.  So a region accessed in n of a
+    snapshot's samples gets n slices of the work, and pages on slower
+    memory take longer.  A slice with nothing active is idle.  The process
+    is busy (``busy_ns``) while it touches pages; when a slice's work does
+    not fit its time the replay runs late, and stays late.
     """
     cdef double *snap_start
     cdef double *snap_end
@@ -216,16 +226,20 @@ cdef class ReplayWorkload(Workload):
     cdef uint64_t *r_start
     cdef uint64_t *r_end
     cdef int32_t *r_samples
+    cdef int64_t *r_cursor          # next page of the region's partial passes
+    cdef double *r_carry            # fraction of a page touch owed to the region
     cdef readonly int64_t nr_snapshots, nr_regions
     cdef readonly list ranges
-    cdef readonly double ns_per_page
+    cdef readonly object access_rate
     cdef CostTable ct
     # where the replay is
     cdef readonly int64_t snapshot, slice_idx
-    cdef int64_t reg, page
+    cdef int64_t reg, page, stage, part_left
+    cdef uint32_t full                  # touches per active page in this slice
+    cdef double frac                    # ... plus this fraction of the pages once
     cdef bint working
-    cdef readonly double lag_ns
-    cdef readonly uint64_t pages_touched
+    cdef readonly double lag_ns, busy_ns, nominal_ns
+    cdef readonly uint64_t pages_touched    # page touches (accesses), all passes
 
     def __cinit__(self):
         self.snap_start = NULL
@@ -235,9 +249,11 @@ cdef class ReplayWorkload(Workload):
         self.r_start = NULL
         self.r_end = NULL
         self.r_samples = NULL
+        self.r_cursor = NULL
+        self.r_carry = NULL
 
     def __init__(self, ranges, snap_start_ns, snap_end_ns, region_offsets, starts, ends,
-                 samples, nr_slices, *, double ns_per_page=5.0, str name="replay"):
+                 samples, nr_slices, *, access_rate=None, str name="replay"):
         cdef int64_t i, n, m
         s0 = np.ascontiguousarray(snap_start_ns, dtype=np.float64)
         s1 = np.ascontiguousarray(snap_end_ns, dtype=np.float64)
@@ -257,12 +273,12 @@ cdef class ReplayWorkload(Workload):
             raise ValueError("snapshots must be in time order with at least one slice")
         if np.any((rs % PAGE_SIZE) != 0) or np.any((re % PAGE_SIZE) != 0) or np.any(re <= rs):
             raise ValueError("regions must be non-empty and page aligned")
-        if ns_per_page <= 0:
-            raise ValueError("the time of a page touch must be positive")
+        if access_rate is not None and not access_rate > 0:
+            raise ValueError("the access rate must be positive")
         self.nr_snapshots = n
         self.nr_regions = m
         self.ranges = [(int(a), int(b)) for a, b in ranges]
-        self.ns_per_page = ns_per_page
+        self.access_rate = access_rate
         self.name = name
         self.snap_start = <double *>malloc(max(n, 1) * sizeof(double))
         self.snap_end = <double *>malloc(max(n, 1) * sizeof(double))
@@ -271,9 +287,11 @@ cdef class ReplayWorkload(Workload):
         self.r_start = <uint64_t *>malloc(max(m, 1) * sizeof(uint64_t))
         self.r_end = <uint64_t *>malloc(max(m, 1) * sizeof(uint64_t))
         self.r_samples = <int32_t *>malloc(max(m, 1) * sizeof(int32_t))
+        self.r_cursor = <int64_t *>calloc(max(m, 1), sizeof(int64_t))
+        self.r_carry = <double *>calloc(max(m, 1), sizeof(double))
         if (self.snap_start == NULL or self.snap_end == NULL or self.slices == NULL or
                 self.reg_off == NULL or self.r_start == NULL or self.r_end == NULL or
-                self.r_samples == NULL):
+                self.r_samples == NULL or self.r_cursor == NULL or self.r_carry == NULL):
             raise MemoryError()
         for i in range(n):
             self.snap_start[i] = s0[i]
@@ -295,6 +313,8 @@ cdef class ReplayWorkload(Workload):
         free(self.r_start)
         free(self.r_end)
         free(self.r_samples)
+        free(self.r_cursor)
+        free(self.r_carry)
 
     @property
     def expected_ns(self):
@@ -316,20 +336,43 @@ cdef class ReplayWorkload(Workload):
                     mm_find_vma((<AddressSpace>self.mm).mm, self.r_start[i]):
                 raise ValueError("region %#x-%#x is not inside one mapped range"
                                  % (self.r_start[i], self.r_end[i]))
-        machine.make_cost_table(self.ns_per_page, &self.ct)
         self.clock_ns = 0
         self.snapshot = 0
         self.slice_idx = 0
         self.working = False
         self.lag_ns = 0
+        self.busy_ns = 0
         self.finished = self.nr_snapshots == 0
         return self.mm.pid
 
     cdef inline double _slice_len(self, int64_t k) noexcept:
         return (self.snap_end[k] - self.snap_start[k]) / self.slices[k]
 
+    cdef inline int64_t _npages(self, int64_t r) noexcept:
+        return <int64_t>((self.r_end[r] - self.r_start[r]) >> PAGE_SHIFT)
+
+    cdef bint _plan_slice(self, int64_t k) except -1:
+        """The work of slice slice_idx of snapshot k: touches per active page
+        and the costs of touching them.  False if nothing is active."""
+        cdef int64_t r, active = 0
+        cdef double work
+        for r in range(self.reg_off[k], self.reg_off[k + 1]):
+            if self.r_samples[r] > self.slice_idx:
+                active += self._npages(r)
+        if active == 0:
+            return False
+        self.machine.pattern_cost(AK_PAGE_R, active * 64.0, 64.0, &self.ct, &self.nominal_ns)
+        if self.access_rate is not None:
+            work = self._slice_len(k) * self.access_rate / 1e6
+        else:
+            work = self._slice_len(k) / self.nominal_ns
+        self.full = <uint32_t>min(work / active, 4e9)
+        self.frac = work / active - self.full
+        return True
+
     cdef int run_until(self, double t_ns) except -1:
-        cdef int64_t k, end, npages, done
+        cdef int64_t k, end, npages, done, n, li
+        cdef uint32_t k2
         cdef double start, cost, nominal_end, end_t
         cdef VmaData *v
         cdef uint64_t addr
@@ -353,24 +396,51 @@ cdef class ReplayWorkload(Workload):
                         break
                     self.clock_ns = start
                 self.working = True
-                self.reg = self.reg_off[k]
+                self.reg = self.reg_off[k] if self._plan_slice(k) else self.reg_off[k + 1]
                 self.page = 0
+                self.stage = 0
             end = self.reg_off[k + 1]
             while self.reg < end and self.clock_ns < t_ns:
                 if self.r_samples[self.reg] <= self.slice_idx:
                     self.reg += 1
                     continue
-                addr = self.r_start[self.reg] + (<uint64_t>self.page << PAGE_SHIFT)
-                npages = <int64_t>((self.r_end[self.reg] - addr) >> PAGE_SHIFT)
+                npages = self._npages(self.reg)
+                if self.stage == 0:
+                    # every page of the region, `full` times
+                    if self.full == 0 or self.page >= npages:
+                        self.stage = 1
+                        self.page = 0
+                        self.r_carry[self.reg] += self.frac * npages
+                        self.part_left = <int64_t>self.r_carry[self.reg]
+                        self.r_carry[self.reg] -= self.part_left
+                        continue
+                    li = self.page
+                    n = npages - self.page
+                    k2 = self.full
+                else:
+                    # part of the region once more, from its cursor, wrapping
+                    if self.part_left <= 0:
+                        self.reg += 1
+                        self.stage = 0
+                        self.page = 0
+                        continue
+                    li = self.r_cursor[self.reg]
+                    if li >= npages:
+                        li = 0
+                    n = min(self.part_left, npages - li)
+                    k2 = 1
+                addr = self.r_start[self.reg] + (<uint64_t>li << PAGE_SHIFT)
                 v = mm_find_vma((<AddressSpace>self.mm).mm, addr)
-                cost = self.machine.touch_seq(v, vma_li(v, addr), npages, 1, False, &self.ct,
+                cost = self.machine.touch_seq(v, vma_li(v, addr), n, k2, False, &self.ct,
                                               t_ns - self.clock_ns, &done)
                 self.clock_ns += cost
-                self.pages_touched += done
-                self.page += done
-                if done >= npages:
-                    self.reg += 1
-                    self.page = 0
+                self.busy_ns += cost
+                self.pages_touched += <uint64_t>done * k2
+                if self.stage == 0:
+                    self.page += done
+                else:
+                    self.r_cursor[self.reg] = li + done
+                    self.part_left -= done
             if self.reg < end:
                 break                   # out of time mid-slice
             # the slice's work is done; late if it overran the slice

@@ -302,6 +302,9 @@ cdef class Simulation:
                 continue
             procs.append({"pid": w.mm.pid, "name": w.name, "alive": w.mm.alive,
                           "clock_ns": w.clock_ns, "finished": w.finished,
+                          # time spent working (a replay also idles, paced to
+                          # its recording; other workloads never idle)
+                          "busy_ns": getattr(w, "busy_ns", w.clock_ns),
                           "rss_by_node": w.mm.rss_by_node() if w.mm.alive
                           else [0] * machine.nr_nodes,
                           "swapped": w.mm.swapped if w.mm.alive else 0,
@@ -316,6 +319,9 @@ cdef class Simulation:
             "kdamonds": [{"kdamond_idx": kd, "context_idx": ci,
                           "nr_access_checks": (<Context>self.contexts[i]).nr_access_checks,
                           "apply_ns": (<Context>self.contexts[i]).total_apply_ns,
-                          "sample_us": (<Context>self.contexts[i]).sample_us}
+                          "sample_us": (<Context>self.contexts[i]).sample_us,
+                          # CPU time so far: its work, less what is still to come
+                          "work_ns": (<Context>self.contexts[i]).total_work_ns - max(
+                              0, (<Context>self.contexts[i]).busy_until_ns - self.now_ns)}
                          for i, (kd, ci) in enumerate(self.ctx_index)],
         }

@@ -797,13 +797,16 @@ cdef class TraceWorkload(Workload):
         cdef int n
         self.machine = machine
         self.mm = machine.new_address_space(track_ground_truth)
-        latencies = [nd["latency_ns"] for nd in machine.nodes]
-        fastest = min(latencies)
-        # a visit to a page costs what its tier adds over the fastest one;
-        # the instructions themselves are timed by the instruction count
+        # The instructions are timed by the instruction count, as the
+        # program ran on the reference memory (the default DRAM tier, or the
+        # calibrated host's); a visit to a page (its first access since
+        # DAMON last looked) adds what a random read miss to its tier takes
+        # beyond one to the reference memory, if more
+        ref = machine.access_cost("random_r", 1e30)
         self.ct.compute_ns = 0
         for n in range(MAX_NODES):
-            self.ct.stall_ns[n] = (latencies[n] - fastest) if n < len(latencies) else 0
+            self.ct.stall_ns[n] = max(0.0, ref["stall_ns"][n] + ref["compute_ns"]
+                                      - ref["nominal_ns"]) if n < machine.nr_nodes else 0
         self.clock_ns = 0
         self.start_ns = 0
         self.finished = False

@@ -30,12 +30,15 @@ cdef struct MPattern:
     int64_t offset              # sequential position: page within the region
     uint32_t per_page           # accesses per page visit (stride <= 4 KiB)
     int64_t page_step           # pages between visits (stride > 4 KiB)
+    int kind                    # AK_* of memory.pxd
+    CostTable ct                # per-access costs by node
+    double nominal_ns           # per-access time that defines the phase's work
 
 
 cdef class MasimWorkload(Workload):
     cdef readonly object config
-    cdef readonly double access_rate            # sequential accesses per ms (fastest node)
-    cdef readonly double random_access_rate     # random accesses per ms (fastest node)
+    cdef readonly object access_rate            # sequential accesses per ms, or None
+    cdef readonly object random_access_rate     # random accesses per ms, or None
     cdef readonly uint32_t burst                # accesses per pattern pick
     cdef MRegion *regions
     cdef int nr_regions
@@ -49,12 +52,12 @@ cdef class MasimWorkload(Workload):
     cdef double phase_nominal_ns                # progress in the phase at nominal speed
     cdef int cur                                # pattern of the burst in flight, or -1
     cdef uint64_t burst_left
-    cdef CostTable seq_ct, rand_ct
-    cdef double seq_nominal_ns, rand_nominal_ns
+    cdef CostTable code_ct                      # the loop's own code and stack
     cdef VmaData *text
     cdef VmaData *stack
     cdef readonly uint64_t nr_bursts
     cdef void pick_pattern(self) noexcept
+    cdef void _pattern_cost(self, MPattern *p, double region_bytes) except *
     cdef void touch_code(self) except *
     cdef void _progress(self, uint64_t accesses, double cost, double nominal_ns) noexcept
     cdef int advance_burst(self, double t_ns) except -1

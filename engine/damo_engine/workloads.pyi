@@ -5,8 +5,6 @@ from damo_engine.masim import MasimConfig
 from damo_engine.memory import AddressSpace, Machine
 
 MASIM_BURST: int
-DEFAULT_ACCESS_RATE: float
-DEFAULT_RANDOM_ACCESS_RATE: float
 
 class Workload:
     name: str
@@ -24,14 +22,16 @@ class ProcessLayout:
 
 class MasimWorkload(Workload):
     config: MasimConfig
-    access_rate: float
-    random_access_rate: float
+    access_rate: Optional[float]
+    random_access_rate: Optional[float]
     burst: int
     phase: int
     nr_bursts: int
-    def __init__(self, config: Union[str, MasimConfig], *, access_rate: float = ...,
-                 random_access_rate: float = ..., burst: int = ...,
+    def __init__(self, config: Union[str, MasimConfig], *,
+                 access_rate: Optional[float] = ...,
+                 random_access_rate: Optional[float] = ..., burst: int = ...,
                  name: Optional[str] = ...) -> None: ...
+    def pattern_costs(self) -> List[Tuple[str, float, List[float], float]]: ...
     def attach(self, machine: Machine, seed: int = ...,
                track_ground_truth: bool = ...) -> int: ...
     @property

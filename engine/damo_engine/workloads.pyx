@@ -4,15 +4,17 @@ written in masim's format), laid out in a process the way glibc would.
 masim's loop: pick a pattern by weight, do a burst of 131,072 accesses on its
 region (sequential ones continue from the pattern's saved offset and wrap;
 random ones hit uniformly random offsets), repeat until the phase's time is
-up.  A phase's length is work, not wall time: it lasts its configured
-duration when every access runs at the nominal rate (fastest node, no
-faults) and longer when pages sit on slower tiers or must be faulted in.
+up.  A phase's length is work, not wall time: its accesses are what the
+pattern does in the configured duration on the reference memory (the
+default DRAM tier, or --access_rate accesses per ms); on other memory they
+take what the cost model says (costs.py), faults and swap-ins included.
 """
 from libc.stdlib cimport calloc, free
 from libc.math cimport ceil, log, exp
 from libc.stdint cimport uint32_t, uint64_t, int64_t
 from damo_engine.memory cimport (
     AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng_seed, sim_rng_below,
+    AK_PAGE_R, AK_PAGE_W, AK_RANDOM_R, AK_RANDOM_W, AK_STREAM_R, AK_STREAM_W,
     sim_rng_double, bm_count_range, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
     vma_uniform_node, vma_li,
     mm_find_vma, gt_add_range,
@@ -21,8 +23,6 @@ from damo_engine.memory cimport (
 from damo_engine import masim as _masim
 
 MASIM_BURST = 131072            # masim's nr_accesses_per_region
-DEFAULT_ACCESS_RATE = 200000.0  # sequential 4 KiB-stride accesses per ms (masim measured)
-DEFAULT_RANDOM_ACCESS_RATE = 66000.0    # random accesses per ms (masim measured)
 MMAP_THRESHOLD = 128 * 1024     # glibc: larger allocations get their own mmap
 MALLOC_HEADER = 16
 
@@ -112,13 +112,16 @@ cdef class MasimWorkload(Workload):
         self.phase_weight = NULL
         self.phase_ns = NULL
 
-    def __init__(self, config, *, double access_rate=DEFAULT_ACCESS_RATE,
-                 double random_access_rate=DEFAULT_RANDOM_ACCESS_RATE,
+    def __init__(self, config, *, access_rate=None, random_access_rate=None,
                  uint32_t burst=MASIM_BURST, str name=None):
+        """access_rate, random_access_rate: accesses per ms that define a
+        phase's work (default: what each pattern does on the reference
+        memory, from the cost model)."""
         if isinstance(config, str):
             config = _masim.builtin(config) if config in _masim.BUILTINS \
                 else _masim.load(config)
-        if access_rate <= 0 or random_access_rate <= 0:
+        if (access_rate is not None and not access_rate > 0) or \
+                (random_access_rate is not None and not random_access_rate > 0):
             raise ValueError("access rates must be positive")
         if burst == 0:
             raise ValueError("the burst size must be positive")
@@ -188,12 +191,11 @@ cdef class MasimWorkload(Workload):
                 else:
                     p.per_page = 1
                     p.page_step = pat.stride // PAGE_SIZE
+                self._pattern_cost(p, self.regions[p.region].npages * PAGE_SIZE)
                 self.phase_weight[i] += pat.weight
                 k += 1
-        self.seq_nominal_ns = 1e6 / self.access_rate
-        self.rand_nominal_ns = 1e6 / self.random_access_rate
-        machine.make_cost_table(self.seq_nominal_ns, &self.seq_ct)
-        machine.make_cost_table(self.rand_nominal_ns, &self.rand_ct)
+        # the loop's code and stack: a few lines, always cached
+        machine.pattern_cost(AK_PAGE_R, 64.0, 64.0, &self.code_ct, NULL)
         # start-up: the loader and libc touch the program image and the stack;
         # malloc writes a header at the start of every allocation
         for vma in self.mm.vmas:
@@ -209,13 +211,57 @@ cdef class MasimWorkload(Workload):
         for name, start, end in self.region_addresses():
             region = cfg.regions[[r.name for r in cfg.regions].index(name)]
             if region.init_data_file not in ("none", ""):
-                init_ns += self.mm.access(start, end - start, write=True,
-                                          ns_per_access=self.seq_nominal_ns)
+                init_ns += self.mm.access(start, end - start, write=True)
         self.phase = 0
         self.phase_nominal_ns = 0
         self.clock_ns = init_ns
         self.finished = self.nr_phases == 0
         return self.mm.pid
+
+    cdef void _pattern_cost(self, MPattern *p, double region_bytes) except *:
+        """The pattern's access kind, per-access costs by node and nominal
+        time: random accesses spread over the whole region; sequential ones
+        touch one cache line per stride (strides from 4 KiB up visit a new
+        page each time, smaller ones stream and are prefetched)."""
+        cdef double footprint, nbytes = 64.0, scale
+        cdef int i
+        if p.random:
+            p.kind = AK_RANDOM_W if p.write else AK_RANDOM_R
+            footprint = region_bytes
+        else:
+            footprint = region_bytes / max(p.stride, 64) * 64.0
+            if p.stride >= PAGE_SIZE:
+                p.kind = AK_PAGE_W if p.write else AK_PAGE_R
+            else:
+                p.kind = AK_STREAM_W if p.write else AK_STREAM_R
+                nbytes = min(p.stride, 64)
+        self.machine.pattern_cost(p.kind, footprint, nbytes, &p.ct, &p.nominal_ns)
+        rate = self.random_access_rate if p.random else self.access_rate
+        if rate is not None:
+            # the CPU does `rate` accesses per ms on the reference memory:
+            # the pattern's costs scale to that
+            scale = 1e6 / rate / p.nominal_ns
+            p.ct.compute_ns *= scale
+            for i in range(MAX_NODES):
+                p.ct.stall_ns[i] *= scale
+            p.nominal_ns = 1e6 / rate
+
+    def pattern_costs(self):
+        """[(kind, compute ns, [stall ns by node], nominal ns)] per pattern,
+        in config order."""
+        from damo_engine.costs import ACCESS_KINDS
+        cdef int k
+        cdef MPattern *p
+        out = []
+        n = sum(len(ph.patterns) for ph in self.config.phases)
+        if self.patterns == NULL:
+            return out
+        for k in range(n):
+            p = &self.patterns[k]
+            out.append((ACCESS_KINDS[p.kind], p.ct.compute_ns,
+                        [p.ct.stall_ns[i] for i in range(self.machine.nr_nodes)],
+                        p.nominal_ns))
+        return out
 
     @property
     def phase_name(self):
@@ -265,8 +311,8 @@ cdef class MasimWorkload(Workload):
     cdef void touch_code(self) except *:
         """The loop's own instructions and stack frame are touched every burst."""
         cdef double cost
-        cost = self.machine.touch_page(self.text, self.text.first_li, 1, False, &self.seq_ct)
-        cost += self.machine.touch_page(self.stack, self.stack.end_li - 1, 1, True, &self.seq_ct)
+        cost = self.machine.touch_page(self.text, self.text.first_li, 1, False, &self.code_ct)
+        cost += self.machine.touch_page(self.stack, self.stack.end_li - 1, 1, True, &self.code_ct)
         self.clock_ns += cost
 
     cdef int advance_burst(self, double t_ns) except -1:
@@ -291,14 +337,14 @@ cdef class MasimWorkload(Workload):
         visits = <int64_t>((self.burst_left + p.per_page - 1) / p.per_page)
         if p.page_step > 1:
             # strides over 4 KiB skip pages: one visit at a time
-            cost = self.machine.touch_page(v, reg.li0 + p.offset, 1, p.write, &self.seq_ct)
+            cost = self.machine.touch_page(v, reg.li0 + p.offset, 1, p.write, &p.ct)
             p.offset = (p.offset + p.page_step) % P
-            self._progress(1, cost, self.seq_nominal_ns)
+            self._progress(1, cost, p.nominal_ns)
             return 0
         node = _span_uniform_node(self.machine, v, reg.li0, P)
         if node >= 0:
             # every page present on one node: whole passes cost O(words)
-            per_visit = p.per_page * (self.seq_ct.compute_ns + self.seq_ct.stall_ns[node])
+            per_visit = p.per_page * (p.ct.compute_ns + p.ct.stall_ns[node])
             f = visits
             if (t_ns - self.clock_ns) < per_visit * visits:
                 f = <int64_t>ceil((t_ns - self.clock_ns) / per_visit)
@@ -308,17 +354,17 @@ cdef class MasimWorkload(Workload):
                     f = visits
             _mark_visits(v, reg.li0, P, p.offset, f, p.per_page, p.write)
             accesses = _accesses_of(self, f, p.per_page)
-            v.mm.compute_ns += accesses * self.seq_ct.compute_ns
-            v.mm.stall_ns[node] += accesses * self.seq_ct.stall_ns[node]
+            v.mm.compute_ns += accesses * p.ct.compute_ns
+            v.mm.stall_ns[node] += accesses * p.ct.stall_ns[node]
             v.mm.node_accesses[node] += accesses
             p.offset = (p.offset + f) % P
-            self._progress(accesses, f * per_visit, self.seq_nominal_ns)
+            self._progress(accesses, f * per_visit, p.nominal_ns)
             return 0
         piece = _min64(visits, P - p.offset)
         cost = self.machine.touch_seq(v, reg.li0 + p.offset, piece, p.per_page, p.write,
-                                      &self.seq_ct, t_ns - self.clock_ns, &done)
+                                      &p.ct, t_ns - self.clock_ns, &done)
         p.offset = (p.offset + done) % P
-        self._progress(_accesses_of(self, done, p.per_page), cost, self.seq_nominal_ns)
+        self._progress(_accesses_of(self, done, p.per_page), cost, p.nominal_ns)
         return 0
 
     cdef int random_step(self, MPattern *p, double t_ns) except -1:
@@ -331,32 +377,32 @@ cdef class MasimWorkload(Workload):
         cdef double per_access, cost, share
         cdef int64_t counts[MAX_NODES]
         if node >= 0 and v.gt_counts == NULL:
-            per_access = self.rand_ct.compute_ns + self.rand_ct.stall_ns[node]
+            per_access = p.ct.compute_ns + p.ct.stall_ns[node]
             if (t_ns - self.clock_ns) < per_access * n:
                 fit = <uint64_t>ceil((t_ns - self.clock_ns) / per_access)
                 n = fit if 1 <= fit < n else (1 if fit < 1 else n)
             _mark_random(&self.rng, v, reg.li0, P, n, p.write)
-            v.mm.compute_ns += n * self.rand_ct.compute_ns
-            v.mm.stall_ns[node] += n * self.rand_ct.stall_ns[node]
+            v.mm.compute_ns += n * p.ct.compute_ns
+            v.mm.stall_ns[node] += n * p.ct.stall_ns[node]
             v.mm.node_accesses[node] += n
-            self._progress(n, n * per_access, self.rand_nominal_ns)
+            self._progress(n, n * per_access, p.nominal_ns)
             return 0
         if v.gt_counts == NULL and self.machine.span_node_pages(v, reg.li0, reg.li0 + P, counts):
             # present on several nodes: each takes its share of the accesses
-            per_access = self.rand_ct.compute_ns
+            per_access = p.ct.compute_ns
             for node in range(self.machine.nr_nodes):
-                per_access += self.rand_ct.stall_ns[node] * counts[node] / P
+                per_access += p.ct.stall_ns[node] * counts[node] / P
             if (t_ns - self.clock_ns) < per_access * n:
                 fit = <uint64_t>ceil((t_ns - self.clock_ns) / per_access)
                 n = fit if 1 <= fit < n else (1 if fit < 1 else n)
             _mark_random(&self.rng, v, reg.li0, P, n, p.write)
-            v.mm.compute_ns += n * self.rand_ct.compute_ns
+            v.mm.compute_ns += n * p.ct.compute_ns
             for node in range(self.machine.nr_nodes):
                 if counts[node]:
                     share = <double>n * counts[node] / P
-                    v.mm.stall_ns[node] += share * self.rand_ct.stall_ns[node]
+                    v.mm.stall_ns[node] += share * p.ct.stall_ns[node]
                     v.mm.node_accesses[node] += <uint64_t>(share + 0.5)
-            self._progress(n, n * per_access, self.rand_nominal_ns)
+            self._progress(n, n * per_access, p.nominal_ns)
             return 0
         # faults pending (or exact counts wanted): access by access, a batch
         # at a time
@@ -364,9 +410,9 @@ cdef class MasimWorkload(Workload):
         i = 0
         while i < n and self.clock_ns + cost < t_ns and i < 4096:
             li = reg.li0 + <int64_t>sim_rng_below(&self.rng, P)
-            cost += self.machine.touch_page(v, li, 1, p.write, &self.rand_ct)
+            cost += self.machine.touch_page(v, li, 1, p.write, &p.ct)
             i += 1
-        self._progress(i, cost, self.rand_nominal_ns)
+        self._progress(i, cost, p.nominal_ns)
         return 0
 
     cdef void _progress(self, uint64_t accesses, double cost, double nominal_ns) noexcept:
