@@ -69,12 +69,14 @@ class Run:
                 aggr_us = max(c.aggr_us, c.sample_us, 1)
                 nr += (total / 1000 / aggr_us) * max(len(c.targets), 1)
         if nr > max_snapshots:
+            what = "--timeout: %g simulated seconds" % (total / 1e9) if duration_ns is not None \
+                else "the workload's %g simulated seconds" % (total / 1e9)
             raise DamoError(
-                "--timeout: %s simulated seconds at one aggregation every %s make about "
-                "%s snapshots, more than a recording holds (%s); raise the aggregation "
-                "interval (--monitoring_intervals) or shorten --timeout" % (
-                    "%g" % (total / 1e9), _fmt_us(max(min(c.aggr_us for kd in self.kdamonds
-                                                          for c in kd.contexts), 1)),
+                "%s at one aggregation every %s make about %s snapshots, more than a "
+                "recording holds (%s); raise the aggregation interval (--monitoring_intervals)"
+                " or shorten the run (--timeout)" % (
+                    what, _fmt_us(max(min(c.aggr_us for kd in self.kdamonds
+                                          for c in kd.contexts), 1)),
                     "{:,}".format(int(nr)), "{:,}".format(max_snapshots)), exit_code=2)
 
     @property

@@ -89,12 +89,11 @@ def _apply_reason(v):
     period = _tuning_period_us(v)
     words = "apply interval %s never reached" % units.format_time_us(apply_us, False)
     if period is not None and (v.apply_postponed or apply_us > period):
-        how = "re-armed %d times in a row" % v.apply_postponed if v.apply_postponed else \
-            "re-armed"
-        return "%s: intervals auto-tuning %s it at each tuning step, every %d aggregations " \
-            "of %s (damon_set_attrs()); make the apply interval shorter than that, or turn " \
-            "the auto-tuning off" % (words, how, v.intervals_goal[1],
-                                      units.format_time_us(v.aggr_us, False))
+        how = " %d times in a row" % v.apply_postponed if v.apply_postponed else ""
+        return "%s: intervals auto-tuning re-armed it%s, at each tuning step (every %d " \
+            "aggregations of %s), as the kernel's damon_set_attrs() does; make the apply " \
+            "interval shorter than that, or turn the auto-tuning off" % (
+                words, how, v.intervals_goal[1], units.format_time_us(v.aggr_us, False))
     if v.elapsed_us is not None and v.elapsed_us < apply_us:
         return "%s yet: the kdamond ran %s" % (words, units.format_time_us(v.elapsed_us,
                                                                          False))
