@@ -51,9 +51,9 @@ def _workloads(ev):
         from damo.workloads import replay as replay_mod
         rec = records.load(ev.workload)
         plans = replay_mod.plans(rec)
-        ns_per_page = 1e6 / ev.access_rate if ev.access_rate else 5.0
         first = plans[0]
-        return kind, [p.workload(ns_per_page) for p in plans], (
+        # accesses per ms while busy (default: the cost model's nominal speed)
+        return kind, [p.workload(ev.access_rate) for p in plans], (
             "%dus" % round(first.sample_us), "%dus" % round(first.aggr_us),
             "%dus" % 1000000)
     raise DamoError("workload_kind: %r is not masim, trace or replay" % kind, exit_code=2)
