@@ -17,7 +17,8 @@ def footprint(workloads):
 class Run:
     """One simulated machine running workloads under kdamonds."""
 
-    def __init__(self, kdamonds, workloads, *, memory=None, seed=0, ground_truth=False):
+    def __init__(self, kdamonds, workloads, *, memory=None, seed=0, ground_truth=False,
+                 time_scale=1):
         from damo_engine import costs, machines
         from damo_engine.sim import Simulation
 
@@ -49,7 +50,8 @@ class Run:
             for ctx in ctxs:
                 # each access check costs the kdamond CPU time, delaying
                 # its loop as the kernel's work does
-                ctx.access_check_ns = costs.ACCESS_CHECK_NS
+                # (at a time scale, DAMON's work shrinks with its intervals)
+                ctx.access_check_ns = costs.ACCESS_CHECK_NS / time_scale
             self.contexts.append(ctxs)
             self.sim.add_kdamond(ctxs)
 

@@ -169,6 +169,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         from damo.commands.record_ongoing import record_ongoing
         return record_ongoing(out, output_type, permission, timeout, opts)
     plan = snapshot_mod.RecordPlan(opts)
+    if opts.get("time_scale") is not None and not trace_mod.wants_trace(workload, opts):
+        raise DamoError("--time_scale: for traced programs (-- CMD or --trace FILE) only",
+                        exit_code=2)
     if trace_mod.wants_trace(workload, opts):
         if plan.special:
             raise DamoError("--snapshot, --do_record and --output_flush_sec are for simulated "

@@ -16,10 +16,61 @@ from damo import cliutil
 from damo.errors import DamoError
 
 # A traced program runs for simulated milliseconds (lackey runs about two
-# million instructions a second), so its default monitoring intervals are
-# damo's (5 ms, 100 ms, 1 s) divided by 100.
-TRACE_INTERVALS = ("50us", "1ms", "10ms")
+# million instructions a second), so DAMON's times -- damo's default
+# intervals (5 ms, 100 ms, 1 s), a preset's or a kdamonds file's intervals,
+# apply intervals, quotas, watermarks -- are divided by a time scale, 100 by
+# default; explicit --monitoring_intervals are simulated times (scale 1)
+# unless --time_scale is given.
+DEFAULT_TIME_SCALE = 100
+TRACE_INTERVALS = ("50us", "1ms", "10ms")       # damo's defaults at the default scale
 COMMAND_KEY = "damo.record.command"
+
+
+def _scaled(v, scale, floor=1):
+    """v / scale, at least `floor` unless v is 0 (0 keeps its meaning)."""
+    if not v:
+        return v
+    return max(int(round(v / scale)), floor)
+
+
+def scale_kdamonds(kdamonds, scale):
+    """Divide every DAMON time of the kdamonds by ``scale``: sampling,
+    aggregation and update intervals, the intervals goal's bounds, apply
+    intervals, ages in microseconds, quota reset intervals (with the size
+    and time quotas, so that their rates stay), watermark check intervals."""
+    from damo.params.schemes import ULONG_MAX
+    if scale == 1:
+        return kdamonds
+    for kd in kdamonds:
+        for c in kd.contexts:
+            c.sample_us = _scaled(c.sample_us, scale)
+            c.aggr_us = _scaled(c.aggr_us, scale)
+            c.update_us = _scaled(c.update_us, scale)
+            g = c.intervals_goal
+            if g is not None:
+                g.min_sample_us = _scaled(g.min_sample_us, scale)
+                g.max_sample_us = _scaled(g.max_sample_us, scale)
+            for s in c.schemes:
+                s.apply_interval_us = _scaled(s.apply_interval_us, scale)
+                p = s.access_pattern
+                if p.age_unit == "usec":
+                    p.age = tuple(a if a >= ULONG_MAX else _scaled(a, scale, 0)
+                                  for a in p.age)
+                q = s.quotas
+                if q.reset_interval_ms and q.reset_interval_ms < ULONG_MAX:
+                    q.reset_interval_ms = _scaled(q.reset_interval_ms, scale)
+                    q.sz_bytes = _scaled(q.sz_bytes, scale, 4096)
+                    q.time_ms = _scaled(q.time_ms, scale)
+                s.watermarks.interval_us = _scaled(s.watermarks.interval_us, scale)
+    return kdamonds
+
+
+def _waits_us(kdamonds):
+    """(aggregation interval, longest watermarks check interval) of the
+    first context, in us: what a run must outlast to record anything."""
+    c = kdamonds[0].contexts[0]
+    wm = [s.watermarks.interval_us for s in c.schemes if s.watermarks.metric != "none"]
+    return c.aggr_us, (max(wm) if wm and len(wm) == len(c.schemes) else 0)
 
 
 class RecordCommand(click.Command):
@@ -58,6 +109,12 @@ def trace_options(f):
         click.option("--save-trace", "--save_trace", "save_trace", metavar="<file>",
                      help="with -- CMD (or --trace): also save the trace in damo-sim's "
                           "compact binary format, to record it again with --trace"),
+        click.option("--time_scale", type=click.IntRange(1, 10 ** 6), metavar="<N>",
+                     help="divide DAMON's times (intervals, apply intervals, quotas, "
+                          "watermarks; of the defaults, --preset, --kdamonds and the options) "
+                          "by N for a traced program, which runs for simulated milliseconds "
+                          "(default: %d, or 1 when --monitoring_intervals is given); the "
+                          "kdamond's access checks cost 1/N as much" % DEFAULT_TIME_SCALE),
         click.option("--time_per_instruction", "--time-per-instruction",
                      "time_per_instruction", type=cliutil.finite_float(0, 10 ** 9, min_open=True),
                      default=1.0, show_default=True, metavar="<ns>",
@@ -98,10 +155,9 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
     if save_trace and trace_file and os.path.abspath(save_trace) == os.path.abspath(trace_file):
         raise DamoError("--save-trace: %s is the trace being read" % save_trace, exit_code=2)
     opts = dict(opts)
-    default_intervals = not opts.get("monitoring_intervals") and not (
-        opts.get("preset") or opts.get("kdamonds_file"))
-    if default_intervals:
-        opts["monitoring_intervals"] = TRACE_INTERVALS
+    scale = opts.get("time_scale")
+    if scale is None:
+        scale = 1 if opts.get("monitoring_intervals") else DEFAULT_TIME_SCALE
     ctx = context_from_options(opts)
 
     if command is not None:
@@ -117,10 +173,11 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
     else:
         source = tracing.open_trace(trace_file)
         label = os.path.basename(trace_file)
-    if default_intervals:
-        click.echo("damo: note: monitoring intervals for traced programs default to %s "
-                   "(damo's / 100); set them with --monitoring_intervals"
-                   % " ".join(TRACE_INTERVALS), err=True)
+    if scale != 1 and opts.get("time_scale") is None:
+        click.echo("damo: note: DAMON's times are divided by %d for traced programs (the "
+                   "default intervals are %s); set --time_scale, or give "
+                   "--monitoring_intervals in simulated time" % (scale, " ".join(
+                       TRACE_INTERVALS)), err=True)
 
     from damo_engine.traces import TraceWorkload
 
@@ -139,9 +196,9 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
         from damo.workloads.symbols import FunctionTable
         functions = FunctionTable(source)
         w = TraceWorkload(source, ns_per_instruction=nspi, symbolizer=functions, name=label)
-        kdamonds = presets_mod.kdamonds_from_options(
-            opts, ctx, [w], explicit=_explicit_monitoring_options())
-        aggr_us = kdamonds[0].contexts[0].aggr_us
+        kdamonds = scale_kdamonds(presets_mod.kdamonds_from_options(
+            opts, ctx, [w], explicit=_explicit_monitoring_options()), scale)
+        aggr_us, wmarks_us = _waits_us(kdamonds)
         if source.has_ip:
             w.set_bucket(aggr_us * 1000.0)      # code attribution per aggregation
         writer = RecordingWriter(out, output_type, permission)
@@ -152,7 +209,7 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
                     source.start()
                 ground_truth = record_cmd.ground_truth_wanted(opts, kdamonds)
                 run = runner.Run(kdamonds, [w], memory=opts["memory"], seed=opts["seed"],
-                                 ground_truth=ground_truth)
+                                 ground_truth=ground_truth, time_scale=scale)
                 session = RecordSession(run, writer, memory_spec=opts["memory"],
                                         tried_regions=opts.get("schemes_target_regions"),
                                         ground_truth=ground_truth,
@@ -167,19 +224,34 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
             raise DamoError("interrupted before the trace started; nothing recorded",
                             exit_code=130)
         metrics = session.finish()
+        metrics["time_scale"] = scale
         writer.metadata["simulation"] = {
             "workload": label, "trace": source.describe(), "ns_per_instruction": nspi,
+            "time_scale": scale,
             "seed": opts["seed"], "memory": opts["memory"],
             "kdamonds": params_mod.kdamonds_to_kvpairs(run.kdamonds),
             "trace_stats": w.stats()}
         recording = writer.recording()
         nr = sum(len(r.start_ns) for r in recording.records)
         if nr == 0:
+            at = "" if scale == 1 else ", at time scale %d" % scale
+            schemes = metrics["final"]["schemes"]
+            if schemes and all(not s["active"] for s in schemes):
+                why = "while the schemes' watermarks kept the kdamond waiting (free memory " \
+                    "never fell below their mid watermark; DAMON checks them every %g ms%s): " \
+                    "give the machine less memory (--memory) or set the watermarks" % (
+                        wmarks_us / 1000, at)
+            elif wmarks_us > aggr_us and w.clock_ns < wmarks_us * 1000:
+                why = "less than the schemes' watermarks check interval (%g ms%s), before " \
+                    "which the kdamond waits; raise --time_scale or --time_per_instruction" % (
+                        wmarks_us / 1000, at)
+            else:
+                why = "less than one aggregation interval (%g ms%s); shorten " \
+                    "--monitoring_intervals or raise --time_per_instruction (or " \
+                    "--time_scale)" % (aggr_us / 1000, at)
             raise DamoError(
                 "nothing was recorded: %s ran %.3f simulated ms (%d instructions at %g ns), "
-                "less than one aggregation interval (%g ms); shorten --monitoring_intervals "
-                "or raise --time_per_instruction" % (
-                    label, w.clock_ns / 1e6, w.icount, nspi, aggr_us / 1000),
+                "%s" % (label, w.clock_ns / 1e6, w.icount, nspi, why),
                 exit_code=130 if interrupted else 1)
         attribution = w.attribution()
         metric_sidecars = session.sidecars(out, metrics)

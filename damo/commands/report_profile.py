@@ -45,9 +45,12 @@ def _load(path, what):
                    "to an image (png, svg, pdf, jpeg)")
 @click.option("--size", nargs=2, type=int, default=(1000, 800), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="print the profile as text, or its values as JSON")
 @code_attribution.profile_options
 @color_option()
-def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, **code_opts):
+def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, fmt,
+            **code_opts):
     """Show where a simulated run's time and memory went.
 
     The runtime split into compute, stalls on each memory tier, page faults,
@@ -68,6 +71,11 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
     if baseline:
         data.baseline_path = baseline
         _, data.baseline = _load(baseline, "the baseline")
+        a, b = profile_mod.time_scale(metrics), profile_mod.time_scale(data.baseline)
+        if a != b:
+            raise DamoError("--baseline: %s ran DAMON at time scale %d and %s at %d: their "
+                            "kdamonds' work is not comparable; record both with the same "
+                            "--time_scale" % (input_file, a, baseline, b), exit_code=2)
     only = None
     if sections:
         only = [s.strip() for s in sections.split(",") if s.strip()]
@@ -78,13 +86,24 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
     if plot:
         profile_mod.plot(data, plot, size)
         return
+    if fmt == "json":
+        import json
+        from damo.reports import diagnose
+        hints = diagnose.hint_lines_of_recording(input_file)
+        echo(json.dumps(profile_mod.to_json(data, hints), indent=1, sort_keys=True,
+                        default=float))
+        return
     text = profile_mod.render(data, only, color=use_color(color))
     if only is None:
         # damo diagnose's hints on the schemes that applied nothing or less
         from damo.reports import diagnose
         hints = diagnose.hint_lines_of_recording(input_file)
         if hints:
+            import shutil
+            import textwrap
+            width = shutil.get_terminal_size((80, 24)).columns
             ending = "\n" if text.endswith("\n") else ""
             text = text.rstrip("\n") + "\n\nhints\n" + "\n".join(
-                "  " + h for h in hints) + ending
+                textwrap.fill(h, width=max(width, 40), initial_indent="  ",
+                              subsequent_indent="    ") for h in hints) + ending
     echo(text)

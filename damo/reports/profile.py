@@ -62,6 +62,15 @@ def _sz(v):
     return units.format_sz(int(v), False)
 
 
+def _sz_short(v):
+    """A size in at most 9 columns (tables that must fit 80 of them)."""
+    v = float(v)
+    for unit, div in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if v >= div:
+            return ("%.0f %s" if v / div >= 99.95 else "%.1f %s") % (v / div, unit)
+    return "%d B" % v
+
+
 def _time_ns(v):
     return units.format_time_ns(int(v), False) if v else "0 ns"
 
@@ -183,7 +192,9 @@ def runtime_parts(metrics, proc):
               ("direct reclaim", rt.get("reclaim_ns", 0.0)), ("migrations", rt["migrate_ns"])]
     other = total - sum(v for _, v in parts)
     if abs(other) > max(total, 1) * 1e-6:
-        parts.append(("other", other))
+        # a replay is paced to its recording: the rest of its time it idles
+        busy = proc.get("busy_ns", total)
+        parts.append(("idle (paced)" if busy < total else "other", other))
     return parts, total
 
 
@@ -193,6 +204,11 @@ def section_runtime(d):
         parts, total = runtime_parts(d.metrics, p)
         for i, (label, v) in enumerate(parts):
             rows.append((p["name"] if i == 0 else "", label, _time_ns(v), _pct(v, total)))
+        busy = p.get("busy_ns", total)
+        if busy < total * (1 - 1e-6):
+            # a replay: its busy time (what --baseline compares) above its idling
+            rows.insert(len(rows) - 1, ("", "busy (compute and memory)", _time_ns(busy),
+                                        _pct(busy, total)))
         rows.append(("", "total%s" % ("" if p["finished"] else " (unfinished)"),
                      _time_ns(total), "100%"))
     return [_table("Runtime", [("process", "left"), ("where", "left"), ("time", "right"),
@@ -214,20 +230,23 @@ def section_memory(d):
     swapped = np.asarray(m["swapped"], dtype=np.float64)
     swapped = swapped.sum(axis=1) if swapped.ndim == 2 else np.zeros(len(t))
     rows = []
+    sz = _sz_short
+    short = len(t) and t[-1] < 10e9
     for i in _time_rows(m, d.options.get("nr_rows", NR_TIME_ROWS)):
-        row = ["%.1f s" % (t[i] / 1e9)]
-        row += [_sz(rss[i, n]) for n in range(len(names))]
-        row += [_sz(swapped[i])]
-        row += [_sz(used[i, n]) for n in range(len(names))]
+        # a short run's rows a few ms apart: ms resolution
+        row = ["%.0f ms" % (t[i] / 1e6) if short else "%.1f s" % (t[i] / 1e9)]
+        row += [sz(rss[i, n]) for n in range(len(names))]
+        row += [sz(swapped[i])]
+        row += [sz(used[i, n]) for n in range(len(names))]
         row += [units.format_nr(int(m["psi_some_us"][i]), False)]
         rows.append(row)
     caps = [n["capacity"] for n in m["machine"]["nodes"]]
     cols = [("time", "right")] + [("rss %s" % n, "right") for n in names] + \
         [("swapped", "right")] + [("used %s" % n, "right") for n in names] + \
-        [("psi some us", "right")]
+        [("psi us", "right")]
     s = summary(m)
     caption = "rss avg %s, max %s; memory used avg %s of %s" % (
-        _sz(s["rss.avg"]), _sz(s["rss.max"]), _sz(s["memused.avg"]), _sz(sum(caps)))
+        sz(s["rss.avg"]), sz(s["rss.max"]), sz(s["memused.avg"]), sz(sum(caps)))
     return [_table("Memory over time, per tier", cols, rows, caption)]
 
 
@@ -262,19 +281,23 @@ def section_schemes(d):
     for s in schemes:
         st = s["stats"]
         idx = "%d/%d/%d" % (s["kdamond_idx"], s["context_idx"], s["scheme_idx"])
-        lines.append("%s: %s" % (idx, s.get("description") or s["action"]))
+        lines.append("%s: %s%s" % (idx, s.get("description") or s["action"],
+                                   "" if s["active"] else " (off: watermarks inactive)"))
         rows.append((idx, s["action"],
-                     "%s (%s)" % (units.format_nr(st["nr_tried"], False), _sz(st["sz_tried"])),
+                     "%s (%s)" % (units.format_nr(st["nr_tried"], False),
+                                  _sz_short(st["sz_tried"])),
                      "%s (%s)" % (units.format_nr(st["nr_applied"], False),
-                                  _sz(st["sz_applied"])),
-                     _sz(st["sz_ops_filter_passed"]),
+                                  _sz_short(st["sz_applied"])),
+                     _sz_short(st["sz_ops_filter_passed"]),
                      units.format_nr(st["qt_exceeds"], False),
-                     units.format_nr(st.get("nr_snapshots", 0), False),
-                     "on" if s["active"] else "off (watermarks)"))
+                     units.format_nr(st.get("nr_snapshots", 0), False)))
+    # short headers: the table fits 80 columns
     return [_table("DAMOS schemes", [("kd/ctx/s", "left"), ("action", "left"),
                                      ("tried", "right"), ("applied", "right"),
-                                     ("filters passed", "right"), ("quota exceeded", "right"),
-                                     ("snapshots", "right"), ("now", "left")], rows),
+                                     ("filtered", "right"), ("qt full", "right"),
+                                     ("snaps", "right")], rows,
+                   "filtered: passed the ops filters; qt full: quota exceeded; snaps: "
+                   "apply intervals done"),
             Text("\n".join(lines))]
 
 
@@ -295,6 +318,11 @@ def section_monitor(d):
     return [_table("Monitoring work", [("kdamond/ctx", "left"), ("access checks", "right"),
                                        ("per second", "right"), ("DAMOS actions", "right"),
                                        ("CPU", "right")], rows, caption)]
+
+
+def time_scale(metrics):
+    """The time scale DAMON's times were divided by (traced programs)."""
+    return metrics.get("time_scale", 1) if isinstance(metrics, dict) else 1
 
 
 def section_baseline(d):
@@ -330,11 +358,40 @@ def _register_functions():
 _register_functions()
 
 
+def to_json(data, hints=()):
+    """The profile as plain values: the machine, damon-tests' metrics, each
+    process's runtime split (busy and paced), the events, the schemes, the
+    kdamonds' work, the overheads against the baseline, and the hints."""
+    m = data.metrics
+    final = m["final"]
+    out = {"recording": data.path, "machine": m["machine"], "summary": summary(m),
+           "time_ns": final["time_ns"], "processes": [], "vmstat": final["vmstat"],
+           "schemes": [], "kdamonds": final["kdamonds"], "hints": list(hints)}
+    for p in final["processes"]:
+        parts, total = runtime_parts(m, p)
+        out["processes"].append({"pid": p["pid"], "name": p["name"],
+                                 "finished": p["finished"], "runtime_ns": total,
+                                 "busy_ns": p.get("busy_ns", total),
+                                 "parts_ns": {label: v for label, v in parts}})
+    for s in final["schemes"]:
+        out["schemes"].append({k: s[k] for k in ("kdamond_idx", "context_idx", "scheme_idx",
+                                                  "action", "stats", "active")
+                               if k in s})
+    if data.baseline is not None:
+        out["baseline"] = {"recording": data.baseline_path, "overheads": {
+            name: {"baseline": b, "variant": v, "overhead": over}
+            for name, (b, v, over) in overheads(summary(m), summary(data.baseline)).items()}}
+    return out
+
+
 def render(data, only=None, color=False, width=None):
     """The profile as text."""
     from rich.console import Console
 
-    console = Console(record=True, width=width or 120, force_terminal=color,
+    if width is None:
+        import shutil
+        width = shutil.get_terminal_size((80, 24)).columns
+    console = Console(record=True, width=max(width, 40), force_terminal=color,
                       color_system="standard" if color else None, highlight=False)
     with console.capture() as capture:
         first = True
@@ -375,6 +432,11 @@ def plot(data, path, size=(1000, 800)):
                      labels=["rss on %s" % n for n in names] + ["swapped out"], alpha=0.7)
         for n, name in enumerate(names):
             ax.plot(secs, used[:, n], linestyle="--", label="in use on %s" % name)
+    if data.baseline is not None:
+        bt, brss = rss_series(data.baseline)
+        if len(bt):
+            ax.plot(bt / 1e9, brss.sum(axis=1), color="black", linestyle=":",
+                    label="baseline rss")
     ax.yaxis.set_major_formatter(plot_mod._size_formatter(0))
     ax.set_ylabel("memory")
     ax.set_title("Memory per tier: %s" % data.path, fontsize="medium")
@@ -393,19 +455,29 @@ def plot(data, path, size=(1000, 800)):
         ax.legend(fontsize="small", loc="upper left")
     ax.grid(True, alpha=0.3)
     ax = axes[2]
-    left = 0.0
-    for p in m["final"]["processes"][:1]:
-        rt = p["runtime"]
-        parts = [("compute", rt["compute_ns"])] + \
-            [("stall %s" % n, rt["stall_ns"][i]) for i, n in enumerate(names)] + \
-            [("faults", rt["fault_ns"]), ("swap-ins", rt["swapin_ns"]),
-             ("reclaim", rt.get("reclaim_ns", 0.0)), ("migrations", rt["migrate_ns"])]
-        for label, v in parts:
-            if v <= 0:
-                continue
-            ax.barh([0], [v / 1e9], left=[left], label=label)
-            left += v / 1e9
-    ax.set_yticks([])
+    bars = [("this run", m)] + ([("baseline", data.baseline)] if data.baseline else [])
+    colors = {}
+    for y, (bar_label, bm) in enumerate(bars):
+        left = 0.0
+        bnames = node_names(bm)
+        for p in bm["final"]["processes"][:1]:
+            rt = p["runtime"]
+            parts = [("compute", rt["compute_ns"])] + \
+                [("stall %s" % n, rt["stall_ns"][i]) for i, n in enumerate(bnames)] + \
+                [("faults", rt["fault_ns"]), ("swap-ins", rt["swapin_ns"]),
+                 ("reclaim", rt.get("reclaim_ns", 0.0)), ("migrations", rt["migrate_ns"])]
+            for label, v in parts:
+                if v <= 0:
+                    continue
+                known = label in colors
+                bar = ax.barh([-y], [v / 1e9], left=[left], color=colors.get(label),
+                              label=None if known else label)
+                colors.setdefault(label, bar.patches[0].get_facecolor())
+                left += v / 1e9
+    if len(bars) > 1:
+        ax.set_yticks([-y for y in range(len(bars))], [b[0] for b in bars])
+    else:
+        ax.set_yticks([])
     ax.set_xlabel("runtime (s)")
     ax.legend(fontsize="small", ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.6))
     fig.tight_layout()
