@@ -105,5 +105,6 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
             ending = "\n" if text.endswith("\n") else ""
             text = text.rstrip("\n") + "\n\nhints\n" + "\n".join(
                 textwrap.fill(h, width=max(width, 40), initial_indent="  ",
-                              subsequent_indent="    ") for h in hints) + ending
+                              subsequent_indent="    ", break_long_words=False,
+                              break_on_hyphens=False) for h in hints) + ending
     echo(text)
