@@ -89,6 +89,16 @@ class Run:
         lengths = [x for x in lengths if x]
         return max(lengths) if lengths else None
 
+    def work_done(self, now_ns, duration_ns=None):
+        """The share of the run done, 0 to 1: of --timeout's simulated time
+        when one is given, else of the workloads' own work (phases' accesses
+        at nominal speed, replayed slices), or None when unknown (traces)."""
+        if duration_ns:
+            return min(now_ns / duration_ns, 1.0)
+        shares = [getattr(w, "work_done", None) for w in self.workloads]
+        shares = [s for s in shares if s is not None]
+        return min(shares) if shares else None
+
     def run(self, duration_ns=None, on_snapshot=None, progress=True, label="recording"):
         """Run to the end of the workloads (or duration_ns); SIGTERM and ^C
         stop early and raise KeyboardInterrupt after the simulation is left
@@ -100,7 +110,8 @@ class Run:
         total = duration_ns if duration_ns is not None else self.expected_ns
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            with _progress(progress, total, label) as update:
+            with _progress(progress, total, label,
+                           lambda now: self.work_done(now, duration_ns)) as update:
                 self.sim.run(duration_ns, on_progress=update)
         except SimulationError as e:
             raise DamoError(str(e))
@@ -124,27 +135,58 @@ def _raise_interrupt(signum, frame):
 
 
 class _progress:
-    """A rich progress bar over simulated seconds, on a terminal only."""
+    """Progress of a run: on a terminal a rich bar of the work done (a
+    phase's accesses at nominal speed, not simulated seconds, so that a run
+    on slow memory is not at 100% after its nominal length), else a line on
+    stderr every $DAMO_SIM_PROGRESS_S seconds of wall time (10; 0: none)."""
 
-    def __init__(self, enabled, total_ns, label):
+    def __init__(self, enabled, total_ns, label, work=None):
         self.enabled = enabled
         self.total_ns = total_ns
         self.label = label
+        self.work = work or (lambda now_ns: None)
 
     def __enter__(self):
         import sys
-        if not self.enabled or not sys.stderr.isatty():
+        import time
+        if not self.enabled:
             return lambda now_ns: None
+        if not sys.stderr.isatty():
+            import os
+            try:
+                every = float(os.environ.get("DAMO_SIM_PROGRESS_S", "10"))
+            except ValueError:
+                every = 10.0
+            if not every > 0:
+                return lambda now_ns: None
+            self.every = every
+            self.start = time.monotonic()
+            self.next_line = self.start + every
+
+            def line(now_ns):
+                t = time.monotonic()
+                if t < self.next_line:
+                    return
+                self.next_line = t + self.every
+                done = self.work(now_ns)
+                sys.stderr.write("damo: %s: %s%.3f simulated s, %.0f s elapsed\n" % (
+                    self.label, "" if done is None else "%.0f%% done, " % (done * 100),
+                    now_ns / 1e9, t - self.start))
+                sys.stderr.flush()
+            return line
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
         self.bar = Progress(TextColumn("[bold]%s" % self.label), BarColumn(),
-                            TextColumn("{task.completed:.1f}/{task.total:.1f} simulated s"),
+                            TextColumn("{task.percentage:>3.0f}%"),
+                            TextColumn("{task.fields[sim]:.1f} simulated s"),
                             TimeElapsedColumn(), transient=True)
         self.bar.__enter__()
-        self.task = self.bar.add_task(self.label, total=(self.total_ns or 1e9) / 1e9)
+        self.task = self.bar.add_task(self.label, total=1.0, sim=0.0)
 
         def update(now_ns):
-            total = max(self.bar.tasks[0].total, now_ns / 1e9)
-            self.bar.update(self.task, completed=now_ns / 1e9, total=total)
+            done = self.work(now_ns)
+            if done is None:            # no measure of work: simulated time
+                done = now_ns / self.total_ns if self.total_ns else 0.0
+            self.bar.update(self.task, completed=min(done, 1.0), sim=now_ns / 1e9)
         return update
 
     def __exit__(self, *exc):

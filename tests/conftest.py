@@ -20,6 +20,9 @@ import synth
 from damo.cli import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# runs print a progress line every 10 s without a terminal; on a loaded machine
+# that would add lines to the stderr tests compare (test_progress sets its own)
+os.environ.setdefault("DAMO_SIM_PROGRESS_S", "0")
 UPSTREAM_RECORD = os.path.join(REPO, "tests", "data", "damo-upstream", "damon.data")
 
 # name -> keyword arguments of synth.stairs

@@ -321,6 +321,20 @@ cdef class ReplayWorkload(Workload):
         return self.snap_end[self.nr_snapshots - 1] if self.nr_snapshots else 0
 
     @property
+    def work_done(self):
+        """The share of the recording's slices replayed, 0 to 1."""
+        cdef double total = 0, done = 0
+        cdef int64_t k
+        if self.finished or self.nr_snapshots == 0:
+            return 1.0
+        for k in range(self.nr_snapshots):
+            total += self.slices[k]
+            if k < self.snapshot:
+                done += self.slices[k]
+        done += self.slice_idx
+        return min(done / total, 1.0) if total > 0 else 1.0
+
+    @property
     def footprint_bytes(self):
         return sum(b - a for a, b in self.ranges)
 

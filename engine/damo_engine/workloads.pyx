@@ -264,6 +264,22 @@ cdef class MasimWorkload(Workload):
         return out
 
     @property
+    def work_done(self):
+        """The share of the phases' work done (their accesses at the nominal
+        speed), 0 to 1: what progress reports, however slow the memory."""
+        cdef double total = 0, done = 0
+        cdef int i
+        for i in range(self.nr_phases):
+            total += self.phase_ns[i]
+            if i < self.phase:
+                done += self.phase_ns[i]
+        if self.finished or total <= 0:
+            return 1.0
+        done += min(self.phase_nominal_ns, self.phase_ns[self.phase]) \
+            if self.phase < self.nr_phases else 0
+        return min(done / total, 1.0)
+
+    @property
     def phase_name(self):
         if self.finished or self.phase >= self.nr_phases:
             return None
