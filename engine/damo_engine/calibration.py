@@ -134,6 +134,10 @@ def measure(big=256 * MiB, reps=5, progress=None):
         for write in (False, True):
             key = "%s_%s" % (kind, "w" if write else "r")
             compute[key] = _min(lambda: b.access(kind, count, write, stride), reps) * 1e9
+            if write:
+                # the cache full of dirty lines first: a sustained store miss
+                # also writes one back, which a clean cache would hide
+                bigbuf.access(kind, count, write, stride)
             t = _min(lambda: bigbuf.access(kind, count, write, stride), reps) * 1e9
             footprint = big if kind == "random" else big / stride * 64
             cache = out["llc_bytes"] if kind != "page" else None
