@@ -51,6 +51,7 @@ cdef extern from "sim_pagebits.h":
     void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi) nogil
     void pb_clear_range(pagebits *b, uint64_t lo, uint64_t hi) nogil
     uint64_t pb_count_range(const pagebits *b, uint64_t lo, uint64_t hi) nogil
+    void pb_resummarize(pagebits *b, uint64_t c) nogil
 
 cdef enum:
     PAGE_SHIFT = 12
@@ -338,6 +339,8 @@ cdef class Machine:
                            const CostTable *ct) except -1.0
     cdef bint span_node_pages(self, const VmaData *v, int64_t lo, int64_t hi,
                               int64_t *counts) noexcept nogil
+    cdef int64_t fault_mask(self, VmaData *v, int64_t c, const uint64_t *mask,
+                            bint write) except -1
     cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
                                     bint write, const CostTable *ct, double budget,
                                     double *cost) noexcept

@@ -11,6 +11,10 @@ from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.string cimport memset, memcpy
 from libc.math cimport ceil, sqrt
 
+cdef extern from *:
+    int __builtin_popcountll(unsigned long long) nogil
+    int __builtin_ctzll(unsigned long long) nogil
+
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
 cdef uint64_t RMAP_POOL = 0xFFFFFFFFFFFFFFFEull     # a frame of the compressed swap pool
@@ -115,6 +119,25 @@ cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
         pb_clear(&v.young, li)
     if bm_test(v.damon_ref_chunks, c):
         bm_clear(v.bm_damon_ref, h)
+
+
+cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask) noexcept nogil:
+    """Set the pages of chunk c in mask[CHUNK_WORDS]: a word at a time
+    unless the chunk is summarised (then its exceptions may need dropping)."""
+    cdef int w
+    cdef uint64_t x
+    cdef int64_t lo = c << CHUNK_SHIFT
+    if bm_test(b.full, c):
+        if b.nexc:
+            for w in range(CHUNK_WORDS):
+                x = mask[w]
+                while x:
+                    pb_set(b, lo + w * 64 + __builtin_ctzll(x))
+                    x &= x - 1
+        return
+    bm_set(b.any, c)
+    for w in range(CHUNK_WORDS):
+        b.bits[c * CHUNK_WORDS + w] |= mask[w]
 
 
 cdef inline void _account(VmaData *v, int node, int64_t accesses,
@@ -1968,6 +1991,59 @@ cdef class Machine:
                 for j in range(a & (CHUNK_PAGES - 1), ((b - 1) & (CHUNK_PAGES - 1)) + 1):
                     counts[self.pc_node[ptes[j] >> CHUNK_SHIFT]] += 1
         return True
+
+    cdef int64_t fault_mask(self, VmaData *v, int64_t c, const uint64_t *mask,
+                            bint write) except -1:
+        """First touch of the pages of chunk c set in mask[CHUNK_WORDS], all
+        at once, when each would be a plain minor fault onto the chunk's own
+        frames (the chunk is chunk-mapped, or free to be, on the first-touch
+        node; none of the pages is swapped out; no THP): what touch_page
+        does page by page, as one batch.  Returns the pages faulted in, 0
+        (nothing done) when the chunk needs touch_page's care.  The
+        caller accounts the accesses and calls balance()."""
+        cdef int node = self.first_touch_node()
+        cdef int64_t pc, cnt = 0, lo = c << CHUNK_SHIFT, i
+        cdef int w
+        cdef uint64_t x
+        if node < 0 or v.vc_ptes[c] != NULL:
+            return 0
+        for w in range(CHUNK_WORDS):
+            if mask[w] & v.bm_swapped[(lo >> 6) + w]:
+                return 0
+            cnt += __builtin_popcountll(mask[w])
+        if cnt == 0:
+            return 0
+        pc = v.vc_pchunk[c]
+        if pc < 0:
+            if v.vc_present[c] or self.thp_allowed(v, c) or self.nr_free_chunks[node] <= 0:
+                return 0
+            pc = self.pop_free_chunk(node)
+            if pc < 0:
+                return 0
+            self.pc_owner[pc] = v.gid
+            self.pc_vchunk[pc] = <int32_t>c
+            self.pc_used[pc] = 0
+            v.vc_pchunk[c] = <int32_t>pc
+        elif self.pc_node[pc] != node:
+            return 0
+        _pb_or_mask(&v.present, c, mask)
+        _pb_or_mask(&v.young, c, mask)
+        if write:
+            _pb_or_mask(&v.dirty, c, mask)
+        pb_resummarize(&v.young, c)
+        if write:
+            pb_resummarize(&v.dirty, c)
+        self.pc_used[pc] += <int32_t>cnt
+        v.vc_present[c] += <uint16_t>cnt
+        if v.vc_present[c] == CHUNK_PAGES:
+            pb_resummarize(&v.present, c)
+        v.nr_present += cnt
+        v.node_pages[node] += cnt
+        self.node_used[node] += cnt
+        v.mm.minor_faults += cnt
+        v.mm.fault_ns += cnt * self.minor_fault_ns
+        self.pgfault += cnt
+        return cnt
 
     cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
                                     bint write, const CostTable *ct, double budget,

@@ -165,6 +165,18 @@ static inline void pb_clear_chunk(pagebits *b, uint64_t c)
 	}
 }
 
+/* a chunk whose 512 page bits all came to be set one by one gets its
+ * summary bit back, so that range walks skip it on the summary */
+static inline void pb_resummarize(pagebits *b, uint64_t c)
+{
+	const uint64_t *w = &b->bits[c * PB_CHUNK_WORDS];
+
+	if (bm_test(b->full, c) || !bm_test(b->any, c))
+		return;
+	if ((w[0] & w[1] & w[2] & w[3] & w[4] & w[5] & w[6] & w[7]) == ~0ULL)
+		bm_set(b->full, c);
+}
+
 /* set [lo, hi) within one chunk */
 static inline void pb_set_part(pagebits *b, uint64_t lo, uint64_t hi)
 {
