@@ -56,9 +56,23 @@ cdef class MasimWorkload(Workload):
     cdef VmaData *text
     cdef VmaData *stack
     cdef readonly uint64_t nr_bursts
+    # fast path (not exact_accesses): random accesses made but not yet drawn
+    # into the page bits, per pattern; drawn before anyone reads the bits
+    cdef readonly bint exact_accesses
+    cdef uint64_t *pend_random
+    cdef bint pending
+    cdef int _run_exact(self, double t_ns) except -1
+    cdef int _run_fast(self, double t_ns) except -1
+    cdef bint _aggregate(self, double t_ns) except -1
+    cdef int _random_fast(self, MPattern *p, double t_ns) except -1
+    cdef int _flush(self) except -1
+    cdef double _pattern_access_ns(self, MPattern *p, int64_t *counts, int64_t present) noexcept
+    cdef void _account_shares(self, MPattern *p, uint64_t n, int64_t *counts,
+                              int64_t present) noexcept
     cdef void pick_pattern(self) noexcept
     cdef void _pattern_cost(self, MPattern *p, double region_bytes) except *
     cdef void touch_code(self) except *
+    cdef double code_cost(self) except -1.0
     cdef void _progress(self, uint64_t accesses, double cost, double nominal_ns) noexcept
     cdef int advance_burst(self, double t_ns) except -1
     cdef int seq_step(self, MPattern *p, double t_ns) except -1

@@ -22,6 +22,7 @@ class ProcessLayout:
 
 class MasimWorkload(Workload):
     config: MasimConfig
+    exact_accesses: bool
     access_rate: Optional[float]
     random_access_rate: Optional[float]
     burst: int
@@ -30,7 +31,7 @@ class MasimWorkload(Workload):
     def __init__(self, config: Union[str, MasimConfig], *,
                  access_rate: Optional[float] = ...,
                  random_access_rate: Optional[float] = ..., burst: int = ...,
-                 name: Optional[str] = ...) -> None: ...
+                 name: Optional[str] = ..., exact_accesses: bool = ...) -> None: ...
     def pattern_costs(self) -> List[Tuple[str, float, List[float], float]]: ...
     def attach(self, machine: Machine, seed: int = ...,
                track_ground_truth: bool = ...) -> int: ...

@@ -10,17 +10,37 @@ default DRAM tier, or --access_rate accesses per ms); on other memory they
 take what the cost model says (costs.py), faults and swap-ins included.
 """
 from libc.stdlib cimport calloc, free
-from libc.math cimport ceil, log, exp
-from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.string cimport memcpy, memset
+from libc.math cimport ceil, floor, log, exp, sqrt, cos, M_PI
+from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t
 from damo_engine.memory cimport (
-    AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng_seed, sim_rng_below,
+    AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng, sim_rng_seed, sim_rng_below,
     AK_PAGE_R, AK_PAGE_W, AK_RANDOM_R, AK_RANDOM_W, AK_STREAM_R, AK_STREAM_W,
-    sim_rng_double, bm_count_range, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
-    vma_uniform_node, vma_li,
+    sim_rng_double, bm_count_range, pb_test, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
+    vma_uniform_node, vma_li, pagebits, pb_resummarize,
     mm_find_vma, gt_add_range,
-    PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES, MAX_NODES)
+    PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES, CHUNK_WORDS, MAX_NODES)
 
 from damo_engine import masim as _masim
+
+cdef extern from "sim_sample.h":
+    ctypedef struct pb_sampler:
+        pass
+    enum:
+        SMP_CLEAR
+        SMP_ABSENT
+    void smp_init(pb_sampler *s, const pagebits *present, pagebits *young,
+                  pagebits *dirty, const uint16_t *chunk_present, int mode,
+                  uint64_t lo, uint64_t hi, double p, sim_rng *rng) noexcept nogil
+    int64_t smp_next(pb_sampler *s) noexcept nogil
+    void smp_skip_chunk(pb_sampler *s, uint64_t i) noexcept nogil
+
+cdef extern from *:
+    int _ctz "__builtin_ctzll"(unsigned long long) nogil
+
+cdef enum:
+    AGG_MIN_BURSTS = 4          # whole bursts in a window worth doing at once
+    AGG_PICKS_MAX = 256         # up to this many, picked one by one as masim does
 
 MASIM_BURST = 131072            # masim's nr_accesses_per_region
 MMAP_THRESHOLD = 128 * 1024     # glibc: larger allocations get their own mmap
@@ -111,12 +131,16 @@ cdef class MasimWorkload(Workload):
         self.phase_count = NULL
         self.phase_weight = NULL
         self.phase_ns = NULL
+        self.pend_random = NULL
 
     def __init__(self, config, *, access_rate=None, random_access_rate=None,
-                 uint32_t burst=MASIM_BURST, str name=None):
+                 uint32_t burst=MASIM_BURST, str name=None, bint exact_accesses=False):
         """access_rate, random_access_rate: accesses per ms that define a
         phase's work (default: what each pattern does on the reference
-        memory, from the cost model)."""
+        memory, from the cost model).  exact_accesses: perform every random
+        access one by one instead of drawing the pages a batch of them
+        touches (the same distribution; tests/test_fast_equivalence.py
+        compares the two)."""
         if isinstance(config, str):
             config = _masim.builtin(config) if config in _masim.BUILTINS \
                 else _masim.load(config)
@@ -132,6 +156,7 @@ cdef class MasimWorkload(Workload):
         self.burst = burst
         self.cur = -1
         self.mm = None
+        self.exact_accesses = exact_accesses
 
     def __dealloc__(self):
         free(self.regions)
@@ -140,6 +165,7 @@ cdef class MasimWorkload(Workload):
         free(self.phase_count)
         free(self.phase_weight)
         free(self.phase_ns)
+        free(self.pend_random)
 
     def attach(self, Machine machine, uint64_t seed=0, bint track_ground_truth=False):
         """Start the process on `machine`: lay out its memory, allocate the
@@ -170,7 +196,8 @@ cdef class MasimWorkload(Workload):
         self.phase_count = <int *>calloc(max(self.nr_phases, 1), sizeof(int))
         self.phase_weight = <uint64_t *>calloc(max(self.nr_phases, 1), sizeof(uint64_t))
         self.phase_ns = <double *>calloc(max(self.nr_phases, 1), sizeof(double))
-        if self.regions == NULL or self.patterns == NULL or self.phase_first == NULL \
+        self.pend_random = <uint64_t *>calloc(max(n, 1), sizeof(uint64_t))
+        if self.pend_random == NULL or self.regions == NULL or self.patterns == NULL or self.phase_first == NULL \
                 or self.phase_count == NULL or self.phase_weight == NULL or self.phase_ns == NULL:
             raise MemoryError()
         for i, ph in enumerate(cfg.phases):
@@ -296,6 +323,291 @@ cdef class MasimWorkload(Workload):
         return out
 
     cdef int run_until(self, double t_ns) except -1:
+        if self.exact_accesses or self.mm.track_ground_truth:
+            # exact per-page counts need every access made
+            return self._run_exact(t_ns)
+        return self._run_fast(t_ns)
+
+    cdef int _run_fast(self, double t_ns) except -1:
+        """masim's loop with its accesses drawn, not made, where that gives
+        the same page bits: whole bursts between two wake-ups are picked at
+        once (a multinomial draw over the phase's weights), sequential ones
+        set their page range, random ones on present memory are drawn into
+        the page bits once, when the window ends (nothing reads the bits
+        meanwhile; see _flush), and only faults and swap-ins are made one by
+        one.  The cost is per pattern and window, not per access."""
+        cdef MPattern *p
+        try:
+            while not self.finished and self.clock_ns < t_ns:
+                if self.cur < 0:
+                    while self.phase < self.nr_phases and \
+                            self.phase_nominal_ns >= self.phase_ns[self.phase]:
+                        self.phase += 1
+                        self.phase_nominal_ns = 0
+                    if self.phase >= self.nr_phases:
+                        self._flush()
+                        self.finish()
+                        return 0
+                    if self._aggregate(t_ns):
+                        continue
+                    self.pick_pattern()
+                    self.touch_code()
+                p = &self.patterns[self.cur]
+                while self.burst_left > 0 and self.clock_ns < t_ns:
+                    if p.random:
+                        self._random_fast(p, t_ns)
+                    else:
+                        if self.pending and (p.page_step > 1 or
+                                             _span_uniform_node(self.machine, self.regions[p.region].v,
+                                                                self.regions[p.region].li0,
+                                                                self.regions[p.region].npages) < 0):
+                            self._flush()       # it may fault and reclaim
+                        self.seq_step(p, t_ns)
+                if self.burst_left == 0:
+                    self.cur = -1
+        finally:
+            self._flush()
+        return 0
+
+    cdef double _pattern_access_ns(self, MPattern *p, int64_t *counts,
+                                   int64_t present) noexcept:
+        """Mean cost of one of p's accesses over the present pages."""
+        cdef const CostTable *ct = _ct(self, p)
+        cdef double c = ct.compute_ns
+        cdef int nd
+        if present <= 0:
+            nd = self.machine.first_touch_node()
+            return c + ct.stall_ns[nd if nd >= 0 else 0]
+        for nd in range(self.machine.nr_nodes):
+            if counts[nd]:
+                c += ct.stall_ns[nd] * counts[nd] / present
+        return c
+
+    cdef void _account_shares(self, MPattern *p, uint64_t n, int64_t *counts,
+                              int64_t present) noexcept:
+        """n accesses of p spread over the present pages, by node."""
+        cdef const CostTable *ct = _ct(self, p)
+        cdef MmData *mm = self.regions[p.region].v.mm
+        cdef double share
+        cdef int nd
+        if n == 0 or present <= 0:
+            return
+        mm.compute_ns += n * ct.compute_ns
+        for nd in range(self.machine.nr_nodes):
+            if counts[nd] == present:
+                mm.stall_ns[nd] += n * ct.stall_ns[nd]
+                mm.node_accesses[nd] += n
+            elif counts[nd]:
+                share = <double>n * counts[nd] / present
+                mm.stall_ns[nd] += share * ct.stall_ns[nd]
+                mm.node_accesses[nd] += <uint64_t>(share + 0.5)
+
+    cdef bint _aggregate(self, double t_ns) except -1:
+        """Between bursts: if several whole bursts of the phase fit before
+        t_ns and every region they use is present, draw how many bursts
+        each pattern gets (masim picks each burst by weight: together, a
+        multinomial draw) and do them at once.  False if not worth it."""
+        cdef int first = self.phase_first[self.phase], cnt = self.phase_count[self.phase]
+        cdef int i
+        cdef MPattern *p
+        cdef MRegion *reg
+        cdef int64_t counts[MAX_NODES]
+        cdef int64_t present
+        cdef double c, per_burst, worst_ns = 0, worst_nominal = 0, code, budget, k_f
+        cdef uint64_t K, left, k, visits, wleft, acc, r, j
+        cdef uint64_t *kk
+        if t_ns - self.clock_ns <= 0:
+            return False
+        for i in range(first, first + cnt):
+            p = &self.patterns[i]
+            reg = &self.regions[p.region]
+            if p.weight == 0:
+                continue
+            if not p.random and p.page_step > 1:
+                return False
+            present = _region_present(self.machine, reg, counts)
+            if present != reg.npages:
+                return False
+            c = self._pattern_access_ns(p, counts, present) * self.burst
+            if c > worst_ns:
+                worst_ns = c
+            c = _nominal(self, p) * self.burst
+            if c > worst_nominal:
+                worst_nominal = c
+        code = self.code_cost()
+        # the most whole bursts that cannot overrun the window or the phase
+        budget = t_ns - self.clock_ns - code
+        k_f = floor(budget / (worst_ns + code))
+        c = floor((self.phase_ns[self.phase] - self.phase_nominal_ns) / worst_nominal)
+        if c < k_f:
+            k_f = c
+        if k_f < AGG_MIN_BURSTS:
+            return False
+        K = <uint64_t>k_f
+        self.clock_ns += K * code
+        self.nr_bursts += K
+        kk = <uint64_t *>calloc(cnt, sizeof(uint64_t))
+        if kk == NULL:
+            raise MemoryError()
+        if K <= AGG_PICKS_MAX:
+            # masim's own picks, one random number per burst as pick_pattern
+            # draws it: the same bursts as one at a time
+            for j in range(K):
+                r = sim_rng_below(&self.rng, self.phase_weight[self.phase])
+                i = 0
+                while i < cnt - 1 and r >= self.patterns[first + i].weight:
+                    r -= self.patterns[first + i].weight
+                    i += 1
+                kk[i] += 1
+        else:
+            # so many that their split is one multinomial draw
+            left = K
+            wleft = self.phase_weight[self.phase]
+            for i in range(cnt):
+                p = &self.patterns[first + i]
+                if left == 0 or wleft == 0:
+                    break
+                kk[i] = _binomial(&self.rng, left, <double>p.weight / wleft) \
+                    if p.weight < wleft else left
+                left -= kk[i]
+                wleft -= p.weight
+        for i in range(first, first + cnt):
+            p = &self.patterns[i]
+            k = kk[i - first]
+            if k == 0:
+                continue
+            reg = &self.regions[p.region]
+            present = _region_present(self.machine, reg, counts)
+            acc = k * self.burst
+            if p.random:
+                self.pend_random[i] += acc
+                self.pending = True
+            else:
+                visits = k * ((self.burst + p.per_page - 1) // p.per_page)
+                _mark_visits(reg.v, reg.li0, reg.npages, p.offset, <int64_t>visits,
+                             p.per_page, p.write)
+                p.offset = <int64_t>((<uint64_t>p.offset + visits) % <uint64_t>reg.npages)
+            self._account_shares(p, acc, counts, present)
+            self.clock_ns += acc * self._pattern_access_ns(p, counts, present)
+            self.phase_nominal_ns += acc * _nominal(self, p)
+        free(kk)
+        return True
+
+    cdef int _random_fast(self, MPattern *p, double t_ns) except -1:
+        """Some of a random burst: accesses to present pages are counted and
+        left for _flush to draw; pages not present that the accesses hit
+        (each with the same probability) are faulted or swapped in one by
+        one, through touch_page."""
+        cdef MRegion *reg = &self.regions[p.region]
+        cdef VmaData *v = reg.v
+        cdef const CostTable *ct = _ct(self, p)
+        cdef int64_t P = reg.npages, absent, li
+        cdef int64_t counts[MAX_NODES]
+        cdef int64_t present = _region_present(self.machine, reg, counts)
+        cdef uint64_t n = self.burst_left, fit, faulted = 0
+        cdef double c = self._pattern_access_ns(p, counts, present), per, cost = 0, fault_ns
+        cdef double stalled
+        cdef pb_sampler smp
+        cdef uint64_t mask[CHUNK_WORDS]
+        cdef int64_t ch, nxt, got
+        cdef int nd, w
+        absent = P - present
+        per = c
+        if absent:
+            fault_ns = self.machine.swap_fault_ns if v.nr_swapped else self.machine.minor_fault_ns
+            per = c + (<double>absent / P) * (fault_ns + c)
+        if (t_ns - self.clock_ns) < per * n:
+            fit = <uint64_t>ceil((t_ns - self.clock_ns) / per)
+            n = fit if 1 <= fit < n else (1 if fit < 1 else n)
+        if absent:
+            self._flush()       # faults may reclaim: they see every access so far
+            smp_init(&smp, &v.present, &v.young, NULL, v.vc_present, SMP_ABSENT,
+                     reg.li0, reg.li0 + P, 1.0 - exp(-(<double>n) / P), &self.rng)
+            stalled = v.mm.reclaim_ns
+            li = smp_next(&smp)
+            while li >= 0 and faulted < n:
+                # the picks of one chunk: plain first touches in one go
+                ch = li >> CHUNK_SHIFT
+                memset(mask, 0, sizeof(mask))
+                nxt = li
+                while nxt >= 0 and (nxt >> CHUNK_SHIFT) == ch:
+                    mask[(nxt >> 6) & (CHUNK_WORDS - 1)] |= (<uint64_t>1) << (nxt & 63)
+                    nxt = smp_next(&smp)
+                got = self.machine.fault_mask(v, ch, mask, p.write)
+
+                if got:
+                    nd = self.machine.node_of_pfn(<int64_t>v.vc_pchunk[ch] << CHUNK_SHIFT)
+                    cost += got * (self.machine.minor_fault_ns + ct.compute_ns + ct.stall_ns[nd])
+                    v.mm.compute_ns += got * ct.compute_ns
+                    v.mm.stall_ns[nd] += got * ct.stall_ns[nd]
+                    v.mm.node_accesses[nd] += got
+                    faulted += got
+                else:
+                    for w in range(CHUNK_WORDS):
+                        while mask[w] and faulted < n:
+                            cost += self.machine.touch_page(
+                                v, (ch << CHUNK_SHIFT) + w * 64 + _ctz(mask[w]), 1, p.write, ct)
+                            mask[w] &= mask[w] - 1
+                            faulted += 1
+                li = nxt
+            if faulted > n:
+                faulted = n
+            self.machine.balance()
+            if v.mm.reclaim_ns != stalled:
+                cost += v.mm.reclaim_ns - stalled
+            present = _region_present(self.machine, reg, counts)
+            c = self._pattern_access_ns(p, counts, present)
+        self._account_shares(p, n - faulted, counts, present)
+        cost += (n - faulted) * c
+        self.pend_random[self.cur] += n
+        self.pending = True
+        self._progress(n, cost, _nominal(self, p))
+        return 0
+
+    cdef int _flush(self) except -1:
+        """Draw the pending random accesses into the page bits: each page of
+        the region not yet young (or dirty, for writes) is touched with
+        probability 1 - exp(-n/P)."""
+        cdef int k, n
+        cdef MPattern *p
+        cdef MRegion *reg
+        cdef VmaData *v
+        cdef pb_sampler smp
+        cdef int64_t li, c
+        cdef uint64_t P
+        if not self.pending:
+            return 0
+        self.pending = False
+        n = sum(len(ph.patterns) for ph in self.config.phases)
+        for k in range(n):
+            if not self.pend_random[k]:
+                continue
+            p = &self.patterns[k]
+            reg = &self.regions[p.region]
+            v = reg.v
+            P = reg.npages
+            smp_init(&smp, &v.present, &v.young, &v.dirty if p.write else NULL, NULL,
+                     SMP_CLEAR, reg.li0, reg.li0 + P, 1.0 - exp(-(<double>self.pend_random[k]) / P),
+                     &self.rng)
+            self.pend_random[k] = 0
+            while True:
+                li = smp_next(&smp)
+                if li < 0:
+                    break
+                c = li >> CHUNK_SHIFT
+                if v.vc_huge[c]:
+                    # one Accessed bit for the THP
+                    pb_set_chunk(&v.young, c)
+                    if p.write:
+                        pb_set_chunk(&v.dirty, c)
+                    smp_skip_chunk(&smp, li)
+                    continue
+                pb_set(&v.young, li)
+                if p.write:
+                    pb_set(&v.dirty, li)
+        return 0
+
+    cdef int _run_exact(self, double t_ns) except -1:
         while not self.finished and self.clock_ns < t_ns:
             if self.cur < 0:
                 # between bursts: is the phase over?  pick the next pattern
@@ -325,11 +637,15 @@ cdef class MasimWorkload(Workload):
         self.nr_bursts += 1
 
     cdef void touch_code(self) except *:
-        """The loop's own instructions and stack frame are touched every burst."""
+        self.clock_ns += self.code_cost()
+
+    cdef double code_cost(self) except -1.0:
+        """The loop's own instructions and stack frame are touched every
+        burst; returns what that costs."""
         cdef double cost
         cost = self.machine.touch_page(self.text, self.text.first_li, 1, False, &self.code_ct)
         cost += self.machine.touch_page(self.stack, self.stack.end_li - 1, 1, True, &self.code_ct)
-        self.clock_ns += cost
+        return cost
 
     cdef int advance_burst(self, double t_ns) except -1:
         cdef MPattern *p = &self.patterns[self.cur]
@@ -385,6 +701,8 @@ cdef class MasimWorkload(Workload):
 
     cdef int random_step(self, MPattern *p, double t_ns) except -1:
         """Some of a random burst."""
+        if self.exact_accesses or self.regions[p.region].v.gt_counts != NULL:
+            return _random_exact(self, p, t_ns)
         cdef MRegion *reg = &self.regions[p.region]
         cdef VmaData *v = reg.v
         cdef int64_t P = reg.npages, li
@@ -558,3 +876,113 @@ cdef void _mark_random(sim_rng *rng, VmaData *v, int64_t li0, int64_t P, uint64_
             prev = pos + 1
             pos = prev + <int64_t>(log(1.0 - sim_rng_double(rng)) / lq)
     _mark_huge_young(v, li0, P)
+
+
+# The pattern's costs and nominal time per access (one place to follow the
+# cost model).
+cdef inline const CostTable *_ct(MasimWorkload w, MPattern *p) noexcept:
+    return &p.ct
+
+
+cdef inline double _nominal(MasimWorkload w, MPattern *p) noexcept:
+    return p.nominal_ns
+
+
+cdef int _random_exact(MasimWorkload w, MPattern *p, double t_ns) except -1:
+    """Some of a random burst, access by access (exact_accesses, or exact
+    per-page counts wanted): a present, chunk-mapped small page is marked
+    in place, anything else goes through touch_page."""
+    cdef MRegion *reg = &w.regions[p.region]
+    cdef VmaData *v = reg.v
+    cdef int64_t li, c, pc
+    cdef uint64_t i = 0, n = w.burst_left
+    cdef double cost = 0
+    cdef const CostTable *ct = _ct(w, p)
+    cdef Machine m = w.machine
+    cdef uint64_t counts[MAX_NODES]
+    cdef double per[MAX_NODES]
+    cdef int nd
+    for nd in range(MAX_NODES):
+        counts[nd] = 0
+        per[nd] = ct.compute_ns + ct.stall_ns[nd]
+    while i < n and w.clock_ns + cost < t_ns:
+        li = reg.li0 + <int64_t>sim_rng_below(&w.rng, reg.npages)
+        c = li >> CHUNK_SHIFT
+        pc = v.vc_pchunk[c]
+        if pc >= 0 and v.vc_ptes[c] == NULL and not v.vc_huge[c] and pb_test(&v.present, li):
+            pb_set(&v.young, li)
+            if p.write:
+                pb_set(&v.dirty, li)
+            if v.gt_counts != NULL:
+                v.gt_counts[li] += 1
+            nd = m.node_of_pfn(pc << CHUNK_SHIFT)
+            counts[nd] += 1
+            cost += per[nd]
+        else:
+            cost += m.touch_page(v, li, 1, p.write, ct)
+        i += 1
+    for nd in range(m.nr_nodes):
+        if counts[nd]:
+            v.mm.compute_ns += counts[nd] * ct.compute_ns
+            v.mm.stall_ns[nd] += counts[nd] * ct.stall_ns[nd]
+            v.mm.node_accesses[nd] += counts[nd]
+    w._progress(i, cost, _nominal(w, p))
+    return 0
+
+
+cdef int64_t _region_present(Machine m, MRegion *reg, int64_t *counts) noexcept:
+    """Present pages of the region, and by node in counts[MAX_NODES]: O(1)
+    for a region that is its whole VMA (every mmap'ed one), O(chunks)
+    otherwise."""
+    cdef VmaData *v = reg.v
+    cdef int64_t c, a, b, j, nr, total = 0
+    cdef int64_t lo = reg.li0, hi = reg.li0 + reg.npages
+    cdef uint32_t *ptes
+    if lo == v.first_li and hi == v.end_li:
+        memcpy(counts, v.node_pages, MAX_NODES * sizeof(int64_t))
+        return v.nr_present
+    memset(counts, 0, MAX_NODES * sizeof(int64_t))
+    for c in range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1):
+        a = lo if lo > (c << CHUNK_SHIFT) else (c << CHUNK_SHIFT)
+        b = hi if hi < ((c + 1) << CHUNK_SHIFT) else ((c + 1) << CHUNK_SHIFT)
+        nr = pb_count_range(&v.present, a, b)
+        if nr == 0:
+            continue
+        total += nr
+        ptes = v.vc_ptes[c]
+        if ptes == NULL:
+            counts[m.node_of_pfn(<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT)] += nr
+        else:
+            for j in range(a, b):
+                if pb_test(&v.present, j):
+                    counts[m.node_of_pfn(ptes[j & (CHUNK_PAGES - 1)])] += 1
+    return total
+
+
+cdef uint64_t _binomial(sim_rng *rng, uint64_t n, double p) noexcept:
+    """A Binomial(n, p) draw: by geometric gaps when few successes (or
+    failures) are expected, else by the normal approximation."""
+    cdef double q, lq, z, u1
+    cdef uint64_t k = 0, pos
+    if p <= 0 or n == 0:
+        return 0
+    if p >= 1:
+        return n
+    if p > 0.5:
+        return n - _binomial(rng, n, 1.0 - p)
+    if n * p < 32:
+        lq = log(1.0 - p)
+        z = log(1.0 - sim_rng_double(rng)) / lq
+        while z < n:
+            k += 1
+            z += 1.0 + log(1.0 - sim_rng_double(rng)) / lq
+        return k
+    u1 = sim_rng_double(rng)
+    z = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * sim_rng_double(rng))
+    q = floor(n * p + z * sqrt(n * p * (1.0 - p)) + 0.5)
+    if q < 0:
+        return 0
+    if q > n:
+        return n
+    return <uint64_t>q
+

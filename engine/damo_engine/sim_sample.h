@@ -1,0 +1,322 @@
+/*
+ * Drawing the pages that a batch of uniformly random accesses touches,
+ * without performing the accesses.
+ *
+ * n random accesses to P pages touch each page with probability
+ * 1 - exp(-n/P), independently (Poisson).  What that changes in the page
+ * tables depends only on the pages whose bits are not set yet: a page already
+ * young (and dirty, for writes) stays so whether it is touched again or not.
+ * So the sampler walks only the candidate pages (present but not young, or
+ * not present at all) and picks each with that probability by geometric
+ * skipping: the cost is the candidate words visited plus the pages picked,
+ * and whole 2 MiB chunks (64 of them per summary word) that hold no
+ * candidate are skipped on the pagebits summaries.
+ */
+#ifndef DAMO_SIM_SAMPLE_H
+#define DAMO_SIM_SAMPLE_H
+#include <math.h>
+#include <stdint.h>
+#include "sim_pagebits.h"
+#include "sim_rng.h"
+
+/* the page bits of word w (64 pages), summaries and exceptions resolved */
+static inline uint64_t pb_word(const pagebits *b, uint64_t w)
+{
+	uint64_t c = w >> 3, x;
+
+	if (bm_test(b->full, c)) {
+		x = ~0ULL;
+		if (pb_chunk_has_exc(b, c))
+			for (int k = 0; k < b->nexc; k++)
+				if (b->exc[k] >> 6 == w)
+					x &= ~(1ULL << (b->exc[k] & 63));
+		return x;
+	}
+	if (!bm_test(b->any, c))
+		return 0;
+	return b->bits[w];
+}
+
+/* summary word q (chunks 64q..64q+63): chunks whose every page is set */
+static inline uint64_t pb_all_word(const pagebits *b, uint64_t q)
+{
+	return b->full[q] & ~b->exc_chunks[q];
+}
+
+/* summary word q: chunks with no page set */
+static inline uint64_t pb_none_word(const pagebits *b, uint64_t q)
+{
+	return ~b->full[q] & ~b->any[q];
+}
+
+enum { SMP_CLEAR = 0, SMP_ABSENT = 1 };
+
+typedef struct {
+	const pagebits *present;
+	pagebits *young, *dirty;	/* dirty: NULL unless writes */
+	const uint16_t *chunk_present;	/* SMP_ABSENT: present pages per chunk */
+	int mode;		/* SMP_CLEAR: present, not young (or not dirty);
+				 * SMP_ABSENT: not present */
+	uint64_t lo, hi;	/* pages [lo, hi) */
+	uint64_t w;		/* word being drawn from */
+	uint64_t m;		/* its candidates not yet passed */
+	int started;
+	uint64_t chunk;		/* chunk whose words are in cp/cy/cd, or ~0 */
+	uint64_t cp[PB_CHUNK_WORDS], cy[PB_CHUNK_WORDS], cd[PB_CHUNK_WORDS];
+	double lq;		/* log(1 - p); 0: every candidate is picked */
+	uint32_t q16;		/* p in 1/65536ths, for whole-chunk draws */
+	int bern;		/* the current chunk's picks are drawn word by word */
+	uint64_t bmask[PB_CHUNK_WORDS];
+	int64_t skip;		/* candidates to pass before the next pick */
+	sim_rng *rng;
+} pb_sampler;
+
+/*
+ * ln(u) for u in (0, 1], to about 1e-7 relative: the exponent times ln 2
+ * plus a polynomial in the mantissa (a gap only needs to be a geometric
+ * draw, not the last bit of libm's log, and it is drawn once per pick).
+ */
+static inline double smp_fast_ln(double u)
+{
+	union { double d; uint64_t i; } v = { .d = u };
+	int e = (int)((v.i >> 52) & 0x7ff) - 1023;
+	double m, t, t2;
+
+	v.i = (v.i & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;	/* [1, 2) */
+	m = v.d;
+	if (m > 1.4142135623730951) {	/* [sqrt2/2, sqrt2): a smaller argument */
+		m *= 0.5;
+		e++;
+	}
+	/* ln m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.1716 */
+	t = (m - 1.0) / (m + 1.0);
+	t2 = t * t;
+	return e * 0.6931471805599453 +
+		2.0 * t * (1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9)))));
+}
+
+static inline int64_t smp_gap(pb_sampler *s)
+{
+	double g, u;
+
+	if (s->lq == 0)
+		return 0;
+	/* 1 - u in (0, 1]: u = 0 gives ln 1 = 0 */
+	u = 1.0 - sim_rng_double(s->rng);
+	g = smp_fast_ln(u) / s->lq;
+	return g < 4.0e18 ? (int64_t)g : (int64_t)4e18;
+}
+
+/* p: probability that a candidate is picked, 0 < p <= 1 */
+static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *young,
+			    pagebits *dirty, const uint16_t *chunk_present, int mode,
+			    uint64_t lo, uint64_t hi, double p, sim_rng *rng)
+{
+	s->present = present;
+	s->chunk_present = chunk_present;
+	s->young = young;
+	s->dirty = dirty;
+	s->mode = mode;
+	s->lo = lo;
+	s->hi = hi;
+	s->w = lo >> 6;
+	s->m = 0;
+	s->started = 0;
+	s->chunk = ~0ULL;
+	s->rng = rng;
+	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
+	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
+	s->bern = 0;
+	s->skip = smp_gap(s);
+}
+
+/* summary word q: chunks that hold no candidate */
+static inline uint64_t smp_skippable(const pb_sampler *s, uint64_t q)
+{
+	uint64_t done;
+
+	if (s->mode == SMP_ABSENT)
+		return pb_all_word(s->present, q);
+	done = pb_all_word(s->young, q);
+	if (s->dirty)
+		done &= pb_all_word(s->dirty, q);
+	return done | pb_none_word(s->present, q);
+}
+
+/* the 8 words of chunk c, summaries and exceptions resolved (one pass over
+ * the exceptions, not one per word) */
+static inline void pb_chunk_words(const pagebits *b, uint64_t c, uint64_t *out)
+{
+	int k;
+
+	if (bm_test(b->full, c)) {
+		for (k = 0; k < PB_CHUNK_WORDS; k++)
+			out[k] = ~0ULL;
+		if (pb_chunk_has_exc(b, c))
+			for (k = 0; k < b->nexc; k++)
+				if (b->exc[k] >> PB_CHUNK_SHIFT == c)
+					out[(b->exc[k] >> 6) & 7] &= ~(1ULL << (b->exc[k] & 63));
+	} else if (!bm_test(b->any, c)) {
+		for (k = 0; k < PB_CHUNK_WORDS; k++)
+			out[k] = 0;
+	} else {
+		for (k = 0; k < PB_CHUNK_WORDS; k++)
+			out[k] = b->bits[c * PB_CHUNK_WORDS + k];
+	}
+}
+
+static inline uint64_t smp_candidates(pb_sampler *s, uint64_t w)
+{
+	uint64_t x, m, c = w >> 3;
+	int k = w & 7;
+
+	if (s->chunk != c) {
+		s->chunk = c;
+		pb_chunk_words(s->present, c, s->cp);
+		if (s->mode == SMP_CLEAR) {
+			pb_chunk_words(s->young, c, s->cy);
+			if (s->dirty)
+				pb_chunk_words(s->dirty, c, s->cd);
+		}
+	}
+	if (s->mode == SMP_ABSENT) {
+		x = ~s->cp[k];
+	} else {
+		m = s->cy[k];
+		if (s->dirty)
+			m &= s->cd[k];
+		x = s->cp[k] & ~m;
+	}
+	if (w == s->lo >> 6)
+		x &= ~0ULL << (s->lo & 63);
+	if (w == (s->hi - 1) >> 6 && (s->hi & 63))
+		x &= ~0ULL >> (64 - (s->hi & 63));
+	return x;
+}
+
+/* a word whose bits are each set with probability q16 / 65536 */
+static inline uint64_t smp_bernoulli_word(pb_sampler *s)
+{
+	uint64_t m = 0;
+	uint32_t q = s->q16;
+
+	if (q >= 65536)
+		return ~0ULL;
+	q |= 65536;			/* the top bit ends the ladder */
+	q >>= __builtin_ctz(q);		/* low zero digits: AND into zero */
+	while (q > 1) {
+		m = (q & 1) ? (m | sim_rng_next(s->rng)) : (m & sim_rng_next(s->rng));
+		q >>= 1;
+	}
+	return m;
+}
+
+/*
+ * A chunk wholly in the range where several of its absent pages are
+ * expected to be picked: its picks are drawn a word at a time (each page
+ * independently, as the gaps would), then the gap is drawn afresh (the
+ * trials are independent: restarting at a chunk boundary changes nothing).
+ */
+static inline int smp_chunk_bernoulli(const pb_sampler *s, uint64_t c)
+{
+	/* worth it from about 4 picks expected in the chunk */
+	return s->mode == SMP_ABSENT && s->chunk_present &&
+	       (uint64_t)(PB_CHUNK_PAGES - s->chunk_present[c]) * s->q16 >= 4 * 65536 &&
+	       (c << 9) >= s->lo && ((c + 1) << 9) <= s->hi;
+}
+
+/* the next picked page, or -1 when the range is done */
+static inline int64_t smp_next(pb_sampler *s)
+{
+	uint64_t wend = ((s->hi - 1) >> 6) + 1, q, sk, c;
+	int cnt, b;
+
+	if (s->lo >= s->hi)
+		return -1;
+	for (;;) {
+		while (s->m == 0) {
+			if (s->started) {
+				if (s->mode == SMP_CLEAR && (s->w & 7) == 7) {
+					/* leaving a chunk whose candidates were drawn */
+					pb_resummarize(s->young, s->w >> 3);
+					if (s->dirty)
+						pb_resummarize(s->dirty, s->w >> 3);
+				}
+				s->w++;
+			}
+			s->started = 1;
+			if (s->w >= wend)
+				return -1;
+			if ((s->w & 7) == 0 || s->w == s->lo >> 6) {
+				/* at a chunk: skip the chunks without candidates */
+				c = s->w >> 3;
+				for (;;) {
+					q = c >> 6;
+					sk = smp_skippable(s, q) >> (c & 63);
+					if (!(sk & 1))
+						break;
+					/* the run of skippable chunks from c on */
+					c += sk == ~0ULL >> (c & 63) ? 64 - (c & 63)
+						: (uint64_t)__builtin_ctzll(~sk);
+					if (c << 3 >= wend) {
+						s->w = wend;
+						return -1;
+					}
+				}
+				if (c != s->w >> 3)
+					s->w = c << 3;
+				if (s->bern) {
+					s->bern = 0;
+					s->skip = smp_gap(s);
+				}
+				if (smp_chunk_bernoulli(s, c)) {
+					for (int k = 0; k < PB_CHUNK_WORDS; k++)
+						s->bmask[k] = smp_bernoulli_word(s);
+					s->bern = 1;
+				} else if (s->mode == SMP_ABSENT && s->chunk_present &&
+				    (c << 9) >= s->lo && ((c + 1) << 9) <= s->hi &&
+				    s->skip >= PB_CHUNK_PAGES - s->chunk_present[c]) {
+					/* no pick in this chunk: pass its absent pages */
+					s->skip -= PB_CHUNK_PAGES - s->chunk_present[c];
+					s->w = (c << 3) + 7;
+					s->m = 0;
+					continue;
+				}
+			}
+			s->m = smp_candidates(s, s->w);
+			if (s->bern)
+				s->m &= s->bmask[s->w & 7];
+		}
+		if (s->bern) {
+			/* every remaining bit of the word is a pick */
+			b = __builtin_ctzll(s->m);
+			s->m &= s->m - 1;
+			return (int64_t)(s->w * 64 + b);
+		}
+		cnt = __builtin_popcountll(s->m);
+		if (s->skip >= cnt) {
+			s->skip -= cnt;
+			s->m = 0;
+			continue;
+		}
+		while (s->skip > 0) {
+			s->m &= s->m - 1;
+			s->skip--;
+		}
+		b = __builtin_ctzll(s->m);
+		s->m &= s->m - 1;
+		s->skip = smp_gap(s);
+		return (int64_t)(s->w * 64 + b);
+	}
+}
+
+/* leave the rest of page i's chunk out (a THP was touched as a whole) */
+static inline void smp_skip_chunk(pb_sampler *s, uint64_t i)
+{
+	uint64_t end = ((i >> 9) + 1) << 3;	/* first word of the next chunk */
+
+	s->m = 0;
+	if (end - 1 > s->w)
+		s->w = end - 1;
+}
+#endif
