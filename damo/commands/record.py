@@ -55,6 +55,16 @@ def simulation_options(f):
     return f
 
 
+def exact_accesses_option(f):
+    """A masim workload's accesses made one by one (slow; for checking the
+    default, which draws a batch's page bits at once)."""
+    return click.option(
+        "--exact_accesses", is_flag=True,
+        help="make a masim workload's random accesses one by one, as masim does, instead "
+             "of drawing the pages each batch of them touches (same distribution, "
+             "much slower)")(f)
+
+
 def _explicit_monitoring_options():
     """Monitoring options given on the command line (not defaults)."""
     from damo.params import damon_args
@@ -132,6 +142,7 @@ def context_from_options(opts):
 @click.argument("workload", required=False, metavar="[WORKLOAD]")
 @monitoring_options
 @simulation_options
+@exact_accesses_option
 @trace_mod.trace_options
 @schemes_mod.damos_options
 @presets_mod.preset_options
@@ -181,7 +192,8 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         return trace_mod.record_trace(workload, out, output_type, permission, timeout, opts)
     ctx = context_from_options(opts)
     w = workload_mod.resolve(workload, access_rate=opts["sequential_access_rate"],
-                             random_access_rate=opts["random_access_rate"])
+                             random_access_rate=opts["random_access_rate"],
+                             exact_accesses=opts["exact_accesses"])
     damon_args_mod.check_child_tasks(child_tasks, w.name, False)
     kdamonds = presets_mod.kdamonds_from_options(
         opts, ctx, [w], explicit=_explicit_monitoring_options())

@@ -120,6 +120,7 @@ def spawn(slot, lock_fd, spec):
 @record_cmd.monitoring_options
 @scheme_options
 @record_cmd.simulation_options
+@record_cmd.exact_accesses_option
 @preset_options
 @speed_option()
 @click.option("--include_child_tasks", is_flag=True,
@@ -145,7 +146,8 @@ def start(cctx, workload, speed, include_child_tasks, debug_damon, **opts):
     workload = damon_args.deduce_target(workload, opts)
     ctx = record_cmd.context_from_options(opts)
     w = workload_mod.resolve(workload, access_rate=opts["sequential_access_rate"],
-                             random_access_rate=opts["random_access_rate"])
+                             random_access_rate=opts["random_access_rate"],
+                             exact_accesses=opts["exact_accesses"])
     kdamonds = presets_mod.kdamonds_from_options(opts, ctx, [w], explicit=explicit)
     machine = presets_mod.probe_machine(opts["memory"], [w])
     for kd in kdamonds:
@@ -162,7 +164,8 @@ def start(cctx, workload, speed, include_child_tasks, debug_damon, **opts):
     spec = {"kdamonds": [kd.to_kvpairs() for kd in kdamonds],
             "workload": workload, "memory": opts["memory"], "seed": opts["seed"],
             "access_rate": opts["sequential_access_rate"],
-            "random_access_rate": opts["random_access_rate"], "speed": speed}
+            "random_access_rate": opts["random_access_rate"],
+            "exact_accesses": opts["exact_accesses"], "speed": speed}
     rundir = rundir_mod.runtime_dir(create=True)
     with rundir_mod.global_lock(rundir):
         removed = rundir_mod.cleanup_exited(rundir)

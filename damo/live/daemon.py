@@ -263,7 +263,8 @@ class Daemon:
             raise DamoError("spec.json has %d kdamonds for %d indices" % (len(params),
                                                                          len(idxs)))
         w = workload_mod.resolve(spec.get("workload"), access_rate=spec.get("access_rate"),
-                                 random_access_rate=spec.get("random_access_rate"))
+                                 random_access_rate=spec.get("random_access_rate"),
+                                 exact_accesses=bool(spec.get("exact_accesses")))
         self.workload_name = w.name
         self.run = runner.Run(params, [w], memory=spec.get("memory"),
                               seed=spec.get("seed", 0))

@@ -39,7 +39,7 @@ def describe_builtins():
     return "\n".join(lines)
 
 
-def resolve(spec, *, access_rate=None, random_access_rate=None):
+def resolve(spec, *, access_rate=None, random_access_rate=None, exact_accesses=False):
     """An engine workload for `spec`: None (the default built-in), a
     built-in name, a bundled masim config's name, or a masim config file."""
     from damo_engine import masim
@@ -52,6 +52,8 @@ def resolve(spec, *, access_rate=None, random_access_rate=None):
         kwargs["access_rate"] = access_rate
     if random_access_rate is not None:
         kwargs["random_access_rate"] = random_access_rate
+    if exact_accesses:
+        kwargs["exact_accesses"] = True
     try:
         if os.path.isfile(spec):
             config = masim.load(spec)
