@@ -37,6 +37,8 @@ cdef extern from "sim_alloc.h":
     void sim_zfree(void *p, size_t n) nogil
 
 cdef extern from "sim_pagebits.h":
+    enum:
+        PB_MAX_EXC
     ctypedef struct pagebits:
         uint64_t *bits
         uint64_t *full

@@ -2168,3 +2168,8 @@ cdef class PageBitsForTest:
     @property
     def nr_exceptions(self):
         return self.b.nexc
+
+    @property
+    def max_exceptions(self):
+        """Capacity of the exception list (PB_MAX_EXC)."""
+        return PB_MAX_EXC

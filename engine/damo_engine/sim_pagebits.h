@@ -22,7 +22,7 @@
 #define PB_CHUNK_SHIFT 9
 #define PB_CHUNK_PAGES 512
 #define PB_CHUNK_WORDS 8
-#define PB_MAX_EXC 64
+#define PB_MAX_EXC 8
 
 typedef struct {
 	uint64_t *bits;		/* one bit per page */
