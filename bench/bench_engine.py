@@ -1,23 +1,22 @@
 #!/usr/bin/env python3
-"""Engine speed, side by side in one run:
+"""Engine speed, side by side in one run (CPU time of this process, so that
+other work on a shared machine counts less; each figure the best of
+--repeat runs):
 
-(a) simulated seconds per wall second for masim's stairs_30secs under DAMON
-    with default intervals (target: at least 100x real time);
-(c) DAMON's own per-sample loop: the same run with 500 to 1000 regions, where
-    the monitor's work (access checks, merges, splits) outweighs the
-    workload's, in wall ns per page-table access check;
-(d) `damo record --ground_truth` against a plain `damo record` of the same
-    workload, side by side: the whole command in this process (CPU time,
-    best of --repeat), and the simulation alone with the truth collected
-    (target: at most 1.5x);
-(b) the same workload scaled from 100 MB to 1 TiB of memory: wall time of
-    30 simulated seconds under DAMON (target: at most 1.5x), two ways:
-    - as masim runs it: the 1 TiB run spends those 30 s first-touching its
-      memory (400+ simulated seconds would populate it all);
-    - populated: every page is written before the clock starts, so both runs
-      go through the same 30 s of access phases over all of their memory.
-
-Each figure is the best of --repeat runs (the machine may be busy).
+(a) every masim config and built-in workload under DAMON with default
+    intervals (5 ms / 100 ms / 1 s, 10-1000 regions), simulated seconds per
+    CPU second (target: at least 1,000x real time), and with --access_rate
+    and --random_access_rate ten and a hundred times masim's;
+(b) the fast path (random accesses drawn a window at a time) against
+    exact_accesses (every access made), on configs with random patterns;
+(c) DAMON's per-sample cost with 100 and with 1,000 regions (min = max),
+    in CPU microseconds per sample (target: at most 3x);
+(d) the same workload scaled from 100 MB to 1 TiB of memory: CPU time of 30
+    simulated seconds (target: at most 1.5x), as masim runs it (the 1 TiB
+    run first-touches its memory) and populated first;
+(e) memory pressure: mem_perf.cfg on dram:1G,cxl:4G,swap:zswap, where the
+    10 GiB phases thrash through zswap (target: at least 100x real time),
+    with the kernel's reclaim counters.
 """
 import argparse
 import os
@@ -27,20 +26,34 @@ import time
 from damo_engine import Context, MasimWorkload, Simulation, Target, make_ops, masim
 from damo_engine.machines import make_machine
 
-STAIRS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "damo", "workloads",
-                      "masim_configs", "stairs_30secs.cfg")
+from damo.workloads.masim import CONFIGS_DIR as CONFIGS     # masim's configs, as shipped
 
 
-def one_run(config, populate, nr_regions=(10, 1000)):
-    machine = make_machine(None, fits=config.total_size)
+def config(name):
+    if name in masim.BUILTINS:
+        return masim.builtin(name)
+    return masim.load(os.path.join(CONFIGS, name))
+
+
+def all_configs():
+    names = sorted(n for n in os.listdir(CONFIGS) if n != "README.md" and not n.startswith("."))
+    return names + list(masim.BUILTINS)
+
+
+def one_run(cfg, *, secs=None, populate=False, nr_regions=(10, 1000), memory=None,
+            exact=False, rate=1.0, cap_s=None):
+    machine = make_machine(memory, fits=cfg.total_size if memory is None else None)
     sim = Simulation(machine, seed=1)
-    t0 = time.perf_counter()
-    w = MasimWorkload(config)
+    kw = {}
+    if rate != 1.0:
+        kw = {"access_rate": 200000.0 * rate, "random_access_rate": 66000.0 * rate}
+    t0 = time.process_time()
+    w = MasimWorkload(cfg, exact_accesses=exact, **kw)
     pid = sim.add_workload(w)
     if populate:
         for _, start, end in w.region_addresses():
             w.mm.access(start, end - start, write=True)     # before the clock starts
-    t_setup = time.perf_counter() - t0
+    setup = time.process_time() - t0
     ctx = Context(make_ops("vaddr"), sample_us=5000, aggr_us=100000, update_us=1000000,
                   min_nr_regions=nr_regions[0], max_nr_regions=nr_regions[1])
     ctx.add_target(Target(pid))
@@ -48,124 +61,112 @@ def one_run(config, populate, nr_regions=(10, 1000)):
     snaps = []
     sim.on_snapshot = snaps.append
     start_ns = sim.now_ns
-    t0 = time.perf_counter()
-    sim.run(30e9)
-    wall = time.perf_counter() - t0
-    return {"wall": wall, "sim_s": (sim.now_ns - start_ns) / 1e9, "setup": t_setup,
-            "snapshots": len(snaps), "checks": ctx.nr_access_checks,
-            "regions": max(len(s.targets[0].starts) for s in snaps),
-            "rss_gib": w.mm.rss / (1 << 30) if w.mm.alive else 0}
-
-
-def best(config, populate, repeat, nr_regions=(10, 1000)):
-    runs = [one_run(config, populate, nr_regions) for _ in range(repeat)]
-    return min(runs, key=lambda r: r["wall"])
-
-
-def record_command(args):
-    """CPU seconds of one in-process `damo record` run."""
-    import tempfile
-    from click.testing import CliRunner
-    from damo.cli import main as damo_main
-    with tempfile.TemporaryDirectory() as d:
-        t0 = time.process_time()
-        result = CliRunner().invoke(damo_main, ["record"] + args + ["-o", d + "/r.data"])
-        cpu = time.process_time() - t0
-        if result.exit_code != 0:
-            raise SystemExit("damo record failed: %s" % result.output)
-    return cpu
-
-
-def truth_run(config, ground_truth):
-    """CPU time of the simulation alone, with the truth collected as damo
-    record --ground_truth collects it."""
-    from damo.records.truth import TruthCollector
-    machine = make_machine(None, fits=config.total_size)
-    sim = Simulation(machine, seed=1)
-    w = MasimWorkload(config)
-    pid = sim.add_workload(w, track_ground_truth=ground_truth)
-    ctx = Context(make_ops("vaddr"), sample_us=5000, aggr_us=100000, update_us=1000000,
-                  min_nr_regions=10, max_nr_regions=1000)
-    ctx.add_target(Target(pid))
-    sim.add_kdamond([ctx])
-    if ground_truth:
-        collector = TruthCollector(sim)
-        sim.on_snapshot = lambda s: collector.snapshot(s, s.targets[0])
-    else:
-        sim.on_snapshot = lambda s: None
     t0 = time.process_time()
-    sim.run(30e9)
-    return time.process_time() - t0
+    if cap_s is None:
+        sim.run(None if secs is None else secs * 1e9)
+    else:
+        # in steps, to stop a slow run after cap_s of CPU time
+        end_ns = None if secs is None else start_ns + secs * 1e9
+        while sim.running and time.process_time() - t0 < cap_s and \
+                (end_ns is None or sim.now_ns < end_ns):
+            sim.run(0.5e9)
+    cpu = time.process_time() - t0
+    sim_s = (sim.now_ns - start_ns) / 1e9
+    return {"cpu": cpu, "sim_s": sim_s, "setup": setup, "snapshots": len(snaps),
+            "samples": max(1, int(sim_s * 1e6 / 5000)), "checks": ctx.nr_access_checks,
+            "regions": max((len(s.targets[0].starts) for s in snaps), default=0),
+            "rss_gib": w.mm.rss / (1 << 30) if w.mm.alive else 0,
+            "finished": w.finished, "vmstat": machine.vmstat()}
 
 
-def truth_rows(cfg, repeat):
-    print("(d) record --ground_truth vs plain record, stairs_30secs (side by side)")
-    record_command(["stairs_30secs"])        # imports and caches warm for both
-    plain = min(record_command(["stairs_30secs"]) for _ in range(repeat))
-    gt = min(record_command(["stairs_30secs", "--ground_truth"]) for _ in range(repeat))
-    print("    whole damo record: %.3f s CPU plain, %.3f s with --ground_truth: %.2fx "
-          "(target <= 1.5x)" % (plain, gt, gt / plain))
-    plain = min(truth_run(cfg, False) for _ in range(repeat))
-    gt = min(truth_run(cfg, True) for _ in range(repeat))
-    print("    simulation alone: %.4f s CPU plain, %.4f s with the truth collected: %.2fx"
-          % (plain, gt, gt / plain))
-    import subprocess
-    import sys
-    exe = os.path.join(os.path.dirname(sys.executable), "damo")
+def best(repeat, **kw):
+    runs = [one_run(**kw) for _ in range(repeat)]
+    return min(runs, key=lambda r: r["cpu"] / max(r["sim_s"], 1e-9))
 
-    def process(args):
-        """CPU seconds of `damo record` as its own process (what a user runs)."""
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run([exe, "record"] + args + ["-o", d + "/r.data"], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if os.path.exists(exe):
-        plain = min(process(["stairs_30secs"]) for _ in range(repeat))
-        gt = min(process(["stairs_30secs", "--ground_truth"]) for _ in range(repeat))
-        print("    damo record as a process: %.3f s CPU plain, %.3f s with --ground_truth: "
-              "%.2fx" % (plain, gt, gt / plain))
+
+def x(r):
+    return r["sim_s"] / max(r["cpu"], 1e-9)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="only (a) and (c)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="(a) and (c) only")
+    ap.add_argument("--pressure_cap", type=float, default=120,
+                    help="CPU seconds after which (e) stops (default 120)")
     args = ap.parse_args()
-    cfg = masim.load(STAIRS)
 
-    a = best(cfg, False, args.repeat)
-    print("(a) stairs_30secs, default intervals (5 ms / 100 ms / 1 s)")
-    print("    %.1f simulated s in %.4f s wall: %.0fx real time (target >= 100x); "
-          "%d snapshots, %d access checks, <= %d regions"
-          % (a["sim_s"], a["wall"], a["sim_s"] / a["wall"], a["snapshots"], a["checks"],
-             a["regions"]))
+    print("(a) every masim config, default intervals, up to 40 simulated s each "
+          "(target >= 1000x)")
+    print("    %-18s %8s %9s %10s %12s %12s" % ("config", "sim s", "CPU s", "x real",
+                                                "x10 rates", "x100 rates"))
+    worst = None
+    for name in all_configs():
+        cfg = config(name)
+        r = best(args.repeat, cfg=cfg, secs=40)
+        r10 = best(args.repeat, cfg=cfg, secs=40, rate=10)
+        r100 = best(args.repeat, cfg=cfg, secs=40, rate=100)
+        print("    %-18s %8.1f %9.4f %9.0fx %11.0fx %11.0fx"
+              % (name, r["sim_s"], r["cpu"], x(r), x(r10), x(r100)))
+        for rr in (r, r10, r100):
+            worst = x(rr) if worst is None else min(worst, x(rr))
+    print("    slowest of them: %.0fx real time" % worst)
 
-    c = best(cfg, False, args.repeat, (500, 1000))
-    print("(c) stairs_30secs with 500-1000 regions: DAMON's per-sample loop")
-    print("    %.4f s wall, %d snapshots, <= %d regions, %d access checks: "
-          "%.1f ns per access check" % (c["wall"], c["snapshots"], c["regions"], c["checks"],
-                                        c["wall"] * 1e9 / c["checks"]))
-    truth_rows(cfg, args.repeat)
+    print("(c) DAMON's per-sample cost, 100 vs 1000 regions (min = max), 30 simulated s "
+          "(target <= 3x)")
+    for name in ("stairs_30secs.cfg", "200mb.cfg"):
+        cfg = config(name)
+        a = best(args.repeat, cfg=cfg, secs=30, nr_regions=(100, 100))
+        b = best(args.repeat, cfg=cfg, secs=30, nr_regions=(1000, 1000))
+        pa, pb = a["cpu"] * 1e6 / a["samples"], b["cpu"] * 1e6 / b["samples"]
+        print("    %-18s 100 regions: %6.2f us/sample   1000 regions (<= %d): %6.2f us/sample"
+              "   ratio %.2fx" % (name, pa, b["regions"], pb, pb / pa))
     if args.quick:
         return
 
-    small_cfg = cfg                                     # 10 x 10 MB = 100 MB
-    big_cfg = cfg.scaled((1 << 40) / cfg.total_size)    # 10 x ~110 GB = 1 TiB
-    print("(b) the same workload, 100 MB vs 1 TiB, 30 simulated seconds")
-    print("    %-22s %10s %10s %10s %9s %8s" % ("", "wall (s)", "setup (s)", "snapshots",
-                                               "regions", "RSS GiB"))
-    for populate, label in ((False, "as masim runs it"), (True, "populated")):
-        small = best(small_cfg, populate, args.repeat)
-        big = best(big_cfg, populate, max(2, args.repeat // 2))
-        for name, r in (("100 MB", small), ("1 TiB", big)):
-            print("    %-22s %10.4f %10.3f %10d %9d %8.2f" % (
-                "%s, %s" % (label, name), r["wall"], r["setup"], r["snapshots"], r["regions"],
-                r["rss_gib"]))
-        print("    %-22s 1 TiB / 100 MB wall time: %.2fx (target <= 1.5x)"
-              % (label, big["wall"] / small["wall"]))
+    print("(b) fast path vs exact_accesses (every access made), same simulated time")
+    for name, secs in (("200mb.cfg", 5), ("random_phases", 10), ("mem_perf.cfg", 33),
+                       ("stairs_30secs.cfg", 30)):
+        cfg = config(name)
+        f = best(args.repeat, cfg=cfg, secs=secs)
+        e = best(1, cfg=cfg, secs=secs, exact=True)
+        print("    %-18s %5.1f sim s: fast %8.4f CPU s (%6.0fx real), exact %8.3f CPU s "
+              "(%5.1fx real): fast/exact %.0fx" % (name, f["sim_s"], f["cpu"], x(f), e["cpu"],
+                                                   x(e), e["cpu"] / max(f["cpu"], 1e-9)))
+
+    print("(d) the same workload, 100 MB vs 1 TiB, 30 simulated seconds (target <= 1.5x)")
+    stairs = config("stairs_30secs.cfg")
+    big = stairs.scaled((1 << 40) / stairs.total_size)       # 10 x ~110 GB = 1 TiB
+    rnd = config("200mb.cfg")
+    rnd_big = rnd.scaled((1 << 40) / rnd.total_size)
+    print("    %-34s %10s %10s %9s %8s" % ("", "CPU s", "setup s", "regions", "RSS GiB"))
+    for cfg_s, cfg_b, label in ((stairs, big, "stairs"), (rnd, rnd_big, "200mb (random)")):
+        for populate, how in ((False, "as masim runs it"), (True, "populated")):
+            if populate and cfg_s is rnd:
+                continue
+            small = best(args.repeat, cfg=cfg_s, secs=30, populate=populate)
+            large = best(max(1, args.repeat // 2), cfg=cfg_b, secs=30, populate=populate,
+                         cap_s=120)
+            for size, r in (("100 MB" if cfg_s is stairs else "200 MB", small),
+                            ("1 TiB", large)):
+                print("    %-34s %10.4f %10.3f %9d %8.2f%s" % (
+                    "%s, %s, %s" % (label, how, size), r["cpu"], r["setup"], r["regions"],
+                    r["rss_gib"], "" if r["sim_s"] >= 29.9 else
+                    "  (stopped at %.1f simulated s)" % r["sim_s"]))
+            print("    %-34s 1 TiB / small CPU time per simulated s: %.2fx"
+                  % ("%s, %s" % (label, how), (large["cpu"] / large["sim_s"])
+                     / (small["cpu"] / small["sim_s"])))
+
+    print("(e) memory pressure: mem_perf.cfg on dram:1G,cxl:4G,swap:zswap (target >= 100x)")
+    r = one_run(cfg=config("mem_perf.cfg"), memory="dram:1G,cxl:4G,swap:zswap",
+                cap_s=args.pressure_cap)
+    v = r["vmstat"]
+    print("    %.1f simulated s in %.2f CPU s: %.1fx real time%s" % (
+        r["sim_s"], r["cpu"], x(r), "" if r["finished"] else
+        " (stopped after %.0f CPU s, not finished)" % args.pressure_cap))
+    print("    pgscan %d, pgsteal %d, pswpout %d, pswpin %d, pgactivate %d, pgdeactivate %d"
+          % (v["pgscan_kswapd"] + v["pgscan_direct"], v["pgsteal_kswapd"] + v["pgsteal_direct"],
+             v["pswpout"], v["pswpin"], v["pgactivate"], v["pgdeactivate"]))
     print("    peak RSS of this benchmark: %.0f MiB"
           % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
