@@ -61,6 +61,7 @@ cdef class MasimWorkload(Workload):
     cdef readonly bint exact_accesses
     cdef uint64_t *pend_random
     cdef bint pending
+    cdef double code_est_ns                     # the last burst's code and stack touches
     cdef int _run_exact(self, double t_ns) except -1
     cdef int _run_fast(self, double t_ns) except -1
     cdef bint _aggregate(self, double t_ns) except -1
@@ -73,6 +74,7 @@ cdef class MasimWorkload(Workload):
     cdef void _pattern_cost(self, MPattern *p, double region_bytes) except *
     cdef void touch_code(self) except *
     cdef double code_cost(self) except -1.0
+    cdef void _account_code(self, uint64_t n) noexcept
     cdef void _progress(self, uint64_t accesses, double cost, double nominal_ns) noexcept
     cdef int advance_burst(self, double t_ns) except -1
     cdef int seq_step(self, MPattern *p, double t_ns) except -1

@@ -17,7 +17,7 @@ from damo_engine.memory cimport (
     AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng, sim_rng_seed, sim_rng_below,
     AK_PAGE_R, AK_PAGE_W, AK_RANDOM_R, AK_RANDOM_W, AK_STREAM_R, AK_STREAM_W,
     sim_rng_double, bm_count_range, pb_test, pb_set, pb_set_range, pb_set_chunk, pb_count_range,
-    vma_uniform_node, vma_li, pagebits, pb_resummarize,
+    vma_uniform_node, vma_li, vma_frame, pagebits, pb_resummarize,
     mm_find_vma, gt_add_range,
     PAGE_SIZE, PAGE_SHIFT, CHUNK_SHIFT, CHUNK_PAGES, CHUNK_WORDS, MAX_NODES)
 
@@ -434,7 +434,9 @@ cdef class MasimWorkload(Workload):
             c = _nominal(self, p) * self.burst
             if c > worst_nominal:
                 worst_nominal = c
-        code = self.code_cost()
+        # (the last burst's code cost: touching the code now would count it
+        # in the runtime before knowing whether the bursts go this way)
+        code = self.code_est_ns
         # the most whole bursts that cannot overrun the window or the phase
         budget = t_ns - self.clock_ns - code
         k_f = floor(budget / (worst_ns + code))
@@ -444,7 +446,11 @@ cdef class MasimWorkload(Workload):
         if k_f < AGG_MIN_BURSTS:
             return False
         K = <uint64_t>k_f
-        self.clock_ns += K * code
+        # the first touch may have faulted (or swapped) the pages in: the
+        # second is what each further burst pays
+        code = self.code_cost()
+        self.clock_ns += code + self.code_cost() * (K - 1)
+        self._account_code(K - 2)       # code_cost() made two of them
         self.nr_bursts += K
         kk = <uint64_t *>calloc(cnt, sizeof(uint64_t))
         if kk == NULL:
@@ -506,7 +512,6 @@ cdef class MasimWorkload(Workload):
         cdef int64_t present = _region_present(self.machine, reg, counts)
         cdef uint64_t n = self.burst_left, fit, faulted = 0
         cdef double c = self._pattern_access_ns(p, counts, present), per, cost = 0, fault_ns
-        cdef double stalled
         cdef pb_sampler smp
         cdef uint64_t mask[CHUNK_WORDS]
         cdef int64_t ch, nxt, got
@@ -523,7 +528,6 @@ cdef class MasimWorkload(Workload):
             self._flush()       # faults may reclaim: they see every access so far
             smp_init(&smp, &v.present, &v.young, NULL, v.vc_present, SMP_ABSENT,
                      reg.li0, reg.li0 + P, 1.0 - exp(-(<double>n) / P), &self.rng)
-            stalled = v.mm.reclaim_ns
             li = smp_next(&smp)
             while li >= 0 and faulted < n:
                 # the picks of one chunk: plain first touches in one go
@@ -552,9 +556,7 @@ cdef class MasimWorkload(Workload):
                 li = nxt
             if faulted > n:
                 faulted = n
-            self.machine.balance()
-            if v.mm.reclaim_ns != stalled:
-                cost += v.mm.reclaim_ns - stalled
+            self.machine.balance()      # kswapd's, not this process's, time
             present = _region_present(self.machine, reg, counts)
             c = self._pattern_access_ns(p, counts, present)
         self._account_shares(p, n - faulted, counts, present)
@@ -639,12 +641,32 @@ cdef class MasimWorkload(Workload):
     cdef void touch_code(self) except *:
         self.clock_ns += self.code_cost()
 
+    cdef void _account_code(self, uint64_t n) noexcept:
+        """n more touches of the loop's code and stack pages (present: the
+        first touch faulted them in), in the process's runtime breakdown."""
+        cdef VmaData *v
+        cdef int64_t li, pfn
+        cdef int nd, k
+        if n == 0:
+            return
+        for k in range(2):
+            v = self.text if k == 0 else self.stack
+            li = v.first_li if k == 0 else v.end_li - 1
+            pfn = vma_frame(v, li)
+            if pfn < 0:
+                continue
+            nd = self.machine.node_of_pfn(pfn)
+            v.mm.compute_ns += n * self.code_ct.compute_ns
+            v.mm.stall_ns[nd] += n * self.code_ct.stall_ns[nd]
+            v.mm.node_accesses[nd] += n
+
     cdef double code_cost(self) except -1.0:
         """The loop's own instructions and stack frame are touched every
         burst; returns what that costs."""
         cdef double cost
         cost = self.machine.touch_page(self.text, self.text.first_li, 1, False, &self.code_ct)
         cost += self.machine.touch_page(self.stack, self.stack.end_li - 1, 1, True, &self.code_ct)
+        self.code_est_ns = cost
         return cost
 
     cdef int advance_burst(self, double t_ns) except -1:
