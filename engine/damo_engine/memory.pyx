@@ -1683,6 +1683,22 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
+            if bm_test(v.bm_active, h) and self.used_pages() - self.nr_active >= self.nr_active:
+                # an active folio while the inactive list is not low: the
+                # kernel's reclaim does not walk the active list then, so it
+                # is neither a scanned page nor work; 64 active pages of a
+                # chunk-mapped chunk are passed at once
+                if (not huge and self.pc_owner[pc] >= 0 and (li & 63) == 0
+                        and pfn + 64 <= end and v.bm_active[li >> 6] == 0xFFFFFFFFFFFFFFFFULL):
+                    npages = 64
+                scanned += npages
+                if huge:
+                    pfn = (pfn | (CHUNK_PAGES - 1)) + 1
+                else:
+                    pfn += npages
+                if pfn >= end:
+                    pfn = first
+                continue
             scanned += npages
             looked += npages
             work += self.reclaim_scan_ns
