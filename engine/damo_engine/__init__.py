@@ -37,8 +37,8 @@ KERNEL_SOURCE = "torvalds/linux@" + KERNEL_COMMIT[:12]
 (the exact tag of ``KERNEL_COMMIT`` is not recorded), ``KERNEL_SOURCE`` the
 repository and abbreviated commit, for ``damo version`` / ``damo features``."""
 
-from damo_engine.core import (Context, Filter, KernelState, Operations, QuotaGoal,
-                              Scheme, Target)
+from damo_engine.core import (Context, DamonFilter, Filter, KernelState, Operations, Probe,
+                              QuotaGoal, Scheme, Target)
 from damo_engine.memory import AddressSpace, Machine, SimulationError, Vma
 from damo_engine.ops import FvaddrOps, PaddrOps, VaddrOps, make_ops
 from damo_engine.sim import Simulation, Snapshot, TargetSnapshot
@@ -46,8 +46,8 @@ from damo_engine.workloads import MasimWorkload, ProcessLayout, Workload
 
 __all__ = [
     "KERNEL_COMMIT", "KERNEL_SOURCE", "KERNEL_VERSION",
-    "AddressSpace", "Context", "Filter", "FvaddrOps", "KernelState", "Machine",
-    "MasimWorkload", "Operations", "PaddrOps", "ProcessLayout", "QuotaGoal", "Scheme",
+    "AddressSpace", "Context", "DamonFilter", "Filter", "FvaddrOps", "KernelState", "Machine",
+    "MasimWorkload", "Operations", "PaddrOps", "Probe", "ProcessLayout", "QuotaGoal", "Scheme",
     "Simulation", "SimulationError", "Snapshot", "Target", "TargetSnapshot", "VaddrOps",
     "Vma", "Workload", "make_ops",
 ]

@@ -18,10 +18,10 @@
 # changing anything: a refused commit leaves the destination as it was.
 from libc.stdint cimport uint64_t
 from damo_engine.core cimport (
-    Attrs, Context, Filter, QuotaGoal, Scheme, Target,
+    Attrs, Context, Filter, QuotaGoal, Scheme, Target, Probe, DamonFilter, DAMON_FILTER_MEMCG,
     USER_INPUT, NODE_MEM_USED_BP, NODE_MEM_FREE_BP, NODE_MEMCG_USED_BP, NODE_MEMCG_FREE_BP,
     NODE_ELIGIBLE_MEM_BP, FILTER_MEMCG, FILTER_ADDR, FILTER_TARGET, FILTER_HUGEPAGE_SIZE)
-from damo_engine.core import ranges_error
+from damo_engine.core import ranges_error, probe_params_error
 
 
 cdef bint attrs_equal(const Attrs *a, const Attrs *b) noexcept:
@@ -283,12 +283,65 @@ def commit_targets(Context dst, Context src, obsolete_targets=()):
 
 
 # ---------------------------------------------------------------------------
+# Data attributes probes
+
+cdef void commit_damon_filter(DamonFilter dst, DamonFilter src) noexcept:
+    """damon_commit_filter(): type, matching, allow, and a memcg filter's id."""
+    dst.type = src.type
+    dst.matching = src.matching
+    dst.allow = src.allow
+    if dst.type == DAMON_FILTER_MEMCG:
+        dst.memcg = src.memcg
+
+
+cdef void commit_damon_filters(Probe dst, Probe src) except *:
+    """damon_commit_filters(): a probe's filters matched by index."""
+    cdef DamonFilter sf, nf
+    cdef int i
+    kept = []
+    for i in range(len(dst.filters)):
+        if i < len(src.filters):
+            commit_damon_filter(dst.filters[i], src.filters[i])
+            kept.append(dst.filters[i])
+    nr_kept = len(dst.filters)
+    dst.filters = kept
+    for sf in src.filters[nr_kept:]:
+        # damon_new_filter(type, matching, allow), then only a memcg id
+        nf = DamonFilter(sf.type, sf.matching, sf.allow,
+                         sf.memcg if sf.type == DAMON_FILTER_MEMCG else None)
+        dst.filters.append(nf)
+
+
+def commit_probes(Context dst, Context src):
+    """damon_commit_probes(): probes matched by index, each keeping its
+    place (the probe hit counters of the regions stay where they are)."""
+    cdef Probe p, sp, np_
+    cdef int i
+    kept = []
+    for i in range(len(dst.probes)):
+        if i < len(src.probes):
+            p = dst.probes[i]
+            sp = src.probes[i]
+            p.weight = sp.weight
+            commit_damon_filters(p, sp)
+            kept.append(p)
+    nr_kept = len(dst.probes)
+    dst.probes = kept
+    for sp in src.probes[nr_kept:]:
+        np_ = Probe(weight=sp.weight)
+        commit_damon_filters(np_, sp)
+        dst.probes.append(np_)
+
+
+# ---------------------------------------------------------------------------
 # The context
 
 def commit_ctx(Context dst, Context src, obsolete_targets=()):
     """damon_commit_ctx(): schemes, then targets, then the attributes (via
-    damon_set_attrs(), so counters are rescaled, only if they changed),
-    pause, the operation set, addr_unit and the minimum region size.
+    damon_set_attrs(), so counters are rescaled, only if they changed: the
+    probe hits of the probes the destination had before this commit),
+    pause, the operation set, the probes, addr_unit and the minimum region
+    size.
 
     Raises ValueError, leaving ``dst`` untouched, where the kernel returns
     -EINVAL.  ``obsolete_targets``: indices of source targets marked obsolete.
@@ -305,6 +358,7 @@ def commit_ctx(Context dst, Context src, obsolete_targets=()):
     dst.pause = src.pause
     if dst.ops.name != src.ops.name:
         dst.ops = src.ops
+    commit_probes(dst, src)
     dst.addr_unit = src.addr_unit
     dst.min_region_sz = src.min_region_sz
 
@@ -325,6 +379,9 @@ def check_commit_ctx(Context dst, Context src, obsolete_targets=()):
                 if (<QuotaGoal>g).metric == NODE_ELIGIBLE_MEM_BP:
                     raise ValueError("the node_eligible_mem_bp quota goal needs the paddr "
                                      "operation set")
+    err = probe_params_error(src)
+    if err:
+        raise ValueError(err)
     _check_targets(dst, src, set(obsolete_targets))
 
 

@@ -4,11 +4,12 @@
 # schemes, runs the kdamond loop (sampling, aggregation, merge/split, interval
 # tuning, scheme application) and asks an Operations set (ops.pyx: vaddr,
 # fvaddr, paddr) to pick sampling addresses, check accesses and apply actions.
-from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from damo_engine.memory cimport sim_rng
 
 cdef enum:
     DAMOS_MAX_SCORE = 99
+    DAMON_MAX_PROBES = 4            # include/linux/damon.h
 
 cdef struct Region:
     uint64_t start
@@ -17,6 +18,11 @@ cdef struct Region:
     uint32_t nr_accesses            # samples found accessed in this window so far
     uint32_t last_nr_accesses       # nr_accesses of the last complete window
     uint32_t age
+    # data attributes monitoring: per probe, the samples that passed the
+    # probe's filters in this window and in the last one (unsigned char in
+    # the kernel: they wrap at 256)
+    uint8_t probe_hits[DAMON_MAX_PROBES]
+    uint8_t last_probe_hits[DAMON_MAX_PROBES]
     Region *prev
     Region *next
 
@@ -54,6 +60,11 @@ cpdef enum FilterType:
     FILTER_UNMAPPED = 5
     FILTER_ADDR = 6
     FILTER_TARGET = 7
+
+cpdef enum DamonFilterType:
+    # enum damon_filter_type: the filters of a data attributes probe
+    DAMON_FILTER_ANON = 0
+    DAMON_FILTER_MEMCG = 1
 
 cpdef enum GoalMetric:
     USER_INPUT = 0
@@ -100,7 +111,8 @@ cdef class Target:
     cdef void destroy_all(self) noexcept
     cdef int split_region_at(self, Region *r, uint64_t sz_r) except -1
     cdef void merge_two_regions(self, Region *l, Region *r) noexcept
-    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age) noexcept
+    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age,
+                               const uint32_t *weights, int nr_weights) noexcept
     cdef int split_regions_of(self, int nr_subs, uint64_t min_region, sim_rng *rng) except -1
     cdef int set_regions(self, list ranges, uint64_t min_region) except -1
     cdef Region *_nth(self, int idx) except NULL
@@ -114,6 +126,22 @@ cdef class Filter:
     cdef public int target_idx                  # target
     cdef public object memcg                    # memcg path (str) or None
     cdef public uint64_t sz_min, sz_max         # hugepage_size
+
+
+cdef class DamonFilter:
+    """A filter of a data attributes probe (struct damon_filter)."""
+    cdef public int type
+    cdef public bint matching
+    cdef public bint allow
+    cdef public object memcg                    # memcg id (int) or None
+
+
+cdef class Probe:
+    """A data attributes probe (struct damon_probe): its filters decide
+    whether a sample counts as a hit; a non-zero weight on any probe turns
+    the context into attributes-only monitoring."""
+    cdef public uint32_t weight
+    cdef public list filters                    # [DamonFilter], in order
 
 
 cdef class QuotaGoal:
@@ -167,7 +195,7 @@ cdef class Scheme:
     cdef bint walk_completed
     cdef public object tried_regions_sink       # callable(scheme, regions) or None;
                                                 # regions: [start, end, nr_accesses, age,
-                                                # sz_filter_passed, Target]
+                                                # sz_filter_passed, Target, probe hits]
     cdef list tried_buf
 
     cdef void set_filters_default_reject(self)
@@ -190,6 +218,9 @@ cdef class Operations:
     cdef uint64_t apply_scheme(self, Context ctx, Target t, Region *r, Scheme s,
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF
     cdef bint is_paddr(self)
+    cdef bint has_apply_probes(self)
+    cdef uint32_t apply_probes(self, Context ctx, bint set_samples,
+                               bint return_max_wsum) except? 0xFFFFFFFF
     cdef int eligible_bytes(self, Context ctx, Region *r, int nid, uint64_t *node_bytes,
                             uint64_t *total) except -1
     cdef void cleanup(self, Context ctx) except *
@@ -221,6 +252,7 @@ cdef class Context:
     cdef readonly uint64_t next_intervals_tune_sis
     cdef public list targets
     cdef public list schemes
+    cdef public list probes                     # [Probe], at most DAMON_MAX_PROBES
     cdef public Operations ops
     cdef sim_rng rng
     cdef public KernelState kstate
@@ -236,8 +268,10 @@ cdef class Context:
     cdef bint stop_requested
     cdef uint64_t sz_limit
     cdef uint64_t snap_next_aggregation_sis, snap_next_ops_update_sis, snap_sample_interval
+    cdef bint snap_access_check_disabled        # probe weights set at the loop top
     cdef uint32_t max_nr_accesses_seen
     cdef readonly uint64_t nr_access_checks     # the monitor's own work
+    cdef public uint64_t nr_probe_checks        # folios apply_probes() looked at
     cdef readonly uint64_t nr_aggregations
     cdef uint64_t *score_hist
     cdef public double apply_ns                 # simulated time ops spent applying actions
@@ -251,6 +285,9 @@ cdef class Context:
     cdef uint64_t region_sz_limit(self) noexcept
     cdef uint64_t apply_min_nr_regions(self) except? 0
     cdef uint32_t nr_accesses_mvsum(self, const Region *r) noexcept
+    cdef uint8_t probe_hits_mvsum(self, int probe_idx, const Region *r) noexcept
+    cdef uint32_t probe_hits_wsum(self, const Region *r, bint last) noexcept
+    cdef bint has_probe_weights(self) noexcept
     cdef void merge_regions(self, uint32_t threshold, uint64_t sz_limit) noexcept
     cdef int split_some_regions(self, uint64_t split_step) except -1
     cdef int split_regions(self) except -1

@@ -8,8 +8,8 @@ in sampling intervals (passed_sample_intervals); the simulated clock only
 decides when the kdamond wakes up.
 """
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memset
-from libc.stdint cimport uint32_t, uint64_t, int64_t, int32_t, UINT32_MAX
+from libc.string cimport memset, memcpy
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t, int32_t, UINT32_MAX
 from damo_engine.memory cimport sim_rng, sim_rng_seed, sim_damon_rand
 
 import numpy as np
@@ -136,10 +136,19 @@ cdef inline uint32_t nr_samples_for_new_attrs(uint32_t nr, const Attrs *old,
 
 
 cdef void update_monitoring_result(Region *r, const Attrs *old, const Attrs *new,
-                                   bint aggregating) noexcept nogil:
+                                   bint aggregating, int nr_probes) noexcept nogil:
     """damon_update_monitoring_result(): the last window's count is always
     rescaled; the current one too, unless in the middle of a window, where
-    it restarts as if kdamond_reset_aggregated() had just run."""
+    it restarts as if kdamond_reset_aggregated() had just run.  The hits of
+    the context's probes first (damon_update_probe_hits(): the same rule,
+    stored back into unsigned chars)."""
+    cdef int i
+    for i in range(nr_probes):
+        r.last_probe_hits[i] = <uint8_t>nr_samples_for_new_attrs(r.last_probe_hits[i], old, new)
+        if not aggregating:
+            r.probe_hits[i] = <uint8_t>nr_samples_for_new_attrs(r.probe_hits[i], old, new)
+        else:
+            r.probe_hits[i] = 0
     r.last_nr_accesses = nr_samples_for_new_attrs(r.last_nr_accesses, old, new)
     if not aggregating:
         r.nr_accesses = nr_samples_for_new_attrs(r.nr_accesses, old, new)
@@ -191,6 +200,21 @@ def ranges_error(ranges, uint64_t min_region_sz):
 
 # ---------------------------------------------------------------------------
 # Targets and their regions
+
+cdef inline uint32_t probe_hits_wsum_of(const Region *r, bint last, const uint32_t *weights,
+                                        int nr_probes) noexcept nogil:
+    """damon_probe_hits_wsum(): the hits of each probe times its weight,
+    summed in unsigned int (damon_valid_probe_params() keeps it from
+    overflowing when weights are set)."""
+    cdef uint32_t sum = 0
+    cdef int i
+    for i in range(nr_probes):
+        if last:
+            sum += r.last_probe_hits[i] * weights[i]
+        else:
+            sum += r.probe_hits[i] * weights[i]
+    return sum
+
 
 cdef inline bint is_last_region(Target t, const Region *r) noexcept:
     """damon_is_last_region()."""
@@ -261,23 +285,64 @@ cdef class Target:
         n.age = r.age
         n.last_nr_accesses = r.last_nr_accesses
         n.nr_accesses = r.nr_accesses
+        memcpy(n.probe_hits, r.probe_hits, sizeof(r.probe_hits))
+        memcpy(n.last_probe_hits, r.last_probe_hits, sizeof(r.last_probe_hits))
         self.insert_region(n, r, r.next)
         return 0
 
     cdef void merge_two_regions(self, Region *l, Region *r) noexcept:
-        """damon_merge_two_regions(): size-weighted nr_accesses and age."""
+        """damon_merge_two_regions(): size-weighted nr_accesses, age and
+        (every slot, installed probe or not) probe hits; the last window's
+        probe hits stay the left region's."""
         cdef uint64_t sz_l = l.end - l.start, sz_r = r.end - r.start
+        cdef int i
         l.nr_accesses = <uint32_t>((l.nr_accesses * sz_l + r.nr_accesses * sz_r) / (sz_l + sz_r))
         l.age = <uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r))
         l.end = r.end
+        for i in range(DAMON_MAX_PROBES):
+            # 0 and 0 average to 0: skip the division (the usual case)
+            if l.probe_hits[i] or r.probe_hits[i]:
+                l.probe_hits[i] = <uint8_t>((l.probe_hits[i] * sz_l + r.probe_hits[i] * sz_r)
+                                            / (sz_l + sz_r))
         self.destroy_region(r)
 
-    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age) noexcept:
+    cdef void merge_regions_of(self, uint32_t thres, uint64_t sz_limit, bint count_age,
+                               const uint32_t *weights, int nr_weights) noexcept:
         """damon_merge_regions_of(): ages are counted only by the first pass
-        of an aggregation (count_age)."""
+        of an aggregation (count_age).  With probe weights (nr_weights > 0)
+        the score compared is the weighted sum of the probe hits
+        (damon_merge_score()), else the access count."""
         cdef Region *r = self.head
         cdef Region *prev = NULL
         cdef Region *nxt
+        cdef uint32_t score, last_score
+        cdef bint mergeable
+        if nr_weights:
+            # the same rules on damon_probe_hits_wsum() (kept apart from the
+            # nr_accesses loop below, which stays as fast as before probes)
+            while r != NULL:
+                nxt = r.next
+                score = probe_hits_wsum_of(r, False, weights, nr_weights)
+                last_score = probe_hits_wsum_of(r, True, weights, nr_weights)
+                if count_age:
+                    if udiff(score, last_score) > thres:
+                        r.age = 0
+                    elif (score == 0) != (last_score == 0):
+                        r.age = 0
+                    else:
+                        r.age += 1
+                mergeable = prev != NULL and prev.end == r.start
+                if mergeable:
+                    mergeable = udiff(score, probe_hits_wsum_of(prev, False, weights,
+                                                                nr_weights)) <= thres
+                if mergeable:
+                    mergeable = prev.end - prev.start + r.end - r.start <= sz_limit
+                if mergeable:
+                    self.merge_two_regions(prev, r)
+                else:
+                    prev = r
+                r = nxt
+            return
         while r != NULL:
             nxt = r.next
             if count_age:
@@ -390,13 +455,41 @@ cdef class Target:
         return out
 
     def append_region(self, uint64_t start, uint64_t end, uint32_t nr_accesses=0,
-                      uint32_t last_nr_accesses=0, uint32_t age=0):
+                      uint32_t last_nr_accesses=0, uint32_t age=0, probe_hits=(),
+                      last_probe_hits=()):
         """Add a region at the tail (damon_add_region)."""
         cdef Region *r = region_new(start, end)
+        cdef int i
         r.nr_accesses = nr_accesses
         r.last_nr_accesses = last_nr_accesses
         r.age = age
+        for i, h in enumerate(probe_hits):
+            r.probe_hits[i] = <uint8_t>h
+        for i, h in enumerate(last_probe_hits):
+            r.last_probe_hits[i] = <uint8_t>h
         self.add_region(r)
+
+    def probe_hits(self, bint last=False):
+        """The probe hit counters of every region (all DAMON_MAX_PROBES
+        slots), this window's or (last) the last complete window's."""
+        cdef Region *r = self.head
+        out = []
+        while r != NULL:
+            out.append(tuple(r.last_probe_hits[:DAMON_MAX_PROBES] if last
+                             else r.probe_hits[:DAMON_MAX_PROBES]))
+            r = r.next
+        return out
+
+    def set_probe_hits(self, int idx, probe_hits=None, last_probe_hits=None):
+        """Set a region's probe hit counters in place (kunit-style tests)."""
+        cdef Region *r = self._nth(idx)
+        cdef int i
+        if probe_hits is not None:
+            for i, h in enumerate(probe_hits):
+                r.probe_hits[i] = <uint8_t>h
+        if last_probe_hits is not None:
+            for i, h in enumerate(last_probe_hits):
+                r.last_probe_hits[i] = <uint8_t>h
 
     cdef Region *_nth(self, int idx) except NULL:
         cdef Region *r = self.head
@@ -426,10 +519,17 @@ cdef class Target:
             raise IndexError("no region after %d" % idx)
         self.merge_two_regions(l, l.next)
 
-    def merge(self, uint32_t thres, uint64_t sz_limit, bint count_age=True):
+    def merge(self, uint32_t thres, uint64_t sz_limit, bint count_age=True, weights=None):
         """damon_merge_regions_of(): one merge pass (ages the regions when
-        count_age, as the first pass of an aggregation does)."""
-        self.merge_regions_of(thres, sz_limit, count_age)
+        count_age, as the first pass of an aggregation does); weights: the
+        probe weights of the context, if any is set."""
+        cdef uint32_t w[DAMON_MAX_PROBES]
+        cdef int n = 0
+        if weights:
+            for x in weights:
+                w[n] = x
+                n += 1
+        self.merge_regions_of(thres, sz_limit, count_age, w, n)
 
     def is_last(self, int idx):
         """damon_is_last_region() of region idx."""
@@ -445,6 +545,83 @@ cdef class Target:
 
     def __len__(self):
         return self.nr_regions
+
+
+# ---------------------------------------------------------------------------
+# Data attributes probes (struct damon_probe, struct damon_filter)
+
+DAMON_FILTER_NAMES = {DAMON_FILTER_ANON: "anon", DAMON_FILTER_MEMCG: "memcg"}
+
+
+cdef class DamonFilter:
+    """A filter of a data attributes probe: anon (the sampled folio is
+    anonymous) or memcg (it belongs to the memory cgroup of id memcg)."""
+
+    def __init__(self, type, bint matching=True, bint allow=False, memcg=None):
+        self.type = _lookup(DAMON_FILTER_NAMES, type, "probe filter type")
+        self.matching = matching
+        self.allow = allow
+        self.memcg = memcg
+
+    @property
+    def type_name(self):
+        return DAMON_FILTER_NAMES[self.type]
+
+    def dump(self):
+        d = {"type": self.type_name, "matching": bool(self.matching),
+             "allow": bool(self.allow)}
+        if self.type == DAMON_FILTER_MEMCG:
+            d["memcg"] = self.memcg
+        return d
+
+    def __repr__(self):
+        return "DamonFilter(%r)" % (self.dump(),)
+
+
+cdef class Probe:
+    """A data attributes probe: a sample hits it when its folio passes the
+    filters (the first matching filter decides; with none matching, the
+    opposite of the last filter's allow)."""
+
+    def __init__(self, filters=(), uint32_t weight=0):
+        self.weight = weight
+        self.filters = list(filters)
+
+    def dump(self):
+        return {"weight": self.weight, "filters": [f.dump() for f in self.filters]}
+
+    def __repr__(self):
+        return "Probe(%r)" % (self.dump(),)
+
+
+def probe_params_error(Context ctx):
+    """Why the kernel would refuse the context's probes (None if it would
+    not): sysfs takes at most DAMON_MAX_PROBES of them (nr_probes), and
+    damon_valid_probe_params() (damon_start(), damon_commit_ctx()) refuses
+    weights whose weighted sum of hits could overflow an unsigned int, or an
+    aggregation of more samples than an unsigned char counts."""
+    cdef uint64_t sample
+    cdef uint8_t max_probe_hits
+    cdef uint32_t wsum = 0, wsum_to_add
+    cdef Probe p
+    if len(ctx.probes) > DAMON_MAX_PROBES:
+        return "%d probes (at most %d)" % (len(ctx.probes), DAMON_MAX_PROBES)
+    if not ctx.has_probe_weights():
+        return None
+    sample = ctx.attrs.sample_interval if ctx.attrs.sample_interval else 1
+    if ctx.attrs.aggr_interval / sample > 255:
+        return ("with probe weights, an aggregation interval takes at most 255 samples "
+                "(%d / %d = %d)" % (ctx.attrs.aggr_interval, sample,
+                                    ctx.attrs.aggr_interval / sample))
+    max_probe_hits = <uint8_t>nr_samples_per_aggr(&ctx.attrs)
+    for p in ctx.probes:
+        if p.weight > UINT32_MAX / max_probe_hits:
+            return "probe weight %d can overflow the weighted sum of hits" % p.weight
+        wsum_to_add = p.weight * max_probe_hits
+        if UINT32_MAX - wsum < wsum_to_add:
+            return "the probe weights can overflow the weighted sum of hits"
+        wsum += wsum_to_add
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -757,6 +934,14 @@ cdef class Operations:
                                uint64_t *sz_filter_passed) except? 0xFFFFFFFFFFFFFFFF:
         return 0
 
+    cdef bint has_apply_probes(self):
+        """Whether the operation set has apply_probes() (paddr)."""
+        return False
+
+    cdef uint32_t apply_probes(self, Context ctx, bint set_samples,
+                               bint return_max_wsum) except? 0xFFFFFFFF:
+        return 0
+
     cdef bint is_paddr(self):
         return False
 
@@ -810,10 +995,12 @@ cdef class Context:
                  uint64_t aggr_us=100000, uint64_t update_us=60000000,
                  uint64_t min_nr_regions=10, uint64_t max_nr_regions=1000,
                  intervals_goal=None, uint64_t seed=0, uint64_t min_region_sz=4096,
-                 uint64_t addr_unit=1, bint pause=False, KernelState kstate=None):
+                 uint64_t addr_unit=1, bint pause=False, KernelState kstate=None,
+                 probes=()):
         self.ops = ops if ops is not None else Operations()
         self.targets = []
         self.schemes = []
+        self.probes = list(probes)
         self.call_requests = []
         self.kstate = kstate if kstate is not None else KernelState()
         self.on_aggregated = None
@@ -886,10 +1073,11 @@ cdef class Context:
         if (not old.sample_interval or not old.aggr_interval or not new_attrs.sample_interval
                 or not new_attrs.aggr_interval):
             return                      # any zero interval: no conversion
+        cdef int nr_probes = min(len(self.probes), DAMON_MAX_PROBES)
         for t in self.targets:
             r = t.head
             while r != NULL:
-                update_monitoring_result(r, old, new_attrs, aggregating)
+                update_monitoring_result(r, old, new_attrs, aggregating, nr_probes)
                 r = r.next
 
     @property
@@ -1010,6 +1198,7 @@ cdef class Context:
             "targets": [{"pid": t.pid, "regions": [list(x) for x in t.regions()]}
                         for t in self.targets],
             "schemes": [s.dump() for s in self.schemes],
+            "probes": [p.dump() for p in self.probes],
         }
 
     # ---- kdamond internals ----
@@ -1065,18 +1254,66 @@ cdef class Context:
             return r.last_nr_accesses
         return <uint32_t>damon_mvsum(r.nr_accesses, r.last_nr_accesses, left_window_bp)
 
+    cdef uint8_t probe_hits_mvsum(self, int probe_idx, const Region *r) noexcept:
+        """damon_probe_hits_mvsum(): damon_nr_accesses_mvsum() of a probe's
+        hits, returned as an unsigned char."""
+        cdef uint64_t sample = self.attrs.sample_interval if self.attrs.sample_interval else 1
+        cdef uint64_t aggr = self.attrs.aggr_interval if self.attrs.aggr_interval else 1
+        cdef uint64_t window_len = aggr / sample, left_window, left_window_bp
+        if window_len == 0:
+            window_len = 1
+        if time_after_eq(self.passed_sample_intervals, self.next_aggregation_sis):
+            left_window = 0
+        else:
+            left_window = self.next_aggregation_sis - self.passed_sample_intervals
+        left_window_bp = mult_frac(left_window, 10000, window_len)
+        if left_window_bp == 10000:
+            return r.last_probe_hits[probe_idx]
+        return <uint8_t>damon_mvsum(r.probe_hits[probe_idx], r.last_probe_hits[probe_idx],
+                                    left_window_bp)
+
+    cdef bint has_probe_weights(self) noexcept:
+        """damon_has_probe_weights(): any probe has a non-zero weight."""
+        cdef Probe p
+        for p in self.probes:
+            if p.weight:
+                return True
+        return False
+
+    cdef uint32_t probe_hits_wsum(self, const Region *r, bint last) noexcept:
+        """damon_probe_hits_wsum() of a region, this window's or the last."""
+        cdef uint32_t w[DAMON_MAX_PROBES]
+        cdef int n = 0
+        cdef Probe p
+        for p in self.probes:
+            if n == DAMON_MAX_PROBES:
+                break
+            w[n] = p.weight
+            n += 1
+        return probe_hits_wsum_of(r, last, w, n)
+
     cdef void merge_regions(self, uint32_t threshold, uint64_t sz_limit) noexcept:
         """kdamond_merge_regions(): repeat with a doubling threshold while the
-        region count is above max_nr_regions; only the first pass ages."""
+        region count is above max_nr_regions; only the first pass ages.  With
+        probe weights, regions are merged by their weighted probe hits."""
         cdef Target t
         cdef uint64_t nr_regions
         cdef bint count_age = True
         cdef uint32_t max_thres = <uint32_t>(self.attrs.aggr_interval / (
             self.attrs.sample_interval if self.attrs.sample_interval else 1))
+        cdef uint32_t w[DAMON_MAX_PROBES]
+        cdef int nr_weights = 0
+        cdef Probe p
+        if self.has_probe_weights():
+            for p in self.probes:
+                if nr_weights == DAMON_MAX_PROBES:
+                    break
+                w[nr_weights] = p.weight
+                nr_weights += 1
         while True:
             nr_regions = 0
             for t in self.targets:
-                t.merge_regions_of(threshold, sz_limit, count_age)
+                t.merge_regions_of(threshold, sz_limit, count_age, w, nr_weights)
                 nr_regions += t.nr_regions
             count_age = False
             threshold = threshold * 2 if threshold * 2 > 1 else 1
@@ -1136,12 +1373,16 @@ cdef class Context:
 
     cdef void reset_aggregated(self, int64_t now_ns) except *:
         """kdamond_reset_aggregated(): the damon_aggregated trace point fires
-        here for every region; then nr_accesses moves to last_nr_accesses."""
+        here for every region (with probes, damon_region_aggregated gives
+        their hits too); then nr_accesses moves to last_nr_accesses and the
+        probe hits to last_probe_hits."""
         cdef Target t
         cdef Region *r
         cdef uint64_t[::1] starts, ends
         cdef uint32_t[::1] nrs, ages
-        cdef Py_ssize_t i
+        cdef uint8_t[:, ::1] hits
+        cdef Py_ssize_t i, j
+        cdef int nr_probes = min(len(self.probes), DAMON_MAX_PROBES)
         snapshot = None
         if self.on_aggregated is not None:
             snapshot = []
@@ -1163,12 +1404,26 @@ cdef class Context:
                     ages[i] = r.age
                     i += 1
                     r = r.next
-                snapshot.append((a_start, a_end, a_nr, a_age))
+                if not nr_probes:
+                    snapshot.append((a_start, a_end, a_nr, a_age))
+                    continue
+                a_hits = np.empty((t.nr_regions, nr_probes), dtype=np.uint8)
+                hits = a_hits
+                r = t.head
+                i = 0
+                while r != NULL:
+                    for j in range(nr_probes):
+                        hits[i, j] = r.probe_hits[j]
+                    i += 1
+                    r = r.next
+                snapshot.append((a_start, a_end, a_nr, a_age, a_hits))
         for t in self.targets:
             r = t.head
             while r != NULL:
                 r.last_nr_accesses = r.nr_accesses
                 r.nr_accesses = 0
+                memcpy(r.last_probe_hits, r.probe_hits, sizeof(r.probe_hits))
+                memset(r.probe_hits, 0, sizeof(r.probe_hits))
                 r = r.next
         start_ns = self.last_aggregation_ns
         self.last_aggregation_ns = now_ns
@@ -1345,6 +1600,8 @@ cdef class Context:
         self.snap_next_aggregation_sis = self.next_aggregation_sis
         self.snap_next_ops_update_sis = self.next_ops_update_sis
         self.snap_sample_interval = self.attrs.sample_interval
+        # attributes-only monitoring: with probe weights, no access checks
+        self.snap_access_check_disabled = self.has_probe_weights()
         return self._wait_or_prepare(now_ns)
 
     cdef int64_t _wait_or_prepare(self, int64_t now_ns) except? -2:
@@ -1355,7 +1612,8 @@ cdef class Context:
         if wait_us:
             self.state = ST_WAITING
             return now_ns + <int64_t>wait_us * 1000
-        self.ops.prepare_access_checks(self)
+        if not self.snap_access_check_disabled:
+            self.ops.prepare_access_checks(self)
         self.state = ST_SAMPLING
         # kdamond_usleep(0) still takes about a microsecond
         return now_ns + <int64_t>(self.snap_sample_interval if self.snap_sample_interval
@@ -1377,9 +1635,20 @@ cdef class Context:
     cdef bint _after_sampling(self, int64_t now_ns) except -1:
         """The loop body after the sampling sleep, up to kdamond_call():
         access checks, and at an aggregation the merge and min_nr_regions."""
-        cdef uint32_t max_nr
+        # max_nr is the kernel's max_merge_score: the highest access count,
+        # or with probe weights the highest weighted sum of probe hits
+        cdef uint32_t max_nr = 0, max_wsum
+        cdef bint get_max_wsum
         self.passed_sample_intervals += 1
-        max_nr = self.ops.check_accesses(self)
+        if not self.snap_access_check_disabled:
+            max_nr = self.ops.check_accesses(self)
+        if self.ops.has_apply_probes():
+            get_max_wsum = (self.passed_sample_intervals >= self.snap_next_aggregation_sis
+                            and self.snap_access_check_disabled)
+            max_wsum = self.ops.apply_probes(self, self.snap_access_check_disabled,
+                                             get_max_wsum)
+            if get_max_wsum:
+                max_nr = max_wsum
         if self.passed_sample_intervals >= self.snap_next_aggregation_sis:
             self.merge_regions(max_nr / 10, self.sz_limit)
             # online updates might have been made
@@ -1631,7 +1900,11 @@ cdef class Context:
             return
         nr = self.nr_accesses_mvsum(r)
         if s.tried_regions_sink is not None:
-            s.tried_buf.append([r.start, r.end, nr, r.age, sz_filter_passed, t])
+            # sysfs-schemes: tried_regions/<r>/probes/<p>/hits are pseudo
+            # moving sums too (damon_probe_hits_mvsum())
+            s.tried_buf.append([r.start, r.end, nr, r.age, sz_filter_passed, t,
+                                tuple(self.probe_hits_mvsum(i, r) for i in
+                                      range(min(len(self.probes), DAMON_MAX_PROBES)))])
         if control is not None and not s.walk_completed:
             control[0](self, t, (r.start, r.end, nr, r.age), s, sz_filter_passed)
 
@@ -1812,15 +2085,38 @@ def kunit_nr_accesses_mvsum(Context ctx, Target t, int region_idx):
     return ctx.nr_accesses_mvsum(t._nth(region_idx))
 
 
-def kunit_update_monitoring_result(Target t, int region_idx, old, new, bint aggregating=False):
+def kunit_update_monitoring_result(Target t, int region_idx, old, new, bint aggregating=False,
+                                   int nr_probes=0):
     """damon_update_monitoring_result() of one region; old/new: (sample_us,
-    aggr_us)."""
+    aggr_us); nr_probes: how many probes the context has."""
     cdef Attrs a, b
     memset(&a, 0, sizeof(Attrs))
     memset(&b, 0, sizeof(Attrs))
     a.sample_interval, a.aggr_interval = old
     b.sample_interval, b.aggr_interval = new
-    update_monitoring_result(t._nth(region_idx), &a, &b, aggregating)
+    update_monitoring_result(t._nth(region_idx), &a, &b, aggregating,
+                             min(nr_probes, DAMON_MAX_PROBES))
+
+
+def kunit_probe_hits_mvsum(Context ctx, Target t, int region_idx, int probe_idx):
+    """damon_probe_hits_mvsum() of one region's probe."""
+    return ctx.probe_hits_mvsum(probe_idx, t._nth(region_idx))
+
+
+def kunit_probe_hits_wsum(Context ctx, Target t, int region_idx, bint last=False):
+    """damon_probe_hits_wsum() of one region."""
+    return ctx.probe_hits_wsum(t._nth(region_idx), last)
+
+
+def kunit_has_probe_weights(Context ctx):
+    return ctx.has_probe_weights()
+
+
+def kunit_apply_probes(Context ctx, bint set_samples=False, bint return_max_wsum=False):
+    """ops.apply_probes() of the context's operation set (0 if it has none)."""
+    if not ctx.ops.has_apply_probes():
+        return None
+    return ctx.ops.apply_probes(ctx, set_samples, return_max_wsum)
 
 
 def kunit_filter_match(Context ctx, Target t, int region_idx, Filter f):

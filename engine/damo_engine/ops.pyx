@@ -3,9 +3,10 @@
 They are the only part of DAMON that knows about address spaces: they pick a
 sampling address per region, clear and read its page's Accessed bit, build
 and update the initial regions (vaddr), score regions for quota priorities,
+apply data attributes probes to the sampled folios (paddr only, as in 7.3),
 and apply DAMOS actions to the simulated memory.
 """
-from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free
 from damo_engine.memory cimport (
     Machine, AddressSpace, VmaData, MmData, sim_damon_rand, bm_test, bm_set, bm_clear,
@@ -13,8 +14,9 @@ from damo_engine.memory cimport (
     vma_li, vma_addr, vma_young, vma_mkold, folio_head, vma_frame,
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
 from damo_engine.core cimport (
-    Context, Target, Region, Scheme, Filter, Operations, KernelState,
-    region_new, update_region_access_rate, DAMOS_MAX_SCORE,
+    Context, Target, Region, Scheme, Filter, Operations, KernelState, Probe, DamonFilter,
+    region_new, update_region_access_rate, DAMOS_MAX_SCORE, DAMON_MAX_PROBES,
+    DAMON_FILTER_ANON, DAMON_FILTER_MEMCG,
     WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, COLLAPSE, LRU_PRIO, LRU_DEPRIO,
     MIGRATE_HOT, MIGRATE_COLD, STAT,
     FILTER_ANON, FILTER_ACTIVE, FILTER_MEMCG, FILTER_YOUNG, FILTER_HUGEPAGE_SIZE,
@@ -611,6 +613,93 @@ cdef class PaddrOps(Operations):
                 r = r.next
         ctx.nr_access_checks += checks
         return max_nr
+
+    cdef bint has_apply_probes(self):
+        return True
+
+    cdef uint32_t apply_probes(self, Context ctx, bint set_samples,
+                               bint return_max_wsum) except? 0xFFFFFFFF:
+        """damon_pa_apply_probes(): for each region, the folio at its
+        sampling address (picked here when set_samples: access checks are
+        off) goes through each probe's filters; a pass is a hit.  Returns the
+        highest weighted sum of this window's hits if asked."""
+        cdef Machine m = ctx.kstate.machine
+        cdef Target t
+        cdef Region *r
+        cdef VmaData *v
+        cdef int64_t li
+        cdef uint64_t au = ctx.addr_unit, checks = 0
+        cdef uint32_t max_wsum = 0, wsum
+        cdef int nr_probes = 0, i, j, k
+        cdef bint matched, passed
+        # the probes' filters in C arrays, in order: type, matching, allow, memcg
+        cdef int nr_filters[DAMON_MAX_PROBES]
+        cdef int first[DAMON_MAX_PROBES]
+        cdef uint32_t weights[DAMON_MAX_PROBES]
+        cdef int ftype[64]
+        cdef bint fmatching[64]
+        cdef bint fallow[64]
+        cdef int fmemcg[64]
+        cdef bint fmemcg_set[64]
+        cdef int nf = 0
+        cdef Probe p
+        cdef DamonFilter f
+        # without probes there is nothing to count: the kernel's walk over
+        # the regions changes nothing then
+        if not ctx.probes:
+            return 0
+        for p in ctx.probes:
+            if nr_probes == DAMON_MAX_PROBES:
+                break
+            weights[nr_probes] = p.weight
+            first[nr_probes] = nf
+            nr_filters[nr_probes] = 0
+            for f in p.filters:
+                if nf == 64:
+                    raise ValueError("too many probe filters (at most 64 in all)")
+                ftype[nf] = f.type
+                fmatching[nf] = f.matching
+                fallow[nf] = f.allow
+                fmemcg_set[nf] = f.memcg is not None
+                fmemcg[nf] = f.memcg if f.memcg is not None else 0
+                nf += 1
+                nr_filters[nr_probes] += 1
+            nr_probes += 1
+        for t in ctx.targets:
+            r = t.head
+            while r != NULL:
+                if set_samples:
+                    r.sampling_addr = sim_damon_rand(&ctx.rng, r.start, r.end)
+                v = self.owner(m, r.sampling_addr * au, &li)    # damon_get_folio()
+                checks += 1
+                for i in range(nr_probes):
+                    # damon_pa_filter_pass(): the first matching filter
+                    # decides; past a filter that did not match, the default
+                    # is the opposite of its allow
+                    passed = True
+                    for k in range(first[i], first[i] + nr_filters[i]):
+                        # damon_pa_filter_match(): no folio matches nothing
+                        matched = False
+                        if v != NULL:
+                            if ftype[k] == DAMON_FILTER_ANON:
+                                matched = v.anon
+                            elif ftype[k] == DAMON_FILTER_MEMCG:
+                                matched = fmemcg_set[k] and fmemcg[k] == v.mm.memcg_id
+                        if matched == fmatching[k]:
+                            passed = fallow[k]
+                            break
+                        passed = not fallow[k]
+                    if passed:
+                        r.probe_hits[i] = <uint8_t>(r.probe_hits[i] + 1)
+                if return_max_wsum:
+                    wsum = 0
+                    for j in range(nr_probes):
+                        wsum += r.probe_hits[j] * weights[j]
+                    if wsum > max_wsum:
+                        max_wsum = wsum
+                r = r.next
+        ctx.nr_probe_checks += checks
+        return max_wsum
 
     cdef bint has_scheme_score(self):
         return True

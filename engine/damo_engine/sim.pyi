@@ -13,7 +13,8 @@ class TargetSnapshot(NamedTuple):
     nr_accesses: object     # numpy uint32
     ages: object            # numpy uint32
     ground_truth: Optional[List[Tuple[int, object]]]          # accesses per page
-    ground_truth_samples: Optional[List[Tuple[int, object]]]  # sampling intervals per page
+    ground_truth_samples: Optional[List[Tuple[int, object]]] = ...  # sampling intervals per page
+    probe_hits: object = ...    # numpy uint8, regions x probes, or None
 
 class Snapshot(NamedTuple):
     kdamond_idx: int

@@ -18,13 +18,15 @@ import numpy as np
 
 TargetSnapshot = namedtuple(
     "TargetSnapshot",
-    "target_idx pid starts ends nr_accesses ages ground_truth ground_truth_samples")
+    "target_idx pid starts ends nr_accesses ages ground_truth ground_truth_samples probe_hits",
+    defaults=(None, None))
 TargetSnapshot.__doc__ = """Regions of one target at the end of an aggregation
 interval (numpy arrays), and, when tracked, the exact per-page access counts
 of the interval as [(vma_start, counts)] and, in the same order, the number
 of the context's sampling intervals each page was accessed in (what DAMON's
-nr_accesses estimates) as [(vma_start, samples)]."""
-TargetSnapshot.__new__.__defaults__ = (None,)
+nr_accesses estimates) as [(vma_start, samples)]; with probes, each region's
+hits of each probe in the interval (uint8, regions x probes;
+damon_region_aggregated)."""
 
 # the kdamond state right after prepare_access_checks(): a sampling interval begins
 _ST_SAMPLING = next(k for k, v in STATE_NAMES.items() if v == "sampling")
@@ -132,13 +134,15 @@ cdef class Simulation:
             if self.on_snapshot is None:
                 return
             targets = []
-            for ti, (starts, ends, nrs, ages) in enumerate(regions):
+            for ti, columns in enumerate(regions):
+                starts, ends, nrs, ages = columns[:4]
                 t = ctx.targets[ti]
                 gt = self._ground_truth(kd, ci, ti, t) if self.ground_truth_snapshots \
                     else None
                 targets.append(TargetSnapshot(ti, t.pid, starts, ends, nrs, ages,
                                               None if gt is None else gt[0],
-                                              None if gt is None else gt[1]))
+                                              None if gt is None else gt[1],
+                                              columns[4] if len(columns) > 4 else None))
             self.on_snapshot(Snapshot(kd, ci, start_ns, end_ns, ctx.sample_us, ctx.aggr_us,
                                       targets))
         return sink
