@@ -125,6 +125,24 @@ def _engine_context_has(name):
     return hasattr(Context, name)
 
 
+def _probe_filter_ok(ftype):
+    from damo.params import damon
+    try:
+        from damo_engine.core import Probe  # noqa: F401 (the engine runs probes)
+    except ImportError:
+        return False
+    return not _refused(lambda: damon.ProbeFilterParams(
+        ftype, memcg_path="/" if ftype == "memcg" else None).validate("probe filter"))
+
+
+def _engine_probe_has(name):
+    try:
+        from damo_engine.core import Probe
+    except ImportError:
+        return False
+    return hasattr(Probe(), name)
+
+
 def _probes():
     """Feature name -> supported, from what the layers below accept."""
     from damo.params import schemes
@@ -160,6 +178,16 @@ def _probes():
     s["reclaim/addr_unit"] = s["lru_sort/addr_unit"] = s["sysfs/addr_unit"]
     s["sysfs/ctx_pause"] = _engine_context_has("pause")
     from damo.params import damon
+    # data attributes monitoring: the probe filter types the parameter layer
+    # takes, and weights when the engine's probes have them
+    s["sysfs/probe_type_anon"] = _probe_filter_ok("anon")
+    s["sysfs/probe_type_memcg"] = _probe_filter_ok("memcg")
+    s["sysfs/attrs_monitoring"] = s["sysfs/probe_type_anon"] or s["sysfs/probe_type_memcg"]
+    for ftype in damon.PROBE_FILTER_TYPES_NEWER:
+        s["sysfs/probe_type_%s" % ftype] = _probe_filter_ok(ftype)
+    s["sysfs/probe_weights"] = s["sysfs/attrs_monitoring"] and _engine_probe_has("weight")
+    s["sysfs/probe_preps"] = s["sysfs/probe_prep_set_pgidle"] = not _refused(
+        lambda: damon.ProbeParams(preps=["set_pgidle"]).validate("probe"))
     s["sysfs/refresh_ms"] = "refresh_ms" in damon.KDAMOND_FEATURES
     s["sysfs/obsolete_target"] = "obsolete_target" in damon.KDAMOND_FEATURES
     return s

@@ -37,10 +37,12 @@ def test_what_the_simulated_kernel_has_and_has_not():
                  "sysfs/schemes_quota_goal_node_mem_used_free", "sysfs/intervals_goal",
                  "sysfs/damos_quota_goal_tuner", "sysfs/schemes_dests"):
         assert table[name], name
-    # no debugfs, no tracefs, no probes in the simulation
+    # no debugfs, no tracefs in the simulation; probes (7.2) and their
+    # weights (7.3) are there, their mm.git-only extensions are not
     assert not any(v for n, v in table.items() if n.startswith(("debugfs/", "trace/")))
     assert not table["interface/damon_debugfs"]
-    assert not table["sysfs/attrs_monitoring"] and not table["sysfs/probe_weights"]
+    assert table["sysfs/attrs_monitoring"] and table["sysfs/probe_weights"]
+    assert not table["sysfs/probe_preps"] and not table["sysfs/probe_type_hugepage_size"]
 
 
 @pytest.mark.parametrize("feature, args", [
@@ -55,6 +57,13 @@ def test_what_the_simulated_kernel_has_and_has_not():
     ("sysfs/schemes_quota_goal_node_memcg_used_free",
      ["--damos_action", "stat", "--damos_quotas", "0", "1G", "1s", "--damos_quota_goal",
       "node_memcg_used_bp", "50%", "0", "/"]),
+    ("sysfs/probe_weights", ["--ops", "paddr", "--probe_filter", "allow", "anon",
+                             "--probe_weight", "1"]),
+    ("sysfs/probe_type_memcg", ["--ops", "paddr", "--probe_filter", "allow", "memcg", "/"]),
+    ("sysfs/probe_type_hugepage_size", ["--ops", "paddr", "--probe_filter", "allow",
+                                        "hugepage_size", "2M", "2M"]),
+    ("sysfs/probe_preps", ["--ops", "paddr", "--probe_prep", "set_pgidle", "--probe_filter",
+                           "allow", "anon"]),
 ])
 def test_a_feature_is_supported_exactly_when_record_takes_it(tmp_path, feature, args):
     table = json.loads(features("json"))

@@ -62,6 +62,16 @@ def overlay_monitoring(ctxp, opts, given, section=None):
             parsed.min_nr_regions, parsed.max_nr_regions
     if "damon_addr_unit" in c:
         ctxp.addr_unit = parsed.addr_unit
+    if any(section.probes):
+        # the command line's probes replace the running ones
+        ctxp.probes = parsed.probes
+    elif section.probe_weights:
+        # weights alone: for the running probes, in order
+        if len(section.probe_weights) > len(ctxp.probes):
+            raise DamoError("--probe_weight: %d weights for %d running probes"
+                            % (len(section.probe_weights), len(ctxp.probes)), exit_code=2)
+        for p, w in zip(ctxp.probes, section.probe_weights):
+            p.weight = damon_args._probe_weight(w)
 
 
 def overlay_schemes(ctxp, opts, given, goals_only):

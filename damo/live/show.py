@@ -131,9 +131,31 @@ def scheme_text(s, raw=False):
     return "\n".join(lines)
 
 
+def probes_lines(probes):
+    """damo's DamonCtx.add_probes_str(): 'probe <filters> (weight: N)' for
+    one probe, else 'probes' and a '- ' line per probe."""
+    def one(p):
+        words = []
+        for f in p.get("filters", []):
+            w = ["allow" if f.get("allow") else "reject"]
+            if f.get("matching") is False:
+                w.append("non")
+            w.append(str(f.get("filter_type")))
+            if f.get("filter_type") == "memcg":
+                w.append(str(f.get("path")))
+            words.append(" ".join(w))
+        return "%s (weight: %s)" % (", ".join(words), p.get("weight", 0))
+    if not probes:
+        return []
+    if len(probes) == 1:
+        return ["probe %s" % one(probes[0])]
+    return ["probes"] + ["- %s" % one(p) for p in probes]
+
+
 def context_text(params, cstate, raw=False, params_only=False):
     """One context: its parameters (damo layout) and live state."""
     lines = ["ops: %s" % (cstate or {}).get("ops", params.get("ops"))]
+    lines += probes_lines(params.get("probes") or [])
     live_targets = (cstate or {}).get("targets", [])
     for i, t in enumerate(params.get("targets", [])):
         tlines = []

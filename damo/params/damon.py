@@ -126,6 +126,108 @@ class IntervalsGoal:
                    parse_us(kv["max_sample_us"], "intervals_goal.max_sample_us"))
 
 
+# data attributes monitoring (DAMON probes, Linux 7.2; weights 7.3)
+MAX_PROBES = 4                      # DAMON_MAX_PROBES: sysfs nr_probes takes 0..4
+PROBE_FILTER_TYPES = ("anon", "memcg")          # enum damon_filter_type of 7.3
+# damo 3.4.3 knows these too; they are in mm.git only, not in a released kernel
+PROBE_FILTER_TYPES_NEWER = ("pgidle_unset", "pgidle_set", "hugepage_size")
+
+
+@dataclasses.dataclass
+class ProbeFilterParams:
+    """A filter of a probe (damo's DamonFilter)."""
+    filter_type: str
+    matching: bool = True
+    allow: bool = False
+    memcg_path: Optional[str] = None
+
+    def to_kvpairs(self):
+        return {"filter_type": self.filter_type, "matching": self.matching,
+                "allow": self.allow, "path": self.memcg_path,
+                "range_min": None, "range_max": None}
+
+    @classmethod
+    def from_kvpairs(cls, kv, where="probe filter"):
+        if not isinstance(kv, dict) or "filter_type" not in kv:
+            raise DamoError("%s: not a probe filter (no filter_type)" % where, exit_code=2)
+        return cls(str(kv["filter_type"]), _bool(kv.get("matching", True), where + " matching"),
+                   _bool(kv.get("allow", False), where + " allow"), kv.get("path"))
+
+    def to_str(self):
+        words = ["allow" if self.allow else "reject"]
+        if not self.matching:
+            words.append("non")
+        words.append(self.filter_type)
+        if self.filter_type == "memcg":
+            words.append(str(self.memcg_path))
+        return " ".join(words)
+
+    def validate(self, where):
+        if self.filter_type in PROBE_FILTER_TYPES_NEWER:
+            raise DamoError("%s: %s: the simulated kernel (Linux 7.3) has no such probe filter "
+                            "type (it is in mm.git only; 7.3 has %s)"
+                            % (where, self.filter_type, ", ".join(PROBE_FILTER_TYPES)),
+                            exit_code=2)
+        if self.filter_type not in PROBE_FILTER_TYPES:
+            raise DamoError("%s: unknown probe filter type %r (%s)"
+                            % (where, self.filter_type, ", ".join(PROBE_FILTER_TYPES)),
+                            exit_code=2)
+        if self.filter_type == "memcg":
+            from damo.params.schemes import MEMCGS
+            if not self.memcg_path:
+                raise DamoError("%s: a memcg filter needs a memory cgroup path" % where,
+                                exit_code=2)
+            if self.memcg_path not in MEMCGS:
+                raise DamoError("%s: no memory cgroup %r in the simulation (every process is "
+                                "in %s)" % (where, self.memcg_path, ", ".join(MEMCGS)),
+                                exit_code=2)
+
+    def build(self):
+        from damo_engine.core import DamonFilter
+        from damo.params.schemes import MEMCGS
+        return DamonFilter(self.filter_type, self.matching, self.allow,
+                           MEMCGS.get(self.memcg_path) if self.filter_type == "memcg"
+                           else None)
+
+
+@dataclasses.dataclass
+class ProbeParams:
+    """A data attributes probe (damo's DamonProbe): its filters, its
+    weight (non-zero on any probe: attributes-only monitoring, 7.3)."""
+    filters: List[ProbeFilterParams] = dataclasses.field(default_factory=list)
+    weight: int = 0
+    preps: list = dataclasses.field(default_factory=list)     # mm.git only: refused
+
+    def to_kvpairs(self):
+        return {"preps": list(self.preps), "filters": [f.to_kvpairs() for f in self.filters],
+                "weight": self.weight}
+
+    @classmethod
+    def from_kvpairs(cls, kv, where="probe"):
+        if not isinstance(kv, dict):
+            raise DamoError("%s: not a probe" % where, exit_code=2)
+        filters = kv.get("filters") or []
+        if not isinstance(filters, list):
+            raise DamoError("%s: filters is not a list" % where, exit_code=2)
+        weight = kv.get("weight")
+        return cls([ProbeFilterParams.from_kvpairs(f, "%s filter %d" % (where, i))
+                    for i, f in enumerate(filters)],
+                   0 if weight is None else _number(weight, where + " weight",
+                                                    maximum=0xFFFFFFFF),
+                   list(kv.get("preps") or []))
+
+    def validate(self, where):
+        if self.preps:
+            raise DamoError("%s: probe preps are in mm.git only; the simulated kernel "
+                            "(Linux 7.3) has none" % where, exit_code=2)
+        for i, f in enumerate(self.filters):
+            f.validate("%s filter %d" % (where, i))
+
+    def build(self):
+        from damo_engine.core import Probe
+        return Probe([f.build() for f in self.filters], self.weight)
+
+
 @dataclasses.dataclass
 class TargetParams:
     pid: Optional[int] = None
@@ -161,6 +263,7 @@ class ContextParams:
     schemes: list = dataclasses.field(default_factory=list)
     addr_unit: int = 1
     pause: bool = False
+    probes: List[ProbeParams] = dataclasses.field(default_factory=list)
 
     def to_kvpairs(self):
         # exact, so that parameters survive a round trip (damo tune, kdamonds files)
@@ -169,13 +272,16 @@ class ContextParams:
                      "ops_update_us": units.format_time_us_exact(self.update_us, False)}
         if self.intervals_goal is not None:
             intervals["intervals_goal"] = self.intervals_goal.to_kvpairs()
-        return {"ops": self.ops, "addr_unit": "%d" % self.addr_unit,
-                "targets": [t.to_kvpairs() for t in self.targets],
-                "intervals": intervals,
-                "nr_regions": {"min": units.format_nr(self.min_nr_regions, False),
-                               "max": units.format_nr(self.max_nr_regions, False)},
-                "pause": self.pause,
-                "schemes": [s.to_kvpairs() for s in self.schemes]}
+        kv = {"ops": self.ops, "addr_unit": "%d" % self.addr_unit,
+              "targets": [t.to_kvpairs() for t in self.targets],
+              "intervals": intervals,
+              "nr_regions": {"min": units.format_nr(self.min_nr_regions, False),
+                             "max": units.format_nr(self.max_nr_regions, False)}}
+        if self.probes:
+            kv["probes"] = [p.to_kvpairs() for p in self.probes]
+        kv["pause"] = self.pause
+        kv["schemes"] = [s.to_kvpairs() for s in self.schemes]
+        return kv
 
     @classmethod
     def from_kvpairs(cls, kv):
@@ -198,6 +304,10 @@ class ContextParams:
         if nr:
             ctx.min_nr_regions = _number(nr.get("min", DEFAULT_MIN_NR_REGIONS), "nr_regions.min")
             ctx.max_nr_regions = _number(nr.get("max", DEFAULT_MAX_NR_REGIONS), "nr_regions.max")
+        probes = kv.get("probes") or []
+        if not isinstance(probes, list):
+            raise DamoError("probes: not a list", exit_code=2)
+        ctx.probes = [ProbeParams.from_kvpairs(p, "probe %d" % i) for i, p in enumerate(probes)]
         if kv.get("schemes"):
             from damo.params import schemes as schemes_mod
             ctx.schemes = [schemes_mod.SchemeParams.from_kvpairs(s, "scheme %d" % i)
@@ -233,6 +343,24 @@ class ContextParams:
             if not hasattr(_C, "pause"):
                 raise DamoError("--pause_ctx: the simulated kernel cannot pause a context "
                                 "(its engine has no pause yet)", exit_code=2)
+        if len(self.probes) > MAX_PROBES:
+            # sysfs nr_probes_store(): -EINVAL above DAMON_MAX_PROBES
+            raise DamoError("%d probes: the kernel takes at most %d" % (len(self.probes),
+                                                                      MAX_PROBES),
+                            exit_code=2)
+        for i, p in enumerate(self.probes):
+            p.validate("probe %d" % i)
+        if any(p.weight for p in self.probes):
+            # damon_start() -> damon_valid_probe_params(): -EINVAL
+            from damo_engine.core import Context as _C, probe_params_error
+            err = probe_params_error(_C(sample_us=self.sample_us, aggr_us=self.aggr_us,
+                                        update_us=self.update_us,
+                                        min_nr_regions=self.min_nr_regions,
+                                        max_nr_regions=self.max_nr_regions,
+                                        probes=[p.build() for p in self.probes]))
+            if err:
+                raise DamoError("--probe_weight: %s (the kernel refuses it)" % err,
+                                exit_code=2)
         if self.ops == "fvaddr":
             for t in self.targets:
                 if not t.regions:
@@ -393,7 +521,7 @@ def build_context(ctx, *, pids, machine, seed=0):
                          intervals_goal=ctx.intervals_goal.as_tuple()
                          if ctx.intervals_goal else None, seed=seed,
                          min_region_sz=min_region_sz, addr_unit=ctx.addr_unit,
-                         pause=ctx.pause)
+                         pause=ctx.pause, probes=[p.build() for p in ctx.probes])
     for i, t in enumerate(ctx.targets):
         regions = list(t.regions)
         if ctx.ops == "paddr":

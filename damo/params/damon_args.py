@@ -33,9 +33,11 @@ CTX_OPTIONS = ("ops", "monitoring_intervals", "monitoring_intervals_goal",
 TARGET_OPTIONS = ("target_pid", "regions", "numa_node")
 KDAMOND_OPTIONS = ("refresh_stat",)
 MARKERS = ("kdamond", "damon_ctx", "damon_target")
+# data attributes probes of a context; --probe marks the start of a probe
+PROBE_OPTIONS = ("probe_filter", "probe_weight", "probe_prep")
 # the monitoring options, as `damo tune` and the conflicts with --kdamonds see them
 MONITORING_OPTIONS = CTX_OPTIONS + TARGET_OPTIONS + KDAMOND_OPTIONS + MARKERS + (
-    "monitoring_intervals_autotune", "pause_ctx", "obsolete_targets")
+    "monitoring_intervals_autotune", "pause_ctx", "obsolete_targets", "probe") + PROBE_OPTIONS
 
 TARGET_PID_HINT = ("a real process cannot be monitored without a DAMON kernel; run the "
                    "program under the simulated kernel instead: damo record -- CMD [ARGS]")
@@ -126,6 +128,17 @@ def damon_options(f):
                      metavar="<milliseconds>",
                      help="how often the kdamond publishes its stats in its state file "
                           "(state.json; 0: the daemon's default)"),
+        _marker("probe", "mark the start of the options of a data attributes probe"),
+        click.option("--probe_filter", cls=DamonOption, many=True, multiple=True,
+                     metavar="<<allow|reject> [non] <type> [option]...>",
+                     help="data attribute monitoring probe filter (paddr; types: anon, "
+                          "memcg <path>)"),
+        click.option("--probe_weight", cls=DamonOption, many=True, multiple=True,
+                     metavar="<int>...",
+                     help="data attribute probe weight (non-zero: regions follow the "
+                          "probe hits, access checks off)"),
+        click.option("--probe_prep", cls=DamonOption, multiple=True, metavar="<prep action>",
+                     help="data attribute monitoring probe prep (mm.git only: refused)"),
         click.option("--pause_ctx", cls=DamonOption, many=True, multiple=True,
                      metavar="<context index>...", help="contexts to start paused"),
         click.option("--obsolete_targets", cls=DamonOption, many=True, multiple=True,
@@ -154,7 +167,7 @@ def _uses(opts, name):
     value = opts.get(name)
     if value is None or value is False:
         return []
-    if name in MARKERS or name == "monitoring_intervals_autotune":
+    if name in MARKERS or name in ("monitoring_intervals_autotune", "probe"):
         return [True] * int(value)
     if isinstance(value, str):
         return [value]
@@ -202,6 +215,28 @@ class _Ctx:
         self.opts = {}
         self.targets = []           # [{option: value}]
         self.nr_schemes = 0
+        self.probes = []            # [[(probe option, value)]], one list per probe
+        self.probe_weights = []     # --probe_weight values, in order
+        self.probe_preps = []
+
+
+def _add_probe_event(c, name, value, marked):
+    """A probe option of context c.  damo: each --probe starts a probe;
+    without any --probe on the command line all filters are one probe's; the
+    weights go to the probes in order."""
+    if name == "probe":
+        c.probes.append([])
+    elif name == "probe_weight":
+        c.probe_weights.extend(value.split(VALUE_SEP))
+    elif name == "probe_prep":
+        c.probe_preps.append(value)
+    else:
+        if not c.probes:
+            if marked:
+                # damo's set_nr_args(): a filter before the first --probe
+                _fail(name, "wrong position of --%s (before the first --probe)" % name)
+            c.probes.append([])
+        c.probes[-1].append(value)
 
 
 class _Kdamond:
@@ -219,8 +254,11 @@ def layout(opts, order=None):
     events = _events(opts, order)
     names = [n for n, _ in events]
     marked = {m: m in names for m in MARKERS}
+    # damo counts the probe options per --probe once any start marker
+    # (--kdamond, --damon_ctx, --probe, --damos_scheme) is on the command line
+    probe_marked = "probe" in names or any(marked.values()) or "damos_scheme" in order
     if not any(marked.values()):
-        return _unmarked(events)
+        return _unmarked(events, probe_marked)
     kdamonds = []
     if not marked["kdamond"]:
         kdamonds.append(_Kdamond())
@@ -260,6 +298,8 @@ def layout(opts, order=None):
             t[name] = value
         elif name == "damos_action":
             c.nr_schemes += 1
+        elif name == "probe" or name in PROBE_OPTIONS:
+            _add_probe_event(c, name, value, probe_marked)
     for i, kd in enumerate(kdamonds):
         if not kd.contexts:
             kd.contexts.append(_Ctx())
@@ -269,12 +309,16 @@ def layout(opts, order=None):
     return kdamonds
 
 
-def _unmarked(events):
+def _unmarked(events, probe_marked=False):
     """damo's rule without markers: the n-th use is the n-th context's or
-    target's; all contexts in one kdamond."""
+    target's; all contexts in one kdamond (the probes: the first context's)."""
     kd = _Kdamond()
     ctxs, targets = [], []
+    probe_events = []
     for name, value in events:
+        if name == "probe" or name in PROBE_OPTIONS:
+            probe_events.append((name, value))
+            continue
         if name in CTX_OPTIONS:
             k = sum(1 for c in ctxs if name in c.opts)
             if k == len(ctxs):
@@ -300,6 +344,8 @@ def _unmarked(events):
               % (sum(1 for c in ctxs if name in c.opts), len(ctxs)))
     ctxs[0].targets = targets
     ctxs[0].nr_schemes = sum(1 for n, _ in events if n == "damos_action")
+    for name, value in probe_events:
+        _add_probe_event(ctxs[0], name, value, probe_marked)
     kd.contexts = ctxs
     return [kd]
 
@@ -327,9 +373,70 @@ def _context(c, autotune, machine, where):
             for v in c.opts["monitoring_nr_regions_range"])
     if "damon_addr_unit" in c.opts:
         ctx.addr_unit = params_mod.parse_bytes(c.opts["damon_addr_unit"], "--damon_addr_unit")
+    ctx.probes = _probes(c)
     for t in c.targets:
         ctx.targets.append(_target(t, ctx.ops, machine))
     return ctx
+
+
+def _probe_filter(text):
+    """damo's probe_filter_for(): <allow|reject> [non] <type> [memcg path]."""
+    fields = text.split(VALUE_SEP)
+    if len(fields) < 2:
+        _fail("probe_filter", "expected >=2 fields but %d" % len(fields))
+    if fields[0] not in ("allow", "reject"):
+        _fail("probe_filter", "expected allow|reject but %s" % fields[0])
+    allow = fields[0] == "allow"
+    fields = fields[1:]
+    matching = True
+    if fields[0] == "non":
+        matching = False
+        fields = fields[1:]
+    if not fields:
+        _fail("probe_filter", "filter type is not given")
+    ftype, fields = fields[0], fields[1:]
+    f = params_mod.ProbeFilterParams(ftype, matching, allow)
+    if ftype == "memcg":
+        if not fields:
+            _fail("probe_filter", "memcg path is not given")
+        f.memcg_path = fields[0]
+    try:
+        f.validate("--probe_filter")
+    except DamoError as e:
+        raise DamoError(str(e), exit_code=2)
+    return f
+
+
+def _probe_weight(text):
+    try:
+        value = int(text)
+    except ValueError:
+        _fail("probe_weight", "%r is not an integer" % text)
+    if value < 0 or value > 0xFFFFFFFF:
+        _fail("probe_weight", "%d is out of range (0 to 4294967295)" % value)
+    return value
+
+
+def _probes(c):
+    """damo's probes_for(): the context's probes from its --probe markers,
+    --probe_filter and --probe_weight options."""
+    if c.probe_preps:
+        _fail("probe_prep", "probe preps are in mm.git only; the simulated kernel "
+              "(Linux 7.3) has none")
+    nr_filters = sum(len(p) for p in c.probes)
+    weights = [_probe_weight(w) for w in c.probe_weights]
+    if nr_filters == 0:
+        # damo makes no probe without a filter (weights alone are ignored)
+        return []
+    if len(c.probes) > params_mod.MAX_PROBES:
+        _fail("probe", "%d probes: the kernel takes at most %d (sysfs nr_probes)"
+              % (len(c.probes), params_mod.MAX_PROBES))
+    if len(weights) > len(c.probes):
+        _fail("probe_weight", "mismatches --nr_probe_filters (%d > %d)"
+              % (len(weights), len(c.probes)))
+    weights += [0] * (len(c.probes) - len(weights))
+    return [params_mod.ProbeParams([_probe_filter(f) for f in filters], w)
+            for filters, w in zip(c.probes, weights)]
 
 
 def _target(t, ops, machine):
@@ -398,6 +505,13 @@ def kdamonds_from_options(opts, machine=None, order=None, schemes=None, nr_workl
             if c.targets == [{}] and nr_workloads > 1 and c.opts.get("ops", "vaddr") != "paddr":
                 c.targets = [{} for _ in range(nr_workloads)]
             ctx = _context(c, autotune, machine, "context %d" % ctx_idx)
+            if ctx.probes and ctx.ops != "paddr":
+                # 7.3's vaddr and fvaddr register no apply_probes() (the kernel
+                # takes the probes all the same)
+                _warn_once("--probe_filter: the %s operations set applies no probes (only "
+                           "paddr does in Linux 7.3): the probe hits stay 0%s"
+                           % (ctx.ops, ", and with a weight nothing is monitored"
+                              if any(p.weight for p in ctx.probes) else ""))
             ctx.schemes = schemes[si:si + c.nr_schemes]
             si += c.nr_schemes
             ctx.pause = ctx_idx in pause
@@ -414,6 +528,15 @@ def kdamonds_from_options(opts, machine=None, order=None, schemes=None, nr_workl
         if idx >= target_idx:
             _fail("obsolete_targets", "there is no target %d (%d given)" % (idx, target_idx))
     return out
+
+
+def _warn_once(msg):
+    """A warning, once per command (the options may be parsed more than once)."""
+    cctx = click.get_current_context(silent=True)
+    warned = cctx.meta.setdefault("damo.warned", set()) if cctx is not None else set()
+    if msg not in warned:
+        warned.add(msg)
+        click.echo("damo: warning: " + msg, err=True)
 
 
 def given(opts, order=None):
