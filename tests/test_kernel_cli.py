@@ -102,7 +102,27 @@ def test_features_name_the_followed_kernel():
     lines = out.splitlines()
     for feature in ("sysfs/damos_action_collapse", "sysfs/damos_quota_fail_charge_ratio",
                     "sysfs/damos_quota_goal_node_eligible_mem_bp", "sysfs/ctx_pause",
-                    "sysfs/addr_unit"):
+                    "sysfs/addr_unit", "sysfs/attrs_monitoring", "sysfs/probe_weights"):
         assert feature in lines
-    assert lines[-2] == "Seems the version of DAMON is 7.2"
+    # probe weights are the newest (7.3) feature the engine has
+    assert lines[-2] == "Seems the version of DAMON is 7.3"
     assert damo_engine.KERNEL_VERSION in lines[-1] and damo_engine.KERNEL_COMMIT in lines[-1]
+
+
+def test_record_of_a_paused_context_says_it_was_paused(tmp_path):
+    """ctx->pause from the start: the kdamond never samples, so nothing is
+    aggregated; the error (no scheme) or the warning (a scheme: the machine
+    metrics are still written) names the paused context, not the workload."""
+    out = str(tmp_path / "p.data")
+    code, _, err = run_ours("record", "stairs", "--pause_ctx", "0", "--timeout", "1", "-o", out)
+    assert code == 1
+    assert err == "damo: error: nothing was recorded: context 0 was paused (--pause_ctx) " \
+                  "for the whole run\n"
+    assert not (tmp_path / "p.data").exists()
+    code, _, err = run_ours("record", "stairs", "--pause_ctx", "0", "--damos_action", "stat",
+                            "--timeout", "1", "-o", out)
+    assert code == 0, err
+    assert "no access snapshot: context 0 was paused (--pause_ctx) for the whole run" in err
+    # an unpaused context of the same command line records as always
+    code, _, err = run_ours("record", "stairs", "--timeout", "1", "-o", out)
+    assert code == 0 and "wrote 10 snapshots" in err, err

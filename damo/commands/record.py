@@ -262,6 +262,11 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
             raise SystemExit(130)
         return
     has_schemes = any(c.schemes for c in sum(run.contexts, [])) and not plan.snapshot
+    # ctx->pause: a paused context samples nothing, so it never aggregates
+    paused = [i for i, c in enumerate(sum(run.contexts, [])) if c.pause]
+    paused_why = "context%s %s %s paused (--pause_ctx) for the whole run" % (
+        "s" if len(paused) > 1 else "", ", ".join(str(i) for i in paused),
+        "were" if len(paused) > 1 else "was")
     nr = taker.nr_taken if taker is not None else writer_snapshots(writer, recording)
     if not nr and not has_schemes:
         writer.abort()
@@ -271,6 +276,8 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         if plan.snapshot:
             raise DamoError("nothing was recorded: the workload ended before the first "
                             "snapshot (--snapshot %s)" % " ".join(opts["snapshot"]))
+        if paused:
+            raise DamoError("nothing was recorded: %s" % paused_why)
         raise DamoError("nothing was recorded: the workload ended before the first "
                         "aggregation interval")
     if plan.flush_ns:
@@ -281,9 +288,9 @@ def record(workload, out, output_type, permission, timeout, child_tasks, debug_d
         writer.commit(sidecars=session.sidecars(out, metrics, footprints=plan.footprints))
         written = out
     if not nr:
-        click.echo("damo: warning: no access snapshot: every kdamond waited on its "
-                   "watermarks (machine metrics are in %s%s)" % (written, ".sim_metrics"),
-                   err=True)
+        click.echo("damo: warning: no access snapshot: %s (machine metrics are in %s%s)"
+                   % (paused_why if paused else "every kdamond waited on its watermarks",
+                      written, ".sim_metrics"), err=True)
     parts = ""
     if plan.flush_ns and len(writer.parts) > 1:
         parts = " (the last of %d parts, one every %s simulated seconds)" % (
