@@ -89,8 +89,13 @@ cdef Region *region_new(uint64_t start, uint64_t end) except NULL:
 
 
 cdef uint32_t nr_samples_per_aggr(const Attrs *a) noexcept nogil:
-    """damon_nr_samples_per_aggr() (formerly damon_max_nr_accesses())."""
+    """damon_nr_samples_per_aggr() (formerly damon_max_nr_accesses()): at
+    least 1, also with a zero aggregation interval (the hotfix "handle
+    extreme intervals in damon_hot_score()": one sample is then the
+    most a window takes, and nothing divides by zero)."""
     cdef uint64_t n = a.aggr_interval / (a.sample_interval if a.sample_interval else 1)
+    if n == 0:
+        return 1
     return <uint32_t>(n if n < UINT32_MAX else UINT32_MAX)
 
 

@@ -6,7 +6,7 @@ and update the initial regions (vaddr), score regions for quota priorities,
 apply data attributes probes to the sampled folios (paddr only, as in 7.3),
 and apply DAMOS actions to the simulated memory.
 """
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t, int32_t
 from libc.stdlib cimport calloc, free
 from damo_engine.memory cimport (
     Machine, AddressSpace, VmaData, MmData, sim_damon_rand, bm_test, bm_set, bm_clear,
@@ -15,7 +15,7 @@ from damo_engine.memory cimport (
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
 from damo_engine.core cimport (
     Context, Target, Region, Scheme, Filter, Operations, KernelState, Probe, DamonFilter,
-    region_new, update_region_access_rate, DAMOS_MAX_SCORE, DAMON_MAX_PROBES,
+    region_new, update_region_access_rate, nr_samples_per_aggr, DAMOS_MAX_SCORE, DAMON_MAX_PROBES,
     DAMON_FILTER_ANON, DAMON_FILTER_MEMCG,
     WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, COLLAPSE, LRU_PRIO, LRU_DEPRIO,
     MIGRATE_HOT, MIGRATE_COLD, STAT,
@@ -41,23 +41,33 @@ cdef inline uint64_t align_up(uint64_t x, uint64_t a) noexcept nogil:
 # ops-common: region priority scores for quotas
 
 cdef int hot_score(Context ctx, Region *r, Scheme s) noexcept:
-    """damon_hot_score(): weighted access frequency and age, 0..99."""
-    cdef uint32_t freq_subscore, age_in_sec
+    """damon_hot_score(): weighted access frequency and age, 0..99, in the
+    kernel's integer types: unsigned int products and sums, an int hotness
+    (the kernel builds with -fno-strict-overflow: it wraps), clamped to
+    [0, DAMOS_MAX_SCORE] last (the same hotfix as damon_max_nr_accesses()'s
+    at least 1: huge weights cannot index outside the score histogram)."""
+    cdef uint32_t freq_subscore, age_in_sec, u
     cdef int age_in_log = 0, age_subscore
-    cdef uint64_t hotness
+    cdef int32_t hotness
     cdef uint32_t fw = s.weight_nr_accesses, aw = s.weight_age
-    freq_subscore = <uint32_t>(<uint64_t>r.nr_accesses * 100 / ctx.max_nr_accesses)
-    age_in_sec = <uint32_t>(<uint64_t>r.age * ctx.aggr_us / 1000000)
+    freq_subscore = <uint32_t>(r.nr_accesses * 100) / nr_samples_per_aggr(&ctx.attrs)
+    age_in_sec = <uint32_t>(<uint64_t>r.age * ctx.attrs.aggr_interval / 1000000)
     while age_in_log < 32 and age_in_sec:       # floor(log2) + 1, up to 32
         age_in_log += 1
         age_in_sec >>= 1
     if freq_subscore == 0:                      # idle: older means colder
         age_in_log = -age_in_log
     age_subscore = (age_in_log + 32) * 100 // 32 // 2
-    hotness = fw * freq_subscore + aw * age_subscore
-    if fw + aw:
-        hotness //= fw + aw
-    return <int>(hotness * DAMOS_MAX_SCORE / 100)
+    u = fw * freq_subscore + aw * <uint32_t>age_subscore
+    if <uint32_t>(fw + aw):
+        u = u // <uint32_t>(fw + aw)            # int /= unsigned int: unsigned division
+    hotness = <int32_t>u
+    hotness = <int32_t>(<uint32_t>hotness * <uint32_t>DAMOS_MAX_SCORE) // 100
+    if hotness > DAMOS_MAX_SCORE:
+        return DAMOS_MAX_SCORE
+    if hotness < 0:
+        return 0
+    return hotness
 
 
 cdef inline int cold_score(Context ctx, Region *r, Scheme s) noexcept:
