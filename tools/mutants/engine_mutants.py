@@ -24,6 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORE = "engine/damo_engine/core.pyx"
 CORE_PXD = "engine/damo_engine/core.pxd"
+OPS = "engine/damo_engine/ops.pyx"
 # the kdamond-path rules first: they are quick and kill most monitoring mutants
 MONITORING = ["tests/test_kdamond_rules.py", "tests/test_kunit_core.py",
               "tests/test_engine_monitoring.py", "tests/test_kunit_vaddr.py",
@@ -32,6 +33,7 @@ DAMOS = ["tests/test_kdamond_rules.py", "tests/test_damos_kunit.py",
          "tests/test_damos_selftests.py", "tests/test_damos_outcomes.py",
          "tests/test_damos_actions.py", "tests/test_kernel_newest.py",
          "tests/test_kernel_features.py"]
+PROBES = ["tests/test_kunit_probes.py", "tests/test_probes_cli.py"]
 
 # name: (files, [(pattern, replacement), ...], tests, what the rule is).  The
 # patterns are regular expressions; the first that matches exactly once in one
@@ -107,6 +109,41 @@ MUTANTS = {
     "resume-at-region-end": (
         [CORE], [(r"(\n\s+s\.charge_addr_from = r\.end)\n", r"\1 + 1\n")], DAMOS,
         "the quota resume point is the end of the last charged region"),
+    "max-nr-accesses-at-least-one": (
+        [CORE], [(r"(if n == 0:\n\s+return )1\n", r"\g<1>0\n")],
+        ["tests/test_kunit_ops_common.py"] + DAMOS,
+        "damon_max_nr_accesses(): at least 1, also with a zero aggregation interval"),
+    "hot-score-clamp": (
+        [OPS], [(r"(if hotness > DAMOS_MAX_SCORE:\n\s+return )DAMOS_MAX_SCORE\n",
+                 r"\1hotness\n")],
+        ["tests/test_kunit_ops_common.py"] + DAMOS,
+        "damon_hot_score(): the score is clamped to [0, DAMOS_MAX_SCORE]"),
+    # DAMON probes (data attributes monitoring, 7.2; weights 7.3)
+    "probe-access-checks-off": (
+        [CORE], [(r"self\.snap_access_check_disabled = self\.has_probe_weights\(\)",
+                  "self.snap_access_check_disabled = False")], PROBES,
+        "kdamond_fn(): no access checks while any probe has a weight"),
+    "probe-merge-threshold": (
+        [CORE], [(r"(if get_max_wsum:\n\s+max_nr = )max_wsum\n", r"\g<1>max_nr\n")], PROBES,
+        "kdamond_fn(): with weights, the merge threshold is the highest weighted hits / 10"),
+    "probe-merge-score": (
+        [CORE], [(r"(\n\s+)if self\.has_probe_weights\(\):(\n\s+for p in self\.probes:)",
+                  r"\1if False:\2")], PROBES,
+        "damon_merge_score(): with weights, regions merge and age by weighted probe hits"),
+    "probe-age-zero-flip": (
+        [CORE], [(r"(elif \(score == 0\) != \(last_score == 0\):\n\s+r\.age = )0\b",
+                  r"\1r.age + 1")], PROBES,
+        "the weighted merge's age resets when the weighted hits turn zero or non-zero"),
+    "probe-hits-reset": (
+        [CORE], [(r"\n\s+memset\(r\.probe_hits, 0, sizeof\(r\.probe_hits\)\)\n", "\n")],
+        PROBES, "kdamond_reset_aggregated(): this window's probe hits restart at 0"),
+    "probe-hits-merge-average": (
+        [CORE], [(r"\(l\.probe_hits\[i\] \* sz_l \+ r\.probe_hits\[i\] \* sz_r\)",
+                  "(l.probe_hits[i] * (sz_l + sz_r))")], PROBES,
+        "damon_merge_two_regions(): probe hits are averaged by size"),
+    "probe-filter-default": (
+        [OPS], [(r"passed = not fallow\[k\]", "passed = fallow[k]")], PROBES,
+        "damon_pa_filter_pass(): with no filter matching, the opposite of the last allow"),
 }
 
 
