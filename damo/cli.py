@@ -54,6 +54,7 @@ COMMANDS = {
     "stop": ("damo.commands.stop:stop",
              "Stop simulated kdamonds cleanly and remove their runtime state."),
     "tune": ("damo.commands.tune:tune", "Commit new parameters to a running kdamond, online."),
+    "version": ("damo.commands.version:version", "Print the version number."),
     "validate": ("damo.commands.validate:validate",
                  "Validate a recording: aggregation intervals, numbers of regions, regions."),
 }

@@ -269,6 +269,9 @@ class Daemon:
         self.run = runner.Run(params, [w], memory=spec.get("memory"),
                               seed=spec.get("seed", 0))
         self.sim = self.run.sim
+        from damo import metrics as metrics_mod
+        self.machine_description = metrics_mod.describe_machine(self.run.machine,
+                                                                spec.get("memory"))
         self.kdamonds = [LiveKdamond(idx, p, ctxs, pos)
                          for pos, (idx, p, ctxs) in enumerate(zip(idxs, params,
                                                                   self.run.contexts))]
@@ -355,6 +358,8 @@ class Daemon:
             "modules_host": self.modules_host,
             "machine": {"free_mem_rate": self.run.machine.free_mem_rate(),
                         "swap": self.run.machine.swap_kind},
+            # what report sysinfo / pa_layout describe
+            "machine_description": getattr(self, "machine_description", None),
             "modules": {name: m.running() for name, m in self.modules.items()},
         }
 
