@@ -18,6 +18,7 @@ from damo.errors import DamoError
 COMMANDS = {
     "adjust": ("damo.commands.adjust:adjust",
                "Adjust a recording: re-aggregate it, filter it, write it anew."),
+    "args": ("damo.commands.args:args", "Generate complex arguments for other commands."),
     "calibrate": ("damo.commands.calibrate:calibrate",
                   "Measure this host's memory for the cost model and write its machine spec."),
     "convert_record_format": ("damo.commands.convert_record_format:convert_record_format",
@@ -39,6 +40,7 @@ COMMANDS = {
                 "Control DAMON_RECLAIM of the simulated kernel."),
     "monitor": ("damo.commands.monitor:monitor",
                 "Repeat the recording and the reporting of data accesses."),
+    "help": ("damo.commands.help:help", "Provide help for given topics."),
     "record": ("damo.commands.record:record",
                "Record the data access pattern of WORKLOAD under simulated DAMON."),
     "replay": ("damo.commands.replay:replay",
