@@ -103,3 +103,33 @@ def test_convert_keeps_the_mode_damo_leaves(tmp_path):
                     "json")[0] == 0
     assert stat.S_IMODE(os.stat(src).st_mode) == 0o640
     assert src.read_bytes().startswith(b"[\n    {")
+
+
+@pytest.mark.skipif(shutil.which("perf") is None, reason="perf is not installed")
+@pytest.mark.parametrize("time_sorted", [True, False])
+def test_report_trace_decodes_perf_data_as_perf_script(tmp_path, time_sorted):
+    """report trace decodes perf.data itself (no perf script); its lines are
+    those of the perf script path, also when samples are out of time order."""
+    from damo.reports import trace
+    rec = synth.stairs(str(tmp_path / "src"), nr_snapshots=5, nr_regions=7, nr_targets=2,
+                       tuned=True)
+    path = tmp_path / "t.perf"
+    path.write_bytes(perf_data.build(rec.records, time_sorted=time_sorted))
+    events = list(trace.EVENTS)
+    decoded = trace.decoded_lines(str(path), events, 60)
+    assert decoded is not None
+    decoded = [line for batch in decoded for line in batch]
+    assert decoded == trace.report_lines(str(path), events, False, 60)
+    assert len(decoded) > 2 * 5 * 7
+
+
+def test_report_trace_falls_back_to_perf_script(tmp_path, monkeypatch):
+    """A layout the decoder does not take (here: no tracing data) goes
+    through perf script, as damo does."""
+    from damo.reports import trace
+    rec = synth.stairs(str(tmp_path / "src"), nr_snapshots=2, nr_regions=3)
+    data = bytearray(perf_data.build(rec.records))
+    data[72] = 0                        # no HEADER_TRACING_DATA feature bit
+    path = tmp_path / "t.perf"
+    path.write_bytes(bytes(data))
+    assert trace.decoded_lines(str(path), list(trace.EVENTS), 100) is None

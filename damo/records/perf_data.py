@@ -150,8 +150,9 @@ class _Samples:
         self.items.append((time_ns, len(self.items),
                            struct.pack("<IHH", PERF_RECORD_SAMPLE, 0, 8 + len(body)) + body))
 
-    def data(self):
-        self.items.sort(key=lambda x: (x[0], x[1]))
+    def data(self, sort=True):
+        if sort:
+            self.items.sort(key=lambda x: (x[0], x[1]))
         return b"".join(item[2] for item in self.items)
 
 
@@ -164,8 +165,10 @@ def _u32(value):
     return min(max(int(value), 0), 0xffffffff)
 
 
-def build(records):
-    """The bytes of a perf.data file of ``records``."""
+def build(records, time_sorted=True):
+    """The bytes of a perf.data file of ``records`` (samples in time order, as
+    perf record writes them from one CPU; ``time_sorted=False`` leaves them
+    record by record, as several CPUs' buffers may)."""
     events = [EVENTS["damon_aggregated"], EVENTS["damon_monitor_intervals_tune"],
               EVENTS["damos_before_apply"]]
     ids = {e.name: i + 1 for i, e in enumerate(events)}
@@ -207,7 +210,7 @@ def build(records):
                                  nr_accesses=_u32(nr_accesses),
                                  age=_u32(age), nr_regions=n)
                     samples.sample("damos_before_apply", pid, t, raw)
-    data = samples.data()
+    data = samples.data(time_sorted)
     header_size = 104
     attrs_offset = header_size
     attr_entry = ATTR_SIZE + 16
@@ -269,3 +272,278 @@ def script_text(path):
         tail = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])
         raise DamoError("%s: perf script failed: %s" % (path, tail[-1]))
     return done.stdout.decode(errors="replace")
+
+
+# ------------------------------------------------------------------ reading
+
+class Unsupported(Exception):
+    """A perf.data layout this reader does not decode (perf script then does)."""
+
+
+_SAMPLE_FIXED = ((1 << 16, "identifier", 8), (1 << 0, "ip", 8), (SAMPLE_TID, "tid", 8),
+                 (SAMPLE_TIME, "time", 8), (1 << 3, "addr", 8), (1 << 6, "id", 8),
+                 (1 << 9, "stream_id", 8), (SAMPLE_CPU, "cpu", 8), (SAMPLE_PERIOD, "period", 8))
+_SAMPLE_VARIABLE_BEFORE_RAW = (1 << 4) | (1 << 5)      # READ, CALLCHAIN
+
+
+def _parse_formats(tdata):
+    """{event id: (system, name, {field: (offset, size)})} of tracing data."""
+    view = memoryview(tdata)
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        if pos + n > len(tdata):
+            raise Unsupported("truncated tracing data")
+        out = bytes(view[pos:pos + n])
+        pos += n
+        return out
+
+    def string():
+        nonlocal pos
+        end = tdata.find(b"\0", pos)
+        if end < 0:
+            raise Unsupported("truncated tracing data")
+        out = tdata[pos:end].decode(errors="replace")
+        pos = end + 1
+        return out
+
+    if take(10) != b"\x17\x08Dtracing":
+        raise Unsupported("no tracing data magic")
+    string()                                    # version
+    if take(1) != b"\0":
+        raise Unsupported("big-endian tracing data")
+    take(1)                                     # long size
+    take(4)                                     # page size
+    for name in (b"header_page\0", b"header_event\0"):
+        if take(len(name)) != name:
+            raise Unsupported("no %s" % name)
+        take(struct.unpack("<Q", take(8))[0])
+    for _ in range(struct.unpack("<I", take(4))[0]):        # ftrace formats
+        take(struct.unpack("<Q", take(8))[0])
+    events = {}
+    for _ in range(struct.unpack("<I", take(4))[0]):        # systems
+        system = string()
+        for _ in range(struct.unpack("<I", take(4))[0]):
+            text = take(struct.unpack("<Q", take(8))[0]).decode(errors="replace")
+            name, eid, fields = None, None, {}
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("name:"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("ID:"):
+                    eid = int(line.split(":", 1)[1])
+                elif line.startswith("field:"):
+                    parts = dict(p.strip().split(":", 1) for p in line.split(";") if ":" in p)
+                    fname = parts["field"].split()[-1].split("[")[0]
+                    fields[fname] = (int(parts["offset"]), int(parts["size"]))
+            if name is not None and eid is not None:
+                events[eid] = (system, name, fields)
+    return events
+
+
+class Trace:
+    """The samples of a perf.data file of tracepoint events, decoded with
+    numpy, a window of the data section at a time (the file is mapped, and
+    each window's pages are let go once decoded): per event, columns of time,
+    tid, cpu and the raw fields, in perf script's order (by time, ties in
+    file order)."""
+
+    WINDOW = 2 << 20
+
+    def __init__(self, path):
+        import mmap
+        self.file = open(path, "rb")
+        try:
+            self.data = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:
+            raise Unsupported("an empty file") from None
+        data = self.data
+        if len(data) < 104 or data[:8] != b"PERFILE2":
+            raise Unsupported("not a PERFILE2 file")
+        (_, _, attr_entry, attrs_off, attrs_size, data_off, data_size,
+         _, _) = struct.unpack_from("<8sQQQQQQQQ", data, 0)
+        if attr_entry < 16 + 40 or data_off + data_size > len(data):
+            raise Unsupported("a malformed header")
+        features = int.from_bytes(data[72:104], "little")
+        if not features & (1 << HEADER_TRACING_DATA):
+            raise Unsupported("no tracing data")
+        # the feature sections follow the data, one per feature bit set, in bit order
+        idx = bin(features & ((1 << HEADER_TRACING_DATA) - 1)).count("1")
+        t_off, t_size = struct.unpack_from("<QQ", data, data_off + data_size + 16 * idx)
+        self.formats = _parse_formats(bytes(data[t_off:t_off + t_size]))
+        self.attrs = []         # (sample_type, config, ids)
+        for i in range(attrs_size // attr_entry):
+            base = attrs_off + i * attr_entry
+            ptype, _, config, _, sample_type = struct.unpack_from("<IIQQQ", data, base)
+            ids_off, ids_size = struct.unpack_from("<QQ", data, base + attr_entry - 16)
+            ids = struct.unpack_from("<%dQ" % (ids_size // 8), data, ids_off)
+            if ptype != PERF_TYPE_TRACEPOINT:
+                raise Unsupported("a non-tracepoint event")
+            self.attrs.append((sample_type, config, ids))
+        types = {st for st, _, _ in self.attrs}
+        if len(types) != 1:
+            raise Unsupported("events of different sample layouts")
+        self.sample_type = types.pop()
+        if self.sample_type & _SAMPLE_VARIABLE_BEFORE_RAW or not self.sample_type & SAMPLE_RAW:
+            raise Unsupported("samples without raw data at a fixed place")
+        if len(self.attrs) > 1 and not self.sample_type & ((1 << 16) | (1 << 6)):
+            raise Unsupported("several events without sample ids")
+        for bit in (SAMPLE_TID, SAMPLE_TIME, SAMPLE_CPU):
+            if not self.sample_type & bit:
+                raise Unsupported("samples without tid, time or cpu")
+        self.where = {}
+        pos = 8
+        for bit, name, size in _SAMPLE_FIXED:
+            if self.sample_type & bit:
+                self.where[name] = pos
+                pos += size
+        self.raw_pos = pos + 4
+        self.names = []
+        for _, config, _ in self.attrs:
+            fmt = self.formats.get(config)
+            self.names.append(None if fmt is None else "%s:%s" % (fmt[0], fmt[1]))
+        self.id_to_attr = {i: a for a, (_, _, ids) in enumerate(self.attrs) for i in ids}
+        self.start, self.end = data_off, data_off + data_size
+        self.comms = {}
+        self.sorted = True
+        last = -1
+        for batch in self._scan(times_only=True):
+            times = batch[0]
+            if len(times) and (times[0] < last or np.any(times[1:] < times[:-1])):
+                self.sorted = False
+            if len(times):
+                last = int(times[-1])
+
+    def close(self):
+        self.data.close()
+        self.file.close()
+
+    def _release(self, lo, hi):
+        """Let the mapped pages of [lo, hi) go (they are file-backed)."""
+        import mmap
+        lo = lo // mmap.PAGESIZE * mmap.PAGESIZE
+        hi = hi // mmap.PAGESIZE * mmap.PAGESIZE
+        if hi > lo and hasattr(self.data, "madvise"):
+            self.data.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+    def _record_offsets(self, pos, limit):
+        """Offsets and types of the records starting in [pos, limit), and where
+        the next record starts."""
+        header = np.dtype([("type", "<u4"), ("misc", "<u2"), ("size", "<u2")])
+        offsets, types = [], []
+        end = self.end
+        while pos + 8 <= end and pos < limit:
+            rtype, _, rsize = struct.unpack_from("<IHH", self.data, pos)
+            if rsize < 8:
+                raise Unsupported("a record of size %d" % rsize)
+            n = min((end - pos) // rsize, max((limit - pos) // rsize, 1))
+            run = np.ndarray((n,), dtype=header, buffer=self.data, offset=pos,
+                             strides=(rsize,))
+            same = (run["size"] == rsize) & (run["type"] == rtype)
+            k = max(int(np.argmin(same)) if not same.all() else n, 1)
+            offsets.append(pos + rsize * np.arange(k, dtype=np.int64))
+            types.append(np.full(k, rtype, dtype=np.uint32))
+            pos += rsize * k
+        if not offsets:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint32), pos
+        return np.concatenate(offsets), np.concatenate(types), pos
+
+    def _scan(self, times_only=False):
+        """Per window: (times, attr index, tids, cpus, {attr: {field: values,
+        "__rows__": rows}}) of its samples, in file order."""
+        pos = self.start
+        while pos < self.end:
+            window_start = pos
+            offsets, types, pos = self._record_offsets(pos, pos + self.WINDOW)
+            for off in offsets[types == PERF_RECORD_COMM].tolist():
+                _, tid = struct.unpack_from("<II", self.data, off + 8)
+                name_end = self.data.find(b"\0", off + 16)
+                self.comms[tid] = self.data[off + 16:name_end].decode(errors="replace")
+            offs = offsets[types == PERF_RECORD_SAMPLE]
+            times = self._u(offs, self.where["time"], 8)
+            if times_only:
+                self._release(window_start, pos)
+                yield (times,)
+                continue
+            yield self._decode(offs, times)
+            self._release(window_start, pos)
+
+    def _attr_of(self, offs):
+        if len(self.attrs) == 1:
+            return np.zeros(len(offs), dtype=np.int64)
+        key = "identifier" if "identifier" in self.where else "id"
+        sample_ids = self._u(offs, self.where[key], 8)
+        lookup = np.array(sorted(self.id_to_attr), dtype=np.uint64)
+        attr_idx = np.array([self.id_to_attr[i] for i in lookup.tolist()], dtype=np.int64)
+        if not len(offs):
+            return np.zeros(0, np.int64)
+        pos_in = np.minimum(np.searchsorted(lookup, sample_ids), len(lookup) - 1)
+        if np.any(lookup[pos_in] != sample_ids):
+            raise Unsupported("samples of unknown ids")
+        return attr_idx[pos_in]
+
+    def _decode(self, offs, times):
+        attr_of = self._attr_of(offs)
+        tids = self._u(offs, self.where["tid"] + 4, 4)
+        cpus = self._u(offs, self.where["cpu"], 4)
+        fields = {}
+        for a, (_, config, _) in enumerate(self.attrs):
+            fmt = self.formats.get(config)
+            mine = np.flatnonzero(attr_of == a)
+            if fmt is None or not len(mine):
+                continue
+            fields[a] = {fname: self._u(offs[mine], self.raw_pos + off, size)
+                         for fname, (off, size) in fmt[2].items()
+                         if size in (1, 2, 4, 8) and not fname.startswith("common_")}
+            fields[a]["__rows__"] = mine
+        return times, attr_of, tids, cpus, fields
+
+    def batches(self):
+        """Decoded samples in perf script's order, a batch at a time."""
+        if self.sorted:
+            yield from self._scan()
+            return
+        # out of time order (several CPUs' buffers): all at once, sorted
+        offs = []
+        pos = self.start
+        while pos < self.end:
+            offsets, types, pos = self._record_offsets(pos, pos + self.WINDOW)
+            for off in offsets[types == PERF_RECORD_COMM].tolist():
+                _, tid = struct.unpack_from("<II", self.data, off + 8)
+                name_end = self.data.find(b"\0", off + 16)
+                self.comms[tid] = self.data[off + 16:name_end].decode(errors="replace")
+            offs.append(offsets[types == PERF_RECORD_SAMPLE])
+        offs = np.concatenate(offs) if offs else np.zeros(0, np.int64)
+        times = self._u(offs, self.where["time"], 8)
+        order = np.argsort(times, kind="stable")
+        yield self._decode(offs[order], times[order])
+
+    def _u(self, offsets, pos, size):
+        """Little-endian unsigned fields of ``size`` bytes at offsets + pos:
+        strided views over runs of evenly spaced records (a recording's
+        samples mostly are), a gather elsewhere."""
+        dtype = "<u%d" % size
+        n = len(offsets)
+        if n == 0:
+            return np.zeros(0, dtype=dtype)
+        if n == 1:
+            return np.frombuffer(self.data, dtype=dtype, count=1, offset=int(offsets[0] + pos))
+        steps = np.diff(offsets)
+        # run starts: where the spacing changes
+        cuts = np.flatnonzero(np.diff(steps) != 0) + 1
+        if len(cuts) > n // 64 or np.any(steps <= 0):
+            return self._gather(offsets, pos, size)
+        out = np.empty(n, dtype=dtype)
+        # records lo..hi-1 of each run are evenly spaced, steps[lo] apart
+        bounds = np.concatenate(([0], cuts, [n])).tolist()
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            stride = int(steps[lo]) if lo < len(steps) else 8
+            out[lo:hi] = np.ndarray((hi - lo,), dtype=dtype, buffer=self.data,
+                                    offset=int(offsets[lo] + pos), strides=(stride,))
+        return out
+
+    def _gather(self, offsets, pos, size):
+        buf = np.frombuffer(self.data, dtype=np.uint8)
+        idx = (offsets + pos)[:, None] + np.arange(size)
+        return buf[idx].copy().view("<u%d" % size).ravel()

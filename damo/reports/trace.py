@@ -192,6 +192,22 @@ def read_trace(path):
     return text, "perf-script"
 
 
+def report_batches(path, events, raw, max_cols):
+    """report trace's lines, in batches (a perf.data file is decoded here
+    unless --raw needs perf script's own lines)."""
+    if not raw:
+        try:
+            with open(path, "rb") as f:
+                is_perf_data = f.read(8) == b"PERFILE2"
+        except OSError as e:
+            raise DamoError("%s: %s" % (path, e.strerror or e)) from None
+        if is_perf_data:
+            batches = decoded_lines(path, events, max_cols)
+            if batches is not None:
+                return batches
+    return [report_lines(path, events, raw, max_cols)]
+
+
 def report_lines(path, events, raw, max_cols):
     text, kind = read_trace(path)
     formatter = TraceFormatter(max_cols)
@@ -208,3 +224,130 @@ def report_lines(path, events, raw, max_cols):
             raise DamoError("%s: a malformed %s event: %r" % (path, event, line[:100])) \
                 from None
     return out
+
+
+# ------------------------------------------------------- perf.data, decoded
+
+_FAST_EVENTS = ("damon:damon_aggregated", "damon:damos_before_apply",
+                "damon:damon_monitor_intervals_tune")
+
+
+class _Texts:
+    """fmt(value) of many values, each distinct value formatted once."""
+
+    def __init__(self, fmt):
+        self.fmt = fmt
+        self.cache = {}
+
+    def __call__(self, values):
+        import numpy as np
+        if not len(values):
+            return []
+        uniq, inverse = np.unique(values, return_inverse=True)
+        cache, fmt = self.cache, self.fmt
+        texts = np.empty(len(uniq), dtype=object)
+        for i, v in enumerate(uniq.tolist()):
+            text = cache.get(v)
+            if text is None:
+                text = cache[v] = fmt(v)
+            texts[i] = text
+        return texts[inverse].tolist()
+
+
+def decoded_lines(path, events, max_cols):
+    """report trace's lines of a perf.data file decoded here (no perf
+    script), a batch at a time, or None when its layout or events need perf
+    script."""
+    import numpy as np
+
+    from damo.records import perf_data
+    try:
+        trace = perf_data.Trace(path)
+    except (perf_data.Unsupported, ValueError, IndexError, OSError) + (struct_error(),):
+        return None
+    shown = [a for a, name in enumerate(trace.names) if name in events]
+    if any(trace.names[a] not in _FAST_EVENTS for a in shown):
+        trace.close()
+        return None
+
+    def generate():
+        stamp = _Texts(lambda t: "%d.%06d" % (t // 1000000000, t % 1000000000 // 1000))
+        proc = _Texts(lambda tid: "%s/%d" % (trace.comms[tid], tid))
+        number, addr = _Texts(str), _Texts(_addr)
+        tune = _Texts(lambda v: "sample_us=%d" % v)
+        region_idx = 0
+        try:
+            for times, attr_of, tids, cpus, fields in trace.batches():
+                rows = np.flatnonzero(np.isin(attr_of, shown))
+                if not len(rows):
+                    continue
+                if any(tid not in trace.comms for tid in np.unique(tids[rows]).tolist()):
+                    raise perf_data.Unsupported("a sample of a thread without a name")
+                position = np.full(len(times), -1, dtype=np.int64)
+                position[rows] = np.arange(len(rows))
+                bodies = [None] * len(rows)
+                names = [None] * len(rows)
+                for a in shown:
+                    f = fields.get(a)
+                    if f is None:
+                        continue
+                    at = position[f["__rows__"]].tolist()
+                    name = trace.names[a]
+                    if name == "damon:damon_monitor_intervals_tune":
+                        texts = tune(f["sample_us"])
+                    elif name == "damon:damon_aggregated":
+                        counts = f["nr_regions"]
+                        index, region_idx = _running_index(counts, region_idx)
+                        texts = ["%s %d/%s %s (%s) %s %s" % t for t in zip(
+                            number(f["target_id"]), index, number(counts), addr(f["start"]),
+                            addr(f["end"] - f["start"]), number(f["nr_accesses"]),
+                            number(f["age"]))]
+                    else:
+                        texts = ["%s %s %s %s %s (%s) %s %s" % t for t in zip(
+                            number(f["context_idx"]), number(f["scheme_idx"]),
+                            number(f["target_idx"]), number(f["nr_regions"]),
+                            addr(f["start"]), addr(f["end"] - f["start"]),
+                            number(f["nr_accesses"]), number(f["age"]))]
+                    for i, text in zip(at, texts):
+                        bodies[i] = text
+                        names[i] = name
+                lines = ["%s %s %s %s" % t for t in zip(stamp(times[rows]), proc(tids[rows]),
+                                                         names, bodies)]
+                if max(map(len, lines)) > max_cols:
+                    lines = [part for line in lines for part in
+                             ([line] if len(line) <= max_cols else wrapped(line, max_cols))]
+                yield lines
+        finally:
+            trace.close()
+
+    return generate()
+
+
+def _running_index(counts, start):
+    """damo's region index of each event: one up per event, back to 0 when it
+    reaches the event's nr_regions (a snapshot's regions count 0..n-1).
+    Computed per run of equal nr_regions; an index past a run's count (a
+    malformed trace) takes damo's own loop."""
+    import numpy as np
+    counts = np.asarray(counts, dtype=np.int64)
+    n = len(counts)
+    index = np.empty(n, dtype=np.int64)
+    idx = start
+    bounds = np.concatenate(([0], np.flatnonzero(np.diff(counts)) + 1, [n])).tolist()
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        c = int(counts[lo])
+        if c <= 0 or idx >= c:
+            for i in range(lo, n):
+                index[i] = idx
+                idx += 1
+                if idx == counts[i]:
+                    idx = 0
+            return index.tolist(), idx
+        index[lo:hi] = (idx + np.arange(hi - lo)) % c
+        idx = (idx + hi - lo) % c
+    return index.tolist(), idx
+
+
+def struct_error():
+    import struct
+    return struct.error
