@@ -49,6 +49,13 @@ def tool_recordings(recordings, tmp_path_factory):
                                     catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert os.path.exists(paths[name] + ".mem_footprint")
+    # damo record's .kdamonds beside recordings (report attrs reads it); snap's
+    # context has a probe
+    for name in ("basic", "multi_targets_gaps", "tuned_intervals", "one_snapshot", "snap",
+                 "own", "own_schemes", "own_paddr", "odd_regions", "intervals_null"):
+        probes = [{"filters": [{"filter_type": "anon", "matching": True, "allow": True,
+                                "path": None}], "weight": 3}] if name == "snap" else []
+        kdamonds_file(paths[name] + ".kdamonds", probes)
     paths["own_schemes.perf_data"] = str(root / "own_schemes.perf_data")
     result = CliRunner().invoke(main, ["convert_record_format", "--record_file",
                                        paths["own_schemes"], "--output_file",
@@ -56,6 +63,17 @@ def tool_recordings(recordings, tmp_path_factory):
                                        "perf_data"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return paths
+
+
+def kdamonds_file(path, probes=()):
+    """A .kdamonds file as damo record writes it: a JSON list of kdamonds."""
+    import json
+    kdamonds = [{"state": "on", "pid": 1, "contexts": [{
+        "ops": "vaddr", "targets": [{"pid": 42, "regions": []}],
+        "intervals": {"sample_us": "5 ms", "aggr_us": "100 ms", "ops_update_us": "1 s"},
+        "nr_regions": {"min": "10", "max": "1,000"}, "probes": list(probes), "schemes": []}]}]
+    with open(path, "w") as f:
+        json.dump(kdamonds, f)
 
 
 @pytest.fixture(scope="session")

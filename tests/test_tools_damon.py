@@ -261,3 +261,22 @@ def test_damo_needs_damon_for_input_file(damo):
     cannot show a kdamonds file where DAMON is absent (here, its sandbox)."""
     code, out = damo.command("report", "damon", "--input_file", KDAMONDS)
     assert code == 1 and out.strip() == "DAMON interface (auto) not supported"
+
+
+def test_debug_damon_prints_what_is_read_from_the_daemons():
+    """damo's --debug_damon logs the kernel files it reads; here the
+    daemons' state files: one line each on stderr, the report unchanged."""
+    from test_live import Live, SPEED
+    lv = Live()
+    try:
+        idx, _ = lv.start(lv.workload, "--speed", SPEED)
+        lv.ok("tune", "--monitoring_intervals", "5ms", "100ms", "1s")   # state is published
+        done = lv.damo("report", "damon", "--debug_damon", "--damon_params")
+        assert done.returncode == 0
+        state = os.path.join(lv.rundir, "kdamond.%d" % idx, "state.json")
+        assert done.stderr == "damo-sim: read %s: daemon on, kdamonds %d\n" % (state, idx)
+        assert done.stdout == lv.ok("report", "damon", "--damon_params")
+        lv.ok("stop")
+        assert lv.damo("report", "damon", "--debug_damon").stderr == ""
+    finally:
+        lv.cleanup()

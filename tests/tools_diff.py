@@ -152,6 +152,8 @@ class Reference:
 
 
 def check(case, ours, theirs, reference=None):
+    # hostile input or not, ours never ends in a traceback
+    assert "Traceback" not in ours.stderr, ours.stderr
     if case.expect == "same":
         assert ours.code == theirs.code, (ours, theirs)
         assert ours.stdout == theirs.stdout

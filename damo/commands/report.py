@@ -13,6 +13,8 @@ REPORTS = {
     "access": ("damo.commands.report_access:access",
                "Show the regions of each recorded snapshot, or, without --input, of the "
                "running kdamonds' latest snapshot."),
+    "attrs": ("damo.commands.report_attrs:attrs",
+              "Show data attributes information (experimental)."),
     "damon": ("damo.commands.report_damon:damon",
               "Show live kdamonds: parameters, state and DAMOS stats."),
     "footprints": ("damo.commands.report_footprints:footprints",

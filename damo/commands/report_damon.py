@@ -164,10 +164,15 @@ def _cpu_usage(k):
 @click.command(cls=ReportCommand, multi_value=("--damos_stat_fields",),
                context_settings={"help_option_names": ["-h", "--help"]})
 @damon_options
-def damon(**kwargs):
+@click.option("--debug_damon", is_flag=True,
+              help="print the requests damo sends to the simulated kernel's daemons, and "
+                   "their answers, on stderr")
+def damon(debug_damon, **kwargs):
     """Show live kdamonds: parameters, state and DAMOS stats.
 
     A kdamond whose daemon died is shown as dead (`damo start` cleans it
     up).  With --input_file, show a damo kdamonds file instead.
     """
+    from damo.live import client
+    client.DEBUG = debug_damon
     show(**kwargs)

@@ -102,6 +102,12 @@ def kdamonds():
     out = []
     for slot in rundir_mod.slots(rundir_mod.runtime_dir()):
         liveness, state = slot.liveness(), slot.state()
+        if DEBUG:
+            import sys
+            sys.stderr.write("damo-sim: read %s: %s\n" % (
+                slot.file("state.json"), "daemon %s, %s" % (
+                    liveness, "no state" if state is None else "kdamonds %s" % (
+                        ", ".join(str(i) for i in slot.kdamond_idxs())))))
         out += [Kdamond(slot, idx, liveness, state) for idx in slot.kdamond_idxs()]
     return sorted(out, key=lambda k: k.idx)
 

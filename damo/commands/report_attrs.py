@@ -1,0 +1,188 @@
+"""``damo report attrs``: data attributes (probe hits) of a recording, as damo shows them."""
+import os
+import time
+
+import click
+
+from damo.commands._report_common import (ReportCommand, color_option, echo, echo_paged,
+                                          split_values, use_color)
+from damo.errors import DamoError
+from damo.params import access_filter
+
+_MULTI = ("--input", "-i", "--percentiles_range", "--sort_regions_by", "--hist_ranges",
+          "--format", "--adjust_region", "--snapshot_damos_filter", "--repeat")
+
+
+def _ints(value, option):
+    try:
+        return [int(v) for v in split_values(value)]
+    except ValueError:
+        raise DamoError("%s: %r are not numbers" % (option, " ".join(split_values(value))),
+                        exit_code=2) from None
+
+
+def _to_sec(text):
+    """damo's text_to_sec(): a number is seconds, else a time with a unit."""
+    from damo import units
+    try:
+        try:
+            return units.to_number(text)
+        except ValueError:
+            return units.to_us(text) / 1000000
+    except (ValueError, TypeError):
+        raise DamoError("--repeat: wrong <delay> %r" % text) from None
+
+
+def _to_count(text):
+    from damo import units
+    try:
+        return units.to_number(text)
+    except ValueError:
+        raise DamoError("--repeat: wrong <count> %r" % text) from None
+
+
+@click.command(cls=ReportCommand, multi_value=_MULTI,
+               context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
+              help="recording(s) to show (each with its damo record .kdamonds file)  "
+                   "[default: damon.data]")
+@click.option("--snapshot_damos_filter", multiple=True, metavar="<damos filter argument>...",
+              hidden=True, help="region-internal DAMOS filters of live snapshots")
+@access_filter.filter_options
+@click.option("--style", type=click.Choice(["detailed", "temperature-sz-hist",
+                                            "recency-sz-hist", "cold-memory-tail",
+                                            "recency-percentiles", "idle-time-percentiles",
+                                            "temperature-percentiles"]),
+              default="detailed", show_default=True,
+              help="output format selection among pre-configures ones")
+@click.option("--percentiles_range", metavar="<number>...", help="percentiles to show")
+@click.option("--sort_regions_by", metavar="<keyword>...",
+              help="address, probe_hits_wsum, age, size or temperature, each optionally "
+                   "followed by reverse  [default: temperature]")
+@click.option("--temperature_weights", nargs=3, type=int, default=(100, 100, 0),
+              show_default=True, metavar="<int> <int> <int>",
+              help="region temperature weights for probe hits weighted sum, age and size")
+@click.option("--hist_logscale", is_flag=True, help="draw histograms in logscale")
+@click.option("--hist_ranges", metavar="<value>...", help="histogram range values")
+@click.option("--hist_cumulate", is_flag=True, help="draw histogram in cumulative way")
+@click.option("--format", "formats", multiple=True,
+              metavar="<set|append> <record_head|snapshot_head|region|snapshot_tail|"
+                      "record_tail> <format string>",
+              help="customize report content format (repeatable)")
+@click.option("--adjust_region", multiple=True, metavar="<field>...",
+              help="adjust region properties: <size|probe_hits> [probe idx] "
+                   "<df_passed|probe_hits_rate> [probe idx]")
+@click.option("--snapshot_heatmap_width", type=int, default=80, show_default=True,
+              metavar="<number>", help="width of snapshot heatmap")
+@click.option("--snapshot_heatmap_colorset", type=click.Choice(["gray", "flame", "emotion"]),
+              default="gray", show_default=True, help="snapshot heatmap colorset")
+@click.option("--snapshot_heatmap_static", is_flag=True, help="draw snapshot heatmap as static")
+@click.option("--min_chars_for", nargs=2, multiple=True, metavar="<keyword> <number>",
+              help="minimum characters for a keyword of the format (repeatable)")
+@click.option("--total_sz_only", is_flag=True,
+              help="print only total size of the regions for each snapshot")
+@click.option("--dont_merge_regions", is_flag=True,
+              help="don't merge contiguous regions of same access pattern")
+@click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
+@click.option("--json", "as_json", is_flag=True, help="print in json format")
+@click.option("--raw_form", is_flag=True, help="print in raw format")
+@click.option("--ls_record_format_keywords", is_flag=True, hidden=True)
+@click.option("--ls_snapshot_format_keywords", is_flag=True, hidden=True)
+@click.option("--ls_region_format_keywords", is_flag=True, hidden=True)
+@click.option("--exec", "exec_", metavar="<command or 'interpreter'>",
+              help="execute python code with the records (damo's objects: not here)")
+@click.option("--repeat", metavar="[<delay> <count>]",
+              help="repeat <count> times with <delay> time interval")
+@click.option("--debug_damon", is_flag=True, help="print debugging log (no effect here)")
+@color_option()
+def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_by,
+          temperature_weights, hist_logscale, hist_ranges, hist_cumulate, formats,
+          adjust_region, snapshot_heatmap_width, snapshot_heatmap_colorset,
+          snapshot_heatmap_static, min_chars_for, total_sz_only, dont_merge_regions, raw_number,
+          as_json, raw_form, ls_record_format_keywords, ls_snapshot_format_keywords,
+          ls_region_format_keywords, exec_, repeat, debug_damon, color, **filters):
+    """Show data attributes information (experimental).
+
+    damo's report access layout around the probe hits of DAMON's data
+    attribute monitoring: per snapshot a heatmap of the regions' temperatures
+    (probe hits by the probes' weights, age, size), the probes, the intervals
+    and each region; recordings need the .kdamonds file damo record writes.
+    """
+    from damo import records as records_mod
+    from damo.params import kdamonds_model as model
+    from damo.reports import attrs as attrs_mod
+
+    for flag, kind in ((ls_record_format_keywords, "record"),
+                       (ls_snapshot_format_keywords, "snapshot"),
+                       (ls_region_format_keywords, "region")):
+        if flag:
+            click.echo("use 'damo help access_format_options %s_format_keywords' instead"
+                       % kind)
+            return
+    if exec_:
+        raise DamoError("--exec: damo's records are its own Python objects; here, read the "
+                        "recording with damo.records.load()")
+    files = []
+    for value in inputs:
+        fields = split_values(value)
+        if fields[0] == "tried_regions_of":
+            raise DamoError("--input tried_regions_of: a live kdamond's tried regions; run "
+                            "damo report access for live snapshots")
+        if len(fields) != 1:
+            raise DamoError("--input: unsupported input (%s)" % fields)
+        files.append(fields[0])
+    if not files:
+        files = ["damon.data"]
+    sort_keys = split_values(sort_regions_by)
+    attrs_mod.check_sort_keys(sort_keys)
+    count, delay = 1, 0
+    if repeat is not None:
+        values = split_values(repeat) if repeat else []
+        if len(values) not in (0, 2):
+            raise DamoError("--repeat receives only zero or two arguments")
+        count, delay = (_to_count(values[1]), _to_sec(values[0])) if values else (-1, 1)
+    flt = access_filter.AccessFilter.from_options(**filters)
+    shown = 0
+    while count < 0 or shown < count:
+        views, kdamonds_list = [], []
+        for path in files:
+            kdamonds_path = path + ".kdamonds"
+            if not os.path.isfile(kdamonds_path):
+                raise DamoError("%s file not found (damo record writes it beside the "
+                                "recording)" % kdamonds_path)
+            kdamonds = model.read_json_file(kdamonds_path, "--input")
+            recs = flt.apply(records_mod.load(path).records, source=path)
+            kdamonds_list.append(kdamonds)
+            views.append([attrs_mod.Record(r, kdamonds, path) for r in recs])
+        all_records = [r for vs in views for r in vs]
+        if not all_records and count == 1:
+            click.echo("No record in %s" % files)
+        if adjust_region:
+            attrs_mod.adjust_regions(all_records, [split_values(v) for v in adjust_region])
+        fmt = attrs_mod.default_format(dict(
+            sort_regions_by=sort_keys, temperature_weights=list(temperature_weights),
+            hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
+            hist_ranges=split_values(hist_ranges),
+            percentiles_range=_ints(percentiles_range, "--percentiles_range")
+            if percentiles_range else None,
+            snapshot_heatmap_width=snapshot_heatmap_width,
+            snapshot_heatmap_colorset=snapshot_heatmap_colorset,
+            snapshot_heatmap_static=snapshot_heatmap_static, raw_number=raw_number,
+            color=use_color(color)))
+        # argparse's append adds to damo's default list (whose entries come first)
+        fmt["min_chars_for"] = fmt["min_chars_for"] + [list(m) for m in min_chars_for]
+        attrs_mod.set_formats(fmt, all_records, style,
+                              [split_values(f) for f in formats], total_sz_only)
+        if as_json:
+            text = attrs_mod.json_text(views, kdamonds_list, raw_number)
+        elif raw_form:
+            text = attrs_mod.raw_form(all_records, raw_number)
+        else:
+            text = attrs_mod.text(attrs_mod.Report(all_records, fmt), fmt)
+        if repeat is not None:
+            echo(text)
+        else:
+            echo_paged(text)
+        shown += 1
+        if count < 0 or shown < count:
+            time.sleep(delay)
