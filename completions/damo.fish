@@ -408,6 +408,7 @@ complete -c damo -n "__damo_at 'damo report access'" -l debug_damon -d 'print de
 complete -c damo -n "__damo_at 'damo report access'" -l color -x -a 'auto always never' -d 'colour the map: on a terminal (auto, unless NO_COLOR is set), always (damo\'s output, byte for byte) or never'
 complete -c damo -n "__damo_at 'damo report access'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo report attrs'" -s i -l input -r -F -d 'recording(s) to show (each with its damo record .kdamonds file) [default: damon.data]'
+complete -c damo -n "__damo_at 'damo report attrs'" -l snapshot_damos_filter -x -d 'region-internal DAMOS filters for the snapshot (as --damos_filter); recordings are shown as recorded'
 complete -c damo -n "__damo_at 'damo report attrs'" -l sz_region -x -d 'min/max size of regions (bytes) to filter in'
 complete -c damo -n "__damo_at 'damo report attrs'" -l access_rate -x -d 'min/max access rate of regions (percent) to filter in'
 complete -c damo -n "__damo_at 'damo report attrs'" -l age -x -d 'min/max age of regions (seconds) to filter in'

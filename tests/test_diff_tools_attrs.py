@@ -112,6 +112,12 @@ def _cases():
              expect="error", names=["--repeat"]),
         Case("attrs-repeat-units", ["report", "attrs", "-i", "{basic}", "--total_sz_only",
                                     "--repeat", "10ms", "3"]),
+        # parsed, and used only for live snapshots
+        Case("attrs-snapshot-damos-filter", ["report", "attrs", "-i", "{snap}",
+                                             "--snapshot_damos_filter", "allow", "anon"]),
+        Case("attrs-bad-snapshot-damos-filter", ["report", "attrs", "-i", "{basic}",
+                                                 "--snapshot_damos_filter", "allow", "bogus"],
+             expect="error", names=["--snapshot_damos_filter", "bogus"]),
         Case("attrs-bad-style", ["report", "attrs", "-i", "{basic}", "--style", "hot"],
              expect="error", names=["--style"]),
     ]

@@ -47,7 +47,8 @@ def _to_count(text):
               help="recording(s) to show (each with its damo record .kdamonds file)  "
                    "[default: damon.data]")
 @click.option("--snapshot_damos_filter", multiple=True, metavar="<damos filter argument>...",
-              hidden=True, help="region-internal DAMOS filters of live snapshots")
+              help="region-internal DAMOS filters for the snapshot (as --damos_filter); "
+                   "recordings are shown as recorded")
 @access_filter.filter_options
 @click.option("--style", type=click.Choice(["detailed", "temperature-sz-hist",
                                             "recency-sz-hist", "cold-memory-tail",
@@ -133,6 +134,13 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
         files.append(fields[0])
     if not files:
         files = ["damon.data"]
+    from damo.params import schemes
+    for value in snapshot_damos_filter:
+        # damo parses them, and uses them only for a live snapshot
+        try:
+            schemes.parse_filter(split_values(value), "--snapshot_damos_filter")
+        except DamoError as e:
+            raise DamoError(str(e), exit_code=1) from None     # damo exits 1 here
     sort_keys = split_values(sort_regions_by)
     attrs_mod.check_sort_keys(sort_keys)
     count, delay = 1, 0
