@@ -126,7 +126,11 @@ def _parse(parse, text, option):
 
 
 def _bytes(text, option):
-    return min(units.ULONG_MAX, int(_parse(units.to_bytes, text, option)))
+    value = _parse(units.to_bytes, text, option)
+    # sizes and addresses: finite and not negative (numpy's uint64 columns)
+    if value != value or value < 0 or value == float("inf"):
+        raise DamoError("%s: %r is not a valid size or address" % (option, text), exit_code=1)
+    return min(units.ULONG_MAX, int(value))
 
 
 def _sorted_ranges(pairs, option):
