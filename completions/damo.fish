@@ -417,7 +417,7 @@ complete -c damo -n "__damo_at 'damo report attrs'" -l sz_snapshot -x -d 'min/ma
 complete -c damo -n "__damo_at 'damo report attrs'" -l snapshot_time -x -d 'show snapshots generated in these time intervals (repeatable)'
 complete -c damo -n "__damo_at 'damo report attrs'" -l snapshot_idx -x -d 'show snapshots of these indices range (repeatable)'
 complete -c damo -n "__damo_at 'damo report attrs'" -l temperature -x -d 'min/max temperature of regions to filter in (repeatable)'
-complete -c damo -n "__damo_at 'damo report attrs'" -l style -x -a 'detailed temperature-sz-hist recency-sz-hist cold-memory-tail recency-percentiles idle-time-percentiles temperature-percentiles' -d 'output format selection among pre-configures ones'
+complete -c damo -n "__damo_at 'damo report attrs'" -l style -x -a 'detailed temperature-sz-hist recency-sz-hist cold-memory-tail recency-percentiles idle-time-percentiles temperature-percentiles' -d 'output format selection among pre-configured ones: detailed, temperature-sz-hist, recency-sz-hist, cold-memory-tail, recency-percentiles, idle-time-percentiles, temperature-percentiles'
 complete -c damo -n "__damo_at 'damo report attrs'" -l percentiles_range -x -d 'percentiles to show'
 complete -c damo -n "__damo_at 'damo report attrs'" -l sort_regions_by -x -d 'address, probe_hits_wsum, age, size or temperature, each optionally followed by reverse [default: temperature]'
 complete -c damo -n "__damo_at 'damo report attrs'" -l temperature_weights -x -d 'region temperature weights for probe hits weighted sum, age and size'

@@ -54,8 +54,10 @@ def _to_count(text):
                                             "recency-sz-hist", "cold-memory-tail",
                                             "recency-percentiles", "idle-time-percentiles",
                                             "temperature-percentiles"]),
-              default="detailed", show_default=True,
-              help="output format selection among pre-configures ones")
+              default="detailed", show_default=True, metavar="<style>",
+              help="output format selection among pre-configured ones: detailed, "
+                   "temperature-sz-hist, recency-sz-hist, cold-memory-tail, "
+                   "recency-percentiles, idle-time-percentiles, temperature-percentiles")
 @click.option("--percentiles_range", metavar="<number>...", help="percentiles to show")
 @click.option("--sort_regions_by", metavar="<keyword>...",
               help="address, probe_hits_wsum, age, size or temperature, each optionally "
