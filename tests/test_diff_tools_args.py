@@ -251,3 +251,102 @@ def test_args_damon_errors(argv, message):
     code, out, err = run_ours("args", "damon", *argv)
     assert code != 0 and out == ""
     assert err.startswith("damo: error: ") and message in err and err.count("\n") == 1
+
+
+# ----------------------------------------------------------- args accesses_format
+
+ACCESS_FORMAT_DEFAULT = {
+    # damo's ReportFormat.to_kvpairs() of set_formats(args, records=[]) for
+    # the defaults, from damo_report_access.py's add_fmt_args and set_formats
+    "sort_regions_by": ["address"], "sort_regions_dsc": None,
+    "temperature_weights": [0, 100, 100], "dont_merge_regions": False,
+    "hist_logscale": False, "hist_cumulate": False, "hist_ranges": None,
+    "percentiles_range": None, "format_record_head": "",
+    "format_record_tail": "record DAMON intervals: <intervals>",
+    "format_snapshot_head": "heatmap: <heatmap>\nintervals: <snapshot intervals>",
+    "format_snapshot_tail": "memory bw estimate: <estimated memory bandwidth>\n"
+                            "total size: <total bytes>",
+    "format_region": "<index> addr <start address> size <size> access <access hz> age <age>",
+    "snapshot_heatmap_width": 80, "snapshot_heatmap_static": False,
+    "snapshot_heatmap_colorset": "gray", "region_box_values": ["age", "access_rate", "size"],
+    "region_box_min_max_height": [1, 5], "region_box_min_max_length": [1, 30],
+    "region_box_colorset": "gray", "region_box_scales": ["log", "linear", "log"],
+    "region_box_align": "left",
+    "min_chars_for": [["<index>", 3], ["<start address>", 12], ["<end address>", 11],
+                      ["<size>", 11], ["<access rate>", 5], ["<access hz>", 6],
+                      ["<age>", 13], ["<filters passed type>", 10]],
+    "raw_number": False, "json": False}
+
+
+def test_args_accesses_format_default():
+    out = ours("args", "accesses_format")
+    assert json.loads(out) == ACCESS_FORMAT_DEFAULT
+    assert list(json.loads(out)) == list(ACCESS_FORMAT_DEFAULT)     # damo's key order
+    assert out == json.dumps(ACCESS_FORMAT_DEFAULT, indent=4) + "\n"
+
+
+def test_args_accesses_format_options():
+    kv = json.loads(ours("args", "accesses_format", "--style", "hot", "--hist_ranges", "1",
+                         "2", "--percentiles_range", "0", "100", "25", "--min_chars_for",
+                         "<size>", "20", "--region_box_values", "size", "none", "age",
+                         "--format", "append", "region", " !", "--total_sz_only"))
+    # hot: damo's cold/hot style (sorted by temperature, descending), then
+    # --total_sz_only empties the head and the regions, then the append
+    assert kv["sort_regions_by"] == ["temperature"] and kv["sort_regions_dsc"] == ["temperature"]
+    assert kv["region_box_min_max_length"] == [1, 40] and kv["region_box_align"] == "right"
+    assert kv["format_snapshot_head"] == "" and kv["format_region"] == " !"
+    assert kv["format_snapshot_tail"] == "<total bytes>"
+    assert kv["hist_ranges"] == ["1", "2"] and kv["percentiles_range"] == [0, 100, 25]
+    assert kv["region_box_values"] == ["size", None, "age"]
+    # argparse appends to damo's default list, the number as typed
+    assert kv["min_chars_for"] == ACCESS_FORMAT_DEFAULT["min_chars_for"] + [["<size>", "20"]]
+
+
+def test_args_accesses_format_yaml_raw():
+    import yaml
+    text = ours("args", "accesses_format", "--output_format", "yaml", "--raw",
+                "--sort_regions_by", "size", "age")
+    assert yaml.safe_load(text) == dict(ACCESS_FORMAT_DEFAULT, sort_regions_by=["size", "age"])
+    assert text.startswith("sort_regions_by:\n- size\n- age\nsort_regions_dsc: null\n")
+
+
+def test_args_accesses_format_ls_keywords():
+    assert ours("args", "accesses_format", "--ls_region_format_keywords") == \
+        "use 'damo help access_format_options region_format_keywords' instead\n"
+
+
+def test_args_accesses_format_is_what_report_access_takes(reference, tool_recordings,
+                                                         tmp_path):
+    """Given back to report access as --format '<json>', the format gives
+    what damo 3.4.3's report access gives for the options themselves.  (damo
+    cannot take it back: its --format append pass unpacks the one JSON word
+    as (action, area, text) and dies.)"""
+    import tools_diff
+    options = ["--style", "hot", "--format", "append", "snapshot_tail", "\\n<duration>",
+               "--region_box_colorset", "flame", "--min_chars_for", "<size>", "15",
+               "--sort_regions_dsc", "size", "--snapshot_heatmap_width", "40"]
+    text = ours("args", "accesses_format", *options)
+    direct = reference.get(Case("format-as-options", ["report", "access", "-i", "{one_snapshot}"]
+                                + options))
+    assert direct.code == 0 and direct.stdout.count("\n") > 10, direct
+    given = Case("format-as-json", ["report", "access", "-i", "{one_snapshot}", "--format", text])
+    mine = tools_diff.run_ours(given, tool_recordings, str(tmp_path))
+    assert (mine.code, mine.stdout) == (0, direct.stdout)
+    theirs = reference.get(given)
+    assert theirs.code != 0 and "ValueError" in theirs.stderr, theirs
+
+
+def test_damo_args_accesses_format_cannot_print(damo):
+    """damo 3.4.3's args accesses_format takes set_formats()'s (format,
+    error) pair for the format and calls .to_kvpairs() on it: it always
+    fails (AttributeError on a tuple).  Named from its source (the reference
+    damo runs only on record files or --help)."""
+    src = os.path.join(os.path.dirname(os.path.dirname(damo.executable)), "lib")
+    found = [os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs
+             if f in ("damo_args_accesses_format.py", "damo_report_access.py")]
+    texts = {os.path.basename(p): open(p).read() for p in found}
+    assert "fmt = damo_report_access.set_formats(args, records=[])\n    kvpairs = " \
+           "fmt.to_kvpairs(" in texts["damo_args_accesses_format.py"]
+    report_access = texts["damo_report_access.py"]
+    body = report_access.split("\ndef set_formats(args, records):", 1)[1].split("\ndef ", 1)[0]
+    assert "return fmt, None" in body

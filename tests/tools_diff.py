@@ -82,6 +82,7 @@ def run_reference(executable, case, recordings, root):
     home = tempfile.mkdtemp(prefix="home-", dir=root)
     env = dict(os.environ, HOME=home, **case.damo_env)
     env.pop("DAMO_SIM_RUNTIME_DIR", None)
+    env.pop("PYTHONPATH", None)     # ours there would shadow damo's own package
     if case.damo_without_perf:
         env["PATH"] = path_without_perf(root)
     done = subprocess.run(reference_damo.command(executable, case.resolve(recordings)),

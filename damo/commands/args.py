@@ -13,6 +13,8 @@ TYPES = {
     "damon": ("damo.commands.args:damon", "DAMON parameters."),
     "accesses_filter": ("damo.commands.args:accesses_filter",
                         "DAMON monitoring results filter."),
+    "accesses_format": ("damo.commands.args_accesses_format:accesses_format",
+                        "DAMON monitoring results visualization format."),
 }
 
 
