@@ -82,6 +82,17 @@ def _octal_mode(ctx, param, value):
                         exit_code=2)
 
 
+def _perf_readable(ctx, param, value):
+    from damo.records import perf_data
+    if value == "perf_data" and perf_data.perf_path() is None:
+        # damo records perf_data with perf (and reads it back through perf
+        # script); without it the file could not be read
+        raise DamoError("--output_type perf_data: perf is not installed, so the file could "
+                        "not be read back (install perf, e.g. apt-get install linux-perf, "
+                        "or pick another type)", exit_code=2)
+    return value
+
+
 def output_options(default_out):
     """Where and how a command writes its recording (record, replay)."""
     opts = [
@@ -92,8 +103,11 @@ def output_options(default_out):
         click.option("-o", "--out", default=default_out, show_default=True,
                      metavar="<file path>", help="output file path"),
         click.option("--output_type", type=click.Choice(["json_compressed", "json",
-                                                         "perf_script", "native"]),
-                     default="json_compressed", show_default=True, help="output file's type"),
+                                                         "perf_script", "perf_data",
+                                                         "native"]),
+                     default="json_compressed", show_default=True, callback=_perf_readable,
+                     help="output file's type (perf_data: DAMON's tracepoints as perf "
+                          "record writes them)"),
         click.option("--output_permission", "permission", default="600", show_default=True,
                      metavar="<octal>", callback=_octal_mode,
                      help="permission of the output files"),

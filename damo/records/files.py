@@ -11,6 +11,9 @@ from damo.records.model import FormatError
 from damo.records.model import Recording
 
 OUTPUT_TYPES = ("json_compressed", "json", "perf_script", "native")
+# what a writer can also write: perf_data (DAMON's tracepoints as perf record writes
+# them; read back through perf script, as damo reads it)
+WRITE_TYPES = OUTPUT_TYPES + ("perf_data",)
 
 _READ_SIZE = 1 << 20
 _CHUNK_SIZE = 4 << 20
@@ -174,6 +177,10 @@ def load_all(paths):
 
 
 def _iter_bytes(recording, output_type):
+    if output_type == "perf_data":
+        from damo.records import perf_data
+        yield perf_data.build(recording.records)
+        return
     if output_type == "native":
         yield from native.iter_chunks(recording)
         return
@@ -194,14 +201,15 @@ def _iter_bytes(recording, output_type):
 def write(recording, output_set, path, output_type="json_compressed"):
     """Write ``recording`` into an OutputSet (role "recording"); nothing is
     visible before the set's commit()."""
-    if output_type not in OUTPUT_TYPES:
+    if output_type not in WRITE_TYPES:
         raise DamoError("unsupported output type '%s' (choose from %s)"
-                        % (output_type, ", ".join(OUTPUT_TYPES)))
-    if output_type == "perf_script" and not any(r.nr_snapshots for r in recording.records):
-        # the text would be empty, and an empty file is no recording
-        raise DamoError("%s: --output_type perf_script cannot hold a recording without "
+                        % (output_type, ", ".join(WRITE_TYPES)))
+    if output_type in ("perf_script", "perf_data") and \
+            not any(r.nr_snapshots for r in recording.records):
+        # the trace would be empty, and an empty file is no recording
+        raise DamoError("%s: --output_type %s cannot hold a recording without "
                         "snapshots; nothing written (json_compressed or native can)"
-                        % path)
+                        % (path, output_type))
     f = output_set.add(path, "recording")
     for piece in _iter_bytes(recording, output_type):
         f.write(piece)

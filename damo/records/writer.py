@@ -76,7 +76,7 @@ class RecordingWriter:
     MAX_REGIONS = 100_000_000
 
     def __init__(self, path, output_type="json_compressed", permission=0o600):
-        if output_type not in files.OUTPUT_TYPES:
+        if output_type not in files.WRITE_TYPES:
             raise ValueError("unsupported output type %r" % (output_type,))
         if path is not None:
             # refused now, not after the simulation
