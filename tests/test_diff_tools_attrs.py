@@ -7,6 +7,7 @@ import json
 import pytest
 
 import tools_diff
+from conftest import run_ours
 from conftest_tools import reference, tool_recordings  # noqa: F401 (fixtures)
 from tools_diff import Case
 
@@ -157,7 +158,59 @@ def test_attrs_without_intervals(reference, tool_recordings, tmp_path):
 
 
 def test_attrs_exec_is_refused(tool_recordings):
-    from conftest import run_ours
     code, out, err = run_ours("report", "attrs", "-i", tool_recordings["basic"], "--exec",
                               "interpreter")
     assert (code, out) == (1, "") and err.startswith("damo: error: --exec:")
+
+
+def test_attrs_of_the_running_kdamonds():
+    """Without --input and with a kdamond running, damo captures its latest
+    snapshot: here the daemon's, with its parameters for the probes; without
+    either, and no ./damon.data, one error."""
+    from test_live import Live, SPEED
+    lv = Live()
+    try:
+        done = lv.damo("report", "attrs")
+        assert done.returncode != 0 and done.stdout == ""
+        assert done.stderr.startswith("damo: error: ") and "damon.data" in done.stderr
+        lv.start(lv.workload, "--speed", SPEED)
+        lv.ok("tune", "--monitoring_intervals", "5ms", "100ms", "1s")      # state published
+        text = lv.ok("report", "attrs")
+        assert text.startswith("heatmap: ") and "\nNo probe\nintervals: sample " in text
+        assert "\nrecord DAMON intervals: sample 5 ms, aggr 100 ms\n" in text + "\n"
+        [view] = json.loads(lv.ok("report", "attrs", "--json"))
+        [kdamond] = view["damon_records"]["kdamonds"]
+        assert kdamond["state"] == "on" and kdamond["contexts"][0]["ops"] == "vaddr"
+        [record] = view["damon_records"]["record_list"]
+        [snapshot] = record["snapshots"]
+        starts = [int(r["start"].replace(",", "")) for r in snapshot["regions"]]
+        ends = [int(r["end"].replace(",", "")) for r in snapshot["regions"]]
+        assert starts and all(s < e for s, e in zip(starts, ends))
+        assert all(e <= s for e, s in zip(ends, starts[1:]))
+        assert all(r["probe_hits"] == [] for r in snapshot["regions"])
+        lv.ok("stop")
+    finally:
+        lv.cleanup()
+
+
+def test_attrs_repeat_without_values_runs_until_ctrl_c(tool_recordings):
+    """damo's --repeat with no values: every second until ^C, which ends it
+    with damo's 'signal 2 received' line (exit 0)."""
+    import signal
+    import subprocess
+    import sys
+    from damo import records
+    nr = sum(r.nr_snapshots for r in records.load(tool_recordings["basic"]).records)
+    once = run_ours("report", "attrs", "-i", tool_recordings["basic"], "--total_sz_only")[1]
+    assert once.count("\n") == nr
+    proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "report", "attrs", "-i",
+                             tool_recordings["basic"], "--total_sz_only", "--repeat"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # two rounds (a second apart), each the report and a blank line
+    lines = [proc.stdout.readline() for _ in range(2 * (nr + 1))]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert "".join(lines) == (once + "\n") * 2
+    assert proc.returncode == 0 and err == ""
+    assert out.endswith("\nsignal 2 received\n")

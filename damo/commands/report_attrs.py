@@ -10,7 +10,7 @@ from damo.errors import DamoError
 from damo.params import access_filter
 
 _MULTI = ("--input", "-i", "--percentiles_range", "--sort_regions_by", "--hist_ranges",
-          "--format", "--adjust_region", "--snapshot_damos_filter", "--repeat")
+          "--format", "--adjust_region", "--snapshot_damos_filter")
 
 
 def _ints(value, option):
@@ -41,11 +41,14 @@ def _to_count(text):
         raise DamoError("--repeat: wrong <count> %r" % text) from None
 
 
-@click.command(cls=ReportCommand, multi_value=_MULTI,
-               context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
+               context_settings={"help_option_names": ["-h", "--help"]},
+               epilog="If --input is not provided and DAMON is running, capture snapshot. "
+                      "If --input is not provided, DAMON is not running, and \"damon.data\" "
+                      "file exists, use \"damon.data\" as --input.")
 @click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
               help="recording(s) to show (each with its damo record .kdamonds file)  "
-                   "[default: damon.data]")
+                   "[default: the running kdamonds' latest snapshot, else damon.data]")
 @click.option("--snapshot_damos_filter", multiple=True, metavar="<damos filter argument>...",
               help="region-internal DAMOS filters for the snapshot (as --damos_filter); "
                    "recordings are shown as recorded")
@@ -111,8 +114,6 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
     (probe hits by the probes' weights, age, size), the probes, the intervals
     and each region; recordings need the .kdamonds file damo record writes.
     """
-    from damo import records as records_mod
-    from damo.params import kdamonds_model as model
     from damo.reports import attrs as attrs_mod
 
     for flag, kind in ((ls_record_format_keywords, "record"),
@@ -135,7 +136,9 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
             raise DamoError("--input: unsupported input (%s)" % fields)
         files.append(fields[0])
     if not files:
-        files = ["damon.data"]
+        from damo.commands.report_access import _live_or_default
+        default = _live_or_default()
+        files = None if default is None else [default]
     from damo.params import schemes
     for value in snapshot_damos_filter:
         # damo parses them, and uses them only for a live snapshot
@@ -147,52 +150,99 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
     attrs_mod.check_sort_keys(sort_keys)
     count, delay = 1, 0
     if repeat is not None:
-        values = split_values(repeat) if repeat else []
+        values = [v for v in split_values(repeat) if v != ""]
         if len(values) not in (0, 2):
             raise DamoError("--repeat receives only zero or two arguments")
         count, delay = (_to_count(values[1]), _to_sec(values[0])) if values else (-1, 1)
     flt = access_filter.AccessFilter.from_options(**filters)
     shown = 0
-    while count < 0 or shown < count:
-        views, kdamonds_list = [], []
-        for path in files:
-            kdamonds_path = path + ".kdamonds"
-            if not os.path.isfile(kdamonds_path):
-                raise DamoError("%s file not found (damo record writes it beside the "
-                                "recording)" % kdamonds_path)
-            kdamonds = model.read_json_file(kdamonds_path, "--input")
-            recs = flt.apply(records_mod.load(path).records, source=path)
-            kdamonds_list.append(kdamonds)
-            views.append([attrs_mod.Record(r, kdamonds, path) for r in recs])
-        all_records = [r for vs in views for r in vs]
-        if not all_records and count == 1:
-            click.echo("No record in %s" % files)
-        if adjust_region:
-            attrs_mod.adjust_regions(all_records, [split_values(v) for v in adjust_region])
-        fmt = attrs_mod.default_format(dict(
-            sort_regions_by=sort_keys, temperature_weights=list(temperature_weights),
-            hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
-            hist_ranges=split_values(hist_ranges),
-            percentiles_range=_ints(percentiles_range, "--percentiles_range")
-            if percentiles_range else None,
-            snapshot_heatmap_width=snapshot_heatmap_width,
-            snapshot_heatmap_colorset=snapshot_heatmap_colorset,
-            snapshot_heatmap_static=snapshot_heatmap_static, raw_number=raw_number,
-            color=use_color(color)))
-        # argparse's append adds to damo's default list (whose entries come first)
-        fmt["min_chars_for"] = fmt["min_chars_for"] + [list(m) for m in min_chars_for]
-        attrs_mod.set_formats(fmt, all_records, style,
-                              [split_values(f) for f in formats], total_sz_only)
-        if as_json:
-            text = attrs_mod.json_text(views, kdamonds_list, raw_number)
-        elif raw_form:
-            text = attrs_mod.raw_form(all_records, raw_number)
-        else:
-            text = attrs_mod.text(attrs_mod.Report(all_records, fmt), fmt)
-        if repeat is not None:
-            echo(text)
-        else:
-            echo_paged(text)
-        shown += 1
-        if count < 0 or shown < count:
-            time.sleep(delay)
+    try:
+        while count < 0 or shown < count:
+            _show_once(files, flt, count, adjust_region, style, formats, total_sz_only,
+                       as_json, raw_form, repeat, color, dict(
+                           sort_regions_by=sort_keys,
+                           temperature_weights=list(temperature_weights),
+                           hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
+                           hist_ranges=split_values(hist_ranges),
+                           percentiles_range=_ints(percentiles_range, "--percentiles_range")
+                           if percentiles_range else None,
+                           snapshot_heatmap_width=snapshot_heatmap_width,
+                           snapshot_heatmap_colorset=snapshot_heatmap_colorset,
+                           snapshot_heatmap_static=snapshot_heatmap_static,
+                           raw_number=raw_number), min_chars_for)
+            shown += 1
+            if count < 0 or shown < count:
+                time.sleep(delay)
+    except KeyboardInterrupt:
+        if repeat is None:
+            raise
+        click.echo("\nsignal 2 received")
+
+
+def _views(files, flt):
+    """[[attrs Record]] per file (or of the running kdamonds' latest
+    snapshot), and the kdamonds of each."""
+    from damo import records as records_mod
+    from damo.params import kdamonds_model as model
+    from damo.reports import attrs as attrs_mod
+
+    if files is None:
+        recs, kdamonds = _live()
+        source = "the running kdamonds' snapshot"
+        recs = flt.apply(recs, source=source)
+        return [[attrs_mod.Record(r, kdamonds, source) for r in recs]], [kdamonds]
+    views, kdamonds_list = [], []
+    for path in files:
+        kdamonds_path = path + ".kdamonds"
+        if not os.path.isfile(kdamonds_path):
+            raise DamoError("%s file not found (damo record writes it beside the "
+                            "recording)" % kdamonds_path)
+        kdamonds = model.read_json_file(kdamonds_path, "--input")
+        recs = flt.apply(records_mod.load(path).records, source=path)
+        kdamonds_list.append(kdamonds)
+        views.append([attrs_mod.Record(r, kdamonds, path) for r in recs])
+    return views, kdamonds_list
+
+
+def _live():
+    """The running kdamonds' latest snapshot and their parameters (by
+    kdamond index, as a recording's .kdamonds file has them)."""
+    from damo.live import client, show
+    from damo.live.snapshot import live_recording
+    from damo.params import kdamonds_model as model
+
+    recs = live_recording().records
+    by_idx = {k.idx: k for k in client.kdamonds()}
+    kvs = [show.kdamond_kvpairs(by_idx[i], params_only=True) if i in by_idx
+           else {"state": "off", "pid": None, "contexts": []}
+           for i in range(max(by_idx) + 1)]
+    for kv in kvs:
+        kv.pop("simulation", None)
+    return recs, model.from_kvpairs(kvs, "the running kdamonds")
+
+
+def _show_once(files, flt, count, adjust_region, style, formats, total_sz_only, as_json,
+               raw_form, repeat, color, options, min_chars_for):
+    from damo.reports import attrs as attrs_mod
+
+    views, kdamonds_list = _views(files, flt)
+    all_records = [r for vs in views for r in vs]
+    if not all_records and count == 1 and files is not None:
+        click.echo("No record in %s" % files)
+    if adjust_region:
+        attrs_mod.adjust_regions(all_records, [split_values(v) for v in adjust_region])
+    fmt = attrs_mod.default_format(dict(options, color=use_color(color)))
+    # argparse's append adds to damo's default list (whose entries come first)
+    fmt["min_chars_for"] = fmt["min_chars_for"] + [list(m) for m in min_chars_for]
+    attrs_mod.set_formats(fmt, all_records, style, [split_values(f) for f in formats],
+                          total_sz_only)
+    if as_json:
+        text = attrs_mod.json_text(views, kdamonds_list, options["raw_number"])
+    elif raw_form:
+        text = attrs_mod.raw_form(all_records, options["raw_number"])
+    else:
+        text = attrs_mod.text(attrs_mod.Report(all_records, fmt), fmt)
+    if repeat is not None:
+        echo(text)
+    else:
+        echo_paged(text)

@@ -26,17 +26,17 @@ import numpy as np
 from damo import units
 from damo.errors import DamoError
 from damo.params import kdamonds_model as model
+from damo.params.access_filter import UNSET
 from damo.records.damo_exact import filter_kvpairs, stats_kvpairs
 from damo.records.model import AGE_UNKNOWN
-from damo.reports.heatmap import COLOR_END, color_start
 
 STYLES = ("detailed", "temperature-sz-hist", "recency-sz-hist", "cold-memory-tail",
           "recency-percentiles", "idle-time-percentiles", "temperature-percentiles")
 SORT_KEYS = ("address", "probe_hits_wsum", "age", "size", "temperature")
 MIN_CHARS = [["<index>", 3], ["<start address>", 12], ["<end address>", 11], ["<size>", 11],
              ["<age>", 13], ["<filters passed bytes>", 11], ["<filters passed type>", 10]]
+UNSET_USEC = int(UNSET)       # age_usec that the access filter left unset
 OPS_FILTER_TYPES = ("anon", "active", "memcg", "young", "hugepage_size", "unmapped")
-MAX_COLOR_LEVEL = 9
 
 fmt_nr, fmt_sz, fmt_time_ns, fmt_time_us = (units.format_nr, units.format_sz,
                                             units.format_time_ns, units.format_time_us)
@@ -98,8 +98,8 @@ class Record:
                 if age == AGE_UNKNOWN:
                     raise DamoError("%s: a region of unknown age (report attrs needs ages)"
                                     % path)
-                usec = usecs[i] if usecs is not None and usecs[i] != np.iinfo(
-                    np.int64).min else age * aggr_us
+                usec = usecs[i] if usecs is not None and usecs[i] != UNSET_USEC \
+                    else age * aggr_us
                 regions.append(Region(starts[i], ends[i], samples[i], age, usec, szfp[i]))
             stats = None if record.damos_stats is None else record.damos_stats[sidx]
             sample_us = None
@@ -157,10 +157,6 @@ def probes_str(ctx, raw):
     return "\n".join(["probes"] + ["- %s" % p.to_str(raw) for p in ctx.probes])
 
 
-def colored(text, colorset, level, color):
-    return color_start(colorset, level) + text + COLOR_END if color else text
-
-
 class Report:
     def __init__(self, records, fmt):
         self.records = records
@@ -169,68 +165,20 @@ class Report:
     # -------------------------------------------------------- snapshot values
 
     def heatmap(self, snapshot, record):
+        """report access's snapshot heatmap (damo's heatmap_str) over probe
+        hits: a region's temperature has the same form there (its size, access
+        rate and age by weights, negative when not accessed), here with the
+        weighted probe hits for the access rate."""
+        from damo.reports.access_format import snapshot_heatmap
         fmt = self.fmt
         regions = snapshot.regions
-        if not regions:
-            return "n/a (no region)"
-        static = fmt["snapshot_heatmap_static"]
-        if static:
-            total = regions[-1].end - regions[0].start
-        else:
-            total = sum(r.size() for r in regions)
-        unit = total / fmt["snapshot_heatmap_width"]
-        if unit == 0:
-            # every region empty (e.g. --adjust_region size df_passed with nothing
-            # passed): damo divides by zero
-            return "n/a (no region size)"
-        weights, tw = record.weights, fmt["temperature_weights"]
-        pixels = []
-        lo = hi = None
-        start = regions[0].start
-        while start < regions[-1].end:
-            end = start + unit
-            heat, void = 0, True
-            for r in regions:
-                if r.end <= start:
-                    continue
-                if end <= r.start:
-                    break
-                void = False
-                s, e = max(r.start, start), min(r.end, end)
-                clipped = Region(s, e, r.samples, r.aggrs, r.usec, r.szfp, r.hits)
-                heat += temperature(clipped, weights, tw) * clipped.size()
-            pixel = [start, end, heat / (end - start), void]
-            pixels.append(pixel)
-            if void:
-                after = next((r for r in regions if r.start > end), None)
-                if after is None:
-                    break
-                start = after.start // unit * unit
-                pixel[1] = start
-            else:
-                lo = pixel[2] if lo is None or pixel[2] < lo else lo
-                hi = pixel[2] if hi is None or pixel[2] > hi else hi
-                start = end
-        t_unit = (hi - lo) / MAX_COLOR_LEVEL
-        if t_unit == 0:
-            t_unit = hi / MAX_COLOR_LEVEL
-        if t_unit == 0:
-            t_unit = 1
-        dots = []
-        for s, e, temp, void in pixels:
-            if void:
-                nr = (e - s) / unit
-                if not static and nr > 4:
-                    dots.append("[...]")
-                else:
-                    dots += ["."] * int(nr)
-                continue
-            level = int((temp - lo) / t_unit)
-            dots.append(colored("%d" % level, fmt["snapshot_heatmap_colorset"], level,
-                                fmt["color"]))
-        raw = fmt["raw_number"]
-        return "%s\n# min/max temperatures: %s, %s, column size: %s" % (
-            "".join(dots), fmt_nr(lo, raw), fmt_nr(hi, raw), fmt_sz(unit, raw))
+        hits_w, age_w, size_w = fmt["temperature_weights"]
+        return snapshot_heatmap(
+            [r.start for r in regions], [r.end for r in regions],
+            [hits_wsum(r, record.weights) for r in regions], [r.usec for r in regions],
+            (size_w, hits_w, age_w), fmt["snapshot_heatmap_width"],
+            fmt["snapshot_heatmap_static"], fmt["snapshot_heatmap_colorset"], fmt["color"],
+            fmt["raw_number"])
 
     def _hist_str(self, snapshot, record, metric, fmt_x, parse_x):
         fmt = self.fmt
