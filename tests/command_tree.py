@@ -174,6 +174,9 @@ def _click_nargs(param, command=None):
     from damo.params import schemes
     # report commands' argparse-style options: every following value (nargs='+')
     multi = getattr(command, "multi_value", None) or ()
+    # ... and those that may take none (nargs='*')
+    if any(name in (getattr(command, "optional_values", None) or ()) for name in param.opts):
+        return "*"
     if any(name in multi for name in param.opts):
         return "+"
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
