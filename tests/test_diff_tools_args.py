@@ -350,3 +350,27 @@ def test_damo_args_accesses_format_cannot_print(damo):
     report_access = texts["damo_report_access.py"]
     body = report_access.split("\ndef set_formats(args, records):", 1)[1].split("\ndef ", 1)[0]
     assert "return fmt, None" in body
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["args", "accesses_filter", "--access_rate", "1e999", "1e999"], "--access_rate"),
+    (["args", "accesses_filter", "--access_rate", "nan", "nan"], "--access_rate"),
+    (["args", "accesses_filter", "--age", "nan", "nan"], "--age"),
+    (["report", "access", "-i", "{basic}", "--age", "0", "nan"], "--age"),
+    (["report", "attrs", "-i", "{basic}", "--address", "1e999", "1e999"], "--address"),
+    (["report", "attrs", "-i", "{basic}", "--sz_snapshot", "nan", "nan"], "--sz_snapshot"),
+    (["report", "access", "-i", "{basic}", "--address", "-1", "4096"], "--address"),
+    (["adjust", "-i", "{basic}", "-o", "out", "--sz_region", "nan", "max"], "--sz_region"),
+    (["report", "wss", "-i", "{basic}", "--nr_cols_bar", "99999999999999999999999"],
+     "--nr_cols_bar"),
+], ids=lambda v: "-".join(v) if isinstance(v, list) else v)
+def test_values_out_of_reach_are_one_error(tool_recordings, tmp_path, argv, option):
+    """Found by a sweep of garbage values over every option of the offline
+    commands (they were tracebacks: numpy's uint64 columns, int() of inf or
+    nan, a bar longer than an index)."""
+    import tools_diff
+    case = Case("hostile", argv, outputs=["out"])
+    result = tools_diff.run_ours(case, tool_recordings, str(tmp_path))
+    lines = result.stderr.splitlines()
+    assert result.code != 0 and result.stdout == "" and result.files["out"] is None
+    assert len(lines) == 1 and lines[0].startswith("damo: error: ") and option in lines[0]

@@ -119,6 +119,10 @@ def _cases():
         Case("attrs-bad-snapshot-damos-filter", ["report", "attrs", "-i", "{basic}",
                                                  "--snapshot_damos_filter", "allow", "bogus"],
              expect="error", names=["--snapshot_damos_filter", "bogus"]),
+        # damo divides by the width (a traceback)
+        Case("attrs-zero-heatmap-width", ["report", "attrs", "-i", "{basic}",
+                                          "--snapshot_heatmap_width", "0"], expect="error",
+             names=["--snapshot_heatmap_width"]),
         Case("attrs-bad-style", ["report", "attrs", "-i", "{basic}", "--style", "hot"],
              expect="error", names=["--style"]),
     ]

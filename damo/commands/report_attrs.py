@@ -154,6 +154,10 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
         if len(values) not in (0, 2):
             raise DamoError("--repeat receives only zero or two arguments")
         count, delay = (_to_count(values[1]), _to_sec(values[0])) if values else (-1, 1)
+    if snapshot_heatmap_width <= 0:
+        # damo divides by it
+        raise DamoError("--snapshot_heatmap_width: needs a positive width, not %d"
+                        % snapshot_heatmap_width)
     flt = access_filter.AccessFilter.from_options(**filters)
     shown = 0
     try:

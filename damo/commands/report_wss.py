@@ -25,7 +25,7 @@ from damo.commands._report_common import ReportCommand, echo, percentile_range
 @click.option("--plot", "-p", metavar="<file>", help="draw the distribution to an image")
 @click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
-@click.option("--nr_cols_bar", type=int, default=59, show_default=True, metavar="<num>",
+@click.option("--nr_cols_bar", type=click.IntRange(max=1 << 20), default=59, show_default=True, metavar="<num>",
               help="columns of the bars")
 @click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
 @click.option("--all_wss", is_flag=True, help="print every value, not percentiles")

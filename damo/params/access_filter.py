@@ -147,6 +147,9 @@ def _sorted_ranges(pairs, option):
 
 def _min_max(values, option, parse):
     low, high = (_parse(parse, v, option) for v in values)
+    for text, value in zip(values, (low, high)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise DamoError("%s: %r is not a finite value" % (option, text), exit_code=1)
     return low, high
 
 
