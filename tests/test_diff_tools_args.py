@@ -374,3 +374,23 @@ def test_values_out_of_reach_are_one_error(tool_recordings, tmp_path, argv, opti
     lines = result.stderr.splitlines()
     assert result.code != 0 and result.stdout == "" and result.files["out"] is None
     assert len(lines) == 1 and lines[0].startswith("damo: error: ") and option in lines[0]
+
+
+def test_args_damon_markers():
+    """damo's --kdamond/--damon_ctx/--damon_target markers (damo.params.
+    damon_args): each option belongs to the kdamond, context or target whose
+    marker it follows; paddr without regions is all of the machine's RAM."""
+    kds = json.loads(ours("args", "damon", "--kdamond", "--ops", "paddr",
+                          "--monitoring_intervals", "10ms", "200ms", "2s",
+                          "--kdamond", "--ops", "fvaddr", "--damon_target", "--regions",
+                          "4096-8192", "--damon_target", "--regions", "16384-32768",
+                          "--damos_action", "stat"))["kdamonds"]
+    assert [c["ops"] for k in kds for c in k["contexts"]] == ["paddr", "fvaddr"]
+    paddr, fvaddr = (k["contexts"][0] for k in kds)
+    assert paddr["intervals"]["aggr_us"] == "200 ms" and paddr["schemes"] == []
+    assert fvaddr["intervals"]["aggr_us"] == "100 ms"
+    assert [t["regions"] for t in fvaddr["targets"]] == [
+        [{"start": "4,096", "end": "8,192"}], [{"start": "16,384", "end": "32,768"}]]
+    assert [s["action"] for s in fvaddr["schemes"]] == ["stat"]
+    code, out, err = run_ours("args", "damon", "--ops", "paddr", "--ops", "vaddr")
+    assert code == 2 and out == "" and "--ops" in err and "--kdamond" in err
