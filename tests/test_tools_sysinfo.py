@@ -95,13 +95,22 @@ def test_sysinfo_default(two_tier):
         damo_engine.KERNEL_VERSION, damo_engine.KERNEL_COMMIT[:12])
     supported = [n for n, on in kernel_features.supported().items() if on]
     assert lines[2] == "DAMON version: %s" % kernel_features.infer_damon_version(supported)
+    # the nodes' and the swap device's figures: the engine's own description
+    # of that machine
+    from damo.metrics import describe_machine
+    from damo_engine import machines
+    machine = describe_machine(machines.make_machine("dram:1G,cxl:3G,swap:zswap"))
+    dram, cxl = machine["nodes"]
+    swap = machine["swap"]
     assert lines[3:8] == [
         "simulated machine: dram:1G,cxl:3G,swap:zswap (recording %s)" % two_tier,
-        "- node 0: dram0 (dram), 1024.000 MiB, 90 ns, 38.4 GB/s, physical "
-        "[4,294,967,296, 5,368,709,120)",
-        "- node 1: cxl0 (cxl), 3.000 GiB, 200 ns, 25 GB/s, physical "
-        "[5,368,709,120, 8,589,934,592)",
-        "- swap: zswap, 16.000 GiB, 6,000 ns in, 6,000 ns out",
+        "- node 0: dram0 (dram), 1024.000 MiB, %g ns, %g GB/s, physical "
+        "[4,294,967,296, 5,368,709,120)" % (dram["latency_ns"], dram["bandwidth_gbps"]),
+        "- node 1: cxl0 (cxl), 3.000 GiB, %g ns, %g GB/s, physical "
+        "[5,368,709,120, 8,589,934,592)" % (cxl["latency_ns"], cxl["bandwidth_gbps"]),
+        "- swap: zswap, %.3f GiB, %s ns in, %s ns out" % (
+            swap["capacity"] / (1 << 30), "{:,}".format(int(swap["fault_ns"])),
+            "{:,}".format(int(swap["out_ns"]))),
         "- transparent hugepages: madvise"]
     assert lines[8] == "available DAMON features:"
     # by default only the interfaces, in damo's order
