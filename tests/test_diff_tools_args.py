@@ -394,3 +394,21 @@ def test_args_damon_markers():
     assert [s["action"] for s in fvaddr["schemes"]] == ["stat"]
     code, out, err = run_ours("args", "damon", "--ops", "paddr", "--ops", "vaddr")
     assert code == 2 and out == "" and "--ops" in err and "--kdamond" in err
+
+
+@pytest.mark.parametrize("argv", [["report", "access"], ["report", "access", "--address", "0",
+                                                          "max"], ["adjust", "-o", "out"]],
+                         ids=["access", "access-address", "adjust"])
+def test_regions_adding_up_past_int64_are_one_error(tmp_path, argv):
+    """Two regions of 2^63 bytes each (perf script text allows it): a
+    snapshot's total cannot hold their sum (the fuzzer's records_perf_script
+    target found the wrapped, negative total as a traceback)."""
+    path = tmp_path / "big.perf_script"
+    path.write_text("".join(
+        "kdamond.0 4000 [000] 5.100000: damon:damon_aggregated: target_id=0 nr_regions=2 "
+        "%d-%d: 1 0\n" % (s, e) for s, e in ((0, 1 << 63), (1 << 63, (1 << 64) - 1))))
+    code, out, err = run_ours(*argv[:2], "-i", str(path), *argv[2:]) if argv[0] == "report" \
+        else run_ours(argv[0], "-i", str(path), *argv[1:])
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("damo: error: %s: snapshot 0: its regions add up to 2^63" % path)
+    assert not os.path.exists("out")
