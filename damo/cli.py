@@ -16,6 +16,8 @@ from damo.errors import DamoError
 # importing them (and the engine, numpy, ...); tests/test_cli_lazy.py checks
 # that it is each command's own first docstring line.
 COMMANDS = {
+    "autotune": ("damo.commands.autotune:autotune",
+                 "Search the parameters of a DAMOS scheme for WORKLOAD on the simulator."),
     "adjust": ("damo.commands.adjust:adjust",
                "Adjust a recording: re-aggregate it, filter it, write it anew."),
     "args": ("damo.commands.args:args", "Generate complex arguments for other commands."),

@@ -4,12 +4,8 @@ same in this process, in local worker processes and on a real dask cluster
 (scheduler and two workers on loopback); a worker killed mid-run loses
 nothing; results come back in submission order."""
 import dataclasses
-import json
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
@@ -152,57 +148,11 @@ def _measure(run):
 
 # ----------------------------------------------------------------- dask
 
-def _dask_bin():
-    path = os.path.join(os.path.dirname(sys.executable), "dask")
-    if not os.path.exists(path):
-        pytest.fail("the dask command is not installed beside %s (pip install -e '.[test]')"
-                    % sys.executable)
-    return path
-
-
 @pytest.fixture
 def dask_cluster(tmp_path):
-    """A real `dask scheduler` and two `dask worker` processes (no nanny, one
-    thread each) on loopback: (address, [worker processes])."""
-    dask = _dask_bin()
-    sched_file = str(tmp_path / "scheduler.json")
-    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False",
-               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.abspath(__file__))] +
-                                          os.environ.get("PYTHONPATH", "").split(os.pathsep)))
-    log = open(str(tmp_path / "dask.log"), "w")
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", sched_file],
-                              stdout=log, stderr=subprocess.STDOUT, env=env)]
-    try:
-        deadline = time.monotonic() + 60
-        while not os.path.exists(sched_file):
-            assert time.monotonic() < deadline, open(str(tmp_path / "dask.log")).read()
-            assert procs[0].poll() is None, open(str(tmp_path / "dask.log")).read()
-            time.sleep(0.1)
-        time.sleep(0.2)
-        with open(sched_file) as f:
-            address = json.load(f)["address"]
-        assert address.startswith("tcp://127.0.0.1:")
-        workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1",
-                                     "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
-                                    stdout=log, stderr=subprocess.STDOUT, env=env)
-                   for _ in range(2)]
-        procs += workers
-        import distributed
-        with distributed.Client(address, timeout=30) as c:
-            c.wait_for_workers(2, timeout=60)
-        yield address, workers
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        log.close()
+    import dask_cluster as cluster
+    with cluster.running(tmp_path) as running:
+        yield running
 
 
 def test_a_dask_cluster_gives_the_local_results_and_loses_nothing_to_a_killed_worker(
@@ -219,18 +169,9 @@ def test_a_dask_cluster_gives_the_local_results_and_loses_nothing_to_a_killed_wo
             assert got.same_as(want), got.evaluation.key
         # again, killing a worker while it runs an evaluation
         futures = [pool.submit(e) for e in _slow_evaluations()]
-        with distributed.Client(address, timeout=30) as c:
-            pids = c.run(os.getpid)
-            deadline = time.monotonic() + 60
-            busy = []
-            while not busy:
-                assert time.monotonic() < deadline
-                busy = [a for a, keys in c.processing().items() if keys]
-                time.sleep(0.02)
-        victim = [w for w in workers if w.pid == pids[busy[0]]][0]
-        victim.kill()
+        import dask_cluster as cluster
+        cluster.kill_a_busy_worker(address, workers)
         results = [f.result(180) for f in futures]
-        victim.wait(10)
         with distributed.Client(address, timeout=30) as c:
             assert len(c.scheduler_info()["workers"]) == 1
     for got, want in zip(results, serial):
