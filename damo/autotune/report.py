@@ -11,6 +11,8 @@ from damo.errors import DamoError
 from damo.reports import profile
 
 COLUMNS = ("runtime", "rss.avg", "memused.avg", "pswpin", "pswpout", "kdamond_cpu_util")
+# shown as counts (the baseline's are mostly 0: no overhead to show)
+COUNTS = ("pswpin", "pswpout")
 
 
 def overhead_pct(result, baseline, name):
@@ -22,6 +24,12 @@ def _pct(value):
     return "n/a" if value is None else "%+.2f%%" % value
 
 
+def _cell(result, baseline, name):
+    if name in COUNTS:
+        return profile.format_metric(name, result.summary[name])
+    return _pct(overhead_pct(result, baseline, name))
+
+
 def _score(value):
     return "%.3f" % (value + 0.0 if value else 0.0)     # no "-0.000"
 
@@ -31,8 +39,8 @@ def table(trials, baseline, comparisons, space, objective, top=5, labels=None):
     the baseline."""
     from rich import box
     from rich.table import Table
-    t = Table(title="Best trials (overheads against the baseline, damon-tests' variant / "
-                    "baseline - 1)", title_justify="left", box=box.SIMPLE_HEAD,
+    t = Table(title="Best trials (against the baseline: overheads, damon-tests' variant / "
+                    "baseline - 1; pages swapped in and out)", title_justify="left", box=box.SIMPLE_HEAD,
               show_edge=False, pad_edge=False)
     for name, justify in [("rank", "right"), ("trial", "right"), ("score", "right")] + \
             [(c.replace("kdamond_cpu_util", "kdamond CPU"), "right") for c in COLUMNS] + \
@@ -40,12 +48,12 @@ def table(trials, baseline, comparisons, space, objective, top=5, labels=None):
         t.add_column(name, justify=justify, overflow="fold")
     for rank, tr in enumerate(trials[:top], 1):
         t.add_row(str(rank), str(tr.number), _score(tr.score),
-                  *[_pct(overhead_pct(tr.result, baseline, c)) for c in COLUMNS],
+                  *[_cell(tr.result, baseline, c) for c in COLUMNS],
                   space.describe_point(tr.params))
     for name, r in comparisons.items():
         label = (labels or {}).get(name, name)
         t.add_row("", name, _score(objective(r, baseline)),
-                  *[_pct(overhead_pct(r, baseline, c)) for c in COLUMNS], label)
+                  *[_cell(r, baseline, c) for c in COLUMNS], label)
     t.add_row("", "baseline", _score(objective(baseline, baseline)),
               *[profile.format_metric(c, baseline.summary[c]) for c in COLUMNS],
               "no scheme (monitoring only)")

@@ -92,8 +92,8 @@ def autotune(workload, memory, access_rate, random_access_rate, seed, damos_acti
     expression: a metric's name is its overhead (rss.avg, runtime, ...),
     this.NAME and baseline.NAME its values, e.g. '-rss.avg - 2 * runtime'.
     """
-    from damo.autotune import objectives, report, search as search_mod, space as space_mod
-    from damo.evaluation import Evaluation, Evaluator
+    from damo.autotune import objectives, search as search_mod, space as space_mod
+    from damo.evaluation import Evaluation
     from damo.params import schemes as s_mod
 
     action_words = None
@@ -151,6 +151,17 @@ def autotune(workload, memory, access_rate, random_access_rate, seed, damos_acti
     storage = storage or "sqlite:///autotune.db"
     name = study_name or search_mod.default_study_name(template, space)
     study = s.open_study(storage, name)
+    try:
+        _search(s, study, name, storage, workload, memory, jobs, scheduler, batch, trials,
+                sampler, objective_fn, space, template, top, plot, out)
+    finally:
+        s.close()
+
+
+def _search(s, study, name, storage, workload, memory, jobs, scheduler, batch, trials,
+            sampler, objective_fn, space, template, top, plot, out):
+    from damo.autotune import report, search as search_mod
+    from damo.evaluation import Evaluator
 
     evaluator = Evaluator(jobs=jobs, scheduler=scheduler)
     interrupted = False
