@@ -64,6 +64,7 @@ complete -c damo -n "__damo_at 'damo autotune'" -l objective -x -d 'damoos, tier
 complete -c damo -n "__damo_at 'damo autotune'" -l runtime_weight -x -d 'damoos: importance of the runtime overhead against the RSS one'
 complete -c damo -n "__damo_at 'damo autotune'" -l runtime_cap -x -d 'damoos: runtime overheads above this score -1000'
 complete -c damo -n "__damo_at 'damo autotune'" -l sampler -x -a 'tpe grid random' -d 'how optuna picks the candidates'
+complete -c damo -n "__damo_at 'damo autotune'" -l sampler_seed -x -d 'the sampler\'s random seed (default: --seed); hosts sharing a study give each its own'
 complete -c damo -n "__damo_at 'damo autotune'" -l grid_points -x -d 'grid sampler: values per range'
 complete -c damo -n "__damo_at 'damo autotune'" -l trials -x -d 'trials the study ends with (a resumed study counts those it has)'
 complete -c damo -n "__damo_at 'damo autotune'" -l batch -x -d 'trials asked and evaluated together (default: the workers); the search is the same for a seed and a batch size'

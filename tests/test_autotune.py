@@ -45,7 +45,8 @@ def _study(path, name):
     ("min_age=1s..2s,min_age=3s", "--space: min_age is given twice"),
     ("min_age=1s..2s,,sz_min=4K", "--space: empty item"),
     ("min_age=5s|5s", "--space min_age: a choice is given twice"),
-    ("sz_min=2M,sz_max=4K", "min (2.000 MiB) is larger than max (4.000 KiB)"),
+    ("sz_min=2M,sz_max=4K", "the scheme to tune: scheme 0 access_pattern.sz_bytes: min "
+                            "(2.000 MiB) is larger than max (4.000 KiB)"),
     ("wmarks_high=100,wmarks_mid=400", "watermarks must be high >= mid >= low"),
 ])
 def test_a_bad_space_is_one_error_line(tmp_path, space, message):
@@ -54,6 +55,15 @@ def test_a_bad_space_is_one_error_line(tmp_path, space, message):
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("damo: error: "), done.stderr
     assert message in done.stderr
     assert not os.path.exists(tmp_path / "autotune.db")     # nothing started
+
+
+def test_an_unreachable_scheduler_is_one_error_line_and_no_study(tmp_path):
+    done = _damo("autotune", "hotcold", "--scheduler", "tcp://127.0.0.1:9", cwd=tmp_path,
+                 timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("damo: error: --scheduler: cannot reach the dask scheduler "
+                                  "at tcp://127.0.0.1:9") and done.stderr.count("\n") == 1
+    assert not os.path.exists(tmp_path / "autotune.db")
 
 
 @pytest.mark.parametrize("objective, message", [
@@ -392,3 +402,66 @@ def test_fifty_trials_beat_prcl_and_damon_reclaims_defaults(tmp_path, workload):
 def _result(rec):
     from damo.autotune.search import record_result
     return record_result(rec)
+
+
+def test_a_grid_search_tries_each_point_once_and_stops_at_the_grid(tmp_path):
+    db = tmp_path / "g.db"
+    code, out, err = run_ours("autotune", *QUICK, "--sampler", "grid", "--grid_points", "2",
+                              "--space", "min_age=1s..60s,sz_min=4K..2M,quota_sz=16M|4G",
+                              "--trials", "50", "--compare", "none",
+                              "--storage", "sqlite:///%s" % db, "-o", str(tmp_path / "g.json"))
+    assert code == 0, err
+    points = sorted(tuple(sorted(t.params.items())) for t in _study(db, "hotcold-pageout").trials)
+    assert points == sorted(tuple(sorted({"min_age": a, "sz_min": s, "quota_sz": q}.items()))
+                            for a in (1000000, 60000000) for s in (4096, 2 << 20)
+                            for q in (16 << 20, 4 << 30))
+    assert "8 trials (8 scored, 0 failed)" in out
+
+
+def test_a_preset_search_with_the_tiering_objective(tmp_path):
+    db = tmp_path / "m.db"
+    code, out, err = run_ours("autotune", "hotcold", "--memory", "dram:128M,cxl:1G",
+                              "--timeout", "10", "--preset", "mtier", "--objective", "tiering",
+                              "--trials", "3", "--jobs", "2", "--storage", "sqlite:///%s" % db,
+                              "-o", str(tmp_path / "m.json"))
+    assert code == 0, err
+    study = _study(db, "hotcold-mtier")
+    mtier = study.user_attrs["cache:mtier"]
+    assert [kd["contexts"][0]["schemes"][0]["action"] for kd in mtier["kdamonds"]["kdamonds"]] \
+        == ["migrate_hot", "migrate_cold"]
+    for t in study.trials:
+        rec = t.user_attrs["result"]
+        share = rec["accesses_by_node"][0] / sum(rec["accesses_by_node"])
+        migrated = rec["vmstat"]["pgmigrate_success"] * 4096
+        assert t.value == pytest.approx(share / (1 + migrated / rec["summary"]["rss.avg"]))
+        assert sorted(t.params) == ["demote_target_bp", "promote_target_bp", "quota_sz"]
+    written = json.load(open(tmp_path / "m.json"))
+    assert len(written["kdamonds"]) == 2            # mtier's two kdamonds
+
+
+def test_two_searches_share_one_study_and_end_at_its_budget(tmp_path):
+    """Two processes on one storage (as two hosts on a database server)."""
+    args = [sys.executable, "-m", "damo.cli", "autotune", *QUICK, "--jobs", "1", "--batch", "2",
+            "--trials", "16", "--storage", "sqlite:///%s" % (tmp_path / "shared.db")]
+    first = subprocess.Popen(args + ["-o", str(tmp_path / "a.json"), "--sampler_seed", "7"],
+                             cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(tmp_path / "shared.db"):      # the first makes the study
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = _damo(*args[3:], "-o", str(tmp_path / "b.json"), "--sampler_seed", "8",
+                       cwd=tmp_path, timeout=300)
+        out, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0 and second.returncode == 0, (err, second.stderr)
+    trials = _study(tmp_path / "shared.db", "hotcold-pageout").trials
+    # each stops once the study has 16 finished trials: at most a batch more each
+    assert 16 <= len(trials) <= 16 + 2 * 2
+    assert all(t.state.name == "COMPLETE" for t in trials)
+    # their own sampler seeds: no candidate tried twice
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == len(trials)

@@ -183,3 +183,27 @@ def test_an_unreachable_scheduler_is_one_error_line():
     with pytest.raises(DamoError) as info:
         Evaluator(scheduler="tcp://127.0.0.1:9", connect_timeout=1)
     assert "cannot reach the dask scheduler" in str(info.value)
+
+
+def test_a_recording_and_a_trace_evaluate_as_damo_replay_and_record_trace_run_them(tmp_path):
+    from conftest import REPO
+    rec = str(tmp_path / "rec.data")
+    code, _, err = run_ours("record", "stairs", "--timeout", "4", "-o", rec)
+    assert code == 0, err
+    out = str(tmp_path / "replayed.data")
+    code, _, err = run_ours("replay", rec, "--memory", MEMORY, "-o", out)
+    assert code == 0, err
+    r = evaluate(Evaluation(rec, MEMORY))
+    assert r.summary == profile.summary(metrics_mod.load(out))
+    trace = os.path.join(REPO, "tests", "data", "traces", "lackey_touch_1MiB.data_only.txt.gz")
+    out = str(tmp_path / "traced.data")
+    # the trace lasts half a simulated ms: short intervals
+    code, _, err = run_ours("record", "--trace", trace, "--memory", MEMORY, "-o", out,
+                            "--monitoring_intervals", "10us", "100us", "1ms")
+    assert code == 0, err
+    kdamonds = {"kdamonds": [{"contexts": [{"ops": "vaddr", "targets": [{"pid": None}],
+                                            "intervals": {"sample_us": "10us", "aggr_us": "100us",
+                                                          "ops_update_us": "1ms"}}]}]}
+    r = evaluate(Evaluation(trace, MEMORY, kdamonds=kdamonds))
+    assert r.summary == profile.summary(metrics_mod.load(out))
+    assert r.summary["rss.max"] >= 1 << 20         # it touched its 1 MiB

@@ -162,7 +162,13 @@ class Search:
     def sampler(self):
         optuna = _optuna()
         if self.sampler_name == "grid":
-            return optuna.samplers.GridSampler(self.space.grid(self.grid_points), seed=self.seed)
+            class Grid(optuna.samplers.GridSampler):
+                def after_trial(self, study, trial, state, values):
+                    # GridSampler stops the study (study.stop(), which only
+                    # optimize() may call) at its last point; run() stops at the
+                    # grid's size itself
+                    pass
+            return Grid(self.space.grid(self.grid_points), seed=self.seed)
         if self.sampler_name == "random":
             return optuna.samplers.RandomSampler(seed=self.seed)
         return optuna.samplers.TPESampler(seed=self.seed, constant_liar=True,
@@ -248,10 +254,13 @@ class Search:
         total = trials
         if self.sampler_name == "grid":
             total = min(trials, self.grid_size())
-        done = len(self.finished(study))
         guard = _Interrupts()
         with guard.installed():
-            while done < total:
+            while True:
+                # counted anew each batch: other hosts may share the study
+                done = len(self.finished(study))
+                if done >= total:
+                    break
                 asked, told = [], set()
                 try:
                     futures = []

@@ -41,6 +41,9 @@ def _action_option(f):
               help="damoos: runtime overheads above this score -1000")
 @click.option("--sampler", type=click.Choice(["tpe", "grid", "random"]), default="tpe",
               show_default=True, help="how optuna picks the candidates")
+@click.option("--sampler_seed", type=click.IntRange(min=0), metavar="<seed>",
+              help="the sampler's random seed (default: --seed); hosts sharing a study "
+                   "give each its own")
 @click.option("--grid_points", type=click.IntRange(min=1), default=4, show_default=True,
               help="grid sampler: values per range")
 @click.option("--trials", type=click.IntRange(min=1), default=50, show_default=True,
@@ -69,7 +72,8 @@ def _action_option(f):
 @click.option("-o", "--out", default="autotune.json", show_default=True, metavar="<file>",
               help="where to write the best scheme, as a damo kdamonds JSON file")
 def autotune(workload, memory, access_rate, random_access_rate, seed, damos_action, preset,
-             ops, spaces, objective, runtime_weight, runtime_cap, sampler, grid_points,
+             ops, spaces, objective, runtime_weight, runtime_cap, sampler, sampler_seed,
+             grid_points,
              trials, batch, jobs, scheduler, storage, study_name, compare, timeout, top,
              plot, out):
     """Search the parameters of a DAMOS scheme for WORKLOAD on the simulator.
@@ -132,7 +136,8 @@ def autotune(workload, memory, access_rate, random_access_rate, seed, damos_acti
         plot_mod.image_kind(plot)
     template = Evaluation(workload, memory, seed=seed, access_rate=access_rate,
                           random_access_rate=random_access_rate, timeout=timeout)
-    s = search_mod.Search(template, space, objective_fn, sampler, seed, grid_points,
+    s = search_mod.Search(template, space, objective_fn, sampler,
+                          seed if sampler_seed is None else sampler_seed, grid_points,
                           comparisons)
     # the workload and one point of the space must run before anything is stored
     from damo.evaluation import evaluate, EvaluationError
@@ -147,23 +152,26 @@ def autotune(workload, memory, access_rate, random_access_rate, seed, damos_acti
         message = str(e)
         if message.startswith("evaluation kdamonds: "):
             message = message[len("evaluation kdamonds: "):]
-        raise DamoError("--space: %s" % message, exit_code=2) from None
+        raise DamoError("the scheme to tune: %s" % message, exit_code=2) from None
     storage = storage or "sqlite:///autotune.db"
     name = study_name or search_mod.default_study_name(template, space)
-    study = s.open_study(storage, name)
+    from damo.evaluation import Evaluator
+    evaluator = Evaluator(jobs=jobs, scheduler=scheduler)     # a bad --scheduler: no study
     try:
-        _search(s, study, name, storage, workload, memory, jobs, scheduler, batch, trials,
-                sampler, objective_fn, space, template, top, plot, out)
+        study = s.open_study(storage, name)
+        try:
+            _search(s, study, evaluator, name, storage, workload, memory, batch, trials,
+                    sampler, objective_fn, space, template, top, plot, out)
+        finally:
+            s.close()
     finally:
-        s.close()
+        evaluator.close(cancel=True)
 
 
-def _search(s, study, name, storage, workload, memory, jobs, scheduler, batch, trials,
+def _search(s, study, evaluator, name, storage, workload, memory, batch, trials,
             sampler, objective_fn, space, template, top, plot, out):
     from damo.autotune import report, search as search_mod
-    from damo.evaluation import Evaluator
 
-    evaluator = Evaluator(jobs=jobs, scheduler=scheduler)
     interrupted = False
     try:
         cached = s.cached(study, evaluator)
@@ -177,8 +185,6 @@ def _search(s, study, name, storage, workload, memory, jobs, scheduler, batch, t
                                 on_trial=progress.update)
     except KeyboardInterrupt:
         interrupted = True
-    finally:
-        evaluator.close(cancel=True)
     if interrupted:
         n = len(s.finished(study))
         click.echo("damo: interrupted: the study %s in %s has %d finished trial%s; the same "

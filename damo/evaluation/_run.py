@@ -52,10 +52,14 @@ def _workloads(ev):
         rec = records.load(ev.workload)
         plans = replay_mod.plans(rec)
         first = plans[0]
-        # accesses per ms while busy (default: the cost model's nominal speed)
+        # accesses per ms while busy (default: the cost model's nominal speed);
+        # damo replay's default intervals: the recording's (or inferred)
+        from damo.params import damon as params_mod
+        src = rec.records[first.record_index].intervals
+        update = src.ops_update_us if src is not None and src.ops_update_us \
+            else params_mod.DEFAULT_UPDATE_US
         return kind, [p.workload(ev.access_rate) for p in plans], (
-            "%dus" % round(first.sample_us), "%dus" % round(first.aggr_us),
-            "%dus" % 1000000)
+            "%dus" % round(first.sample_us), "%dus" % round(first.aggr_us), "%dus" % update)
     raise DamoError("workload_kind: %r is not masim, trace or replay" % kind, exit_code=2)
 
 
