@@ -53,7 +53,7 @@ complete -c damo -n "__damo_at 'damo adjust'" -l snapshot_idx -x -d 'show snapsh
 complete -c damo -n "__damo_at 'damo adjust'" -l temperature -x -d 'min/max temperature of regions to filter in (repeatable)'
 complete -c damo -n "__damo_at 'damo adjust'" -s h -l help -d 'Show this message and exit'
 complete -c damo -n "__damo_at 'damo autotune'" -l memory -x -d 'simulated machine, e.g'
-complete -c damo -n "__damo_at 'damo autotune'" -l access_rate -x -d 'sequential accesses per ms on the fastest memory (default 200000)'
+complete -c damo -n "__damo_at 'damo autotune'" -l sequential_access_rate -x -d 'sequential accesses per ms on the fastest memory (default 200000)'
 complete -c damo -n "__damo_at 'damo autotune'" -l random_access_rate -x -d 'random accesses per ms on the fastest memory (default 66000)'
 complete -c damo -n "__damo_at 'damo autotune'" -l seed -x -d 'random seed: the same seed gives the same result'
 complete -c damo -n "__damo_at 'damo autotune'" -l damos_action -x -a 'willneed cold pageout hugepage collapse nohugepage lru_prio lru_deprio migrate_hot migrate_cold stat' -d 'the DAMOS action whose scheme to tune (default: pageout); migrate_hot and migrate_cold take the node to migrate to'

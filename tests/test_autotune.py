@@ -465,3 +465,10 @@ def test_two_searches_share_one_study_and_end_at_its_budget(tmp_path):
     assert all(t.state.name == "COMPLETE" for t in trials)
     # their own sampler seeds: no candidate tried twice
     assert len({tuple(sorted(t.params.items())) for t in trials}) == len(trials)
+
+
+def test_the_pareto_front_is_the_points_no_other_beats_on_both():
+    from damo.autotune import report
+    # (runtime overhead %, RSS saving %)
+    points = [(0, 0), (1, 5), (2, 4), (3, 10), (0.5, 0), (3, 9), (1, 5)]
+    assert sorted(report.pareto_front(points)) == [0, 1, 3]

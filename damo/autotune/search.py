@@ -134,7 +134,7 @@ class Search:
         self.space = space
         self.objective = objective
         self.sampler_name = sampler
-        self.seed = seed
+        self.seed = seed % 2 ** 32          # numpy's RandomState takes 32 bits
         self.grid_points = grid_points
         self.comparisons = tuple(comparisons)
 

@@ -71,10 +71,9 @@ def _action_option(f):
               help="draw RSS saving against runtime overhead of every trial (png, svg, pdf)")
 @click.option("-o", "--out", default="autotune.json", show_default=True, metavar="<file>",
               help="where to write the best scheme, as a damo kdamonds JSON file")
-def autotune(workload, memory, access_rate, random_access_rate, seed, damos_action, preset,
-             ops, spaces, objective, runtime_weight, runtime_cap, sampler, sampler_seed,
-             grid_points,
-             trials, batch, jobs, scheduler, storage, study_name, compare, timeout, top,
+def autotune(workload, memory, sequential_access_rate, random_access_rate, seed, damos_action,
+             preset, ops, spaces, objective, runtime_weight, runtime_cap, sampler,
+             sampler_seed, grid_points, trials, batch, jobs, scheduler, storage, study_name, compare, timeout, top,
              plot, out):
     """Search the parameters of a DAMOS scheme for WORKLOAD on the simulator.
 
@@ -134,7 +133,7 @@ def autotune(workload, memory, access_rate, random_access_rate, seed, damos_acti
     if plot:
         from damo.reports import plot as plot_mod
         plot_mod.image_kind(plot)
-    template = Evaluation(workload, memory, seed=seed, access_rate=access_rate,
+    template = Evaluation(workload, memory, seed=seed, access_rate=sequential_access_rate,
                           random_access_rate=random_access_rate, timeout=timeout)
     s = search_mod.Search(template, space, objective_fn, sampler,
                           seed if sampler_seed is None else sampler_seed, grid_points,
