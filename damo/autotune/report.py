@@ -40,7 +40,8 @@ def table(trials, baseline, comparisons, space, objective, top=5, labels=None):
     from rich import box
     from rich.table import Table
     t = Table(title="Best trials (against the baseline: overheads, damon-tests' variant / "
-                    "baseline - 1; pages swapped in and out)", title_justify="left", box=box.SIMPLE_HEAD,
+                    "baseline - 1; pages swapped in and out)", title_justify="left",
+              box=box.SIMPLE_HEAD,
               show_edge=False, pad_edge=False)
     for name, justify in [("rank", "right"), ("trial", "right"), ("score", "right")] + \
             [(c.replace("kdamond_cpu_util", "kdamond CPU"), "right") for c in COLUMNS] + \

@@ -73,8 +73,8 @@ def _action_option(f):
               help="where to write the best scheme, as a damo kdamonds JSON file")
 def autotune(workload, memory, sequential_access_rate, random_access_rate, seed, damos_action,
              preset, ops, spaces, objective, runtime_weight, runtime_cap, sampler,
-             sampler_seed, grid_points, trials, batch, jobs, scheduler, storage, study_name, compare, timeout, top,
-             plot, out):
+             sampler_seed, grid_points, trials, batch, jobs, scheduler, storage, study_name,
+             compare, timeout, top, plot, out):
     """Search the parameters of a DAMOS scheme for WORKLOAD on the simulator.
 
     Every trial runs WORKLOAD (a built-in, one of masim's configs, a masim

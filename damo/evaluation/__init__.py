@@ -32,8 +32,8 @@ API (see ``__init__.pyi`` for the signatures)::
   lackey log) or a recording to replay (``workload_kind`` forces one of
   ``masim``, ``trace``, ``replay``; default: told by the file's contents);
 - ``memory`` (``--memory`` spec), ``seed``, ``access_rate``
-  (``--sequential_access_rate``), ``random_access_rate``, ``ns_per_instruction`` (traces), ``timeout``
-  (simulated seconds);
+  (``--sequential_access_rate``), ``random_access_rate``,
+  ``ns_per_instruction`` (traces), ``timeout`` (simulated seconds);
 - the kdamonds: ``kdamonds`` (damo's kdamonds JSON layout, as a dict), or
   ``preset`` and ``preset_params`` (``--preset``/``--preset_param``), or
   neither: the monitoring-only context ``damo record WORKLOAD`` runs (the
