@@ -21,7 +21,12 @@ class ReportCommand(click.Command):
     """
 
     def __init__(self, *args, multi_value=(), optional_values=(), **kwargs):
-        super().__init__(*args, **kwargs)
+        # -h of its own, not only through `damo report`'s context: click caches a
+        # command's help option from the first context it sees, so a report run
+        # without its parent (tests do) lost -h from the generated docs afterwards
+        settings = dict(kwargs.pop("context_settings", None) or {})
+        settings.setdefault("help_option_names", ["-h", "--help"])
+        super().__init__(*args, context_settings=settings, **kwargs)
         self.multi_value = set(multi_value) | set(optional_values)
         # nargs='*' options: given alone, they reach the command as ""
         self.optional_values = set(optional_values)
