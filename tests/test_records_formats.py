@@ -1,7 +1,9 @@
 """Readers and writers of every recording format, and RecordingWriter."""
 import json
 import os
+import re
 import stat
+import struct
 import zlib
 
 import numpy as np
@@ -294,3 +296,47 @@ def test_perf_script_round_trip_keeps_what_a_trace_has(tmp_path):
                         "nr_accesses", "ages"))
     for ra, rb in zip(recording.records, loaded):
         assert np.array_equal(ra.end_ns // 1000, rb.end_ns // 1000)
+
+
+def test_perf_data_event_formats_are_the_kernels_layouts():
+    """The tracepoints' format descriptions perf decodes samples with: the C
+    struct of include/trace/events/damon.h after the 8-byte common header,
+    each field aligned to its size, the record padded to 8 bytes."""
+    from damo.records import perf_data
+
+    def fields(event):
+        text = event.format.decode()
+        return re.findall(r"\tfield:([^;]+);\toffset:(\d+);\tsize:(\d+);\tsigned:(\d);", text)
+
+    agg = perf_data.EVENTS["damon_aggregated"]
+    assert agg.id == 1 and agg.name == "damon_aggregated"
+    assert fields(agg)[4:] == [
+        ("unsigned long target_id", "8", "8", "0"), ("unsigned int nr_regions", "16", "4", "0"),
+        ("unsigned long start", "24", "8", "0"), ("unsigned long end", "32", "8", "0"),
+        ("unsigned int nr_accesses", "40", "4", "0"), ("unsigned int age", "44", "4", "0")]
+    assert fields(agg)[:4] == [("unsigned short common_type", "0", "2", "0"),
+                               ("unsigned char common_flags", "2", "1", "0"),
+                               ("unsigned char common_preempt_count", "3", "1", "0"),
+                               ("int common_pid", "4", "4", "1")]
+    assert agg.struct.size == 48
+    raw = agg.struct.pack(1, 0, 0, 7, 3, 2, 0x1000, 0x2000, 5, 9)
+    assert struct.unpack_from("<QI", raw, 8) == (3, 2)
+    assert struct.unpack_from("<QQII", raw, 24) == (0x1000, 0x2000, 5, 9)
+    assert agg.format.decode().startswith("name: damon_aggregated\nID: 1\nformat:\n")
+    assert agg.format.decode().endswith(
+        '\nprint fmt: "target_id=%lu nr_regions=%u %lu-%lu: %u %u", REC->target_id, '
+        'REC->nr_regions, REC->start, REC->end, REC->nr_accesses, REC->age\n')
+    tune = perf_data.EVENTS["damon_monitor_intervals_tune"]
+    assert fields(tune)[4:] == [("unsigned long sample_us", "8", "8", "0")]
+    assert tune.struct.size == 16 and tune.id == 2
+    before = perf_data.EVENTS["damos_before_apply"]
+    assert [f[1] for f in fields(before)[4:]] == ["8", "12", "16", "24", "32", "40", "44",
+                                                  "48"]
+    assert before.struct.size == 56 and before.id == 3
+    # a layout that needs padding inside and at the end
+    odd = perf_data._Event(9, "odd", [("a", "unsigned int", "I"), ("b", "unsigned long", "Q"),
+                                      ("c", "unsigned char", "B")], '"a=%u", REC->a')
+    assert fields(odd)[4:] == [("unsigned int a", "8", "4", "0"),
+                               ("unsigned long b", "16", "8", "0"),
+                               ("unsigned char c", "24", "1", "0")]
+    assert odd.struct.size == 32 and odd.fields[1] == ("b", "unsigned long", "Q")

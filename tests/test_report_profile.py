@@ -439,3 +439,35 @@ def test_format_metric_by_kind():
     assert profile.format_metric("kdamond_cpu_util", 0.012345) == "1.23%"
     for name in ("pgmajfaults", "pswpin", "pswpout", "psi_mem_some_us"):
         assert profile.format_metric(name, 1234567.9) == "1,234,567"
+
+
+def test_the_functions_section_comes_after_the_events():
+    from damo.reports import code_attribution
+    profile._register_functions()           # again: moved, not doubled
+    names = profile.sections()
+    assert names.count("functions") == 1
+    assert names.index("functions") == names.index("events") + 1
+    assert dict(profile._SECTIONS)["functions"] is code_attribution.profile_section
+
+
+def test_functions_section_options():
+    import click
+    from damo.reports import code_attribution
+    command = click.command()(code_attribution.profile_options(lambda **opts: None))
+    params = {p.name: p for p in command.params}
+    assert list(params) == ["hottest", "access_rate", "sz_region", "age", "address",
+                            "nr_functions"]
+    assert [params[n].nargs for n in params] == [1, 2, 2, 2, 2, 1]
+    assert [n for n in params if params[n].multiple] == ["address"]
+    assert params["nr_functions"].default == 10 and params["nr_functions"].show_default
+    assert [params[n].metavar for n in params] == ["<percent>", "<min> <max>", "<min> <max>",
+                                                   "<min> <max>", "<start> <end>", "<n>"]
+    assert all(params[n].help.startswith("functions section: ") for n in params)
+    with pytest.raises(click.BadParameter):
+        params["hottest"].type.convert("0", None, None)         # (0, 100]
+    assert params["hottest"].type.convert("100", None, None) == 100
+    with pytest.raises(click.BadParameter):
+        params["hottest"].type.convert("100.5", None, None)
+    with pytest.raises(click.BadParameter):
+        params["nr_functions"].type.convert("0", None, None)
+    assert params["nr_functions"].type.convert("1", None, None) == 1
