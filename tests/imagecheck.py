@@ -107,3 +107,17 @@ def tab_color(index):
     """matplotlib's default colour cycle (tab10), as 0-255 RGB."""
     from matplotlib import colormaps
     return tuple(int(round(c * 255)) for c in colormaps["tab10"](index)[:3])
+
+
+def drawn_texts(draw):
+    """The texts (titles, axis labels, tick labels, legends) of the SVG image
+    draw() writes and returns the path of: with svg.fonttype 'none', SVG
+    keeps each text as a <text> element instead of glyph outlines."""
+    import html
+    import re
+    import matplotlib
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        path = draw()
+    with open(path) as f:
+        svg = f.read()
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]

@@ -241,3 +241,60 @@ def test_wss_merge_of_odd_regions_by_hand():
     assert samples.tolist() == [3 + 2 + 1 + 9 + 2, 5 + 2 + 1, 7 + 1, 2]
     empty = _merge_like_damo([])
     assert [a.tolist() for a in empty] == [[], [], []]
+
+
+def test_heatmap_image_texts(tmp_path, stairs_file):
+    """Title, axis labels and the colour bar's scale, read from an SVG's
+    texts; times and addresses from the map's start unless asked absolute."""
+    end = STAIR["t0"] + STAIR["nr_snapshots"] * STAIR["aggr_ns"]
+    top = STAIR["base"] + STAIR["nr_regions"] * STAIR["region"]
+    out = str(tmp_path / "h.svg")
+
+    def texts(*extra):
+        def draw():
+            code, _, err = run_ours("report", "heatmap", "--input", stairs_file, "--output",
+                                    out, "--time_range", str(STAIR["t0"]), str(end),
+                                    "--address_range", str(STAIR["base"]), str(top), *extra)
+            assert code == 0, err
+            return out
+        return imagecheck.drawn_texts(draw)
+    rel, absolute = texts(), texts("--abs_time", "--abs_addr")
+    for t in (rel, absolute):
+        assert "stairs.data: target 1" in t
+        # the hottest cell: 20 of 20 samples in 100 ms, 200 hz, the scale's top
+        i = t.index("Access frequency (hz)")
+        assert t[i - 1] == "200" and t[i - 9:i - 1] == [
+            "0", "25", "50", "75", "100", "125", "150", "175"]
+    # 5 s of time, 10 MiB of addresses
+    i = rel.index("Time (s, from the map's start)")
+    assert rel[:i] == ["0", "1", "2", "3", "4", "5"]
+    j = rel.index("Address (from the map's start)")
+    assert rel[i + 1] == "0 B" and rel[j - 1] == "9.537 MiB"
+    i = absolute.index("Time (s)")
+    assert absolute[:i] == ["5", "6", "7", "8", "9", "10"]
+    j = absolute.index("Address")
+    assert all(label == "127.000 TiB" for label in absolute[i + 1:j])   # 0x7f0000000000+
+
+
+@pytest.mark.parametrize("report, ylabel, title", [
+    ("wss", "working set size", "Working set size distribution"),
+    ("nr_regions", "number of monitoring target regions", "Number of regions distribution")])
+def test_distribution_image_texts(tmp_path, report, ylabel, title):
+    path, pages = _wss_recording(str(tmp_path / "w.data"))
+    out = str(tmp_path / "d.svg")
+
+    def texts(*extra):
+        def draw():
+            code, _, err = run_ours("report", report, "--input", path, "--plot", out, *extra)
+            assert code == 0, err
+            return out
+        return imagecheck.drawn_texts(draw)
+    for extra, xlabel in (((), "percentile"), (("--sortby", "time"), "runtime (percent)")):
+        t = texts(*extra)
+        assert t[:6] == ["0", "20", "40", "60", "80", "100"]
+        assert t[6] == xlabel and t[-2:] == [ylabel, title]
+    if report == "wss":
+        # sizes on the y axis: ticks of 10,000 bytes up to the largest set, 20 pages
+        t = texts()
+        ticks = t[7:-2]
+        assert ticks[-1] == "78.125 KiB" and all(tick.endswith(" KiB") for tick in ticks)

@@ -471,3 +471,28 @@ def test_functions_section_options():
     with pytest.raises(click.BadParameter):
         params["nr_functions"].type.convert("0", None, None)
     assert params["nr_functions"].type.convert("1", None, None) == 1
+
+
+def test_plot_texts(recordings, tmp_path):
+    """The image's titles, axis labels and legends (an SVG's texts): one
+    resident band per tier and the swapped memory, the in-use lines, the
+    scheme, and the runtime's parts that took time, as the Runtime section
+    prints them."""
+    code, out, err = run_ours("report", "profile", "--input", recordings["prcl"])
+    assert code == 0, err
+    svg = str(tmp_path / "p.svg")
+
+    def draw():
+        code, _, err = run_ours("report", "profile", "--input", recordings["prcl"], "--plot", svg)
+        assert code == 0, err
+        return svg
+    texts = imagecheck.drawn_texts(draw)
+    short = {"page faults": "faults", "direct reclaim": "reclaim"}
+    parts = [short.get(r[1], r[1].replace("stall on ", "stall ")) for r in table(out, "Runtime")
+             if r[1] != "total" and time_of(r[2]) > 0]
+    assert parts == ["compute", "stall dram0", "faults"]
+    labels = ["memory", "Memory per tier: %s" % recordings["prcl"], "rss on dram0", "rss on cxl0",
+              "swapped out", "in use on dram0", "in use on cxl0", "time (s)",
+              "DAMOS (cumulative)", "0/0/0 pageout applied", "runtime (s)"] + parts
+    assert [t for t in texts if t in labels] == labels
+    assert texts[-len(parts):] == parts
