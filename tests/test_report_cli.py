@@ -88,3 +88,44 @@ def test_broken_pipe_is_exit_141_and_quiet(recordings, unbuffered):
         proc.wait()
     assert len(first.split()) == 3          # a pixel: time, address, heat
     assert err == b""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--time_range", "1x", "2"], "wrong --time_range value '1x'"),
+    (["--time_range", "0", "1", "nowhere"], "wrong --time_range value 'nowhere'"),
+    (["--time_range", "1"], "--time_range takes <start> <end> [guided|guided_end|<base>]"),
+    (["--address_range", "0", "zz"], "wrong --address_range value 'zz'"),
+    (["--address_range", "0", "4096", "q"], "wrong --address_range value 'q'"),
+    (["--address_range", "1"], "--address_range takes <start> <end> [guided|<base>]"),
+    # the hottest region is the one guided range: there is no second
+    (["--address_range", "0", "4096", "guided", "--address_range", "0", "4096", "guided"],
+     "no guided address range #1 to be the base"),
+    (["--resol", "0", "5"], "--resol needs positive numbers"),
+    (["--tid", "9"], "no record of kdamond 0 context 0 scheme None target 9"),
+])
+def test_heatmap_selection_errors_name_the_option(recording, args, message):
+    code, out, err = run_ours("report", "heatmap", "--input", recording, *args)
+    assert (code, out, err) == (1, "", "damo: error: %s\n" % message)
+
+
+def test_heatmap_guided_bases(recording):
+    """guided / guided_end / a number as the base of the time range, guided
+    as the base of an address range: the map starts at base + start."""
+    def first_pixel(*args):
+        code, out, err = run_ours("report", "heatmap", "--input", recording, "--output", "raw",
+                                  "--resol", "3", "3", "--abs_time", "--abs_addr", *args)
+        assert (code, err) == (0, "")
+        time, addr = out.split()[:2]
+        return int(float(time)), int(float(addr))
+    _, guide, _ = run_ours("report", "heatmap", "--input", recording, "--guide")
+    g_start, g_end = (int(v) for v in re.search(r"time: \[(\d+), (\d+)\)", guide).groups())
+    # by default: the guide's time span and its hottest region
+    t0, a0 = first_pixel()
+    assert t0 == g_start
+    second = 1000000000
+    assert first_pixel("--time_range", "0", str(second), "guided") == (t0, a0)
+    assert first_pixel("--time_range", str(second), str(2 * second), str(t0)) == \
+        (t0 + second, a0)
+    assert first_pixel("--address_range", "4096", "8192", "guided") == (t0, a0 + 4096)
+    assert first_pixel("--time_range", str(-second), "0", "guided_end") == \
+        (g_end - second, a0)
