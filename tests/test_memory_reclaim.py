@@ -54,7 +54,9 @@ def test_kswapd_swaps_out_the_least_recently_used_pages():
     hot = w.region_addresses()[1]
     resident = [w.mm.vma_at(a).page_state(a)["present"] for a in range(hot[1], hot[2], 64 * 4096)]
     assert all(resident)                        # the working set stays in memory
-    assert w.mm.swapped >= 6 * MiB              # the cold pages made room
+    # the cold pages made room: all 72 MiB were touched, and at most the
+    # node's memory above its min watermark holds them
+    assert w.mm.swapped >= 72 * MiB - (node["capacity"] - node["wmark_min"])
     assert w.mm.runtime_breakdown()["reclaim_ns"] == 0      # kswapd kept up
 
 
@@ -127,7 +129,10 @@ def test_migrations_are_counted_and_cost_the_process():
     s.target_nid = 0
     sim.run()
     vm = sim.machine.vmstat()
-    assert vm["pgmigrate_success"] > 30 * MiB // 4096
+    # every page of the 32 MiB is accessed (64-byte random strides at full
+    # speed), so every one of them moves; the scheme applied what moved
+    assert vm["pgmigrate_success"] >= 32 * MiB // 4096
+    assert s.stats()["sz_applied"] == vm["pgmigrate_success"] * 4096
     assert vm["pgdemote"] == vm["pgmigrate_success"] and vm["pgpromote_success"] == 0
     rb = w.mm.runtime_breakdown()
     assert rb["migrate_ns"] > 0
