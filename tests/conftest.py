@@ -209,7 +209,8 @@ def pytest_configure(config):
 # record or draw last.
 MUTATION_ORDER = ["test_records_formats.py", "test_records_errors.py",
                   "test_records_damo_reads.py", "test_report_profile.py",
-                  "test_code_attribution.py", "test_report_differential.py",
+                  "test_code_attribution.py", "test_module_stat.py",
+                  "test_report_differential.py",
                   "test_diff_tools.py", "test_tools_writers.py", "test_report_cli.py",
                   "test_report_images.py"]
 
