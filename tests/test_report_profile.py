@@ -496,3 +496,47 @@ def test_plot_texts(recordings, tmp_path):
               "DAMOS (cumulative)", "0/0/0 pageout applied", "runtime (s)"] + parts
     assert [t for t in texts if t in labels] == labels
     assert texts[-len(parts):] == parts
+
+
+LAYOUTS = {     # each table's columns and how their cells are justified
+    "Runtime": [("process", "l"), ("where", "l"), ("time", "r"), ("share", "r")],
+    "Memory over time, per tier": [("time", "r"), ("rss dram0", "r"), ("rss cxl0", "r"),
+                                   ("swapped", "r"), ("used dram0", "r"), ("used cxl0", "r"),
+                                   ("psi some us", "r")],
+    "Memory events": [("event", "l"), ("count", "r"), ("vmstat", "l")],
+    "DAMOS schemes": [("kd/ctx/s", "l"), ("action", "l"), ("tried", "r"), ("applied", "r"),
+                      ("filters passed", "r"), ("quota exceeded", "r"), ("snapshots", "r"),
+                      ("now", "l")],
+    "Monitoring work": [("kdamond/ctx", "l"), ("access checks", "r"), ("per second", "r"),
+                        ("DAMOS actions", "r"), ("CPU", "r")],
+    "Against the baseline": [("metric", "l"), ("baseline", "r"), ("this run", "r"),
+                             ("overhead", "r")],
+}
+
+
+def test_tables_headers_and_justification(recordings):
+    code, out, err = run_ours("report", "profile", "--input", recordings["prcl"],
+                              "--baseline", recordings["base"])
+    assert code == 0, err
+    lines = out.splitlines()
+    for title, columns in LAYOUTS.items():
+        start = [i for i, l in enumerate(lines) if l.strip() == title][0]
+        assert [c.strip() for c in lines[start + 1].split("┃")] == [n for n, _ in columns]
+        rows = []
+        for line in lines[start + 3:]:
+            if "│" not in line:
+                break
+            rows.append(line.split("│"))
+        assert rows, title
+        last = len(columns) - 1
+        for row in rows:
+            assert len(row) == len(columns), (title, row)
+            for i, ((name, justify), cell) in enumerate(zip(columns, row)):
+                text = cell.strip()
+                if not text:
+                    continue
+                pad_l, pad_r = " " * (i > 0), " " * (i < last)
+                if justify == "l":
+                    assert cell.startswith(pad_l + text), (title, name, cell)
+                else:
+                    assert cell.endswith(text + pad_r), (title, name, cell)
