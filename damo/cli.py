@@ -108,12 +108,18 @@ def _interrupt(signum, frame):
 def handle_termination():
     """SIGTERM and SIGHUP end a command as ^C does, from its start to its
     end: a recording stops and is saved, outputs are never half-written.
-    Returns the previous handlers."""
+    Returns the previous handlers.  Those the entry point (damo._entry) set
+    for the start-up, which end the process at once, give way to
+    KeyboardInterrupt, which the command catches to save its work."""
     import signal
+    from damo import _entry
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[signum] = signal.getsignal(signum)
-        if previous[signum] in (signal.SIG_DFL, None):
+        if previous[signum] is _entry._interrupted:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                          else _interrupt)
+        elif signum != signal.SIGINT and previous[signum] in (signal.SIG_DFL, None):
             signal.signal(signum, _interrupt)
     return previous
 
