@@ -15,6 +15,11 @@ extensions = [
     Extension("damo_engine." + os.path.splitext(os.path.basename(src))[0], [src],
               include_dirs=[ENGINE_DIR], extra_compile_args=CFLAGS)
     for src in sorted(glob.glob(os.path.join(ENGINE_DIR, "*.pyx")))
+] + [
+    # the inner loops of reading and printing recordings (optional: damo.records
+    # and damo.reports fall back to numpy when it is not built)
+    Extension("damo.records._cscan", [os.path.join("damo", "records", "_cscan.pyx")],
+              extra_compile_args=["-O2"]),
 ]
 
 setup(

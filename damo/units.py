@@ -5,9 +5,12 @@ damo stores and prints numbers in several human forms ("94,827,419,009,024",
 the formatters reproduce damo 3.4.3's strings exactly, because reports are
 compared with damo's byte for byte.
 """
-import platform
+import struct
 
-ULONG_MAX = 2**64 - 1 if platform.architecture()[0] == "64bit" else 2**32 - 1
+# damo asks platform.architecture(), which runs `file` on the interpreter (a
+# process, tens of ms at every start); the interpreter's pointer size says
+# the same without it.
+ULONG_MAX = 2**64 - 1 if struct.calcsize("P") == 8 else 2**32 - 1
 
 NS_PER = {"ns": 1, "us": 1000, "ms": 1000**2, "s": 1000**3,
           "m": 60 * 1000**3, "h": 3600 * 1000**3, "d": 86400 * 1000**3}

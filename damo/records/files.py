@@ -1,7 +1,5 @@
 """Loading and saving recordings in any of the formats, chosen by content."""
 import os
-import queue
-import threading
 import zlib
 
 from damo import fileutil
@@ -58,6 +56,13 @@ def _file_chunks(path):
 
 def _inflate(path, put):
     """Decompress ``path`` (a raw zlib stream), passing chunks to ``put``."""
+    for chunk in _inflated(path):
+        if put(chunk) is False:
+            return
+
+
+def _inflated(path):
+    """Decompressed chunks of ``path``, inflated as they are taken."""
     decompressor = zlib.decompressobj()
     with open(path, "rb") as f:
         while not decompressor.eof:
@@ -65,17 +70,18 @@ def _inflate(path, put):
             if not data:
                 raise FormatError("truncated (the zlib stream ends early)")
             chunk = decompressor.decompress(data, _CHUNK_SIZE)
-            if chunk and put(chunk) is False:
-                return
+            if chunk:
+                yield chunk
 
 
 def _zlib_chunks(path):
     """Decompressed chunks of ``path``; big files inflate in a second thread."""
     if os.path.getsize(path) <= _THREADED_ABOVE:
-        chunks = []
-        _inflate(path, chunks.append)
-        yield from chunks
+        yield from _inflated(path)
         return
+    import queue
+    import threading
+
     pipe = queue.Queue(maxsize=4)
     stop = threading.Event()
 

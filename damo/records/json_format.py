@@ -23,6 +23,11 @@ from damo import units
 from damo.records.model import (AGE_UNKNOWN, INT64_MAX, UINT_MAX, ULONG_MAX, FormatError,
                                 Intervals, Record, check_int)
 
+try:
+    from damo.records import _cscan
+except ImportError:     # not built (a source tree before build_ext): numpy alone
+    _cscan = None
+
 # JSON nesting a recording may have (damo's layout needs 6; damos_stats and
 # scheme_filters a few more): deeper input is refused, not recursed into
 MAX_DEPTH = 64
@@ -278,6 +283,37 @@ def _learn_layout(first_region_text, skeleton):
     return layout
 
 
+# (skeleton, separator + skeleton, layout) of the latest regions array of
+# several regions that the numpy path read: the C scanner tries it on the next
+# array (a recording has one layout throughout).
+_last_layout = None
+
+
+def _regions_at(buf, lo, hi):
+    """The regions array text ``buf[lo:hi]`` -> _RegionColumns.
+
+    The C scanner reads it in one pass if it has the latest layout; it gives
+    up (-1) on anything that the numpy path might read otherwise, and that
+    path, which learns layouts, decides."""
+    global _scratch
+    if _cscan is not None and _last_layout is not None:
+        first, unit, layout = _last_layout
+        k = len(layout)
+        need = ((hi - lo) // len(first) + 1) * k
+        if len(_scratch) < need:
+            _scratch = np.empty(max(need, 2 * len(_scratch)), dtype=np.int64)
+        n = _cscan.scan_regions(buf, lo, hi, first, unit, k, b"[]" in first, _scratch)
+        if n > 0:
+            values = _scratch[:n * k].reshape(n, k)
+            # contiguous copies: the scratch buffer is the next array's
+            return _RegionColumns(n, {name: values[:, i].copy()
+                                      for i, name in enumerate(layout) if name is not None})
+    return _regions_from_text(bytes(buf[lo:hi]))
+
+
+_scratch = np.empty(0, dtype=np.int64)
+
+
 def _regions_from_text(seg):
     """Fast path: the text inside a "regions" array -> _RegionColumns.
 
@@ -338,6 +374,9 @@ def _regions_from_text(seg):
         raise _NotFast()
     values = values.reshape(n, k)
     columns = {name: values[:, i] for i, name in enumerate(layout) if name is not None}
+    if n > 1:
+        global _last_layout
+        _last_layout = (first, unit, layout)
     return _RegionColumns(n, columns)
 
 
@@ -401,13 +440,13 @@ def _cut_regions(chunks):
             if closing is None:
                 break
             try:
-                columns = _regions_from_text(bytes(buf[bracket + 1:closing]))
+                columns = _regions_at(buf, bracket + 1, closing)
             except _NotFast:
                 if not last_len:
                     raise
                 # the guess may have skipped this snapshot's end; look again
                 closing = _regions_end(buf, bracket, 0)
-                columns = _regions_from_text(bytes(buf[bracket + 1:closing]))
+                columns = _regions_at(buf, bracket + 1, closing)
             parts.append(bytes(buf[pos:bracket]))
             parts.append(b"%d" % len(regions))
             regions.append(columns)

@@ -146,8 +146,12 @@ def _add_record(guide, record):
     after_gap = np.zeros(len(starts), dtype=bool)
     after_gap[1:] = (ends[:-1] != 0) & (ends[:-1] != starts[1:])
     after_gap[offsets[:-1][offsets[:-1] < len(starts)]] = False
-    special = np.unique(np.searchsorted(offsets, np.flatnonzero(after_gap | (starts == 0)),
-                                        side="right") - 1).tolist()
+    # snapshots holding those regions, once each (sorted already; np.unique
+    # would import numpy.ma, a few MB, to say so)
+    special = np.searchsorted(offsets, np.flatnonzero(after_gap | (starts == 0)),
+                              side="right") - 1
+    special = special[np.r_[True, special[1:] != special[:-1]]] if len(special) else special
+    special = special.tolist()
     done = 0
     for sidx in special + [record.nr_snapshots]:
         lo, hi = int(offsets[done]), int(offsets[sidx])

@@ -1,0 +1,136 @@
+"""The C inner loops of reading and printing recordings (damo/records/_cscan.pyx)
+against the numpy/Python code they stand in for.
+
+The scanner may only read a regions array the way the numpy path reads it, and
+give up (-1) otherwise: whatever it accepts, the numpy path accepts with the
+same numbers.  Checked on damo's and our layouts and on many mutations of them.
+"""
+import random
+
+import numpy as np
+import pytest
+
+from damo import units
+from damo.records import json_format as jf
+from damo.records.model import AGE_UNKNOWN
+
+_cscan = pytest.importorskip("damo.records._cscan")
+
+DAMO_REGION = ('{"start": "%d", "end": "%d", "nr_accesses": {"samples": %d, "percent": %d}, '
+               '"age": {"usec": %d, "aggr_intervals": %d}, "probe_hits": []}')
+OUR_REGION = ('{"start": "%d", "end": "%d", "nr_accesses": {"samples": %d, "percent": null}, '
+              '"age": {"usec": null, "aggr_intervals": "%d"}}')
+HUMAN_REGION = ('{"start": "%s", "end": "%s", "nr_accesses": {"samples": %d, '
+                '"percent": null}, "age": {"usec": null, "aggr_intervals": %d}}')
+
+
+def _segments():
+    rng = random.Random(7)
+    out = []
+    for n in (1, 2, 5):
+        regions = []
+        start = rng.randrange(1 << 40)
+        for _ in range(n):
+            end = start + rng.randrange(1, 1 << 30)
+            regions.append((start, end, rng.randrange(21), rng.randrange(1000)))
+            start = end
+        out.append(",\n    ".join(DAMO_REGION % (s, e, a, a * 5, g * 100000, g)
+                                  for s, e, a, g in regions).encode())
+        out.append(", ".join(OUR_REGION % r for r in regions).encode())
+        out.append(", ".join(HUMAN_REGION % ("{:,}".format(s), "{:,}".format(e), a, g)
+                             for s, e, a, g in regions).encode())
+    return out
+
+
+def _numpy_path(seg):
+    try:
+        return jf._regions_from_text(seg)
+    except jf._NotFast:
+        return None
+
+
+def _c_path(seg, first, layout):
+    k = len(layout)
+    out = np.empty((len(seg) // len(first) + 1) * k, dtype=np.int64)
+    n = _cscan.scan_regions(seg, 0, len(seg), first, k, b"[]" in first, out)
+    if n < 0:
+        return None
+    return n, out[:n * k].reshape(n, k)
+
+
+def _same(c_result, numpy_result, layout):
+    n, values = c_result
+    assert numpy_result is not None, "C accepted what the numpy path does not read"
+    assert n == numpy_result.n
+    for i, name in enumerate(layout):
+        if name is not None:
+            assert values[:, i].tolist() == numpy_result.columns[name].tolist(), name
+
+
+@pytest.mark.parametrize("seg", _segments(), ids=lambda s: "%d bytes" % len(s))
+def test_scanner_reads_the_layouts_as_numpy_does(seg):
+    expected = _numpy_path(seg)
+    assert expected is not None
+    first, layout = jf._last_layout
+    got = _c_path(seg, first, layout)
+    assert got is not None, "the C scanner gave up on an ordinary layout"
+    _same(got, expected, layout)
+
+
+ALPHABET = b'0123456789-:, \t\n[]{}"x.+B'
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
+    rng = random.Random(seed)
+    accepted = rejected = 0
+    for seg in _segments():
+        assert _numpy_path(seg) is not None
+        first, layout = jf._last_layout
+        for _ in range(300):
+            b = bytearray(seg)
+            for _ in range(rng.randrange(1, 4)):
+                pos = rng.randrange(len(b))
+                what = rng.randrange(3)
+                ch = ALPHABET[rng.randrange(len(ALPHABET))]
+                if what == 0:
+                    b[pos] = ch
+                elif what == 1:
+                    b.insert(pos, ch)
+                else:
+                    del b[pos]
+            mutated = bytes(b)
+            got = _c_path(mutated, first, layout)
+            if got is None:
+                rejected += 1
+                continue
+            accepted += 1
+            _same(got, _numpy_path(mutated), layout)
+    # both kinds happen: digits and blanks moved around still read, the rest not
+    assert accepted > 100 and rejected > 100
+
+
+@pytest.mark.parametrize("text", [
+    b'{"start": "9223372036854775807", "end": "1", "nr_accesses": {"samples": 1}}',
+    b'{"start": "99999999999999999999", "end": "1", "nr_accesses": {"samples": 1}}',
+    b'{"start": "-", "end": "1", "nr_accesses": {"samples": 1}}',
+    b'{"start": "1-2", "end": "1", "nr_accesses": {"samples": 1}}',
+    b'{"start": "00000000000000000000001", "end": "1", "nr_accesses": {"samples": 1}}',
+])
+def test_scanner_leaves_odd_numbers_to_numpy(text):
+    """Numbers numpy saturates, reads as 0 or refuses: the scanner gives up."""
+    template = text.translate(None, jf._WS_COMMA_DIGITS)
+    out = np.empty(16, dtype=np.int64)
+    assert _cscan.scan_regions(text, 0, len(text), template, 3, False, out) == -1
+
+
+def test_scanner_bounds():
+    seg = _segments()[1]
+    jf._regions_from_text(seg)
+    first, layout = jf._last_layout
+    out = np.empty(64, dtype=np.int64)
+    assert _cscan.scan_regions(seg, 0, len(seg) + 1, first, len(layout), False, out) == -1
+    assert _cscan.scan_regions(seg, 5, 2, first, len(layout), False, out) == -1
+    # too small an output array: it gives up rather than writing past it
+    assert _cscan.scan_regions(seg, 0, len(seg), first, len(layout), False,
+                               np.empty(1, dtype=np.int64)) == -1
