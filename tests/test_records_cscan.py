@@ -134,3 +134,56 @@ def test_scanner_bounds():
     # too small an output array: it gives up rather than writing past it
     assert _cscan.scan_regions(seg, 0, len(seg), first, len(layout), False,
                                np.empty(1, dtype=np.int64)) == -1
+
+
+def _python_lines(starts, ends, samples, ages, raw):
+    sizes = (ends - starts).tolist()
+    ages = np.where(ages == AGE_UNKNOWN, -1, ages).tolist()
+    return "".join("%012x-%012x (%12s) %11d %5d\n" % (s, e, units.format_sz(sz, raw), n, a)
+                   for s, e, sz, n, a in zip(starts.tolist(), ends.tolist(), sizes,
+                                             samples.tolist(), ages))
+
+
+def _ties(shift, count):
+    """Sizes whose float / 2**shift lies exactly half way between two
+    three-decimal numbers (where rounding to even decides)."""
+    out = []
+    m = 1 << shift
+    while len(out) < count:
+        m += 1
+        if (m * 1000) % (1 << shift) == 1 << (shift - 1):
+            out.append(m)
+    return out
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_raw_form_lines_as_python_prints_them(raw):
+    rng = np.random.default_rng(3)
+    u64 = np.iinfo(np.uint64).max
+    sizes = np.concatenate([
+        np.arange(0, 2100, dtype=np.uint64),                        # bytes, KiB edges
+        rng.integers(0, 1 << 40, 3000, dtype=np.uint64),
+        rng.integers(0, u64, 3000, dtype=np.uint64, endpoint=True),  # > 2**53: rounded
+        np.array([(1 << s) + d for s in range(10, 64, 10) for d in (-1, 0, 1, 512)],
+                 dtype=np.uint64),
+        np.array(_ties(10, 20) + _ties(20, 20), dtype=np.uint64),
+        np.array([u64, u64 - 1, u64 - 1024, (1 << 63) - 1, 1 << 63], dtype=np.uint64),
+    ])
+    starts = rng.integers(0, u64, len(sizes), dtype=np.uint64, endpoint=True)
+    starts[:50] = np.arange(50, dtype=np.uint64)        # short and long hex
+    ends = starts + sizes                                # wraps as uint64, as damo's do
+    samples = rng.integers(-5, 1 << 62, len(sizes), dtype=np.int64)
+    samples[:3] = [np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0]
+    ages = rng.integers(-100, 1 << 40, len(sizes), dtype=np.int64)
+    ages[::7] = AGE_UNKNOWN
+    got = _cscan.raw_form_regions(starts, ends, samples, ages, raw).decode("ascii")
+    assert got == _python_lines(starts, ends, samples, ages, raw)
+
+
+def test_raw_form_lines_empty_and_mismatched():
+    empty = np.zeros(0, dtype=np.uint64)
+    assert _cscan.raw_form_regions(empty, empty, empty.view(np.int64), empty.view(np.int64),
+                                   False) == b""
+    one = np.ones(1, dtype=np.uint64)
+    with pytest.raises(ValueError):
+        _cscan.raw_form_regions(one, empty, one.view(np.int64), one.view(np.int64), False)

@@ -298,12 +298,33 @@ def _load(files, record_filter):
     return views_of(record_filter.apply(recs, source))
 
 
+def _keeps_everything(record_filter):
+    """Whether the filter options are all their defaults (nothing dropped)."""
+    from damo import units
+    full = (0, units.ULONG_MAX)
+    return (tuple(record_filter.sz_bytes) == full and tuple(record_filter.access_rate) == full
+            and tuple(record_filter.age_us) == full
+            and all(getattr(record_filter, name) is None for name in (
+                "address_ranges", "snapshot_sz_ranges", "snapshot_time_ranges",
+                "snapshot_index_ranges", "temperature_ranges")))
+
+
 def _show_once(files, default_file, record_filter, fmt_opts, opts, color, repeating,
                once):
     from damo.reports import access as access_mod
     from damo.reports.access_format import AccessReport, set_formats
     from damo.reports.access_json import iter_json
 
+    if opts["raw_form"] and files is not None and not opts["exec_"] \
+            and not opts["as_json"] and _keeps_everything(record_filter):
+        # printed as it is read: every file is checked first, then read again
+        from damo.reports.access import RawFormReporter
+        streams = records.stream_all(files)
+        if not streams and once:
+            sys.stdout.write("No record in %s\n" % (default_file if default_file is not None
+                                                    else str(list(files))))
+        echo_paged_chunks(RawFormReporter(streams).iter_text(opts["raw_number"]))
+        return
     views = _load(files, record_filter)
     out = sys.stdout
     if not views and files is not None and once:

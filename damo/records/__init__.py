@@ -6,9 +6,10 @@
 Formats: damo's json_compressed (default), json and perf_script, plus our
 ``native`` columnar format for big recordings.
 """
-from damo.records.files import OUTPUT_TYPES, load, load_all, save, sniff
-from damo.records.model import AGE_UNKNOWN, Intervals, Record, Recording
+from damo.records.files import OUTPUT_TYPES, load, load_all, save, sniff, stream_all
+from damo.records.model import AGE_UNKNOWN, Intervals, Record, RecordHead, Recording
 from damo.records.writer import RecordingFull, RecordingWriter
 
-__all__ = ["AGE_UNKNOWN", "Intervals", "OUTPUT_TYPES", "Record", "Recording",
-           "RecordingFull", "RecordingWriter", "load", "load_all", "save", "sniff"]
+__all__ = ["AGE_UNKNOWN", "Intervals", "OUTPUT_TYPES", "Record", "RecordHead", "Recording",
+           "RecordingFull", "RecordingWriter", "load", "load_all", "save", "sniff",
+           "stream_all"]

@@ -18,8 +18,10 @@ from libc.string cimport memcpy
 cdef extern from *:
     """
     #define _INT64_MAX_U 0x7fffffffffffffffULL
+    typedef unsigned __int128 _u128;
     """
     uint64_t _INT64_MAX "_INT64_MAX_U"
+    ctypedef unsigned long long u128 "_u128"
 
 
 def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
@@ -151,20 +153,45 @@ cdef inline Py_ssize_t _dec(char *dst, int64_t v, int width) noexcept nogil:
 
 
 cdef int _format_sz(char *dst, uint64_t size, bint raw) noexcept nogil:
-    """damo.units.format_sz(size, raw) into ``dst`` (32 bytes); its length."""
+    """damo.units.format_sz(size, raw) into ``dst`` (32 bytes); its length.
+
+    '%.3f %s' % (float(size) / 2**shift, unit) without printf: the float is
+    size rounded to 53 bits, m * 2**e, so 1000 times its quotient is an
+    integer ratio, rounded here to nearest, ties to even, as printf does."""
     cdef double sz
-    cdef int shift, u
+    cdef int shift, u, n
+    cdef uint64_t m, q, whole, frac
+    cdef u128 x, rem, half
     if raw:
-        return snprintf(dst, 32, b"%llu", <unsigned long long>size)
+        return _dec(dst, <int64_t>size, 0) if size <= _INT64_MAX \
+            else snprintf(dst, 32, b"%llu", <unsigned long long>size)
     sz = <double>size
-    if sz == 18446744073709551615.0:            # float(ULONG_MAX)
-        return snprintf(dst, 32, b"max")
+    if sz == 18446744073709551615.0:            # float(ULONG_MAX), as 2**64
+        memcpy(dst, b"max", 3)
+        return 3
     for u in range(6):
         shift = 60 - 10 * u
         if sz > <double>(<uint64_t>1 << shift):
-            return snprintf(dst, 32, b"%.3f %s", sz / <double>(<uint64_t>1 << shift),
-                            _SIZE_UNITS[u])
-    return snprintf(dst, 32, b"%d B", <int>sz)
+            m = <uint64_t>sz                    # exact: sz is an integer below 2**64
+            x = <u128>m * 1000
+            q = <uint64_t>(x >> shift)
+            rem = x & (((<u128>1) << shift) - 1)
+            half = (<u128>1) << (shift - 1)
+            if rem > half or (rem == half and (q & 1)):
+                q += 1
+            whole = q // 1000
+            frac = q % 1000
+            n = _dec(dst, <int64_t>whole, 0)
+            dst[n] = 46
+            dst[n + 1] = 48 + <char>(frac // 100)
+            dst[n + 2] = 48 + <char>(frac // 10 % 10)
+            dst[n + 3] = 48 + <char>(frac % 10)
+            dst[n + 4] = 32
+            memcpy(dst + n + 5, _SIZE_UNITS[u], 3)
+            return n + 8
+    n = _dec(dst, <int64_t>sz, 0)
+    memcpy(dst + n, b" B", 2)
+    return n + 2
 
 
 cdef enum:
@@ -197,11 +224,9 @@ def raw_form_regions(const uint64_t[:] starts, const uint64_t[:] ends,
             dst[pos + 1] = 40
             pos += 2
             sz_len = _format_sz(sz, ends[i] - starts[i], raw)
-            while sz_len < 12:                  # right-aligned, as '%12s'
+            for _ in range(sz_len, 12):         # right-aligned, as '%12s'
                 dst[pos] = 32
                 pos += 1
-                sz_len += 1
-            sz_len = _format_sz(sz, ends[i] - starts[i], raw)
             memcpy(dst + pos, sz, sz_len)
             pos += sz_len
             dst[pos] = 41

@@ -1,4 +1,5 @@
 """Loading and saving recordings in any of the formats, chosen by content."""
+import contextlib
 import os
 import zlib
 
@@ -141,13 +142,8 @@ def _read(path, fmt):
     return records, {}
 
 
-def load(path):
-    """The Recording in ``path``, whatever its format.
-
-    Raises DamoError, naming the file, if it is missing, empty, truncated,
-    corrupt or not a recording.
-    """
-    path = os.fspath(path)
+def _format_of(path):
+    """The format of the file at ``path``, by its first bytes."""
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
@@ -160,8 +156,14 @@ def load(path):
         kind = "an old perf.data file (run 'perf script' on it first)" \
             if head.startswith(b"PERFILE") else "an unknown format"
         raise DamoError("%s: not a recording: %s" % (path, kind))
+    return fmt
+
+
+@contextlib.contextmanager
+def _errors(path, fmt):
+    """Reading errors as one DamoError naming the file."""
     try:
-        records, metadata = _read(path, fmt)
+        yield
     except FormatError as e:
         raise DamoError("%s: bad %s recording: %s" % (path, fmt, e)) from None
     except zlib.error as e:
@@ -171,7 +173,80 @@ def load(path):
         raise DamoError("%s: %s" % (path, e.strerror or e)) from None
     except MemoryError:
         raise DamoError("%s: too big to load" % path) from None
+
+
+def load(path):
+    """The Recording in ``path``, whatever its format.
+
+    Raises DamoError, naming the file, if it is missing, empty, truncated,
+    corrupt or not a recording.
+    """
+    path = os.fspath(path)
+    fmt = _format_of(path)
+    with _errors(path, fmt):
+        records, metadata = _read(path, fmt)
     return Recording(records, metadata, path=path, format=fmt)
+
+
+def _snapshots_of(record):
+    """(starts, ends, nr_accesses, ages) of each snapshot of an in-memory record."""
+    offsets = record.region_offsets.tolist()
+    for lo, hi in zip(offsets, offsets[1:]):
+        yield (record.starts[lo:hi], record.ends[lo:hi], record.nr_accesses[lo:hi],
+               record.ages[lo:hi])
+
+
+def _identity(path):
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _stream(path):
+    path = os.fspath(path)
+    fmt = _format_of(path)
+    heads = None
+    if fmt in ("json_compressed", "json"):
+        chunks = (lambda: _zlib_chunks(path)) if fmt == "json_compressed" \
+            else (lambda: _file_chunks(path))
+        with _errors(path, fmt):
+            identity = _identity(path)
+            heads = json_format.read_heads(chunks)
+    if heads is None:
+        return [(r, _snapshots_of(r)) for r in load(path).records]
+    regions = None
+
+    def snapshots(head):
+        nonlocal regions
+        for _ in range(head.nr_snapshots):
+            with _errors(path, fmt):
+                if regions is None:
+                    if _identity(path) != identity:
+                        raise FormatError("changed while being read")
+                    regions = json_format.iter_regions(chunks, heads)
+                try:
+                    item = next(regions)
+                except StopIteration:
+                    raise FormatError("changed while being read") from None
+            yield item
+
+    return [(head, snapshots(head)) for head in heads]
+
+
+def stream_all(paths):
+    """Recordings to be read snapshot by snapshot, concatenated as load_all
+    does: a list of (record, snapshots), where ``snapshots`` iterates the
+    (starts, ends, nr_accesses, ages) of each snapshot of the record in turn.
+
+    Every file is read through and checked before this returns (a bad one
+    raises DamoError before a report prints anything).  A json recording's
+    record is then a RecordHead (no region columns), and its snapshots are read
+    again from the file as they are taken, never held whole; other formats are
+    loaded.  Take the records' snapshots in order, each once.
+    """
+    streams = []
+    for path in paths:
+        streams.extend(_stream(path))
+    return streams
 
 
 def load_all(paths):

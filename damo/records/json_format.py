@@ -21,7 +21,7 @@ import numpy as np
 
 from damo import units
 from damo.records.model import (AGE_UNKNOWN, INT64_MAX, UINT_MAX, ULONG_MAX, FormatError,
-                                Intervals, Record, check_int)
+                                Intervals, Record, RecordHead, check_int)
 
 try:
     from damo.records import _cscan
@@ -227,7 +227,15 @@ def _finish_regions(rc, intervals, where):
     if isinstance(szfp, list):
         # damo takes a missing sz_filter_passed as 0
         szfp = np.array([0 if v is None else v for v in szfp], dtype=np.int64)
-    return c["starts"].astype(np.uint64), c["ends"].astype(np.uint64), samples, ages, szfp
+    return _as_uint64(c["starts"]), _as_uint64(c["ends"]), samples, ages, szfp
+
+
+def _as_uint64(column):
+    """astype(np.uint64); an int64 column's bits as they are (the same values:
+    astype wraps negative ones modulo 2**64), without a copy."""
+    if column.dtype == np.int64 and column.flags.c_contiguous:
+        return column.view(np.uint64)
+    return column.astype(np.uint64)
 
 
 # ------------------------------------------------------------- fast path
@@ -418,10 +426,18 @@ def _cut_regions(chunks):
     regions array is replaced by its index in that list.
     """
     parts = []
-    regions = []
+    regions = list(_iter_cut(chunks, parts))
+    return b"".join(parts), regions
+
+
+def _iter_cut(chunks, parts):
+    """The regions arrays of a streamed JSON text, parsed, in order; the rest
+    of the text goes to ``parts`` (unless None), each array replaced by its
+    index."""
     buf = bytearray()
     pos = 0
     last_len = 0
+    nr_cut = 0
     for chunk in chunks:
         # keep only the unparsed tail; a bytearray grows without copying it
         del buf[:pos]
@@ -447,15 +463,17 @@ def _cut_regions(chunks):
                 # the guess may have skipped this snapshot's end; look again
                 closing = _regions_end(buf, bracket, 0)
                 columns = _regions_at(buf, bracket + 1, closing)
-            parts.append(bytes(buf[pos:bracket]))
-            parts.append(b"%d" % len(regions))
-            regions.append(columns)
+            if parts is not None:
+                parts.append(bytes(buf[pos:bracket]))
+                parts.append(b"%d" % nr_cut)
+            nr_cut += 1
+            yield columns
             last_len = closing - bracket
             pos = closing + 1
     if buf.find(b'"regions"', pos) >= 0:
         raise _NotFast()
-    parts.append(bytes(buf[pos:]))
-    return b"".join(parts), regions
+    if parts is not None:
+        parts.append(bytes(buf[pos:]))
 
 
 def _regions_end(buf, bracket, hint):
@@ -481,9 +499,10 @@ def _regions_end(buf, bracket, hint):
 
 # ------------------------------------------------------------------ both
 
-def _records(kvpairs, region_columns):
+def _records(kvpairs, region_columns, heads_only=False):
     """Build Records from parsed JSON; ``region_columns`` resolves the
-    placeholders of the fast path (None on the generic path)."""
+    placeholders of the fast path (None on the generic path).  With
+    ``heads_only``, RecordHeads: everything checked, no region kept."""
     if not isinstance(kvpairs, list):
         raise FormatError("top level is not a list of records")
     records = []
@@ -501,7 +520,7 @@ def _records(kvpairs, region_columns):
             if kv.get(key) is not None and not isinstance(kv[key], list):
                 raise FormatError("%s: '%s' is not a list" % (where, key))
         try:
-            records.append(_record(kv, intervals, region_columns, where))
+            records.append(_record(kv, intervals, region_columns, where, heads_only))
         except FormatError as e:
             message = str(e)
             if not message.startswith(where):
@@ -510,12 +529,13 @@ def _records(kvpairs, region_columns):
     return records
 
 
-def _record(kv, intervals, region_columns, where):
+def _record(kv, intervals, region_columns, where, heads_only=False):
     snapshots = kv["snapshots"]
     nr = len(snapshots)
     start_ns, end_ns, offsets = [0] * nr, [0] * nr, [0] * (nr + 1)
     total_bytes, sample_us, stats = [-1] * nr, [np.nan] * nr, [None] * nr
     parts = []
+    refs = [] if heads_only else None       # the regions array of each snapshot
     for sidx, s in enumerate(snapshots):
         here = "%s snapshot %d" % (where, sidx)
         if not isinstance(s, dict):
@@ -528,14 +548,24 @@ def _record(kv, intervals, region_columns, where):
         regions = s["regions"]
         if region_columns is not None and isinstance(regions, int) \
                 and not isinstance(regions, bool):
-            if not 0 <= regions < len(region_columns):
+            if not 0 <= regions < len(region_columns) or region_columns[regions] is None:
                 raise FormatError("%s: 'regions' is not a list" % here)
             rc = region_columns[regions]
+            # each array is one snapshot's (the cut numbers them once): let it go
+            # with that snapshot's pieces, so that the record's columns need not
+            # be built beside all of them
+            region_columns[regions] = None
         elif isinstance(regions, list):
+            if heads_only:
+                raise _NotFast()        # regions the cut did not see: read it whole
             rc = _regions_from_objects(regions, here)
         else:
             raise FormatError("%s: 'regions' is not a list" % here)
-        parts.append(_finish_regions(rc, intervals, here))
+        if heads_only:
+            _finish_regions(rc, intervals, here)        # the checks; nothing kept
+            refs.append(regions)
+        else:
+            parts.append(list(_finish_regions(rc, intervals, here)))
         offsets[sidx + 1] = offsets[sidx] + rc.n
         if s.get("total_bytes") is not None:
             total_bytes[sidx] = check_int(_number(s["total_bytes"], here, units.to_bytes),
@@ -547,8 +577,20 @@ def _record(kv, intervals, region_columns, where):
                                   % (here, s["sample_interval_us"]))
         stats[sidx] = s.get("damos_stats")
 
+    times_are_float = any(isinstance(t, float) and not t.is_integer() for t in start_ns)
+    start_ns = np.array(start_ns, dtype=np.float64 if times_are_float else np.int64)
+    end_ns = np.array([int(t) for t in end_ns], dtype=np.int64)
+    if heads_only:
+        return RecordHead(kv["target_id"], start_ns, end_ns, offsets, refs,
+                          kdamond_idx=kv.get("kdamond_idx"), context_idx=kv.get("context_idx"),
+                          scheme_idx=kv.get("scheme_idx"), intervals=intervals,
+                          data_source=kv.get("data_source", "unknown"))
+
     def cat(i, dtype):
-        arrays = [p[i] for p in parts]
+        arrays = []
+        for p in parts:
+            arrays.append(p[i])
+            p[i] = None         # the pieces go once the column is made
         if not arrays:
             return np.zeros(0, dtype=dtype)
         return np.concatenate(arrays).astype(dtype, copy=False)
@@ -558,12 +600,9 @@ def _record(kv, intervals, region_columns, where):
     if has_sz:
         sz = np.concatenate([p[4] if p[4] is not None else np.zeros(len(p[0]), np.int64)
                              for p in parts])
-    times_are_float = any(isinstance(t, float) and not t.is_integer() for t in start_ns)
     return Record(
-        kv["target_id"],
-        np.array(start_ns, dtype=np.float64 if times_are_float else np.int64),
-        np.array([int(t) for t in end_ns], dtype=np.int64),
-        offsets, cat(0, np.uint64), cat(1, np.uint64), cat(2, np.int64), cat(3, np.int64),
+        kv["target_id"], start_ns, end_ns, offsets, cat(0, np.uint64), cat(1, np.uint64),
+        cat(2, np.int64), cat(3, np.int64),
         kdamond_idx=kv.get("kdamond_idx"), context_idx=kv.get("context_idx"),
         scheme_idx=kv.get("scheme_idx"), intervals=intervals,
         scheme_filters=kv.get("scheme_filters") or [],
@@ -593,6 +632,59 @@ def read(chunks_factory):
     kvpairs = _loads(b"".join(chunks_factory()))
     _check_depth(kvpairs)
     return _records(kvpairs, None)
+
+
+class _Shape(_RegionColumns):
+    """A regions array's length and fields, its values dropped (zero-stride
+    zeros): what the first pass of a streamed read checks and keeps."""
+
+    def __init__(self, rc):
+        zeros = np.broadcast_to(np.int64(0), (rc.n,))
+        super().__init__(rc.n, {name: zeros if isinstance(c, np.ndarray) else c
+                                for name, c in rc.columns.items()})
+
+
+def read_heads(chunks_factory):
+    """First pass of a streamed read: the RecordHeads of a JSON text, every
+    check of ``read`` done, no region kept; None if the text is not laid out
+    for streaming (the generic path reads it whole)."""
+    try:
+        parts = []
+        shapes = [_Shape(rc) for rc in _iter_cut(chunks_factory(), parts)]
+        try:
+            kvpairs = _loads(b"".join(parts))
+        except FormatError:
+            raise _NotFast() from None
+        _check_depth(kvpairs)
+        heads = _records(kvpairs, shapes, heads_only=True)
+    except _NotFast:
+        return None
+    refs = [ref for head in heads for ref in head.refs]
+    if refs != sorted(set(refs)):
+        return None         # arrays out of order: not one pass
+    return heads
+
+
+def iter_regions(chunks_factory, heads):
+    """Second pass: (starts, ends, nr_accesses, ages) of every snapshot of
+    ``heads`` (from read_heads of the same text), in order, as they are read."""
+    wanted = [(ref, head, sidx) for head in heads for sidx, ref in enumerate(head.refs)]
+    if not wanted:
+        return
+    at = 0
+    try:
+        for idx, rc in enumerate(_iter_cut(chunks_factory(), None)):
+            ref, head, sidx = wanted[at]
+            if idx < ref:
+                continue
+            regions = _finish_regions(rc, head.intervals, "snapshot %d" % sidx)
+            yield regions[:4]
+            at += 1
+            if at == len(wanted):
+                return
+    except _NotFast:
+        pass
+    raise FormatError("changed while being read")
 
 
 # ----------------------------------------------------------------- writing

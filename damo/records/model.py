@@ -238,6 +238,30 @@ class Record:
         return slice(int(self.region_offsets[idx]), int(self.region_offsets[idx + 1]))
 
 
+class RecordHead:
+    """A record without its region columns, for reading a recording snapshot
+    by snapshot: its own fields, and per snapshot the times and the number of
+    regions (``region_offsets`` as a Record's)."""
+
+    def __init__(self, target_id, start_ns, end_ns, region_offsets, refs=None, *,
+                 kdamond_idx=0, context_idx=0, scheme_idx=None, intervals=None,
+                 data_source="unknown"):
+        self.target_id = target_id
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.region_offsets = _as(region_offsets, np.int64)
+        self.refs = refs        # where the reader finds each snapshot's regions
+        self.kdamond_idx = 0 if kdamond_idx is None else kdamond_idx
+        self.context_idx = 0 if context_idx is None else context_idx
+        self.scheme_idx = scheme_idx
+        self.intervals = intervals
+        self.data_source = data_source
+
+    @property
+    def nr_snapshots(self):
+        return len(self.end_ns)
+
+
 @dataclasses.dataclass
 class Recording:
     """A damo recording: its records, plus data only our native format keeps."""
