@@ -123,39 +123,34 @@ class HeatMap:
     # ------------------------------------------------------------ painting
 
     def _regions(self, records):
-        """Per region, in damo's order: the columns its contributions need."""
+        """Per batch of regions, in damo's order: the columns their
+        contributions need (made a batch at a time: a column of every
+        region of a big recording would be tens of MB each)."""
         prev_end = None
         for record in records:
             if record.nr_snapshots == 0:
                 continue
-            counts = record.nr_regions_per_snapshot()
+            offsets = record.region_offsets
             start_ns = record.start_ns.astype(np.float64)
             end_ns = record.end_ns.astype(np.float64)
             prev_ends = np.empty(record.nr_snapshots)
             prev_ends[0] = np.nan if prev_end is None else prev_end
             prev_ends[1:] = end_ns[:-1]
             prev_end = end_ns[-1]
-            snap_start = np.repeat(start_ns, counts)
-            snap_end = np.repeat(end_ns, counts)
-            snap_prev_end = np.repeat(prev_ends, counts)
             samples = record.nr_accesses
-            if record.intervals is not None:
+            with_intervals = record.intervals is not None
+            if with_intervals:
                 ages = record.ages
-                if np.any(ages == np.iinfo(np.int64).min):
+                if ages.min(initial=0) == np.iinfo(np.int64).min:
                     raise DamoError("the record has intervals but regions without age")
                 aggr_ns = record.intervals.aggr_us * 1000
-                observe = snap_start - ages * float(aggr_ns)
-                if isinstance(aggr_ns, int) and \
-                        int(np.abs(ages).max(initial=0)) * aggr_ns >= _EXACT_FLOAT:
+                # the largest |age| (as np.abs(ages).max() would, without its copy)
+                if isinstance(aggr_ns, int) and int(max(np.abs(ages.max(initial=0)),
+                                                        np.abs(ages.min(initial=0)))) \
+                        * aggr_ns >= _EXACT_FLOAT:
                     raise DamoError("region ages are too large to draw exactly")
-                observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
-                row_from = observe
-                heat = samples / (np.repeat(_snapshot_aggr_us(record), counts) / 1000000)
-            else:
-                observe = snap_start
-                row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
-                heat = samples.astype(np.float64)
-            heat_is_int = record.intervals is None
+                aggr_s = _snapshot_aggr_us(record) / 1000000
+            heat_is_int = not with_intervals
             if self.df_passed:
                 # damo's heat * sz_filter_passed / size (samples * passed, exactly)
                 passed = record.sz_filter_passed
@@ -165,18 +160,33 @@ class HeatMap:
                 if np.any(sizes == 0):
                     raise DamoError("--df_passed: a region of zero size has no filter-passed "
                                     "ratio (damo 3.4.3 divides by zero)")
-                numer = (samples * passed) if heat_is_int else heat * passed
-                heat = numer / sizes
-                heat_is_int = False
-            yield (record.starts.view(np.int64), record.ends.view(np.int64),
-                   observe, row_from, snap_end, heat, heat_is_int)
+            starts = record.starts.view(np.int64)
+            ends = record.ends.view(np.int64)
+            for lo in range(0, record.nr_regions, _BATCH_REGIONS):
+                hi = min(lo + _BATCH_REGIONS, record.nr_regions)
+                snap = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
+                snap_start = start_ns[snap]
+                snap_prev_end = prev_ends[snap]
+                if with_intervals:
+                    observe = snap_start - ages[lo:hi] * float(aggr_ns)
+                    observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
+                    row_from = observe
+                    heat = samples[lo:hi] / aggr_s[snap]
+                else:
+                    observe = snap_start
+                    row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
+                    heat = samples[lo:hi].astype(np.float64)
+                if self.df_passed:
+                    numer = (samples[lo:hi] * passed[lo:hi]) if heat_is_int \
+                        else heat * passed[lo:hi]
+                    heat = numer / sizes[lo:hi]
+                yield (starts[lo:hi], ends[lo:hi], observe, row_from, end_ns[snap], heat,
+                       heat_is_int and not self.df_passed)
 
     def _paint(self, records):
         self._pixel_space = float(self.time_unit * self.addr_unit)
         for columns in self._regions(records):
-            for lo in range(0, len(columns[0]), _BATCH_REGIONS):
-                self._paint_batch(*(c[lo:lo + _BATCH_REGIONS] if isinstance(c, np.ndarray)
-                                    else c for c in columns))
+            self._paint_batch(*columns)
 
     def _paint_batch(self, starts, ends, observe, row_from, snap_end, heat, heat_is_int):
         addr_end = self.addr_start + self.addr_unit * self.addr_resol
