@@ -27,7 +27,7 @@ HUMAN_REGION = ('{"start": "%s", "end": "%s", "nr_accesses": {"samples": %d, '
 def _segments():
     rng = random.Random(7)
     out = []
-    for n in (1, 2, 5):
+    for n in (2, 3, 5):
         regions = []
         start = rng.randrange(1 << 40)
         for _ in range(n):
@@ -49,16 +49,23 @@ def _numpy_path(seg):
         return None
 
 
-def _c_path(seg, first, layout):
+def _learned():
+    """(first, unit, layout) the numpy path learnt last."""
+    return jf._last_layout
+
+
+def _c_path(seg, learned):
+    first, unit, layout = learned
     k = len(layout)
     out = np.empty((len(seg) // len(first) + 1) * k, dtype=np.int64)
-    n = _cscan.scan_regions(seg, 0, len(seg), first, k, b"[]" in first, out)
+    n = _cscan.scan_regions(seg, 0, len(seg), first, unit, k, b"[]" in first, out)
     if n < 0:
         return None
     return n, out[:n * k].reshape(n, k)
 
 
-def _same(c_result, numpy_result, layout):
+def _same(c_result, numpy_result, learned):
+    layout = learned[2]
     n, values = c_result
     assert numpy_result is not None, "C accepted what the numpy path does not read"
     assert n == numpy_result.n
@@ -71,10 +78,15 @@ def _same(c_result, numpy_result, layout):
 def test_scanner_reads_the_layouts_as_numpy_does(seg):
     expected = _numpy_path(seg)
     assert expected is not None
-    first, layout = jf._last_layout
-    got = _c_path(seg, first, layout)
+    learned = _learned()
+    got = _c_path(seg, learned)
     assert got is not None, "the C scanner gave up on an ordinary layout"
-    _same(got, expected, layout)
+    _same(got, expected, learned)
+    # one region of that layout too (the numpy path learns from two or more)
+    one = seg[:jf._object_end(seg.strip()) + seg.index(b"{")]
+    got = _c_path(one, learned)
+    assert got is not None and got[0] == 1
+    _same(got, _numpy_path(one), learned)
 
 
 ALPHABET = b'0123456789-:, \t\n[]{}"x.+B'
@@ -86,7 +98,7 @@ def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
     accepted = rejected = 0
     for seg in _segments():
         assert _numpy_path(seg) is not None
-        first, layout = jf._last_layout
+        learned = _learned()
         for _ in range(300):
             b = bytearray(seg)
             for _ in range(rng.randrange(1, 4)):
@@ -100,39 +112,52 @@ def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
                 else:
                     del b[pos]
             mutated = bytes(b)
-            got = _c_path(mutated, first, layout)
+            got = _c_path(mutated, learned)
             if got is None:
                 rejected += 1
                 continue
             accepted += 1
-            _same(got, _numpy_path(mutated), layout)
+            _same(got, _numpy_path(mutated), learned)
     # both kinds happen: digits and blanks moved around still read, the rest not
     assert accepted > 100 and rejected > 100
 
 
-@pytest.mark.parametrize("text", [
-    b'{"start": "9223372036854775807", "end": "1", "nr_accesses": {"samples": 1}}',
-    b'{"start": "99999999999999999999", "end": "1", "nr_accesses": {"samples": 1}}',
-    b'{"start": "-", "end": "1", "nr_accesses": {"samples": 1}}',
-    b'{"start": "1-2", "end": "1", "nr_accesses": {"samples": 1}}',
-    b'{"start": "00000000000000000000001", "end": "1", "nr_accesses": {"samples": 1}}',
-])
-def test_scanner_leaves_odd_numbers_to_numpy(text):
-    """Numbers numpy saturates, reads as 0 or refuses: the scanner gives up."""
-    template = text.translate(None, jf._WS_COMMA_DIGITS)
-    out = np.empty(16, dtype=np.int64)
-    assert _cscan.scan_regions(text, 0, len(text), template, 3, False, out) == -1
+_PLAIN = b'{"start": "4096", "end": "8192", "nr_accesses": {"samples": 1}}'
+
+
+@pytest.mark.parametrize("value,gives_up", [
+    (b"9223372036854775807", True), (b"99999999999999999999", True), (b"-", True),
+    (b"1-2", True), (b"-9223372036854775808", True), (b"00000000000000000000001", True),
+    (b"007", False), (b"123", False)])
+def test_scanner_on_odd_numbers(value, gives_up):
+    """Numbers numpy saturates, reads as 0 or refuses: the scanner gives up
+    (the numpy path decides); leading zeros in a string read as numpy does."""
+    plain = _PLAIN + b", " + _PLAIN
+    assert _numpy_path(plain) is not None
+    learned = _learned()
+    assert _c_path(plain, learned)[0] == 2
+    text = _PLAIN + b", " + _PLAIN.replace(b'"4096"', b'"%s"' % value)
+    got = _c_path(text, learned)
+    if gives_up:
+        assert got is None
+    else:
+        _same(got, _numpy_path(text), learned)
+    # and an unquoted one with a leading zero (not JSON): never read
+    text = _PLAIN + b", " + _PLAIN.replace(b'"samples": 1', b'"samples": 01')
+    assert _c_path(text, learned) is None and _numpy_path(text) is None
 
 
 def test_scanner_bounds():
     seg = _segments()[1]
     jf._regions_from_text(seg)
-    first, layout = jf._last_layout
+    first, unit, layout = _learned()
+    k = len(layout)
     out = np.empty(64, dtype=np.int64)
-    assert _cscan.scan_regions(seg, 0, len(seg) + 1, first, len(layout), False, out) == -1
-    assert _cscan.scan_regions(seg, 5, 2, first, len(layout), False, out) == -1
+    assert _cscan.scan_regions(seg, 0, len(seg), first, unit, k, False, out) > 0
+    assert _cscan.scan_regions(seg, 0, len(seg) + 1, first, unit, k, False, out) == -1
+    assert _cscan.scan_regions(seg, 5, 2, first, unit, k, False, out) == -1
     # too small an output array: it gives up rather than writing past it
-    assert _cscan.scan_regions(seg, 0, len(seg), first, len(layout), False,
+    assert _cscan.scan_regions(seg, 0, len(seg), first, unit, k, False,
                                np.empty(1, dtype=np.int64)) == -1
 
 

@@ -4,11 +4,12 @@ Optional: damo.records.json_format and damo.reports.access fall back to their
 numpy/Python code when this module is not built, and take the same result.
 
 - ``scan_regions``: the text of one snapshot's ``"regions"`` array -> its
-  values, in one pass.  It accepts exactly the texts that the numpy fast path
-  of json_format (two ``bytes.translate`` passes and ``np.fromstring``)
-  accepts with the same layout, and gives the same numbers; for anything
-  else (another layout, a value it would not read as a plain decimal, an
-  overflow) it returns -1 and the caller takes the numpy path, which decides.
+  values, in one pass.  It accepts only texts that the numpy fast path of
+  json_format (digit runs marked, the layout compared, ``bytes.translate``
+  and ``np.fromstring``) accepts with the same layout, and gives the same
+  numbers; for anything else (another layout, a value it would not read as a
+  plain decimal, an overflow) it returns -1 and the caller takes the numpy
+  path, which decides.
 - ``raw_form_regions``: the region lines of ``report access --raw_form``.
 """
 from libc.stdint cimport int64_t, uint64_t, INT64_MIN
@@ -25,86 +26,115 @@ cdef extern from *:
 
 
 def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
-                 const unsigned char[::1] template, Py_ssize_t nr_values,
-                 bint drop_empty_lists, int64_t[::1] out):
+                 const unsigned char[::1] first, const unsigned char[::1] unit,
+                 Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
     """Parse ``buf[lo:hi]`` (the inside of a regions array) into ``out``.
 
-    ``template`` is the skeleton of one region: its text without blanks,
-    commas, digits and '-'; the skeleton of the whole text must be it
-    repeated.  Values are what json_format's translate keeps: the digits and
-    '-' between two colons (whatever else stands between them), "[]" dropped
-    when ``drop_empty_lists``.  Returns the number of regions (their values
-    fill ``out[:n * nr_values]``), or -1 when the text does not fit.
+    The text, less blanks around it and with every run of digits marked by
+    one '#', must be ``first`` (one region's marked text) followed by
+    ``unit`` (the separator and ``first`` again) any number of times, and a
+    run of digits may start with 0 only in a string (after a quote or a
+    comma, a minus sign skipped): json_format's check.  Values are what its
+    translate keeps: the digits and '-' between two colons, "[]" dropped when
+    ``drop_empty_lists``.  Returns the number of regions (their values fill
+    ``out[:n * nr_values]``), or -1 when the text does not fit.
     """
     cdef Py_ssize_t n, nr_tokens = 0
-    if template.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi or hi > buf.shape[0]:
+    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi \
+            or hi > buf.shape[0]:
         return -1
     with nogil:
-        n = _scan(&buf[0], lo, hi, &template[0], template.shape[0], drop_empty_lists,
-                  &out[0] if out.shape[0] else NULL, out.shape[0], &nr_tokens)
+        n = _scan(&buf[0], lo, hi, &first[0], first.shape[0], &unit[0], unit.shape[0],
+                  drop_empty_lists, &out[0] if out.shape[0] else NULL, out.shape[0],
+                  &nr_tokens)
     if n < 0 or n * nr_values != nr_tokens:
         return -1
     return n
 
 
+cdef inline bint _blank(unsigned char c) noexcept nogil:
+    return c == 32 or c == 9 or c == 10 or c == 13
+
+
 cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
-                      const unsigned char *template, Py_ssize_t tlen,
+                      const unsigned char *first, Py_ssize_t first_len,
+                      const unsigned char *unit, Py_ssize_t unit_len,
                       bint drop_empty_lists, int64_t *out, Py_ssize_t cap,
                       Py_ssize_t *nr_tokens) noexcept nogil:
-    cdef Py_ssize_t tpos = 0, nregions = 0, ntokens = 0, i = lo
+    cdef const unsigned char *template = first
+    cdef Py_ssize_t tlen = first_len
+    cdef Py_ssize_t tpos = 0, nregions = 0, ntokens = 0, i, end, run, before
     cdef unsigned char c
     # a value: its sign, its digits so far (at most 19 fit a uint64 unwrapped)
     cdef bint in_token = False, negative = False
     cdef int ndigits = 0
     cdef uint64_t value = 0
-    while i < hi:
+    i = lo
+    end = hi
+    while i < end and _blank(buf[i]):
+        i += 1
+    while end > i and _blank(buf[end - 1]):
+        end -= 1
+    if i == end:
+        return -1
+    while i < end:
         c = buf[i]
-        if c == template[tpos]:                     # most bytes: the skeleton goes on
-            i += 1
-            tpos += 1
-            if tpos == tlen:
-                tpos = 0
-                nregions += 1
-            if c == 58:                             # ':' ends the previous value
-                if in_token:
-                    if ndigits == 0 or ndigits > 19 or value >= _INT64_MAX \
-                            or ntokens >= cap:
-                        return -1                   # np.fromstring may read it otherwise
-                    out[ntokens] = -<int64_t>value if negative else <int64_t>value
-                    ntokens += 1
-                    in_token = negative = False
-                    ndigits = 0
-                    value = 0
-            elif c == 91:                           # '[': only in "[]", when dropped
-                if not drop_empty_lists or i >= hi or buf[i] != 93:
-                    return -1
-            continue
-        if 48 <= c <= 57:                           # digits
+        if 48 <= c <= 57:                           # a run of digits: one '#'
+            if template[tpos] != 35:
+                return -1
+            run = i
             in_token = True
             while True:
                 value = value * 10 + (c - 48)
                 ndigits += 1
                 i += 1
-                if i == hi:
+                if i == end:
                     break
                 c = buf[i]
                 if c < 48 or c > 57:
                     break
             if ndigits > 19:
                 return -1
-            continue
-        i += 1
-        if c == 45:                                 # '-': a sign, or not ours
-            if in_token:
+            if buf[run] == 48 and i - run > 1:
+                # a leading zero: only inside a string
+                if run == lo:
+                    return -1
+                before = run - 1
+                if buf[before] == 45 and before > lo:
+                    before -= 1
+                if buf[before] != 34 and buf[before] != 44:
+                    return -1
+        else:
+            if c != template[tpos]:
                 return -1
-            in_token = True
-            negative = True
-        elif not (c == 32 or c == 9 or c == 10 or c == 13 or c == 44):
-            return -1                               # not the skeleton
+            i += 1
+            if c == 58:                             # ':' ends the previous value
+                if in_token:
+                    if ndigits == 0 or value >= _INT64_MAX or ntokens >= cap:
+                        return -1                   # np.fromstring may read it otherwise
+                    out[ntokens] = -<int64_t>value if negative else <int64_t>value
+                    ntokens += 1
+                    in_token = negative = False
+                    ndigits = 0
+                    value = 0
+            elif c == 45:                           # '-': a sign, or not ours
+                if in_token:
+                    return -1
+                in_token = True
+                negative = True
+            elif c == 91:                           # '[': only in "[]", when dropped
+                if not drop_empty_lists or i >= end or buf[i] != 93:
+                    return -1
+        tpos += 1
+        if tpos == tlen:                            # a region, then separator + region
+            tpos = 0
+            nregions += 1
+            template = unit
+            tlen = unit_len
     if tpos != 0:
         return -1
     if in_token:                                    # the end closes the last value
-        if ndigits == 0 or ndigits > 19 or value >= _INT64_MAX or ntokens >= cap:
+        if ndigits == 0 or value >= _INT64_MAX or ntokens >= cap:
             return -1
         out[ntokens] = -<int64_t>value if negative else <int64_t>value
         ntokens += 1
