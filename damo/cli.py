@@ -133,7 +133,8 @@ class DamoGroup(LazyGroup):
         try:
             return super().invoke(ctx)
         except DamoError as e:
-            click.echo("damo: error: %s" % e, err=True)
+            from damo.commands._report_common import one_line
+            click.echo("damo: error: %s" % one_line(str(e)), err=True)
             ctx.exit(e.exit_code)
         except click.UsageError as e:
             # an option's value refused by its type: one line naming it, as

@@ -41,3 +41,17 @@ def finite_float(minimum=None, maximum=None, min_open=False):
             return super().convert(number, param, ctx)
 
     return FiniteFloat(min=minimum, max=maximum, min_open=min_open)
+
+
+def image_size(ctx, param, value):
+    """click callback of the reports' --size <width> <height>: bounded where
+    it enters (a 10^5 x 10^5 image asked for 40 GB)."""
+    if value is None:
+        return value
+    import click
+
+    from damo.reports.plot import size_error
+    error = size_error(value)
+    if error:
+        raise click.BadParameter(error, ctx=ctx, param=param)
+    return value

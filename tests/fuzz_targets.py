@@ -913,6 +913,138 @@ def _options_workload_path(workdir):
     return path
 
 
+# --------------------------------------------------------- report options
+
+# each report's options with a value, and how many values they take
+REPORT_OPTIONS = {
+    "heatmap": {"--resol": 2, "--time_range": (2, 3), "--address_range": (2, 3),
+                "--draw_range": 1, "--tid": 1, "--kdamond_idx": 1, "--context_idx": 1,
+                "--scheme_idx": 1, "--size": 2, "--stdout_colorset": 1, "--output": 1,
+                "--guide": 0, "--abs_time": 0, "--abs_addr": 0},
+    "wss": {"--range": 3, "--exclude_samples": 1, "--acc_thres": 1, "--sz_thres": 1,
+            "--work_time": 1, "--size": 2, "--nr_cols_bar": 1, "--sortby": 1, "--plot": 1,
+            "--all_wss": 0, "--per_target": 0},
+    "nr_regions": {"--range": 3, "--size": 2, "--sortby": 1, "--plot": 1},
+    "access": {"--raw_form": 0, "--raw_number": 0},
+    "record_info": {"--raw_numbers": 0},
+    "profile": {"--nr_rows": 1, "--size": 2, "--hottest": 1, "--nr_functions": 1,
+                "--plot": 1, "--access_rate": 2, "--sz_region": 2, "--age": 2,
+                "--address": 2, "--sections": 1},
+}
+REPORT_VALUES = {
+    "--draw_range": [b"hottest", b"all", b"x"],
+    "--stdout_colorset": [b"gray", b"flame", b"emotion", b"x"],
+    "--sections": [b"all", b"memory", b"runtime", b"damos", b"x"],
+    "--sortby": [b"time", b"size", b"x"],
+    "--output": [b"stdout", b"raw", b"out.png", b"out.svg", b"out.x", b"/", b""],
+    "--plot": [b"out.png", b"out.svg", b"out.pdf", b"out.x", b"/"],
+    "--time_range": [b"guided", b"guided_end", b"0", b"1s", b"100 ms"],
+    "--address_range": [b"guided", b"4096", b"4K", b"0x1000"],
+}
+REPORT_WORDS = [b"0", b"1", b"2", b"3", b"8", b"16", b"25", b"50", b"100", b"101", b"200",
+                b"640", b"480", b"1000", b"4096", b"1s", b"5 ms", b"50%", b"1e3",
+                b"32768", b"32769", b"100000", b"8193"] + HOSTILE_WORDS
+
+
+class ReportOptionsTarget(Target):
+    """The reports' options (issue 17: the option target drove damo record's
+    only): parsed as click parses them (bounds where they enter), then the
+    report run on a small recording.  An image is drawn only when its size
+    is small (a bounded 32768 x 2048 image costs a minute, as asked)."""
+    name = "report_options"
+    description = "every option of the reports (heatmap, wss, nr_regions, access, " \
+                  "record_info, profile): parse, validate, report"
+
+    def seeds(self):
+        return [b"heatmap --resol 8 16", b"heatmap --time_range 0 1s --address_range guided",
+                b"heatmap --output raw --resol 4 4", b"heatmap --output out.png --size 64 48",
+                b"heatmap --tid 0 --draw_range all --stdout_colorset emotion",
+                b"wss --range 0 101 25 --acc_thres 1 --sz_thres 1 --work_time 1",
+                b"wss --plot out.png --size 64 48 --sortby time",
+                b"wss --exclude_samples 0 --nr_cols_bar 20",
+                b"nr_regions --range 0 101 50 --plot out.svg --size 64 48",
+                b"access", b"record_info", b"profile --nr_rows 3 --hottest 50"]
+
+    def _recording(self):
+        path = os.path.join(self.workdir, "report-options.data")
+        if not os.path.exists(path):
+            import synth
+            synth.stairs(path, nr_snapshots=4, nr_regions=3)
+        return path
+
+    def structured(self, data, rng):
+        words = data.split(b" ")
+        command = words[0].decode("utf-8", "replace")
+        table = REPORT_OPTIONS.get(command) or REPORT_OPTIONS["heatmap"]
+        op = rng.randrange(6)
+        if op == 0 and len(words) > 1:               # a value -> a hostile word
+            i = rng.randrange(1, len(words))
+            if not words[i].startswith(b"--"):
+                words[i] = rng.choice(REPORT_WORDS)
+        elif op in (1, 2) and table:                 # add an option with values
+            name = rng.choice(sorted(table))
+            count = table[name]
+            count = rng.choice(count) if isinstance(count, tuple) else count
+            values = REPORT_VALUES.get(name, REPORT_WORDS)
+            words += [name.encode()] + [rng.choice(values) if i == 0 else
+                                        rng.choice(REPORT_WORDS) for i in range(count)]
+        elif op == 3 and len(words) > 2:             # drop a word
+            del words[rng.randrange(1, len(words))]
+        elif op == 4:
+            words.insert(rng.randrange(1, len(words) + 1), rng.choice(REPORT_WORDS))
+        else:                                        # another report
+            words[0] = rng.choice(sorted(REPORT_OPTIONS)).encode()
+        return b" ".join(words)
+
+    def run(self, data):
+        import contextlib
+
+        import click
+        from damo.cli import main
+        from damo.errors import DamoError
+
+        try:
+            args = [a for a in data.decode("utf-8").split(" ") if a]
+        except UnicodeDecodeError:
+            return "refused"
+        if not args:
+            return "refused"
+        report = main.get_command(click.Context(main), "report")
+        cmd = report.get_command(click.Context(report), args[0])
+        if cmd is None:
+            return "refused"
+        args = args[1:] + ["--inputs" if cmd.name == "profile" else "-i", self._recording()]
+        # image paths inside the work directory
+        for i, a in enumerate(args[:-1]):
+            if a in ("--output", "--plot", "-p") and args[i + 1] not in ("stdout", "raw"):
+                args[i + 1] = os.path.join(self.workdir, os.path.basename(args[i + 1]) or "x")
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                ctx = cmd.make_context(cmd.name, args)
+        except click.exceptions.Exit:
+            return "ok"
+        except click.UsageError as e:
+            if not e.format_message() or "\n" in e.format_message().strip():
+                raise BadError("usage error not one line: %r" % e.format_message()[:300])
+            return "refused"
+        except DamoError as e:                      # the reports' own parsing
+            return self.refused(e)
+        size = ctx.params.get("size")
+        if size and size[0] * size[1] > 2 ** 20:
+            return "ok"                              # parsed and bounded; too slow to draw
+        import warnings
+        try:
+            with warnings.catch_warnings(record=True) as caught, \
+                    contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("always")
+                ctx.invoke(cmd.callback, **ctx.params)
+        except DamoError as e:
+            return self.refused(e)
+        if caught:
+            raise BadError("%s: warning on stderr: %s" % (cmd.name, caught[0].message))
+        return "ok"
+
+
 # ---------------------------------------------------------------- daemon
 
 class DaemonTarget(Target):
@@ -980,7 +1112,7 @@ class DaemonTarget(Target):
 
 TARGETS = [JsonRecordTarget, JsonCompressedRecordTarget, PerfScriptRecordTarget,
            NativeRecordTarget, MasimTarget, LackeyTraceTarget, BinaryTraceTarget,
-           KdamondsTarget, OptionsTarget, DaemonTarget]
+           KdamondsTarget, OptionsTarget, ReportOptionsTarget, DaemonTarget]
 BY_NAME = {t.name: t for t in TARGETS}
 
 

@@ -320,3 +320,82 @@ def test_regions_adding_up_past_int64_are_one_error(tmp_path):
     report access says so in one line instead of a record that fails its checks."""
     path = write(tmp_path, recording([region(0, 2 ** 63 - 1), region(2 ** 62, 2 ** 63 - 1)]))
     one_error(damo(["report", "access", "-i", path.name], tmp_path), "2^63 bytes or more")
+
+_SIZES = [(("100000", "100000"), "too large"),             # 40 GB of pixels
+          (("32769", "1"), "at most 32768 a side"),
+          (("8193", "8193"), "67108864 pixels"),
+          (("9223372036854775808", "2"), "too large"),     # past int64: an OverflowError
+          (("0", "600"), "must be positive"), (("800", "-1"), "must be positive")]
+
+
+@pytest.mark.parametrize("command, image_option, size, words", [
+    ("heatmap", "--output") + case for case in _SIZES] + [
+    (command, "--plot") + _SIZES[i % len(_SIZES)]
+    for i, command in enumerate(("profile", "wss", "nr_regions", "footprints"))])
+def test_image_sizes_are_bounded_where_they_enter(tmp_path, command, image_option, size, words):
+    """Every report's --size: refused before anything is read or drawn, in one
+    line naming the option (a 10^5 x 10^5 heatmap was a std::bad_alloc
+    traceback)."""
+    done = damo(["report", command, "-i", "missing.data", image_option, "out.png",
+                 "--size"] + list(size), tmp_path)
+    one_error(done, "--size", words)
+    assert done.returncode == 2 and not (tmp_path / "out.png").exists()
+
+
+def test_the_largest_image_sizes_are_drawn(tmp_path):
+    """The bounds are inclusive: 32768 pixels a side is drawn, and 2^26
+    pixels in all are allowed (8192 x 8192; not drawn here: a minute)."""
+    from damo.reports.plot import size_error
+    assert size_error((8192, 8192)) is None and size_error((2 ** 15, 2 ** 11)) is None
+    assert size_error((8192, 8193)) and size_error((2 ** 15, 2 ** 11 + 1))
+    path = write(tmp_path, recording([region(4096, 8192)]))
+    done = damo(["report", "heatmap", "-i", str(path), "--output", "out.png",
+                 "--size", "32768", "16", "--resol", "4", "4"], tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out.png", "rb") as f:
+        head = f.read(24)
+    assert struct.unpack(">II", head[16:24]) == (32768, 16)
+
+
+@pytest.mark.parametrize("option, values", [
+    ("--time_range", ["nan", "5s"]), ("--time_range", ["0", "inf"]),
+    ("--address_range", ["-inf", "8192"]), ("--address_range", ["0", "nan"])])
+def test_heatmap_ranges_are_finite(tmp_path, option, values):
+    """NaN and infinite range ends were a numpy RuntimeWarning line and then
+    'nothing to draw'; now the option's value is named."""
+    path = write(tmp_path, recording([region(4096, 8192)]))
+    done = damo(["report", "heatmap", "-i", str(path), option] + values, tmp_path)
+    one_error(done, option, "not a finite")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["wss", "--range", "0", "1000000000", "1"], "asks for 1000000000 percentiles; at most 10000"),
+    (["nr_regions", "--range", "0", "10001", "1"], "at most 10000"),
+    (["footprints", "--range", "-5000000", "5000000", "1"], "at most 10000"),
+    (["wss", "--range", "0", "200", "25"], "percentile 125"),        # an IndexError
+    (["wss", "--nr_cols_bar", "214748364820"], "--nr_cols_bar"),     # a MemoryError
+    (["footprints", "--nr_cols_bar", "10001"], "at most 10000"),
+    (["wss", "\r1"], "unexpected extra argument (\\r1)"),            # one line, escaped
+])
+def test_report_options_are_bounded(tmp_path, args, words):
+    """Found by the report_options fuzz target: a percentile range or a bar
+    width asking for gigabytes was a MemoryError traceback; a control
+    character of an argument split the error line."""
+    path = write(tmp_path, recording([region(4096, 8192)]))
+    done = damo(["report", args[0], "-i", str(path)] + args[1:], tmp_path)
+    one_error(done, words)
+
+
+def test_report_bounds_are_inclusive(tmp_path):
+    """Percentiles from -100 to 100 (damo's index wraps from the end below 0)
+    with bars of 10000 columns are drawn; one more on either side is refused."""
+    path = write(tmp_path, recording([region(4096, 8192)]))
+    done = damo(["report", "wss", "-i", str(path), "--exclude_samples", "0", "--range", "-100",
+                 "101", "1", "--nr_cols_bar", "10000"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    bars = [line for line in done.stdout.splitlines() if "|" in line]
+    assert len(bars) == 201 and all(len(line.split("|")[1]) == 10000 for line in bars)
+    one_error(damo(["report", "wss", "-i", str(path), "--range", "0", "102", "1"], tmp_path),
+              "percentile 101 is not within -100 and 100")
+    one_error(damo(["report", "wss", "-i", str(path), "--range", "-101", "0", "1"], tmp_path),
+              "percentile -101")

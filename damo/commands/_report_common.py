@@ -50,13 +50,14 @@ class ReportCommand(click.Command):
         try:
             return super().parse_args(ctx, joined)
         except click.UsageError as e:
-            raise DamoError(e.format_message().replace(VALUE_SEP, " "), exit_code=2) from None
+            raise DamoError(one_line(e.format_message().replace(VALUE_SEP, " ")),
+                            exit_code=2) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except click.BadParameter as e:
-            raise DamoError(e.format_message(), exit_code=2) from None
+            raise DamoError(one_line(e.format_message()), exit_code=2) from None
 
 
 def input_files(values, default="damon.data"):
@@ -130,9 +131,41 @@ def echo_paged_chunks(chunks):
     sys.stdout.flush()
 
 
+def one_line(message):
+    """A message quoting the user's words on one line: control characters
+    (a \\r or \\n inside an argument) as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
+# percentiles one --range may ask for: each is a line or a point
+MAX_PERCENTILES = 10000
+# columns of a text bar (--nr_cols_bar): a bar is built in memory as one string
+MAX_BAR_COLUMNS = 10000
+
+
 def percentile_range(prange):
-    """--range <start> <stop> <step> as damo takes it: Python's range()."""
+    """--range <start> <stop> <step> as damo takes it: Python's range()
+    (bounded: 0 1000000000 1 asked for a list of 10^9 numbers)."""
     start, stop, step = prange
     if step == 0:
         raise DamoError("--range step must not be zero")
-    return list(range(start, stop, step))
+    values = range(start, stop, step)
+    if len(values) > MAX_PERCENTILES:
+        raise DamoError("--range %d %d %d asks for %d percentiles; at most %d" % (
+            start, stop, step, len(values), MAX_PERCENTILES))
+    # beyond 100 (or below -100: damo's index then wraps from the end) a
+    # percentile has no value: an IndexError in damo
+    outside = [p for p in values if not -100 <= p <= 100]
+    if outside:
+        raise DamoError("--range %d %d %d: percentile %d is not within -100 and 100" % (
+            start, stop, step, outside[0]))
+    return list(values)
+
+
+def bar_columns(ctx, param, value):
+    """click callback of --nr_cols_bar: at most MAX_BAR_COLUMNS (negative
+    values draw no bar, as in damo)."""
+    if value is not None and value > MAX_BAR_COLUMNS:
+        raise click.BadParameter("%d columns; at most %d" % (value, MAX_BAR_COLUMNS),
+                                 ctx=ctx, param=param)
+    return value

@@ -1,7 +1,8 @@
 """``damo report footprints``: distribution of memory footprints over time."""
 import click
 
-from damo.commands._report_common import ReportCommand, echo, percentile_range
+from damo.cliutil import image_size
+from damo.commands._report_common import ReportCommand, bar_columns, echo, percentile_range
 
 
 @click.command(cls=ReportCommand)
@@ -16,9 +17,9 @@ from damo.commands._report_common import ReportCommand, echo, percentile_range
               show_default=True, help="the metric to sort the footprints for")
 @click.option("--plot", "-p", metavar="<file>",
               help="plot the distribution to an image file (png, svg, pdf, jpeg)")
-@click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
+@click.option("--size", nargs=2, type=int, callback=image_size, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
-@click.option("--nr_cols_bar", type=int, default=59, show_default=True, metavar="<num>",
+@click.option("--nr_cols_bar", type=int, callback=bar_columns, default=59, show_default=True, metavar="<num>",
               help="max columns of output")
 @click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
 @click.option("--all_footprint", is_flag=True,

@@ -2,6 +2,7 @@
 import click
 
 from damo import records
+from damo.cliutil import image_size
 from damo.commands._report_common import (
     ReportCommand, color_option, echo, input_files, split_values, use_color)
 from damo.reports.heatmap import COLORSETS
@@ -32,7 +33,7 @@ from damo.reports.heatmap_reporter import HeatmapReporter
 @color_option()
 @click.option("--abs_time", is_flag=True, help="absolute times in raw and image output")
 @click.option("--abs_addr", is_flag=True, help="absolute addresses in raw and image output")
-@click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
+@click.option("--size", nargs=2, type=int, callback=image_size, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
 @click.option("--tid", type=int, help="target id of the record to draw")
 @click.option("--kdamond_idx", type=int, help="kdamond index of the record to draw")

@@ -2,6 +2,7 @@
 import click
 
 from damo import records
+from damo.cliutil import image_size
 from damo.commands._report_common import ReportCommand, echo, percentile_range
 
 
@@ -14,7 +15,7 @@ from damo.commands._report_common import ReportCommand, echo, percentile_range
 @click.option("--sortby", "-s", type=click.Choice(["time", "size"]),
               help="order of the values: by size (percentiles) or in time")
 @click.option("--plot", "-p", metavar="<file>", help="draw the distribution to an image")
-@click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
+@click.option("--size", nargs=2, type=int, callback=image_size, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
 def nr_regions(input_file, prange, sortby, plot, size):
     """Show the distribution of the number of regions per snapshot."""

@@ -2,6 +2,7 @@
 import click
 
 from damo import records
+from damo.cliutil import image_size
 from damo.commands._report_common import ReportCommand, color_option, echo, split_values, \
     use_color
 from damo.errors import DamoError
@@ -43,7 +44,7 @@ def _load(path, what):
 @click.option("--plot", "-p", metavar="<file>",
               help="draw memory per tier over time, scheme effects and the runtime split "
                    "to an image (png, svg, pdf, jpeg)")
-@click.option("--size", nargs=2, type=int, default=(1000, 800), show_default=True,
+@click.option("--size", nargs=2, type=int, callback=image_size, default=(1000, 800), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="print the profile as text, or its values as JSON")

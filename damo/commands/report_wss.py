@@ -2,7 +2,8 @@
 import click
 
 from damo import records
-from damo.commands._report_common import ReportCommand, echo, percentile_range
+from damo.cliutil import image_size
+from damo.commands._report_common import ReportCommand, bar_columns, echo, percentile_range
 
 
 @click.command(cls=ReportCommand)
@@ -23,9 +24,9 @@ from damo.commands._report_common import ReportCommand, echo, percentile_range
 @click.option("--sortby", "-s", type=click.Choice(["time", "size"]),
               help="order of the values: by size (percentiles, default) or in time")
 @click.option("--plot", "-p", metavar="<file>", help="draw the distribution to an image")
-@click.option("--size", nargs=2, type=int, default=(800, 600), show_default=True,
+@click.option("--size", nargs=2, type=int, callback=image_size, default=(800, 600), show_default=True,
               metavar="<width> <height>", help="image size (pixels; points for svg/pdf)")
-@click.option("--nr_cols_bar", type=click.IntRange(max=1 << 20), default=59, show_default=True, metavar="<num>",
+@click.option("--nr_cols_bar", type=int, callback=bar_columns, default=59, show_default=True, metavar="<num>",
               help="columns of the bars")
 @click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
 @click.option("--all_wss", is_flag=True, help="print every value, not percentiles")

@@ -1,5 +1,6 @@
 """``report heatmap``: choose what to draw (as damo does, from the guide) and
 render it to the terminal, as raw pixel triples, or as an image."""
+import math
 import os
 
 from damo import units
@@ -10,16 +11,22 @@ from damo.reports.heatmap import HeatMap
 
 def _to_ns(text, what):
     try:
-        return units.to_ns(text)
+        value = units.to_ns(text)
     except (ValueError, TypeError):
         raise DamoError("wrong %s value '%s'" % (what, text)) from None
+    if not math.isfinite(value):        # 'nan', 'inf' parse as floats
+        raise DamoError("wrong %s value '%s' (not a finite time)" % (what, text))
+    return value
 
 
 def _to_bytes(text, what):
     try:
-        return units.to_bytes(text)
-    except (ValueError, TypeError):
+        value = units.to_bytes(text)
+    except (ValueError, TypeError, OverflowError):
         raise DamoError("wrong %s value '%s'" % (what, text)) from None
+    if not math.isfinite(value):
+        raise DamoError("wrong %s value '%s' (not a finite address)" % (what, text))
+    return value
 
 
 class HeatmapReporter:

@@ -13,9 +13,6 @@ from damo.errors import DamoError
 IMAGE_KINDS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg"}
 # Raster images get exactly the asked pixels; vector ones the asked points.
 _DPI = {"png": 100, "jpeg": 100, "svg": 72, "pdf": 72}
-# the largest image: matplotlib's Agg canvas takes 4 bytes a pixel (and
-# bad_alloc's past that); 10,000 pixels a side is a wall poster
-MAX_IMAGE_SIDE = 10000
 
 
 def image_kind(path):
@@ -26,27 +23,48 @@ def image_kind(path):
     return kind
 
 
+# the largest image: matplotlib's Agg canvas takes 4 bytes a pixel (and
+# bad_alloc's past that); 10,000 pixels a side is a wall poster, and 2^26
+# pixels in all are 256 MiB
+MAX_IMAGE_SIDE = 10000
+MAX_IMAGE_PIXELS = 2 ** 26
+
+
+def size_error(size):
+    """Why an image of this (width, height) cannot be drawn, or None."""
+    width, height = size
+    if width <= 0 or height <= 0:
+        return "image size must be positive, not %dx%d" % (width, height)
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or \
+            width * height > MAX_IMAGE_PIXELS:
+        return "image size %dx%d is too large (at most %d a side and %d pixels)" % (
+            width, height, MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS)
+    return None
+
+
+def check_size(size):
+    error = size_error(size)
+    if error:
+        raise DamoError(error)
+
+
+def tight_layout(fig):
+    """fig.tight_layout(), quiet when the image is too small for it (matplotlib
+    warns on stderr, and the image is drawn anyway)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+
+
 def _figure(size, kind):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
     width, height = size
-    if width <= 0 or height <= 0:
-        raise DamoError("image size must be positive, not %dx%d" % (width, height))
-    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-        raise DamoError("image size %dx%d is too large (at most %d a side)"
-                        % (width, height, MAX_IMAGE_SIDE))
+    check_size(size)
     dpi = _DPI[kind]
     return Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
-
-
-def _tight_layout(fig):
-    """Tight margins where they fit: a small image keeps matplotlib's
-    defaults instead of a warning on stderr."""
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.tight_layout()
 
 
 def _save(fig, path, kind):
@@ -88,7 +106,7 @@ def draw_heatmap(heatmap, path, kind, size, title, abs_time, abs_addr, ylabel=No
     ax.set_title(title, fontsize="medium")
     bar = fig.colorbar(image, ax=ax)
     bar.set_label("Access frequency (%s)" % heatmap.heat_unit)
-    _tight_layout(fig)
+    tight_layout(fig)
     _save(fig, path, kind)
 
 
@@ -107,5 +125,5 @@ def draw_lines(series, path, size, xlabel, ylabel, title, y_is_size):
     if len(series) > 1:
         ax.legend()
     ax.grid(True, alpha=0.3)
-    _tight_layout(fig)
+    tight_layout(fig)
     _save(fig, path, kind)

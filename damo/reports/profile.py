@@ -480,5 +480,5 @@ def plot(data, path, size=(1000, 800)):
         ax.set_yticks([])
     ax.set_xlabel("runtime (s)")
     ax.legend(fontsize="small", ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.6))
-    fig.tight_layout()
+    plot_mod.tight_layout(fig)
     plot_mod._save(fig, path, kind)
