@@ -347,6 +347,7 @@ def test_the_largest_image_sizes_are_drawn(tmp_path):
     pixels in all are allowed (8192 x 8192; not drawn here: a minute)."""
     from damo.reports.plot import size_error
     assert size_error((8192, 8192)) is None and size_error((2 ** 15, 2 ** 11)) is None
+    assert size_error((1, 1)) is None and size_error((2 ** 15, 1)) is None
     assert size_error((8192, 8193)) and size_error((2 ** 15, 2 ** 11 + 1))
     path = write(tmp_path, recording([region(4096, 8192)]))
     done = damo(["report", "heatmap", "-i", str(path), "--output", "out.png",
@@ -399,3 +400,19 @@ def test_report_bounds_are_inclusive(tmp_path):
               "percentile 101 is not within -100 and 100")
     one_error(damo(["report", "wss", "-i", str(path), "--range", "-101", "0", "1"], tmp_path),
               "percentile -101")
+
+
+def test_heatmap_resolution_bound_is_exact(tmp_path):
+    """--resol of 10^8 cells (10000 x 10000) is allowed (only set up here: its
+    arrays would take gigabytes), one more row is refused."""
+    from click.testing import CliRunner
+
+    from damo.cli import main
+    path = write(tmp_path, recording([region(4096, 8192)]))
+    done = CliRunner().invoke(main, ["report", "heatmap", "-i", str(path), "--output", "raw",
+                                     "--resol", "10001", "10000"])
+    assert done.exit_code == 1 and "--resol" in done.stderr and "10001" in done.stderr, \
+        done.stderr
+    from damo import records as records_mod
+    from damo.reports.heatmap_reporter import HeatmapReporter
+    HeatmapReporter(records_mod.load(str(path)), resol=(10000, 10000))   # no error
