@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, REPO)
 
 OUTCOMES = ("ok", "refused", "traceback", "crash", "hang")
+STARTUP_S = 300         # a worker's imports and seeds, before its first input
 
 
 class _Hang(BaseException):
@@ -120,13 +121,16 @@ def worker(name, seed, budget_s, max_inputs, hang_s, findings, conn, current_pat
             for i, s in enumerate(target.seeds()):
                 with open(os.path.join(seeds_dir, "%d" % i), "wb") as f:
                     f.write(s)
+            conn.send(("ready", dict(counts), signatures))
             atheris.Setup([sys.argv[0], "-max_len=1048576", "-rss_limit_mb=4096",
                            "-seed=%d" % (seed & 0x7fffffff), seeds_dir], test_one_input)
             atheris.Fuzz()
         else:
             rng = random.Random(seed)
             mutate = target.mutator(rng)
-            for data in target.seeds():
+            seeds = list(target.seeds())
+            conn.send(("ready", dict(counts), signatures))
+            for data in seeds:
                 if not one(data):
                     break
             while one(mutate()):
@@ -179,6 +183,8 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
                     break
                 s["last"] = counts
                 s["beat"] = time.monotonic()
+                if kind == "ready":
+                    s["ready"] = True
                 for k, v in sigs.items():
                     signatures[k] = max(signatures.get(k, 0), v)
                 if kind == "done":
@@ -187,7 +193,10 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
             if s["done"]:
                 s["proc"].join()
                 continue
-            stalled = time.monotonic() - s["beat"] > hang_s + 5
+            # a worker setting up (imports, seeds) has STARTUP_S: on a loaded
+            # machine that took more than hang_s, and counted as a hang
+            stalled = time.monotonic() - s["beat"] > (
+                hang_s + 5 if s.get("ready") else max(STARTUP_S, hang_s + 5))
             if died or not s["proc"].is_alive() or stalled:
                 # the input in flight crashed or hung the worker
                 if stalled:
@@ -213,6 +222,7 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
                     continue
                 s["proc"], s["conn"], s["current"] = spawn(j, True)
                 s["beat"] = time.monotonic()
+                s["ready"] = False
         if not quiet:
             n = sum(sum(s["base"].values()) + sum(s["last"].values()) for s in slots)
             sys.stderr.write("\r%-26s %10d inputs %7.0f s" % (name, n, time.monotonic() - t0))
