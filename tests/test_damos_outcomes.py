@@ -118,8 +118,12 @@ def test_mtier_promotes_the_hot_set_and_demotes_the_cold(tmp_path):
     assert vm["pgpromote_success"] >= 0.8 * 32 * MiB // 4096
     assert vm["pgdemote"] >= 0.8 * 32 * MiB // 4096
     promote, demote = mtier["final"]["schemes"]
-    assert promote["action"] == "migrate_hot" and promote["stats"]["sz_applied"] > 0
-    assert demote["action"] == "migrate_cold" and demote["stats"]["sz_applied"] > 0
+    # what each scheme applied is the pages that moved (the kernel's migrate
+    # actions count the migrated pages), so at least the bounds above
+    assert promote["action"] == "migrate_hot"
+    assert promote["stats"]["sz_applied"] == vm["pgpromote_success"] * 4096
+    assert demote["action"] == "migrate_cold"
+    assert demote["stats"]["sz_applied"] == vm["pgdemote"] * 4096
     # most accesses now hit DRAM (a CXL miss costs about twice a DRAM one)
     rt = mtier["final"]["processes"][0]["runtime"]
     assert rt["accesses"][0] > rt["accesses"][1]
