@@ -956,6 +956,17 @@ class ReportOptionsTarget(Target):
                   "record_info, profile): parse, validate, report"
 
     def seeds(self):
+        # set up before any input is timed: the recording, and matplotlib's
+        # first figure (its import and font cache took more than the 10 s
+        # hang limit on a loaded machine)
+        self._recording()
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+        for kind in ("png", "svg", "pdf"):
+            fig = Figure(figsize=(1, 1))
+            fig.subplots().plot([0, 1])
+            fig.savefig(io.BytesIO(), format=kind)
         return [b"heatmap --resol 8 16", b"heatmap --time_range 0 1s --address_range guided",
                 b"heatmap --output raw --resol 4 4", b"heatmap --output out.png --size 64 48",
                 b"heatmap --tid 0 --draw_range all --stdout_colorset emotion",
