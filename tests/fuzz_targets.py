@@ -948,14 +948,14 @@ REPORT_VALUES = {
 }
 REPORT_WORDS = [b"0", b"1", b"2", b"3", b"8", b"16", b"25", b"50", b"100", b"101", b"200",
                 b"640", b"480", b"1000", b"4096", b"1s", b"5 ms", b"50%", b"1e3",
-                b"32768", b"32769", b"100000", b"8193"] + HOSTILE_WORDS
+                b"10000", b"10001", b"100000", b"8193"] + HOSTILE_WORDS
 
 
 class ReportOptionsTarget(Target):
     """The reports' options (issue 17: the option target drove damo record's
     only): parsed as click parses them (bounds where they enter), then the
     report run on a small recording.  An image is drawn only when its size
-    is small (a bounded 32768 x 2048 image costs a minute, as asked)."""
+    is small (a bounded 10000 x 6710 image costs a minute, as asked)."""
     name = "report_options"
     description = "every option of the reports (heatmap, wss, nr_regions, access, " \
                   "record_info, profile): parse, validate, report"
