@@ -377,6 +377,11 @@ def test_heatmap_ranges_are_finite(tmp_path, option, values):
     (["wss", "--nr_cols_bar", "214748364820"], "--nr_cols_bar"),     # a MemoryError
     (["footprints", "--nr_cols_bar", "10001"], "at most 10000"),
     (["wss", "\r1"], "unexpected extra argument (\\r1)"),            # one line, escaped
+    # found by the long report_options run: len() of such a range, and
+    # math.isfinite() of such an int, were OverflowError tracebacks
+    (["wss", "--range", "0", "1" * 40, "25"], "at most 10000"),
+    (["heatmap", "--time_range", "0", "9" * 80], "not a finite time"),
+    (["heatmap", "--address_range", "0", "9" * 40], "not a finite address"),
 ])
 def test_report_options_are_bounded(tmp_path, args, words):
     """Found by the report_options fuzz target: a percentile range or a bar
@@ -416,3 +421,17 @@ def test_heatmap_resolution_bound_is_exact(tmp_path):
     from damo import records as records_mod
     from damo.reports.heatmap_reporter import HeatmapReporter
     HeatmapReporter(records_mod.load(str(path)), resol=(10000, 10000))   # no error
+
+
+def test_percentile_counts_are_those_of_range():
+    """The count percentile_range() bounds is len(range()) for every sign."""
+    import random
+
+    from damo.commands._report_common import percentile_range
+    rng = random.Random(5)
+    for _ in range(2000):
+        start, stop = rng.randint(-150, 150), rng.randint(-150, 150)
+        step = rng.choice([-7, -3, -1, 1, 2, 25, 60])
+        expected = list(range(start, stop, step))
+        if all(-100 <= p <= 100 for p in expected):
+            assert percentile_range((start, stop, step)) == expected

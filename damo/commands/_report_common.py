@@ -150,9 +150,11 @@ def percentile_range(prange):
     if step == 0:
         raise DamoError("--range step must not be zero")
     values = range(start, stop, step)
-    if len(values) > MAX_PERCENTILES:
+    # the count, not len(): len() of a range of 10^40 is an OverflowError
+    count = max(0, (stop - start + step - (1 if step > 0 else -1)) // step)
+    if count > MAX_PERCENTILES:
         raise DamoError("--range %d %d %d asks for %d percentiles; at most %d" % (
-            start, stop, step, len(values), MAX_PERCENTILES))
+            start, stop, step, count, MAX_PERCENTILES))
     # beyond 100 (or below -100: damo's index then wraps from the end) a
     # percentile has no value: an IndexError in damo
     outside = [p for p in values if not -100 <= p <= 100]

@@ -9,12 +9,21 @@ from damo.reports import guide as guide_mod
 from damo.reports.heatmap import HeatMap
 
 
+def _finite(value):
+    """A finite number a float holds within 64 bits (a 200-digit integer
+    made math.isfinite() raise OverflowError)."""
+    try:
+        return math.isfinite(value) and abs(value) < 2.0 ** 64
+    except OverflowError:
+        return False
+
+
 def _to_ns(text, what):
     try:
         value = units.to_ns(text)
     except (ValueError, TypeError):
         raise DamoError("wrong %s value '%s'" % (what, text)) from None
-    if not math.isfinite(value):        # 'nan', 'inf' parse as floats
+    if not _finite(value):              # 'nan', 'inf' parse as floats
         raise DamoError("wrong %s value '%s' (not a finite time)" % (what, text))
     return value
 
@@ -24,7 +33,7 @@ def _to_bytes(text, what):
         value = units.to_bytes(text)
     except (ValueError, TypeError, OverflowError):
         raise DamoError("wrong %s value '%s'" % (what, text)) from None
-    if not math.isfinite(value):
+    if not _finite(value):
         raise DamoError("wrong %s value '%s' (not a finite address)" % (what, text))
     return value
 
