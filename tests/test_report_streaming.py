@@ -149,3 +149,16 @@ def test_records_without_snapshots(tmp_path):
     path.write_bytes(zlib.compress(json.dumps(
         [{"target_id": 1, "snapshots": []}, {"target_id": 2, "snapshots": []}]).encode()))
     assert _streamed_text([str(path)], False) == _loaded_text([str(path)], False) == ""
+
+
+def test_format_option_errors_as_without_streaming(tmp_path):
+    """--raw_form with a malformed --format: the same error whether the raw
+    form is streamed (no filter) or made from the filtered views."""
+    path = str(tmp_path / "r")
+    synth.stairs(path, nr_snapshots=3)
+    streamed = run_ours("report", "access", "--raw_form", "--input", path,
+                        "--format", "set", "region")
+    viewed = run_ours("report", "access", "--raw_form", "--input", path,
+                      "--format", "set", "region", "--sz_region", "1", "max")
+    assert streamed[0] != 0 and streamed[1] == ""
+    assert streamed == viewed

@@ -319,6 +319,8 @@ def _show_once(files, default_file, record_filter, fmt_opts, opts, color, repeat
             and not opts["as_json"] and _keeps_everything(record_filter):
         # printed as it is read: every file is checked first, then read again
         from damo.reports.access import RawFormReporter
+        from damo.reports.access_format import set_formats
+        set_formats(fmt_opts, [])       # the format options' errors, as the views path
         streams = records.stream_all(files)
         if not streams and once:
             sys.stdout.write("No record in %s\n" % (default_file if default_file is not None
