@@ -187,8 +187,11 @@ def test_termination_signals_stop_and_save_like_ctrl_c(tmp_path, signum):
     # on a loaded machine the signal may still come during start-up ("damo:
     # interrupted", nothing recorded yet): then wait longer and try again
     for wait in (3, 8, 20):
+        # (no --output_flush_sec parts: a quiet machine simulates damo's default
+        # hour within the wait)
         proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "record", "long.cfg",
-                                 "--memory", "dram:256M", "-o", "rec.data"], cwd=str(tmp_path),
+                                 "--memory", "dram:256M", "-o", "rec.data",
+                                 "--output_flush_sec", "1000000"], cwd=str(tmp_path),
                                 stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, NO_COLOR="1"))
         time.sleep(wait)

@@ -354,18 +354,22 @@ class FlushingWriter:
             json.dump(fps, f, separators=(",", ":"))
 
     def _flush(self, at_ns):
+        from damo import fileutil
         from damo.records import RecordingWriter
-        path = self._part_path(at_ns)
-        self.current.path = path
-        if self.current.recording().records:
-            self.current.commit()
-        else:
-            self.current.abort()
-        self._write_footprints(path, at_ns)
-        self._from_ns = at_ns
-        self.parts.append(path)
-        self.current = RecordingWriter(self.out, self.output_type, self.permission)
-        self.current.metadata = self.metadata
+        # one step: a ^C or SIGTERM waits until the part is written and the
+        # next writer is in place (else the final commit met a committed one)
+        with fileutil.signals_deferred():
+            path = self._part_path(at_ns)
+            self.current.path = path
+            if self.current.recording().records:
+                self.current.commit()
+            else:
+                self.current.abort()
+            self._write_footprints(path, at_ns)
+            self._from_ns = at_ns
+            self.parts.append(path)
+            self.current = RecordingWriter(self.out, self.output_type, self.permission)
+            self.current.metadata = self.metadata
 
     def commit(self, end_ns, sidecars_for=None):
         """Write the last part (with the sidecars ``sidecars_for(path)`` gives,
