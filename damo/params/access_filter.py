@@ -348,6 +348,7 @@ class FilteredRecord:
             in_rate = (percent >= flt.access_rate[0]) & (percent <= flt.access_rate[1])
             keep &= in_rate
             known = self.ages != AGE_UNKNOWN
+            _check_age_range(self.ages, intervals.aggr_us)
             usec = self.ages * int(intervals.aggr_us) if float(intervals.aggr_us).is_integer() \
                 else self.ages * intervals.aggr_us
             usec = np.asarray(usec)
@@ -400,6 +401,7 @@ class FilteredRecord:
                                np.trunc(self.nr_accesses * 100.0 / max_samples)).astype(
                                    np.int64)
             usec = np.where(self.age_usec != UNSET, self.age_usec,
+                            _check_age_range(self.ages, intervals.aggr_us) or
                             self.ages * intervals.aggr_us)
             self.percent = percent
             self.age_usec = np.asarray(usec).astype(np.int64)
@@ -436,6 +438,16 @@ class FilteredRecord:
         record.percent = self.percent
         record.age_usec = self.age_usec
         return record
+
+
+def _check_age_range(ages, aggr_us):
+    """Ages in microseconds must fit int64 (a fuzzed aggr_us of 10^30 made
+    numpy raise OverflowError): one error naming the interval instead."""
+    known = ages[ages != AGE_UNKNOWN] if len(ages) else ages
+    oldest = int(known.max()) if len(known) else 0
+    if not aggr_us < 2 ** 63 or oldest * aggr_us >= 2 ** 63:
+        raise DamoError("aggregation interval %g us: region ages in time do not fit 64 "
+                        "bits (at most %d us)" % (aggr_us, 2 ** 63 - 1))
 
 
 def temperatures(sizes, percent, age_usec, weights):
