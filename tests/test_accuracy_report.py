@@ -163,6 +163,9 @@ def hot(tmp_path_factory):
     return out
 
 
+@pytest.mark.xfail(strict=True, reason="open bug (issue 14): since the cost model and the fast "
+                   "engine path were merged, the truth of the aggregation interval in which "
+                   "the program exits is empty (WSS 0) while DAMON still saw accesses")
 def test_recorded_hot_region(hot):
     from damo import records
     rec = records.load(hot).records[0]
@@ -183,6 +186,9 @@ def test_recorded_hot_region(hot):
         assert s["page_freq_error"] < 0.1
 
 
+@pytest.mark.xfail(strict=True, reason="open bug (issue 14): since the cost model and the fast "
+                   "engine path were merged, the truth of the aggregation interval in which "
+                   "the program exits is empty (WSS 0) while DAMON still saw accesses")
 def test_heatmaps_side_by_side(hot, tmp_path):
     code, out, err = run_ours("report", "accuracy", "-i", hot, "--heatmap", "--overall_only",
                               "--resol", "20", "40")

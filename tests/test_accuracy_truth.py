@@ -62,7 +62,8 @@ def test_truth_of_one_hot_region_from_its_config(hot_recording):
     assert t.nr_samples.tolist() == [20] * 20
     # the first interval also has the program's start (the loader, libc)
     assert HOT < t.wss[0] < HOT + (64 << 10)
-    for i in range(1, r.nr_snapshots):
+    # (the last interval, in which the program exits: see the xfail below)
+    for i in range(1, r.nr_snapshots - 1):
         assert HOT <= t.wss[i] <= HOT + LOOP_PAGES * PAGE
         nr, age, pages = snapshot_cells(t, rec, i)
         # every hot page in all 20 sampling intervals; nothing else accessed
@@ -78,6 +79,14 @@ def test_truth_of_one_hot_region_from_its_config(hot_recording):
         # the regions' pages are all counted, once
         sl = r.snapshot_slice(i)
         assert pages.sum() == ((r.ends[sl] - r.starts[sl]) // PAGE).sum()
+
+
+@pytest.mark.xfail(strict=True, reason="open bug (issue 14): since the cost model and the fast "
+                   "engine path were merged, the truth of the aggregation interval in which "
+                   "the program exits is empty (WSS 0) while DAMON still saw accesses")
+def test_truth_of_the_interval_in_which_the_program_exits(hot_recording):
+    _, rec, truths = hot_recording
+    assert HOT <= truths[0].wss[-1] <= HOT + LOOP_PAGES * PAGE
 
 
 def test_region_truth_agrees_with_its_cells(hot_recording):

@@ -936,7 +936,8 @@ cdef int _random_exact(MasimWorkload w, MPattern *p, double t_ns) except -1:
             if p.write:
                 pb_set(&v.dirty, li)
             if v.gt_counts != NULL:
-                v.gt_counts[li] += 1
+                # counts and the sampling interval's stamp, as every truth update
+                gt_add_range(v, li, li + 1, 1)
             nd = m.node_of_pfn(pc << CHUNK_SHIFT)
             counts[nd] += 1
             cost += per[nd]
