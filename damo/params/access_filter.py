@@ -236,6 +236,13 @@ class AccessFilter:
         return [self._apply_one(r, source) for r in records]
 
     def _apply_one(self, record, source):
+        try:
+            return self._apply_checked(record, source)
+        except _TooLarge as e:
+            raise DamoError("%s: snapshot %d: its regions add up to 2^63 bytes or more, "
+                            "more than a snapshot's total can hold" % (source, e.args[0]))
+
+    def _apply_checked(self, record, source):
         view = FilteredRecord.of(record)
         view.filter_pattern(self)
         if self.address_ranges is not None:
@@ -257,6 +264,10 @@ class AccessFilter:
         if self.temperature_ranges is not None:
             view.filter_temperature(self.temperature_ranges, self.temperature_weights, source)
         return view.record()
+
+
+class _TooLarge(Exception):
+    """(snapshot index,): a snapshot whose regions add up past int64."""
 
 
 class FilteredRecord:
@@ -285,9 +296,8 @@ class FilteredRecord:
         n = record.nr_regions
         totals = record.snapshot_total_bytes().astype(np.int64)
         if np.any(totals < 0):
-            # int64 wrapped (overlapping regions near 2^63): no machine has that much
-            raise DamoError("target %s: a snapshot's regions add up to 2^63 bytes or more"
-                            % (record.target_id,))
+            # int64 wrapped (regions near 2^63): no machine has that much
+            raise _TooLarge(int(np.flatnonzero(totals < 0)[0]))
         return cls(record, np.arange(record.nr_snapshots), record.start_ns.copy(),
                    record.end_ns.copy(), totals,
                    record.region_offsets.copy(), record.starts, record.ends,
