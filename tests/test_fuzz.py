@@ -154,9 +154,6 @@ SEPARATORS = st.sampled_from([", ", ",", ",\n    ", " ,", ",,", "", " ", ",\n"])
 NUMBER_NOISE = st.sampled_from(["", "0", "00", "-", " ", ",", "1 2", "+1", "1.0", "1e2", '"'])
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue 16/17, found by the last CI run): the "
-                   "C regions scanner takes a stray '-' that json.loads refuses, so such a "
-                   "file fails a range check instead of the JSON check (still one error line)")
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(values=st.lists(st.tuples(REGION_VALUE, REGION_VALUE, st.integers(0, 30)), min_size=1,
                        max_size=6),

@@ -118,7 +118,9 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
                     ndigits = 0
                     value = 0
             elif c == 45:                           # '-': a sign, or not ours
-                if in_token:
+                # JSON's minus sign is followed by a digit: `-"0"` or `- 1`
+                # is no number (json.loads refuses it; the slow path says so)
+                if in_token or i >= end or buf[i] < 48 or buf[i] > 57:
                     return -1
                 in_token = True
                 negative = True

@@ -227,6 +227,14 @@ def _finish_regions(rc, intervals, where):
     if isinstance(szfp, list):
         # damo takes a missing sz_filter_passed as 0
         szfp = np.array([0 if v is None else v for v in szfp], dtype=np.int64)
+    for key, name in (("starts", "start"), ("ends", "end")):
+        col = c[key]
+        if isinstance(col, np.ndarray) and col.dtype.kind == "i" and np.any(col < 0):
+            # the fast paths read signed values: a negative address would
+            # wrap to one near 2^64 where the per-region path refuses it
+            i = int(np.argmax(col < 0))
+            raise FormatError("%s: region %d: %s: %d is out of range [0, %d]"
+                              % (where, i, name, int(col[i]), 2 ** 64 - 1))
     return _as_uint64(c["starts"]), _as_uint64(c["ends"]), samples, ages, szfp
 
 
