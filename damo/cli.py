@@ -140,8 +140,9 @@ class DamoGroup(LazyGroup):
             # an option's value refused by its type: one line naming it, as
             # for every other refusal (click would print its usage block)
             from damo.cliutil import VALUE_SEP
-            click.echo("damo: error: %s" % e.format_message().replace(VALUE_SEP, " "),
-                       err=True)
+            from damo.commands._report_common import one_line
+            click.echo("damo: error: %s"
+                       % one_line(e.format_message().replace(VALUE_SEP, " ")), err=True)
             ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("damo: interrupted", err=True)

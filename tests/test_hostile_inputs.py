@@ -173,7 +173,7 @@ def test_perf_script_numbers(tmp_path, line, words):
 
 # json.loads refuses each; the fast path must not take them
 NOT_JSON = [b'"start": 007', b'"start": 1 2', b'"start": ,', b'"start": -', b'"start": 1,,',
-            b'"start": +1', b'"start": --1']
+            b'"start": +1', b'"start": --1', b'"start": -"8192"', b'"start": - 8192']
 
 
 @pytest.mark.parametrize("bad", NOT_JSON)
@@ -190,6 +190,50 @@ def test_the_fast_json_path_takes_no_invalid_json(bad):
         json.loads(doc)
     with pytest.raises(json_format.FormatError, match="invalid JSON"):
         json_format.read(lambda: iter([doc]))
+
+
+def test_a_negative_address_is_refused_on_every_path():
+    """A negative end read by a fast path wrapped to 2^64 - 1 and was taken,
+    where the per-region path refuses it; both now give the same error."""
+    doc = (b'[{"target_id": 1, "snapshots": [{"start_time": 0, "end_time": 100, "regions": '
+           b'[{"start": 0, "end": -1, "nr_accesses": {"samples": 0, "percent": null}, '
+           b'"age": {"usec": null, "aggr_intervals": 1}}], "total_bytes": null}]}]')
+    expected = "record 0 snapshot 0: region 0: end: -1 is out of range"
+    with pytest.raises(json_format.FormatError, match=expected):
+        json_format._records(json.loads(doc), None)
+    for _ in range(3):
+        with pytest.raises(json_format.FormatError, match=expected):
+            json_format.read(lambda: iter([doc]))
+
+
+def test_a_scheme_filter_that_is_not_an_object(tmp_path):
+    tree = recording([region(4096, 8192)])
+    tree[0]["scheme_filters"] = [3]
+    path = write(tmp_path, tree, name="f.json")
+    one_error(damo(["report", "access", "-i", path.name], tmp_path, timeout=30),
+              "f.json", "scheme_filters 0 is not an object")
+
+
+def test_unsorted_regions_that_leave_the_snapshot_heatmap_no_pixel(tmp_path):
+    """Regions out of order whose last ends below the first's start: damo's
+    heatmap walks no pixel and fails; ours says there is nothing to draw and
+    reports the rest."""
+    path = write(tmp_path, recording([region(40960, 45056), region(4096, 8192)]),
+                 name="f.json")
+    done = damo(["report", "access", "-i", path.name], tmp_path, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "heatmap: n/a (no region in the heatmap's address range)" in done.stdout
+    assert "total size: 8.000 KiB" in done.stdout
+
+
+def test_a_control_character_in_an_extra_argument_stays_escaped():
+    """The options fuzz target: a \\r inside an unexpected argument of damo
+    record was kept raw in the refusal (the CLI escapes it when printing;
+    the error itself must be one line too)."""
+    from damo.commands import record as record_cmd
+    with pytest.raises(DamoError) as e:
+        record_cmd.record.make_context("record", ["1", "\r-preset_param", "stairs"])
+    assert "\r" not in str(e.value) and "\\r-preset_param" in str(e.value)
 
 
 def test_masim_huge_regions_are_refused(tmp_path):

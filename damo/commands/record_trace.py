@@ -87,8 +87,10 @@ class RecordCommand(click.Command):
         except click.UsageError as e:
             # one line, as every other damo error (a missing value, a bad number)
             from damo.cliutil import VALUE_SEP
+            from damo.commands._report_common import one_line
             from damo.errors import DamoError
-            raise DamoError(e.format_message().replace(VALUE_SEP, " "), exit_code=2) from None
+            raise DamoError(one_line(e.format_message().replace(VALUE_SEP, " ")),
+                            exit_code=2) from None
 
     def collect_usage_pieces(self, ctx):
         return super().collect_usage_pieces(ctx) + ["[-- CMD [ARGS]...]"]

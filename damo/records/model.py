@@ -153,6 +153,9 @@ class Record:
             value = getattr(self, name)
             if value is not None:
                 check_int(value, name)
+        for i, f in enumerate(self.scheme_filters):
+            if not isinstance(f, dict):
+                raise FormatError("scheme_filters %d is not an object" % i)
         if not isinstance(self.data_source, str):
             raise FormatError("data_source %r is not a string" % (self.data_source,))
         if self.intervals is not None:

@@ -946,6 +946,10 @@ def snapshot_heatmap(starts, ends, percent, usec, weights, width, static, colors
         all(s < e for s, e in zip(starts, ends))
     pixel_fn = _heat_pixels_ordered if ordered else _heat_pixels
     pixels, lowest, highest = pixel_fn(starts, ends, percent, usec, weights, sz_unit)
+    if highest is None:
+        # unsorted regions whose last ends below the first's start: damo
+        # walks no pixel and fails on the missing temperatures
+        return "n/a (no region in the heatmap's address range)"
     unit = (highest - lowest) / MAX_COLOR_LEVEL
     if unit == 0:
         unit = highest / MAX_COLOR_LEVEL
