@@ -241,3 +241,46 @@ def test_elf_symbols_agree_with_nm(program):
         (p_offset, _, p_vaddr), = [s for s in elf.segments
                                    if s[2] <= funcs[name] < s[2] + s[1]]
         assert elf.name_at(funcs[name] - p_vaddr + p_offset + 1) == name
+
+
+def _in_a_terminal(args, cwd, timeout=120):
+    """Run damo with stdout and stderr on a pseudo-terminal; everything it
+    and its children wrote there, as bytes."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "damo.cli"] + args, cwd=str(cwd),
+                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                            env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], timeout)
+        assert ready, "no output for %d s" % timeout
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    assert proc.wait(timeout) == 0, out[-2000:]
+    return out
+
+
+def test_the_traced_programs_output_stays_off_the_spinner_line(tmp_path):
+    """On a terminal the program's lines are printed above the spinner, each
+    on a cleared line of its own (they used to land after the spinner's
+    text: '... 1 sline1'); a prompt without a newline is shown too."""
+    out = _in_a_terminal(["record", "-o", "t.data", "--monitoring_intervals", "1us", "10us",
+                          "100us", "--", "sh", "-c",
+                          "for i in 1 2 3; do echo line$i; sleep 0.4; done; "
+                          "printf 'prompt: '; sleep 1; echo answer"], tmp_path)
+    assert os.path.exists(tmp_path / "t.data")
+    for word in (b"line1", b"line2", b"line3", b"prompt: "):
+        assert out.count(word) == 1, out[-2000:]
+        i = out.index(word)
+        # the spinner's line was erased (ESC[2K) right before the program's
+        assert out[:i].endswith(b"\x1b[2K"), out[max(0, i - 80):i + 20]
+    assert b"answer" in out

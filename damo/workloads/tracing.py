@@ -376,6 +376,7 @@ class LackeyPipeSource(_LackeySource):
         self._absent = {}
         self._last_code_read = 0.0
         self.stopped = False            # we ended it (timeout, interruption)
+        self.relay = None               # the program's terminal output, see start()
 
     def start(self):
         valgrind = shutil.which("valgrind")
@@ -389,12 +390,19 @@ class LackeyPipeSource(_LackeySource):
                    "--child-silent-after-fork=yes",
                    "--trace-children=%s" % ("yes" if self.trace_children else "no"),
                    "--"] + self.argv
-            self.proc = subprocess.Popen(cmd, pass_fds=(w,), start_new_session=False)
+            console = getattr(getattr(self.progress, "status", None), "console", None)
+            self.relay = _TerminalRelay.open(console) if console is not None else None
+            outs = self.relay.fds() if self.relay is not None else {}
+            self.proc = subprocess.Popen(cmd, pass_fds=(w,), start_new_session=False, **outs)
         except OSError as e:
             os.close(r)
             os.close(w)
+            if self.relay is not None:
+                self.relay.close()
             raise DamoError("cannot run valgrind: %s" % (e.strerror or e)) from None
         os.close(w)
+        if self.relay is not None:
+            self.relay.start()
         self.fd = r
         self.thread = threading.Thread(target=self._reader, name="lackey-reader", daemon=True)
         self.thread.start()
@@ -457,6 +465,8 @@ class LackeyPipeSource(_LackeySource):
     def _finish_process(self):
         if self.proc is not None and self.exit_status is None:
             self.exit_status = self.proc.wait()
+        if self.relay is not None:
+            self.relay.finish()
 
     def _refresh_maps(self, force=False):
         now = time.monotonic()
@@ -526,6 +536,8 @@ class LackeyPipeSource(_LackeySource):
                     self.queue.get(timeout=0.05)
                 except queue.Empty:
                     pass
+        if self.relay is not None:
+            self.relay.finish()
         if self.proc is not None and self.exit_status is None:
             self.exit_status = self.proc.returncode
 
@@ -959,6 +971,104 @@ def resolve_command(argv):
 
 # ---------------------------------------------------------------------------
 # progress
+
+class _TerminalRelay:
+    """The traced program's output kept off the spinner's line.
+
+    Its stdout and stderr that are our terminal go to a pseudo-terminal
+    instead (so it still sees a terminal and stays line-buffered); whole
+    lines read from it are printed above the spinner, a partial one (a
+    prompt) after 0.3 s of quiet.  Output redirected to a file or a pipe
+    stays the program's own."""
+
+    QUIET_S = 0.3
+
+    def __init__(self, console, master, slave, targets):
+        self.console = console
+        self.master, self.slave = master, slave
+        self.targets = targets          # the program's fds that go to the pty
+        self.thread = None
+
+    @classmethod
+    def open(cls, console):
+        targets = [fd for fd in (1, 2) if _isatty(fd)]
+        if not targets:
+            return None
+        import pty
+        master, slave = pty.openpty()
+        try:
+            import fcntl
+            import termios
+            size = fcntl.ioctl(targets[0], termios.TIOCGWINSZ, b"\0" * 8)
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+        except OSError:
+            pass
+        return cls(console, master, slave, targets)
+
+    def fds(self):
+        return {("stdout" if fd == 1 else "stderr"): self.slave for fd in self.targets}
+
+    def start(self):
+        os.close(self.slave)            # the program holds it now
+        self.slave = None
+        self.thread = threading.Thread(target=self._pump, name="traced-output", daemon=True)
+        self.thread.start()
+
+    def _pump(self):
+        import select
+        pending = b""
+        try:
+            while True:
+                ready, _, _ = select.select([self.master], [], [], self.QUIET_S)
+                if not ready:
+                    if pending:             # a prompt without its newline
+                        self._print(pending)
+                        pending = b""
+                    continue
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:             # EIO: every writer has closed it
+                    break
+                if not data:
+                    break
+                *lines, pending = (pending + data).split(b"\n")
+                for line in lines:
+                    self._print(line)
+        finally:
+            if pending:
+                self._print(pending)
+
+    def _print(self, raw):
+        from rich.text import Text
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        try:
+            self.console.print(Text.from_ansi(text), soft_wrap=True, highlight=False)
+        except Exception:               # never let the program's output stop a recording
+            pass
+
+    def finish(self):
+        """After the program exited: print what it left, then close."""
+        if self.thread is not None:
+            self.thread.join(2.0)
+            self.thread = None
+        self.close()
+
+    def close(self):
+        for fd in (self.slave, self.master):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.slave = self.master = None
+
+
+def _isatty(fd):
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
 
 class Progress:
     """A one-line indicator that the traced program is alive: a spinner on
