@@ -531,3 +531,26 @@ def test_tune_speed_changes_the_pace(live):
     assert fast <= 40 * 1.3, fast
     assert fast >= 4 * max(slow, 0.25), (slow, fast)
     live.ok("stop")
+
+
+def test_record_ongoing_says_what_it_has_recorded(live):
+    """Off a terminal, `record ongoing` prints a progress line every
+    $DAMO_SIM_PROGRESS_S seconds: snapshots so far and simulated time, both
+    growing, never past --timeout."""
+    live.start(live.workload, "--speed", "2")
+    live.env["DAMO_SIM_PROGRESS_S"] = "0.2"
+    path = os.path.join(live.dir, "ongoing.data")
+    done = live.damo("record", "ongoing", "-o", path, "--timeout", "2")
+    assert done.returncode == 0, done.stderr
+    progress = [re.match(r"damo: recording ongoing kdamonds: (\d+) snapshots, ([\d.]+) "
+                         r"simulated s, \d+ s elapsed$", line)
+                for line in done.stderr.splitlines() if "recording ongoing" in line]
+    # about 1 s of wall time at --speed 2: a line every 0.2 s
+    assert len(progress) >= 3 and all(progress), done.stderr
+    counts = [int(m.group(1)) for m in progress]
+    sims = [float(m.group(2)) for m in progress]
+    assert counts == sorted(counts) and sims == sorted(sims), done.stderr
+    assert sims[-1] > sims[0] and sims[-1] <= 2.0 and counts[-1] > counts[0], done.stderr
+    wrote = re.search(r"wrote (\d+) snapshots of 2.0 simulated seconds", done.stderr)
+    assert wrote and int(wrote.group(1)) >= counts[-1], done.stderr
+    live.ok("stop")

@@ -104,13 +104,16 @@ class OngoingRecorder:
             self.sim_ns[key] = min(self.sim_ns[key], int(timeout_s * 1e9))
         return reply["state"] == "on"
 
-    def run(self, timeout_s=None):
+    def run(self, timeout_s=None, on_poll=None):
         """Record until every kdamond is off, or each daemon has advanced
-        ``timeout_s`` simulated seconds.  KeyboardInterrupt ends it early."""
+        ``timeout_s`` simulated seconds.  KeyboardInterrupt ends it early.
+        ``on_poll(recorder)`` after each round of polls (progress)."""
         live = list(self.slots.values())
         for slot in live:
             self.poll(slot)
         while live:
+            if on_poll is not None:
+                on_poll(self)
             time.sleep(self.POLL_S)
             still = []
             for slot in live:
