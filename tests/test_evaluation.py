@@ -204,6 +204,50 @@ def test_a_recording_and_a_trace_evaluate_as_damo_replay_and_record_trace_run_th
     kdamonds = {"kdamonds": [{"contexts": [{"ops": "vaddr", "targets": [{"pid": None}],
                                             "intervals": {"sample_us": "10us", "aggr_us": "100us",
                                                           "ops_update_us": "1ms"}}]}]}
-    r = evaluate(Evaluation(trace, MEMORY, kdamonds=kdamonds))
+    # explicit intervals are simulated times there: time scale 1
+    r = evaluate(Evaluation(trace, MEMORY, kdamonds=kdamonds, time_scale=1))
     assert r.summary == profile.summary(metrics_mod.load(out))
     assert r.summary["rss.max"] >= 1 << 20         # it touched its 1 MiB
+
+
+# the trace lasts 0.44 simulated ms: a scale of 1000 makes damo's 100 ms
+# aggregation interval 0.1 ms (and a preset's, whose watermarks are opened)
+WMARKS_OPEN = ("wmarks_high=1000", "wmarks_mid=999", "wmarks_low=0")
+
+
+@pytest.mark.parametrize("extra, fields", [
+    (["--time_scale", "1000"], {"time_scale": 1000}),
+    (["--preset", "prcl", "--time_scale", "1000"], {"preset": "prcl", "time_scale": 1000}),
+    (["--preset", "reclaim", "--time_scale", "1000"] +
+     [w for p in WMARKS_OPEN for w in ("--preset_param", p)],
+     {"preset": "reclaim", "preset_params": WMARKS_OPEN, "time_scale": 1000}),
+])
+def test_a_trace_evaluates_at_record_traces_time_scale(tmp_path, extra, fields):
+    """A trace's DAMON times are divided as `damo record --trace` divides
+    them (100 by default: damo's default intervals and a preset's alike), so
+    an evaluation of it is the run that command makes: a preset on a trace
+    used to keep its 5 s intervals and monitor nothing in the trace's ms."""
+    from conftest import REPO
+    trace = os.path.join(REPO, "tests", "data", "traces", "lackey_touch_1MiB.data_only.txt.gz")
+    out = str(tmp_path / "traced.data")
+    code, _, err = run_ours("record", "--trace", trace, "--memory", MEMORY, "-o", out, *extra)
+    assert code == 0, err
+    r = evaluate(Evaluation(trace, MEMORY, **fields))
+    assert r.summary == profile.summary(metrics_mod.load(out))
+    # damo's default and the presets' sampling interval (5 ms) over the scale
+    ctx = r.kdamonds["kdamonds"][0]["contexts"][0]
+    assert ctx["intervals"]["sample_us"] == "5 us", ctx["intervals"]
+    # the schemes ran as there (unscaled, prcl's 5 s min_age and intervals
+    # outlast the trace: no snapshot)
+    metrics = metrics_mod.load(out)
+    assert [s["stats"] for s in r.schemes] == [s["stats"] for s in metrics["final"]["schemes"]]
+    if "preset" in fields:
+        assert r.schemes[0]["stats"]["nr_snapshots"] >= 3
+
+
+def test_time_scale_is_for_traces_only():
+    from damo.errors import DamoError
+    with pytest.raises(DamoError, match="time_scale: only a trace"):
+        evaluate(Evaluation("stairs", MEMORY, time_scale=10, timeout=0.1))
+    with pytest.raises(DamoError, match="time_scale: 0 is not an integer"):
+        evaluate(Evaluation("stairs", MEMORY, time_scale=0, timeout=0.1))

@@ -33,7 +33,9 @@ API (see ``__init__.pyi`` for the signatures)::
   ``masim``, ``trace``, ``replay``; default: told by the file's contents);
 - ``memory`` (``--memory`` spec), ``seed``, ``access_rate``
   (``--sequential_access_rate``), ``random_access_rate``,
-  ``ns_per_instruction`` (traces), ``timeout`` (simulated seconds);
+  ``ns_per_instruction`` (traces), ``timeout`` (simulated seconds),
+  ``time_scale`` (traces: DAMON's times divided by it, as ``damo record
+  --trace --time_scale``; default 100, as there);
 - the kdamonds: ``kdamonds`` (damo's kdamonds JSON layout, as a dict), or
   ``preset`` and ``preset_params`` (``--preset``/``--preset_param``), or
   neither: the monitoring-only context ``damo record WORKLOAD`` runs (the
@@ -103,6 +105,7 @@ class Evaluation:
     keep_metrics: bool = False
     measure: Optional[str] = None
     key: Any = None
+    time_scale: Optional[int] = None
 
 
 @dataclasses.dataclass

@@ -25,6 +25,7 @@ class Evaluation:
     keep_metrics: bool
     measure: Optional[str]              # 'module:function', called with a Run
     key: Any
+    time_scale: Optional[int]           # traces: DAMON's times / it (None: 100)
     def __init__(self, workload: Optional[str] = ..., memory: Optional[str] = ...,
                  kdamonds: Optional[dict] = ..., preset: Optional[str] = ...,
                  preset_params: tuple = ..., seed: int = ...,
@@ -32,7 +33,8 @@ class Evaluation:
                  ns_per_instruction: Optional[float] = ..., timeout: Optional[float] = ...,
                  workload_kind: Optional[str] = ..., ground_truth: bool = ...,
                  keep_recording: bool = ..., keep_metrics: bool = ...,
-                 measure: Optional[str] = ..., key: Any = ...) -> None: ...
+                 measure: Optional[str] = ..., key: Any = ...,
+                 time_scale: Optional[int] = ...) -> None: ...
 
 class Result:
     evaluation: Evaluation

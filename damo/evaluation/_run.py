@@ -40,12 +40,12 @@ def _workloads(ev):
                                     random_access_rate=ev.random_access_rate)], None
     if kind == "trace":
         from damo.workloads import tracing
-        from damo.commands.record_trace import TRACE_INTERVALS
         from damo_engine.traces import TraceWorkload
         source = tracing.open_trace(ev.workload)
+        # damo's default intervals, divided by the time scale with the rest
         return kind, [TraceWorkload(source, ns_per_instruction=ev.ns_per_instruction
                                     or tracing.DEFAULT_NS_PER_INSTRUCTION,
-                                    name=os.path.basename(ev.workload))], TRACE_INTERVALS
+                                    name=os.path.basename(ev.workload))], None
     if kind == "replay":
         from damo import records
         from damo.workloads import replay as replay_mod
@@ -61,6 +61,24 @@ def _workloads(ev):
         return kind, [p.workload(ev.access_rate) for p in plans], (
             "%dus" % round(first.sample_us), "%dus" % round(first.aggr_us), "%dus" % update)
     raise DamoError("workload_kind: %r is not masim, trace or replay" % kind, exit_code=2)
+
+
+def time_scale(ev, kind):
+    """What DAMON's times are divided by: for a trace, as `damo record
+    --trace` divides them (--time_scale, 100 by default: its default
+    intervals, a preset's, a kdamonds file's); 1 for other workloads."""
+    from damo.commands.record_trace import DEFAULT_TIME_SCALE
+    scale = ev.time_scale
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int)
+                              or not 1 <= scale <= 10 ** 6):
+        raise DamoError("time_scale: %r is not an integer in [1, 1000000]" % (scale,),
+                        exit_code=2)
+    if kind != "trace":
+        if scale not in (None, 1):
+            raise DamoError("time_scale: only a trace's times are scaled (workload %s is %s)"
+                            % (ev.workload, kind), exit_code=2)
+        return 1
+    return DEFAULT_TIME_SCALE if scale is None else scale
 
 
 def default_context(intervals=None, nr_targets=1):
@@ -121,9 +139,13 @@ def evaluate(ev):
 
     t0 = time.perf_counter()
     kind, workloads, intervals = _workloads(ev)
+    scale = time_scale(ev, kind)
     kdamonds = _kdamonds(ev, workloads, intervals)
+    if scale != 1:
+        from damo.commands.record_trace import scale_kdamonds
+        kdamonds = scale_kdamonds(kdamonds, scale)
     run = runner.Run(kdamonds, workloads, memory=ev.memory, seed=ev.seed,
-                     ground_truth=ev.ground_truth)
+                     ground_truth=ev.ground_truth, time_scale=scale)
     # the metrics' sampling interval of the command that would run it
     interval_ns = DEFAULT_INTERVAL_NS if kind == "masim" else \
         max(int(kdamonds[0].contexts[0].aggr_us * 1000), 1)
