@@ -586,7 +586,7 @@ def _is_kdamonds_file(path):
             return False
         try:
             import yaml
-            data = yaml.safe_load(head)
+            data = yaml.load(head, Loader=params_mod._yaml_loader(yaml))
         except Exception:
             return False
     return isinstance(data, dict) and "kdamonds" in data or isinstance(data, list) and \
