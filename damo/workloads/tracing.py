@@ -261,11 +261,15 @@ class _LackeySource(TraceSource):
     CHUNK = 4 << 20
     MAX_LINE = 1 << 16
 
-    def __init__(self):
+    def __init__(self, size_hint=None):
         super().__init__()
         from damo_engine.traces import LackeyParser
         self.parser = LackeyParser()
-        self.buf = bytearray(self.CHUNK + self.MAX_LINE)
+        # a small trace needs no 4 MiB buffer (zeroing it was most of the
+        # cost of opening one); any size above MAX_LINE reads correctly
+        chunk = self.CHUNK if size_hint is None else \
+            max(min(self.CHUNK, size_hint + 1), self.MAX_LINE)
+        self.buf = bytearray(chunk + self.MAX_LINE)
         self.pos = 0
         self.len = 0
         self.eof = False
@@ -327,15 +331,18 @@ class LackeyFileSource(_LackeySource):
     """A saved lackey trace, plain text or gzip."""
 
     def __init__(self, path):
-        super().__init__()
-        self.label = path
         self.path = path
         try:
             with open(path, "rb") as f:
                 head = f.read(2)
-            self.f = gzip.open(path, "rb") if head == b"\x1f\x8b" else open(path, "rb")
+                size = os.fstat(f.fileno()).st_size
+            gzipped = head == b"\x1f\x8b"
+            self.f = gzip.open(path, "rb") if gzipped else open(path, "rb")
         except OSError as e:
             raise DamoError("%s: %s" % (path, e.strerror or e)) from None
+        # gzip's trailer has the size only modulo 2^32: no hint then
+        super().__init__(size_hint=None if gzipped else size)
+        self.label = path
         self.has_ip = True
 
     def _read_into(self, view):
