@@ -189,3 +189,36 @@ def test_interrupted_record_leaves_a_complete_recording(in_tmp, sig):
     # no temp files; the machine metrics sidecars are there
     assert sorted(os.listdir(in_tmp)) == ["damon.data", "damon.data.mem_footprint",
                                           "damon.data.sim_metrics", "long.cfg"]
+
+
+def test_a_signal_inside_add_snapshot_leaves_count_and_columns_agreeing(tmp_path):
+    """The 'interrupted; wrote N snapshots' line said one more than the file
+    held (1752 against 1751 in a CI-like run): a ^C landed between the
+    writer's count and its columns.  A snapshot is now added as one unit and
+    the interruption acts right after it."""
+    import os
+    from damo.records import RecordingWriter
+
+    class SignalsOnLen(list):
+        """sz_filter_passed values whose len() sends this process a SIGINT
+        (the writer calls it midway through adding the snapshot)."""
+        def __len__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            return super().__len__()
+
+    writer = RecordingWriter(str(tmp_path / "r.data"), "json_compressed", 0o600)
+    intervals = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+    writer.add_snapshot(0, 0, 1, 0, 100, [4096], [8192], [1], [0], intervals=intervals)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            writer.add_snapshot(0, 0, 1, 100, 200, [4096], [8192], [2], [1],
+                                intervals=intervals, sz_filter_passed=SignalsOnLen([4096]))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    [record] = writer.recording().records
+    assert writer.nr_snapshots == len(record.end_ns) == 2
+    assert record.end_ns.tolist() == [100, 200] and record.sz_filter_passed.tolist() == [0, 4096]
+    writer.commit()
+    [record] = records.load(str(tmp_path / "r.data")).records
+    assert len(record.end_ns) == 2

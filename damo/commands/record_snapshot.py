@@ -310,7 +310,7 @@ class FlushingWriter:
         self.next_flush_ns = period_ns
         self.parts = []           # paths of the parts written
         self.last_second = None
-        self.nr_snapshots = 0
+        self._flushed_snapshots = 0     # in the parts written
         self._from_ns = 0
         self.current = RecordingWriter(out, output_type, permission)
         self.metadata = self.current.metadata
@@ -320,9 +320,14 @@ class FlushingWriter:
         while end_ns > self.next_flush_ns:
             self._flush(self.next_flush_ns)
             self.next_flush_ns += self.period_ns
-        self.nr_snapshots += 1
         self.current.add_snapshot(kdamond_idx, context_idx, target_id, start_ns, end_ns,
                                   *args, **kwargs)
+
+    @property
+    def nr_snapshots(self):
+        """Snapshots in the parts written and the one being collected (from
+        the writers, so that an interruption cannot make them disagree)."""
+        return self._flushed_snapshots + self.current.nr_snapshots
 
     def recording(self):
         return self.current.recording()
@@ -368,6 +373,7 @@ class FlushingWriter:
             self._write_footprints(path, at_ns)
             self._from_ns = at_ns
             self.parts.append(path)
+            self._flushed_snapshots += self.current.nr_snapshots
             self.current = RecordingWriter(self.out, self.output_type, self.permission)
             self.current.metadata = self.metadata
 

@@ -118,8 +118,16 @@ class RecordingWriter:
                 "in memory; raise the aggregation interval (--monitoring_intervals) to "
                 "record longer" % (units.format_nr(self.nr_snapshots, False),
                                    units.format_nr(self.nr_regions, False)))
-        self.nr_snapshots += 1
-        self.nr_regions += len(columns[0])
+        # one unit: a ^C or SIGTERM landing in here would leave the count
+        # and the columns disagreeing (the 'wrote N' line one above the file)
+        with fileutil.signals_deferred():
+            self._add(kdamond_idx, context_idx, target_id, start_ns, end_ns, columns,
+                      intervals, sample_interval_us, damos_stats, scheme_idx,
+                      sz_filter_passed, scheme_filters, separate, truth)
+
+    def _add(self, kdamond_idx, context_idx, target_id, start_ns, end_ns, columns, intervals,
+             sample_interval_us, damos_stats, scheme_idx, sz_filter_passed, scheme_filters,
+             separate, truth):
         key = (kdamond_idx, context_idx, target_id, scheme_idx)
         if separate:
             key += (len(self._records),)
@@ -141,6 +149,8 @@ class RecordingWriter:
         for store, column in zip(builder.columns, copies):
             store.append(column)
         builder.counts.append(len(columns[0]))      # last: see _RecordBuilder.build
+        self.nr_snapshots += 1
+        self.nr_regions += len(columns[0])
 
     def recording(self):
         """The Recording collected so far."""
