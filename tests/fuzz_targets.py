@@ -934,7 +934,8 @@ REPORT_OPTIONS = {
     "record_info": {"--raw_numbers": 0},
     "profile": {"--nr_rows": 1, "--size": 2, "--hottest": 1, "--nr_functions": 1,
                 "--plot": 1, "--access_rate": 2, "--sz_region": 2, "--age": 2,
-                "--address": 2, "--sections": 1},
+                "--address": 2, "--sections": 1, "--sz_snapshot": 2, "--snapshot_time": 2,
+                "--snapshot_idx": 2, "--temperature": 2},
 }
 REPORT_VALUES = {
     "--draw_range": [b"hottest", b"all", b"x"],

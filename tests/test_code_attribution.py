@@ -68,20 +68,73 @@ def test_access_rate_and_address_filters(made):
                                                          ("reads", "prog", 3200)]
 
 
-def test_pattern_options_are_checked():
+def test_pattern_options_are_damos_filters():
     p = ca.pattern_from_options({"access_rate": ("50%", "100"), "sz_region": ("4K", "1 MiB"),
-                                 "age": ("5ms", "max"), "address": [("0x1000", "8192")],
+                                 "age": ("5ms", "max"), "address": [("4096", "8192")],
+                                 "snapshot_idx": [("1", "2"), ("4", "5")], "temperature": [(5, 9)],
                                  "hottest": 10.0})
-    assert p.access_rate == (50, 100) and p.sz_region == (4096, 1 << 20)
-    assert p.age[0] == 5000 and p.addresses == [(0x1000, 0x2000)] and p.hottest == 10.0
-    for opts, message in (({"access_rate": ("9x", "1")}, "--access_rate: '9x 1' is not a "
-                                                         "valid range"),
-                          ({"sz_region": ("2M", "1M")}, "--sz_region: the minimum is above"),
-                          ({"address": [("8192", "4096")]}, "--address: the range 8192 4096 "
-                                                            "is empty")):
+    f = p.damo_filter
+    assert f.access_rate == (50, 100) and f.sz_bytes == (4096, 1 << 20)
+    assert f.age_us[0] == 5000 and f.address_ranges == [[0x1000, 0x2000]]
+    assert f.snapshot_index_ranges == [[1, 2], [4, 5]] and f.temperature_ranges == [[5, 9]]
+    assert p.hottest == 10.0
+    assert p.describe() == ("the hottest 10% of memory, memory of --sz_region 4K 1 MiB, "
+                            "--access_rate 50% 100, --age 5ms max, --address 4096 8192, "
+                            "--snapshot_idx 1 2, --snapshot_idx 4 5, --temperature 5 9")
+    assert ca.pattern_from_options({"hottest": None}).damo_filter is None
+    # damo's errors (exit 1, as its 'wrong --X input' messages)
+    for opts, message in (({"access_rate": ("9x", "1")}, "--access_rate: '9x' is not a "
+                                                         "valid value"),
+                          ({"sz_snapshot": [("1M", "2M"), ("1500K", "3M")]},
+                           "--sz_snapshot: overlapping ranges"),
+                          ({"address": [("8192", "4096")]}, "--address: start > end")):
         with pytest.raises(DamoError, match=message) as e:
             ca.pattern_from_options(opts)
-        assert e.value.exit_code == 2
+        assert e.value.exit_code == 1
+
+
+def _damo(**options):
+    return ca.pattern_from_options(options)
+
+
+def test_damo_filters_by_hand(made):
+    """made: snapshots s = 0..3 of 1 ms, 3 MiB each; sweep touches region 0
+    in buckets 0-1, reads region 2 in buckets 2-3 (1600 accesses a bucket),
+    misc region 1 in every bucket (80 a bucket)."""
+    rec, = records.load(made).records
+    code = ca.load(made + ca.SUFFIX)
+
+    def rows(**options):
+        r = ca.attribute(rec, code, _damo(**options))
+        return [(n, c) for n, _, c in r.rows], r.snapshots_matched
+
+    assert rows(snapshot_idx=[("2", "3")]) == ([("reads", 3200), ("misc", 160)], 2)
+    assert rows(snapshot_idx=[("0", "0"), ("3", "3")]) == (
+        [("sweep", 1600), ("reads", 1600), ("misc", 160)], 2)
+    # snapshot s spans [s, s + 1) ms: damo keeps those inside a range
+    assert rows(snapshot_time=[("1ms", "3ms")]) == ([("sweep", 1600), ("reads", 1600),
+                                                     ("misc", 160)], 2)
+    # every snapshot holds 3 MiB; the pattern does not change that total
+    assert rows(sz_snapshot=[("0", "3M")], access_rate=("100", "100")) == (
+        [("sweep", 3200), ("reads", 3200)], 4)
+    assert rows(sz_snapshot=[("0", "2M")]) == ([], 0)
+    # the address filter sets the total to what is left: 1 MiB, region 1
+    assert rows(address=[(str(BASE + MB), str(BASE + 2 * MB))],
+                sz_snapshot=[("1M", "1M")]) == ([("misc", 320)], 4)
+    # temperature, damo's weights (0, 100, 100): rate% * 100 + age_us * 100,
+    # negated when not accessed.  Region 0 of snapshot 0: 100% and age 0
+    # -> 10000; of snapshot 1: 100% and 1 ms -> 110000.
+    assert rows(temperature=[(10000, 10000)]) == ([("sweep", 1600)], 1)
+    # misc's region: 20%, ages 0..3 ms -> 2000, 102000, 202000, 302000
+    assert rows(temperature=[(10000, 110000)]) == ([("sweep", 3200), ("misc", 80)], 2)
+    assert rows(temperature=[(2000, 2000), (302000, 302000)]) == ([("misc", 160)], 2)
+    # the hottest share is of the whole snapshot's memory, then the filters
+    r = ca.attribute(rec, code, ca.AccessPattern(
+        hottest=30, damo_filter=_damo(snapshot_idx=[("0", "0")]).damo_filter))
+    assert [(n, c) for n, _, c in r.rows] == [("sweep", 1600)]
+    # the accesses and snapshots counted in all are still the recording's
+    r = ca.attribute(rec, code, _damo(snapshot_idx=[("2", "3")]))
+    assert (r.total, r.snapshots) == (4 * 16 * 105, 4)
 
 
 def test_bad_code_files_are_one_error(tmp_path, made):
@@ -293,5 +346,5 @@ def test_profile_section_texts(made, tmp_path):
                      ["3,200", "3,200", "320"], ["47.6%", "47.6%", "4.8%"]]
     parts = ca.profile_section(SimpleNamespace(
         path=made, options={"address": [("0", "4096")]}, recording=rec))
-    assert texts(parts) == ["Functions accessing addresses 0x0-0x1000: none",
+    assert texts(parts) == ["Functions accessing memory of --address 0 4096: none",
                             "0 of 6,720 accesses (0.0%) hit it, in 0 of 4 snapshots"]

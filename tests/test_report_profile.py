@@ -455,13 +455,20 @@ def test_functions_section_options():
     from damo.reports import code_attribution
     command = click.command()(code_attribution.profile_options(lambda **opts: None))
     params = {p.name: p for p in command.params}
-    assert list(params) == ["hottest", "access_rate", "sz_region", "age", "address",
+    # damo 3.4.3's report profile filters (damo's set_filter_argparser: names,
+    # order, nargs, repeatable ones, int --temperature), between ours
+    assert list(params) == ["hottest", "sz_region", "access_rate", "age", "address",
+                            "sz_snapshot", "snapshot_time", "snapshot_idx", "temperature",
                             "nr_functions"]
-    assert [params[n].nargs for n in params] == [1, 2, 2, 2, 2, 1]
-    assert [n for n in params if params[n].multiple] == ["address"]
+    assert [params[n].nargs for n in params] == [1] + [2] * 8 + [1]
+    assert [n for n in params if params[n].multiple] == ["address", "sz_snapshot",
+                                                         "snapshot_time", "snapshot_idx",
+                                                         "temperature"]
+    assert params["temperature"].type is click.INT
     assert params["nr_functions"].default == 10 and params["nr_functions"].show_default
-    assert [params[n].metavar for n in params] == ["<percent>", "<min> <max>", "<min> <max>",
-                                                   "<min> <max>", "<start> <end>", "<n>"]
+    assert [params[n].metavar for n in params] == [
+        "<percent>", "<min> <max>", "<min> <max>", "<min> <max>", "<start> <end>",
+        "<min> <max>", "<start (ns)> <end (ns)>", "<start> <end>", "<min> <max>", "<n>"]
     assert all(params[n].help.startswith("functions section: ") for n in params)
     with pytest.raises(click.BadParameter):
         params["hottest"].type.convert("0", None, None)         # (0, 100]

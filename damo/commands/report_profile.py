@@ -66,7 +66,18 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
 
     if inputs:
         input_file = split_values(inputs)[0]
+    pattern = code_attribution.pattern_from_options(code_opts)
     recording, metrics = _load(input_file, "the recording")
+    spans = None
+    if pattern.damo_filter is not None:
+        # damo's report profile: the times of the snapshots that keep regions
+        # after its access filters; none is damo's message and exit code
+        from damo.reports.times import time_spans
+        spans = time_spans(pattern.damo_filter.apply(
+            recording.records if recording else [], source=input_file))
+        if not spans:
+            echo("No snapshot of the condition found")
+            raise SystemExit(1)
     data = profile_mod.ProfileData(input_file, metrics, recording,
                                    options=dict(code_opts, nr_rows=nr_rows))
     if baseline:
@@ -91,8 +102,11 @@ def profile(input_file, inputs, baseline, sections, nr_rows, plot, size, color, 
         import json
         from damo.reports import diagnose
         hints = diagnose.hint_lines_of_recording(input_file)
-        echo(json.dumps(profile_mod.to_json(data, hints), indent=1, sort_keys=True,
-                        default=float))
+        out = profile_mod.to_json(data, hints)
+        if spans is not None:
+            # the time spans damo's report profile gives perf report (--time)
+            out["snapshot_spans_ns"] = spans
+        echo(json.dumps(out, indent=1, sort_keys=True, default=float))
         return
     text = profile_mod.render(data, only, color=use_color(color))
     if only is None:

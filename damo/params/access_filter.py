@@ -447,6 +447,9 @@ class FilteredRecord:
             sz_filter_passed=self.sz_filter_passed)
         record.percent = self.percent
         record.age_usec = self.age_usec
+        # each kept snapshot's index in the original record (report profile
+        # maps them back to the accesses of their time)
+        record.snapshot_idx = self.snapshot_idx
         return record
 
 

@@ -105,11 +105,24 @@ class AccessPattern:
     age: Optional[Tuple[float, float]] = None             # microseconds
     addresses: Optional[List[Tuple[int, int]]] = None
     hottest: Optional[float] = None                       # percent of memory
+    # damo's access filters (damo.params.access_filter.AccessFilter), applied
+    # first, as damo's report profile applies them; and their options as given
+    damo_filter: object = None
+    damo_options: Optional[List[Tuple[str, tuple]]] = None
 
     def describe(self):
         parts = []
         if self.hottest is not None:
             parts.append("the hottest %g%% of memory" % self.hottest)
+        if self.damo_options:
+            words = []
+            for name, values in self.damo_options:
+                # repeatable options: a tuple of pairs
+                pairs = values if values and isinstance(values[0], (tuple, list)) \
+                    else [values]
+                words += ["--%s %s" % (name, " ".join(str(v) for v in pair))
+                          for pair in pairs]
+            parts.append("memory of " + ", ".join(words))
         if self.access_rate is not None:
             parts.append("access rate %g%%-%g%%" % self.access_rate)
         if self.sz_region is not None:
@@ -130,14 +143,59 @@ def _max_samples(record):
     return float(max(int(record.nr_accesses.max(initial=0)), 1))
 
 
-def matching_regions(record, sidx, pattern):
+def damo_filtered(record, pattern):
+    """The record after the pattern's damo access filters (None without
+    them): a Record whose ``snapshot_idx`` names each kept snapshot."""
+    if pattern.damo_filter is None:
+        return None
+    return pattern.damo_filter.apply([record])[0]
+
+
+def _hot_mask(nr, ages, sizes, share):
+    """The regions making the hottest ``share`` percent of a snapshot's
+    memory: by access count, then age, never an idle one."""
+    order = np.lexsort((-ages, -nr))            # hottest first
+    hot = np.zeros(len(nr), dtype=bool)
+    budget = int(sizes.sum()) * share / 100.0
+    taken = 0
+    for i in order.tolist():
+        if taken >= budget or nr[i] <= 0:
+            break
+        hot[i] = True
+        taken += int(sizes[i])
+    return hot
+
+
+def matching_regions(record, sidx, pattern, filtered=None):
     """(starts, ends) of the regions of snapshot sidx matching the pattern,
-    sorted by start."""
+    sorted by start.  ``filtered``: damo_filtered(record, pattern), when the
+    caller has it already."""
     sl = record.snapshot_slice(sidx)
     starts = record.starts[sl].astype(np.int64)
     ends = record.ends[sl].astype(np.int64)
     nr = record.nr_accesses[sl]
     ages = record.ages[sl]
+    hot = None
+    if pattern.hottest is not None:
+        # of the snapshot's whole memory, before any filter
+        hot = _hot_mask(nr, ages, ends - starts, pattern.hottest)
+    if pattern.damo_filter is not None:
+        if filtered is None:
+            filtered = damo_filtered(record, pattern)
+        pos = int(np.searchsorted(filtered.snapshot_idx, sidx))
+        if pos >= len(filtered.snapshot_idx) or filtered.snapshot_idx[pos] != sidx:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        fsl = filtered.snapshot_slice(pos)
+        f_starts = filtered.starts[fsl].astype(np.int64)
+        if hot is not None:
+            # a kept region (maybe clipped to an address range) is hot where
+            # the region it comes from is
+            by_start = np.argsort(starts, kind="stable")
+            origin = by_start[np.searchsorted(starts[by_start], f_starts, side="right") - 1]
+            hot = hot[origin] if len(origin) else np.zeros(0, dtype=bool)
+        starts, ends = f_starts, filtered.ends[fsl].astype(np.int64)
+        nr, ages = filtered.nr_accesses[fsl], filtered.ages[fsl]
     keep = np.ones(len(starts), dtype=bool)
     if pattern.access_rate is not None:
         rate = nr * 100.0 / _max_samples(record)
@@ -153,17 +211,7 @@ def matching_regions(record, sidx, pattern):
         for lo, hi in pattern.addresses:
             inside |= (starts < hi) & (ends > lo)
         keep &= inside
-    if pattern.hottest is not None:
-        total = int((ends - starts).sum())
-        order = np.lexsort((-ages, -nr))            # hottest first
-        hot = np.zeros(len(starts), dtype=bool)
-        budget = total * pattern.hottest / 100.0
-        taken = 0
-        for i in order.tolist():
-            if taken >= budget or nr[i] <= 0:
-                break
-            hot[i] = True
-            taken += int(ends[i] - starts[i])
+    if hot is not None:
         keep &= hot
     starts, ends = starts[keep], ends[keep]
     if pattern.addresses:
@@ -208,9 +256,10 @@ def attribute(record, code, pattern):
     bounds = np.flatnonzero(np.r_[True, snaps_sorted[1:] != snaps_sorted[:-1]]) \
         if len(order) else np.zeros(0, dtype=np.int64)
     bounds = np.r_[bounds, len(order)]
+    filtered = damo_filtered(record, pattern)
     for k in range(len(bounds) - 1):
         rows = order[bounds[k]:bounds[k + 1]]
-        s, e = matching_regions(record, int(snaps_sorted[bounds[k]]), pattern)
+        s, e = matching_regions(record, int(snaps_sorted[bounds[k]]), pattern, filtered)
         if not len(s):
             continue
         addr = (code.page[rows] << np.uint64(PAGE_SHIFT)).astype(np.int64)
@@ -252,70 +301,58 @@ def report_lines(result, top=20):
 
 # ------------------------------------------------------------ report profile
 
-PROFILE_OPTIONS = ("hottest", "access_rate", "sz_region", "age", "address", "nr_functions")
+def _filter_names():
+    from damo.params import access_filter
+    return access_filter.OPTION_NAMES
 
 
 def profile_options(f):
-    """``damo report profile``'s options for the functions section."""
+    """``damo report profile``'s options for the functions section: --hottest,
+    damo's access filters (its report profile's, with damo's meaning and
+    order; damo.params.access_filter) and --nr_functions."""
     import click
-    opts = [
-        click.option("--hottest", type=click.FloatRange(min=0, max=100, min_open=True),
-                     metavar="<percent>",
-                     help="functions section: the hottest <percent> of each snapshot's "
-                          "memory (traced programs)"),
-        click.option("--access_rate", nargs=2, metavar="<min> <max>",
-                     help="functions section: regions of this access rate (percent)"),
-        click.option("--sz_region", nargs=2, metavar="<min> <max>",
-                     help="functions section: regions of this size"),
-        click.option("--age", nargs=2, metavar="<min> <max>",
-                     help="functions section: regions of this age (us, or with units)"),
-        click.option("--address", nargs=2, multiple=True, metavar="<start> <end>",
-                     help="functions section: this address range (repeatable)"),
-        click.option("--nr_functions", type=click.IntRange(min=1), default=10,
-                     show_default=True, metavar="<n>",
-                     help="functions section: the busiest <n> functions"),
-    ]
+    from damo.params import access_filter
+    opts = [click.option("--hottest", type=click.FloatRange(min=0, max=100, min_open=True),
+                         metavar="<percent>",
+                         help="functions section: the hottest <percent> of each snapshot's "
+                              "memory (traced programs)")]
+    for spec in access_filter.OPTIONS:
+        repeatable = spec.default is None
+        opts.append(click.option(
+            spec.name, spec.name.lstrip("-"), nargs=2, multiple=repeatable,
+            type=click.INT if spec.type is int else click.STRING,
+            metavar=" ".join(spec.metavar),
+            help="functions section: " + spec.help + (" (repeatable)" if repeatable else "")))
+    opts.append(click.option("--nr_functions", type=click.IntRange(min=1), default=10,
+                             show_default=True, metavar="<n>",
+                             help="functions section: the busiest <n> functions"))
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
-def pattern_from_options(opts):
-    """An AccessPattern from the options above (values as given)."""
-    def pair(name, parse):
+def filter_options_given(opts):
+    """[(name, values)] of the damo access filter options given, in damo's
+    order."""
+    given = []
+    for name in _filter_names():
         v = opts.get(name)
-        if not v:
-            return None
-        try:
-            lo, hi = (parse(x) for x in v)
-        except (ValueError, TypeError):
-            raise DamoError("--%s: %r is not a valid range" % (name, " ".join(v)),
-                            exit_code=2) from None
-        if lo > hi:
-            raise DamoError("--%s: the minimum is above the maximum" % name, exit_code=2)
-        return lo, hi
+        if v:
+            given.append((name, tuple(v)))
+    return given
 
-    def address(text):
-        text = text.strip()
-        return int(text, 16) if text.lower().startswith("0x") else units.to_bytes(text)
 
-    addresses = None
-    if opts.get("address"):
-        addresses = []
-        for a in opts["address"]:
-            try:
-                lo, hi = address(a[0]), address(a[1])
-            except (ValueError, TypeError):
-                raise DamoError("--address: %r is not a valid range" % " ".join(a),
-                                exit_code=2) from None
-            if lo >= hi:
-                raise DamoError("--address: the range %s is empty" % " ".join(a), exit_code=2)
-            addresses.append((lo, hi))
-    return AccessPattern(
-        access_rate=pair("access_rate", units.to_percent),
-        sz_region=pair("sz_region", units.to_bytes),
-        age=pair("age", units.to_us),
-        addresses=addresses, hottest=opts.get("hottest"))
+def pattern_from_options(opts):
+    """An AccessPattern from the options above: damo's access filters (its
+    parsing and errors) and --hottest."""
+    from damo.params import access_filter
+    given = filter_options_given(opts)
+    flt = None
+    if given:
+        flt = access_filter.AccessFilter.from_options(
+            **{name: values for name, values in given})
+    return AccessPattern(hottest=opts.get("hottest"), damo_filter=flt,
+                         damo_options=given or None)
 
 
 def profile_section(data):
@@ -326,7 +363,7 @@ def profile_section(data):
     from rich.text import Text
 
     opts = data.options or {}
-    asked = any(opts.get(k) for k in PROFILE_OPTIONS if k != "nr_functions")
+    asked = opts.get("hottest") is not None or bool(filter_options_given(opts))
     path = data.path + SUFFIX
     if not os.path.exists(path):
         if asked:
