@@ -235,6 +235,17 @@ ERRORS = [
     ("basic", ("--format", "put", "region", "x"), "--format"),
     ("basic", ("--format", "set", "nowhere", "x"), "--format"),
     ("basic", ("--repeat", "1"), "--repeat"),
+    # one empty value is one value, not --repeat alone (which repeats until ^C)
+    ("basic", ("--repeat", ""), "--repeat receives only zero or two arguments"),
+    ("basic", ("--repeat", "", ""), "<delay> ''"),
+    ("basic", ("--repeat", "", "1"), "<delay> ''"),
+    ("basic", ("--repeat", "1", ""), "<count> ''"),
+    ("basic", ("--repeat", "0", "1", "2"), "zero or two arguments"),
+    # one empty value is a value: argparse's int type and choices refuse it
+    ("basic", ("--percentiles_range", ""), "--percentiles_range"),
+    ("basic", ("--sort_regions_by", ""), "--sort_regions_by"),
+    ("basic", ("--sort_regions_dsc", ""), "--sort_regions_dsc"),
+    ("basic", ("--snapshot_damos_filter", ""), "--snapshot_damos_filter"),
     ("basic", ("--style", "lukewarm"), "--style"),
     ("basic", ("--sort_regions_by", "color"), "--sort_regions_by"),
     ("basic", ("--temperature", "a", "b"), "--temperature"),
@@ -282,6 +293,9 @@ def test_errors_are_one_line(damo, files, name, args, option):
     theirs_code, _ = damo.report("access", "-i", files[name], *args)
     code, out, err = run_ours("report", "access", "-i", files[name], *args)
     assert theirs_code != 0 and code != 0
+    if args and args[0] in ("--repeat", "--percentiles_range", "--sort_regions_by",
+                            "--sort_regions_dsc", "--snapshot_damos_filter"):
+        assert code == theirs_code
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("damo: error: ") and option in err, err
 

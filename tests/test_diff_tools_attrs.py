@@ -111,6 +111,26 @@ def _cases():
                                         "two"], expect="error", names=["--repeat", "'two'"]),
         Case("attrs-repeat-one-value", ["report", "attrs", "-i", "{basic}", "--repeat", "1"],
              expect="error", names=["--repeat"]),
+        # one empty value is one value (argparse keeps it): damo's message, not
+        # --repeat alone (forever)
+        Case("attrs-repeat-empty", ["report", "attrs", "-i", "{basic}", "--repeat", ""],
+             expect="error", names=["--repeat receives only zero or two arguments"]),
+        # damo's text_to_sec() indexes an empty delay, text_to_nr() floats an
+        # empty count (tracebacks)
+        Case("attrs-repeat-empty-delay", ["report", "attrs", "-i", "{basic}", "--repeat", "",
+                                          "2"], expect="error", names=["--repeat", "''"]),
+        Case("attrs-repeat-two-empty", ["report", "attrs", "-i", "{basic}", "--repeat", "",
+                                        ""], expect="error", names=["--repeat", "<delay> ''"]),
+        Case("attrs-repeat-empty-count", ["report", "attrs", "-i", "{basic}", "--repeat", "0",
+                                          ""], expect="error", names=["--repeat", "<count> ''"]),
+        Case("attrs-repeat-three", ["report", "attrs", "-i", "{basic}", "--repeat", "0", "1",
+                                    "2"], expect="error", names=["zero or two arguments"]),
+        # the values are checked before the recording is read, as damo does
+        Case("attrs-repeat-empty-no-kdamonds", ["report", "attrs", "-i", "{small}", "--repeat",
+                                                ""], expect="error", names=["--repeat"]),
+        Case("attrs-empty-percentiles-range", ["report", "attrs", "-i", "{basic}",
+                                               "--percentiles_range", ""], expect="error",
+             names=["--percentiles_range"]),
         Case("attrs-repeat-units", ["report", "attrs", "-i", "{basic}", "--total_sz_only",
                                     "--repeat", "10ms", "3"]),
         # parsed, and used only for live snapshots

@@ -46,7 +46,7 @@ class ReportCommand(click.Command):
                 if values:
                     joined.append(VALUE_SEP.join(values))
                 elif arg in self.optional_values:
-                    joined.append("")
+                    joined.append(NO_VALUES)
         try:
             return super().parse_args(ctx, joined)
         except click.UsageError as e:
@@ -58,6 +58,54 @@ class ReportCommand(click.Command):
             return super().invoke(ctx)
         except click.BadParameter as e:
             raise DamoError(one_line(e.format_message()), exit_code=2) from None
+
+
+# an option of optional_values given without values (NUL: no argument holds
+# one, so `--repeat ''`, one empty value, stays distinct from `--repeat`)
+NO_VALUES = "\0"
+
+
+def optional_values(value):
+    """The values of an optional_values option: None when not given, [] when
+    given alone, else its values (empty ones too, as argparse keeps them)."""
+    if value is None:
+        return None
+    return [] if value == NO_VALUES else split_values(value)
+
+
+def repeat_schedule(repeat):
+    """(delay in seconds, count) of damo's --repeat [<delay> <count>]: once by
+    default, every second until ^C (count -1) when given alone; damo's
+    message for any other number of values."""
+    values = optional_values(repeat)
+    if values is None:
+        return 0, 1
+    if not values:
+        return 1, -1
+    if len(values) != 2:
+        raise DamoError("--repeat receives only zero or two arguments")
+    return _repeat_delay(values[0]), _repeat_count(values[1])
+
+
+def _repeat_delay(text):
+    """damo's text_to_sec(): a number is seconds, else a time with a unit
+    (damo indexes an empty one: an IndexError)."""
+    from damo import units
+    try:
+        try:
+            return units.to_number(text)
+        except ValueError:
+            return units.to_us(text) / 1000000
+    except (ValueError, TypeError):
+        raise DamoError("--repeat: wrong <delay> %r" % text) from None
+
+
+def _repeat_count(text):
+    from damo import units
+    try:
+        return units.to_number(text)
+    except ValueError:
+        raise DamoError("--repeat: wrong <count> %r" % text) from None
 
 
 def input_files(values, default="damon.data"):

@@ -9,7 +9,7 @@ import click
 
 from damo import records
 from damo.commands._report_common import (
-    ReportCommand, color_option, echo_paged_chunks, split_values, use_color)
+    ReportCommand, color_option, echo_paged_chunks, repeat_schedule, split_values, use_color)
 from damo.errors import DamoError
 from damo.params.access_filter import AccessFilter, filter_options
 
@@ -187,19 +187,13 @@ def access(inputs, input_file, tried_regions_of, snapshot_damos_filter, color, *
         if default_file is not None:
             files = [default_file]
     record_filter = access_filter(opts, opts["temperature_weights"])
-    snapshot_damos_filters(snapshot_damos_filter)
+    try:
+        snapshot_damos_filters(snapshot_damos_filter)
+    except DamoError as e:
+        raise DamoError(str(e), exit_code=1) from None     # damo's report access exits 1
     fmt_opts = _format_options(opts)
     repeat = opts["repeat"]
-    if repeat is None:
-        delay, count = 0, 1
-    else:
-        values = [v for v in split_values(repeat) if v != ""]
-        if len(values) == 0:
-            delay, count = 1, -1
-        elif len(values) == 2:
-            delay, count = _to_sec(values[0]), _to_count(values[1])
-        else:
-            raise DamoError("--repeat receives only zero or two arguments")
+    delay, count = repeat_schedule(repeat)
     if opts["on_cache"]:
         raise DamoError("--on_cache: the experimental cache-space view is not supported here")
     shown = 0
@@ -216,42 +210,22 @@ def access(inputs, input_file, tried_regions_of, snapshot_damos_filter, color, *
         click.echo("\nsignal 2 received")
 
 
-def _to_sec(text):
-    """damo's text_to_sec(): a number is seconds, else a time with a unit."""
-    from damo import units
-    try:
-        try:
-            return units.to_number(text)
-        except ValueError:
-            return units.to_us(text) / 1000000
-    except (ValueError, TypeError):
-        raise DamoError("--repeat: wrong <delay> %r" % text) from None
-
-
-def _to_count(text):
-    from damo import units
-    try:
-        return units.to_number(text)
-    except ValueError:
-        raise DamoError("--repeat: wrong <count> %r" % text) from None
-
-
 def _format_options(opts):
     sort_by = opts["sort_regions_by"]
     fmt = {
         "style": opts["style"], "format": [split_values(f) for f in opts["formats"]],
         "total_sz_only": opts["total_sz_only"], "region_box": opts["region_box"],
         "sort_regions_by": (_choices(sort_by, "--sort_regions_by", _SORT_FIELDS)
-                            if sort_by else ["address"]),
+                            if sort_by is not None else ["address"]),
         "sort_regions_dsc": (_choices(opts["sort_regions_dsc"], "--sort_regions_dsc",
                                       _SORT_FIELDS + ("all",))
-                             if opts["sort_regions_dsc"] else None),
+                             if opts["sort_regions_dsc"] is not None else None),
         "temperature_weights": list(opts["temperature_weights"]),
         "dont_merge_regions": opts["dont_merge_regions"],
         "hist_logscale": opts["hist_logscale"], "hist_cumulate": opts["hist_cumulate"],
         "hist_ranges": split_values(opts["hist_ranges"]) if opts["hist_ranges"] else None,
         "percentiles_range": (_ints(opts["percentiles_range"], "--percentiles_range")
-                              if opts["percentiles_range"] else None),
+                              if opts["percentiles_range"] is not None else None),
         "snapshot_heatmap_width": opts["snapshot_heatmap_width"],
         "snapshot_heatmap_colorset": opts["snapshot_heatmap_colorset"],
         "snapshot_heatmap_static": opts["snapshot_heatmap_static"],

@@ -5,7 +5,7 @@ import time
 import click
 
 from damo.commands._report_common import (ReportCommand, color_option, echo, echo_paged,
-                                          split_values, use_color)
+                                          repeat_schedule, split_values, use_color)
 from damo.errors import DamoError
 from damo.params import access_filter
 
@@ -19,26 +19,6 @@ def _ints(value, option):
     except ValueError:
         raise DamoError("%s: %r are not numbers" % (option, " ".join(split_values(value))),
                         exit_code=2) from None
-
-
-def _to_sec(text):
-    """damo's text_to_sec(): a number is seconds, else a time with a unit."""
-    from damo import units
-    try:
-        try:
-            return units.to_number(text)
-        except ValueError:
-            return units.to_us(text) / 1000000
-    except (ValueError, TypeError):
-        raise DamoError("--repeat: wrong <delay> %r" % text) from None
-
-
-def _to_count(text):
-    from damo import units
-    try:
-        return units.to_number(text)
-    except ValueError:
-        raise DamoError("--repeat: wrong <count> %r" % text) from None
 
 
 @click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
@@ -148,12 +128,7 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
             raise DamoError(str(e), exit_code=1) from None     # damo exits 1 here
     sort_keys = split_values(sort_regions_by)
     attrs_mod.check_sort_keys(sort_keys)
-    count, delay = 1, 0
-    if repeat is not None:
-        values = [v for v in split_values(repeat) if v != ""]
-        if len(values) not in (0, 2):
-            raise DamoError("--repeat receives only zero or two arguments")
-        count, delay = (_to_count(values[1]), _to_sec(values[0])) if values else (-1, 1)
+    delay, count = repeat_schedule(repeat)
     if snapshot_heatmap_width <= 0:
         # damo divides by it
         raise DamoError("--snapshot_heatmap_width: needs a positive width, not %d"
@@ -169,7 +144,7 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
                            hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
                            hist_ranges=split_values(hist_ranges),
                            percentiles_range=_ints(percentiles_range, "--percentiles_range")
-                           if percentiles_range else None,
+                           if percentiles_range is not None else None,
                            snapshot_heatmap_width=snapshot_heatmap_width,
                            snapshot_heatmap_colorset=snapshot_heatmap_colorset,
                            snapshot_heatmap_static=snapshot_heatmap_static,
