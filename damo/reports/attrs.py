@@ -18,8 +18,11 @@ prints the formats (damo calls it with the wrong arguments), a snapshot
 whose regions are all empty has no heatmap (damo divides by zero), and raw
 JSON sample intervals are in microseconds (damo's are nanoseconds).
 """
+import itertools
 import json
 import math
+import operator
+import re
 
 import numpy as np
 
@@ -54,9 +57,44 @@ class Region:
 
 
 class Snapshot:
-    def __init__(self, start, end, regions, total_bytes, stats, sample_us):
-        self.start, self.end, self.regions = start, end, regions
+    """A snapshot: its regions as columns (lists of Python numbers, damo's
+    arithmetic), and as Region objects only when something asks for them
+    (the styles that walk regions, --adjust_region, --json): a million
+    objects cost more than the report."""
+
+    def __init__(self, start, end, columns, total_bytes, stats, sample_us):
+        self.start, self.end = start, end
+        self._columns = columns     # (starts, ends, samples, aggrs, usecs, szfps)
+        self._regions = None
         self.total_bytes, self.stats, self.sample_us = total_bytes, stats, sample_us
+
+    @property
+    def regions(self):
+        if self._regions is None:
+            self._regions = [Region(*values) for values in zip(*self._columns)]
+        return self._regions
+
+    @regions.setter
+    def regions(self, regions):
+        self._regions = list(regions)
+
+    def nr_regions(self):
+        return len(self._regions) if self._regions is not None else len(self._columns[0])
+
+    def columns(self):
+        """(starts, ends, samples, aggrs, usecs, szfps, hits): hits is None
+        when no region has any (ours never do: the simulated kernel has no
+        probes, and the reader keeps none)."""
+        if self._regions is None:
+            return self._columns + (None,)
+        rs = self._regions
+        hits = [r.hits for r in rs] if any(r.hits for r in rs) else None
+        return ([r.start for r in rs], [r.end for r in rs], [r.samples for r in rs],
+                [r.aggrs for r in rs], [r.usec for r in rs], [r.szfp for r in rs], hits)
+
+    def sizes(self):
+        starts, ends = self.columns()[:2]
+        return list(map(operator.sub, ends, starts))
 
 
 class Record:
@@ -89,25 +127,24 @@ class Record:
         percent = getattr(record, "age_usec", None)
         usecs = percent.tolist() if percent is not None else None
         aggr_us = self.intervals.aggr_us if self.intervals is not None else 0
+        if len(record.ages) and bool(np.any(record.ages == AGE_UNKNOWN)):
+            raise DamoError("%s: a region of unknown age (report attrs needs ages)" % path)
+        if usecs is None:
+            usecs = [age * aggr_us for age in ages]
+        else:
+            usecs = [u if u != UNSET_USEC else age * aggr_us for u, age in zip(usecs, ages)]
+        offsets = record.region_offsets.tolist()
         self.snapshots = []
         for sidx in range(record.nr_snapshots):
-            sl = record.snapshot_slice(sidx)
-            regions = []
-            for i in range(sl.start, sl.stop):
-                age = ages[i]
-                if age == AGE_UNKNOWN:
-                    raise DamoError("%s: a region of unknown age (report attrs needs ages)"
-                                    % path)
-                usec = usecs[i] if usecs is not None and usecs[i] != UNSET_USEC \
-                    else age * aggr_us
-                regions.append(Region(starts[i], ends[i], samples[i], age, usec, szfp[i]))
+            a, b = offsets[sidx], offsets[sidx + 1]
+            columns = (starts[a:b], ends[a:b], samples[a:b], ages[a:b], usecs[a:b], szfp[a:b])
             stats = None if record.damos_stats is None else record.damos_stats[sidx]
             sample_us = None
             if record.sample_interval_us is not None and \
                     not np.isnan(record.sample_interval_us[sidx]):
                 sample_us = record.sample_interval_us[sidx]
             self.snapshots.append(Snapshot(record.start_ns[sidx].item(),
-                                           record.end_ns[sidx].item(), regions,
+                                           record.end_ns[sidx].item(), columns,
                                            totals[sidx], stats, sample_us))
 
 
@@ -115,6 +152,13 @@ class Record:
 
 def hits_wsum(region, weights):
     return sum(h * weights[i] for i, h in enumerate(region.hits))
+
+
+def _hits_wsums(hits, weights, n):
+    """hits_wsum() of each region, from a columns() hits column."""
+    if hits is None:
+        return [0] * n
+    return [sum(h * weights[i] for i, h in enumerate(hs)) for hs in hits]
 
 
 def temperature(region, weights, hits_age_sz):
@@ -161,6 +205,7 @@ class Report:
     def __init__(self, records, fmt):
         self.records = records
         self.fmt = fmt
+        self.text_caches = {}       # region keyword -> {value: padded text}
 
     # -------------------------------------------------------- snapshot values
 
@@ -171,11 +216,10 @@ class Report:
         weighted probe hits for the access rate."""
         from damo.reports.access_format import snapshot_heatmap
         fmt = self.fmt
-        regions = snapshot.regions
+        starts, ends, _, _, usecs, _, hits = snapshot.columns()
         hits_w, age_w, size_w = fmt["temperature_weights"]
         return snapshot_heatmap(
-            [r.start for r in regions], [r.end for r in regions],
-            [hits_wsum(r, record.weights) for r in regions], [r.usec for r in regions],
+            starts, ends, _hits_wsums(hits, record.weights, len(starts)), usecs,
             (size_w, hits_w, age_w), fmt["snapshot_heatmap_width"],
             fmt["snapshot_heatmap_static"], fmt["snapshot_heatmap_colorset"], fmt["color"],
             fmt["raw_number"])
@@ -264,15 +308,17 @@ class Report:
         return ", ".join(f.to_str(False) for f in ops)
 
     def mem_bw(self, snapshot, record, df_only=False):
-        total = sum((r.szfp if df_only else r.size()) * r.samples for r in snapshot.regions)
+        samples, szfps = snapshot.columns()[2], snapshot.columns()[5]
+        total = sum(map(operator.mul, szfps if df_only else snapshot.sizes(), samples))
         sec = snapshot_intervals(snapshot, record)[1] / 1000000
         return "%s per second" % fmt_sz(total / sec, self.fmt["raw_number"])
 
     def tuning_status(self, snapshot, record):
         iv = record.intervals
         per_region = iv.aggr_us / iv.sample_us
-        max_obs = sum(per_region * r.size() for r in snapshot.regions)
-        obs = sum(r.size() * r.samples for r in snapshot.regions)
+        sizes = snapshot.sizes()
+        max_obs = sum(per_region * z for z in sizes)
+        obs = sum(map(operator.mul, sizes, snapshot.columns()[2]))
         raw = self.fmt["raw_number"]
         return "%s (%s / %s) %s %s" % (
             units.format_percent(obs * 100 / max(max_obs, 1), raw), fmt_sz(obs, raw),
@@ -343,7 +389,7 @@ class Report:
         if k == "<abs end time>":
             return fmt_time_ns(snapshot.end, raw)
         if k == "<number of regions>":
-            return fmt_nr(len(snapshot.regions), raw)
+            return fmt_nr(snapshot.nr_regions(), raw)
         if k == "<temperature-sz histogram>":
             return self._hist_str(snapshot, record, self._temperature, fmt_nr, model.to_nr)
         if k == "<recency-sz histogram>":
@@ -358,7 +404,7 @@ class Report:
         if k == "<filters passed type>":
             return self.filters_pass_type(record)
         if k == "<filters passed bytes>":
-            return fmt_sz(sum(r.szfp for r in snapshot.regions), raw)
+            return fmt_sz(sum(snapshot.columns()[5]), raw)
         if k == "<estimated memory bandwidth>":
             return self.mem_bw(snapshot, record)
         if k == "<filters passed estimated memory bandwidth>":
@@ -574,6 +620,135 @@ def sorted_regions(regions, keys, record, weights):
     return regions
 
 
+def sorted_order(snapshot, keys, record, weights):
+    """The positions of sorted_regions(), from the snapshot's columns:
+    successive stable sorts, as damo's sorted() calls (the keys are Python
+    numbers, compared as damo compares them)."""
+    starts, ends, _, _, usecs, _, hits = snapshot.columns()
+    n = len(starts)
+    order = list(range(n))
+    keys = list(keys) if keys is not None else ["temperature"]
+    sizes = wsums = None
+    i = 0
+    while i < len(keys):
+        key = keys[i]
+        i += 1
+        reverse = i < len(keys) and keys[i] == "reverse"
+        if reverse:
+            i += 1
+        if key == "address":
+            column = starts
+        elif key == "probe_hits_wsum":
+            column = wsums = wsums or _hits_wsums(hits, record.weights, n)
+        elif key == "age":
+            column = usecs
+        elif key == "size":
+            column = sizes = sizes or list(map(operator.sub, ends, starts))
+        elif key == "temperature":
+            sizes = sizes or list(map(operator.sub, ends, starts))
+            hw, aw, sw = weights
+            if hits is None:
+                # nothing hit: -(0 * hw + u * aw + z * sw), the same order
+                # without the zero term (only -0.0 and 0.0 differ, and they tie)
+                column = list(map(operator.neg, map(
+                    operator.add, map(operator.mul, usecs, itertools.repeat(aw, n)),
+                    map(operator.mul, sizes, itertools.repeat(sw, n)))))
+            else:
+                wsums = wsums or _hits_wsums(hits, record.weights, n)
+                column = [(-1 if w <= 0 else 1) * (w * hw + u * aw + z * sw)
+                          for w, u, z in zip(wsums, usecs, sizes)]
+        else:
+            continue
+        order.sort(key=column.__getitem__, reverse=reverse)
+    return order
+
+
+# the region template's keywords as a single pattern: a region line is one
+# %-format of its columns' texts
+_REGION_RE = re.compile("|".join(re.escape(k) for k in REGION_KEYWORDS))
+
+
+def _region_plan(template):
+    """(format string, keywords) of a region template, or None when damo's
+    keyword-by-keyword replacement could differ from a single pass (a '<' or
+    '>' outside the keywords: a replaced value could complete a keyword)."""
+    keywords = _REGION_RE.findall(template)
+    if template.count("<") != len(keywords) or template.count(">") != len(keywords):
+        return None
+    pieces = _REGION_RE.split(template)
+    out = [p.replace("\\n", "\n").replace("%", "%%") for p in pieces]
+    return "%s".join(out), keywords
+
+
+def _region_lines(report, template, snapshot, record, fmt):
+    """The region lines of a snapshot, a column at a time: each distinct
+    value is formatted (and padded) once."""
+    plan = _region_plan(template)
+    if plan is None:
+        regions = sorted_regions(snapshot.regions, fmt["sort_regions_by"], record,
+                                 fmt["temperature_weights"])
+        return [fill(template, REGION_KEYWORDS,
+                     lambda k: report.region_value(k, r, idx, record), fmt)
+                for idx, r in enumerate(regions)]
+    fmtstr, keywords = plan
+    n = snapshot.nr_regions()
+    if n == 0:
+        return []
+    order = sorted_order(snapshot, fmt["sort_regions_by"], record, fmt["temperature_weights"])
+    starts, ends, _, _, usecs, szfps, hits = snapshot.columns()
+    raw = fmt["raw_number"]
+    caches = report.text_caches
+
+    def texts(keyword, values, fn, mixed=False):
+        kind = None
+        if mixed:
+            # ages may mix ints and floats: 5000 and 5000.0 are one key but
+            # not one text
+            types = set(map(type, values))
+            if len(types) > 1:
+                return [_min_chars(fmt, keyword, fn(v)) for v in values]
+            kind = types.pop() if types else None
+        cache = caches.setdefault((keyword, kind), {})
+        for v in set(values) - cache.keys():
+            cache[v] = _min_chars(fmt, keyword, fn(v))
+        return list(map(cache.__getitem__, values))
+
+    def sz(v):
+        return fmt_sz(v, raw)
+
+    def sorted_(column):
+        return list(map(column.__getitem__, order))
+
+    cols = []
+    for kw in keywords:
+        if kw == "<index>":
+            cols.append(texts(kw, range(n), lambda v: fmt_nr(v, raw)))
+        elif kw == "<start address>":
+            cols.append(texts(kw, sorted_(starts), sz))
+        elif kw == "<end address>":
+            cols.append(texts(kw, sorted_(ends), sz))
+        elif kw == "<size>":
+            cols.append(texts(kw, sorted_(snapshot.sizes()), sz))
+        elif kw == "<age>":
+            cols.append(texts(kw, sorted_(usecs), lambda v: fmt_time_us(v, raw), mixed=True))
+        elif kw == "<temperature>":
+            hw, aw, sw = fmt["temperature_weights"]
+            wsums = _hits_wsums(hits, record.weights, n)
+            temps = [(-1 if wsums[i] <= 0 else 1) *
+                     (wsums[i] * hw + usecs[i] * aw + (ends[i] - starts[i]) * sw)
+                     for i in order]
+            cols.append(texts(kw, temps, lambda v: fmt_nr(v, raw), mixed=True))
+        elif kw == "<probe hits>":
+            if hits is None:
+                cols.append([_min_chars(fmt, kw, "")] * n)
+            else:
+                cols.append([_min_chars(fmt, kw, " ".join("%d" % h for h in hits[i]))
+                             for i in order])
+        elif kw == "<filters passed bytes>":
+            cols.append(texts(kw, [szfps[i] for i in order], sz))
+    return list(map(fmtstr.__mod__, zip(*cols)))
+
+
 def check_sort_keys(keys):
     for i, key in enumerate(keys or ()):
         if key in SORT_KEYS:
@@ -597,12 +772,7 @@ def text(report, fmt):
             out.append(fill(fmt["format_snapshot_head"], SNAPSHOT_KEYWORDS,
                             lambda k: report.snapshot_value(k, snapshot, record), fmt))
             if fmt["format_region"] != "":
-                template = fmt["format_region"]
-                for idx, r in enumerate(sorted_regions(snapshot.regions,
-                                                       fmt["sort_regions_by"], record,
-                                                       fmt["temperature_weights"])):
-                    out.append(fill(template, REGION_KEYWORDS,
-                                    lambda k: report.region_value(k, r, idx, record), fmt))
+                out.extend(_region_lines(report, fmt["format_region"], snapshot, record, fmt))
             out.append(fill(fmt["format_snapshot_tail"], SNAPSHOT_KEYWORDS,
                             lambda k: report.snapshot_value(k, snapshot, record), fmt))
             if sidx < len(record.snapshots) - 1 and not total_sz_only:
