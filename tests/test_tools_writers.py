@@ -118,7 +118,7 @@ def test_report_trace_decodes_perf_data_as_perf_script(tmp_path, time_sorted):
     events = list(trace.EVENTS)
     decoded = trace.decoded_lines(str(path), events, 60)
     assert decoded is not None
-    decoded = [line for batch in decoded for line in batch]
+    decoded = "\n".join(text for text in decoded if text).split("\n")
     assert decoded == trace.report_lines(str(path), events, False, 60)
     assert len(decoded) > 2 * 5 * 7
 

@@ -42,7 +42,7 @@ def trace(event, no_event, tracer, input_file, output, raw, max_cols):
     if input_file is None:
         raise DamoError("tracing DAMON live needs a DAMON kernel's tracepoints; give "
                         "--input <trace file> (e.g. damo record --output_type perf_data)")
-    for lines in trace_mod.report_batches(input_file, trace_mod.events_to_show(events, skipped),
-                                          raw, max_cols):
-        if lines:
-            echo("\n".join(lines))
+    for text in trace_mod.report_batches(input_file, trace_mod.events_to_show(events, skipped),
+                                         raw, max_cols):
+        if text:
+            echo(text)

@@ -722,7 +722,10 @@ def _region_lines(report, template, snapshot, record, fmt):
     cols = []
     for kw in keywords:
         if kw == "<index>":
-            cols.append(texts(kw, range(n), lambda v: fmt_nr(v, raw)))
+            index = caches.setdefault("<index> lines", [])
+            if len(index) < n:
+                index[:] = [_min_chars(fmt, kw, fmt_nr(i, raw)) for i in range(n)]
+            cols.append(index[:n])
         elif kw == "<start address>":
             cols.append(texts(kw, sorted_(starts), sz))
         elif kw == "<end address>":

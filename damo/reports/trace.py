@@ -193,8 +193,8 @@ def read_trace(path):
 
 
 def report_batches(path, events, raw, max_cols):
-    """report trace's lines, in batches (a perf.data file is decoded here
-    unless --raw needs perf script's own lines)."""
+    """report trace's text, in batches of lines (a perf.data file is decoded
+    here unless --raw needs perf script's own lines); empty ones have none."""
     if not raw:
         try:
             with open(path, "rb") as f:
@@ -205,7 +205,7 @@ def report_batches(path, events, raw, max_cols):
             batches = decoded_lines(path, events, max_cols)
             if batches is not None:
                 return batches
-    return [report_lines(path, events, raw, max_cols)]
+    return ["\n".join(report_lines(path, events, raw, max_cols))]
 
 
 def report_lines(path, events, raw, max_cols):
@@ -255,9 +255,9 @@ class _Texts:
 
 
 def decoded_lines(path, events, max_cols):
-    """report trace's lines of a perf.data file decoded here (no perf
-    script), a batch at a time, or None when its layout or events need perf
-    script."""
+    """report trace's text of a perf.data file decoded here (no perf
+    script), a batch of lines at a time, or None when its layout or events
+    need perf script."""
     import numpy as np
 
     from damo.records import perf_data
@@ -283,44 +283,71 @@ def decoded_lines(path, events, max_cols):
                     continue
                 if any(tid not in trace.comms for tid in np.unique(tids[rows]).tolist()):
                     raise perf_data.Unsupported("a sample of a thread without a name")
-                position = np.full(len(times), -1, dtype=np.int64)
-                position[rows] = np.arange(len(rows))
-                bodies = [None] * len(rows)
-                names = [None] * len(rows)
-                for a in shown:
-                    f = fields.get(a)
-                    if f is None:
-                        continue
-                    at = position[f["__rows__"]].tolist()
-                    name = trace.names[a]
-                    if name == "damon:damon_monitor_intervals_tune":
-                        texts = tune(f["sample_us"])
-                    elif name == "damon:damon_aggregated":
-                        counts = f["nr_regions"]
-                        index, region_idx = _running_index(counts, region_idx)
-                        texts = ["%s %d/%s %s (%s) %s %s" % t for t in zip(
-                            number(f["target_id"]), index, number(counts), addr(f["start"]),
-                            addr(f["end"] - f["start"]), number(f["nr_accesses"]),
-                            number(f["age"]))]
-                    else:
-                        texts = ["%s %s %s %s %s (%s) %s %s" % t for t in zip(
-                            number(f["context_idx"]), number(f["scheme_idx"]),
-                            number(f["target_idx"]), number(f["nr_regions"]),
-                            addr(f["start"]), addr(f["end"] - f["start"]),
-                            number(f["nr_accesses"]), number(f["age"]))]
-                    for i, text in zip(at, texts):
-                        bodies[i] = text
-                        names[i] = name
-                lines = ["%s %s %s %s" % t for t in zip(stamp(times[rows]), proc(tids[rows]),
-                                                         names, bodies)]
+                present = [a for a in shown if fields.get(a) is not None]
+                if len(present) == 1:
+                    # one event in the batch (a recording's aggregations): each
+                    # line is one %-format of its columns, in row order
+                    a = present[0]
+                    # its samples are the batch's rows shown, in the same order
+                    columns, region_idx = _event_columns(trace.names[a], fields[a], region_idx,
+                                                         number, addr, tune)
+                    prefix = "%%s %%s %s %s" % (trace.names[a].replace("%", "%%"),
+                                                _EVENT_FORMATS[trace.names[a]])
+                    columns = [stamp(times[rows]), proc(tids[rows])] + columns
+                    lines = list(map(prefix.__mod__, zip(*columns)))
+                else:
+                    position = np.full(len(times), -1, dtype=np.int64)
+                    position[rows] = np.arange(len(rows))
+                    bodies = [None] * len(rows)
+                    names = [None] * len(rows)
+                    for a in present:
+                        f = fields[a]
+                        at = position[f["__rows__"]].tolist()
+                        name = trace.names[a]
+                        columns, region_idx = _event_columns(name, f, region_idx, number,
+                                                             addr, tune)
+                        texts = map(_EVENT_FORMATS[name].__mod__, zip(*columns))
+                        for i, text in zip(at, texts):
+                            bodies[i] = text
+                            names[i] = name
+                    lines = ["%s %s %s %s" % t for t in zip(stamp(times[rows]),
+                                                             proc(tids[rows]), names, bodies)]
                 if max(map(len, lines)) > max_cols:
                     lines = [part for line in lines for part in
                              ([line] if len(line) <= max_cols else wrapped(line, max_cols))]
-                yield lines
+                yield "\n".join(lines)
         finally:
             trace.close()
 
     return generate()
+
+
+# the body of each decoded event's line, a %-format of _event_columns()
+_EVENT_FORMATS = {
+    "damon:damon_monitor_intervals_tune": "%s",
+    "damon:damon_aggregated": "%s %d/%s %s (%s) %s %s",
+    "damon:damos_before_apply": "%s %s %s %s %s (%s) %s %s",
+}
+
+
+def _event_columns(name, f, region_idx, number, addr, tune):
+    """(the text columns of an event's lines, the region index after them)."""
+    def col(key):
+        return f[key]
+
+    if name == "damon:damon_monitor_intervals_tune":
+        return [tune(col("sample_us"))], region_idx
+    if name == "damon:damon_aggregated":
+        counts = col("nr_regions")
+        index, region_idx = _running_index(counts, region_idx)
+        start = col("start")
+        return [number(col("target_id")), index, number(counts), addr(start),
+                addr(col("end") - start), number(col("nr_accesses")),
+                number(col("age"))], region_idx
+    start = col("start")
+    return [number(col("context_idx")), number(col("scheme_idx")), number(col("target_idx")),
+            number(col("nr_regions")), addr(start), addr(col("end") - start),
+            number(col("nr_accesses")), number(col("age"))], region_idx
 
 
 def _running_index(counts, start):
