@@ -108,6 +108,136 @@ def _repeat_count(text):
         raise DamoError("--repeat: wrong <count> %r" % text) from None
 
 
+def run_repeated(schedule, repeating, show_once):
+    """damo's repeat loop: show_once() count times (-1: until ^C), delay
+    seconds apart; ^C ends a --repeat with damo's 'signal 2 received'."""
+    import time
+    delay, count = schedule
+    shown = 0
+    try:
+        while count < 0 or shown < count:
+            show_once()
+            shown += 1
+            if count < 0 or shown < count:
+                time.sleep(delay)
+    except KeyboardInterrupt:
+        if not repeating:
+            raise
+        click.echo("\nsignal 2 received")
+
+
+# ----------------------------------------- report access / attrs options
+
+def format_template_options(f):
+    """report access's and attrs' histogram and --format options."""
+    for opt in reversed([
+            click.option("--hist_logscale", is_flag=True, help="draw histograms in logscale"),
+            click.option("--hist_ranges", metavar="<value>...", help="histogram range values"),
+            click.option("--hist_cumulate", is_flag=True,
+                         help="draw histogram in cumulative way"),
+            click.option("--format", "formats", multiple=True,
+                         metavar="<set|append> <record_head|snapshot_head|region|"
+                                 "snapshot_tail|record_tail> <format string>",
+                         help="customize report content format (repeatable)")]):
+        f = opt(f)
+    return f
+
+
+def snapshot_heatmap_options(f):
+    """report access's and attrs' snapshot heatmap options."""
+    for opt in reversed([
+            click.option("--snapshot_heatmap_width", type=int, default=80, show_default=True,
+                         metavar="<number>", help="width of snapshot heatmap"),
+            click.option("--snapshot_heatmap_colorset",
+                         type=click.Choice(["gray", "flame", "emotion"]), default="gray",
+                         show_default=True, help="snapshot heatmap colorset"),
+            click.option("--snapshot_heatmap_static", is_flag=True,
+                         help="draw snapshot heatmap as static")]):
+        f = opt(f)
+    return f
+
+
+def report_output_options(raw_form_help, exec_help, repeat_help):
+    """report access's and attrs' output options, from --min_chars_for to
+    --debug_damon (the help texts that differ given)."""
+    def decorate(f):
+        for opt in reversed([
+                click.option("--min_chars_for", nargs=2, multiple=True,
+                             metavar="<keyword> <number>",
+                             help="minimum characters for a keyword of the format "
+                                  "(repeatable)"),
+                click.option("--total_sz_only", is_flag=True,
+                             help="print only total size of the regions for each snapshot"),
+                click.option("--dont_merge_regions", is_flag=True,
+                             help="don't merge contiguous regions of same access pattern"),
+                click.option("--raw_number", is_flag=True,
+                             help="use machine-friendly raw numbers"),
+                click.option("--json", "as_json", is_flag=True, help="print in json format"),
+                click.option("--raw_form", is_flag=True, help=raw_form_help),
+                click.option("--ls_record_format_keywords", is_flag=True, hidden=True),
+                click.option("--ls_snapshot_format_keywords", is_flag=True, hidden=True),
+                click.option("--ls_region_format_keywords", is_flag=True, hidden=True),
+                click.option("--exec", "exec_", metavar="<command or 'interpreter'>",
+                             help=exec_help),
+                click.option("--repeat", metavar="[<delay> <count>]", help=repeat_help),
+                click.option("--debug_damon", is_flag=True,
+                             help="print debugging log (no effect here)")]):
+            f = opt(f)
+        return f
+    return decorate
+
+
+def listed_format_keywords(opts):
+    """damo's --ls_*_format_keywords: the pointer to `damo help`, printed;
+    True when one was asked for."""
+    for kind in ("record", "snapshot", "region"):
+        if opts.get("ls_%s_format_keywords" % kind):
+            click.echo("use 'damo help access_format_options %s_format_keywords' instead"
+                       % kind)
+            return True
+    return False
+
+
+def snapshot_damos_filters(values):
+    """--snapshot_damos_filter uses (damo's --damos_filter words), parsed."""
+    from damo.params import schemes
+    return [schemes.parse_filter(split_values(v), "--snapshot_damos_filter")
+            for v in values or ()]
+
+
+def checked_snapshot_damos_filters(values):
+    """snapshot_damos_filters(), with the exit code of damo's report access
+    and attrs on a wrong one (1)."""
+    try:
+        return snapshot_damos_filters(values)
+    except DamoError as e:
+        raise DamoError(str(e), exit_code=1) from None
+
+
+def live_or_default():
+    """Without --input: None for the running kdamonds, else ./damon.data
+    (damo's help)."""
+    from damo.live import client
+    if any(k.running for k in client.kdamonds()):
+        return None
+    if os.path.exists("damon.data"):
+        return "damon.data"
+    try:
+        client.running_kdamonds()
+    except DamoError as e:
+        raise DamoError("%s, and there is no damon.data here to read (give --input)" % e)
+    return None
+
+
+def int_values(value, option):
+    """The integers of a multi-value option (argparse's type=int: exit 2)."""
+    try:
+        return [int(v) for v in split_values(value)]
+    except ValueError:
+        raise DamoError("%s: expects integers, not %r" % (
+            option, " ".join(split_values(value))), exit_code=2) from None
+
+
 def input_files(values, default="damon.data"):
     """--input values (one or more uses, each maybe several files)."""
     if not values:

@@ -3,13 +3,15 @@ formatted with damo 3.4.3's options (styles, format templates, filters, json,
 raw form), or of the running kdamonds' latest snapshot."""
 import os
 import sys
-import time
 
 import click
 
 from damo import records
 from damo.commands._report_common import (
-    ReportCommand, color_option, echo_paged_chunks, repeat_schedule, split_values, use_color)
+    ReportCommand, checked_snapshot_damos_filters, color_option, echo_paged_chunks,
+    format_template_options, int_values, listed_format_keywords, live_or_default,
+    repeat_schedule, report_output_options, run_repeated, snapshot_damos_filters,
+    snapshot_heatmap_options, split_values, use_color)
 from damo.errors import DamoError
 from damo.params.access_filter import AccessFilter, filter_options
 
@@ -21,21 +23,6 @@ _MULTI = ("--input", "-i", "--input_file", "--snapshot_damos_filter", "--percent
 def access_filter(opts, temperature_weights=(0, 100, 100)):
     """damo's args_to_filter() of the filter options' values."""
     return AccessFilter.from_options(**dict(opts, temperature_weights=temperature_weights))
-
-
-def snapshot_damos_filters(values):
-    """--snapshot_damos_filter uses (damo's --damos_filter words), parsed."""
-    from damo.params import schemes
-    return [schemes.parse_filter(split_values(v), "--snapshot_damos_filter")
-            for v in values or ()]
-
-
-def _ints(value, option):
-    try:
-        return [int(v) for v in split_values(value)]
-    except ValueError:
-        raise DamoError("%s: expects integers, not %r" % (
-            option, " ".join(split_values(value))), exit_code=2) from None
 
 
 def _choices(value, option, choices):
@@ -66,20 +53,6 @@ def _sources(inputs, input_file, tried_regions_of):
     if not files and input_file:
         files = split_values(input_file)
     return files or None
-
-
-def _live_or_default():
-    """Without --input: the running kdamonds, else ./damon.data (damo's help)."""
-    from damo.live import client
-    if any(k.running for k in client.kdamonds()):
-        return None
-    if os.path.exists("damon.data"):
-        return "damon.data"
-    try:
-        client.running_kdamonds()
-    except DamoError as e:
-        raise DamoError("%s, and there is no damon.data here to read (give --input)" % e)
-    return None
 
 
 @click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
@@ -113,24 +86,13 @@ def _live_or_default():
 @click.option("--temperature_weights", nargs=3, type=int, default=(0, 100, 100),
               metavar="<int> <int> <int>", show_default=True,
               help="temperature weights for size, access frequency, and age of each region")
-@click.option("--hist_logscale", is_flag=True, help="draw histograms in logscale")
-@click.option("--hist_ranges", metavar="<value>...", help="histogram range values")
-@click.option("--hist_cumulate", is_flag=True, help="draw histogram in cumulative way")
-@click.option("--format", "formats", multiple=True,
-              metavar="<set|append> <record_head|snapshot_head|region|snapshot_tail|"
-                      "record_tail> <format string>",
-              help="customize report content format")
+@format_template_options
 @click.option("--format_record_head", metavar="<template>", hidden=True)
 @click.option("--format_record_tail", metavar="<template>", hidden=True)
 @click.option("--format_snapshot_head", metavar="<template>", hidden=True)
 @click.option("--format_snapshot_tail", metavar="<template>", hidden=True)
 @click.option("--format_region", metavar="<template>", hidden=True)
-@click.option("--snapshot_heatmap_width", type=int, default=80, metavar="<number>",
-              show_default=True, help="width of snapshot heatmap")
-@click.option("--snapshot_heatmap_colorset", type=click.Choice(["gray", "flame", "emotion"]),
-              default="gray", show_default=True, help="snapshot heatmap colorset")
-@click.option("--snapshot_heatmap_static", is_flag=True,
-              help="draw snapshot heatmap as static")
+@snapshot_heatmap_options
 @click.option("--region_box", is_flag=True, help="show region access pattern as a box")
 @click.option("--region_box_values", nargs=3,
               type=click.Choice(["size", "access_rate", "age", "none"]),
@@ -149,65 +111,37 @@ def _live_or_default():
               help="scale of region box' length, color, and height")
 @click.option("--region_box_align", type=click.Choice(["left", "right"]), default="left",
               show_default=True, help="where to align the region box")
-@click.option("--min_chars_for", nargs=2, multiple=True, metavar="<keyword> <number>",
-              help="minimum character for each keyword of the format")
-@click.option("--total_sz_only", is_flag=True,
-              help="print only total size of the regions for each snapshot")
-@click.option("--dont_merge_regions", is_flag=True,
-              help="don't merge contiguous regions of same access pattern")
-@click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
-@click.option("--json", "as_json", is_flag=True, help="print in json format")
-@click.option("--raw_form", is_flag=True, help="print every region in damo's raw form")
-@click.option("--ls_record_format_keywords", is_flag=True, hidden=True)
-@click.option("--ls_snapshot_format_keywords", is_flag=True, hidden=True)
-@click.option("--ls_region_format_keywords", is_flag=True, hidden=True)
-@click.option("--exec", "exec_", metavar="<command or 'interpreter'>",
-              help="execute python code with the records (a script's main(records, "
-                   "argv), here with damo-sim's record views)")
+@report_output_options(
+    raw_form_help="print every region in damo's raw form",
+    exec_help="execute python code with the records (a script's main(records, argv), here "
+              "with damo-sim's record views)",
+    repeat_help="repeat <count> times with <delay> time interval (no values: every second "
+                "until ^C)")
 @click.option("--on_cache", nargs=3, hidden=True)
-@click.option("--repeat", metavar="[<delay> <count>]",
-              help="repeat <count> times with <delay> time interval (no values: every "
-                   "second until ^C)")
-@click.option("--debug_damon", is_flag=True, help="print debugging log (no effect here)")
 @click.option("--damon_interface_DEPRECATED", "damon_interface",
               type=click.Choice(["sysfs", "debugfs", "auto"]), default="auto", hidden=True)
 @color_option()
 def access(inputs, input_file, tried_regions_of, snapshot_damos_filter, color, **opts):
     """Show the regions of each recorded snapshot, or, without --input, of
     the running kdamonds' latest snapshot."""
-    for kind in ("record", "snapshot", "region"):
-        if opts["ls_%s_format_keywords" % kind]:
-            click.echo("use 'damo help access_format_options %s_format_keywords' instead"
-                       % kind)
-            return
+    if listed_format_keywords(opts):
+        return
     files = _sources(inputs, input_file, tried_regions_of)
     default_file = None
     if files is None:
-        default_file = _live_or_default()
+        default_file = live_or_default()
         if default_file is not None:
             files = [default_file]
     record_filter = access_filter(opts, opts["temperature_weights"])
-    try:
-        snapshot_damos_filters(snapshot_damos_filter)
-    except DamoError as e:
-        raise DamoError(str(e), exit_code=1) from None     # damo's report access exits 1
+    checked_snapshot_damos_filters(snapshot_damos_filter)
     fmt_opts = _format_options(opts)
     repeat = opts["repeat"]
-    delay, count = repeat_schedule(repeat)
+    schedule = repeat_schedule(repeat)
     if opts["on_cache"]:
         raise DamoError("--on_cache: the experimental cache-space view is not supported here")
-    shown = 0
-    try:
-        while shown < count or count == -1:
-            _show_once(files, default_file, record_filter, fmt_opts, opts, color,
-                       repeat is not None, count == 1)
-            shown += 1
-            if shown < count or count == -1:
-                time.sleep(delay)
-    except KeyboardInterrupt:
-        if repeat is None:
-            raise
-        click.echo("\nsignal 2 received")
+    run_repeated(schedule, repeat is not None, lambda: _show_once(
+        files, default_file, record_filter, fmt_opts, opts, color, repeat is not None,
+        schedule[1] == 1))
 
 
 def _format_options(opts):
@@ -224,7 +158,7 @@ def _format_options(opts):
         "dont_merge_regions": opts["dont_merge_regions"],
         "hist_logscale": opts["hist_logscale"], "hist_cumulate": opts["hist_cumulate"],
         "hist_ranges": split_values(opts["hist_ranges"]) if opts["hist_ranges"] else None,
-        "percentiles_range": (_ints(opts["percentiles_range"], "--percentiles_range")
+        "percentiles_range": (int_values(opts["percentiles_range"], "--percentiles_range")
                               if opts["percentiles_range"] is not None else None),
         "snapshot_heatmap_width": opts["snapshot_heatmap_width"],
         "snapshot_heatmap_colorset": opts["snapshot_heatmap_colorset"],

@@ -1,24 +1,18 @@
 """``damo report attrs``: data attributes (probe hits) of a recording, as damo shows them."""
 import os
-import time
 
 import click
 
-from damo.commands._report_common import (ReportCommand, color_option, echo, echo_paged,
-                                          repeat_schedule, split_values, use_color)
+from damo.commands._report_common import (
+    ReportCommand, checked_snapshot_damos_filters, color_option, echo, echo_paged,
+    format_template_options, int_values, listed_format_keywords, live_or_default,
+    repeat_schedule, report_output_options, run_repeated, snapshot_heatmap_options,
+    split_values, use_color)
 from damo.errors import DamoError
 from damo.params import access_filter
 
 _MULTI = ("--input", "-i", "--percentiles_range", "--sort_regions_by", "--hist_ranges",
           "--format", "--adjust_region", "--snapshot_damos_filter")
-
-
-def _ints(value, option):
-    try:
-        return [int(v) for v in split_values(value)]
-    except ValueError:
-        raise DamoError("%s: %r are not numbers" % (option, " ".join(split_values(value))),
-                        exit_code=2) from None
 
 
 @click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
@@ -48,38 +42,15 @@ def _ints(value, option):
 @click.option("--temperature_weights", nargs=3, type=int, default=(100, 100, 0),
               show_default=True, metavar="<int> <int> <int>",
               help="region temperature weights for probe hits weighted sum, age and size")
-@click.option("--hist_logscale", is_flag=True, help="draw histograms in logscale")
-@click.option("--hist_ranges", metavar="<value>...", help="histogram range values")
-@click.option("--hist_cumulate", is_flag=True, help="draw histogram in cumulative way")
-@click.option("--format", "formats", multiple=True,
-              metavar="<set|append> <record_head|snapshot_head|region|snapshot_tail|"
-                      "record_tail> <format string>",
-              help="customize report content format (repeatable)")
+@format_template_options
 @click.option("--adjust_region", multiple=True, metavar="<field>...",
               help="adjust region properties: <size|probe_hits> [probe idx] "
                    "<df_passed|probe_hits_rate> [probe idx]")
-@click.option("--snapshot_heatmap_width", type=int, default=80, show_default=True,
-              metavar="<number>", help="width of snapshot heatmap")
-@click.option("--snapshot_heatmap_colorset", type=click.Choice(["gray", "flame", "emotion"]),
-              default="gray", show_default=True, help="snapshot heatmap colorset")
-@click.option("--snapshot_heatmap_static", is_flag=True, help="draw snapshot heatmap as static")
-@click.option("--min_chars_for", nargs=2, multiple=True, metavar="<keyword> <number>",
-              help="minimum characters for a keyword of the format (repeatable)")
-@click.option("--total_sz_only", is_flag=True,
-              help="print only total size of the regions for each snapshot")
-@click.option("--dont_merge_regions", is_flag=True,
-              help="don't merge contiguous regions of same access pattern")
-@click.option("--raw_number", is_flag=True, help="use machine-friendly raw numbers")
-@click.option("--json", "as_json", is_flag=True, help="print in json format")
-@click.option("--raw_form", is_flag=True, help="print in raw format")
-@click.option("--ls_record_format_keywords", is_flag=True, hidden=True)
-@click.option("--ls_snapshot_format_keywords", is_flag=True, hidden=True)
-@click.option("--ls_region_format_keywords", is_flag=True, hidden=True)
-@click.option("--exec", "exec_", metavar="<command or 'interpreter'>",
-              help="execute python code with the records (damo's objects: not here)")
-@click.option("--repeat", metavar="[<delay> <count>]",
-              help="repeat <count> times with <delay> time interval")
-@click.option("--debug_damon", is_flag=True, help="print debugging log (no effect here)")
+@snapshot_heatmap_options
+@report_output_options(
+    raw_form_help="print in raw format",
+    exec_help="execute python code with the records (damo's objects: not here)",
+    repeat_help="repeat <count> times with <delay> time interval")
 @color_option()
 def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_by,
           temperature_weights, hist_logscale, hist_ranges, hist_cumulate, formats,
@@ -96,13 +67,10 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
     """
     from damo.reports import attrs as attrs_mod
 
-    for flag, kind in ((ls_record_format_keywords, "record"),
-                       (ls_snapshot_format_keywords, "snapshot"),
-                       (ls_region_format_keywords, "region")):
-        if flag:
-            click.echo("use 'damo help access_format_options %s_format_keywords' instead"
-                       % kind)
-            return
+    if listed_format_keywords(dict(ls_record_format_keywords=ls_record_format_keywords,
+                                   ls_snapshot_format_keywords=ls_snapshot_format_keywords,
+                                   ls_region_format_keywords=ls_region_format_keywords)):
+        return
     if exec_:
         raise DamoError("--exec: damo's records are its own Python objects; here, read the "
                         "recording with damo.records.load()")
@@ -116,46 +84,30 @@ def attrs(inputs, snapshot_damos_filter, style, percentiles_range, sort_regions_
             raise DamoError("--input: unsupported input (%s)" % fields)
         files.append(fields[0])
     if not files:
-        from damo.commands.report_access import _live_or_default
-        default = _live_or_default()
+        default = live_or_default()
         files = None if default is None else [default]
-    from damo.params import schemes
-    for value in snapshot_damos_filter:
-        # damo parses them, and uses them only for a live snapshot
-        try:
-            schemes.parse_filter(split_values(value), "--snapshot_damos_filter")
-        except DamoError as e:
-            raise DamoError(str(e), exit_code=1) from None     # damo exits 1 here
+    # damo parses them, and uses them only for a live snapshot
+    checked_snapshot_damos_filters(snapshot_damos_filter)
     sort_keys = split_values(sort_regions_by)
     attrs_mod.check_sort_keys(sort_keys)
-    delay, count = repeat_schedule(repeat)
+    schedule = repeat_schedule(repeat)
     if snapshot_heatmap_width <= 0:
         # damo divides by it
         raise DamoError("--snapshot_heatmap_width: needs a positive width, not %d"
                         % snapshot_heatmap_width)
     flt = access_filter.AccessFilter.from_options(**filters)
-    shown = 0
-    try:
-        while count < 0 or shown < count:
-            _show_once(files, flt, count, adjust_region, style, formats, total_sz_only,
-                       as_json, raw_form, repeat, color, dict(
-                           sort_regions_by=sort_keys,
-                           temperature_weights=list(temperature_weights),
-                           hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
-                           hist_ranges=split_values(hist_ranges),
-                           percentiles_range=_ints(percentiles_range, "--percentiles_range")
-                           if percentiles_range is not None else None,
-                           snapshot_heatmap_width=snapshot_heatmap_width,
-                           snapshot_heatmap_colorset=snapshot_heatmap_colorset,
-                           snapshot_heatmap_static=snapshot_heatmap_static,
-                           raw_number=raw_number), min_chars_for)
-            shown += 1
-            if count < 0 or shown < count:
-                time.sleep(delay)
-    except KeyboardInterrupt:
-        if repeat is None:
-            raise
-        click.echo("\nsignal 2 received")
+    options = dict(
+        sort_regions_by=sort_keys, temperature_weights=list(temperature_weights),
+        hist_logscale=hist_logscale, hist_cumulate=hist_cumulate,
+        hist_ranges=split_values(hist_ranges),
+        percentiles_range=int_values(percentiles_range, "--percentiles_range")
+        if percentiles_range is not None else None,
+        snapshot_heatmap_width=snapshot_heatmap_width,
+        snapshot_heatmap_colorset=snapshot_heatmap_colorset,
+        snapshot_heatmap_static=snapshot_heatmap_static, raw_number=raw_number)
+    run_repeated(schedule, repeat is not None, lambda: _show_once(
+        files, flt, schedule[1], adjust_region, style, formats, total_sz_only, as_json,
+        raw_form, repeat, color, options, min_chars_for))
 
 
 def _views(files, flt):

@@ -1,7 +1,5 @@
 """``damo report damon`` (and ``damo status``): live kdamonds' parameters,
 state and DAMOS stats, in damo's ``report damon`` layout."""
-import json
-
 import click
 
 from damo.commands._report_common import ReportCommand
@@ -13,25 +11,16 @@ STAT_FIELDS = ["nr_tried", "sz_tried", "nr_applied", "sz_applied", "sz_ops_filte
 
 def _selected(kdamond_idxs):
     from damo.live import client
+    from damo.reports.damon_file import select
 
-    kds = client.kdamonds()
-    if kdamond_idxs:
-        by_idx = {k.idx: k for k in kds}
-        for idx in kdamond_idxs:
-            if idx not in by_idx:
-                raise DamoError("--kdamond_idx: no kdamond %d" % idx)
-        kds = [by_idx[i] for i in kdamond_idxs]
-    return kds
+    return [k for _, k in select(client.kdamonds(), kdamond_idxs, lambda _, k: k.idx,
+                                 "--kdamond_idx: no kdamond %d")]
 
 
 def _dump(data, fmt):
-    if fmt == "json":
-        return json.dumps(data, indent=4)
-    try:
-        import yaml
-    except ImportError:
-        raise DamoError("--format yaml needs PyYAML (pip install pyyaml)")
-    return yaml.safe_dump(data, sort_keys=False).rstrip("\n")
+    from damo.reports.damon_file import dump
+    text = dump(data, fmt)
+    return text.rstrip("\n") if fmt == "yaml" else text
 
 
 def _stats_report(kds, fmt, raw, fields):
@@ -49,16 +38,8 @@ def _stats_report(kds, fmt, raw, fields):
                 stats.append([{"kdamond": k.idx, "context": ci, "scheme": si}, kv])
     if fmt in ("json", "yaml"):
         return _dump(stats, fmt)
-    lines = []
-    for indices, kv in stats:
-        if len(stats) > 1:
-            lines.append("kdamond %d / context %d / scheme %d" % (
-                indices["kdamond"], indices["context"], indices["scheme"]))
-        for name, v in kv.items():
-            lines.append("%s: %s" % (name, v) if len(kv) > 1 else "%s" % v)
-        if len(stats) > 1:
-            lines.append("")
-    return "\n".join(lines)
+    from damo.reports.damon_file import stats_text
+    return stats_text(stats)
 
 
 def damon_options(f):
@@ -129,9 +110,9 @@ def show(fmt, raw, kdamond_idxs, kdamonds_summary, damos_stats, damos_stat_field
         summary = [summary(k) for k in kds]
         if fmt in ("json", "yaml"):
             click.echo(_dump(summary, fmt))
-        else:
-            for k, line in zip(kds, summary):
-                click.echo("%d\t%s" % (k.idx, line))
+        elif kds:
+            from damo.reports.damon_file import summary_text
+            click.echo(summary_text([(k.idx, k) for k in kds], summary))
         return
     if fmt in ("json", "yaml"):
         click.echo(_dump([show_mod.kdamond_kvpairs(k, damon_params, raw) for k in kds], fmt))

@@ -20,7 +20,6 @@ JSON sample intervals are in microseconds (damo's are nanoseconds).
 """
 import itertools
 import json
-import math
 import operator
 import re
 
@@ -30,6 +29,7 @@ from damo import units
 from damo.errors import DamoError
 from damo.params import kdamonds_model as model
 from damo.params.access_filter import UNSET
+from damo.reports.access_format import _hist_ranges as hist_ranges, histogram_str
 from damo.records.damo_exact import filter_kvpairs, stats_kvpairs
 from damo.records.model import AGE_UNKNOWN
 
@@ -452,33 +452,6 @@ SNAPSHOT_KEYWORDS = ("<probes>", "<total bytes>", "<duration>", "<start time>", 
                      "<intervals tuning status>", "<damos stats>", "<snapshot intervals>")
 REGION_KEYWORDS = ("<index>", "<start address>", "<end address>", "<size>", "<age>",
                    "<temperature>", "<probe hits>", "<filters passed bytes>")
-
-
-def hist_ranges(minv, maxv, nr_ranges, logscale, cumulate):
-    if logscale:
-        interval = max(int((maxv - minv) / 2 ** nr_ranges), 1)
-        ranges = [[minv, minv + interval]]
-        while ranges[-1][-1] < maxv:
-            last = ranges[-1][1] - ranges[-1][0]
-            ranges.append([minv if cumulate else ranges[-1][-1], ranges[-1][-1] + last * 2])
-        return ranges
-    interval = max(math.ceil((maxv + 1 - minv) / nr_ranges), 1)
-    return [[minv if cumulate else minv + interval * i, minv + interval * (i + 1)]
-            for i in range(nr_ranges)]
-
-
-def histogram_str(hist):
-    ys = [h[2] for h in hist]
-    lo, hi = min(ys), max(ys)
-    xw = max(len(h[0]) for h in hist)
-    yw = max(len(h[1]) for h in hist)
-    per_dot = max(int((hi - lo) / 20), 1)
-    lines = []
-    for x, y, yval in hist:
-        dots = min(math.ceil((yval - lo) / per_dot), 20)
-        lines.append("%s %s |%s%s|" % (x + " " * (xw - len(x)), y + " " * (yw - len(y)),
-                                        "*" * dots, " " * (20 - dots)))
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ formats

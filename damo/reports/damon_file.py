@@ -20,19 +20,51 @@ from damo.errors import DamoError
 from damo.params import kdamonds_model as model
 
 
-def _dump(data, fmt):
+def dump(data, fmt):
+    """damo's --format json or yaml of plain values (its YAML: block style,
+    ordered mappings as plain ones)."""
     if fmt == "json":
         return json.dumps(data, indent=4)
+    try:
+        import yaml  # noqa: F401  (model.dump_yaml's)
+    except ImportError:
+        raise DamoError("--format yaml needs PyYAML (pip install pyyaml)") from None
     return model.dump_yaml(data)
 
 
-def _select(kdamonds, idxs):
+def select(items, idxs, index_of, missing):
+    """[(index, item)] of the items whose index_of(i, item) is in --kdamond_idx
+    (in its order; all without it); ``missing % idx`` is the error for an
+    index that none has."""
+    indexed = [(index_of(i, item), item) for i, item in enumerate(items)]
     if not idxs:
-        return list(enumerate(kdamonds))
+        return indexed
+    by_idx = dict(indexed)
     for idx in idxs:
-        if idx >= len(kdamonds):
-            raise DamoError("--kdamond_idx: the file has no kdamond %d" % idx)
-    return [(idx, kdamonds[idx]) for idx in idxs]
+        if idx not in by_idx:
+            raise DamoError(missing % idx)
+    return [(idx, by_idx[idx]) for idx in idxs]
+
+
+def summary_text(selected, lines):
+    """--kdamonds_summary in damo's report layout: index, tab, summary."""
+    return "\n".join("%d\t%s" % (idx, line) for (idx, _), line in zip(selected, lines))
+
+
+def stats_text(stats):
+    """--damos_stats in damo's report layout, from [[{kdamond, context,
+    scheme}, {field: text}]]: a header per scheme when there are several,
+    a field's name unless only one is shown."""
+    lines = []
+    for indices, kv in stats:
+        if len(stats) > 1:
+            lines.append("kdamond %d / context %d / scheme %d" % (
+                indices["kdamond"], indices["context"], indices["scheme"]))
+        for name, value in kv.items():
+            lines.append("%s: %s" % (name, value) if len(kv) > 1 else "%s" % value)
+        if len(stats) > 1:
+            lines.append("")
+    return "\n".join(lines)
 
 
 def _report(selected, raw, show_cpu, params_only, omit_tried):
@@ -46,7 +78,8 @@ def _report(selected, raw, show_cpu, params_only, omit_tried):
 def report(path, fmt, raw, kdamond_idxs, kdamonds_summary, damos_stats, stat_fields,
            damon_params, omit_defaults, show_cpu, omit_tried):
     kdamonds = model.read_json_file(path)
-    selected = _select(kdamonds, kdamond_idxs)
+    selected = select(kdamonds, kdamond_idxs, lambda i, _: i,
+                      "--kdamond_idx: the file has no kdamond %d")
     if damon_params:
         for _, k in selected:
             for c in k.contexts:
@@ -71,14 +104,13 @@ def report(path, fmt, raw, kdamond_idxs, kdamonds_summary, damos_stats, stat_fie
                                           ("watermarks", model.Watermarks())):
                         if getattr(s, name) is None:
                             setattr(s, name, default)
-        return _dump([k.to_kvpairs(raw, omit_defaults, params_only=True)
-                      for _, k in selected], fmt)
+        return dump([k.to_kvpairs(raw, omit_defaults, params_only=True)
+                     for _, k in selected], fmt)
     if kdamonds_summary:
         summary = [k.summary_str(show_cpu, raw=raw) for _, k in selected]
         if fmt == "report":
-            return "\n".join("%d\t%s" % (idx, line) for (idx, _), line in
-                             zip(selected, summary))
-        return _dump(summary, fmt)
+            return summary_text(selected, summary)
+        return dump(summary, fmt)
     if damos_stats or stat_fields:
         stats = []
         for kd_idx, k in selected:
@@ -90,17 +122,8 @@ def report(path, fmt, raw, kdamond_idxs, kdamonds_summary, damos_stats, stat_fie
                     stats.append([{"kdamond": kd_idx, "context": ctx_idx,
                                    "scheme": scheme_idx}, kv])
         if fmt != "report":
-            return _dump(stats, fmt)
-        lines = []
-        for indices, kv in stats:
-            if len(stats) > 1:
-                lines.append("kdamond %d / context %d / scheme %d" % (
-                    indices["kdamond"], indices["context"], indices["scheme"]))
-            for name, value in kv.items():
-                lines.append("%s: %s" % (name, value) if len(kv) > 1 else "%s" % value)
-            if len(stats) > 1:
-                lines.append("")
-        return "\n".join(lines)
+            return dump(stats, fmt)
+        return stats_text(stats)
     if fmt == "report":
         return _report(selected, raw, show_cpu, False, omit_tried)
-    return _dump([k.to_kvpairs(raw) for _, k in selected], fmt)
+    return dump([k.to_kvpairs(raw) for _, k in selected], fmt)
