@@ -20,6 +20,9 @@ extensions = [
     # and damo.reports fall back to numpy when it is not built)
     Extension("damo.records._cscan", [os.path.join("damo", "records", "_cscan.pyx")],
               extra_compile_args=["-O2"]),
+    # report trace's lines of decoded perf.data (optional as well)
+    Extension("damo.reports._ctrace", [os.path.join("damo", "reports", "_ctrace.pyx")],
+              extra_compile_args=["-O2"]),
 ]
 
 setup(

@@ -133,3 +133,61 @@ def test_report_trace_falls_back_to_perf_script(tmp_path, monkeypatch):
     path = tmp_path / "t.perf"
     path.write_bytes(bytes(data))
     assert trace.decoded_lines(str(path), list(trace.EVENTS), 100) is None
+
+
+@pytest.mark.parametrize("max_cols", [60, 100, 1000])
+def test_report_trace_c_lines_are_the_python_lines(tmp_path, monkeypatch, max_cols):
+    """damo.reports._ctrace joins the lines of decoded perf.data in C; the
+    Python path gives the same text, on sizes whose six decimals end in a
+    tie (1024 * 3 + 8 B = 3.0078125 KiB), at units' edges (exactly 1 MiB is
+    still 1024 KiB), addresses near 2^64, and snapshots of different region
+    counts (the running index)."""
+    import numpy as np
+    from damo import records
+    from damo.reports import trace
+    if trace._ctrace is None:
+        pytest.skip("damo.reports._ctrace is not built")
+    kib, mib = 1 << 10, 1 << 20
+    sizes = [1, 1023, kib, kib + 1, 3 * kib + 8, mib, mib + 1, 5 * mib + 64, 1 << 40,
+             (1 << 50) + (1 << 39)]
+    path = str(tmp_path / "r.data")
+    w = records.RecordingWriter(path)
+    iv = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+    for s, (base, count) in enumerate([(0x1000, 10), (0x7f0000000000, 4),
+                                       ((1 << 64) - (1 << 52), 3), (1 << 63, 7)]):
+        starts = np.cumsum([base] + sizes[:count - 1]).astype(np.uint64)
+        ends = starts + np.array(sizes[:count], dtype=np.uint64)
+        w.add_snapshot(0, 0, 0, 10**9 + s * 10**8 + 123456, 10**9 + (s + 1) * 10**8,
+                       starts, ends, np.arange(count) * 7, np.arange(count)[::-1] * 3,
+                       intervals=iv)
+    w.commit()
+    rec = records.load(path)
+    perf = tmp_path / "t.perf"
+    perf.write_bytes(perf_data.build(rec.records))
+    events = list(trace.EVENTS)
+    in_c = "\n".join(t for t in trace.decoded_lines(str(perf), events, max_cols) if t)
+    monkeypatch.setattr(trace, "_ctrace", None)
+    in_python = "\n".join(t for t in trace.decoded_lines(str(perf), events, max_cols) if t)
+    assert in_c == in_python
+    assert in_c.count("\n") + 1 >= 24
+    assert "3.007812 KiB" in in_c and "(1024.000000 KiB)" in in_c     # ties to even; edges
+    if shutil.which("perf"):
+        assert in_c.split("\n") == trace.report_lines(str(perf), events, False, max_cols)
+
+
+def test_c_join_lines_checks_its_input():
+    import numpy as np
+    from damo.reports import trace
+    if trace._ctrace is None:
+        pytest.skip("damo.reports._ctrace is not built")
+    join = trace._ctrace.join_lines
+    column = ([b"a", "\u00e9".encode()], [1, 1], np.array([1, 0, 1], dtype=np.int64))
+    # characters, not bytes, for the longest line
+    assert join([b"<", b">"], [column], 3) == ("<\u00e9>\n<a>\n<\u00e9>", 3)
+    assert join([b"x"], [], 2) == ("x\nx", 1)
+    with pytest.raises(ValueError):
+        join([b""], [column], 3)
+    with pytest.raises(ValueError):
+        join([b"", b""], [column], 4)
+    with pytest.raises(IndexError):
+        join([b"", b""], [([b"a"], [1], np.array([0, 1], dtype=np.int64))], 2)

@@ -13,6 +13,8 @@ Where damo cannot do what it means, we do: damo reads perf_script text
 through ``perf script`` (which fails on text), and parses its own ``--output``
 files of perf traces as ``perf script`` lines (which never match).
 """
+import re
+
 from damo import units
 from damo.errors import DamoError
 
@@ -238,6 +240,7 @@ class _Texts:
     def __init__(self, fmt):
         self.fmt = fmt
         self.cache = {}
+        self.encoded = {}       # value -> (UTF-8 text, its length in characters)
 
     def __call__(self, values):
         import numpy as np
@@ -252,6 +255,44 @@ class _Texts:
                 text = cache[v] = fmt(v)
             texts[i] = text
         return texts[inverse].tolist()
+
+    def parts(self, values):
+        """(distinct texts as UTF-8 bytes, their lengths in characters, each
+        value's text index): _ctrace.join_lines()'s column."""
+        import numpy as np
+        if not len(values):
+            return [], [], np.zeros(0, dtype=np.int64)
+        uniq, inverse = _unique(values)
+        cache, fmt = self.encoded, self.fmt
+        encoded, lengths = [], []
+        for v in uniq.tolist():
+            got = cache.get(v)
+            if got is None:
+                text = fmt(v)
+                got = cache[v] = (text.encode(), len(text))
+            encoded.append(got[0])
+            lengths.append(got[1])
+        return encoded, lengths, inverse
+
+
+def _unique(values):
+    """np.unique(values, return_inverse=True), the inverse as contiguous
+    int64; integers of a narrow range (region indexes, counts, ages, a
+    snapshot's timestamps) by a lookup table instead of a sort."""
+    import numpy as np
+    n = len(values)
+    if values.dtype.kind in "iu":
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= 4 * n + 1024:
+            offsets = (values - values.dtype.type(lo)).astype(np.int64)
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            seen[offsets] = True
+            present = np.flatnonzero(seen)
+            lookup = np.empty(hi - lo + 1, dtype=np.int64)
+            lookup[present] = np.arange(len(present))
+            return present.astype(values.dtype) + values.dtype.type(lo), lookup[offsets]
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return uniq, np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64)
 
 
 def decoded_lines(path, events, max_cols):
@@ -285,16 +326,28 @@ def decoded_lines(path, events, max_cols):
                     raise perf_data.Unsupported("a sample of a thread without a name")
                 present = [a for a in shown if fields.get(a) is not None]
                 if len(present) == 1:
-                    # one event in the batch (a recording's aggregations): each
-                    # line is one %-format of its columns, in row order
+                    # one event in the batch (a recording's aggregations): its
+                    # samples are the batch's rows shown, in the same order
                     a = present[0]
-                    # its samples are the batch's rows shown, in the same order
                     columns, region_idx = _event_columns(trace.names[a], fields[a], region_idx,
                                                          number, addr, tune)
+                    columns = [(stamp, times[rows]), (proc, tids[rows])] + columns
                     prefix = "%%s %%s %s %s" % (trace.names[a].replace("%", "%%"),
                                                 _EVENT_FORMATS[trace.names[a]])
-                    columns = [stamp(times[rows]), proc(tids[rows])] + columns
-                    lines = list(map(prefix.__mod__, zip(*columns)))
+                    if _ctrace is not None:
+                        # each line: the separators and the columns' texts, in C
+                        seps = [p.replace("%%", "%").encode()
+                                for p in re.split("%[sd]", prefix.replace("%%", "\0"))]
+                        seps = [p.replace(b"\0", b"%") for p in seps]
+                        text, longest = _ctrace.join_lines(
+                            seps, [fmt.parts(values) for fmt, values in columns], len(rows))
+                        if longest <= max_cols:
+                            yield text
+                            continue
+                        lines = text.split("\n")
+                    else:
+                        lines = list(map(prefix.__mod__, zip(
+                            *[fmt(values) for fmt, values in columns])))
                 else:
                     position = np.full(len(times), -1, dtype=np.int64)
                     position[rows] = np.arange(len(rows))
@@ -306,7 +359,8 @@ def decoded_lines(path, events, max_cols):
                         name = trace.names[a]
                         columns, region_idx = _event_columns(name, f, region_idx, number,
                                                              addr, tune)
-                        texts = map(_EVENT_FORMATS[name].__mod__, zip(*columns))
+                        texts = map(_EVENT_FORMATS[name].__mod__, zip(
+                            *[fmt(values) for fmt, values in columns]))
                         for i, text in zip(at, texts):
                             bodies[i] = text
                             names[i] = name
@@ -322,32 +376,36 @@ def decoded_lines(path, events, max_cols):
     return generate()
 
 
+try:
+    from damo.reports import _ctrace
+except ImportError:     # not built: the lines are formatted in Python
+    _ctrace = None
+
+
 # the body of each decoded event's line, a %-format of _event_columns()
 _EVENT_FORMATS = {
     "damon:damon_monitor_intervals_tune": "%s",
-    "damon:damon_aggregated": "%s %d/%s %s (%s) %s %s",
+    "damon:damon_aggregated": "%s %s/%s %s (%s) %s %s",
     "damon:damos_before_apply": "%s %s %s %s %s (%s) %s %s",
 }
 
 
 def _event_columns(name, f, region_idx, number, addr, tune):
-    """(the text columns of an event's lines, the region index after them)."""
-    def col(key):
-        return f[key]
-
+    """([(formatter, values)]: the columns of an event's lines, the region
+    index after them)."""
+    import numpy as np
     if name == "damon:damon_monitor_intervals_tune":
-        return [tune(col("sample_us"))], region_idx
+        return [(tune, f["sample_us"])], region_idx
+    start = f["start"]
     if name == "damon:damon_aggregated":
-        counts = col("nr_regions")
+        counts = f["nr_regions"]
         index, region_idx = _running_index(counts, region_idx)
-        start = col("start")
-        return [number(col("target_id")), index, number(counts), addr(start),
-                addr(col("end") - start), number(col("nr_accesses")),
-                number(col("age"))], region_idx
-    start = col("start")
-    return [number(col("context_idx")), number(col("scheme_idx")), number(col("target_idx")),
-            number(col("nr_regions")), addr(start), addr(col("end") - start),
-            number(col("nr_accesses")), number(col("age"))], region_idx
+        return [(number, f["target_id"]), (number, np.asarray(index, dtype=np.int64)),
+                (number, counts), (addr, start), (addr, f["end"] - start),
+                (number, f["nr_accesses"]), (number, f["age"])], region_idx
+    return [(number, f["context_idx"]), (number, f["scheme_idx"]), (number, f["target_idx"]),
+            (number, f["nr_regions"]), (addr, start), (addr, f["end"] - start),
+            (number, f["nr_accesses"]), (number, f["age"])], region_idx
 
 
 def _running_index(counts, start):
