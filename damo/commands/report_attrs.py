@@ -4,7 +4,7 @@ import os
 import click
 
 from damo.commands._report_common import (
-    ReportCommand, checked_snapshot_damos_filters, color_option, echo, echo_paged,
+    ReportCommand, checked_snapshot_damos_filters, color_option, echo, echo_paged_chunks,
     format_template_options, int_values, listed_format_keywords, live_or_default,
     repeat_schedule, report_output_options, run_repeated, snapshot_heatmap_options,
     split_values, use_color)
@@ -168,12 +168,13 @@ def _show_once(files, flt, count, adjust_region, style, formats, total_sz_only, 
     attrs_mod.set_formats(fmt, all_records, style, [split_values(f) for f in formats],
                           total_sz_only)
     if as_json:
-        text = attrs_mod.json_text(views, kdamonds_list, options["raw_number"])
+        chunks = [attrs_mod.json_text(views, kdamonds_list, options["raw_number"])]
     elif raw_form:
-        text = attrs_mod.raw_form(all_records, options["raw_number"])
+        chunks = [attrs_mod.raw_form(all_records, options["raw_number"])]
     else:
-        text = attrs_mod.text(attrs_mod.Report(all_records, fmt), fmt)
+        # all made before any is written: an error never leaves half a report
+        chunks = attrs_mod.text_chunks(attrs_mod.Report(all_records, fmt), fmt)
     if repeat is not None:
-        echo(text)
+        echo("".join(chunks))
     else:
-        echo_paged(text)
+        echo_paged_chunks(chunks)

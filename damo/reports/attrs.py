@@ -58,20 +58,41 @@ class Region:
 
 class Snapshot:
     """A snapshot: its regions as columns (lists of Python numbers, damo's
-    arithmetic), and as Region objects only when something asks for them
-    (the styles that walk regions, --adjust_region, --json): a million
-    objects cost more than the report."""
+    arithmetic, made from the record's numpy columns when first asked for
+    and dropped by release()), and as Region objects only when something
+    asks for them (the styles that walk regions, --adjust_region, --json):
+    a million objects, or lists of a million numbers, cost more than the
+    report."""
 
-    def __init__(self, start, end, columns, total_bytes, stats, sample_us):
+    def __init__(self, start, end, source, total_bytes, stats, sample_us):
         self.start, self.end = start, end
-        self._columns = columns     # (starts, ends, samples, aggrs, usecs, szfps)
+        self._source = source       # (Record's columns, first region, end)
+        self._columns = None        # (starts, ends, samples, aggrs, usecs, szfps)
         self._regions = None
         self.total_bytes, self.stats, self.sample_us = total_bytes, stats, sample_us
+
+    def _region_columns(self):
+        if self._columns is None:
+            cols, a, b = self._source
+            starts, ends, samples, ages = (c[a:b].tolist() for c in cols[:4])
+            szfps = cols[5][a:b].tolist() if cols[5] is not None else [0] * (b - a)
+            aggr_us = cols[6]
+            if cols[4] is None:
+                usecs = [age * aggr_us for age in ages]
+            else:
+                usecs = [u if u != UNSET_USEC else age * aggr_us
+                         for u, age in zip(cols[4][a:b].tolist(), ages)]
+            self._columns = (starts, ends, samples, ages, usecs, szfps)
+        return self._columns
+
+    def release(self):
+        """Drop the column lists (they are made again when asked for)."""
+        self._columns = None
 
     @property
     def regions(self):
         if self._regions is None:
-            self._regions = [Region(*values) for values in zip(*self._columns)]
+            self._regions = [Region(*values) for values in zip(*self._region_columns())]
         return self._regions
 
     @regions.setter
@@ -79,14 +100,16 @@ class Snapshot:
         self._regions = list(regions)
 
     def nr_regions(self):
-        return len(self._regions) if self._regions is not None else len(self._columns[0])
+        if self._regions is not None:
+            return len(self._regions)
+        return self._source[2] - self._source[1]
 
     def columns(self):
         """(starts, ends, samples, aggrs, usecs, szfps, hits): hits is None
         when no region has any (ours never do: the simulated kernel has no
         probes, and the reader keeps none)."""
         if self._regions is None:
-            return self._columns + (None,)
+            return self._region_columns() + (None,)
         rs = self._regions
         hits = [r.hits for r in rs] if any(r.hits for r in rs) else None
         return ([r.start for r in rs], [r.end for r in rs], [r.samples for r in rs],
@@ -120,31 +143,22 @@ class Record:
             raise DamoError("%s: a record without monitoring intervals (report attrs needs "
                             "them for the regions' ages)" % path)
         totals = record.snapshot_total_bytes().tolist()
-        starts, ends = record.starts.tolist(), record.ends.tolist()
-        samples, ages = record.nr_accesses.tolist(), record.ages.tolist()
-        szfp = (record.sz_filter_passed.tolist() if record.sz_filter_passed is not None
-                else [0] * len(starts))
-        percent = getattr(record, "age_usec", None)
-        usecs = percent.tolist() if percent is not None else None
         aggr_us = self.intervals.aggr_us if self.intervals is not None else 0
         if len(record.ages) and bool(np.any(record.ages == AGE_UNKNOWN)):
             raise DamoError("%s: a region of unknown age (report attrs needs ages)" % path)
-        if usecs is None:
-            usecs = [age * aggr_us for age in ages]
-        else:
-            usecs = [u if u != UNSET_USEC else age * aggr_us for u, age in zip(usecs, ages)]
+        columns = (record.starts, record.ends, record.nr_accesses, record.ages,
+                   getattr(record, "age_usec", None), record.sz_filter_passed, aggr_us)
         offsets = record.region_offsets.tolist()
         self.snapshots = []
         for sidx in range(record.nr_snapshots):
             a, b = offsets[sidx], offsets[sidx + 1]
-            columns = (starts[a:b], ends[a:b], samples[a:b], ages[a:b], usecs[a:b], szfp[a:b])
             stats = None if record.damos_stats is None else record.damos_stats[sidx]
             sample_us = None
             if record.sample_interval_us is not None and \
                     not np.isnan(record.sample_interval_us[sidx]):
                 sample_us = record.sample_interval_us[sidx]
             self.snapshots.append(Snapshot(record.start_ns[sidx].item(),
-                                           record.end_ns[sidx].item(), columns,
+                                           record.end_ns[sidx].item(), (columns, a, b),
                                            totals[sidx], stats, sample_us))
 
 
@@ -682,9 +696,15 @@ def _region_lines(report, template, snapshot, record, fmt):
                 return [_min_chars(fmt, keyword, fn(v)) for v in values]
             kind = types.pop() if types else None
         cache = caches.setdefault((keyword, kind), {})
-        for v in set(values) - cache.keys():
-            cache[v] = _min_chars(fmt, keyword, fn(v))
-        return list(map(cache.__getitem__, values))
+        out = list(map(cache.get, values))
+        if None in out:     # (texts are never None)
+            for i, v in enumerate(values):
+                if out[i] is None:
+                    text = cache.get(v)
+                    if text is None:
+                        text = cache[v] = _min_chars(fmt, keyword, fn(v))
+                    out[i] = text
+        return out
 
     def sz(v):
         return fmt_sz(v, raw)
@@ -736,26 +756,48 @@ def check_sort_keys(keys):
         raise DamoError("--sort_regions_by: unsupported input (%s)" % key)
 
 
-def text(report, fmt):
-    """damo's fmt_records(): the lines of every record."""
+def text_chunks(report, fmt):
+    """damo's fmt_records(), as pieces whose concatenation is the text
+    (a snapshot's lines at a time: no list of every line, and no copy of
+    the whole text to join them)."""
+    chunks = []
     out = []
     total_sz_only = (fmt["format_snapshot_head"] == "" and fmt["format_region"] == "" and
                      fmt["format_snapshot_tail"] == "<total bytes>")
+
+    def add(text):
+        if text is not None:
+            out.append(text)
+
+    def flush():
+        if out:
+            chunks.append(("\n" if chunks else "") + "\n".join(out))
+            out.clear()
+
     for record in report.records:
-        out.append(fill(fmt["format_record_head"], RECORD_KEYWORDS,
-                        lambda k: report.record_value(k, record), fmt))
+        add(fill(fmt["format_record_head"], RECORD_KEYWORDS,
+                 lambda k: report.record_value(k, record), fmt))
         for sidx, snapshot in enumerate(record.snapshots):
-            out.append(fill(fmt["format_snapshot_head"], SNAPSHOT_KEYWORDS,
-                            lambda k: report.snapshot_value(k, snapshot, record), fmt))
+            add(fill(fmt["format_snapshot_head"], SNAPSHOT_KEYWORDS,
+                     lambda k: report.snapshot_value(k, snapshot, record), fmt))
             if fmt["format_region"] != "":
                 out.extend(_region_lines(report, fmt["format_region"], snapshot, record, fmt))
-            out.append(fill(fmt["format_snapshot_tail"], SNAPSHOT_KEYWORDS,
-                            lambda k: report.snapshot_value(k, snapshot, record), fmt))
+            add(fill(fmt["format_snapshot_tail"], SNAPSHOT_KEYWORDS,
+                     lambda k: report.snapshot_value(k, snapshot, record), fmt))
+            snapshot.release()
             if sidx < len(record.snapshots) - 1 and not total_sz_only:
                 out.append("")
-        out.append(fill(fmt["format_record_tail"], RECORD_KEYWORDS,
-                        lambda k: report.record_value(k, record), fmt))
-    return "\n".join(o for o in out if o is not None)
+            if len(out) > 256:
+                flush()
+        add(fill(fmt["format_record_tail"], RECORD_KEYWORDS,
+                 lambda k: report.record_value(k, record), fmt))
+    flush()
+    return chunks
+
+
+def text(report, fmt):
+    """damo's fmt_records(): the lines of every record."""
+    return "".join(text_chunks(report, fmt))
 
 
 def raw_form(records, raw):
@@ -888,4 +930,5 @@ def json_text(records, kdamonds, raw):
 
 
 __all__ = ["Report", "Record", "adjust_regions", "check_sort_keys", "default_format",
-           "json_text", "raw_form", "set_formats", "text", "filter_kvpairs", "stats_kvpairs"]
+           "json_text", "raw_form", "set_formats", "text", "text_chunks", "filter_kvpairs",
+           "stats_kvpairs"]
