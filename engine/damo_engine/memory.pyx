@@ -332,6 +332,23 @@ cdef void _pb_free(pagebits *b, size_t words, size_t summary) noexcept nogil:
 
 
 cdef void _vma_free_tables(VmaData *v) noexcept nogil:
+    _vma_free_maps(v)
+    _vma_free_truth(v)
+
+
+cdef void _vma_free_truth(VmaData *v) noexcept nogil:
+    cdef size_t n = v.nchunks
+    sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
+    sim_zfree(v.gt_stamp, n * CHUNK_PAGES * sizeof(uint32_t))
+    sim_zfree(v.gt_samples, n * CHUNK_PAGES * sizeof(uint32_t))
+    sim_zfree(v.gt_cdiff, (n * CHUNK_PAGES + 1) * sizeof(int64_t))
+    sim_zfree(v.gt_sdiff, (n * CHUNK_PAGES + 1) * sizeof(int32_t))
+    v.gt_counts = NULL; v.gt_stamp = NULL; v.gt_samples = NULL; v.gt_cdiff = NULL
+    v.gt_sdiff = NULL
+
+
+cdef void _vma_free_maps(VmaData *v) noexcept nogil:
+    """Everything of a VMA's but its ground truth."""
     cdef int64_t c
     if v.vc_ptes != NULL:
         for c in range(v.nchunks):
@@ -346,19 +363,14 @@ cdef void _vma_free_tables(VmaData *v) noexcept nogil:
     _pb_free(&v.dirty, words, summary)
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_zpool, words)
-    sim_zfree(v.bm_active, words); sim_zfree(v.gt_counts, n * CHUNK_PAGES * sizeof(uint64_t))
-    sim_zfree(v.gt_stamp, n * CHUNK_PAGES * sizeof(uint32_t))
-    sim_zfree(v.gt_samples, n * CHUNK_PAGES * sizeof(uint32_t))
-    sim_zfree(v.gt_cdiff, (n * CHUNK_PAGES + 1) * sizeof(int64_t))
-    sim_zfree(v.gt_sdiff, (n * CHUNK_PAGES + 1) * sizeof(int32_t))
-    v.gt_stamp = NULL; v.gt_samples = NULL; v.gt_cdiff = NULL; v.gt_sdiff = NULL
+    sim_zfree(v.bm_active, words)
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
     sim_zfree(v.damon_ref_chunks, summary)
     v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
     v.vc_pchunk = NULL; v.vc_ptes = NULL; v.vc_present = NULL; v.vc_huge = NULL
     v.vc_thp_hint = NULL
 
-    v.bm_swapped = NULL; v.bm_zpool = NULL; v.bm_active = NULL; v.gt_counts = NULL
+    v.bm_swapped = NULL; v.bm_zpool = NULL; v.bm_active = NULL
 
 
 cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) except NULL:
@@ -523,6 +535,29 @@ cdef Vma _vma_handle(AddressSpace mm, VmaData *v, str name):
     return h
 
 
+cdef _unmap(AddressSpace a, Vma vma, bint keep_truth):
+    """Remove a VMA, freeing its frames and swap slots (and its truth
+    unless keep_truth)."""
+    cdef VmaData *v = vma.v
+    cdef int i, j = 0
+    if v.dead or v.mm != a.mm:
+        raise ValueError("%r is not mapped in process %d" % (vma, a.mm.pid))
+    a.machine.drop_vma(v)
+    if keep_truth:
+        gt_flush(v)
+        _vma_free_maps(v)
+    else:
+        _vma_free_tables(v)
+    v.dead = True
+    for i in range(a.mm.nr_vmas):
+        if a.mm.vmas[i] != v:
+            a.mm.vmas[j] = a.mm.vmas[i]
+            j += 1
+    a.mm.nr_vmas = j
+    a.mm.last_found = NULL
+    a._dead.append(<size_t>v)
+
+
 cdef class AddressSpace:
     """A process's mm: its VMAs, page tables, and where its time went."""
 
@@ -550,6 +585,7 @@ cdef class AddressSpace:
             _vma_free_tables(v)
             free(v)
         for p in self._dead or ():      # None if a GC cycle cleared it first
+            _vma_free_truth(<VmaData *><size_t>p)   # what exit() kept
             free(<VmaData *><size_t>p)
         free(self.mm.vmas)
         free(self.mm)
@@ -616,26 +652,29 @@ cdef class AddressSpace:
 
     def unmap(self, Vma vma):
         """Remove a VMA, freeing its frames and swap slots."""
-        cdef VmaData *v = vma.v
-        cdef int i, j = 0
-        if v.dead or v.mm != self.mm:
-            raise ValueError("%r is not mapped in process %d" % (vma, self.mm.pid))
-        self.machine.drop_vma(v)
-        _vma_free_tables(v)
-        v.dead = True
-        for i in range(self.mm.nr_vmas):
-            if self.mm.vmas[i] != v:
-                self.mm.vmas[j] = self.mm.vmas[i]
-                j += 1
-        self.mm.nr_vmas = j
-        self.mm.last_found = NULL
-        self._dead.append(<size_t>v)
+        _unmap(self, vma, False)
 
     def exit(self):
-        """The process exits: every mapping goes away."""
+        """The process exits: every mapping goes away.  A truth-tracking
+        process's pages keep their truth (truth_vmas()): the kdamond still
+        completes the sampling interval it exits in, and may close its
+        aggregation interval, whose truth is what the process did in it."""
         for vma in self.vmas:
-            self.unmap(vma)
+            _unmap(self, vma, self.mm.track_ground_truth)
         self.mm.alive = False
+
+    def truth_vmas(self):
+        """The VMAs the ground truth is read from, in address order: the
+        live ones, or once the process has exited, those it exited with."""
+        cdef VmaData *v
+        if self.mm.alive:
+            return self.vmas
+        out = []
+        for p in self._dead:
+            v = <VmaData *><size_t>p
+            if v.gt_samples != NULL:
+                out.append(_vma_handle(self, v, self._names[p]))
+        return out
 
     @property
     def vmas(self):
@@ -645,23 +684,25 @@ cdef class AddressSpace:
     def ground_truth_pages(self):
         """All of the ground truth in one pass: (VMA starts, their page counts,
         accesses per page, sampling intervals accessed per page), the pages
-        of every live VMA in address order; None if it is not tracked."""
+        of every VMA of truth_vmas() in address order; None if it is not
+        tracked."""
         import numpy as np
         cdef int i
         cdef int64_t n = 0, off = 0, m
         cdef VmaData *v
         if not self.mm.track_ground_truth:
             return None
-        for i in range(self.mm.nr_vmas):
-            n += self.mm.vmas[i].end_li - self.mm.vmas[i].first_li
-        starts = np.empty(self.mm.nr_vmas, np.uint64)
-        lens = np.empty(self.mm.nr_vmas, np.int64)
+        vmas = self.truth_vmas()
+        for h in vmas:
+            n += (<Vma>h).v.end_li - (<Vma>h).v.first_li
+        starts = np.empty(len(vmas), np.uint64)
+        lens = np.empty(len(vmas), np.int64)
         counts = np.empty(n, np.uint64)
         samples = np.empty(n, np.uint32)
         cdef uint64_t[::1] cv = counts
         cdef uint32_t[::1] sv = samples
-        for i in range(self.mm.nr_vmas):
-            v = self.mm.vmas[i]
+        for i, h in enumerate(vmas):
+            v = (<Vma>h).v
             gt_flush(v)
             m = v.end_li - v.first_li
             starts[i] = v.start

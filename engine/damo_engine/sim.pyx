@@ -155,7 +155,7 @@ cdef class Simulation:
         if mm is None or not mm.track_ground_truth:
             return None
         counts, samples = [], []
-        for vma in mm.vmas:
+        for vma in mm.truth_vmas():
             for kind, cum, out in ((0, vma.ground_truth(), counts),
                                    (1, vma.ground_truth_samples(), samples)):
                 key = (kd, ci, ti, vma.start, kind)

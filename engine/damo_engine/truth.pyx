@@ -9,7 +9,7 @@ sample-count bin, age) from which damo.records.truth builds its histogram.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, malloc, realloc, free
-from damo_engine.memory cimport AddressSpace, VmaData, gt_flush, PAGE_SHIFT
+from damo_engine.memory cimport AddressSpace, Vma, VmaData, gt_flush, PAGE_SHIFT
 
 import numpy as np
 
@@ -122,8 +122,8 @@ cdef class TruthReducer:
         self.now = 0
         if not mm.mm.track_ground_truth:
             raise ValueError("the address space does not track the ground truth")
-        for i in range(mm.mm.nr_vmas):
-            v = mm.mm.vmas[i]
+        for h in mm.truth_vmas():
+            v = (<Vma>h).v
             gt_flush(v)
             st = _VmaState(v.end_li - v.first_li, 1)
             for k in range(st.npages):
@@ -180,8 +180,9 @@ cdef class TruthReducer:
             width = 1
         self.now += 1
         now = self.now
-        for i in range(mm.mm.nr_vmas):
-            v = mm.mm.vmas[i]
+        # (an exited process's: the pages it exited with, as they were)
+        for h in mm.truth_vmas():
+            v = (<Vma>h).v
             gt_flush(v)
             st = self.vmas.get(v.start)
             if st is None or st.npages != v.end_li - v.first_li:
