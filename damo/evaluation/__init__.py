@@ -58,11 +58,13 @@ counters), ``schemes`` (final DAMOS stats per scheme), ``simulated_ns``,
 ``extra``, ``wall_s``; ``same_as(other)`` compares all but ``wall_s``.
 
 ``Evaluator(jobs=N)`` keeps N worker processes (default: the CPUs; they
-fork from a server that has imported the engine);
+fork from this process once it has imported what evaluations need, or, if
+another thread runs here, and for replacements, from a server that has);
 ``Evaluator(scheduler=ADDRESS)`` submits to a dask.distributed scheduler
 (workers must import this damo: start them with ``dask worker ADDRESS
 --nthreads 1`` in its environment; one thread each, the engine holds the
-GIL).  A worker that dies (killed, out of memory) loses nothing: its
+GIL); on connecting, every worker imports what evaluations need at once.
+A worker that dies (killed, out of memory) loses nothing: its
 evaluation is run again elsewhere, up to ``retries`` times (dask: its
 scheduler's ``allowed-failures``); a DamoError of the evaluation itself
 is not retried and comes back as an ``EvaluationError``.  ``map`` returns

@@ -35,6 +35,13 @@ class DaskPool:
         self._retries = retries
         self._futures = {}
         self.retried = None         # the scheduler's business
+        # every worker imports what evaluations need now, all at once, not
+        # in its first task (a worker that joins later does it then)
+        from damo.evaluation import _run
+        try:
+            self._client.run(_run.preload)
+        except Exception:           # noqa: BLE001 - a task would say why
+            pass
 
     def nr_workers(self):
         return sum(w.get("nthreads", 1) for w in

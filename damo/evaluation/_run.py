@@ -127,6 +127,23 @@ def _measure_fn(name):
         raise DamoError("measure: cannot load %s: %s" % (name, e), exit_code=2)
 
 
+# what evaluate() imports as it goes (and the measure of damo sweep), so
+# that a worker has it all before its first evaluation
+PRELOAD = ("damo_engine.sim", "damo_engine.truth", "damo.runner", "damo.metrics",
+           "damo.params.damon", "damo.params.presets", "damo.reports.profile",
+           "damo.records", "damo.records.truth", "damo.workloads.masim",
+           "damo.reports.accuracy")
+
+
+def preload(modules=()):
+    """Import what evaluations need (PRELOAD and ``modules``) in this
+    process; returns the process id (a dask worker's, from Client.run)."""
+    import importlib
+    for name in PRELOAD + tuple(modules):
+        importlib.import_module(name)
+    return os.getpid()
+
+
 def evaluate(ev):
     """Run one Evaluation here and return its Result (DamoError for bad
     parameters)."""
