@@ -61,9 +61,20 @@ class SnapshotTruth:
     __slots__ = ("wss", "nr_samples", "nr_bin", "age_rounded", "accessed", "mean_nr",
                  "nr_cells", "cell_nr", "cell_age", "cell_pages", "nr_pieces", "piece_nr")
 
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw[k])
+    def __init__(self, wss, nr_samples, nr_bin, age_rounded, accessed, mean_nr, nr_cells,
+                 cell_nr, cell_age, cell_pages, nr_pieces, piece_nr):
+        self.wss = wss
+        self.nr_samples = nr_samples
+        self.nr_bin = nr_bin
+        self.age_rounded = age_rounded
+        self.accessed = accessed
+        self.mean_nr = mean_nr
+        self.nr_cells = nr_cells
+        self.cell_nr = cell_nr
+        self.cell_age = cell_age
+        self.cell_pages = cell_pages
+        self.nr_pieces = nr_pieces
+        self.piece_nr = piece_nr
 
 
 class TruthCollector:

@@ -9,6 +9,7 @@ sample-count bin, age) from which damo.records.truth builds its histogram.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, malloc, realloc, free
+from libc.string cimport memcpy, memset
 from damo_engine.memory cimport AddressSpace, Vma, VmaData, gt_flush, PAGE_SHIFT
 
 import numpy as np
@@ -83,8 +84,10 @@ cdef class _VmaState:
     cdef uint8_t *was           # accessed in the last interval
     cdef int64_t npages
     cdef uint64_t mods          # VmaData.gt_mods then
-    cdef bint idle              # every page unaccessed since uniform_since
-    cdef uint32_t uniform_since
+    cdef bint idle              # every page unaccessed: since[] as runs below
+    cdef int64_t *run_lo        # run j of equal since[]: pages [run_lo[j], run_lo[j + 1])
+    cdef uint32_t *run_since
+    cdef int64_t nr_runs
 
     def __cinit__(self, int64_t npages, uint32_t now):
         cdef int64_t k
@@ -103,6 +106,29 @@ cdef class _VmaState:
         free(self.base)
         free(self.since)
         free(self.was)
+        free(self.run_lo)
+        free(self.run_since)
+
+    cdef int runs(self) except -1:
+        """since[] as runs of equal values (for the idle, untouched VMA's
+        reductions that follow: O(runs + regions), not O(pages))."""
+        cdef int64_t k, j = 0, n = 1 if self.npages else 0
+        for k in range(1, self.npages):
+            n += self.since[k] != self.since[k - 1]
+        free(self.run_lo)
+        free(self.run_since)
+        self.run_lo = <int64_t *>malloc((n + 1) * sizeof(int64_t))
+        self.run_since = <uint32_t *>malloc((n + 1) * sizeof(uint32_t))
+        if self.run_lo == NULL or self.run_since == NULL:
+            raise MemoryError()
+        for k in range(self.npages):
+            if k == 0 or self.since[k] != self.since[k - 1]:
+                self.run_lo[j] = k
+                self.run_since[j] = self.since[k]
+                j += 1
+        self.run_lo[n] = self.npages
+        self.nr_runs = n
+        return 0
 
 
 cdef class TruthReducer:
@@ -171,7 +197,7 @@ cdef class TruthReducer:
         cdef _VmaState st
         cdef int64_t li, k, q = 0, wss = 0, region_first = 0, mapped = 0
         cdef int64_t seg_hi, p_hi, nrb, run_nrb = 0, run_age = 0, run_len = 0
-        cdef int64_t v_hi, acc_sum, smp_sum
+        cdef int64_t v_hi, acc_sum, smp_sum, ri
         cdef uint64_t base_page
         cdef uint32_t cur, smp, since, now, first_since, age
         cdef uint8_t acc
@@ -181,8 +207,9 @@ cdef class TruthReducer:
         self.now += 1
         now = self.now
         # (an exited process's: the pages it exited with, as they were)
-        for h in mm.truth_vmas():
-            v = (<Vma>h).v
+        handles = None if mm.mm.alive else mm.truth_vmas()
+        for i in range(mm.mm.nr_vmas if handles is None else len(handles)):
+            v = mm.mm.vmas[i] if handles is None else (<Vma>handles[i]).v
             gt_flush(v)
             st = self.vmas.get(v.start)
             if st is None or st.npages != v.end_li - v.first_li:
@@ -190,6 +217,7 @@ cdef class TruthReducer:
             seen[v.start] = st
             quiet = st.idle and st.mods == v.gt_mods
             st.mods = v.gt_mods
+            ri = 0
             all_idle = True
             same_since = True
             first_since = st.since[0] if st.npages else now
@@ -215,11 +243,16 @@ cdef class TruthReducer:
                 if seg_hi > v_hi:
                     seg_hi = v_hi
                 if quiet:
-                    # nothing changed: every page still idle, of one age
+                    # nothing changed: every page still idle, its age one more
                     if inside:
                         mapped += seg_hi - k
-                        _add_run(cells, r, region_first, 0, _age(now, st.uniform_since),
-                                 seg_hi - k, &run_nrb, &run_age, &run_len, &dup)
+                        while k < seg_hi:
+                            while st.run_lo[ri + 1] <= k:
+                                ri += 1
+                            p_hi = st.run_lo[ri + 1] if st.run_lo[ri + 1] < seg_hi else seg_hi
+                            _add_run(cells, r, region_first, 0, _age(now, st.run_since[ri]),
+                                     p_hi - k, &run_nrb, &run_age, &run_len, &dup)
+                            k = p_hi
                     k = seg_hi
                     continue
                 if not inside:
@@ -255,6 +288,35 @@ cdef class TruthReducer:
                         p_hi = r_page + rp * (pj + 1) // kr - <int64_t>base_page
                     acc_sum = 0
                     smp_sum = 0
+                    if p_hi - k >= 8 and _uniform(&v.gt_samples[v.first_li], st.base, st.since,
+                                                  st.was, k, p_hi):
+                        # the common case (a pass over a whole range, or none):
+                        # every page of the segment alike, one run
+                        smp = v.gt_samples[v.first_li + k] - st.base[k]
+                        memcpy(&st.base[k], &v.gt_samples[v.first_li + k],
+                               (p_hi - k) * sizeof(uint32_t))
+                        acc = smp > 0
+                        if acc != st.was[k]:
+                            for li in range(k, p_hi):
+                                st.since[li] = now
+                            memset(&st.was[k], acc, p_hi - k)
+                        since = st.since[k]
+                        all_idle &= not acc
+                        same_since &= since == first_since
+                        acc_sum = acc * (p_hi - k)
+                        smp_sum = <int64_t>smp * (p_hi - k)
+                        nrb = smp if width == 1 else (smp // width) * width
+                        age = now - since
+                        if age > AGE_MAX:
+                            age = AGE_MAX
+                        _add_run(cells, r, region_first, nrb, age, p_hi - k,
+                                 &run_nrb, &run_age, &run_len, &dup)
+                        accessed[r] += acc_sum
+                        sums[r] += smp_sum
+                        psum[q] += smp_sum
+                        wss += acc_sum
+                        k = p_hi
+                        continue
                     for li in range(k, p_hi):
                         cur = v.gt_samples[v.first_li + li]
                         smp = cur - st.base[li]
@@ -283,8 +345,9 @@ cdef class TruthReducer:
                     wss += acc_sum
                     k = p_hi
             if not quiet:
-                st.idle = all_idle and same_since
-                st.uniform_since = first_since
+                st.idle = all_idle
+                if all_idle:
+                    st.runs()
         while r < n:
             _finish_region(cells, r, region_first, starts[r], ends[r], mapped, run_nrb,
                            run_age, run_len, &dup)
@@ -317,6 +380,18 @@ cdef class TruthReducer:
 
 
 cdef uint32_t NEVER = 0xFFFFFFFFu
+
+
+cdef inline bint _uniform(const uint32_t *samples, const uint32_t *base, const uint32_t *since,
+                          const uint8_t *was, int64_t lo, int64_t hi) noexcept nogil:
+    """Whether pages [lo, hi) all have the same new interval count, state
+    and start of that state (branch-free, so that it vectorizes)."""
+    cdef uint32_t d0 = samples[lo] - base[lo], s0 = since[lo], diff = 0
+    cdef uint32_t w0 = was[lo]
+    cdef int64_t i
+    for i in range(lo + 1, hi):
+        diff |= ((samples[i] - base[i]) ^ d0) | (since[i] ^ s0) | (was[i] ^ w0)
+    return diff == 0
 
 
 cdef inline int64_t _age(uint32_t now, uint32_t since) noexcept nogil:
