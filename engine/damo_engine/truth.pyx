@@ -58,16 +58,15 @@ cdef class _Runs:
         return 0
 
     def arrays(self):
-        """The table as four numpy int64 arrays."""
-        o_arr, b_arr, g_arr, p_arr = (np.empty(self.n, np.int64) for _ in range(4))
-        cdef int64_t[::1] o = o_arr, b = b_arr, g = g_arr, p = p_arr
-        cdef int64_t j
-        for j in range(self.n):
-            o[j] = self.owner[j]
-            b[j] = self.nrb[j]
-            g[j] = self.age[j]
-            p[j] = self.pages[j]
-        return o_arr, b_arr, g_arr, p_arr
+        """The table as four numpy int64 arrays (rows of one)."""
+        out = np.empty((4, self.n), np.int64)
+        cdef int64_t[:, ::1] t = out
+        if self.n:
+            memcpy(&t[0, 0], self.owner, self.n * sizeof(int64_t))
+            memcpy(&t[1, 0], self.nrb, self.n * sizeof(int64_t))
+            memcpy(&t[2, 0], self.age, self.n * sizeof(int64_t))
+            memcpy(&t[3, 0], self.pages, self.n * sizeof(int64_t))
+        return out[0], out[1], out[2], out[3]
 
 
 cdef void *_grow(void *p, int64_t cap) except NULL:
@@ -137,6 +136,12 @@ cdef class TruthReducer:
     cdef dict vmas          # VMA start -> _VmaState
     cdef readonly uint32_t epoch
     cdef uint32_t now       # reductions so far: a page's age is now - since
+    cdef _Runs cells        # reused by every reduction
+    cdef int64_t *work      # per-region sums and piece bounds, per-piece sums
+    cdef int64_t work_len
+
+    def __dealloc__(self):
+        free(self.work)
 
     def __init__(self, AddressSpace mm):
         cdef int i
@@ -172,10 +177,21 @@ cdef class TruthReducer:
         since one reduction costs O(regions over it), not O(pages)."""
         cdef int64_t n = starts.shape[0], npc = 0, total = 0, extra, j, rp, r
         acc_arr = np.zeros(n, np.int64)
-        sum_arr = np.zeros(n, np.int64)
         k_arr = np.zeros(n, np.int64)
-        first_arr = np.zeros(n + 1, np.int64)
-        cdef int64_t[::1] accessed = acc_arr, sums = sum_arr, pk = k_arr, pfirst = first_arr
+        cdef int64_t[::1] accessed = acc_arr, pk = k_arr
+        # sums (n), pfirst (n + 1) and psum (at most nr_pieces + n): C scratch
+        cdef int64_t need = 3 * n + 1 + (nr_pieces if nr_pieces > 0 else 0)
+        cdef int64_t *grown
+        if need > self.work_len:
+            grown = <int64_t *>realloc(self.work, need * sizeof(int64_t))
+            if grown == NULL:
+                raise MemoryError()
+            self.work = grown
+            self.work_len = need
+        memset(self.work, 0, need * sizeof(int64_t))
+        cdef int64_t *sums = self.work
+        cdef int64_t *pfirst = self.work + n
+        cdef int64_t *psum = self.work + 2 * n + 1
         for r in range(n):
             total += <int64_t>((ends[r] - starts[r]) >> PAGE_SHIFT)
         extra = nr_pieces - n if nr_pieces > n else 0
@@ -186,11 +202,12 @@ cdef class TruthReducer:
                 pk[r] = rp if rp > 0 else 1
             pfirst[r + 1] = pfirst[r] + pk[r]
         npc = pfirst[n]
-        psum_arr = np.zeros(npc, np.int64)
-        cdef int64_t[::1] psum = psum_arr
         cdef int64_t pj = 0, last_r = -1, o, kr, r_page
         r = 0
-        cdef _Runs cells = _Runs()
+        if self.cells is None:
+            self.cells = _Runs()
+        cdef _Runs cells = self.cells
+        cells.n = 0
         cdef dict seen = {}
         cdef int i
         cdef VmaData *v
