@@ -12,6 +12,7 @@ fork from a forkserver that has imported the same (a fresh interpreter:
 about half a second before the first evaluation)."""
 import collections
 import concurrent.futures
+import gc
 import multiprocessing
 import multiprocessing.connection
 import signal
@@ -28,6 +29,9 @@ def _worker_main(conn, inherited=()):
         # a forked worker's copies of the pool's other pipes: closed, so that
         # the others see their pool's end close when it does
         c.close()
+    # what the worker inherited stays out of its garbage collections (which
+    # would write to, and so copy, every page of it)
+    gc.freeze()
     from damo.evaluation import _run
     while True:
         try:
@@ -75,9 +79,15 @@ class LocalPool:
             from damo.evaluation import _run
             _run.preload()
             fork = multiprocessing.get_context("fork")
-            for _ in range(nr):
-                self._workers.append(_Worker(fork, [self._wake_r, self._wake_w] +
-                                             [w.conn for w in self._workers]))
+            # what exists now is left out of the workers' garbage collections,
+            # which would otherwise write to (and so copy) every page of it
+            gc.freeze()
+            try:
+                for _ in range(nr):
+                    self._workers.append(_Worker(fork, [self._wake_r, self._wake_w] +
+                                                 [w.conn for w in self._workers]))
+            finally:
+                gc.unfreeze()
         self._thread = threading.Thread(target=self._manage, name="damo-evaluation",
                                         daemon=True)
         self._thread.start()
