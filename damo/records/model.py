@@ -164,7 +164,7 @@ class Record:
             bad = ~np.isfinite(self.start_ns) | (np.abs(self.start_ns) >= 2.0**63)
             if np.any(bad):
                 raise FormatError("snapshot %d: start time %r is not a time"
-                                  % (_first(bad), self.start_ns[_first(bad)]))
+                                  % (_first(bad), float(self.start_ns[_first(bad)])))
         _refuse(self.start_ns > self.end_ns, "snapshot %d: starts after it ends",
                 lambda i: (i,))
         if self.sample_interval_us is not None:
@@ -173,7 +173,7 @@ class Record:
             v = self.sample_interval_us
             _refuse(np.isinf(v) | (v < 0) | (v > 2.0**64),
                     "snapshot %d: sample_interval_us %r is not an interval",
-                    lambda i: (i, v[i]))
+                    lambda i: (i, float(v[i])))
         if self.total_bytes is not None:
             if len(self.total_bytes) != nr_snapshots:
                 raise FormatError("total_bytes disagrees in length")
