@@ -207,7 +207,7 @@ def pytest_configure(config):
 # Mutation runs stop at a mutant's first failing test: the quick tests that
 # check one thing first (the record formats, then the reports), the ones that
 # record or draw last.
-MUTATION_ORDER = ["test_records_formats.py", "test_records_errors.py",
+MUTATION_ORDER = ["test_mut_records.py", "test_mut_reports.py", "test_records_formats.py", "test_records_errors.py",
                   "test_records_damo_reads.py", "test_report_profile.py",
                   "test_code_attribution.py", "test_module_stat.py",
                   "test_report_differential.py",
