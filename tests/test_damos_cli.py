@@ -3,6 +3,7 @@ damo's layout, presets; one error line (no traceback, no output) for what
 the kernel would refuse; recordings with schemes that damo 3.4.3 reads."""
 import json
 
+import numpy as np
 import pytest
 
 from conftest import run_ours
@@ -11,6 +12,19 @@ from damo.params import schemes
 
 MiB = 1 << 20
 SHORT = ["--timeout", "1"]
+# the stairs workload: ten areas of 10,000,000 bytes, every page touched in
+# its first 5 s; an area spans 2442 pages, or 2443 if not page aligned, and
+# the ten together at least 10^8 bytes' worth of pages
+AREA = 10_000_000
+WORKLOAD_PAGES_MIN = -(-10 * AREA // 4096)
+WORKLOAD_PAGES_MAX = 10 * (-(-AREA // 4096) + 1)
+
+
+def assert_workload_pages(nbytes, nr_applies):
+    """``nbytes`` covers the workload's pages once per apply."""
+    assert nbytes % 4096 == 0
+    assert nr_applies * 10 * AREA <= nbytes <= nr_applies * WORKLOAD_PAGES_MAX * 4096, (
+        nbytes, nr_applies)
 
 
 def record(tmp_path, *args, name="out.data"):
@@ -120,9 +134,22 @@ def test_kdamonds_file_in_damos_layout(tmp_path, fmt):
     assert code == 0, err
     with open(out + ".sim_metrics") as f:
         scheme = json.load(f)["final"]["schemes"][0]
-    assert scheme["action"] == "stat" and scheme["stats"]["nr_tried"] > 0
-    # the stat scheme with an anon allow filter counts the hot anonymous bytes
-    assert scheme["stats"]["sz_ops_filter_passed"] > 0
+    assert scheme["action"] == "stat"
+    st = scheme["stats"]
+    # The scheme sees the regions DAMON aggregated (the recorded snapshots):
+    # it tries those its pattern takes, sz >= 4 KiB and nr_accesses >= 10 % of
+    # aggr / sample = 20 samples (2), once per aggregation (apply interval 0).
+    r = records.load(out).records[0]
+    sizes = r.sizes()
+    taken = (sizes >= 4096) & (r.nr_accesses >= 2)
+    assert st["nr_snapshots"] == r.nr_snapshots
+    assert (st["nr_tried"], st["sz_tried"]) == (int(taken.sum()), int(sizes[taken].sum()))
+    assert 9 <= r.nr_snapshots <= 10          # 1 s of 100 ms aggregations
+    # the anon allow filter passes the workload's anonymous pages the tried
+    # regions cover: in the first second stairs touches all ten 10,000,000-byte
+    # areas (every page), so every application passes all of them
+    assert_workload_pages(st["sz_ops_filter_passed"], st["nr_snapshots"])
+    assert st["sz_ops_filter_passed"] <= st["sz_tried"]
 
 
 def test_kdamonds_file_with_a_bad_scheme_names_the_file(tmp_path):
@@ -193,9 +220,22 @@ def test_damo_reads_recordings_with_schemes(tmp_path, damo):
     rec = records.load(tried)
     assert rec.records and all(r.scheme_idx == 0 for r in rec.records)
     r = rec.records[0]
-    assert r.sz_filter_passed is not None and r.sz_filter_passed.sum() > 0
-    assert r.damos_stats[-1]["nr_tried"] > 0
-    # the regions tried in an apply interval are the hot ones (>= 5 %)
+    # every tried region is recorded: the stats count the recorded regions,
+    # snapshot by snapshot (the stats are cumulative)
+    sizes = r.sizes()
+    upto = r.region_offsets[1:]
+    assert [st["nr_snapshots"] for st in r.damos_stats] == list(range(1, r.nr_snapshots + 1))
+    assert [st["nr_tried"] for st in r.damos_stats] == upto.tolist()
+    assert [st["sz_tried"] for st in r.damos_stats] == np.cumsum(
+        r.per_snapshot_sum(sizes)).tolist()
+    assert [st["sz_ops_filter_passed"] for st in r.damos_stats] == np.cumsum(
+        r.per_snapshot_sum(r.sz_filter_passed)).tolist()
+    assert (r.sz_filter_passed <= sizes).all()
+    # each apply passes the workload's anonymous pages: all of stairs' 100 MB
+    for passed in r.per_snapshot_sum(r.sz_filter_passed):
+        assert_workload_pages(int(passed), 1)
+    # the regions tried in an apply interval are the hot ones (>= 5 % of 20
+    # samples: 1)
     assert (r.nr_accesses >= 1).all()
 
 
@@ -214,7 +254,13 @@ def test_native_recordings_keep_the_metrics_inside(tmp_path):
     # the machine's memory in kB; all that is used is the one process's pages
     assert system["footprint"]["total"] == sum(n["capacity"] for n in m["machine"]["nodes"]) // 1024
     used = sum(system["footprint"]["used_by_node"])
-    assert proc["footprint"]["resident"] > 0 and used == proc["footprint"]["resident"] * 4
+    # stairs touches all of its 100 MB in the first second: the process's
+    # resident pages are those pages, plus what it had at the start
+    start = footprints[0]["footprints"][0]["footprint"]["resident"]
+    resident = proc["footprint"]["resident"]
+    assert WORKLOAD_PAGES_MIN <= resident <= WORKLOAD_PAGES_MAX + start
+    assert resident <= proc["footprint"]["size"]
+    assert used == resident * 4
     assert system["footprint"]["free"] == system["footprint"]["total"] - used
 
 

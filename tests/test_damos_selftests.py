@@ -121,9 +121,20 @@ def test_damos_apply_interval():
     run = Run(access_memory(2, 10 * MiB, 2000, 1), [every_aggr, every_10ms])
     while run.alive:
         run.run(0.1)
-    tried = [every_aggr.stats()["nr_tried"], every_10ms.stats()["nr_tried"]]
-    assert tried[0] > 0 and tried[1] > 0
+    stats = [every_aggr.stats(), every_10ms.stats()]
+    # 4 s of workload: 40 aggregations of 100 ms, 400 apply intervals of 10 ms
+    assert [st["nr_snapshots"] for st in stats] == [40, 400]
+    tried = [st["nr_tried"] for st in stats]
     assert tried[1] / tried[0] >= 9, tried
+    # the same bytes, ten times as often
+    sz = [st["sz_tried"] for st in stats]
+    assert 9 <= sz[1] / sz[0] <= 11, sz
+    # only the 10 MiB being accessed has nr_accesses >= 5; it is old enough
+    # (age >= 2 aggregations) in all but the first 3 aggregations of each of
+    # its two 2 s phases, and DAMON's regions at its edges may leave some out
+    for st in stats:
+        n = st["nr_snapshots"]
+        assert 0.75 * n * 10 * MiB <= st["sz_tried"] <= n * 10 * MiB, st
 
 
 def test_damos_quota_goal():
