@@ -36,6 +36,11 @@ HIDDEN = (
     "/sys/module/damon_stat",
 )
 
+# damo 3.4.3 picks its record parser by `file -b`'s words; its `file` reads
+# only this magic file (see there: the host's full database takes some zlib
+# recordings for disk images and executables, and damo then fails on them).
+MAGIC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_damo.magic")
+
 # Run as root inside the new namespace: hide, check, then exec damo.
 _SANDBOX_SCRIPT = r'''
 set -e
@@ -115,12 +120,15 @@ def check_sandbox():
     if done.returncode != 0:
         raise Unavailable("cannot make a private mount namespace (needs root or "
                           "CAP_SYS_ADMIN): %s" % done.stderr.strip())
+    if not os.path.isfile(MAGIC_FILE):
+        raise Unavailable("%s is missing: damo's `file` would mistype recordings" % MAGIC_FILE)
 
 
 def command(damo, args):
     """The argv that runs `damo ARGS` inside the sandbox."""
     return (["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-             _SANDBOX_SCRIPT, "sandbox"] + list(HIDDEN) + ["--", damo] + list(args))
+             _SANDBOX_SCRIPT, "sandbox"] + list(HIDDEN) +
+            ["--", "/usr/bin/env", "MAGIC=" + MAGIC_FILE, damo] + list(args))
 
 
 def argv_or_none():
