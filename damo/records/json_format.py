@@ -150,7 +150,7 @@ def _regions_from_objects(regions, where):
             cols["ends"].append(check_int(units.to_bytes(r["end"]), "end", 0, ULONG_MAX))
             acc = r.get("nr_accesses")
             if acc is None:
-                raise FormatError("%s: region %d has no nr_accesses" % (where, i))
+                raise KeyError("nr_accesses")   # missing or null: named once, below
             samples, percent = acc.get("samples"), acc.get("percent")
             cols["nr_accesses"].append(None if samples is None else check_int(
                 units.to_number(samples), "nr_accesses.samples", 0, UINT_MAX))
