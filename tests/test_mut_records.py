@@ -123,3 +123,343 @@ def test_intervals_goal_switches_tuning():
     ok = Intervals(2**64 - 1, 0, 1.5, goal={"access_bp": 0, "aggrs": 0, "min_sample_us": 0,
                                             "max_sample_us": 2**64 - 1})
     assert record(intervals=ok).intervals is ok
+
+
+# ---- readers: what a user reads of a refused file -------------------------
+
+import json
+import struct
+import zlib
+
+from damo.errors import DamoError
+from damo.records import files, native
+
+G = {"start": 0, "end": 4096, "nr_accesses": {"samples": 1, "percent": 5},
+     "age": {"usec": 200000, "aggr_intervals": 2}}
+INTERVALS = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}
+
+
+def one_record(regions, intervals=INTERVALS, **snapshot):
+    s = {"start_time": 0, "end_time": 10, "regions": regions}
+    s.update(snapshot)
+    return [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": None, "target_id": 1,
+             "intervals": intervals, "snapshots": [s]}]
+
+
+def load_error(path):
+    with pytest.raises(DamoError) as e:
+        files.load(str(path))
+    return str(e.value)
+
+
+def write(path, obj, fmt):
+    data = json.dumps(obj, indent=4).encode()
+    path.write_bytes(zlib.compress(data) if fmt == "json_compressed" else data)
+
+
+JSON_REFUSALS = [
+    ({"a": 1}, "top level is not a list of records"),
+    ([1], "record 0 is not an object"),
+    ([{"target_id": 1}], "record 0 lacks 'snapshots'"),
+    ([{"target_id": 1, "snapshots": 3}], "record 0: 'snapshots' is not a list"),
+    ([{"target_id": 1, "snapshots": [3]}], "record 0 snapshot 0 is not an object"),
+    ([{"target_id": 1, "snapshots": [{"start_time": 0, "regions": []}]}],
+     "record 0 snapshot 0 lacks 'end_time'"),
+    ([{"target_id": 1, "snapshots": [{"start_time": 0, "end_time": 1, "regions": {}}]}],
+     "record 0 snapshot 0: 'regions' is not a list"),
+    ([{"target_id": 1, "snapshots": [{"start_time": "soon", "end_time": 1, "regions": []}]}],
+     "record 0 snapshot 0 start_time: bad number 'soon'"),
+    ([{"target_id": 1, "snapshots": [{"start_time": 2**70, "end_time": 1, "regions": []}]}],
+     "record 0 snapshot 0 start_time: time 1180591620717411303424 is out of range"),
+    (one_record([G], intervals={"sample_us": 1}), "record 0: intervals lack 'aggr_us'"),
+    (one_record([G], intervals={"sample_us": "x", "aggr_us": 1, "ops_update_us": 1}),
+     "record 0: bad intervals {'sample_us': 'x', 'aggr_us': 1, 'ops_update_us': 1}"),
+    (one_record([G], intervals={"sample_us": -1, "aggr_us": 1, "ops_update_us": 1}),
+     "record 0: intervals.sample_us: -1 is not an interval (0 to 2^64-1 us)"),
+    (one_record([{"start": 0, "nr_accesses": {"samples": 1}}]),
+     "record 0 snapshot 0: region 0 lacks 'end'"),
+    (one_record([G, {"start": 0, "end": 4096, "age": G["age"]}]),
+     "record 0 snapshot 0: region 1 lacks 'nr_accesses'"),
+    (one_record([G, dict(G, start=-5)]),
+     "record 0 snapshot 0: region 1: start: -5 is out of range [0, 18446744073709551615]"),
+    (one_record([dict(G, end=2**64)]),
+     "record 0 snapshot 0: region 0: end: 18446744073709551616 is out of range "
+     "[0, 18446744073709551615]"),
+    (one_record([dict(G, end="lots")]),
+     "record 0 snapshot 0: region 0 is malformed (not a size: 'lots')"),
+    (one_record([dict(G, nr_accesses={"samples": 2**32, "percent": None})]),
+     "record 0 snapshot 0: region 0: nr_accesses.samples: 4294967296 is out of range "
+     "[0, 4294967295]"),
+    (one_record([dict(G, nr_accesses={"samples": None, "percent": 50})],
+                intervals=dict(INTERVALS, sample_us=0)),
+     "record 0 snapshot 0: nr_accesses.percent needs a sample interval above 0"),
+    (one_record([dict(G, nr_accesses={"samples": None, "percent": 1e300})]),
+     "record 0 snapshot 0: region 0: nr_accesses.percent 1e+300 is not a number in "
+     "[0, 2^63-1]"),
+    (one_record([dict(G, nr_accesses={"samples": None, "percent": 50})], intervals=None),
+     "record 0 snapshot 0: regions lack nr_accesses.samples"),
+    (one_record([dict(G, age={"usec": 10**6, "aggr_intervals": None})],
+                intervals=dict(INTERVALS, aggr_us=0)),
+     "record 0 snapshot 0: age.usec needs an aggregation interval above 0"),
+    (one_record([dict(G, age={"usec": None, "aggr_intervals": -1})]),
+     "record 0 snapshot 0: region 0: age.aggr_intervals: -1 is out of range "
+     "[0, 9223372036854775807]"),
+    (one_record([dict(G, age={"aggr_intervals": 1})]), "record 0 snapshot 0: region 0 lacks 'usec'"),
+    (one_record([dict(G, sz_filter_passed=-1)]),
+     "record 0 snapshot 0: region 0: sz_filter_passed: -1 is out of range "
+     "[0, 9223372036854775807]"),
+    (one_record([], sample_interval_us=-3),
+     "record 0 snapshot 0: sample_interval_us -3 is out of range"),
+    (one_record([dict(G, start=8192)]), "record 0: snapshot 0 region 0: start 8192 is above end 4096"),
+    (one_record([G], start_time=20, end_time=10), "record 0: snapshot 0: starts after it ends"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "json_compressed"])
+@pytest.mark.parametrize("obj, message", JSON_REFUSALS)
+def test_json_refusals_name_the_place(tmp_path, fmt, obj, message):
+    path = tmp_path / "r.data"
+    write(path, obj, fmt)
+    assert load_error(path) == "%s: bad %s recording: %s" % (path, fmt, message)
+
+
+@pytest.mark.parametrize("fmt", ["json", "json_compressed"])
+def test_json_percent_and_usec_stand_in_for_samples_and_ages(tmp_path, fmt):
+    """damo's rules: samples = int(percent * (aggr / sample) / 100), age =
+    int(usec / aggr); here 50 % of 20 samples and 1 s of 100 ms."""
+    path = tmp_path / "r.data"
+    write(path, one_record([dict(G, nr_accesses={"samples": None, "percent": 50},
+                                 age={"usec": 10**6, "aggr_intervals": None}),
+                            dict(G, start=4096, end=12288)]), fmt)
+    r, = files.load(str(path)).records
+    assert r.nr_accesses.tolist() == [10, 1] and r.ages.tolist() == [10, 2]
+    assert r.starts.tolist() == [0, 4096] and r.ends.tolist() == [4096, 12288]
+    assert (r.intervals.sample_us, r.intervals.aggr_us, r.intervals.ops_update_us) == (
+        5000, 100000, 1000000)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b'[{"target_id": 1, "snapshots": [',
+     "bad json recording: invalid JSON (Expecting value: line 1 column 33 (char 32))"),
+    (b'[{"target_id": NaN, "snapshots": []}]',
+     "bad json recording: invalid JSON (NaN is not a JSON number)"),
+    (b"[" * 300 + b"]" * 300, "bad json recording: nested deeper than 64 levels"),
+    (b"\xff\xfe\x00garbage" * 10, "not a recording: an unknown format"),
+    (b"", "empty file, not a recording"),
+    (b"\x78\x9c" + b"\xff" * 40, "bad json_compressed recording: corrupt zlib stream (Error -3 "
+     "while decompressing data: invalid block type)"),
+    (zlib.compress(b"[]" + b" " * 100)[:-6],
+     "bad json_compressed recording: truncated (the zlib stream ends early)"),
+])
+def test_unreadable_files(tmp_path, data, message):
+    path = tmp_path / "r.data"
+    path.write_bytes(data)
+    assert load_error(path) == "%s: %s" % (path, message)
+
+
+# native: a valid file's header edited (the data area moved to stay aligned)
+
+def native_file(tmp_path):
+    import synth
+    path = tmp_path / "n.data"
+    synth.stairs(str(path), nr_snapshots=3, nr_regions=4, output_type="native")
+    return path
+
+
+def rewrite_native(path, edit, version_bytes=None):
+    buf = path.read_bytes()
+    (n,) = struct.unpack_from("<Q", buf, len(native.MAGIC))
+    head_end = len(native.MAGIC) + 8 + n
+    header = json.loads(buf[len(native.MAGIC) + 8:head_end])
+    data = buf[-(-head_end // 64) * 64:]
+    header = edit(header)
+    text = header if isinstance(header, bytes) else json.dumps(header).encode()
+    head = native.MAGIC + struct.pack("<Q", len(text)) + text
+    path.write_bytes(head + b"\0" * (-len(head) % 64) + data)
+
+
+def drop(key):
+    def edit(h):
+        del h["records"][0][key]
+        return h
+    return edit
+
+
+def setcol(name, value):
+    def edit(h):
+        h["records"][0]["columns"][name] = value
+        return h
+    return edit
+
+
+def setkey(key, value):
+    def edit(h):
+        h["records"][0][key] = value
+        return h
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: b"[1, 2]", "corrupt header (not a JSON object)"),
+    (lambda h: dict(h, version=7), "unsupported native format version 7"),
+    (lambda h: {k: v for k, v in h.items() if k != "version"},
+     "unsupported native format version None"),
+    (lambda h: dict(h, records={}), "corrupt header (no records list or no metadata)"),
+    (lambda h: {k: v for k, v in h.items() if k != "metadata"},
+     "corrupt header (no records list or no metadata)"),
+    (lambda h: dict(h, metadata=[]), "corrupt header (metadata is not an object)"),
+    (lambda h: dict(h, metadata={"a": {"__ndarray__": [0, "<i8", [10**9]]}}),
+     "metadata: truncated (an array runs past the end of the file)"),
+    (lambda h: dict(h, records=[7]), "record 0: not an object"),
+    (drop("data_source"), "record 0: lacks data_source"),
+    (setkey("columns", []), "record 0: 'columns' is not an object"),
+    (setcol("colour", [0, "<i8", [1]]), "record 0: unknown column colour"),
+    (lambda h: (h["records"][0]["columns"].pop("ages"), h)[1], "record 0: lacks column ages"),
+    (setcol("ages", [0, "<i8"]),
+     "record 0: corrupt header (an array reference is not [offset, dtype, shape])"),
+    (setcol("ages", [-64, "<i8", [4]]),
+     "record 0: corrupt header (an array's offset or shape is not valid)"),
+    (setcol("ages", [0, "<i8", [2, -1]]),
+     "record 0: corrupt header (an array's offset or shape is not valid)"),
+    (setcol("ages", [0, "<u8", [4]]), "record 0: corrupt header (an array of <u8, not <i8)"),
+    (setcol("start_ns", [0, "<u4", [3]]),
+     "record 0: corrupt header (an array of <u4, not <i8 or <f8)"),
+    (setcol("ages", [0, "<i8", [2, 2]]), "record 0: a column is not one-dimensional"),
+    (setcol("ages", [10**6, "<i8", [4]]),
+     "record 0: truncated (an array runs past the end of the file)"),
+    (setkey("intervals", {"sample_us": 1}),
+     "record 0: intervals are not {aggr_us, goal, ops_update_us, sample_us}"),
+    (setkey("scheme_filters", {}), "record 0: 'scheme_filters' is not a list"),
+    (setkey("damos_stats", 3), "record 0: 'damos_stats' is not a list"),
+    (setkey("data_source", 3), "record 0: data_source 3 is not a string"),
+])
+def test_native_refusals(tmp_path, edit, message):
+    path = native_file(tmp_path)
+    files.load(str(path))                   # valid before the edit
+    rewrite_native(path, edit)
+    assert load_error(path) == "%s: bad native recording: %s" % (path, message)
+
+
+def test_native_header_ends(tmp_path):
+    path = native_file(tmp_path)
+    buf = path.read_bytes()
+    path.write_bytes(buf[:len(native.MAGIC) + 20])
+    assert load_error(path) == "%s: bad native recording: truncated (header runs past the " \
+                               "end of the file)" % path
+    path.write_bytes(native.MAGIC + b"\1\2")
+    assert load_error(path) == "%s: bad native recording: not a native recording" % path
+
+
+# ---- perf script text: read and written by hand ----------------------------
+
+from damo.records import perf_script
+
+HEAD = "kdamond.0 1234 [000] "
+
+
+def agg(ts, target, nr, start, end, nr_accesses, age=None):
+    return "%s%s: damon:damon_aggregated: target_id=%s nr_regions=%d %d-%d: %d%s" % (
+        HEAD, ts, target, nr, start, end, nr_accesses, "" if age is None else " %d" % age)
+
+
+def test_perf_script_snapshots_times_and_targets():
+    text = "\n".join([
+        "# a perf script header line", "short line",
+        agg("5.000000", 1, 2, 0, 4096, 3, 7), agg("5.000000", 1, 2, 4096, 8192, 0, 1),
+        agg("5.100000", 2, 1, 0, 100, 1),
+        agg("5.200000", 1, 1, 0, 8192, 2, 8),
+        "kdamond.0 1234 [000] 5.3: damon:damon_monitor_intervals_tune: sample_us=2500",
+        agg("5.300000", 1, 1, 0, 8192, 4, 9),
+    ])
+    one, two = perf_script.read(text)
+    assert one.target_id == 1 and two.target_id == 2
+    assert one.end_ns.tolist() == [5000000000, 5200000000, 5300000000]
+    # no start times in a trace: the first is one average snapshot length early
+    assert one.start_ns.tolist() == [4850000000.0, 5000000000, 5200000000]
+    assert one.region_offsets.tolist() == [0, 2, 3, 4]
+    assert one.starts.tolist() == [0, 4096, 0, 0] and one.ends.tolist() == [4096, 8192] + [8192] * 2
+    assert one.nr_accesses.tolist() == [3, 0, 2, 4] and one.ages.tolist() == [7, 1, 8, 9]
+    # a tune line gives the sampling interval of the snapshot right after it
+    assert np.isnan(one.sample_interval_us[:2]).all() and one.sample_interval_us[2] == 2500
+    # a one-snapshot target is taken as instantaneous; no age: unknown
+    assert two.start_ns.tolist() == two.end_ns.tolist() == [5100000000]
+    assert two.ages.tolist() == [AGE_UNKNOWN] and two.sample_interval_us is None
+
+
+def test_perf_script_drops_damo_s_fake_last_snapshot_and_reads_trace_cmd():
+    text = "\n".join([
+        agg("1.000000", 3, 1, 0, 4096, 5, 0),
+        # trace-cmd: with the latency column, and a damos_before_apply line
+        "kdamond.0-77 [001] ..... 3.000000: damon_aggregated: target_id=3 nr_regions=1 "
+        "0-4096: 6 1",
+        "kdamond.0-77 [001] 4.000000: damon:damos_before_apply: ctx_idx=0 scheme_idx=0 "
+        "target_idx=3 nr_regions=1 0-4096: 7 2",
+    ])
+    r, = perf_script.read(text)
+    assert r.end_ns.tolist() == [1000000000, 3000000000, 4000000000]
+    assert r.start_ns.tolist() == [-500000000.0, 1000000000, 3000000000]
+    assert r.nr_accesses.tolist() == [5, 6, 7] and r.ages.tolist() == [0, 1, 2]
+    fake = "\n".join([agg("1.000000", 3, 1, 0, 4096, 5, 0), agg("2.000000", 3, 1, 0, 0, -1, -1)])
+    r, = perf_script.read(fake)
+    assert r.nr_snapshots == 1 and r.start_ns.tolist() == [0.0] and r.end_ns.tolist() == [10**9]
+
+
+NOT_TRACE = [
+    (HEAD + "5.0 damon:damon_aggregated: target_id=1 nr_regions=1 0-1: 1 0",
+     "no '<timestamp>: <event>:' fields"),
+    (HEAD + "5.0: damon:damon_aggregated: target=1 nr_regions=1 0-1: 1 0",
+     "expected target_id=<number>, got 'target=1'"),
+    (HEAD + "5.0: damon:damon_aggregated: target_id=1 nr_regions=1 0-1 1 0",
+     "expected '<start>-<end>:', got '0-1'"),
+    (agg("5.0", 1, 1, 0, 2**64, 1, 0), "address out of range [0, 2^64-1]"),
+    (agg("5.0", 1, 1, 0, 1, 2**32, 0), "nr_accesses 4294967296 out of range [0, 2^32-1]"),
+    (agg("5.0", 1, 1, 0, 1, 1, -2), "age -2 out of range"),
+    (agg("5.0", 1, 0, 0, 1, 1, 1), "nr_regions or target out of range"),
+    (agg("1e10", 1, 1, 0, 1, 1, 1), "timestamp out of range"),
+    ("kdamond.0 1234 [000] 5.0: damon:damon_monitor_intervals_tune: sample_us=-1",
+     "sample_us out of range"),
+]
+
+
+@pytest.mark.parametrize("line, reason", NOT_TRACE)
+def test_perf_script_lines_that_are_not_trace_lines(line, reason):
+    """The message names the line, why, and quotes its first 80 characters."""
+    good = agg("4.0", 1, 1, 0, 4096, 1, 1)
+    with pytest.raises(FormatError) as e:
+        perf_script.read("\n".join([good, line]))
+    assert str(e.value) == "line 2 is not a DAMON trace line (%s): %r" % (reason, line[:80])
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([agg("5.0", 1, 2, 0, 1, 1, 1), agg("5.0", 2, 1, 0, 1, 1, 1)],
+     "line 2: a region of target 2 inside the unfinished snapshot of another target "
+     "(1 of its regions are missing)"),
+    ([agg("5.0", 1, 1, 0, 1, 1, 1), agg("4.0", 1, 1, 0, 1, 1, 1)],
+     "line 2: trace is not time-sorted"),
+    ([agg("5.0", 1, 2, 0, 1, 1, 1), agg("5.0", 1, 3, 1, 2, 1, 1)],
+     "line 2: nr_regions=3 in a snapshot of 2 regions"),
+    ([agg("5.0", 1, 1, 8, 1, 1, 1)], "target 1: snapshot 0 region 0: start 8 is above end 1"),
+])
+def test_perf_script_refusals(lines, message):
+    with pytest.raises(FormatError) as e:
+        perf_script.read("\n".join(lines))
+    assert str(e.value) == message
+
+
+def test_perf_script_lines_as_damo_writes_them():
+    r = record(sample_interval_us=[float("nan"), 2500])
+    assert "".join(perf_script.iter_text([r])) == (
+        "kdamond.x xxxx xxxx 0.000000: damon:damon_aggregated: target_id=1 nr_regions=2 "
+        "0-4096: 1 4\n"
+        "kdamond.x xxxx xxxx 0.000000: damon:damon_aggregated: target_id=1 nr_regions=2 "
+        "4096-8192: 2 5\n"
+        "kdamond.x xxxx xxxx 0.000000: damon:damon_monitor_intervals_tune: sample_us=2500\n"
+        "kdamond.x xxxx xxxx 0.000000: damon:damon_aggregated: target_id=1 nr_regions=1 "
+        "0-8192: 3 6\n")
+    # one snapshot: damo adds a fake one after it, one snapshot length later
+    one = Record(7, [1000000000], [3000000000], [0, 1], [0], [4096], [2], [AGE_UNKNOWN])
+    assert "".join(perf_script.iter_text([one])) == (
+        "kdamond.x xxxx xxxx 3.000000: damon:damon_aggregated: target_id=7 nr_regions=1 "
+        "0-4096: 2\n"
+        "kdamond.x xxxx xxxx 5.000000: damon:damon_aggregated: target_id=7 nr_regions=1 "
+        "0-0: -1 -1\n")
