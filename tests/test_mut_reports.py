@@ -25,3 +25,90 @@ def test_a_heatmap_too_small_for_its_pixels_says_so():
     with pytest.raises(DamoError) as e:
         HeatMap.build([r], (0, 1000), (0, 100), (2000, 10))
     assert str(e.value) == "the map is too small for 2000x10 pixels (time 1 us, space 100 B)"
+
+
+# ---- report trace: lines parsed and formatted by hand -----------------------
+
+@pytest.mark.parametrize("line, kind, parsed", [
+    ("kdamond.0 1234 [000] 5.000000: damon:damon_aggregated: target_id=1 nr_regions=2 "
+     "0-4096: 3 7", "perf-script",
+     ("5.000000", "kdamond.0/1234", "damon:damon_aggregated",
+      ["target_id=1", "nr_regions=2", "0-4096:", "3", "7"])),
+    ("kdamond.0-77 [001] ..... 3.000000: damon_aggregated: target_id=3 nr_regions=1 "
+     "0-4096: 6 1", "trace-cmd",
+     ("3.000000", "kdamond.0-77", "damon:damon_aggregated",
+      ["target_id=3", "nr_regions=1", "0-4096:", "6", "1"])),
+    ("kdamond.0-77 [001] 3.5: damon_aggregated: target_id=3", "trace-cmd",
+     ("3.5", "kdamond.0-77", "damon:damon_aggregated", ["target_id=3"])),
+    ("kdamond.0-77 [001] ..... 3.5:", "trace-cmd", (None,) * 4),
+    ("1.234 kdamond.0/77 damon:damon_aggregated(target_id: 1, nr_regions: 2)", "perf-trace",
+     ("1.234", "kdamond.0/77", "damon:damon_aggregated",
+      ["target_id:", "1,", "nr_regions:", "2"])),
+    ("1.234 kdamond.0/77 damon:damos_esz(esz: 4096)", "perf-trace",
+     ("1.234", "kdamond.0/77", "damon:damos_esz", ["esz:", "4096"])),
+    ("1.5 kdamond.0/77 damon:x(a)", "perf-trace", ("1.5", "kdamond.0/77", "damon:x", ["a"])),
+    ("a b c", "perf-script", (None,) * 4),
+    ("a b c d", "perf-script", (None,) * 4),
+    ("a b", "perf-trace", (None,) * 4),
+])
+def test_trace_lines_of_each_tracer(line, kind, parsed):
+    assert trace.parse_line(line, kind) == parsed
+
+
+def test_trace_texts_as_damo_prints_them():
+    f = trace.TraceFormatter(200)
+    head = ["5.0", "kdamond.0/1"]
+    # aggregated: target, index/nr_regions, start, (size), nr_accesses, age
+    assert f.text(*head, "damon:damon_aggregated",
+                  ["target_id=1", "nr_regions=2", "4096-12288:", "3", "7"]) == [
+        "5.0 kdamond.0/1 damon:damon_aggregated 1 0/2 4.000000 KiB (8.000000 KiB) 3 7"]
+    # the second of two regions, and no age (-1)
+    assert f.text(*head, "damon:damon_aggregated",
+                  ["target_id=1", "nr_regions=2", "0-1024:", "0"]) == [
+        "5.0 kdamond.0/1 damon:damon_aggregated 1 1/2 0 B (1024 B) 0 -1"]
+    # back to region 0 of the next snapshot
+    assert f.text(*head, "damon:damon_aggregated",
+                  ["target_id=1", "nr_regions=1", "0-1024:", "2", "1"])[0].endswith(" 1 0/1 0 B (1024 B) 2 1")
+    assert f.text(*head, "damon:damos_before_apply",
+                  ["ctx_idx=0", "scheme_idx=1", "target_idx=2", "nr_regions=3",
+                   "0-2048:", "5", "6"]) == [
+        "5.0 kdamond.0/1 damon:damos_before_apply 0 1 2 3 0 B (2.000000 KiB) 5 6"]
+    # stat: kdamond ctx scheme nr_tried sz_tried nr_applied sz_applied [sz_ops_filter_passed
+    # qt_exceeds nr_snapshots]
+    assert f.text(*head, "damon:damos_stat_after_apply_interval",
+                  ["ctx_idx=0", "scheme_idx=1", "nr_tried=1234", "sz_tried=8192",
+                   "nr_applied=2", "sz_applied=4096"]) == [
+        "5.0 kdamond.0/1 damon:damos_stat_after_apply_interval 0 1 1,234 8.000000 KiB 2 "
+        "4.000000 KiB -1 B -1 -1"]          # damo formats the missing size too
+    assert f.text(*head, "damon:damos_stat_after_apply_interval",
+                  ["ctx_idx=0", "scheme_idx=1", "nr_tried=1", "sz_tried=8192",
+                   "nr_applied=2", "sz_applied=4096", "sz_ops_filter_passed=1024",
+                   "qt_exceeds=3000", "nr_snapshots=4"])[0].endswith(
+        " 0 1 1 8.000000 KiB 2 4.000000 KiB 1024 B 3,000 4")
+    assert f.text(*head, "damon:damos_esz", ["esz=4096"]) == [
+        "5.0 kdamond.0/1 damon:damos_esz esz=4096"]
+
+
+def test_region_aggregated_texts_count_their_regions():
+    f = trace.TraceFormatter(200)
+    fields = ["target_id=1", "nr_regions=2", "0-8192:", "4", "9", "probe_hits=a", "1f"]
+    assert f.text("1.0", "k/1", "damon:damon_region_aggregated", fields) == [
+        "1.0 k/1 damon:damon_region_aggregated 1 0/2 0 B (8.000000 KiB) 4 9 10 31"]
+    fields = ["target_id=1", "nr_regions=2", "8192-8193:", "0", "0", "probe_hits="]
+    assert f.text("1.0", "k/1", "damon:damon_region_aggregated", fields) == [
+        "1.0 k/1 damon:damon_region_aggregated 1 1/2 8.000000 KiB (1 B) 0 0 "]
+    fields = ["target_id=1", "nr_regions=2", "0-1:", "0", "0", "probe_hits="]
+    assert " 0/2 " in f.text("1.0", "k/1", "damon:damon_region_aggregated", fields)[0]
+
+
+@pytest.mark.parametrize("line, width, lines", [
+    ("a bb ccc", 8, ["a bb ccc"]),
+    # damo counts a word's space after it: a line may reach one more column
+    ("a bb ccc", 7, ["a bb ccc"]),
+    ("a bb ccc", 6, ["a bb", "   ccc"]),
+    ("aaaa bbbb cccc", 9, ["aaaa bbbb", "   cccc"]),
+    # a word longer than a line: alone, then once more (damo's pr_wrapped)
+    ("xxxxxxxxxx y", 5, ["xxxxxxxxxx", "   xxxxxxxxxx", "   y"]),
+])
+def test_wrapping_as_damo_wraps(line, width, lines):
+    assert trace.wrapped(line, width) == lines
