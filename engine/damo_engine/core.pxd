@@ -104,6 +104,12 @@ cdef class Target:
     cdef public object pid              # the process (vaddr, fvaddr) or None (paddr)
     cdef public object obj              # what the ops set resolved pid to
     cdef list init_ranges               # user-given monitoring ranges
+    # the regions in list order, for the per-sample loops: walking an array
+    # lets the CPU load many regions at once where the list's next pointers
+    # make every load wait for the one before; rebuilt after the list changes
+    cdef Region **rarr
+    cdef uint32_t rarr_cap
+    cdef bint rarr_valid
 
     cdef void add_region(self, Region *r) noexcept
     cdef void insert_region(self, Region *r, Region *prev, Region *next) noexcept
@@ -116,6 +122,7 @@ cdef class Target:
     cdef int split_regions_of(self, int nr_subs, uint64_t min_region, sim_rng *rng) except -1
     cdef int set_regions(self, list ranges, uint64_t min_region) except -1
     cdef Region *_nth(self, int idx) except NULL
+    cdef Region **regions_array(self) except NULL
 
 
 cdef class Filter:

@@ -7,7 +7,7 @@ floor division, mult_frac(), the same order of operations.  Time is counted
 in sampling intervals (passed_sample_intervals); the simulated clock only
 decides when the kdamond wakes up.
 """
-from libc.stdlib cimport malloc, calloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memset, memcpy
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t, int32_t, UINT32_MAX
 from damo_engine.memory cimport sim_rng, sim_rng_seed, sim_damon_rand
@@ -234,6 +234,9 @@ cdef class Target:
         self.head = NULL
         self.tail = NULL
         self.nr_regions = 0
+        self.rarr = NULL
+        self.rarr_cap = 0
+        self.rarr_valid = False
 
     def __init__(self, pid=None, regions=None):
         self.pid = pid
@@ -242,6 +245,30 @@ cdef class Target:
 
     def __dealloc__(self):
         self.destroy_all()
+        free(self.rarr)
+
+    cdef Region **regions_array(self) except NULL:
+        """The regions in order (valid until the list next changes); an
+        array of at least one slot even without regions."""
+        cdef Region *r
+        cdef Region **a
+        cdef uint32_t i = 0, cap
+        if self.rarr_valid:
+            return self.rarr
+        if self.nr_regions >= self.rarr_cap or self.rarr == NULL:
+            cap = self.nr_regions + self.nr_regions // 2 + 16
+            a = <Region **>realloc(self.rarr, cap * sizeof(Region *))
+            if a == NULL:
+                raise MemoryError()
+            self.rarr = a
+            self.rarr_cap = cap
+        r = self.head
+        while r != NULL:
+            self.rarr[i] = r
+            i += 1
+            r = r.next
+        self.rarr_valid = True
+        return self.rarr
 
     cdef void add_region(self, Region *r) noexcept:
         self.insert_region(r, self.tail, NULL)
@@ -258,6 +285,7 @@ cdef class Target:
         else:
             self.tail = r
         self.nr_regions += 1
+        self.rarr_valid = False
 
     cdef void destroy_region(self, Region *r) noexcept:
         if r.prev != NULL:
@@ -269,6 +297,7 @@ cdef class Target:
         else:
             self.tail = r.prev
         self.nr_regions -= 1
+        self.rarr_valid = False
         free(r)
 
     cdef void destroy_all(self) noexcept:
@@ -281,6 +310,7 @@ cdef class Target:
         self.head = NULL
         self.tail = NULL
         self.nr_regions = 0
+        self.rarr_valid = False
 
     cdef int split_region_at(self, Region *r, uint64_t sz_r) except -1:
         """damon_split_region_at(): r keeps [start, start+sz_r); the new

@@ -48,6 +48,7 @@ cdef extern from "sim_pagebits.h":
     int pb_test(const pagebits *b, uint64_t i) nogil
     void pb_set(pagebits *b, uint64_t i) nogil
     void pb_clear(pagebits *b, uint64_t i) nogil
+    int pb_test_clear(pagebits *b, uint64_t i) nogil
     void pb_set_chunk(pagebits *b, uint64_t c) nogil
     void pb_clear_chunk(pagebits *b, uint64_t c) nogil
     void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi) nogil
@@ -183,11 +184,56 @@ cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
 cdef void gt_flush(VmaData *v) noexcept nogil
 cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil
 
-cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil
+cdef inline VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil:
+    cdef VmaData *v = mm.last_found
+    cdef int lo = 0, hi = mm.nr_vmas, mid
+    if v != NULL and v.start <= addr < v.end:
+        return v
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = mm.vmas[mid]
+        if addr < v.start:
+            hi = mid
+        elif addr >= v.end:
+            lo = mid + 1
+        else:
+            mm.last_found = v
+            return v
+    return NULL
+
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil
 cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil
-cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil
-cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil
+cdef inline bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
+    """DAMON's access check of a present page: its Accessed bit (the PMD bit
+    for a THP), or a reference reclaim took from it since DAMON's last mkold
+    (the folio is not idle).  Like the kernel's page walk, the folio size is
+    reported only for present pages."""
+    cdef bint huge
+    if not pb_test(&v.present, li):
+        return False
+    huge = v.vc_huge[li >> CHUNK_SHIFT]
+    folio_sz[0] = HPAGE_SIZE if huge else PAGE_SIZE
+    if pb_test(&v.young, li):
+        return True
+    return bm_test(v.damon_ref_chunks, li >> CHUNK_SHIFT) and \
+        bm_test(v.bm_damon_ref, ((li >> CHUNK_SHIFT) << CHUNK_SHIFT) if huge else li)
+
+cdef inline void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
+    """damon_ptep_mkold(): clear the Accessed bit, keeping the reference for
+    reclaim (PG_young), and mark the folio idle."""
+    cdef int64_t c = li >> CHUNK_SHIFT, h = li
+    if not pb_test(&v.present, li):
+        return
+    if v.vc_huge[c]:
+        h = c << CHUNK_SHIFT
+        if pb_test(&v.young, li):
+            bm_set(v.bm_lru_ref, h)
+            pb_clear_chunk(&v.young, c)
+    elif pb_test_clear(&v.young, li):
+        bm_set(v.bm_lru_ref, li)
+    if bm_test(v.damon_ref_chunks, c):
+        bm_clear(v.bm_damon_ref, h)
+
 
 cdef inline int64_t folio_head(const VmaData *v, int64_t li) noexcept nogil:
     """First page of the folio holding page li (a THP's head page)."""

@@ -48,24 +48,6 @@ cdef inline int64_t _pages_fitting(double budget, double spent, double per_page,
 # ---------------------------------------------------------------------------
 # page-table primitives on the C structs
 
-cdef VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil:
-    cdef VmaData *v = mm.last_found
-    cdef int lo = 0, hi = mm.nr_vmas, mid
-    if v != NULL and v.start <= addr < v.end:
-        return v
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        v = mm.vmas[mid]
-        if addr < v.start:
-            hi = mid
-        elif addr >= v.end:
-            lo = mid + 1
-        else:
-            mm.last_found = v
-            return v
-    return NULL
-
-
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil:
     """The node holding every page of the VMA if all are present, chunk-mapped
     and on one node; -1 otherwise."""
@@ -85,40 +67,6 @@ cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
     if v.vc_ptes[c] != NULL:
         return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
     return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
-
-
-cdef bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
-    """DAMON's access check of a present page: its Accessed bit (the PMD bit
-    for a THP), or a reference reclaim took from it since DAMON's last mkold
-    (the folio is not idle).  Like the kernel's page walk, the folio size is
-    reported only for present pages."""
-    cdef bint huge
-    if not pb_test(&v.present, li):
-        return False
-    huge = v.vc_huge[li >> CHUNK_SHIFT]
-    folio_sz[0] = HPAGE_SIZE if huge else PAGE_SIZE
-    if pb_test(&v.young, li):
-        return True
-    return bm_test(v.damon_ref_chunks, li >> CHUNK_SHIFT) and \
-        bm_test(v.bm_damon_ref, ((li >> CHUNK_SHIFT) << CHUNK_SHIFT) if huge else li)
-
-
-cdef void vma_mkold(VmaData *v, int64_t li) noexcept nogil:
-    """damon_ptep_mkold(): clear the Accessed bit, keeping the reference for
-    reclaim (PG_young), and mark the folio idle."""
-    cdef int64_t c = li >> CHUNK_SHIFT, h = li
-    if not pb_test(&v.present, li):
-        return
-    if v.vc_huge[c]:
-        h = c << CHUNK_SHIFT
-        if pb_test(&v.young, li):
-            bm_set(v.bm_lru_ref, h)
-            pb_clear_chunk(&v.young, c)
-    elif pb_test(&v.young, li):
-        bm_set(v.bm_lru_ref, li)
-        pb_clear(&v.young, li)
-    if bm_test(v.damon_ref_chunks, c):
-        bm_clear(v.bm_damon_ref, h)
 
 
 cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask) noexcept nogil:

@@ -9,7 +9,7 @@ and apply DAMOS actions to the simulated memory.
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t, int32_t
 from libc.stdlib cimport calloc, free
 from damo_engine.memory cimport (
-    Machine, AddressSpace, VmaData, MmData, sim_damon_rand, bm_test, bm_set, bm_clear,
+    Machine, AddressSpace, VmaData, MmData, sim_rng, sim_damon_rand, bm_test, bm_set, bm_clear,
     bm_count_range, pb_test, pb_clear, pb_clear_chunk, pb_count_range, mm_find_vma,
     vma_li, vma_addr, vma_young, vma_mkold, folio_head, vma_frame,
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
@@ -29,12 +29,26 @@ cdef double SCAN_PAGE_NS = 50.0
 cdef double MIGRATE_PROCESS_NS = 1000.0
 
 
+cdef extern from *:
+    void __builtin_prefetch(const void *p) nogil
+
+# regions prefetched this far ahead in the sampling loops
+cdef enum:
+    PREFETCH_AHEAD = 8
+
+
 cdef inline uint64_t align_down(uint64_t x, uint64_t a) noexcept nogil:
     return x - x % a
 
 
 cdef inline uint64_t align_up(uint64_t x, uint64_t a) noexcept nogil:
     return align_down(x + a - 1, a)
+
+
+cdef inline bint same_folio(uint64_t a, uint64_t b, uint64_t folio_sz) noexcept nogil:
+    """align_down(a, sz) == align_down(b, sz) for a power-of-two folio size
+    (4 KiB or 2 MiB), without a division."""
+    return ((a ^ b) & ~(folio_sz - 1)) == 0
 
 
 # ---------------------------------------------------------------------------
@@ -212,53 +226,73 @@ cdef class VaddrOps(Operations):
             t.set_regions(regions, ctx.min_region_sz)
 
     cdef void prepare_access_checks(self, Context ctx) except *:
+        # the hot loop of DAMON's sampling: regions walked as an array (their
+        # loads overlap), the RNG state and the last VMA in locals
         cdef Target t
         cdef Region *r
+        cdef Region **arr
         cdef MmData *mm
         cdef VmaData *v
+        cdef sim_rng rng = ctx.rng
+        cdef uint64_t addr
+        cdef uint32_t i, n
         for t in ctx.targets:
             mm = self.get_mm(ctx, t)
             if mm == NULL:
                 continue
-            r = t.head
-            while r != NULL:
-                r.sampling_addr = sim_damon_rand(&ctx.rng, r.start, r.end)
-                v = mm_find_vma(mm, r.sampling_addr)
+            arr = t.regions_array()
+            n = t.nr_regions
+            v = NULL
+            for i in range(n):
+                if i + PREFETCH_AHEAD < n:
+                    __builtin_prefetch(arr[i + PREFETCH_AHEAD])
+                r = arr[i]
+                addr = sim_damon_rand(&rng, r.start, r.end)
+                r.sampling_addr = addr
+                if v == NULL or addr < v.start or addr >= v.end:
+                    v = mm_find_vma(mm, addr)
                 if v != NULL:
-                    vma_mkold(v, vma_li(v, r.sampling_addr))
-                r = r.next
+                    vma_mkold(v, vma_li(v, addr))
+        ctx.rng = rng
 
     cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF:
         cdef Target t
         cdef Region *r
+        cdef Region **arr
         cdef MmData *mm
         cdef VmaData *v
         cdef KernelState ks = ctx.kstate
-        cdef uint32_t max_nr = 0
-        cdef bint same_target
-        cdef uint64_t checks = 0
+        cdef uint32_t max_nr = 0, i, n
+        cdef uint64_t checks = 0, addr
+        # __damon_va_check_access()'s "last checked folio", in locals
+        cdef uint64_t last_addr = ks.va_last_addr, last_sz = ks.va_last_folio_sz
+        cdef bint last_acc = ks.va_last_accessed
         for t in ctx.targets:
             mm = self.get_mm(ctx, t)
-            same_target = False
-            r = t.head
-            while r != NULL:
-                if mm == NULL:
-                    update_region_access_rate(r, False)
-                elif same_target and align_down(ks.va_last_addr, ks.va_last_folio_sz) == \
-                        align_down(r.sampling_addr, ks.va_last_folio_sz):
-                    # the region's sample is in the folio checked last: reuse
-                    update_region_access_rate(r, ks.va_last_accessed)
-                else:
-                    v = mm_find_vma(mm, r.sampling_addr)
-                    ks.va_last_accessed = v != NULL and vma_young(
-                        v, vma_li(v, r.sampling_addr), &ks.va_last_folio_sz)
-                    update_region_access_rate(r, ks.va_last_accessed)
-                    ks.va_last_addr = r.sampling_addr
-                    checks += 1
+            arr = t.regions_array()
+            n = t.nr_regions
+            v = NULL
+            for i in range(n):
+                if i + PREFETCH_AHEAD < n:
+                    __builtin_prefetch(arr[i + PREFETCH_AHEAD])
+                r = arr[i]
+                if mm != NULL:
+                    addr = r.sampling_addr
+                    if i and same_folio(last_addr, addr, last_sz):
+                        # the region's sample is in the folio checked last: reuse
+                        r.nr_accesses += last_acc
+                    else:
+                        if v == NULL or addr < v.start or addr >= v.end:
+                            v = mm_find_vma(mm, addr)
+                        last_acc = v != NULL and vma_young(v, vma_li(v, addr), &last_sz)
+                        r.nr_accesses += last_acc
+                        last_addr = addr
+                        checks += 1
                 if r.nr_accesses > max_nr:
                     max_nr = r.nr_accesses
-                same_target = True
-                r = r.next
+        ks.va_last_addr = last_addr
+        ks.va_last_folio_sz = last_sz
+        ks.va_last_accessed = last_acc
         ctx.nr_access_checks += checks
         return max_nr
 
@@ -608,8 +642,7 @@ cdef class PaddrOps(Operations):
             r = t.head
             while r != NULL:
                 paddr = r.sampling_addr * au
-                if align_down(ks.pa_last_addr, ks.pa_last_folio_sz) == \
-                        align_down(paddr, ks.pa_last_folio_sz):
+                if same_folio(ks.pa_last_addr, paddr, ks.pa_last_folio_sz):
                     update_region_access_rate(r, ks.pa_last_accessed)
                 else:
                     v = self.owner(m, paddr, &li)

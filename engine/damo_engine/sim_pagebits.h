@@ -108,7 +108,7 @@ static inline int pb_test(const pagebits *b, uint64_t i)
 	uint64_t c = i >> PB_CHUNK_SHIFT;
 
 	if (bm_test(b->full, c))
-		return !(pb_chunk_has_exc(b, c) && pb_is_exc(b, i));
+		return !(b->nexc && pb_chunk_has_exc(b, c) && pb_is_exc(b, i));
 	return bm_test(b->any, c) && bm_test(b->bits, i);
 }
 
@@ -145,6 +145,44 @@ static inline void pb_clear(pagebits *b, uint64_t i)
 	}
 	b->exc[b->nexc++] = i;
 	bm_set(b->exc_chunks, c);
+}
+
+/* the summarised-chunk half of pb_test_clear(), out of the hot path */
+static __attribute__((noinline)) int pb_test_clear_full(pagebits *b, uint64_t i)
+{
+	uint64_t c = i >> PB_CHUNK_SHIFT;
+
+	if (b->nexc && pb_chunk_has_exc(b, c) && pb_is_exc(b, i))
+		return 0;
+	if (b->nexc == PB_MAX_EXC) {
+		pb_spill(b);
+		if (!bm_test(b->full, c)) {	/* this very chunk was materialised */
+			bm_clear(b->bits, i);
+			return 1;
+		}
+	}
+	b->exc[b->nexc++] = i;
+	bm_set(b->exc_chunks, c);
+	return 1;
+}
+
+/* pb_test() then pb_clear() if it was set, in one walk of the summaries
+ * (DAMON's mkold of a sampled page) */
+static inline __attribute__((always_inline)) int pb_test_clear(pagebits *b, uint64_t i)
+{
+	uint64_t c = i >> PB_CHUNK_SHIFT;
+	uint64_t *w, m;
+
+	if (bm_test(b->full, c))
+		return pb_test_clear_full(b, i);
+	if (!bm_test(b->any, c))
+		return 0;
+	w = &b->bits[i >> 6];
+	m = 1ULL << (i & 63);
+	if (!(*w & m))
+		return 0;
+	*w &= ~m;
+	return 1;
 }
 
 static inline void pb_set_chunk(pagebits *b, uint64_t c)
