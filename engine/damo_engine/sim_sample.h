@@ -281,11 +281,32 @@ static inline int64_t smp_next(pb_sampler *s)
 					s->w = (c << 3) + 7;
 					s->m = 0;
 					continue;
+				} else {
+					/* pass the chunk's words a popcount at a time
+					 * up to the one holding the next pick (nothing
+					 * is drawn for the words passed, as below) */
+					uint64_t e = ((c + 1) << 3) < wend ? ((c + 1) << 3) : wend, x = 0;
+
+					for (; s->w < e; s->w++) {
+						x = smp_candidates(s, s->w);
+						cnt = __builtin_popcountll(x);
+						if (s->skip < cnt)
+							break;
+						s->skip -= cnt;
+					}
+					if (s->w == e) {
+						s->w = e - 1;	/* the chunk is done */
+						s->m = 0;
+						continue;
+					}
+					s->m = x;
+					goto have_word;
 				}
 			}
 			s->m = smp_candidates(s, s->w);
 			if (s->bern)
 				s->m &= s->bmask[s->w & 7];
+have_word:		;
 		}
 		if (s->bern) {
 			/* every remaining bit of the word is a pick */
