@@ -338,6 +338,7 @@ cdef class Machine:
     cdef int64_t khugepaged_chunk
 
     cdef int64_t node_free(self, int node) noexcept nogil
+    cdef int64_t nr_used_pages(self) noexcept nogil
     cdef int first_touch_node(self) noexcept nogil
     cdef double miss_ns(self, int kind, double latency, double read_bw, double write_bw,
                         double bytes) noexcept nogil

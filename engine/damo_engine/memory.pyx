@@ -992,7 +992,7 @@ cdef class Machine:
                 "zswpin": self.zswpin, "zswpout": self.zswpout,
                 "zswap_pool_limit_hit": self.pool_limit_hit,
                 "nr_active": self.nr_active * PAGE_SIZE,
-                "nr_inactive": (self.used_pages() - self.nr_pool_frames - self.nr_active)
+                "nr_inactive": (self.nr_used_pages() - self.nr_pool_frames - self.nr_active)
                                * PAGE_SIZE,
                 "swap_used": self.swap_used * PAGE_SIZE,
                 # meminfo's Zswap (pool memory) and Zswapped (what it holds);
@@ -1001,6 +1001,10 @@ cdef class Machine:
                 "zswapped": self.pool_stored * PAGE_SIZE}
 
     def used_pages(self):
+        return self.nr_used_pages()
+
+    cdef int64_t nr_used_pages(self) noexcept nogil:
+        # a C call: reclaim's loop asks it for every folio it passes
         cdef int n
         cdef int64_t used = 0
         for n in range(self.nr_nodes):
@@ -1598,7 +1602,7 @@ cdef class Machine:
         """(active, inactive) bytes of the LRU lists: every page in use by
         a process is on one of them (the compressed pool's frames are not)."""
         return (self.nr_active * PAGE_SIZE,
-                (self.used_pages() - self.nr_pool_frames - self.nr_active) * PAGE_SIZE)
+                (self.nr_used_pages() - self.nr_pool_frames - self.nr_active) * PAGE_SIZE)
 
     # ---- LRU lists ----
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
@@ -1672,7 +1676,7 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
-            if bm_test(v.bm_active, h) and self.used_pages() - self.nr_active >= self.nr_active:
+            if bm_test(v.bm_active, h) and self.nr_used_pages() - self.nr_active >= self.nr_active:
                 # an active folio while the inactive list is not low: the
                 # kernel's reclaim does not walk the active list then, so it
                 # is neither a scanned page nor work; 64 active pages of a
@@ -1692,7 +1696,7 @@ cdef class Machine:
             looked += npages
             work += self.reclaim_scan_ns
             if bm_test(v.bm_active, h):
-                if self.used_pages() - self.nr_active < self.nr_active:
+                if self.nr_used_pages() - self.nr_active < self.nr_active:
                     # the inactive list is low: age the active one
                     self.clear_folio_refs(v, h)
                     self.set_active(v, h, False)
