@@ -479,3 +479,23 @@ def test_percentile_counts_are_those_of_range():
         expected = list(range(start, stop, step))
         if all(-100 <= p <= 100 for p in expected):
             assert percentile_range((start, stop, step)) == expected
+
+
+def test_a_native_column_name_with_a_newline_stays_on_the_error_line(tmp_path):
+    """records_native fuzzing (1,000,000 inputs): an unknown column named
+    'regi\\n_offsets' put a newline in the refusal.  Every DamoError is one
+    line now, whatever it quotes."""
+    import synth
+    p = str(tmp_path / "n.data")
+    synth.stairs(p, nr_snapshots=2, nr_regions=2, output_type="native")
+    data = open(p, "rb").read()
+    (n,) = struct.unpack_from("<Q", data, 8)
+    header = data[16:16 + n]
+    assert b'"region_offsets"' in header
+    new = header.replace(b'"region_offsets"', b'"regi\\n_offsets"', 1)
+    new += b" " * (n - len(new))
+    assert len(new) == n
+    open(p, "wb").write(data[:16] + new + data[16 + n:])
+    with pytest.raises(DamoError) as e:
+        records.load(p)
+    assert "\n" not in str(e.value) and "regi\\n_offsets" in str(e.value), str(e.value)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from damo.cliutil import VALUE_SEP, looks_like_option, split_values  # noqa: F401
-from damo.errors import DamoError
+from damo.errors import DamoError, one_line  # noqa: F401  (one_line: used by reports)
 
 
 class ReportCommand(click.Command):
@@ -309,10 +309,6 @@ def echo_paged_chunks(chunks):
     sys.stdout.flush()
 
 
-def one_line(message):
-    """A message quoting the user's words on one line: control characters
-    (a \\r or \\n inside an argument) as escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 # percentiles one --range may ask for: each is a line or a point
