@@ -284,3 +284,19 @@ def test_the_traced_programs_output_stays_off_the_spinner_line(tmp_path):
         # the spinner's line was erased (ESC[2K) right before the program's
         assert out[:i].endswith(b"\x1b[2K"), out[max(0, i - 80):i + 20]
     assert b"answer" in out
+
+
+def test_a_short_trace_says_how_long_it_ran_in_ms(tmp_path):
+    """A trace of 0.44 simulated ms printed '... of 0.000 simulated seconds'."""
+    trace = os.path.join(os.path.dirname(__file__), "data", "traces",
+                         "lackey_touch_1MiB.data_only.txt.gz")
+    code, _, err = run_ours("record", "--trace", trace, "--time_scale", "1000",
+                            "-o", str(tmp_path / "t.data"))
+    assert code == 0, err
+    import re
+    m = re.search(r"wrote (\d+) snapshots of ([\d.]+) simulated ms to ", err)
+    assert m, err
+    [record] = records.load(str(tmp_path / "t.data")).records
+    # the run covers its snapshots (each 100 ms / 1000 long) and is below 1 s
+    assert int(m.group(1)) == len(record.end_ns)
+    assert record.end_ns[-1] - record.start_ns[0] <= float(m.group(2)) * 1e6 < 1e9

@@ -285,9 +285,13 @@ def record_trace(workload, out, output_type, permission, timeout, opts):
         ending = ""
     else:
         ending = "; it exited with status %s" % status
-    click.echo("%s %d snapshots of %.3f simulated seconds to %s (%s: %d instructions, "
+    # a traced program runs for simulated ms: "0.000 simulated seconds" said nothing
+    now_ns = run.sim.now_ns
+    span = "%.3f simulated seconds" % (now_ns / 1e9) if now_ns >= 1e9 else \
+        "%.3f simulated ms" % (now_ns / 1e6)
+    click.echo("%s %d snapshots of %s to %s (%s: %d instructions, "
                "%d accesses%s)" % (
-                   "interrupted; wrote" if interrupted else "wrote", nr, run.sim.now_ns / 1e9,
+                   "interrupted; wrote" if interrupted else "wrote", nr, span,
                    os.path.relpath(out) if not os.path.isabs(out) else out, label, w.icount,
                    w.nr_accesses, ending), err=True)
     if save_trace:
