@@ -12,19 +12,41 @@ import _signal
 
 
 def _interrupted(signum, frame):
+    """Outside a command's run: say so and end now.  os._exit, not an
+    exception: a signal that lands in a weakref callback or a __del__ (an
+    import's module-lock callback, under load) would have its exception
+    printed as "Exception ignored ..." with a traceback, and be lost."""
+    import os
     import sys
-    try:
-        sys.stderr.write("damo: interrupted\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    raise SystemExit(130)
+    for stream, text in ((sys.stdout, None), (sys.stderr, "damo: interrupted\n")):
+        try:
+            if text:
+                stream.write(text)
+            stream.flush()          # what a finished command printed stays printed
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(130)
+
+
+def _unraisable(hook):
+    """sys.unraisablehook for a command's run: a KeyboardInterrupt raised
+    where it cannot propagate (a weakref callback, __del__) is delivered
+    again (SIGINT once more) instead of printed and lost, so that the
+    command still stops and saves its work."""
+    def unraisable(unraisable_info):
+        if isinstance(unraisable_info.exc_value, KeyboardInterrupt):
+            _signal.raise_signal(_signal.SIGINT)
+            return
+        hook(unraisable_info)
+    return unraisable
 
 
 def main():
+    import sys
     for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
         if _signal.getsignal(signum) is not _signal.SIG_IGN:
             _signal.signal(signum, _interrupted)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
     try:
         from damo.cli import main as cli
     except KeyboardInterrupt:

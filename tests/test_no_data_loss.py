@@ -412,3 +412,30 @@ def test_killed_at_every_file_system_call(versions, tmp_path):
                               capture_output=True, text=True, timeout=300)
         assert "Traceback" not in done.stderr
         check_consistent(d, old, new)
+
+
+def test_a_ctrl_c_the_interpreter_cannot_raise_is_delivered_again():
+    """Under load a ^C landed in importlib's module-lock weakref callback:
+    CPython printed 'Exception ignored in ... KeyboardInterrupt' with a
+    traceback and dropped the interrupt.  damo's unraisable hook sends the
+    SIGINT again instead (so the command still stops and saves), and leaves
+    every other unraisable exception to the previous hook."""
+    import types
+    from damo import _entry
+    seen, passed_on = [], []
+    hook = _entry._unraisable(passed_on.append)
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        hook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt(),
+                                   exc_traceback=None, err_msg=None, object=None))
+        for _ in range(100):            # the handler runs at the next check
+            if seen:
+                break
+            time.sleep(0.01)
+        other = types.SimpleNamespace(exc_type=ValueError, exc_value=ValueError("x"),
+                                      exc_traceback=None, err_msg=None, object=None)
+        hook(other)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen == [signal.SIGINT]
+    assert passed_on == [other]
