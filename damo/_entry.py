@@ -35,7 +35,17 @@ def _unraisable(hook):
     command still stops and saves its work."""
     def unraisable(unraisable_info):
         if isinstance(unraisable_info.exc_value, KeyboardInterrupt):
-            _signal.raise_signal(_signal.SIGINT)
+            # sent again a moment later, from a thread: raised in here (as
+            # raise_signal or interrupt_main would, at this hook's next
+            # bytecode) it would be one more unraisable exception
+            import os
+            import threading
+            try:
+                again = threading.Timer(0.01, os.kill, (os.getpid(), _signal.SIGINT))
+                again.daemon = True
+                again.start()
+            except RuntimeError:        # at interpreter shutdown: the run is over
+                pass
             return
         hook(unraisable_info)
     return unraisable

@@ -422,20 +422,27 @@ def test_a_ctrl_c_the_interpreter_cannot_raise_is_delivered_again():
     every other unraisable exception to the previous hook."""
     import types
     from damo import _entry
-    seen, passed_on = [], []
+
+    class Delivered(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Delivered(signum)
+    passed_on = []
     hook = _entry._unraisable(passed_on.append)
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    previous = signal.signal(signal.SIGINT, handler)
     try:
+        # the hook returns (an exception raised inside it would be one more
+        # unraisable one); the signal acts after, in the code that runs next
         hook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt(),
                                    exc_traceback=None, err_msg=None, object=None))
-        for _ in range(100):            # the handler runs at the next check
-            if seen:
-                break
-            time.sleep(0.01)
+        with pytest.raises(Delivered) as e:
+            for _ in range(100):
+                time.sleep(0.01)
+        assert e.value.args == (signal.SIGINT,)
         other = types.SimpleNamespace(exc_type=ValueError, exc_value=ValueError("x"),
                                       exc_traceback=None, err_msg=None, object=None)
         hook(other)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert seen == [signal.SIGINT]
     assert passed_on == [other]
