@@ -241,6 +241,7 @@ class _Texts:
         self.fmt = fmt
         self.cache = {}
         self.encoded = {}       # value -> (UTF-8 text, its length in characters)
+        self.last = None        # parts()'s last distinct values and their texts
 
     def __call__(self, values):
         import numpy as np
@@ -263,6 +264,10 @@ class _Texts:
         if not len(values):
             return [], [], np.zeros(0, dtype=np.int64)
         uniq, inverse = _unique(values)
+        last = self.last
+        if last is not None and len(last[0]) == len(uniq) and np.array_equal(last[0], uniq):
+            # the batch before had these values (a recording's regions)
+            return last[1], last[2], inverse
         cache, fmt = self.encoded, self.fmt
         encoded, lengths = [], []
         for v in uniq.tolist():
@@ -272,6 +277,7 @@ class _Texts:
                 got = cache[v] = (text.encode(), len(text))
             encoded.append(got[0])
             lengths.append(got[1])
+        self.last = (uniq, encoded, lengths)
         return encoded, lengths, inverse
 
 
