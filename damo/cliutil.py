@@ -48,6 +48,10 @@ def image_size(ctx, param, value):
     it enters (a 10^5 x 10^5 image asked for 40 GB)."""
     if value is None:
         return value
+    if param is not None and param.default is not None and tuple(value) == tuple(param.default):
+        # the default is a size that can be drawn: no need to import the
+        # plotting module (and numpy) for a report that draws nothing
+        return value
     import click
 
     from damo.reports.plot import size_error
