@@ -62,6 +62,8 @@ typedef struct {
 	uint64_t m;		/* its candidates not yet passed */
 	int started;
 	uint64_t chunk;		/* chunk whose words are in cp/cy/cd, or ~0 */
+	uint64_t count_chunk;	/* chunk whose candidates are counted in count, or ~0 */
+	int64_t count;
 	uint64_t cp[PB_CHUNK_WORDS], cy[PB_CHUNK_WORDS], cd[PB_CHUNK_WORDS];
 	double lq;		/* log(1 - p); 0: every candidate is picked */
 	uint32_t q16;		/* p in 1/65536ths, for whole-chunk draws */
@@ -123,6 +125,7 @@ static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *yo
 	s->m = 0;
 	s->started = 0;
 	s->chunk = ~0ULL;
+	s->count_chunk = ~0ULL;
 	s->rng = rng;
 	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
 	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
@@ -192,6 +195,33 @@ static inline uint64_t smp_candidates(pb_sampler *s, uint64_t w)
 	if (w == (s->hi - 1) >> 6 && (s->hi & 63))
 		x &= ~0ULL >> (64 - (s->hi & 63));
 	return x;
+}
+
+/* SMP_CLEAR: the candidates of chunk c, wholly in the range (its words
+ * resolved into the sampler's cache on the way; the count is cached too) */
+static inline int64_t smp_chunk_count(pb_sampler *s, uint64_t c)
+{
+	int64_t n = 0;
+	uint64_t m;
+
+	if (s->chunk == c && s->count_chunk == c)
+		return s->count;
+	if (s->chunk != c) {
+		s->chunk = c;
+		pb_chunk_words(s->present, c, s->cp);
+		pb_chunk_words(s->young, c, s->cy);
+		if (s->dirty)
+			pb_chunk_words(s->dirty, c, s->cd);
+	}
+	for (int k = 0; k < PB_CHUNK_WORDS; k++) {
+		m = s->cy[k];
+		if (s->dirty)
+			m &= s->cd[k];
+		n += __builtin_popcountll(s->cp[k] & ~m);
+	}
+	s->count_chunk = c;
+	s->count = n;
+	return n;
 }
 
 /* a word whose bits are each set with probability q16 / 65536 */
@@ -278,6 +308,15 @@ static inline int64_t smp_next(pb_sampler *s)
 				    s->skip >= PB_CHUNK_PAGES - s->chunk_present[c]) {
 					/* no pick in this chunk: pass its absent pages */
 					s->skip -= PB_CHUNK_PAGES - s->chunk_present[c];
+					s->w = (c << 3) + 7;
+					s->m = 0;
+					continue;
+				} else if (s->mode == SMP_CLEAR && (c << 9) >= s->lo &&
+					   ((c + 1) << 9) <= s->hi &&
+					   s->skip >= smp_chunk_count(s, c)) {
+					/* no pick in this chunk: pass its candidates
+					 * (counted on its words, cached for below) */
+					s->skip -= smp_chunk_count(s, c);
 					s->w = (c << 3) + 7;
 					s->m = 0;
 					continue;
