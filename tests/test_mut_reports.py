@@ -112,3 +112,79 @@ def test_region_aggregated_texts_count_their_regions():
 ])
 def test_wrapping_as_damo_wraps(line, width, lines):
     assert trace.wrapped(line, width) == lines
+
+
+# ---- report profile: numbers put in by hand -------------------------------
+
+import json
+
+from conftest import run_ours
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    d = tmp_path_factory.mktemp("profile")
+    out = str(d / "p.data")
+    code, _, err = run_ours("record", "stairs", "--timeout", "1", "--damos_action", "stat",
+                            "-o", out)
+    assert code == 0, err
+    return out
+
+
+def edited(profiled, tmp_path, edit):
+    """A copy of the recording whose metrics ``edit`` changed."""
+    import shutil
+    path = str(tmp_path / "e.data")
+    shutil.copy(profiled, path)
+    with open(profiled + ".sim_metrics") as f:
+        m = json.load(f)
+    edit(m)
+    with open(path + ".sim_metrics", "w") as f:
+        json.dump(m, f)
+    return path
+
+
+def test_profile_schemes_table_reads_its_stats(profiled, tmp_path):
+    def edit(m):
+        st = m["final"]["schemes"][0]["stats"]
+        st.update(nr_tried=1234, sz_tried=3 << 30, nr_applied=1000, sz_applied=4096,
+                  sz_ops_filter_passed=200 << 20, qt_exceeds=1234, nr_snapshots=10000)
+    code, text, err = run_ours("report", "profile", "-i", edited(profiled, tmp_path, edit),
+                               "--sections", "schemes", env={"COLUMNS": "160"})
+    assert code == 0, err
+    row = [line for line in text.splitlines() if line.startswith("0/0/0 ")][0]
+    cells = [c.strip() for c in row.split("│")]
+    # sizes in at most 9 columns: one decimal below 99.95 of a unit
+    assert cells == ["0/0/0", "stat", "1,234 (3.0 GiB)", "1,000 (4.0 KiB)", "200 MiB",
+                     "1,234", "10,000"]
+    # the caption starts at the left edge, as the title does
+    assert any(line.startswith("filtered: passed the ops filters; qt full: quota exceeded;")
+               for line in text.splitlines())
+    assert text.splitlines()[0].startswith("DAMOS schemes")
+
+
+def test_profile_monitor_and_baseline_words(profiled):
+    code, text, err = run_ours("report", "profile", "-i", profiled, "--baseline", profiled,
+                               "--sections", "monitor,baseline")
+    assert code == 0, err
+    lines = text.splitlines()
+    assert [c.strip() for c in lines[1].split("┃")] == [
+        "kdamond/ctx", "access checks", "per second", "DAMOS actions", "CPU"]
+    words = " ".join(text.split())
+    assert "overhead = variant / baseline - 1 (damon-tests); baseline: %s" % profiled in words
+
+
+def test_profile_json_is_the_metrics(profiled, tmp_path):
+    def edit(m):
+        del m["final"]["vmstat"]["zswpout"]          # older metrics lack it: 0
+        m["final"]["vmstat"]["zswpin"] = 7
+    code, text, err = run_ours("report", "profile", "-i", edited(profiled, tmp_path, edit),
+                               "--format", "json")
+    assert code == 0, err
+    out = json.loads(text)
+    with open(profiled + ".sim_metrics") as f:
+        proc = json.load(f)["final"]["processes"][0]
+    got = out["processes"][0]
+    assert (got["pid"], got["name"], got["finished"]) == (proc["pid"], proc["name"],
+                                                          proc["finished"])
+    assert out["summary"]["zswpout"] == 0 and out["summary"]["zswpin"] == 7
