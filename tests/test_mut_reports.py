@@ -118,7 +118,8 @@ def test_wrapping_as_damo_wraps(line, width, lines):
 
 import json
 
-from conftest import run_ours
+from conftest import main, run_ours
+from click.testing import CliRunner
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +189,70 @@ def test_profile_json_is_the_metrics(profiled, tmp_path):
     assert (got["pid"], got["name"], got["finished"]) == (proc["pid"], proc["name"],
                                                           proc["finished"])
     assert out["summary"]["zswpout"] == 0 and out["summary"]["zswpin"] == 7
+
+
+# ---- report heatmap: what damo 3.4.3 prints, for what no other test runs ----
+
+import reference_damo
+
+EDITS = "+\n-\nh\nj\nk\nl\n1\n3\n50\n2\n1\n10\n2\n2\n-20\nx\n3\nq\n"
+
+
+@pytest.fixture(scope="module")
+def stairs_recording(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("hm") / "s.data")
+    import synth
+    synth.stairs(path, nr_snapshots=40, nr_regions=16, nr_targets=2, gaps=True)
+    return path
+
+
+def reference(args, stdin):
+    try:
+        reference_damo.check_sandbox()
+        exe = reference_damo.ensure_installed()
+    except reference_damo.Unavailable as e:
+        pytest.skip("reference damo unavailable: %s" % e)
+    done = reference_damo.run(args, damo=exe, input=stdin, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("output", [[], ["--output", "raw"]], ids=["stdout", "raw"])
+def test_interactive_zoom_and_scroll_as_damo(stairs_recording, output):
+    """The shortcuts (+ - h j k l: axes swap between stdout and images/raw)
+    and the menu's zooms and scrolls, then quit: damo's maps, one per step."""
+    args = ["heatmap", "--interactive_edit", "--input", stairs_recording, "--resol", "4", "6",
+            "--stdout_skip_colorset_example"] + output
+    theirs = reference(["report"] + args, EDITS)
+    extra = ["--color", "always"] if not output else []
+    result = CliRunner().invoke(main, ["report"] + args + extra, input=EDITS,
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout == theirs
+
+
+@pytest.mark.parametrize("extra", [[], ["--resol", "12", "30"], ["--tid", "10"]],
+                         ids=["default", "resol", "tid"])
+def test_sort_temperature_as_damo(stairs_recording, extra):
+    args = ["heatmap", "--sort_temperature", "--input", stairs_recording,
+            "--stdout_skip_colorset_example"] + extra
+    theirs = reference(["report"] + args, "")
+    code, ours, err = run_ours("report", *args, "--color", "always")
+    assert (code, err) == (0, "")
+    assert ours == theirs
+
+
+def test_a_time_range_that_is_not_finite(stairs_recording):
+    code, out, err = run_ours("report", "heatmap", "-i", stairs_recording, "--time_range",
+                              "nan", "1s")
+    assert code != 0 and out == ""
+    assert err.strip() == "damo: error: wrong --time_range value 'nan' (not a finite time)"
+
+
+def test_sysinfo_versions_then_the_file_systems():
+    code, out, err = run_ours("report", "sysinfo", "--print", "versions", "fs_info")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "damo version", "kernel version", "DAMON version", "sysfs", "tracefs", "debugfs"]
+    assert lines[3:] == ["sysfs: None", "tracefs: None", "debugfs: None"]
