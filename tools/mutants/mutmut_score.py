@@ -1,8 +1,9 @@
 """Mutation testing of damo/records and damo/reports with mutmut, and the
 score per area.
 
-    python tools/mutants/mutmut_score.py [--sample N [--seed S]] [--max-children N]
-                                         [--report-only] [--survivors FILE]
+    python tools/mutants/mutmut_score.py [--sample N [--seed S] [--unkilled-only]]
+                                         [--max-children N] [--report-only]
+                                         [--survivors FILE]
 
 Runs `mutmut run` in this tree (its [tool.mutmut] section in pyproject.toml
 names what is mutated and which tests run), then reads the results mutmut
@@ -142,6 +143,11 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="the sample's seed")
     parser.add_argument("--report-only", action="store_true",
                         help="print the scores of the last run without running mutmut")
+    parser.add_argument("--unkilled-only", action="store_true",
+                        help="with --sample: run again only the sample's mutants not killed "
+                             "yet (survivors, untested, not checked); tests only added since "
+                             "cannot revive a killed mutant, and mutants of changed "
+                             "functions are not checked again until they run")
     parser.add_argument("--survivors", default=os.path.join(ROOT, "mutants", "survivors.txt"),
                         help="where to list the surviving mutants")
     args = parser.parse_args()
@@ -152,12 +158,18 @@ def main():
         sample = draw(args.sample, args.seed)
         with open(os.path.join(ROOT, "mutants", "sample.txt"), "w") as f:
             f.write("".join(name + "\n" for name in sample))
-    if not args.report_only:
+    names = sample
+    if sample and args.unkilled_only:
+        codes = {n: c for f in results().values() for n, c in f.items()}
+        names = [n for n in sample if codes.get(n) not in KILLED]
+        print("%d of the sample's %d mutants not killed yet: running those" % (
+            len(names), len(sample)))
+    if not args.report_only and (names or not sample):
         env = dict(os.environ, DAMO_SIM_MUTATION_RUN="1")     # quick tests first
         env.setdefault("DAMO_SIM_REFERENCE_CACHE", os.path.join(ROOT, ".mutmut-reference-cache"))
         mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
         cmd = [mutmut, "run"] + (["--max-children", str(args.max_children)]
-                                 if args.max_children else []) + (sample or [])
+                                 if args.max_children else []) + (names or [])
         done = subprocess.run(cmd, cwd=ROOT, env=env)
         if done.returncode:
             print("mutmut run exited %d" % done.returncode, file=sys.stderr)
