@@ -463,3 +463,105 @@ def test_perf_script_lines_as_damo_writes_them():
         "0-4096: 2\n"
         "kdamond.x xxxx xxxx 5.000000: damon:damon_aggregated: target_id=7 nr_regions=1 "
         "0-0: -1 -1\n")
+
+
+def test_perf_script_takes_the_kernel_s_limits():
+    # nr_accesses is an unsigned int in the kernel: 2^32-1 is a value
+    r, = perf_script.read(agg("1.0", 1, 1, 0, 2**64 - 1, 2**32 - 1, 2**63 - 1))
+    assert r.nr_accesses.tolist() == [2**32 - 1] and r.ends.tolist() == [2**64 - 1]
+    assert r.ages.tolist() == [2**63 - 1]
+
+
+# ---- damo's rewriting of DAMOS filters (damo_exact) -------------------------
+
+from damo.records.damo_exact import filter_kvpairs
+
+
+@pytest.mark.parametrize("kv, out", [
+    ({"filter_type": "young", "matching": True, "allow": False, "memcg_path": None,
+      "address_range": None, "damon_target_idx": None,
+      "probe_hits_wsum_range": [1, "1,000"], "hugepage_size": ["2 MiB", 4096]},
+     {"filter_type": "young", "matching": True, "allow": False, "memcg_path": "",
+      "address_range": None, "damon_target_idx": None, "hugepage_size": ["2097152", "4096"],
+      "probe_hits_wsum_range": ["1", "1000"]}),
+    # damo's older 'filter_pass' for allow; booleans as text; addresses as numbers
+    ({"filter_type": "addr", "matching": "false", "filter_pass": True, "memcg_path": None,
+      "address_range": {"start": "4 KiB", "end": 8192}, "damon_target_idx": None},
+     {"filter_type": "addr", "matching": False, "allow": True, "memcg_path": "",
+      "address_range": {"start": "4096", "end": "8192"}, "damon_target_idx": None,
+      "hugepage_size": None, "probe_hits_wsum_range": None}),
+    # only a target filter keeps its index, only a memcg one its path
+    ({"filter_type": "target", "matching": "yes", "memcg_path": "/x", "address_range": None,
+      "damon_target_idx": "2"},
+     {"filter_type": "target", "matching": True, "allow": False, "memcg_path": "",
+      "address_range": None, "damon_target_idx": "2", "hugepage_size": None,
+      "probe_hits_wsum_range": None}),
+    ({"filter_type": "memcg", "matching": "n", "memcg_path": "/x", "address_range": None,
+      "damon_target_idx": "2"},
+     {"filter_type": "memcg", "matching": False, "allow": False, "memcg_path": "/x",
+      "address_range": None, "damon_target_idx": None, "hugepage_size": None,
+      "probe_hits_wsum_range": None}),
+])
+def test_filters_as_damo_rewrites_them(kv, out):
+    assert filter_kvpairs(kv) == out
+
+
+# ---- the ground truth beside a recording ------------------------------------
+
+from damo.records import truth as truth_mod
+
+
+@pytest.fixture(scope="module")
+def with_truth(tmp_path_factory):
+    from conftest import run_ours
+    path = str(tmp_path_factory.mktemp("truth") / "gt.data")
+    code, _, err = run_ours("record", "stairs", "--timeout", "1", "--ground_truth",
+                            "--output_type", "native", "-o", path)
+    assert code == 0, err
+    return path
+
+
+def truth_error(path, edit):
+    import copy
+    rec = files.load(path)
+    rec.metadata = copy.deepcopy(rec.metadata)
+    edit(rec.metadata["ground_truth"]["records"][0]["columns"])
+    with pytest.raises(DamoError) as e:
+        truth_mod.load(path, rec)
+    return str(e.value)
+
+
+def test_truth_that_is_not_the_recording_s(with_truth):
+    rec = files.load(with_truth)
+    r = rec.records[0]
+    t, = truth_mod.load(with_truth, rec)
+    assert len(t.wss) == r.nr_snapshots and len(t.accessed) == r.nr_regions
+    where = "record 0/0/%s" % r.target_id
+    tail = "; record again with --ground_truth"
+    head = "%s: the ground truth does not match the recording (%s: " % (with_truth, where)
+
+    def cut(name, n=1):
+        return lambda cols: cols.__setitem__(name, cols[name][:-n])
+    assert truth_error(with_truth, cut("wss")) == head + "%d/%d snapshots, the recording " \
+        "has %d)" % (r.nr_snapshots - 1, r.nr_snapshots, r.nr_snapshots) + tail
+    assert truth_error(with_truth, cut("mean_nr", 2)) == head + "%d/%d regions, the " \
+        "recording has %d)" % (r.nr_regions - 2, r.nr_regions, r.nr_regions) + tail
+    assert truth_error(with_truth, cut("cell_age")) == head + \
+        "its cell columns disagree in length)" + tail
+
+    def more_cells(cols):
+        cols["nr_cells"] = list(cols["nr_cells"])
+        cols["nr_cells"][0] += 1
+    assert truth_error(with_truth, more_cells) == head + "its columns disagree in length)" + tail
+
+    def no_column(cols):
+        del cols["wss"]
+    assert truth_error(with_truth, no_column) == "%s: corrupt ground truth ('wss')" % with_truth
+
+
+def test_truth_pieces_are_page_aligned_equal_parts():
+    starts, ends = truth_mod.pieces([0, 8192], [4 * 4096, 8192 + 6144], np.array([3, 3]))
+    # 4 pages in 3: 1, 1, 2 pages; 1.5 pages (1 whole) in 3: the last takes the rest
+    assert starts.tolist() == [0, 4096, 8192, 8192, 8192, 8192]
+    assert ends.tolist() == [4096, 8192, 16384, 8192, 8192, 8192 + 6144]
+    assert starts.dtype == np.int64 and ends.dtype == np.int64
