@@ -256,3 +256,78 @@ def test_sysinfo_versions_then_the_file_systems():
     assert [line.split(":")[0] for line in lines] == [
         "damo version", "kernel version", "DAMON version", "sysfs", "tracefs", "debugfs"]
     assert lines[3:] == ["sysfs: None", "tracefs: None", "debugfs: None"]
+
+
+# ---- report accuracy: figures of a tiny recording and truth, by hand --------
+
+import numpy as np
+
+from damo.reports import accuracy
+from damo.records.model import Intervals
+from damo.records.truth import RecordTruth
+
+
+def tiny():
+    """Three snapshots of one 2-page region (20 samples an aggregation).
+    DAMON: 10, 0, 0 samples.  Truth: page A 20 samples in snapshots 0 and 2,
+    page B never; so the true working set is 1 page, 0, 1 page."""
+    rec = Record(5, [0, 100, 200], [100, 200, 300], [0, 1, 2, 3], [0] * 3, [8192] * 3,
+                 [10, 0, 0], [0, 1, 2], intervals=Intervals(5000, 100000, 1000000))
+    t = RecordTruth(0, 0, 5, {k: np.array(v) for k, v in {
+        "wss": [4096, 0, 4096], "nr_samples": [20, 20, 20], "nr_bin": [1, 1, 1],
+        "age_rounded": [False] * 3,
+        "accessed": [4096, 0, 4096], "mean_nr": [10.0, 0.0, 10.0], "nr_cells": [2, 1, 2],
+        "nr_pieces": [1, 1, 1],
+        "cell_nr": [20, 0, 0, 20, 0], "cell_age": [0, 3, 1, 0, 5],
+        "cell_pages": [1, 1, 2, 1, 1], "piece_nr": [10.0, 0.0, 10.0]}.items()})
+    return rec, t
+
+
+def test_accuracy_figures_by_hand():
+    rec, t = tiny()
+    out = accuracy.evaluate_record(rec, t, accuracy.default_filter())
+    snaps = out["snapshots"]
+    # DAMON's working set: the region when it has >= 1 sample: 8192, 0, 0
+    assert [(s["wss_damon"], s["wss_true"]) for s in snaps] == [(8192, 4096), (0, 0), (0, 4096)]
+    assert [s["wss_error"] for s in snaps] == [1.0, None, -1.0]
+    # rates in percent: DAMON 50, 0, 0; truth per region 50, 0, 50; per page 100 or 0
+    assert [s["region_freq_error"] for s in snaps] == [0.0, 0.0, 50.0]
+    assert [s["page_freq_error"] for s in snaps] == [50.0, 0.0, 50.0]
+    # hot: >= 1 % on both sides; DAMON's region is hot in snapshot 0 only
+    assert [(s["hot_precision"], s["hot_recall"]) for s in snaps] == [
+        (0.5, 1.0), (None, None), (None, 0.0)]
+    assert [(s["cold_precision"], s["cold_recall"]) for s in snaps] == [
+        (None, 0.0), (1.0, 1.0), (0.5, 1.0)]
+    o = out["overall"]
+    assert (o["wss_error"], o["wss_bias"]) == (1.0, 0.0)
+    assert o["region_freq_error"] == pytest.approx(50 / 3)
+    assert o["page_freq_error"] == pytest.approx(100 / 3)
+    assert (o["hot_precision"], o["hot_recall"]) == (0.5, 0.5)
+    assert (o["cold_precision"], o["cold_recall"]) == (0.75, 0.75)
+    assert (out["target_id"], out["sample_us"], out["aggr_us"]) == (5, 5000, 100000)
+    assert [(s["nr_regions"], s["nr_samples"], s["start_ns"]) for s in snaps] == [
+        (1, 20, 0), (1, 20, 100), (1, 20, 200)]
+
+
+def test_accuracy_heatmaps_side_by_side_by_hand():
+    """Rows are the snapshots, columns the region's two pages; both maps on
+    one scale: 100 hz (10 of 20 samples of 5 ms) is level trunc(9 * 100 /
+    101) = 8."""
+    from damo.records.model import Recording
+    from damo.reports.heatmap import COLOR_END, color_start
+    rec, t = tiny()
+    damon, exact = accuracy.heatmap_pair(Recording([rec]), [t], (3, 2))
+    assert accuracy.heatmap_text(damon, exact).splitlines() == [
+        "DAMON  truth", "88  88", "00  00", "00  88",
+        "# access_frequency: 0123456789 (0.000-100.000 hz, both maps)",
+        "# x-axis: space [0 B, 8.000000 KiB) (8.000 KiB)",
+        "# y-axis: time [0 ns, 300 ns) (300 ns)"]
+    # damo paints what no snapshot covers with 0: a third column past the region
+    damon, exact = accuracy.heatmap_pair(Recording([rec]), [t], (3, 3),
+                                         address_range=(0, 12288))
+    lines = accuracy.heatmap_text(damon, exact).splitlines()
+    assert lines[1:4] == ["880  880", "000  000", "000  880"]
+    colored = accuracy.heatmap_text(damon, exact, "gray", color=True).splitlines()
+    hot, cold = color_start("gray", 8) + "8", color_start("gray", 0) + "0"
+    assert colored[1] == hot * 2 + cold + COLOR_END + "  " + hot * 2 + cold + COLOR_END
+    assert colored[4].startswith("# access_frequency: ") and "0123456789" not in colored[5]
