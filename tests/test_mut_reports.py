@@ -331,3 +331,54 @@ def test_accuracy_heatmaps_side_by_side_by_hand():
     hot, cold = color_start("gray", 8) + "8", color_start("gray", 0) + "0"
     assert colored[1] == hot * 2 + cold + COLOR_END + "  " + hot * 2 + cold + COLOR_END
     assert colored[4].startswith("# access_frequency: ") and "0123456789" not in colored[5]
+
+
+# ---- diagnose's reasons, holistic's re-aggregation threshold ---------------
+
+from damo.reports import diagnose as diag
+
+
+def view(**kw):
+    args = dict(where="kdamond 0 context 0 scheme 0", action="pageout",
+                pattern=((0, 2**64 - 1), (0, 0), (0, 2**64 - 1)), stats={"nr_tried": 0})
+    args.update(kw)
+    return diag.SchemeView(args.pop("where"), args.pop("action"), args.pop("pattern"),
+                           args.pop("stats"), **args)
+
+
+WMARKS = {"metric": "free_mem_rate", "high": 500, "mid": 400, "low": 200}
+
+
+@pytest.mark.parametrize("free, why", [
+    (600, "above the high watermark: it acts below the middle one"),
+    (100, "below the low watermark: it stops there, leaving memory to the kernel's reclaim"),
+    (450, "not below the middle watermark since it was deactivated"),
+])
+def test_watermark_reasons_say_where_free_memory_is(free, why):
+    v = view(wmarks=WMARKS, wmarks_active=False, free_rate=free)
+    assert diag.diagnose(v) == ("applied nothing", "watermarks keep it inactive: free memory "
+                                "%.1f%% is %s (high 50.0%%, mid 40.0%%, low 20.0%%)" % (
+                                    free / 10, why))
+    assert diag.diagnose(view(wmarks=WMARKS, wmarks_active=False)) == (
+        "applied nothing", "watermarks keep it inactive (high 50.0%, mid 40.0%, low 20.0%)")
+
+
+def test_a_gone_target_is_the_reason_only_if_no_apply_interval_passed():
+    gone = view(target_gone="pid 7 exited", wmarks=WMARKS, wmarks_active=False)
+    assert diag.diagnose(gone) == ("applied nothing", "its target is gone (pid 7 exited)")
+    later = view(target_gone="pid 7 exited", wmarks=WMARKS, wmarks_active=False,
+                 stats={"nr_tried": 0, "nr_snapshots": 3})
+    assert diag.diagnose(later)[1].startswith("watermarks keep it inactive")
+
+
+def test_holistic_reaggregates_only_above_200_snapshots():
+    from damo.reports import holistic
+
+    def rec(n):
+        return Record(1, list(range(0, n * 10, 10)), list(range(10, n * 10 + 10, 10)),
+                      list(range(n + 1)), [0] * n, [4096] * n, [1] * n, [0] * n)
+    few = [rec(120), rec(80)]
+    assert holistic._for_distributions(few) is few
+    many = [rec(120), rec(81)]
+    out = holistic._for_distributions(many)
+    assert out is not many and len(out) == 2
