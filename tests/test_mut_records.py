@@ -565,3 +565,55 @@ def test_truth_pieces_are_page_aligned_equal_parts():
     assert starts.tolist() == [0, 4096, 8192, 8192, 8192, 8192]
     assert ends.tolist() == [4096, 8192, 16384, 8192, 8192, 8192 + 6144]
     assert starts.dtype == np.int64 and ends.dtype == np.int64
+
+
+# ---- perf.data's tracing data, read by the layout perf reads ---------------
+
+import re
+
+from damo.records import perf_data
+
+
+def test_tracing_data_has_trace_cmd_s_sections_and_nothing_else():
+    """tools/perf/util/trace-event-read.c's order (version 0.6): magic and
+    version, endianness, long size, page size, header_page, header_event,
+    ftrace formats, event systems (name, formats), kallsyms, ftrace_printk,
+    saved cmdlines; the buffer ends there."""
+    events = list(perf_data.EVENTS.values())
+    data = perf_data.tracing_data(events)
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        assert pos + n <= len(data)
+        out = data[pos:pos + n]
+        pos += n
+        return out
+
+    def u32():
+        return struct.unpack("<I", take(4))[0]
+
+    def u64():
+        return struct.unpack("<Q", take(8))[0]
+    assert take(10) == b"\x17\x08Dtracing" and take(4) == b"0.6\0"
+    assert take(1) == b"\0" and take(1) == b"\x08" and u32() == 4096
+    assert take(12) == b"header_page\0"
+    assert b"commit" in take(u64())
+    assert take(13) == b"header_event\0"
+    assert b"type_len" in take(u64())
+    assert u32() == 0                                   # ftrace formats
+    assert u32() == 1                                   # one event system
+    end = data.index(b"\0", pos)
+    assert take(end - pos + 1) == b"damon\0"
+    assert u32() == len(events)
+    field = re.compile(r"^\tfield:[a-z ]+ [a-z_]+;\toffset:\d+;\tsize:\d+;\tsigned:[01];$")
+    for event in events:
+        text = take(u64()).decode()
+        assert text == event.format.decode()
+        lines = text.split("\n")
+        assert lines[:3] == ["name: %s" % event.name, "ID: %d" % event.id, "format:"]
+        body = lines[3:lines.index("", 3)] + lines[lines.index("", 3) + 1:lines.index("", 8)]
+        assert body and all(field.match(line) for line in body), body
+        assert lines[-2].startswith("print fmt: ") and lines[-1] == ""
+    assert u32() == 0 and u32() == 0 and u64() == 0     # kallsyms, printk, cmdlines
+    assert pos == len(data)
