@@ -617,3 +617,38 @@ def test_tracing_data_has_trace_cmd_s_sections_and_nothing_else():
         assert lines[-2].startswith("print fmt: ") and lines[-1] == ""
     assert u32() == 0 and u32() == 0 and u64() == 0     # kallsyms, printk, cmdlines
     assert pos == len(data)
+
+
+def fake_perf(tmp_path, monkeypatch, script):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    perf = bin_dir / "perf"
+    perf.write_text(script)
+    perf.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return str(perf)
+
+
+def test_perf_script_failures_name_the_file_and_perf_s_last_words(tmp_path, monkeypatch):
+    data = tmp_path / "p.data"
+    data.write_bytes(b"PERFILE2")
+    fake_perf(tmp_path, monkeypatch, "#!/bin/sh\nprintf 'one\\nbad \\377 end\\n' >&2\nexit 3\n")
+    with pytest.raises(DamoError) as e:
+        perf_data.script_text(data)
+    assert str(e.value) == "%s: perf script failed: bad \ufffd end" % data
+    fake_perf(tmp_path, monkeypatch, "#!/bin/sh\nexit 1\n")
+    with pytest.raises(DamoError) as e:
+        perf_data.script_text(data)
+    assert str(e.value) == "%s: perf script failed: no output" % data
+    perf = fake_perf(tmp_path, monkeypatch, "#!/nonexistent/interpreter\n")
+    with pytest.raises(DamoError) as e:
+        perf_data.script_text(data)
+    assert str(e.value) == "%s: perf script failed ([Errno 2] No such file or directory: " \
+                           "'%s')" % (data, perf)
+    fake_perf(tmp_path, monkeypatch, "#!/bin/sh\nprintf 'out \\377\\n'\n")
+    assert perf_data.script_text(data) == "out \ufffd\n"
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(DamoError) as e:
+        perf_data.script_text(data)
+    assert str(e.value) == "%s: a perf.data file, and perf is not installed to read it " \
+                           "(install perf, e.g. apt-get install linux-perf)" % data
