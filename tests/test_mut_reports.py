@@ -382,3 +382,17 @@ def test_holistic_reaggregates_only_above_200_snapshots():
     many = [rec(120), rec(81)]
     out = holistic._for_distributions(many)
     assert out is not many and len(out) == 2
+
+
+# ---- report profile's functions section and colours, on the command line ----
+
+def test_profile_colours_on_any_terminal(profiled):
+    # --color always: rich's standard colours even where TERM says the
+    # terminal has none
+    code, text, err = run_ours("report", "profile", "-i", profiled, "--sections", "schemes",
+                               "--color", "always", env={"TERM": "dumb", "COLUMNS": "160"})
+    assert code == 0, err
+    assert text.startswith("\x1b[3mDAMOS schemes") and "\x1b[1mkd/ctx/s\x1b[0m" in text
+    code, text, err = run_ours("report", "profile", "-i", profiled, "--sections", "schemes",
+                               "--color", "never")
+    assert "\x1b[" not in text
