@@ -652,3 +652,59 @@ def test_perf_script_failures_name_the_file_and_perf_s_last_words(tmp_path, monk
         perf_data.script_text(data)
     assert str(e.value) == "%s: a perf.data file, and perf is not installed to read it " \
                            "(install perf, e.g. apt-get install linux-perf)" % data
+
+
+def perf_file(tmp_path, edit=None):
+    """A perf.data file of a record (one attr per DAMON event: aggregated,
+    intervals tune, before apply), its bytes edited by ``edit(bytearray, header)``."""
+    r = record(sample_interval_us=[float("nan"), 2500])
+    data = bytearray(perf_data.build([r]))
+    header = struct.unpack_from("<8sQQQQQQQQ", data, 0)
+    if edit:
+        edit(data, header)
+    path = tmp_path / "p.data"
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+def unsupported(path):
+    with pytest.raises(perf_data.Unsupported) as e:
+        perf_data.Trace(path).close()
+    return str(e.value)
+
+
+def set_sample_type(fn):
+    def edit(data, header):
+        attr_entry, attrs_off, attrs_size = header[2], header[3], header[4]
+        for i in range(attrs_size // attr_entry):
+            at = attrs_off + i * attr_entry + 24         # perf_event_attr.sample_type
+            old = struct.unpack_from("<Q", data, at)[0]
+            struct.pack_into("<Q", data, at, fn(i, old))
+    return edit
+
+
+def test_perf_data_layouts_the_reader_leaves_to_perf(tmp_path):
+    t = perf_data.Trace(perf_file(tmp_path))
+    # identifier, tid, time, cpu, period, raw: 65536 + 2 + 4 + 128 + 256 + 1024
+    assert [(st, config) for st, config, _ in t.attrs] == [(66950, 1), (66950, 2), (66950, 3)]
+    t.close()
+    raw = perf_data.SAMPLE_RAW
+    assert unsupported(perf_file(tmp_path, set_sample_type(lambda i, st: st & ~raw))) == \
+        "samples without raw data at a fixed place"
+    assert unsupported(perf_file(tmp_path, set_sample_type(lambda i, st: st | 1 << 5))) == \
+        "samples without raw data at a fixed place"          # a callchain before the raw data
+    assert unsupported(perf_file(tmp_path, set_sample_type(lambda i, st: st | i << 3))) == \
+        "events of different sample layouts"
+
+    def not_tracepoint(data, header):
+        struct.pack_into("<I", data, header[3], 1)
+    assert unsupported(perf_file(tmp_path, not_tracepoint)) == "a non-tracepoint event"
+
+    def no_tracing_data(data, header):
+        data[72:104] = bytes(32)
+    assert unsupported(perf_file(tmp_path, no_tracing_data)) == "no tracing data"
+    path = tmp_path / "short.data"
+    path.write_bytes(b"PERFILE2" + bytes(50))
+    assert unsupported(str(path)) == "not a PERFILE2 file"
+    path.write_bytes(b"")
+    assert unsupported(str(path)) == "an empty file"
