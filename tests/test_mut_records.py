@@ -708,3 +708,28 @@ def test_perf_data_layouts_the_reader_leaves_to_perf(tmp_path):
     assert unsupported(str(path)) == "not a PERFILE2 file"
     path.write_bytes(b"")
     assert unsupported(str(path)) == "an empty file"
+
+
+def test_tracing_data_formats_as_the_kernel_lays_them_out():
+    events = list(perf_data.EVENTS.values())
+    data = perf_data.tracing_data(events)
+    parsed = perf_data._parse_formats(data)
+    # damon_aggregated's TP_STRUCT__entry after the 8 common bytes: target_id
+    # (unsigned long), nr_regions (unsigned int), start, end (unsigned long,
+    # 8-aligned), nr_accesses, age (unsigned int)
+    assert parsed[1] == ("damon", "damon_aggregated", {
+        "common_type": (0, 2), "common_flags": (2, 1), "common_preempt_count": (3, 1),
+        "common_pid": (4, 4), "target_id": (8, 8), "nr_regions": (16, 4), "start": (24, 8),
+        "end": (32, 8), "nr_accesses": (40, 4), "age": (44, 4)})
+    assert parsed[2][1] == "damon_monitor_intervals_tune" and parsed[2][2]["sample_us"] == (8, 8)
+    assert sorted(parsed) == [1, 2, 3]
+    # perf's own files carry ftrace formats first: skipped, the events found the same
+    at = data.index(b"header_event\0") + len(b"header_event\0")
+    at += 8 + struct.unpack_from("<Q", data, at)[0]
+    assert data[at:at + 4] == b"\0\0\0\0"
+    ftrace = b"name: function\nID: 1\nformat:\n"
+    spliced = data[:at] + struct.pack("<IQ", 1, len(ftrace)) + ftrace + data[at + 4:]
+    assert perf_data._parse_formats(spliced) == parsed
+    # a format text that is not UTF-8 is read with replacement characters
+    bad = data.replace(b'print fmt: "target_id', b'print fmt: \xfftarget_id', 1)
+    assert bad != data and perf_data._parse_formats(bad) == parsed
