@@ -733,3 +733,20 @@ def test_tracing_data_formats_as_the_kernel_lays_them_out():
     # a format text that is not UTF-8 is read with replacement characters
     bad = data.replace(b'print fmt: "target_id', b'print fmt: \xfftarget_id', 1)
     assert bad != data and perf_data._parse_formats(bad) == parsed
+
+
+def test_the_fast_json_path_learns_a_layout_from_the_first_region():
+    from damo.records import json_format as jf
+    text = (b'{"start": "4096", "end": 8192, "nr_accesses": {"samples": 3, "percent": null},'
+            b' "age": {"usec": null, "aggr_intervals": 2}, "sz_filter_passed": 0,'
+            b' "probe_hits": []}')
+    # the value tokens in order; nulls and empty lists hold none
+    layout = ("starts", "ends", "nr_accesses", "ages", "sz_filter_passed")
+    assert jf._learn_layout(text, b"mut18-skeleton") == layout
+    assert jf._layout_cache[b"mut18-skeleton"] == layout
+    for odd in (b'{"start": 1.5, "end": 2, "nr_accesses": {"samples": 1}}',
+                b'{"start": 1, "end": 2, "nr_accesses": {"samples": true}}',
+                b'{"start": 1, "nr_accesses": {"samples": 1}}', b'[1, 2]', b'{"start": '):
+        with pytest.raises(jf._NotFast):
+            jf._learn_layout(odd, b"mut18-odd")
+    assert b"mut18-odd" not in jf._layout_cache
