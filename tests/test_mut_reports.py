@@ -396,3 +396,36 @@ def test_profile_colours_on_any_terminal(profiled):
     code, text, err = run_ours("report", "profile", "-i", profiled, "--sections", "schemes",
                                "--color", "never")
     assert "\x1b[" not in text
+
+
+@pytest.fixture
+def traced(tmp_path, profiled):
+    """test_code_attribution's hand-made traced program: 4 snapshots of three
+    1 MiB regions of ages 0-3 aggregations (1 ms), 6,720 accesses; some
+    run's machine metrics beside it (the functions section does not read
+    them; without their 'files' entry, as older metrics, they name no recording)."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_code_attribution import made
+    path = made.__wrapped__(tmp_path)
+    with open(profiled + ".sim_metrics") as f:
+        m = json.load(f)
+    m.pop("files", None)
+    with open(path + ".sim_metrics", "w") as f:
+        json.dump(m, f)
+    return path
+
+
+def test_profile_functions_options(traced):
+    code, text, err = run_ours("report", "profile", "-i", traced, "--sections", "functions",
+                               "--age", "0", "max", env={"COLUMNS": "120"})
+    assert code == 0, err
+    # the table has no padding at its edges: names start the rows
+    assert any(line.startswith("sweep ") for line in text.splitlines()), text
+    assert "6,720 of 6,720 accesses (100.0%) hit it, in 4 of 4 snapshots" in text
+    # regions of 1 hour or older: there are none (at most 3 ms old)
+    code, text, err = run_ours("report", "profile", "-i", traced, "--sections", "functions",
+                               "--age", "1h", "max", env={"COLUMNS": "120"})
+    assert code == 0, err
+    assert "0 of 6,720 accesses (0.0%) hit it, in 0 of 4 snapshots" in text
