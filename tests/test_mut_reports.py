@@ -5,6 +5,7 @@ import pytest
 from damo.errors import DamoError
 from damo.reports import trace
 from damo.reports.heatmap import HeatMap
+from damo.records.model import Intervals
 from damo.records.model import Record
 
 
@@ -25,6 +26,11 @@ def test_a_heatmap_too_small_for_its_pixels_says_so():
     with pytest.raises(DamoError) as e:
         HeatMap.build([r], (0, 1000), (0, 100), (2000, 10))
     assert str(e.value) == "the map is too small for 2000x10 pixels (time 1 us, space 100 B)"
+    # 100 bytes cannot be cut into 101 columns of whole bytes either
+    with pytest.raises(DamoError) as e:
+        HeatMap.build([r], (0, 1000), (0, 100), (10, 101))
+    assert str(e.value) == "the map is too small for 10x101 pixels (time 1 us, space 100 B)"
+    assert HeatMap.build([r], (0, 1000), (0, 100), (1000, 100)).heats.shape == (100000,)
 
 
 # ---- report trace: lines parsed and formatted by hand -----------------------
@@ -171,8 +177,10 @@ def test_profile_monitor_and_baseline_words(profiled):
     lines = text.splitlines()
     assert [c.strip() for c in lines[1].split("┃")] == [
         "kdamond/ctx", "access checks", "per second", "DAMOS actions", "CPU"]
+    # the caption, last, is the rule and the baseline's path, word for word
     words = " ".join(text.split())
-    assert "overhead = variant / baseline - 1 (damon-tests); baseline: %s" % profiled in words
+    assert words.endswith(" overhead = variant / baseline - 1 (damon-tests); baseline: %s"
+                          % profiled)
 
 
 def test_profile_json_is_the_metrics(profiled, tmp_path):
@@ -231,8 +239,11 @@ def test_interactive_zoom_and_scroll_as_damo(stairs_recording, output):
     assert result.stdout == theirs
 
 
-@pytest.mark.parametrize("extra", [[], ["--resol", "12", "30"], ["--tid", "10"]],
-                         ids=["default", "resol", "tid"])
+@pytest.mark.parametrize("extra", [
+    [], ["--resol", "12", "30"], ["--tid", "10"],
+    # a range that cuts regions at both ends
+    ["--address_range", str(0x7f0000000000 + (1 << 19)), str(0x7f0000000000 + (11 << 19))]],
+    ids=["default", "resol", "tid", "cut"])
 def test_sort_temperature_as_damo(stairs_recording, extra):
     args = ["heatmap", "--sort_temperature", "--input", stairs_recording,
             "--stdout_skip_colorset_example"] + extra
@@ -429,3 +440,37 @@ def test_profile_functions_options(traced):
                                "--age", "1h", "max", env={"COLUMNS": "120"})
     assert code == 0, err
     assert "0 of 6,720 accesses (0.0%) hit it, in 0 of 4 snapshots" in text
+
+
+def test_read_trace_kinds_and_errors(tmp_path):
+    missing = str(tmp_path / "none")
+    with pytest.raises(DamoError) as e:
+        trace.read_trace(missing)
+    assert str(e.value) == "%s: No such file or directory" % missing
+    out = tmp_path / "t.txt"
+    for tracer, kind in (("perf", "perf-trace"), ("trace-cmd", "trace-cmd-stream")):
+        out.write_text("damo_report_trace_output_format_version: 1\nx\n"
+                       "damo_report_trace_output_tracer: %s\nline\n" % tracer)
+        assert trace.read_trace(str(out))[1] == kind
+    out.write_text("kdamond.0 1234 [000] 5.0: damon:damon_aggregated: target_id=1\n")
+    assert trace.read_trace(str(out))[1] == "perf-script"
+    bad = "kdamond.0 1234 [000] 5.0: damon:damon_aggregated: target_id=1 nr_regions=x 0-1: 1 1"
+    out.write_text(bad + "\n")
+    with pytest.raises(DamoError) as e:
+        trace.report_lines(str(out), ["damon:damon_aggregated"], False, 80)
+    assert str(e.value) == "%s: a malformed damon:damon_aggregated event: %r" % (out, bad)
+
+
+def test_heatmap_reporter_keeps_the_address_order_unless_asked():
+    from damo.records.model import Recording
+    from damo.reports.heatmap_reporter import HeatmapReporter
+    # the hot page first, then the cold one: unsorted the map shows it so
+    rec = Record(1, [0], [100], [0, 2], [0, 4096], [4096, 8192], [20, 0], [0, 0],
+                 intervals=Intervals(5000, 100000, 1000000))
+    rows = HeatmapReporter(Recording([rec]), resol=(1, 2), draw_range="all",
+                           address_ranges=[(0, 8192)]).text("gray", False, legend=False)
+    assert rows.splitlines()[0] == "80"
+    rows = HeatmapReporter(Recording([rec]), resol=(1, 2), draw_range="all",
+                           address_ranges=[(0, 8192)], sort_temperature=True).text(
+        "gray", False, legend=False)
+    assert rows.splitlines()[0] == "08"
