@@ -553,3 +553,28 @@ def test_tables_headers_and_justification(recordings):
                     assert cell.startswith(pad_l + text), (title, name, cell)
                 else:
                     assert cell.endswith(text + pad_r), (title, name, cell)
+
+
+def test_a_stopped_run_has_no_negative_part(tmp_path):
+    """--timeout stops the run inside a batch of work the engine accounts
+    whole: the parts add up to a little more than the clock at the stop, and
+    the Runtime table printed 'other -19.619 us'.  The runtime is what the
+    parts add up to; no negative time, no busy row for a run that never idled."""
+    path = str(tmp_path / "s.data")
+    code, _, err = run_ours("record", "stairs", "--timeout", "1", "-o", path)
+    assert code == 0, err
+    proc = json.load(open(path + ".sim_metrics"))["final"]["processes"][0]
+    rt = proc["runtime"]
+    parts_ns = rt["compute_ns"] + sum(rt["stall_ns"]) + rt["fault_ns"] + rt["swapin_ns"] + \
+        rt["reclaim_ns"] + rt["migrate_ns"]
+    assert not proc["finished"]
+    code, out, err = run_ours("report", "profile", "--input", path)
+    assert code == 0, err
+    rows = table(out, "Runtime")
+    assert all(not r[2].strip().startswith("-") for r in rows), rows
+    assert [r[1] for r in rows if r[1] in ("other", "busy (compute and memory)")] == []
+    code, out, err = run_ours("report", "profile", "--input", path, "--format", "json")
+    assert code == 0, err
+    [p] = json.loads(out)["processes"]
+    assert p["runtime_ns"] == pytest.approx(max(proc["runtime_ns"], parts_ns), rel=1e-9)
+    assert p["busy_ns"] == p["runtime_ns"] and min(p["parts_ns"].values()) >= 0

@@ -191,6 +191,12 @@ def runtime_parts(metrics, proc):
     parts += [("page faults", rt["fault_ns"]), ("swap-ins", rt["swapin_ns"]),
               ("direct reclaim", rt.get("reclaim_ns", 0.0)), ("migrations", rt["migrate_ns"])]
     other = total - sum(v for _, v in parts)
+    if other < 0 and not proc.get("finished", True):
+        # stopped (--timeout) in a batch of work that the engine accounts
+        # whole: the process's own parts ran past the stop by that batch
+        # (tens of us); its runtime is what they add up to, not a negative rest
+        total = total - other
+        other = 0.0
     if abs(other) > max(total, 1) * 1e-6:
         # a replay is paced to its recording: the rest of its time it idles
         busy = proc.get("busy_ns", total)
@@ -204,7 +210,9 @@ def section_runtime(d):
         parts, total = runtime_parts(d.metrics, p)
         for i, (label, v) in enumerate(parts):
             rows.append((p["name"] if i == 0 else "", label, _time_ns(v), _pct(v, total)))
-        busy = p.get("busy_ns", total)
+        busy = p.get("busy_ns", p["runtime_ns"])
+        if busy >= p["runtime_ns"]:
+            busy = total            # not paced: busy all along (see runtime_parts)
         if busy < total * (1 - 1e-6):
             # a replay: its busy time (what --baseline compares) above its idling
             rows.insert(len(rows) - 1, ("", "busy (compute and memory)", _time_ns(busy),
@@ -371,7 +379,8 @@ def to_json(data, hints=()):
         parts, total = runtime_parts(m, p)
         out["processes"].append({"pid": p["pid"], "name": p["name"],
                                  "finished": p["finished"], "runtime_ns": total,
-                                 "busy_ns": p.get("busy_ns", total),
+                                 "busy_ns": total if p.get("busy_ns", total) >=
+                                 p["runtime_ns"] else p["busy_ns"],
                                  "parts_ns": {label: v for label, v in parts}})
     for s in final["schemes"]:
         out["schemes"].append({k: s[k] for k in ("kdamond_idx", "context_idx", "scheme_idx",
