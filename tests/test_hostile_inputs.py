@@ -499,3 +499,23 @@ def test_a_native_column_name_with_a_newline_stays_on_the_error_line(tmp_path):
     with pytest.raises(DamoError) as e:
         records.load(p)
     assert "\n" not in str(e.value) and "regi\\n_offsets" in str(e.value), str(e.value)
+
+
+def test_an_access_rate_past_int64_is_no_garbage(tmp_path):
+    """records_json_compressed fuzzing (1 in 1,000,000): a sampling interval
+    of 10^19 us against a 7 us aggregation interval makes a rate of 10^21 %;
+    its cast to int64 warned 'invalid value encountered in cast' and gave a
+    negative rate that dropped every region.  It is held at int64's top."""
+    path = write(tmp_path, recording([region(4096, 8192, samples=20),
+                                      region(8192, 12288, samples=0)],
+                                     intervals={"sample_us": 10 ** 19, "aggr_us": 7,
+                                                "ops_update_us": 1000000}), name="f.json")
+    done = damo(["report", "access", "-i", path.name], tmp_path, timeout=30)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    lines = [l for l in done.stdout.splitlines() if " addr " in l]
+    assert len(lines) == 2, done.stdout
+    assert "total size: 8.000 KiB" in done.stdout
+    from damo.params.access_filter import access_percent
+    import numpy as np
+    assert access_percent(np.array([20, 0]), 7 / 10 ** 19).tolist() == [2 ** 63 - 1024, 0]
+    assert access_percent(np.array([5, 10]), 20.0).tolist() == [25, 50]

@@ -353,7 +353,7 @@ class FilteredRecord:
                                 "both above 0 (use --raw_form)" % (
                                     intervals.sample_us, intervals.aggr_us))
             max_samples = intervals.aggr_us / intervals.sample_us
-            percent = np.trunc(self.nr_accesses * 100.0 / max_samples).astype(np.int64)
+            percent = access_percent(self.nr_accesses, max_samples)
             self.percent = np.where(keep, percent, UNSET)
             in_rate = (percent >= flt.access_rate[0]) & (percent <= flt.access_rate[1])
             keep &= in_rate
@@ -408,8 +408,7 @@ class FilteredRecord:
         if len(self.starts):
             max_samples = intervals.aggr_us / intervals.sample_us
             percent = np.where(self.percent != UNSET, self.percent,
-                               np.trunc(self.nr_accesses * 100.0 / max_samples)).astype(
-                                   np.int64)
+                               access_percent(self.nr_accesses, max_samples))
             usec = np.where(self.age_usec != UNSET, self.age_usec,
                             _check_age_range(self.ages, intervals.aggr_us) or
                             self.ages * intervals.aggr_us)
@@ -451,6 +450,20 @@ class FilteredRecord:
         # maps them back to the accesses of their time)
         record.snapshot_idx = self.snapshot_idx
         return record
+
+
+def access_percent(nr_accesses, max_samples):
+    """damo's int(nr_accesses * 100 / max samples) of each region, as int64.
+    A rate past int64 (a sampling interval near 2^64 against a microsecond
+    aggregation interval: 1e21 %) is held at int64's top instead of cast
+    into garbage (numpy warned and made it negative); no range reaches it
+    but 'max', as no Python int of damo's does."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        percent = np.trunc(np.asarray(nr_accesses) * 100.0 / max_samples)
+    return np.minimum(percent, _PERCENT_TOP).astype(np.int64)
+
+
+_PERCENT_TOP = float(2 ** 63 - 1024)   # the largest float below 2^63
 
 
 def _check_age_range(ages, aggr_us):

@@ -31,6 +31,7 @@ import numpy as np
 
 from damo import units
 from damo.errors import DamoError
+from damo.params.access_filter import access_percent
 from damo.records import truth as truth_mod
 
 PAGE = truth_mod.PAGE
@@ -105,7 +106,7 @@ def evaluate_record(record, t, flt, acc_thres=1, sz_thres=1):
     lo, hi = (min(v, _INT64_MAX) for v in flt.sz_bytes)
     d_hot = (sizes >= lo) & (sizes <= hi)
     d_pct = np.trunc(d_rate + 0.0).astype(np.int64) if iv is None else \
-        np.trunc(record.nr_accesses * 100.0 / max_samples[snap]).astype(np.int64)
+        access_percent(record.nr_accesses, max_samples[snap])
     d_hot &= (d_pct >= flt.access_rate[0]) & (d_pct <= flt.access_rate[1])
     known = record.ages != np.iinfo(np.int64).min
     if aggr_us is not None:
