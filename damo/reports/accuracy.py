@@ -343,16 +343,7 @@ def heatmap_text(damon, exact, colorset="gray", color=False):
         lines.append("".join(a.tolist()) + end + "  " + "".join(b.tolist()) + end)
     lines.append("# access_frequency: %s (%.3f-%.3f %s, both maps)" % (
         color_samples(colorset) if color else "0123456789", lowest, highest, damon.heat_unit))
-    addr_len = damon.addr_unit * damon.addr_resol
-    time_len = damon.time_unit * damon.time_resol
-    lines.append("# x-axis: space [%s, %s) (%s)" % (
-        units.format_sz_accurate(damon.addr_start, False),
-        units.format_sz_accurate(damon.addr_start + addr_len, False),
-        units.format_sz(addr_len, False)))
-    lines.append("# y-axis: time [%s, %s) (%s)" % (
-        units.format_time_ns(damon.time_start, False),
-        units.format_time_ns(damon.time_start + time_len, False),
-        units.format_time_ns(time_len, False)))
+    lines += damon.axis_lines()
     return "\n".join(lines)
 
 

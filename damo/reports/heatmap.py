@@ -87,6 +87,19 @@ class HeatMap:
     """Pixels of one (time range, address range); ``heats`` holds NaN where
     nothing was painted."""
 
+    def axis_lines(self):
+        """damo's '# x-axis' and '# y-axis' lines of the map's ranges."""
+        addr_len = self.addr_unit * self.addr_resol
+        time_len = self.time_unit * self.time_resol
+        return ["# x-axis: space [%s, %s) (%s)" % (
+                    units.format_sz_accurate(self.addr_start, False),
+                    units.format_sz_accurate(self.addr_start + addr_len, False),
+                    units.format_sz(addr_len, False)),
+                "# y-axis: time [%s, %s) (%s)" % (
+                    units.format_time_ns(self.time_start, False),
+                    units.format_time_ns(self.time_start + time_len, False),
+                    units.format_time_ns(time_len, False))]
+
     def __init__(self, time_start, time_unit, time_resol, addr_start, addr_unit,
                  addr_resol, heat_unit):
         self.time_start = time_start
@@ -316,16 +329,9 @@ class HeatMap:
             lines.append("# access_frequency: %s (%.3f-%.3f %s)" % (
                 color_samples(colorset) if color else "0123456789",
                 lowest, highest, self.heat_unit))
+        lines += self.axis_lines()
         addr_len = self.addr_unit * self.addr_resol
         time_len = self.time_unit * self.time_resol
-        lines.append("# x-axis: space [%s, %s) (%s)" % (
-            units.format_sz_accurate(self.addr_start, False),
-            units.format_sz_accurate(self.addr_start + addr_len, False),
-            units.format_sz(addr_len, False)))
-        lines.append("# y-axis: time [%s, %s) (%s)" % (
-            units.format_time_ns(self.time_start, False),
-            units.format_time_ns(self.time_start + time_len, False),
-            units.format_time_ns(time_len, False)))
         lines.append("# resolution: %dx%d (%s and %s for each character)" % (
             self.addr_resol, self.time_resol,
             units.format_sz(float(addr_len) / self.addr_resol, False),
