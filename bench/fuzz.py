@@ -142,7 +142,8 @@ def worker(name, seed, budget_s, max_inputs, hang_s, findings, conn, current_pat
     conn.send(("done", dict(counts), signatures))
 
 
-def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed, quiet):
+def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed, quiet,
+                progress_s=10):
     """Run one target in ``jobs`` worker processes under a watchdog; returns
     (counts, signatures, elapsed seconds)."""
     # atheris needs a fresh process (its instrumentation applies at import)
@@ -152,6 +153,8 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
     t0 = time.monotonic()
     per_job = max_inputs // jobs if max_inputs else 1 << 62
     slots = []
+    tty = sys.stderr.isatty()
+    last_line = t0
 
     def spawn(j, restart):
         parent, child = ctx.Pipe(duplex=False)
@@ -224,9 +227,17 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
                 s["beat"] = time.monotonic()
                 s["ready"] = False
         if not quiet:
-            n = sum(sum(s["base"].values()) + sum(s["last"].values()) for s in slots)
-            sys.stderr.write("\r%-26s %10d inputs %7.0f s" % (name, n, time.monotonic() - t0))
-            sys.stderr.flush()
+            now = time.monotonic()
+            if tty or now - last_line >= progress_s:
+                last_line = now
+                seen = {k: sum(s["base"][k] + s["last"][k] for s in slots) for k in OUTCOMES}
+                n = sum(seen.values())
+                text = "%-26s %10d inputs %7.0f s %7.0f/s  %s" % (
+                    name, n, now - t0, n / max(now - t0, 1e-9),
+                    " ".join("%s %d" % (k, seen[k]) for k in OUTCOMES[2:]))
+                # a terminal gets one line redrawn; a log a line every progress_s
+                sys.stderr.write(("\r" + text) if tty else (text + "\n"))
+                sys.stderr.flush()
     for s in slots:
         for k in OUTCOMES:
             totals[k] += s["base"][k] + s["last"][k]
@@ -234,8 +245,8 @@ def fuzz_target(name, budget_s, max_inputs, hang_s, jobs, findings, engine, seed
             os.unlink(s["current"])
         except OSError:
             pass
-    if not quiet:
-        sys.stderr.write("\r" + " " * 60 + "\r")
+    if not quiet and tty:
+        sys.stderr.write("\r" + " " * 100 + "\r")
     return totals, signatures, time.monotonic() - t0
 
 
@@ -256,7 +267,9 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--findings", default="fuzz-findings")
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--progress", type=float, default=10, metavar="SECONDS",
+                        help="without a terminal, a progress line this often (default 10)")
     args = parser.parse_args()
     names = args.targets or [t.name for t in fuzz_targets.TARGETS]
     unknown = [n for n in names if n not in fuzz_targets.BY_NAME]
@@ -269,7 +282,8 @@ def main():
     failed = False
     for name in names:
         counts, sigs, elapsed = fuzz_target(name, args.time, args.inputs, args.hang, args.jobs,
-                                            args.findings, args.engine, args.seed, args.quiet)
+                                            args.findings, args.engine, args.seed, args.quiet,
+                                            args.progress)
         n = sum(counts.values())
         print("%-26s %10d %9d %9d %9d %6d %6d %8.0f %8.0f" % (
             name, n, counts["ok"], counts["refused"], counts["traceback"], counts["crash"],

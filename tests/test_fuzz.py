@@ -281,3 +281,22 @@ def test_hypothesis_option_value_parsers(text):
             continue
         assert isinstance(value, (int, float)) and not isinstance(value, bool)
         assert math.isfinite(value) and 0 <= value <= hi, (text, value)
+
+
+def test_the_fuzz_runner_says_its_progress_without_a_terminal(tmp_path):
+    """bench/fuzz.py off a terminal: a progress line every --progress seconds
+    (inputs so far, never fewer than before), then the figures table."""
+    import subprocess
+    import sys
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, os.path.join(repo, "bench", "fuzz.py"), "--time", "4",
+                        "--progress", "1", "--findings", str(tmp_path / "f"), "masim_configs"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.startswith("masim_configs")]
+    assert len(lines) >= 2, r.stderr
+    counts = [int(l.split()[1]) for l in lines]
+    assert counts == sorted(counts) and counts[-1] > 0
+    assert all("traceback 0 crash 0 hang 0" in l for l in lines)
+    row = r.stdout.splitlines()[1].split()
+    assert row[0] == "masim_configs" and int(row[1]) >= counts[-1]
