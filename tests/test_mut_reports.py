@@ -171,8 +171,11 @@ def test_profile_schemes_table_reads_its_stats(profiled, tmp_path):
 
 
 def test_profile_monitor_and_baseline_words(profiled):
+    # wide enough for the path whatever the temporary directory (xdist's are
+    # longer, and a path wider than the terminal is folded)
     code, text, err = run_ours("report", "profile", "-i", profiled, "--baseline", profiled,
-                               "--sections", "monitor,baseline")
+                               "--sections", "monitor,baseline",
+                               env={"COLUMNS": str(200 + len(profiled))})
     assert code == 0, err
     lines = text.splitlines()
     assert [c.strip() for c in lines[1].split("┃")] == [
