@@ -21,10 +21,8 @@ reached to FILE.
 """
 import contextlib
 import errno
-import hashlib
 import os
 import signal
-import tempfile
 import threading
 
 FAULT_ENV = "DAMO_SIM_FAULT_AT"
@@ -111,6 +109,7 @@ class _HashingFile:
     def __init__(self, f, role):
         self.f = f
         self.role = role
+        import hashlib          # here: OpenSSL's libcrypto is 3.6 MB of a report's memory
         self.sha256 = hashlib.sha256()
         self.size = 0
         self._first = True
@@ -148,6 +147,7 @@ class OutputSet:
         may seek (a zip archive)."""
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
+        import tempfile         # only writers need it (and shutil, bz2, lzma with it)
         fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp",
                                    dir=directory)
         f = _HashingFile(os.fdopen(fd, "wb"), role)
@@ -232,6 +232,7 @@ def atomic_output(path, mode="wb", permission=None):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path),
                                suffix=".tmp", dir=directory)
     try:

@@ -36,3 +36,21 @@ def test_help_imports_neither_the_engine_nor_numpy(argv):
     assert done.stdout.strip().splitlines()[-1] == "[]"
     for name in (COMMANDS if argv == ["--help"] else REPORTS):
         assert "\n  %s " % name in done.stdout
+
+
+@pytest.mark.parametrize("report", ["wss", "heatmap", "nr_regions"])
+def test_a_report_imports_no_writer_machinery(report):
+    """Reading a recording needs no hashing or temporary files: hashlib
+    (OpenSSL's libcrypto, 3.6 MB) and tempfile (shutil, bz2, lzma) were a
+    third of what a small report held above numpy and click."""
+    import os
+    path = os.path.join(os.path.dirname(__file__), "data", "damo-upstream", "damon.data")
+    code = ("import sys, io, contextlib; from damo.cli import main\n"
+            "try:\n    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        main(['report', %r, '-i', %r])\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code\n"
+            "print(sorted(m for m in sys.modules if m in ('hashlib', 'tempfile', 'damo_engine')))"
+            % (report, path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
