@@ -1051,6 +1051,13 @@ class ReportOptionsTarget(Target):
         size = ctx.params.get("size")
         if size and size[0] * size[1] > 2 ** 20:
             return "ok"                              # parsed and bounded; too slow to draw
+        from damo.reports.heatmap_reporter import MAX_CELLS
+        resol = ctx.params.get("resol")
+        if resol and 2 ** 20 < resol[0] * resol[1] <= MAX_CELLS:
+            # allowed and bounded (~160 bytes a cell), but a 2^22-cell raw
+            # output is 14 s: past the hang limit.  More than MAX_CELLS goes
+            # on, to be refused
+            return "ok"
         image = any(isinstance(ctx.params.get(k), str) and
                     ctx.params[k].startswith(self.workdir) for k in ("output", "plot"))
         if image and zlib.crc32(data) % IMAGE_EVERY:

@@ -426,6 +426,16 @@ def test_heatmap_ranges_are_finite(tmp_path, option, values):
     (["wss", "--range", "0", "1" * 40, "25"], "at most 10000"),
     (["heatmap", "--time_range", "0", "9" * 80], "not a finite time"),
     (["heatmap", "--address_range", "0", "9" * 40], "not a finite address"),
+    # session 4's 1,000,000-input run: a range past int64 (directly or by its
+    # base) overflowed the painting's int64 subtraction
+    (["heatmap", "--output", "raw", "--address_range", "4096", str(2 ** 63), "max"],
+     "--address_range: %d is not within 0 and 2^63 - 1" % (2 ** 64 + 4095)),
+    (["heatmap", "--address_range", "4096", "10001", str(2 ** 63 - 1)],
+     "--address_range: %d is not within 0 and 2^63 - 1" % (2 ** 63 + 4095)),
+    (["heatmap", "--time_range", "0", str(2 ** 63)],
+     "--time_range: %d is not within 0 and 2^63 - 1" % 2 ** 63),
+    (["heatmap", "--address_range", "-4096", "8192"],
+     "--address_range: -4096 is not within 0 and 2^63 - 1"),
 ])
 def test_report_options_are_bounded(tmp_path, args, words):
     """Found by the report_options fuzz target: a percentile range or a bar
@@ -452,19 +462,23 @@ def test_report_bounds_are_inclusive(tmp_path):
 
 
 def test_heatmap_resolution_bound_is_exact(tmp_path):
-    """--resol of 10^8 cells (10000 x 10000) is allowed (only set up here: its
-    arrays would take gigabytes), one more row is refused."""
+    """--resol of 2^22 cells (2048 x 2048: ~700 MB while painted) is allowed
+    (only set up here), one more row is refused in one line; so is a
+    resolution whose arrays would take tens of gigabytes (10^8 cells)."""
     from click.testing import CliRunner
 
     from damo.cli import main
     path = write(tmp_path, recording([region(4096, 8192)]))
-    done = CliRunner().invoke(main, ["report", "heatmap", "-i", str(path), "--output", "raw",
-                                     "--resol", "10001", "10000"])
-    assert done.exit_code == 1 and "--resol" in done.stderr and "10001" in done.stderr, \
-        done.stderr
+    for resol in (("2049", "2048"), ("10000", "10000"), ("4194305", "1")):
+        done = CliRunner().invoke(main, ["report", "heatmap", "-i", str(path), "--output",
+                                         "raw", "--resol", *resol])
+        assert done.exit_code == 1 and done.stderr.startswith("damo: error: --resol ") \
+            and "%s %s" % resol in done.stderr and "4,194,304" in done.stderr and \
+            done.stderr.count("\n") == 1, done.stderr
     from damo import records as records_mod
     from damo.reports.heatmap_reporter import HeatmapReporter
-    HeatmapReporter(records_mod.load(str(path)), resol=(10000, 10000))   # no error
+    for resol in ((2048, 2048), (1 << 22, 1), (1, 1 << 22)):
+        HeatmapReporter(records_mod.load(str(path)), resol=resol)   # no error
 
 
 def test_percentile_counts_are_those_of_range():

@@ -38,6 +38,20 @@ def _to_bytes(text, what):
     return value
 
 
+def _held(pair, option):
+    """A completed range whose ends a recording's int64 columns can be
+    compared with (a base of 2^63 made the painting's int64 subtraction
+    overflow: OverflowError)."""
+    for value in pair:
+        if not 0 <= value < 1 << 63:
+            raise DamoError("%s: %s is not within 0 and 2^63 - 1, what a recording holds"
+                            % (option, value))
+    return pair
+
+
+MAX_CELLS = 1 << 22        # the most pixels a heatmap paints (16x the image default)
+
+
 class HeatmapReporter:
     """What damo's ``report heatmap`` does between loading and printing."""
 
@@ -56,9 +70,11 @@ class HeatmapReporter:
         self.resol = resol or ((40, 80) if for_stdout else (500, 500))
         if min(self.resol) <= 0:
             raise DamoError("--resol needs positive numbers")
-        if self.resol[0] * self.resol[1] > 10 ** 8:
-            # a cell costs bytes in several arrays: 10^8 cells are already GiBs
-            raise DamoError("--resol %d %d: more than 100,000,000 cells" % tuple(self.resol))
+        if self.resol[0] * self.resol[1] > MAX_CELLS:
+            # a cell costs ~160 bytes while painted (its heat, its level, the
+            # contributions sorted into it, its line): 2^22 cells ~ 700 MB
+            raise DamoError("--resol %d %d: more than %s cells (2048 x 2048)" % (
+                self.resol[0], self.resol[1], format(MAX_CELLS, ",")))
         self.time_range = time_range
         self.address_ranges = address_ranges
         self.draw_range = draw_range
@@ -104,11 +120,11 @@ class HeatmapReporter:
             raise DamoError("--time_range takes <start> <end> [guided|guided_end|<base>]")
         start, end = (_to_ns(x, "--time_range") for x in fields[:2])
         if len(fields) == 2:
-            return [start, end]
+            return _held([start, end], "--time_range")
         base = {"guided": guide.start_time, "guided_end": guide.end_time}.get(fields[2])
         if base is None:
             base = _to_ns(fields[2], "--time_range")
-        return [base + start, base + end]
+        return _held([base + start, base + end], "--time_range")
 
     @staticmethod
     def _complete_address_range(fields, guided, idx):
@@ -116,14 +132,14 @@ class HeatmapReporter:
             raise DamoError("--address_range takes <start> <end> [guided|<base>]")
         start, end = (_to_bytes(x, "--address_range") for x in fields[:2])
         if len(fields) == 2:
-            return [start, end]
+            return _held([start, end], "--address_range")
         if fields[2] == "guided":
             if idx >= len(guided):
                 raise DamoError("no guided address range #%d to be the base" % idx)
             base = guided[idx][0]
         else:
             base = _to_bytes(fields[2], "--address_range")
-        return [base + start, base + end]
+        return _held([base + start, base + end], "--address_range")
 
     def selected_records(self):
         return self._records
