@@ -25,6 +25,20 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DAMO_SIM_PROGRESS_S", "0")
 UPSTREAM_RECORD = os.path.join(REPO, "tests", "data", "damo-upstream", "damon.data")
 
+
+def _caught_not_ignored():
+    """A suite started under nohup, or as a background job of a script,
+    inherits SIGHUP or SIGINT ignored, and so would every damo it runs: damo
+    honours an ignored signal (nohup's point), so the tests that send one
+    would wait for a run that never stops.  A handler that does nothing keeps
+    this process as it was, and is reset to the default by exec."""
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, lambda *_: None)
+
+
+_caught_not_ignored()
+
 # name -> keyword arguments of synth.stairs
 SHAPES = {
     "basic": {},
