@@ -208,6 +208,33 @@ def test_termination_signals_stop_and_save_like_ctrl_c(tmp_path, signum):
     assert metrics.load(str(tmp_path / "rec.data")) is not None
 
 
+def test_nohup_keeps_a_recording_going(tmp_path):
+    """Started with SIGHUP ignored (nohup), a recording outlives a hangup, as
+    nohup means it to, and still stops and saves on SIGTERM."""
+    (tmp_path / "long.cfg").write_text(LONG)
+    for wait in (3, 8, 20):        # (a loaded machine: still starting up, retry)
+        proc = subprocess.Popen([sys.executable, "-m", "damo.cli", "record", "long.cfg",
+                                 "--memory", "dram:256M", "-o", "rec.data",
+                                 "--output_flush_sec", "1000000"], cwd=str(tmp_path),
+                                stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, NO_COLOR="1"),
+                                preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+        time.sleep(wait)
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        assert proc.poll() is None
+        with open("/proc/%d/status" % proc.pid) as f:
+            ignored = int([line for line in f if line.startswith("SigIgn:")][0].split()[1], 16)
+        assert ignored & (1 << (signal.SIGHUP - 1))
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        if err != "damo: interrupted\n":
+            break
+    assert err.strip().splitlines()[-1].startswith("interrupted; wrote"), err
+    assert sum(r.nr_snapshots for r in records.load(str(tmp_path / "rec.data")).records) > 0
+
+
 @pytest.mark.parametrize("step", ["write:recording", "backup:recording", "install:sim_metrics"])
 def test_signals_wait_until_the_output_is_committed(versions, tmp_path, step):
     """SIGTERM and ^C arriving while the output is written or renamed are
