@@ -10,6 +10,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t, int32_t
 from libc.stdlib cimport calloc, free
 from damo_engine.memory cimport (
     Machine, AddressSpace, VmaData, MmData, sim_rng, sim_damon_rand, bm_test, bm_set, bm_clear,
+    pagebits,
     bm_count_range, pb_test, pb_clear, pb_clear_chunk, pb_count_range, mm_find_vma,
     vma_li, vma_addr, vma_young, vma_mkold, folio_head, vma_frame,
     PAGE_SIZE, PAGE_SHIFT, HPAGE_SIZE, CHUNK_SHIFT, CHUNK_PAGES, PC_FREE)
@@ -31,6 +32,27 @@ cdef double MIGRATE_PROCESS_NS = 1000.0
 
 cdef extern from *:
     void __builtin_prefetch(const void *p) nogil
+
+cdef extern from "sim_vaddr.h":
+    ctypedef struct sim_va_pages:
+        pagebits *present
+        pagebits *young
+        const uint8_t *huge
+        uint64_t *lru_ref
+        const uint64_t *damon_ref_chunks
+        uint64_t *damon_ref
+    void sim_va_mkold(const sim_va_pages *p, int64_t li) nogil
+    bint sim_va_young(const sim_va_pages *p, int64_t li, uint64_t *folio_sz) nogil
+
+
+cdef inline void va_pages_of(sim_va_pages *p, VmaData *v) noexcept nogil:
+    p.present = &v.present
+    p.young = &v.young
+    p.huge = v.vc_huge
+    p.lru_ref = v.bm_lru_ref
+    p.damon_ref_chunks = v.damon_ref_chunks
+    p.damon_ref = v.bm_damon_ref
+
 
 # regions prefetched this far ahead in the sampling loops
 cdef enum:
@@ -234,7 +256,9 @@ cdef class VaddrOps(Operations):
         cdef MmData *mm
         cdef VmaData *v
         cdef sim_rng rng = ctx.rng
-        cdef uint64_t addr
+        cdef uint64_t addr, vs = 0, ve = 0
+        cdef int64_t origin = 0
+        cdef sim_va_pages pg
         cdef uint32_t i, n
         for t in ctx.targets:
             mm = self.get_mm(ctx, t)
@@ -249,10 +273,15 @@ cdef class VaddrOps(Operations):
                 r = arr[i]
                 addr = sim_damon_rand(&rng, r.start, r.end)
                 r.sampling_addr = addr
-                if v == NULL or addr < v.start or addr >= v.end:
+                if v == NULL or addr < vs or addr >= ve:
                     v = mm_find_vma(mm, addr)
-                if v != NULL:
-                    vma_mkold(v, vma_li(v, addr))
+                    if v == NULL:
+                        continue
+                    vs = v.start
+                    ve = v.end
+                    origin = v.origin_page
+                    va_pages_of(&pg, v)
+                sim_va_mkold(&pg, <int64_t>(addr >> PAGE_SHIFT) - origin)
         ctx.rng = rng
 
     cdef uint32_t check_accesses(self, Context ctx) except? 0xFFFFFFFF:
@@ -263,7 +292,9 @@ cdef class VaddrOps(Operations):
         cdef VmaData *v
         cdef KernelState ks = ctx.kstate
         cdef uint32_t max_nr = 0, i, n
-        cdef uint64_t checks = 0, addr
+        cdef uint64_t checks = 0, addr, vs = 0, ve = 0
+        cdef int64_t origin = 0
+        cdef sim_va_pages pg
         # __damon_va_check_access()'s "last checked folio", in locals
         cdef uint64_t last_addr = ks.va_last_addr, last_sz = ks.va_last_folio_sz
         cdef bint last_acc = ks.va_last_accessed
@@ -282,9 +313,15 @@ cdef class VaddrOps(Operations):
                         # the region's sample is in the folio checked last: reuse
                         r.nr_accesses += last_acc
                     else:
-                        if v == NULL or addr < v.start or addr >= v.end:
+                        if v == NULL or addr < vs or addr >= ve:
                             v = mm_find_vma(mm, addr)
-                        last_acc = v != NULL and vma_young(v, vma_li(v, addr), &last_sz)
+                            if v != NULL:
+                                vs = v.start
+                                ve = v.end
+                                origin = v.origin_page
+                                va_pages_of(&pg, v)
+                        last_acc = v != NULL and sim_va_young(
+                            &pg, <int64_t>(addr >> PAGE_SHIFT) - origin, &last_sz)
                         r.nr_accesses += last_acc
                         last_addr = addr
                         checks += 1
