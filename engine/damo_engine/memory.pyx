@@ -2182,3 +2182,53 @@ cdef class PageBitsForTest:
     def max_exceptions(self):
         """Capacity of the exception list (PB_MAX_EXC)."""
         return PB_MAX_EXC
+
+
+cdef extern from "sim_sample.h":
+    ctypedef struct pb_sampler:
+        pass
+    void smp_init(pb_sampler *s, const pagebits *present, pagebits *young,
+                  pagebits *dirty, const uint16_t *chunk_present, int mode,
+                  uint64_t lo, uint64_t hi, double p, sim_rng *rng) noexcept nogil
+    int64_t smp_next(pb_sampler *s) noexcept nogil
+    void smp_set_sparse(pb_sampler *s) noexcept nogil
+
+
+def kunit_sampler_picks(PageBitsForTest present, PageBitsForTest young, PageBitsForTest dirty,
+                        bint absent, uint64_t lo, uint64_t hi, double p, bint sparse,
+                        uint64_t seed):
+    """The pages one draw of sim_sample.h's sampler picks over pages [lo, hi)
+    of the given bits (absent: the pages not present, as a random burst's
+    faults; else the present pages not young, or not dirty when dirty is
+    given), each candidate with probability p, by gaps over the candidates
+    or (sparse) over every page."""
+    cdef pb_sampler s
+    cdef sim_rng rng
+    cdef int64_t li, c
+    cdef uint16_t *cp = NULL
+    out = []
+    if present.nchunks != young.nchunks or (dirty is not None and dirty.nchunks != young.nchunks):
+        raise ValueError("bits of different sizes")
+    if hi > <uint64_t>present.nchunks * CHUNK_PAGES or lo > hi:
+        raise ValueError("range out of the bits")
+    sim_rng_seed(&rng, seed)
+    if absent:
+        # the present pages per chunk, as VmaData.vc_present keeps them
+        cp = <uint16_t *>calloc(present.nchunks, sizeof(uint16_t))
+        if cp == NULL:
+            raise MemoryError()
+        for c in range(present.nchunks):
+            cp[c] = <uint16_t>pb_count_range(&present.b, c * CHUNK_PAGES, (c + 1) * CHUNK_PAGES)
+    try:
+        smp_init(&s, &present.b, &young.b, &dirty.b if dirty is not None else NULL, cp,
+                 1 if absent else 0, lo, hi, p, &rng)
+        if sparse:
+            smp_set_sparse(&s)
+        while True:
+            li = smp_next(&s)
+            if li < 0:
+                break
+            out.append(li)
+    finally:
+        free(cp)
+    return out

@@ -71,6 +71,8 @@ typedef struct {
 	uint64_t bmask[PB_CHUNK_WORDS];
 	int64_t skip;		/* candidates to pass before the next pick */
 	sim_rng *rng;
+	int sparse;		/* gaps over every page, not over candidates */
+	uint64_t pos;		/* sparse: the next page a gap starts at */
 } pb_sampler;
 
 /*
@@ -130,7 +132,51 @@ static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *yo
 	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
 	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
 	s->bern = 0;
+	s->sparse = 0;
+	s->pos = lo;
 	s->skip = smp_gap(s);
+}
+
+/*
+ * Sparse draws, for a range of many chunks where few pages are expected to
+ * be picked: the gaps run over every page of the range, and a page picked
+ * that is no candidate is passed over.  Each candidate is still picked with
+ * probability p, independently of the others (whether a page is picked does
+ * not depend on the pages around it), so the draw has the same distribution
+ * as gaps over the candidates; it costs the expected picks, p (hi - lo), not
+ * a pass over the chunks' words (a random burst over 10 GiB of which a few
+ * GiB are present visits every one of its 5,120 chunks otherwise).  The
+ * pages drawn differ from gaps over the candidates for the same RNG state.
+ */
+static inline void smp_set_sparse(pb_sampler *s)
+{
+	s->sparse = 1;
+}
+
+static inline int smp_is_candidate(const pb_sampler *s, uint64_t i)
+{
+	if (!pb_test(s->present, i))
+		return s->mode == SMP_ABSENT;
+	if (s->mode == SMP_ABSENT)
+		return 0;
+	return !(pb_test(s->young, i) && (!s->dirty || pb_test(s->dirty, i)));
+}
+
+static inline int64_t smp_next_sparse(pb_sampler *s)
+{
+	uint64_t i;
+
+	for (;;) {
+		if (s->pos >= s->hi || (uint64_t)s->skip >= s->hi - s->pos) {
+			s->pos = s->hi;
+			return -1;
+		}
+		i = s->pos + (uint64_t)s->skip;
+		s->pos = i + 1;
+		s->skip = smp_gap(s);
+		if (smp_is_candidate(s, i))
+			return (int64_t)i;
+	}
 }
 
 /* summary word q: chunks that hold no candidate */
@@ -261,6 +307,8 @@ static inline int64_t smp_next(pb_sampler *s)
 	uint64_t wend = ((s->hi - 1) >> 6) + 1, q, sk, c;
 	int cnt, b;
 
+	if (s->sparse)
+		return smp_next_sparse(s);
 	if (s->lo >= s->hi)
 		return -1;
 	for (;;) {
@@ -375,6 +423,11 @@ static inline void smp_skip_chunk(pb_sampler *s, uint64_t i)
 {
 	uint64_t end = ((i >> 9) + 1) << 3;	/* first word of the next chunk */
 
+	if (s->sparse) {
+		if (s->pos < end << 6)
+			s->pos = end << 6;
+		return;
+	}
 	s->m = 0;
 	if (end - 1 > s->w)
 		s->w = end - 1;

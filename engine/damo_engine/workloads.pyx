@@ -34,9 +34,25 @@ cdef extern from "sim_sample.h":
                   uint64_t lo, uint64_t hi, double p, sim_rng *rng) noexcept nogil
     int64_t smp_next(pb_sampler *s) noexcept nogil
     void smp_skip_chunk(pb_sampler *s, uint64_t i) noexcept nogil
+    void smp_set_sparse(pb_sampler *s) noexcept nogil
 
 cdef extern from *:
     int _ctz "__builtin_ctzll"(unsigned long long) nogil
+
+# a random burst over at least this many chunks may have its pages
+# drawn sparsely (_sparse_draw)
+cdef enum:
+    SPARSE_MIN_CHUNKS = 2048
+
+
+cdef inline bint _sparse_draw(int64_t P, double pick) noexcept nogil:
+    """Draw a burst's pages of a region of P pages, each picked with
+    probability pick, by gaps over the pages rather than over the candidates
+    (the same distribution; see sim_sample.h): for a region of many chunks
+    where fewer pages than chunks are expected to be picked, so that the
+    draw costs its picks, not a pass over every chunk.  Regions under 4 GiB
+    keep the pass (their recordings stay as they were)."""
+    return P >= SPARSE_MIN_CHUNKS * CHUNK_PAGES and pick * P < P / CHUNK_PAGES
 
 cdef enum:
     AGG_MIN_BURSTS = 4          # whole bursts in a window worth doing at once
@@ -512,6 +528,7 @@ cdef class MasimWorkload(Workload):
         cdef int64_t present = _region_present(self.machine, reg, counts)
         cdef uint64_t n = self.burst_left, fit, faulted = 0
         cdef double c = self._pattern_access_ns(p, counts, present), per, cost = 0, fault_ns
+        cdef double pick
         cdef pb_sampler smp
         cdef uint64_t mask[CHUNK_WORDS]
         cdef int64_t ch, nxt, got
@@ -526,8 +543,11 @@ cdef class MasimWorkload(Workload):
             n = fit if 1 <= fit < n else (1 if fit < 1 else n)
         if absent:
             self._flush()       # faults may reclaim: they see every access so far
+            pick = 1.0 - exp(-(<double>n) / P)
             smp_init(&smp, &v.present, &v.young, NULL, v.vc_present, SMP_ABSENT,
-                     reg.li0, reg.li0 + P, 1.0 - exp(-(<double>n) / P), &self.rng)
+                     reg.li0, reg.li0 + P, pick, &self.rng)
+            if _sparse_draw(P, pick):
+                smp_set_sparse(&smp)
             li = smp_next(&smp)
             while li >= 0 and faulted < n:
                 # the picks of one chunk: plain first touches in one go
@@ -577,6 +597,8 @@ cdef class MasimWorkload(Workload):
         cdef pb_sampler smp
         cdef int64_t li, c
         cdef uint64_t P
+        cdef double pick
+        cdef bint sparse
         if not self.pending:
             return 0
         self.pending = False
@@ -588,9 +610,12 @@ cdef class MasimWorkload(Workload):
             reg = &self.regions[p.region]
             v = reg.v
             P = reg.npages
+            pick = 1.0 - exp(-(<double>self.pend_random[k]) / P)
             smp_init(&smp, &v.present, &v.young, &v.dirty if p.write else NULL, NULL,
-                     SMP_CLEAR, reg.li0, reg.li0 + P, 1.0 - exp(-(<double>self.pend_random[k]) / P),
-                     &self.rng)
+                     SMP_CLEAR, reg.li0, reg.li0 + P, pick, &self.rng)
+            sparse = _sparse_draw(P, pick)
+            if sparse:
+                smp_set_sparse(&smp)
             self.pend_random[k] = 0
             while True:
                 li = smp_next(&smp)
@@ -607,6 +632,11 @@ cdef class MasimWorkload(Workload):
                 pb_set(&v.young, li)
                 if p.write:
                     pb_set(&v.dirty, li)
+                if sparse:
+                    # as the pass over the words does on leaving a chunk
+                    pb_resummarize(&v.young, c)
+                    if p.write:
+                        pb_resummarize(&v.dirty, c)
         return 0
 
     cdef int _run_exact(self, double t_ns) except -1:
