@@ -1656,9 +1656,14 @@ cdef class Machine:
         cdef VmaData *v
         cdef bint huge
         cdef double work = 0
+        # the used pages and the room in swap change only when a page is
+        # swapped out (its frame freed, the pool's frames taken): asked then,
+        # not for every folio passed
+        cdef int64_t used = self.nr_used_pages()
+        cdef bint evictable = self.can_evict()
         if pfn < first or pfn >= end:
             pfn = first
-        while reclaimed < nr_to_reclaim and scanned < max_scan and self.can_evict():
+        while reclaimed < nr_to_reclaim and scanned < max_scan and evictable:
             pc = pfn >> CHUNK_SHIFT
             if self.pc_owner[pc] == PC_FREE:
                 scanned += CHUNK_PAGES - (pfn & (CHUNK_PAGES - 1))
@@ -1676,7 +1681,7 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
-            if bm_test(v.bm_active, h) and self.nr_used_pages() - self.nr_active >= self.nr_active:
+            if bm_test(v.bm_active, h) and used - self.nr_active >= self.nr_active:
                 # an active folio while the inactive list is not low: the
                 # kernel's reclaim does not walk the active list then, so it
                 # is neither a scanned page nor work; 64 active pages of a
@@ -1696,7 +1701,7 @@ cdef class Machine:
             looked += npages
             work += self.reclaim_scan_ns
             if bm_test(v.bm_active, h):
-                if self.nr_used_pages() - self.nr_active < self.nr_active:
+                if used - self.nr_active < self.nr_active:
                     # the inactive list is low: age the active one
                     self.clear_folio_refs(v, h)
                     self.set_active(v, h, False)
@@ -1709,6 +1714,8 @@ cdef class Machine:
                     if self.swap_out_page(v, j):
                         reclaimed += 1
                         work += self.last_swap_out_ns
+                used = self.nr_used_pages()
+                evictable = self.can_evict()
             if huge:
                 pfn = (pfn | (CHUNK_PAGES - 1)) + 1
             else:
