@@ -95,6 +95,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="(a) and (c) only")
+    ap.add_argument("--regions", action="store_true", help="(c) only")
     ap.add_argument("--pressure", action="store_true", help="(e) only")
     ap.add_argument("--pressure_cap", type=float, default=120,
                     help="CPU seconds after which (e) stops (default 120)")
@@ -103,6 +104,15 @@ def main():
         pressure(args.pressure_cap)
         return
 
+    if not args.regions:
+        every_config(args)
+    regions_row(args)
+    if args.quick or args.regions:
+        return
+    rest(args)
+
+
+def every_config(args):
     print("(a) every masim config, default intervals, up to 40 simulated s each "
           "(target >= 1000x)")
     print("    %-18s %8s %9s %10s %12s %12s" % ("config", "sim s", "CPU s", "x real",
@@ -119,6 +129,8 @@ def main():
             worst = x(rr) if worst is None else min(worst, x(rr))
     print("    slowest of them: %.0fx real time" % worst)
 
+
+def regions_row(args):
     print("(c) DAMON's per-sample cost, 100 vs 1000 regions (min = max), 30 simulated s "
           "(target <= 3x)")
     for name, ops in (("stairs_30secs.cfg", "vaddr"), ("200mb.cfg", "vaddr"),
@@ -130,9 +142,9 @@ def main():
         print("    %-18s %s 100 regions: %6.2f us/sample   1000 regions (<= %d): %6.2f us/sample"
               "   ratio %.2fx   (%.1f ns per access check at 1000)"
               % (name, ops, pa, b["regions"], pb, pb / pa, b["cpu"] * 1e9 / max(b["checks"], 1)))
-    if args.quick:
-        return
 
+
+def rest(args):
     print("(b) fast path vs exact_accesses (every access made), same simulated time")
     for name, secs in (("200mb.cfg", 5), ("random_phases", 10), ("mem_perf.cfg", 33),
                        ("stairs_30secs.cfg", 30)):
