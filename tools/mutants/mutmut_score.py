@@ -1,7 +1,8 @@
 """Mutation testing of damo/records and damo/reports with mutmut, and the
 score per area.
 
-    python tools/mutants/mutmut_score.py [--sample N [--seed S] [--unkilled-only]]
+    python tools/mutants/mutmut_score.py [--sample N [--seed S] | --sample-file FILE]
+                                         [--unkilled-only]
                                          [--max-children N] [--report-only]
                                          [--survivors FILE]
 
@@ -141,6 +142,11 @@ def main():
     parser.add_argument("--sample", type=int, metavar="N",
                         help="test N mutants of each area, drawn at random")
     parser.add_argument("--seed", type=int, default=1, help="the sample's seed")
+    parser.add_argument("--sample-file", metavar="FILE",
+                        help="test the mutants named in FILE (one a line, as sample.txt "
+                             "lists them) instead of drawing a sample: the same sample "
+                             "again after the code changed; names the current code no "
+                             "longer has are listed and left out")
     parser.add_argument("--report-only", action="store_true",
                         help="print the scores of the last run without running mutmut")
     parser.add_argument("--unkilled-only", action="store_true",
@@ -152,14 +158,26 @@ def main():
                         help="where to list the surviving mutants")
     args = parser.parse_args()
     sample = None
-    if args.sample:
-        if not results():
-            generate()
+    if args.sample_file:
+        generate()      # the current code's mutants, keeping the results of unchanged functions
+    elif args.sample and not results():
+        generate()
+    if args.sample_file:
+        with open(args.sample_file) as f:
+            wanted = [n.strip() for n in f if n.strip()]
+        have = {n for codes in results().values() for n in codes}
+        gone = [n for n in wanted if n not in have]
+        for n in gone:
+            print("not in the current mutants: %s" % n)
+        sample = [n for n in wanted if n in have]
+        print("sample of %d mutants from %s (%d no longer exist)" % (
+            len(sample), args.sample_file, len(gone)))
+    elif args.sample:
         sample = draw(args.sample, args.seed)
         with open(os.path.join(ROOT, "mutants", "sample.txt"), "w") as f:
             f.write("".join(name + "\n" for name in sample))
     names = sample
-    if sample and args.unkilled_only:
+    if sample is not None and args.unkilled_only:
         codes = {n: c for f in results().values() for n, c in f.items()}
         names = [n for n in sample if codes.get(n) not in KILLED]
         print("%d of the sample's %d mutants not killed yet: running those" % (
