@@ -212,6 +212,22 @@ JSON_REFUSALS = [
      "record 0 snapshot 0: sample_interval_us -3 is out of range"),
     (one_record([dict(G, start=8192)]), "record 0: snapshot 0 region 0: start 8192 is above end 4096"),
     (one_record([G], start_time=20, end_time=10), "record 0: snapshot 0: starts after it ends"),
+    (one_record([G], end_time="later"), "record 0 snapshot 0 end_time: bad number 'later'"),
+    (one_record([G], end_time=2**70),
+     "record 0 snapshot 0 end_time: time 1180591620717411303424 is out of range"),
+    ([dict(one_record([G])[0], scheme_filters=5)], "record 0: 'scheme_filters' is not a list"),
+    ([dict(one_record([G])[0], scheme_filters="ab")], "record 0: 'scheme_filters' is not a list"),
+    # a number where a regions array goes: the fast path numbers the arrays
+    # it cuts out, and a user's number must not pass for one of them
+    ([dict(one_record([G, dict(G, start=4096, end=8192)])[0],
+           snapshots=[{"start_time": 0, "end_time": 10, "regions": [G], "total_bytes": 4096},
+                      {"start_time": 10, "end_time": 20, "regions": 0, "total_bytes": 0}])],
+     "record 0 snapshot 1: 'regions' is not a list"),
+    ([dict(one_record([G])[0],
+           snapshots=[{"start_time": 0, "end_time": 10, "regions": 0, "total_bytes": 0},
+                      {"start_time": 10, "end_time": 20, "regions": [G, G],
+                       "total_bytes": 8192}])],
+     "record 0 snapshot 0: 'regions' is not a list"),
 ]
 
 
@@ -750,3 +766,95 @@ def test_the_fast_json_path_learns_a_layout_from_the_first_region():
         with pytest.raises(jf._NotFast):
             jf._learn_layout(odd, b"mut18-odd")
     assert b"mut18-odd" not in jf._layout_cache
+
+
+def test_the_json_text_is_damo_s_indent_4_layout_outside_the_regions():
+    # damo writes json.dumps(records, indent=4); ours only puts each region on
+    # one line, so a record without snapshots is that text byte for byte
+    from damo.records import json_format as jf
+    goal = {"access_bp": 400, "aggrs": 3, "min_sample_us": 5000, "max_sample_us": 10000000}
+    filters = [{"filter_type": "memcg", "memcg_path": "/a b", "matching": True,
+                "allow": False, "ranges": [[0, 4096]]}]
+    r = Record(7, [], [], [0], [], [], [], [], kdamond_idx=1, context_idx=2, scheme_idx=3,
+               intervals=Intervals(5000, 100000, 1000000, goal), scheme_filters=filters,
+               data_source="vaddr")
+    text = "".join(jf.iter_text([r]))
+    loaded = json.loads(text, object_pairs_hook=lambda kv: dict(kv))
+    assert text == json.dumps(loaded, indent=4)
+    assert loaded[0]["scheme_filters"] == filters
+    assert loaded[0]["intervals"]["intervals_goal"]["aggrs"] == "3"
+    # with snapshots, every line down to the snapshots list is damo's too
+    r2 = Record(7, [0], [10], [0, 1], [0], [4096], [1], [2],
+                intervals=Intervals(5000, 100000, 1000000, goal), scheme_filters=filters)
+    text2 = "".join(jf.iter_text([r2]))
+    head = text2[:text2.index('"snapshots"')]
+    obj = json.loads(text2)
+    obj[0]["snapshots"] = []
+    expected = json.dumps(obj, indent=4)
+    assert head == expected[:expected.index('"snapshots"')]
+
+
+def test_write_defaults_to_json_compressed_and_refuses_other_types(tmp_path):
+    from damo import fileutil
+    rec = files.load(str(_small_recording(tmp_path)))
+    out = fileutil.OutputSet()
+    files.write(rec, out, str(tmp_path / "w"))
+    out.commit()
+    data = (tmp_path / "w").read_bytes()
+    text = zlib.decompress(data)            # zlib, as damo's json_compressed is
+    assert json.loads(text)[0]["target_id"] == 1
+    out = fileutil.OutputSet()
+    with pytest.raises(DamoError) as e:
+        files.write(rec, out, str(tmp_path / "x"), "yaml")
+    out.abort()
+    assert str(e.value) == ("unsupported output type 'yaml' (choose from json_compressed, "
+                            "json, perf_script, native, perf_data)")
+    assert not (tmp_path / "x").exists()
+
+
+def _small_recording(tmp_path):
+    path = tmp_path / "small.json"
+    write(path, one_record([G]), "json")
+    return path
+
+
+def test_the_writer_keeps_filter_passed_sizes_as_given():
+    from damo.records import RecordingWriter
+
+    def recording(*szfps):
+        w = RecordingWriter(None, "json")
+        for i, szfp in enumerate(szfps):
+            w.add_snapshot(0, 0, 1, 10 * i, 10 * i + 10, [0, 4096], [4096, 8192], [1, 2], [3, 4],
+                           sz_filter_passed=szfp)
+        return w.recording().records[0]
+    # no snapshot has them: the record has none (the JSON has no such key)
+    assert recording(None, None).sz_filter_passed is None
+    assert list(recording([5, 6], [7, 8]).sz_filter_passed) == [5, 6, 7, 8]
+    # one snapshot without them: damo reads a missing sz_filter_passed as 0
+    assert list(recording([5, 6], None).sz_filter_passed) == [5, 6, 0, 0]
+    assert list(recording(None, [7, 8]).sz_filter_passed) == [0, 0, 7, 8]
+
+
+def test_the_c_scanner_reads_the_arrays_after_the_first_of_a_layout(tmp_path, monkeypatch):
+    # the fast path's point: an array of the layout the numpy path learned is
+    # read in one pass in C, whatever the size of the scratch buffer before
+    from damo.records import json_format as jf
+    if jf._cscan is None:
+        pytest.skip("the C scanner is not built")
+    monkeypatch.setattr(jf, "_last_layout", None)
+    monkeypatch.setattr(jf, "_scratch", np.empty(0, dtype=np.int64))
+    seen = []
+    numpy_path = jf._regions_from_text
+    monkeypatch.setattr(jf, "_regions_from_text", lambda seg: seen.append(seg) or numpy_path(seg))
+    region = {"start": "1", "end": "2", "nr_accesses": {"samples": 3, "percent": None},
+              "age": {"usec": None, "aggr_intervals": 4}}
+    # damo's key order: total_bytes follows regions (the cut relies on it)
+    obj = one_record([region] * 3, total_bytes=3)
+    obj[0]["snapshots"].append({"start_time": 10, "end_time": 20, "regions": [region] * 3,
+                                "total_bytes": 3})
+    path = tmp_path / "layout.json"
+    write(path, obj, "json")
+    r = files.load(str(path)).records[0]
+    assert len(seen) == 1       # the first array only
+    assert list(r.starts) == [1] * 6 and list(r.ends) == [2] * 6
+    assert list(r.nr_accesses) == [3] * 6 and list(r.ages) == [4] * 6
