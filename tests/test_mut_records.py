@@ -835,6 +835,22 @@ def test_the_writer_keeps_filter_passed_sizes_as_given():
     assert list(recording(None, [7, 8]).sz_filter_passed) == [0, 0, 7, 8]
 
 
+def test_report_trace_of_a_perf_data_file_with_one_sample(tmp_path):
+    # one snapshot of one region: one damon_aggregated sample in the file
+    from damo.reports import trace
+    r = Record(3, [0], [2500001000], [0, 1], [4096], [12288], [7], [11])
+    path = tmp_path / "one.data"
+    path.write_bytes(perf_data.build([r]))
+    lines = trace.decoded_lines(str(path), ["damon:damon_aggregated"], 10**6)
+    assert lines is not None
+    text = "".join(lines)
+    # end time 2.500001 s, target 3, region 0 of 1, start 4 KiB, 8 KiB long,
+    # 7 accesses, age 11
+    stamp, proc, rest = text.split(" ", 2)
+    assert stamp == "2.500001" and proc.startswith("kdamond.0/")
+    assert rest == "damon:damon_aggregated 3 0/1 4.000000 KiB (8.000000 KiB) 7 11"
+
+
 def test_the_c_scanner_reads_the_arrays_after_the_first_of_a_layout(tmp_path, monkeypatch):
     # the fast path's point: an array of the layout the numpy path learned is
     # read in one pass in C, whatever the size of the scratch buffer before

@@ -528,7 +528,9 @@ class Trace:
         if n == 0:
             return np.zeros(0, dtype=dtype)
         if n == 1:
-            return np.frombuffer(self.data, dtype=dtype, count=1, offset=int(offsets[0] + pos))
+            # a copy: a view would keep the mapping exported, and close() fail
+            return np.frombuffer(self.data, dtype=dtype, count=1,
+                                 offset=int(offsets[0] + pos)).copy()
         steps = np.diff(offsets)
         # run starts: where the spacing changes
         cuts = np.flatnonzero(np.diff(steps) != 0) + 1
