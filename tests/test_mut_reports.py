@@ -476,3 +476,42 @@ def test_heatmap_reporter_keeps_the_address_order_unless_asked():
                            address_ranges=[(0, 8192)], sort_temperature=True).text(
         "gray", False, legend=False)
     assert rows.splitlines()[0] == "08"
+
+
+# ---- report attrs: what no damo comparison reaches -------------------------
+
+@pytest.fixture(scope="module")
+def goal_recording(tmp_path_factory):
+    """Intervals auto-tuning on (a goal), but no snapshot's sample interval
+    recorded: damo infers each snapshot's intervals from its length."""
+    from conftest_tools import kdamonds_file
+    from damo.records import RecordingWriter
+    path = str(tmp_path_factory.mktemp("attrs") / "goal.data")
+    w = RecordingWriter(path, "json_compressed")
+    iv = {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000,
+          "intervals_goal": {"access_bp": 400, "aggrs": 3, "min_sample_us": 5000,
+                             "max_sample_us": 10000000}}
+    t = 10**9
+    for length in (100_000_000, 250_000_000, 104_000_000):
+        w.add_snapshot(0, 0, 0, t, t + length, np.array([4096, 65536], np.uint64),
+                       np.array([65536, 1 << 20], np.uint64), np.array([3, 0]),
+                       np.array([2, 5]), intervals=iv)
+        t += length
+    w.commit()
+    kdamonds_file(path + ".kdamonds")
+    return path
+
+
+@pytest.mark.parametrize("region", ["R", "a\\nb%", "<x"])
+def test_attrs_region_format_without_keywords_as_damo(damo, goal_recording, region):
+    # one line (the text as given) per region, as damo prints it
+    code, theirs = damo.report("attrs", "-i", goal_recording, "--format", "set", "region",
+                               region)
+    ours = run_ours("report", "attrs", "-i", goal_recording, "--format", "set", "region",
+                    region)
+    assert (ours[0], code) == (0, 0)
+
+    def lines(text):        # damo colours the heatmap line even into a pipe
+        return [line for line in text.splitlines() if not line.startswith("heatmap: ")]
+    assert lines(ours[1]) == lines(theirs)
+    assert lines(ours[1]).count(region.replace("\\n", "\n").split("\n")[0]) == 6

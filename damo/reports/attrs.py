@@ -742,6 +742,8 @@ def _region_lines(report, template, snapshot, record, fmt):
                              for i in order])
         elif kw == "<filters passed bytes>":
             cols.append(texts(kw, [szfps[i] for i in order], sz))
+    if not cols:
+        return [fmtstr % ()] * n        # no keyword: the same line for each region
     return list(map(fmtstr.__mod__, zip(*cols)))
 
 
