@@ -478,6 +478,128 @@ def test_heatmap_reporter_keeps_the_address_order_unless_asked():
     assert rows.splitlines()[0] == "08"
 
 
+# ---- report accuracy's image and its sweep measure, by hand -----------------
+
+def test_accuracy_image_has_both_maps_labelled_on_one_scale(tmp_path, monkeypatch):
+    import matplotlib.font_manager as fm
+    from damo.records.model import Recording
+    from damo.reports import plot
+    rec, t = tiny()
+    damon, exact = accuracy.heatmap_pair(Recording([rec]), [t], (3, 2))
+    figures = []
+    save = plot._save
+    monkeypatch.setattr(plot, "_save", lambda fig, path, kind: (figures.append(fig),
+                                                                save(fig, path, kind)))
+    out = tmp_path / "acc.png"
+    accuracy.draw_heatmaps(damon, exact, str(out), (600, 300), "t.data: DAMON and the truth")
+    from PIL import Image
+    with Image.open(out) as im:
+        assert im.size == (600, 300)
+    fig, = figures
+    left, right = fig.axes[:2]
+    medium = fm.FontProperties(size="medium").get_size_in_points()
+    assert [(ax.get_title(), ax.title.get_fontsize()) for ax in (left, right)] == [
+        ("DAMON", medium), ("truth", medium)]
+    assert [ax.get_xlabel() for ax in (left, right)] == ["Time (s, from the map's start)"] * 2
+    # one address label, on the left map (the right one shares its axis)
+    assert (left.get_ylabel(), right.get_ylabel()) == ("Address (from the map's start)", "")
+    assert fig._suptitle.get_text() == "t.data: DAMON and the truth"
+    # rows are the snapshots (time runs along x), columns the pages; 10 of 20
+    # samples of 5 ms is 100 hz: DAMON 100, 0, 0; the truth 100, 0, 100 (the
+    # mean of its pieces) over both pages
+    images = [np.ma.getdata(ax.images[0].get_array()) for ax in (left, right)]
+    assert images[0].T.tolist() == [[100, 100], [0, 0], [0, 0]]
+    assert images[1].T.tolist() == [[100, 100], [0, 0], [100, 100]]
+    assert [im.get_clim() for im in (left.images[0], right.images[0])] == [(0, 100)] * 2
+
+
+def test_accuracy_measure_of_a_sweep_run():
+    import types
+    from damo.records.model import Recording
+    rec, t = tiny()
+    rec.kdamond_idx, rec.context_idx = 0, 0     # the truth's key: (0, 0, target 5)
+    run = types.SimpleNamespace(truths=[t], recording=Recording([rec]), metrics={
+        "final": {"kdamonds": [{"cpu_util": 1.5, "nr_access_checks": 40},
+                               {"cpu_util": 0.25, "nr_access_checks": 2}]}})
+    out = accuracy.measure(run)
+    # the overall figures of test_accuracy_figures_by_hand, and both kdamonds' sums
+    assert (out["wss_error"], out["hot_precision"], out["cold_recall"]) == (1.0, 0.5, 0.75)
+    assert out["page_freq_error"] == pytest.approx(100 / 3)
+    assert (out["kdamond_cpu_util"], out["nr_access_checks"]) == (1.75, 42)
+    with pytest.raises(DamoError) as e:
+        accuracy.measure(types.SimpleNamespace(recording=Recording([rec])))
+    assert str(e.value) == ("the evaluation kept no ground truth "
+                            "(Evaluation(ground_truth=True))")
+
+
+def test_image_size_refusal_names_the_size():
+    from damo.reports import plot
+    assert plot.size_error((0, 300)) == "image size must be positive, not 0x300"
+    assert plot.size_error((640, -1)) == "image size must be positive, not 640x-1"
+
+
+# ---- report access: records it cannot show ------------------------------------
+
+def test_record_view_refuses_addresses_past_2_63_and_takes_plain_records():
+    from damo.reports.access_records import RecordView
+    big = Record(9, [0], [100], [0, 1], [4096], [2**63], [1], [2],
+                 intervals=Intervals(5000, 100000, 1000000))
+    with pytest.raises(DamoError) as e:
+        RecordView(big)
+    assert str(e.value) == (
+        "target 9: region addresses up to 9223372036854775808: report access takes addresses "
+        "below 2^63 (no machine maps more; x86-64's 5-level page tables stop at 2^57)")
+    # an unfiltered record (no access rates computed): its regions, no rates
+    view = RecordView(Record(9, [0], [100], [0, 1], [4096], [8192], [1], [2],
+                             intervals=Intervals(5000, 100000, 1000000)))
+    s, = view.snapshots
+    assert (s.start_time, s.end_time, list(s.starts), list(s.ends)) == (0, 100, [4096], [8192])
+    assert (list(s.samples), list(s.ages), list(s.szfp)) == ([1], [2], [0])
+    assert (s.percent, s.usec) == (None, None)
+
+
+def test_report_access_of_regions_without_age(tmp_path):
+    import zlib
+    region = {"start": 4096, "end": 8192, "nr_accesses": {"samples": 1, "percent": None},
+              "age": {"usec": None, "aggr_intervals": None}}
+    obj = [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": None, "target_id": 1,
+            "intervals": {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000},
+            "snapshots": [{"start_time": 0, "end_time": 100, "regions": [region],
+                           "total_bytes": 4096}]}]
+    path = tmp_path / "noage.data"
+    path.write_bytes(zlib.compress(json.dumps(obj, indent=4).encode()))
+    # damo 3.4.3 dies multiplying the None age (a traceback): one error here
+    assert run_ours("report", "access", "-i", str(path)) == (
+        1, "", "damo: error: target 1 has regions without age, but intervals: damo cannot "
+               "tell their age in time\n")
+
+
+# ---- report heatmap --guide: gaps that touch, as damo walks them ------------
+
+def test_guide_narrows_touching_gaps_as_damo(damo, tmp_path):
+    import zlib
+
+    def region(start, end):
+        return {"start": start, "end": end, "nr_accesses": {"samples": 1, "percent": None},
+                "age": {"usec": None, "aggr_intervals": 1}}
+    # the second snapshot's empty region [16 KiB, 16 KiB) splits its gap in two
+    # gaps that touch: damo's quadratic walk, not the sorted one
+    snaps = [{"start_time": 0, "end_time": 100, "total_bytes": 8192,
+              "regions": [region(4096, 8192), region(40960, 45056)]},
+             {"start_time": 100, "end_time": 200, "total_bytes": 8192,
+              "regions": [region(4096, 8192), region(16384, 16384), region(40960, 45056)]}]
+    obj = [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": None, "target_id": 1,
+            "intervals": {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000},
+            "snapshots": snaps}]
+    path = tmp_path / "gaps.data"
+    path.write_bytes(zlib.compress(json.dumps(obj, indent=4).encode()))
+    theirs = damo.report("heatmap", "--guide", "--input", str(path))
+    code, ours, _ = run_ours("report", "heatmap", "--guide", "--input", str(path))
+    assert (code, ours) == theirs
+    # the narrowed gap is [8 KiB, 16 KiB): regions [4 KiB, 16 KiB) and on
+    assert "region\t 0: [4096, 16384) (12288)" in ours
+
+
 # ---- report attrs: what no damo comparison reaches -------------------------
 
 @pytest.fixture(scope="module")
@@ -502,6 +624,23 @@ def goal_recording(tmp_path_factory):
     return path
 
 
+def test_attrs_infers_tuned_intervals_from_snapshot_lengths_as_damo(damo, goal_recording):
+    code, theirs = damo.report("attrs", "-i", goal_recording)
+    assert code == 0
+    ours = run_ours("report", "attrs", "-i", goal_recording)
+    assert ours[0] == 0
+
+    def lines(text):        # damo colours the heatmap line even into a pipe
+        return [line for line in text.splitlines() if not line.startswith("heatmap: ")]
+    assert lines(ours[1]) == lines(theirs)
+    # 100 ms and 104 ms snapshots are within 10 % of the 100 ms aggregation:
+    # the set intervals; the 250 ms one: 250 ms / 20 samples
+    got = [line for line in ours[1].splitlines() if line.startswith("intervals: ")]
+    assert got == ["intervals: sample 5 ms aggr 100 ms (max probe hits 20)",
+                   "intervals: sample 12.500 ms aggr 250 ms (max probe hits 20)",
+                   "intervals: sample 5 ms aggr 100 ms (max probe hits 20)"]
+
+
 @pytest.mark.parametrize("region", ["R", "a\\nb%", "<x"])
 def test_attrs_region_format_without_keywords_as_damo(damo, goal_recording, region):
     # one line (the text as given) per region, as damo prints it
@@ -515,3 +654,19 @@ def test_attrs_region_format_without_keywords_as_damo(damo, goal_recording, regi
         return [line for line in text.splitlines() if not line.startswith("heatmap: ")]
     assert lines(ours[1]) == lines(theirs)
     assert lines(ours[1]).count(region.replace("\\n", "\n").split("\n")[0]) == 6
+
+
+def test_attrs_format_strings_keyword_and_adjust_region_errors(goal_recording):
+    code, out, err = run_ours("report", "attrs", "-i", goal_recording,
+                              "--format", "set", "record_head", "<format strings>",
+                              "--format", "set", "snapshot_head", "SH",
+                              "--format", "set", "region", "R",
+                              "--format", "set", "snapshot_tail", "ST",
+                              "--format", "set", "record_tail", "RT")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        'record head: "<format strings>"', 'snapshot head: "SH"', 'region: "R"',
+        'snapshot tail: "ST"', 'record tail: "RT"'] + ["SH", "R", "R", "ST", ""] * 2 + ["SH", "R", "R", "ST", "RT"]
+    # a size adjustment by a probe's hit rate needs the probe's index
+    assert run_ours("report", "attrs", "-i", goal_recording, "--adjust_region", "size",
+                    "probe_hits_rate") == (1, "", "damo: error: --adjust_region: no probe idx\n")
