@@ -670,3 +670,36 @@ def test_attrs_format_strings_keyword_and_adjust_region_errors(goal_recording):
     # a size adjustment by a probe's hit rate needs the probe's index
     assert run_ours("report", "attrs", "-i", goal_recording, "--adjust_region", "size",
                     "probe_hits_rate") == (1, "", "damo: error: --adjust_region: no probe idx\n")
+
+
+def test_attrs_refuses_a_region_of_unknown_age(tmp_path):
+    import zlib
+    from conftest_tools import kdamonds_file
+    region = {"start": 4096, "end": 8192, "nr_accesses": {"samples": 1, "percent": None},
+              "age": {"usec": None, "aggr_intervals": None}}
+    obj = [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": None, "target_id": 1,
+            "intervals": {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000},
+            "snapshots": [{"start_time": 0, "end_time": 100, "regions": [region],
+                           "total_bytes": 4096}]}]
+    path = tmp_path / "noage.data"
+    path.write_bytes(zlib.compress(json.dumps(obj, indent=4).encode()))
+    kdamonds_file(str(path) + ".kdamonds")
+    assert run_ours("report", "attrs", "-i", str(path)) == (
+        1, "", "damo: error: %s: a region of unknown age (report attrs needs ages)\n" % path)
+
+
+# ---- report damon of a kdamonds file: --raw numbers -------------------------
+
+def test_report_damon_raw_numbers_of_a_kdamonds_file(tmp_path):
+    from conftest_tools import kdamonds_file
+    path = str(tmp_path / "k.json")
+    kdamonds_file(path)     # intervals "5 ms", "100 ms", "1 s"; nr_regions "10", "1,000"
+    code, out, err = run_ours("report", "damon", "--input_file", path, "--raw")
+    assert (code, err) == (0, "")
+    lines = [line.strip() for line in out.splitlines()]
+    assert "intervals: sample 5000, aggr 100000, update 1000000" in lines
+    assert "nr_regions: [10, 1000]" in lines
+    code, out, err = run_ours("report", "damon", "--input_file", path)
+    lines = [line.strip() for line in out.splitlines()]
+    assert "intervals: sample 5 ms, aggr 100 ms, update 1 s" in lines
+    assert "nr_regions: [10, 1,000]" in lines
