@@ -104,7 +104,21 @@ def wilson(k, n, z=1.96):
     return 100 * (mid - half), 100 * (mid + half)
 
 
-def report(survivors_path, only=None):
+def equivalents(path):
+    """{mutant name: reason} of the survivors judged equivalent (no test can
+    tell them from the code), from ``path``: "NAME  # reason" lines."""
+    out = {}
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for text in f:
+                name, _, reason = text.partition("#")
+                if name.strip():
+                    out[name.strip()] = reason.strip()
+    return out
+
+
+def report(survivors_path, only=None, equivalent=None):
+    equivalent = equivalent or {}
     by_file = results()
     if only is not None:
         only = set(only)
@@ -114,6 +128,7 @@ def report(survivors_path, only=None):
         print("no mutmut results in %s" % os.path.join(ROOT, "mutants"))
         return 1
     ok = True
+    scores = []
     for area in AREAS:
         files = sorted(f for f in by_file if f.startswith(area + "/"))
         for f in files:
@@ -127,12 +142,28 @@ def report(survivors_path, only=None):
                   % ("", lo, hi))
         print()
         ok = ok and t["total"] and t["killed"] >= 0.85 * t["total"]
+        judged = sum(1 for f in files for n, c in by_file[f].items()
+                     if n in equivalent and c not in KILLED)
+        scores.append((area, t, judged))
     survivors = sorted(name for codes in by_file.values() for name, c in codes.items()
                        if c == SURVIVED or c in NO_TESTS)
     with open(survivors_path, "w") as f:
         f.write("".join(name + "\n" for name in survivors))
     print("%d survivors listed in %s (`mutmut show NAME` shows one)" % (
         len(survivors), os.path.relpath(survivors_path)))
+    print()
+    # the figure: killed over all mutants (unchecked and untested ones count
+    # as survivors), then without the survivors judged equivalent
+    for area, t, judged in scores:
+        total = t["total"]
+        print("MUTATION SCORE %-13s %5.1f%%  (%d of %d killed%s; target 85%%: %s)" % (
+            area, 100.0 * t["killed"] / total if total else 0.0, t["killed"], total,
+            ", %d not checked" % t["not_checked"] if t["not_checked"] else "",
+            "met" if total and t["killed"] >= 0.85 * total else "NOT met"))
+        if judged:
+            print("%-28s %5.1f%%  without the %d survivors judged equivalent (%d of %d)"
+                  % ("", 100.0 * t["killed"] / (total - judged), judged, t["killed"],
+                     total - judged))
     return 0 if ok else 1
 
 
@@ -154,13 +185,17 @@ def main():
                              "yet (survivors, untested, not checked); tests only added since "
                              "cannot revive a killed mutant, and mutants of changed "
                              "functions are not checked again until they run")
+    parser.add_argument("--equivalent", metavar="FILE",
+                        default=os.path.join(ROOT, "tools", "mutants", "equivalent.txt"),
+                        help="survivors judged equivalent, 'NAME  # reason' a line: the "
+                             "score is also printed without them")
     parser.add_argument("--survivors", default=os.path.join(ROOT, "mutants", "survivors.txt"),
                         help="where to list the surviving mutants")
     args = parser.parse_args()
     sample = None
-    if args.sample_file:
+    if args.sample_file and not args.report_only:
         generate()      # the current code's mutants, keeping the results of unchanged functions
-    elif args.sample and not results():
+    if (args.sample or args.sample_file) and not results():
         generate()
     if args.sample_file:
         with open(args.sample_file) as f:
@@ -191,7 +226,7 @@ def main():
         done = subprocess.run(cmd, cwd=ROOT, env=env)
         if done.returncode:
             print("mutmut run exited %d" % done.returncode, file=sys.stderr)
-    return report(args.survivors, sample)
+    return report(args.survivors, sample, equivalents(args.equivalent))
 
 
 if __name__ == "__main__":
