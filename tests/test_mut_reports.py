@@ -703,3 +703,23 @@ def test_report_damon_raw_numbers_of_a_kdamonds_file(tmp_path):
     lines = [line.strip() for line in out.splitlines()]
     assert "intervals: sample 5 ms, aggr 100 ms, update 1 s" in lines
     assert "nr_regions: [10, 1,000]" in lines
+
+
+# ---- report profile's functions section: its title at the left edge ---------
+
+from test_code_attribution import made  # noqa: E402,F401 (the traced recording fixture)
+
+
+def test_profile_functions_title_starts_at_the_left_edge(made):
+    # as the other sections' titles (a centred title would float over the table)
+    import io
+    from types import SimpleNamespace
+    from rich.console import Console
+    from damo import records
+    from damo.reports import code_attribution as ca
+    table, _ = ca.profile_section(SimpleNamespace(path=made, options={"nr_functions": 2},
+                                                  recording=records.load(made)))
+    out = io.StringIO()
+    Console(file=out, width=120, color_system=None).print(table)
+    first = out.getvalue().splitlines()[0]
+    assert first.rstrip() == "Functions accessing all memory"
