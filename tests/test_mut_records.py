@@ -266,7 +266,11 @@ def test_json_percent_and_usec_stand_in_for_samples_and_ages(tmp_path, fmt):
      "while decompressing data: invalid block type)"),
     (zlib.compress(b"[]" + b" " * 100)[:-6],
      "bad json_compressed recording: truncated (the zlib stream ends early)"),
-], ids=["truncated-json", "nan", "deep", "not-text", "empty", "corrupt-zlib", "truncated-zlib"])
+    # perf script's text of other events only
+    (b"    perf  1234 [000]     1.000000: sched:sched_switch: prev_comm=a prev_pid=1\n",
+     "bad perf_script recording: no DAMON access records in it"),
+], ids=["truncated-json", "nan", "deep", "not-text", "empty", "corrupt-zlib", "truncated-zlib",
+        "no-damon-events"])
 def test_unreadable_files(tmp_path, data, message):
     path = tmp_path / "r.data"
     path.write_bytes(data)
