@@ -118,9 +118,62 @@ def test_report_trace_decodes_perf_data_as_perf_script(tmp_path, time_sorted):
     events = list(trace.EVENTS)
     decoded = trace.decoded_lines(str(path), events, 60)
     assert decoded is not None
-    decoded = "\n".join(text for text in decoded if text).split("\n")
+    decoded = b"".join(decoded).decode()
+    assert decoded.endswith("\n")
+    decoded = decoded[:-1].split("\n")
     assert decoded == trace.report_lines(str(path), events, False, 60)
     assert len(decoded) > 2 * 5 * 7
+
+
+@pytest.mark.parametrize("window", [700, 4096, 1 << 20])
+def test_perf_data_windows_end_at_a_timestamp_change(tmp_path, monkeypatch, window):
+    """The decoder reads the data section a window at a time and ends a
+    window before the samples of its last timestamp (a snapshot's regions
+    come whole): windows of a few records, of a page and of the whole file
+    give the same lines, each sample once, in file order; no window but the
+    last ends inside a snapshot, unless the snapshot is longer than it."""
+    from damo.reports import trace
+    rec = synth.stairs(str(tmp_path / "src"), nr_snapshots=9, nr_regions=13, nr_targets=2,
+                       tuned=True)
+    path = tmp_path / "t.perf"
+    path.write_bytes(perf_data.build(rec.records))
+    events = list(trace.EVENTS)
+    whole = b"".join(trace.decoded_lines(str(path), events, 100))
+    # 2 targets x 9 snapshots x 13 regions, and a tune event per snapshot
+    assert whole.count(b"damon:damon_aggregated") == 2 * 9 * 13
+    monkeypatch.setattr(perf_data.Trace, "WINDOW", window)
+    assert b"".join(trace.decoded_lines(str(path), events, 100)) == whole
+    t = perf_data.Trace(str(path))
+    batches = [b[0] for b in t.batches()]
+    t.close()
+    assert sum(map(len, batches)) == 2 * 9 * 13 + len(
+        [1 for r in rec.records for _ in range(r.nr_snapshots)])
+    for before, after in zip(batches[:-1], batches[1:]):
+        if len(set(before.tolist())) > 1:
+            assert before[-1] != after[0]
+    if window == 700:       # a few records: a snapshot takes several windows
+        assert len(batches) >= 2 * 9 * 2
+    if window == 4096:      # a snapshot or two
+        assert len(batches) >= 9 and all(len(set(b.tolist())) < 3 for b in batches)
+
+
+@pytest.mark.parametrize("env", [{"PYTHONUNBUFFERED": "1"}, {"PYTHONIOENCODING": "utf-16"},
+                                 {"PYTHONIOENCODING": "latin-1"}])
+def test_report_trace_bytes_on_any_stdout(tmp_path, env):
+    """report trace writes its lines as UTF-8 bytes straight to stdout; an
+    unbuffered stdout gets them whole, and a stdout of another encoding gets
+    them through the text layer, as print() would give them."""
+    import sys
+    rec = synth.stairs(str(tmp_path / "src"), nr_snapshots=4, nr_regions=5)
+    path = tmp_path / "t.perf"
+    path.write_bytes(perf_data.build(rec.records))
+    argv = [sys.executable, "-m", "damo.cli", "report", "trace", "-i", str(path)]
+    plain = subprocess.run(argv, capture_output=True, check=True).stdout
+    assert plain.count(b"\n") == 4 * 5 and plain.startswith(b"5.1")
+    got = subprocess.run(argv, capture_output=True, check=True,
+                         env=dict(os.environ, **env)).stdout
+    encoding = env.get("PYTHONIOENCODING", "utf-8")
+    assert got.decode(encoding) == plain.decode()
 
 
 def test_report_trace_falls_back_to_perf_script(tmp_path, monkeypatch):
@@ -165,10 +218,11 @@ def test_report_trace_c_lines_are_the_python_lines(tmp_path, monkeypatch, max_co
     perf = tmp_path / "t.perf"
     perf.write_bytes(perf_data.build(rec.records))
     events = list(trace.EVENTS)
-    in_c = "\n".join(t for t in trace.decoded_lines(str(perf), events, max_cols) if t)
+    in_c = b"".join(trace.decoded_lines(str(perf), events, max_cols)).decode()
     monkeypatch.setattr(trace, "_ctrace", None)
-    in_python = "\n".join(t for t in trace.decoded_lines(str(perf), events, max_cols) if t)
+    in_python = b"".join(trace.decoded_lines(str(perf), events, max_cols)).decode()
     assert in_c == in_python
+    in_c = in_c[:-1]
     assert in_c.count("\n") + 1 >= 24
     assert "3.007812 KiB" in in_c and "(1024.000000 KiB)" in in_c     # ties to even; edges
     if shutil.which("perf"):
@@ -183,8 +237,17 @@ def test_c_join_lines_checks_its_input():
     join = trace._ctrace.join_lines
     column = ([b"a", "\u00e9".encode()], [1, 1], np.array([1, 0, 1], dtype=np.int64))
     # characters, not bytes, for the longest line
-    assert join([b"<", b">"], [column], 3) == ("<\u00e9>\n<a>\n<\u00e9>", 3)
-    assert join([b"x"], [], 2) == ("x\nx", 1)
+    assert join([b"<", b">"], [column], 3) == ("<\u00e9>\n<a>\n<\u00e9>\n".encode(), 3)
+    assert join([b"x"], [], 2) == (b"x\nx\n", 1)
+    assert join([b"", b""], [([b"a"], [1], np.zeros(0, dtype=np.int64))], 0) == (b"", 0)
+    # pieces longer than the fixed-size copy, beside short ones
+    first = ([b"L" * 70, b"s", "\u00e9".encode() * 40], [70, 1, 40],
+             np.array([0, 1, 2, 1, 0], dtype=np.int64))
+    second = (column[0], column[1], np.array([0, 1, 0, 0, 1], dtype=np.int64))
+    lines = ["[%s|%s]" % pair for pair in zip(["L" * 70, "s", "\u00e9" * 40, "s", "L" * 70],
+                                              ["a", "\u00e9", "a", "a", "\u00e9"])]
+    assert join([b"[", b"|", b"]"], [first, second], 5) == (
+        ("\n".join(lines) + "\n").encode(), 74)
     with pytest.raises(ValueError):
         join([b""], [column], 3)
     with pytest.raises(ValueError):

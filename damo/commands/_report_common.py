@@ -281,6 +281,31 @@ def echo(text):
     out.flush()
 
 
+def echo_bytes(data):
+    """Print text that is already UTF-8 bytes (its newlines included): as it
+    is when stdout encodes as UTF-8 (no str made of it on the way), whole as
+    echo() writes it; through the text layer otherwise."""
+    import codecs
+    out = sys.stdout
+    raw = getattr(out, "buffer", None)
+    try:
+        utf8 = codecs.lookup(out.encoding).name == "utf-8"
+    except (LookupError, TypeError):
+        utf8 = False
+    if raw is None or not utf8:
+        out.write(bytes(data).decode())
+        out.flush()
+        return
+    out.flush()
+    if isinstance(raw, io.RawIOBase):
+        data = memoryview(data)
+        while data:
+            data = data[raw.write(data) or 0:]
+        return
+    raw.write(data)
+    raw.flush()
+
+
 def echo_paged(text):
     """Print as damo's pager helper does: text longer than the terminal (50
     lines when not on one) goes through ``less``, which adds no newline."""

@@ -1,7 +1,7 @@
 """``damo report trace``: DAMON's tracepoint events of a recorded trace."""
 import click
 
-from damo.commands._report_common import ReportCommand, echo, split_values
+from damo.commands._report_common import ReportCommand, echo_bytes, split_values
 from damo.errors import DamoError
 from damo.reports.trace import EVENTS
 
@@ -42,7 +42,7 @@ def trace(event, no_event, tracer, input_file, output, raw, max_cols):
     if input_file is None:
         raise DamoError("tracing DAMON live needs a DAMON kernel's tracepoints; give "
                         "--input <trace file> (e.g. damo record --output_type perf_data)")
-    for text in trace_mod.report_batches(input_file, trace_mod.events_to_show(events, skipped),
+    for data in trace_mod.report_batches(input_file, trace_mod.events_to_show(events, skipped),
                                          raw, max_cols):
-        if text:
-            echo(text)
+        if data:
+            echo_bytes(data)

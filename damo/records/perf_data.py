@@ -404,6 +404,8 @@ class Trace:
             fmt = self.formats.get(config)
             self.names.append(None if fmt is None else "%s:%s" % (fmt[0], fmt[1]))
         self.id_to_attr = {i: a for a, (_, _, ids) in enumerate(self.attrs) for i in ids}
+        self._id_lookup = None      # (sorted sample ids, their attr indexes)
+        self._runs = None           # (offsets, their runs of even spacing): _u()'s last
         self.start, self.end = data_off, data_off + data_size
         self.comms = {}
         self.sorted = True
@@ -451,17 +453,28 @@ class Trace:
 
     def _scan(self, times_only=False):
         """Per window: (times, attr index, tids, cpus, {attr: {field: values,
-        "__rows__": rows}}) of its samples, in file order."""
+        "__rows__": rows}}) of its samples, in file order.  A window ends
+        before the samples of its last timestamp when it has others (so that
+        a snapshot's regions, which share one, come in one window, and the
+        windows of a recording repeat the same regions)."""
         pos = self.start
         while pos < self.end:
             window_start = pos
             offsets, types, pos = self._record_offsets(pos, pos + self.WINDOW)
+            offs = offsets[types == PERF_RECORD_SAMPLE]
+            times = self._u(offs, self.where["time"], 8)
+            if pos < self.end and len(times) > 1:
+                others = np.flatnonzero(times != times[-1])
+                if len(others):
+                    cut = int(others[-1]) + 1
+                    pos = int(offs[cut])
+                    keep = offsets < pos
+                    offsets, types = offsets[keep], types[keep]
+                    offs, times = offs[:cut], times[:cut]
             for off in offsets[types == PERF_RECORD_COMM].tolist():
                 _, tid = struct.unpack_from("<II", self.data, off + 8)
                 name_end = self.data.find(b"\0", off + 16)
                 self.comms[tid] = self.data[off + 16:name_end].decode(errors="replace")
-            offs = offsets[types == PERF_RECORD_SAMPLE]
-            times = self._u(offs, self.where["time"], 8)
             if times_only:
                 self._release(window_start, pos)
                 yield (times,)
@@ -474,8 +487,11 @@ class Trace:
             return np.zeros(len(offs), dtype=np.int64)
         key = "identifier" if "identifier" in self.where else "id"
         sample_ids = self._u(offs, self.where[key], 8)
-        lookup = np.array(sorted(self.id_to_attr), dtype=np.uint64)
-        attr_idx = np.array([self.id_to_attr[i] for i in lookup.tolist()], dtype=np.int64)
+        if self._id_lookup is None:
+            lookup = np.array(sorted(self.id_to_attr), dtype=np.uint64)
+            self._id_lookup = (lookup, np.array([self.id_to_attr[i] for i in lookup.tolist()],
+                                                dtype=np.int64))
+        lookup, attr_idx = self._id_lookup
         if not len(offs):
             return np.zeros(0, np.int64)
         pos_in = np.minimum(np.searchsorted(lookup, sample_ids), len(lookup) - 1)
@@ -493,7 +509,8 @@ class Trace:
             mine = np.flatnonzero(attr_of == a)
             if fmt is None or not len(mine):
                 continue
-            fields[a] = {fname: self._u(offs[mine], self.raw_pos + off, size)
+            at = offs if len(mine) == len(offs) else offs[mine]
+            fields[a] = {fname: self._u(at, self.raw_pos + off, size)
                          for fname, (off, size) in fmt[2].items()
                          if size in (1, 2, 4, 8) and not fname.startswith("common_")}
             fields[a]["__rows__"] = mine
@@ -528,19 +545,28 @@ class Trace:
         if n == 0:
             return np.zeros(0, dtype=dtype)
         if n == 1:
-            # a copy: a view would keep the mapping exported, and close() fail
+            # a copy: a view would keep the mapping from being closed
             return np.frombuffer(self.data, dtype=dtype, count=1,
                                  offset=int(offsets[0] + pos)).copy()
-        steps = np.diff(offsets)
-        # run starts: where the spacing changes
-        cuts = np.flatnonzero(np.diff(steps) != 0) + 1
-        if len(cuts) > n // 64 or np.any(steps <= 0):
+        runs = self._runs
+        if runs is not None and runs[0] is offsets:
+            bounds, strides = runs[1], runs[2]
+        else:
+            steps = np.diff(offsets)
+            # run starts: where the spacing changes
+            cuts = np.flatnonzero(np.diff(steps) != 0) + 1
+            if len(cuts) > n // 64 or np.any(steps <= 0):
+                bounds = strides = None
+            else:
+                # records lo..hi-1 of each run are evenly spaced, steps[lo] apart
+                bounds = np.concatenate(([0], cuts, [n])).tolist()
+                strides = [int(steps[lo]) if lo < len(steps) else 8 for lo in bounds[:-1]]
+            # the fields of one set of records are read one after another
+            self._runs = (offsets, bounds, strides)
+        if bounds is None:
             return self._gather(offsets, pos, size)
         out = np.empty(n, dtype=dtype)
-        # records lo..hi-1 of each run are evenly spaced, steps[lo] apart
-        bounds = np.concatenate(([0], cuts, [n])).tolist()
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            stride = int(steps[lo]) if lo < len(steps) else 8
+        for lo, hi, stride in zip(bounds[:-1], bounds[1:], strides):
             out[lo:hi] = np.ndarray((hi - lo,), dtype=dtype, buffer=self.data,
                                     offset=int(offsets[lo] + pos), strides=(stride,))
         return out

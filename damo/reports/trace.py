@@ -195,8 +195,9 @@ def read_trace(path):
 
 
 def report_batches(path, events, raw, max_cols):
-    """report trace's text, in batches of lines (a perf.data file is decoded
-    here unless --raw needs perf script's own lines); empty ones have none."""
+    """report trace's text as UTF-8 bytes, in batches of whole lines, each
+    line ended by a newline (a perf.data file is decoded here unless --raw
+    needs perf script's own lines)."""
     if not raw:
         try:
             with open(path, "rb") as f:
@@ -207,7 +208,7 @@ def report_batches(path, events, raw, max_cols):
             batches = decoded_lines(path, events, max_cols)
             if batches is not None:
                 return batches
-    return ["\n".join(report_lines(path, events, raw, max_cols))]
+    return ["".join(line + "\n" for line in report_lines(path, events, raw, max_cols)).encode()]
 
 
 def report_lines(path, events, raw, max_cols):
@@ -241,7 +242,7 @@ class _Texts:
         self.fmt = fmt
         self.cache = {}
         self.encoded = {}       # value -> (UTF-8 text, its length in characters)
-        self.last = None        # parts()'s last distinct values and their texts
+        self.last = {}          # column -> parts()'s last values, their texts and indexes
 
     def __call__(self, values):
         import numpy as np
@@ -257,34 +258,41 @@ class _Texts:
             texts[i] = text
         return texts[inverse].tolist()
 
-    def parts(self, values):
+    def parts(self, values, column):
         """(distinct texts as UTF-8 bytes, their lengths in characters, each
-        value's text index): _ctrace.join_lines()'s column."""
+        value's text index): _ctrace.join_lines()'s column.  ``column`` names
+        the column across batches: where its values are those of the batch
+        before (a recording's regions, snapshot after snapshot), the texts
+        and indexes made then are taken again."""
         import numpy as np
         if not len(values):
             return [], [], np.zeros(0, dtype=np.int64)
+        last = self.last.get(column)
+        if last is not None and len(last[0]) == len(values) and \
+                np.array_equal(last[0], values):
+            return last[3], last[4], last[2]
         uniq, inverse = _unique(values)
-        last = self.last
-        if last is not None and len(last[0]) == len(uniq) and np.array_equal(last[0], uniq):
-            # the batch before had these values (a recording's regions)
-            return last[1], last[2], inverse
-        cache, fmt = self.encoded, self.fmt
-        encoded, lengths = [], []
-        for v in uniq.tolist():
-            got = cache.get(v)
-            if got is None:
-                text = fmt(v)
-                got = cache[v] = (text.encode(), len(text))
-            encoded.append(got[0])
-            lengths.append(got[1])
-        self.last = (uniq, encoded, lengths)
+        if last is not None and len(last[1]) == len(uniq) and np.array_equal(last[1], uniq):
+            encoded, lengths = last[3], last[4]
+        else:
+            cache, fmt = self.encoded, self.fmt
+            encoded, lengths = [], []
+            for v in uniq.tolist():
+                got = cache.get(v)
+                if got is None:
+                    text = fmt(v)
+                    got = cache[v] = (text.encode(), len(text))
+                encoded.append(got[0])
+                lengths.append(got[1])
+        self.last[column] = (values.copy(), uniq, inverse, encoded, lengths)
         return encoded, lengths, inverse
 
 
 def _unique(values):
     """np.unique(values, return_inverse=True), the inverse as contiguous
-    int64; integers of a narrow range (region indexes, counts, ages, a
-    snapshot's timestamps) by a lookup table instead of a sort."""
+    int64; integers of a narrow range (region indexes, counts, ages) by a
+    lookup table and sorted ones (a batch's timestamps) by their steps,
+    instead of a sort."""
     import numpy as np
     n = len(values)
     if values.dtype.kind in "iu":
@@ -297,13 +305,19 @@ def _unique(values):
             lookup = np.empty(hi - lo + 1, dtype=np.int64)
             lookup[present] = np.arange(len(present))
             return present.astype(values.dtype) + values.dtype.type(lo), lookup[offsets]
+        if n > 1 and not np.any(values[1:] < values[:-1]):
+            rising = values[1:] > values[:-1]
+            inverse = np.zeros(n, dtype=np.int64)
+            np.cumsum(rising, out=inverse[1:])
+            return values[np.concatenate(([True], rising))], inverse
     uniq, inverse = np.unique(values, return_inverse=True)
     return uniq, np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64)
 
 
 def decoded_lines(path, events, max_cols):
     """report trace's text of a perf.data file decoded here (no perf
-    script), a batch of lines at a time, or None when its layout or events
+    script), a batch of lines at a time (UTF-8 bytes, each line ended by a
+    newline), or None when its layout or events
     need perf script."""
     import numpy as np
 
@@ -346,11 +360,12 @@ def decoded_lines(path, events, max_cols):
                                 for p in re.split("%[sd]", prefix.replace("%%", "\0"))]
                         seps = [p.replace(b"\0", b"%") for p in seps]
                         text, longest = _ctrace.join_lines(
-                            seps, [fmt.parts(values) for fmt, values in columns], len(rows))
+                            seps, [fmt.parts(values, (a, c))
+                                   for c, (fmt, values) in enumerate(columns)], len(rows))
                         if longest <= max_cols:
                             yield text
                             continue
-                        lines = text.split("\n")
+                        lines = text.decode().split("\n")[:-1]
                     else:
                         lines = list(map(prefix.__mod__, zip(
                             *[fmt(values) for fmt, values in columns])))
@@ -375,7 +390,7 @@ def decoded_lines(path, events, max_cols):
                 if max(map(len, lines)) > max_cols:
                     lines = [part for line in lines for part in
                              ([line] if len(line) <= max_cols else wrapped(line, max_cols))]
-                yield "\n".join(lines)
+                yield ("\n".join(lines) + "\n").encode()
         finally:
             trace.close()
 
