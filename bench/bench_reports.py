@@ -2,7 +2,8 @@
 
     python bench/bench_reports.py [--snapshots 1000] [--regions 1000] [--keep DIR]
                                   [--no-damo] [--no-scaling] [--damo-big]
-                                  [--group reports|access|tools|all] [--only TEXT]
+                                  [--group reports|access|tools|offline|all]
+                                  [--only TEXT]
 
 Builds a recording of masim's "stairs" pattern (ten 10 MB areas, each hot in
 turn: 1000 snapshots x 1000 regions, 5 ms / 100 ms intervals) as
@@ -35,6 +36,8 @@ Sections:
 - with --group tools (or all): report times, trace (of the recording's
   perf.data), holistic, attrs (with a .kdamonds) and footprints (of a
   .mem_footprint made here), each against damo;
+- with --group offline: the access and tools rows (the offline tools'
+  reports), without the others, the start-up and the scaling rows;
 - --only TEXT: only the rows whose name has TEXT (no start-up or scaling).
 
 Never run from the tests: damo takes minutes.
@@ -453,10 +456,11 @@ def main():
     parser.add_argument("--keep", metavar="DIR", help="build the recordings in DIR")
     parser.add_argument("--no-damo", action="store_true", help="time only ours")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling rows")
-    parser.add_argument("--group", choices=["reports", "access", "tools", "all"],
+    parser.add_argument("--group", choices=["reports", "access", "tools", "offline", "all"],
                         default="reports",
                         help="which reports to time (access: report access's views; tools: "
-                             "report times, trace, holistic, attrs and footprints)")
+                             "report times, trace, holistic, attrs and footprints; "
+                             "offline: both)")
     parser.add_argument("--only", metavar="TEXT",
                         help="only the reports whose name has TEXT (and no start-up or "
                              "scaling rows)")
@@ -500,7 +504,7 @@ def main():
     ]
     fast = {"time": 20, "rss": 5}
     access_cases = []
-    if args.group in ("access", "all"):
+    if args.group in ("access", "offline", "all"):
         damos = os.path.join(workdir, "damos_snapshots.json_compressed")
         if not os.path.exists(damos):
             damos_snapshots(damos, args.snapshots, args.regions)
@@ -527,14 +531,16 @@ def main():
         cases = access_cases
     elif args.group == "tools":
         cases = tools_cases(jc, workdir)
+    elif args.group == "offline":
+        cases = access_cases + tools_cases(jc, workdir)
     elif args.group == "all":
         cases += access_cases + tools_cases(jc, workdir)
     if args.only:
         cases = [c for c in cases if args.only in c[0]]
     failed = compare(cases, args.repeat, with_damo, floor)
-    if not args.only:
+    if not args.only and args.group != "offline":
         failed += startup(workdir, with_damo, max(args.repeat, 10))
-    if not args.no_scaling and not args.only:
+    if not args.no_scaling and not args.only and args.group != "offline":
         scaling(workdir, with_damo, args.damo_big)
     if failed:
         print("\n" + "\n".join(failed))

@@ -409,13 +409,19 @@ class Trace:
         self.start, self.end = data_off, data_off + data_size
         self.comms = {}
         self.sorted = True
+        # the windows' record offsets and sample times, found once: the
+        # decoding pass takes them again (1M records: about 20 MB)
+        self._windows = None
+        windows = []
         last = -1
         for batch in self._scan(times_only=True):
+            windows.append(batch[1:])
             times = batch[0]
             if len(times) and (times[0] < last or np.any(times[1:] < times[:-1])):
                 self.sorted = False
             if len(times):
                 last = int(times[-1])
+        self._windows = windows if self.sorted else None     # (batches() sorts them all)
 
     def close(self):
         self.data.close()
@@ -453,10 +459,17 @@ class Trace:
 
     def _scan(self, times_only=False):
         """Per window: (times, attr index, tids, cpus, {attr: {field: values,
-        "__rows__": rows}}) of its samples, in file order.  A window ends
+        "__rows__": rows}}) of its samples, in file order (times_only: its
+        times, where it starts and ends, its samples' offsets and times).
+        The windows of the first pass are kept for the next.  A window ends
         before the samples of its last timestamp when it has others (so that
         a snapshot's regions, which share one, come in one window, and the
         windows of a recording repeat the same regions)."""
+        if self._windows is not None:
+            for window_start, pos, offs, times in self._windows:
+                yield self._decode(offs, times)
+                self._release(window_start, pos)
+            return
         pos = self.start
         while pos < self.end:
             window_start = pos
@@ -477,7 +490,7 @@ class Trace:
                 self.comms[tid] = self.data[off + 16:name_end].decode(errors="replace")
             if times_only:
                 self._release(window_start, pos)
-                yield (times,)
+                yield (times, window_start, pos, offs, times)
                 continue
             yield self._decode(offs, times)
             self._release(window_start, pos)

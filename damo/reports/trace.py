@@ -342,7 +342,12 @@ def decoded_lines(path, events, max_cols):
                 rows = np.flatnonzero(np.isin(attr_of, shown))
                 if not len(rows):
                     continue
-                if any(tid not in trace.comms for tid in np.unique(tids[rows]).tolist()):
+                shown_tids = tids[rows]
+                lo, hi = int(shown_tids.min()), int(shown_tids.max())
+                # (np.unique without an index or counts would import numpy.ma)
+                distinct = [lo] if lo == hi else \
+                    np.unique(shown_tids, return_counts=True)[0].tolist()
+                if any(tid not in trace.comms for tid in distinct):
                     raise perf_data.Unsupported("a sample of a thread without a name")
                 present = [a for a in shown if fields.get(a) is not None]
                 if len(present) == 1:
@@ -351,7 +356,7 @@ def decoded_lines(path, events, max_cols):
                     a = present[0]
                     columns, region_idx = _event_columns(trace.names[a], fields[a], region_idx,
                                                          number, addr, tune)
-                    columns = [(stamp, times[rows]), (proc, tids[rows])] + columns
+                    columns = [(stamp, times[rows]), (proc, shown_tids)] + columns
                     prefix = "%%s %%s %s %s" % (trace.names[a].replace("%", "%%"),
                                                 _EVENT_FORMATS[trace.names[a]])
                     if _ctrace is not None:
@@ -421,7 +426,7 @@ def _event_columns(name, f, region_idx, number, addr, tune):
     if name == "damon:damon_aggregated":
         counts = f["nr_regions"]
         index, region_idx = _running_index(counts, region_idx)
-        return [(number, f["target_id"]), (number, np.asarray(index, dtype=np.int64)),
+        return [(number, f["target_id"]), (number, index),
                 (number, counts), (addr, start), (addr, f["end"] - start),
                 (number, f["nr_accesses"]), (number, f["age"])], region_idx
     return [(number, f["context_idx"]), (number, f["scheme_idx"]), (number, f["target_idx"]),
@@ -448,10 +453,10 @@ def _running_index(counts, start):
                 idx += 1
                 if idx == counts[i]:
                     idx = 0
-            return index.tolist(), idx
+            return index, idx
         index[lo:hi] = (idx + np.arange(hi - lo)) % c
         idx = (idx + hi - lo) % c
-    return index.tolist(), idx
+    return index, idx
 
 
 def struct_error():
