@@ -264,6 +264,22 @@ def color_option():
                              "set), always (damo's output, byte for byte) or never")
 
 
+# damo's epilog of report access and report attrs: where --input comes from
+INPUT_EPILOG = ("If --input is not provided and DAMON is running, capture snapshot. "
+                "If --input is not provided, DAMON is not running, and \"damon.data\" "
+                "file exists, use \"damon.data\" as --input.")
+
+
+def snapshot_report_command(multi_value):
+    """The click.command of report access and report attrs: damo's
+    argparse-style options (``multi_value``: those taking several values),
+    an optional-values --repeat, -h, and damo's epilog."""
+    return click.command(cls=ReportCommand, multi_value=multi_value,
+                         optional_values=("--repeat",),
+                         context_settings={"help_option_names": ["-h", "--help"]},
+                         epilog=INPUT_EPILOG)
+
+
 def echo(text):
     """Print report text as it is (click.echo would strip the colours), whole:
     on an unbuffered stdout (python -u, PYTHONUNBUFFERED) a pipe may take part

@@ -8,10 +8,10 @@ import click
 
 from damo import records
 from damo.commands._report_common import (
-    ReportCommand, checked_snapshot_damos_filters, color_option, echo_paged_chunks,
-    format_template_options, int_values, listed_format_keywords, live_or_default,
-    repeat_schedule, report_output_options, run_repeated, snapshot_damos_filters,
-    snapshot_heatmap_options, split_values, use_color)
+    checked_snapshot_damos_filters, color_option, echo_paged_chunks, format_template_options,
+    int_values, listed_format_keywords, live_or_default, repeat_schedule,
+    report_output_options, run_repeated, snapshot_damos_filters, snapshot_heatmap_options,
+    snapshot_report_command, split_values, use_color)
 from damo.errors import DamoError
 from damo.params.access_filter import AccessFilter, filter_options
 
@@ -55,11 +55,7 @@ def _sources(inputs, input_file, tried_regions_of):
     return files or None
 
 
-@click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
-               context_settings={"help_option_names": ["-h", "--help"]},
-               epilog="If --input is not provided and DAMON is running, capture snapshot. "
-                      "If --input is not provided, DAMON is not running, and \"damon.data\" "
-                      "file exists, use \"damon.data\" as --input.")
+@snapshot_report_command(_MULTI)
 @click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
               help="recording(s) to show (one file per --input as damo, or several)  "
                    "[default: the running kdamonds' latest snapshot, else damon.data]")

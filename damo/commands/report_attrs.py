@@ -4,10 +4,10 @@ import os
 import click
 
 from damo.commands._report_common import (
-    ReportCommand, checked_snapshot_damos_filters, color_option, echo, echo_paged_chunks,
+    checked_snapshot_damos_filters, color_option, echo, echo_paged_chunks,
     format_template_options, int_values, listed_format_keywords, live_or_default,
     repeat_schedule, report_output_options, run_repeated, snapshot_heatmap_options,
-    split_values, use_color)
+    snapshot_report_command, split_values, use_color)
 from damo.errors import DamoError
 from damo.params import access_filter
 
@@ -15,11 +15,7 @@ _MULTI = ("--input", "-i", "--percentiles_range", "--sort_regions_by", "--hist_r
           "--format", "--adjust_region", "--snapshot_damos_filter")
 
 
-@click.command(cls=ReportCommand, multi_value=_MULTI, optional_values=("--repeat",),
-               context_settings={"help_option_names": ["-h", "--help"]},
-               epilog="If --input is not provided and DAMON is running, capture snapshot. "
-                      "If --input is not provided, DAMON is not running, and \"damon.data\" "
-                      "file exists, use \"damon.data\" as --input.")
+@snapshot_report_command(_MULTI)
 @click.option("--input", "-i", "inputs", multiple=True, metavar="<file>...",
               help="recording(s) to show (each with its damo record .kdamonds file)  "
                    "[default: the running kdamonds' latest snapshot, else damon.data]")
