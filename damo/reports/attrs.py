@@ -681,6 +681,9 @@ def _region_lines(report, template, snapshot, record, fmt):
     n = snapshot.nr_regions()
     if n == 0:
         return []
+    block = _region_block(report, template, keywords, snapshot, fmt)
+    if block is not None:
+        return [block]
     order = sorted_order(snapshot, fmt["sort_regions_by"], record, fmt["temperature_weights"])
     starts, ends, _, _, usecs, szfps, hits = snapshot.columns()
     raw = fmt["raw_number"]
@@ -745,6 +748,136 @@ def _region_lines(report, template, snapshot, record, fmt):
     if not cols:
         return [fmtstr % ()] * n        # no keyword: the same line for each region
     return list(map(fmtstr.__mod__, zip(*cols)))
+
+
+# a column of integers past this is left to Python's numbers (int64 would wrap)
+_INT_LIMIT = 1 << 62
+
+
+def _region_block(report, template, keywords, snapshot, fmt):
+    """_region_lines()'s lines as one text (joined by newlines), their
+    columns sorted with numpy and joined in C (damo.reports._ctrace), or
+    None where that does not give the same text: no C module, regions made
+    as objects (--adjust_region), probe hits, recorded age_usec, a float
+    aggregation interval, or numbers past int64.  Each distinct value's text
+    is the Python path's (the same cache); sorts are stable, as damo's."""
+    try:
+        from damo.reports import _ctrace
+    except ImportError:
+        return None
+    if snapshot._regions is not None:
+        return None
+    cols, a, b = snapshot._source
+    aggr_us = cols[6]
+    if type(aggr_us) is not int or not 0 <= aggr_us < (1 << 30) or \
+            (cols[4] is not None and cols[4].dtype.kind not in "iu"):
+        return None
+    if any(c.dtype.kind not in "iu" for c in cols[:4]) or \
+            (cols[5] is not None and cols[5].dtype.kind not in "iu"):
+        return None
+    starts, ends, ages = cols[0][a:b], cols[1][a:b], cols[3][a:b]
+    if int(ends.max()) >= _INT_LIMIT or int(starts.min()) < 0 or \
+            not (0 <= int(ages.min()) and int(ages.max()) < (1 << 31)):
+        return None
+    starts, ends, ages = starts.astype(np.int64), ends.astype(np.int64), ages.astype(np.int64)
+    usecs = ages * aggr_us
+    if cols[4] is not None:
+        # a recorded age in us where the access filter set one
+        recorded = cols[4][a:b]
+        kept = recorded != UNSET_USEC
+        if np.any(kept):
+            if int(recorded[kept].max()) >= _INT_LIMIT or int(recorded[kept].min()) < 0:
+                return None
+            usecs = np.where(kept, recorded.astype(np.int64), usecs)
+    sizes = ends - starts
+    hw, aw, sw = fmt["temperature_weights"]
+    if max(abs(aw), abs(sw)) >= (1 << 20) or (len(sizes) and int(np.abs(sizes).max()) >=
+                                              (1 << 40)):
+        return None
+    # nothing hit: (-1) * (0 * hw + u * aw + z * sw)
+    temps = -(usecs * aw + sizes * sw)
+    n = len(starts)
+    order = np.arange(n)
+    keys = list(fmt["sort_regions_by"]) if fmt["sort_regions_by"] is not None \
+        else ["temperature"]
+    i = 0
+    while i < len(keys):
+        key = keys[i]
+        i += 1
+        reverse = i < len(keys) and keys[i] == "reverse"
+        if reverse:
+            i += 1
+        column = {"address": starts, "age": usecs, "size": sizes,
+                  "temperature": temps}.get(key)
+        if column is None:      # an unknown key, or probe_hits_wsum: every wsum is 0, all tie
+            continue
+        keyed = column[order]
+        if reverse:
+            # stable descending: equal keys keep their order, as list.sort(reverse=True)
+            order = order[::-1][np.argsort(keyed[::-1], kind="stable")[::-1]]
+        else:
+            order = order[np.argsort(keyed, kind="stable")]
+    raw = fmt["raw_number"]
+    caches = report.text_caches
+
+    def column(keyword, values, fn, kind=None):
+        uniq, inverse = np.unique(values[order], return_inverse=True)
+        inverse = np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64)
+        last = caches.get(("last distinct", keyword))
+        if last is not None and len(last[0]) == len(uniq) and np.array_equal(last[0], uniq):
+            # the snapshot before had these values (a recording's regions)
+            return last[1], last[2], inverse
+        cache = caches.setdefault((keyword, kind), {})
+        encoded_cache = caches.setdefault(("encoded", keyword, kind), {})
+        encoded, lengths = [], []
+        for v in uniq.tolist():
+            got = encoded_cache.get(v)
+            if got is None:
+                text = cache.get(v)
+                if text is None:
+                    text = cache[v] = _min_chars(fmt, keyword, fn(v))
+                got = encoded_cache[v] = (text.encode(), len(text))
+            encoded.append(got[0])
+            lengths.append(got[1])
+        caches[("last distinct", keyword)] = (uniq, encoded, lengths)
+        return encoded, lengths, inverse
+
+    def sz(v):
+        return fmt_sz(v, raw)
+
+    parts = []
+    for kw in keywords:
+        if kw == "<index>":
+            index = caches.setdefault("<index> lines", [])
+            if len(index) < n:
+                index[:] = [_min_chars(fmt, kw, fmt_nr(j, raw)) for j in range(n)]
+            encoded = caches.get("<index> encoded")
+            if encoded is None or len(encoded[0]) < n:
+                encoded = caches["<index> encoded"] = ([t.encode() for t in index],
+                                                       [len(t) for t in index])
+            parts.append((encoded[0][:n], encoded[1][:n], np.arange(n, dtype=np.int64)))
+        elif kw == "<start address>":
+            parts.append(column(kw, starts, sz))
+        elif kw == "<end address>":
+            parts.append(column(kw, ends, sz))
+        elif kw == "<size>":
+            parts.append(column(kw, sizes, sz))
+        elif kw == "<age>":
+            parts.append(column(kw, usecs, lambda v: fmt_time_us(v, raw), int))
+        elif kw == "<temperature>":
+            parts.append(column(kw, temps, lambda v: fmt_nr(v, raw), int))
+        elif kw == "<probe hits>":
+            text = _min_chars(fmt, kw, "")
+            parts.append(([text.encode()], [len(text)], np.zeros(n, dtype=np.int64)))
+        elif kw == "<filters passed bytes>":
+            szfps = cols[5][a:b].astype(np.int64) if cols[5] is not None \
+                else np.zeros(n, dtype=np.int64)
+            parts.append(column(kw, szfps, sz))
+        else:
+            return None
+    seps = [p.replace("\\n", "\n").encode() for p in _REGION_RE.split(template)]
+    data, _ = _ctrace.join_lines(seps, parts, n)
+    return data[:-1].decode()
 
 
 def check_sort_keys(keys):
