@@ -1,7 +1,7 @@
 """Time our reports against damo 3.4.3 on big "stairs" recordings.
 
     python bench/bench_reports.py [--snapshots 1000] [--regions 1000] [--keep DIR]
-                                  [--no-damo] [--no-scaling] [--damo-big]
+                                  [--no-damo] [--no-scaling] [--no-floor] [--damo-big]
                                   [--group reports|access|tools|offline|all]
                                   [--only TEXT]
 
@@ -372,18 +372,19 @@ def tools_cases(jc, workdir):
                 "intervals": {"sample_us": "5 ms", "aggr_us": "100 ms",
                               "ops_update_us": "1 s"}, "probes": [], "schemes": []}]}], f)
     fast = {"time": 20, "rss": 5}
+    # the quick ones first: on a loaded machine a run may be cut short
     return [
+        ("trace (perf.data)", ours("trace", "--input", perf_data),
+         damo("trace", "--input", perf_data), fast, None),
+        ("attrs", ours("attrs", "--input", jc, "--color", "always"),
+         damo("attrs", "--input", jc), fast, None),
         ("times --access_rate 50 100", ours("times", "--inputs", jc, "x", "--access_rate",
                                             "50", "100"),
          damo("times", "--inputs", jc, "x", "--access_rate", "50", "100"), fast, None),
-        ("trace (perf.data)", ours("trace", "--input", perf_data),
-         damo("trace", "--input", perf_data), fast, None),
         ("holistic", ours("holistic", "--access_pattern", jc, "--color", "always"),
          damo("holistic", "--access_pattern", jc),
          # damo's heatmaps there are empty (its record selection matches nothing)
          dict(fast, differs=True), no_perf),
-        ("attrs", ours("attrs", "--input", jc, "--color", "always"),
-         damo("attrs", "--input", jc), fast, None),
         ("footprints", ours("footprints", "-i", jc + ".mem_footprint"),
          damo("footprints", "-i", jc + ".mem_footprint"), {}, None),
     ]
@@ -456,6 +457,8 @@ def main():
     parser.add_argument("--keep", metavar="DIR", help="build the recordings in DIR")
     parser.add_argument("--no-damo", action="store_true", help="time only ours")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling rows")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor rows (decompress and parse the file)")
     parser.add_argument("--group", choices=["reports", "access", "tools", "offline", "all"],
                         default="reports",
                         help="which reports to time (access: report access's views; tools: "
@@ -485,7 +488,7 @@ def main():
     REFERENCE = None if args.no_damo else reference_damo.argv_or_none()
     with_damo = REFERENCE is not None
 
-    floor = floors(jc, args.repeat)
+    floor = None if args.no_floor else floors(jc, args.repeat)
     print()
     cases = [
         # name, our command, damo's command (None: ours only), targets
