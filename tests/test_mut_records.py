@@ -847,7 +847,9 @@ def test_report_trace_of_a_perf_data_file_with_one_sample(tmp_path):
     path.write_bytes(perf_data.build([r]))
     lines = trace.decoded_lines(str(path), ["damon:damon_aggregated"], 10**6)
     assert lines is not None
-    text = "".join(lines)
+    text = b"".join(lines).decode()   # batches of UTF-8 bytes, a newline a line
+    assert text.endswith("\n") and text.count("\n") == 1
+    text = text[:-1]
     # end time 2.500001 s, target 3, region 0 of 1, start 4 KiB, 8 KiB long,
     # 7 accesses, age 11
     stamp, proc, rest = text.split(" ", 2)
