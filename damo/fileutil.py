@@ -66,7 +66,9 @@ def signals_deferred():
     previous = {}
     try:
         for signum in DEFERRED_SIGNALS:
-            previous[signum] = signal.signal(signum, note)
+            # an ignored one (nohup's SIGHUP) stays ignored, even for a moment
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, note)
         yield
     finally:
         for signum, handler in previous.items():

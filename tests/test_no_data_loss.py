@@ -208,6 +208,22 @@ def test_termination_signals_stop_and_save_like_ctrl_c(tmp_path, signum):
     assert metrics.load(str(tmp_path / "rec.data")) is not None
 
 
+def test_an_ignored_signal_stays_ignored_while_signals_wait():
+    """signals_deferred (every snapshot the writer adds) leaves an ignored
+    SIGHUP ignored: it used to catch it for the block, so that /proc showed
+    the recording of `nohup damo record` catching hangups most of the time."""
+    from damo import fileutil
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with fileutil.signals_deferred():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)          # ignored: nothing after
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def test_nohup_keeps_a_recording_going(tmp_path):
     """Started with SIGHUP ignored (nohup), a recording outlives a hangup, as
     nohup means it to, and still stops and saves on SIGTERM."""
