@@ -518,7 +518,9 @@ def main():
               damo("access", "--input", jc, *a), fast) for a in (
             ("--style", "temperature-sz-hist"), ("--style", "recency-sz-hist", "--hist_logscale"),
             ("--style", "recency-percentiles"), ("--style", "temperature-percentiles"),
-            ("--style", "hot"), ("--json",), ("--total_sz_only",),
+            ("--style", "hot"), ("--style", "cold"), ("--style", "simple-boxes"),
+            ("--style", "cold-memory-tail"), ("--style", "idle-time-percentiles"),
+            ("--json",), ("--total_sz_only",),
             ("--access_rate", "5", "max", "--address", "139637976727552", "139638026727552"))
         ] + [
             ("heatmap --sort_temperature", ours("heatmap", "--input", jc, "--sort_temperature",
