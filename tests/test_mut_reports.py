@@ -558,7 +558,8 @@ def test_record_view_refuses_addresses_past_2_63_and_takes_plain_records():
     assert (s.percent, s.usec) == (None, None)
 
 
-def test_report_access_of_regions_without_age(tmp_path):
+def _ageless_recording(tmp_path):
+    """One snapshot of one region whose age damo's writer left unknown (null)."""
     import zlib
     region = {"start": 4096, "end": 8192, "nr_accesses": {"samples": 1, "percent": None},
               "age": {"usec": None, "aggr_intervals": None}}
@@ -568,6 +569,11 @@ def test_report_access_of_regions_without_age(tmp_path):
                            "total_bytes": 4096}]}]
     path = tmp_path / "noage.data"
     path.write_bytes(zlib.compress(json.dumps(obj, indent=4).encode()))
+    return path
+
+
+def test_report_access_of_regions_without_age(tmp_path):
+    path = _ageless_recording(tmp_path)
     # damo 3.4.3 dies multiplying the None age (a traceback): one error here
     assert run_ours("report", "access", "-i", str(path)) == (
         1, "", "damo: error: target 1 has regions without age, but intervals: damo cannot "
@@ -673,16 +679,8 @@ def test_attrs_format_strings_keyword_and_adjust_region_errors(goal_recording):
 
 
 def test_attrs_refuses_a_region_of_unknown_age(tmp_path):
-    import zlib
     from conftest_tools import kdamonds_file
-    region = {"start": 4096, "end": 8192, "nr_accesses": {"samples": 1, "percent": None},
-              "age": {"usec": None, "aggr_intervals": None}}
-    obj = [{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": None, "target_id": 1,
-            "intervals": {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000},
-            "snapshots": [{"start_time": 0, "end_time": 100, "regions": [region],
-                           "total_bytes": 4096}]}]
-    path = tmp_path / "noage.data"
-    path.write_bytes(zlib.compress(json.dumps(obj, indent=4).encode()))
+    path = _ageless_recording(tmp_path)
     kdamonds_file(str(path) + ".kdamonds")
     assert run_ours("report", "attrs", "-i", str(path)) == (
         1, "", "damo: error: %s: a region of unknown age (report attrs needs ages)\n" % path)

@@ -583,7 +583,9 @@ def legend_line(min_chars, df):
     return "".join(words)
 
 
-def sorted_regions(regions, keys, record, weights):
+def sort_steps(keys):
+    """damo's sort_regions_by words as (key, reverse) steps, in order: a key,
+    reversed when the word after it is 'reverse' (temperature when none)."""
     keys = list(keys) if keys is not None else ["temperature"]
     i = 0
     while i < len(keys):
@@ -592,6 +594,11 @@ def sorted_regions(regions, keys, record, weights):
         reverse = i < len(keys) and keys[i] == "reverse"
         if reverse:
             i += 1
+        yield key, reverse
+
+
+def sorted_regions(regions, keys, record, weights):
+    for key, reverse in sort_steps(keys):
         if key == "address":
             regions = sorted(regions, key=lambda r: r.start, reverse=reverse)
         elif key == "probe_hits_wsum":
@@ -614,15 +621,8 @@ def sorted_order(snapshot, keys, record, weights):
     starts, ends, _, _, usecs, _, hits = snapshot.columns()
     n = len(starts)
     order = list(range(n))
-    keys = list(keys) if keys is not None else ["temperature"]
     sizes = wsums = None
-    i = 0
-    while i < len(keys):
-        key = keys[i]
-        i += 1
-        reverse = i < len(keys) and keys[i] == "reverse"
-        if reverse:
-            i += 1
+    for key, reverse in sort_steps(keys):
         if key == "address":
             column = starts
         elif key == "probe_hits_wsum":
@@ -798,15 +798,7 @@ def _region_block(report, template, keywords, snapshot, fmt):
     temps = -(usecs * aw + sizes * sw)
     n = len(starts)
     order = np.arange(n)
-    keys = list(fmt["sort_regions_by"]) if fmt["sort_regions_by"] is not None \
-        else ["temperature"]
-    i = 0
-    while i < len(keys):
-        key = keys[i]
-        i += 1
-        reverse = i < len(keys) and keys[i] == "reverse"
-        if reverse:
-            i += 1
+    for key, reverse in sort_steps(fmt["sort_regions_by"]):
         column = {"address": starts, "age": usecs, "size": sizes,
                   "temperature": temps}.get(key)
         if column is None:      # an unknown key, or probe_hits_wsum: every wsum is 0, all tie
