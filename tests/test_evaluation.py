@@ -121,6 +121,38 @@ def test_a_killed_local_worker_loses_no_evaluation(serial):
         assert got.same_as(want), got.evaluation.key
 
 
+_CANCEL_A_BUSY_WORKER = """
+import sys, time
+sys.path.insert(0, "tests")
+from damo import cli
+from damo.evaluation import Evaluation, Evaluator
+cli.handle_termination()            # the handlers a damo command runs under
+pool = Evaluator(jobs=1)
+pool.submit(Evaluation("hotcold", "dram:1G,swap:zswap", timeout=1,
+                       measure="test_evaluation:_stall"))
+deadline = time.monotonic() + 60
+while not pool.worker_pids(busy=True):
+    assert time.monotonic() < deadline
+    time.sleep(0.01)
+time.sleep(1.5)                     # past the simulation, in the measure
+pool.close(cancel=True)             # terminate(): SIGTERM to the busy worker
+print("closed")
+"""
+
+
+def test_a_cancelled_busy_worker_ends_without_a_traceback():
+    # a forked worker kept the command's SIGTERM handler, which raised
+    # KeyboardInterrupt in it: autotune's ^C printed two workers' tracebacks
+    import subprocess
+    import sys
+    from conftest import REPO
+    p = subprocess.run([sys.executable, "-c", _CANCEL_A_BUSY_WORKER], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "closed\n"
+    assert p.stderr == ""
+
+
 def test_a_measure_function_sees_the_run_and_its_recording():
     ev = Evaluation("hotcold", MEMORY, timeout=2, measure="test_evaluation:_measure",
                     keep_recording=True)
@@ -139,6 +171,12 @@ def _pause(run):
 
 def _slow_evaluations():
     return [dataclasses.replace(e, measure="test_evaluation:_pause") for e in _evaluations()]
+
+
+def _stall(run):
+    """A measure that keeps its worker busy until it is cancelled."""
+    time.sleep(60)
+    return {}
 
 
 def _measure(run):

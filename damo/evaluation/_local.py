@@ -25,6 +25,12 @@ from damo.evaluation._run import PRELOAD as _PRELOAD
 def _worker_main(conn, inherited=()):
     # ^C reaches the whole process group: the parent decides what stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker has the command's SIGTERM/SIGHUP handlers, which turn
+    # the signal into KeyboardInterrupt (a traceback here): the pool's
+    # terminate() of a busy worker must end it quietly
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
     for c in inherited:
         # a forked worker's copies of the pool's other pipes: closed, so that
         # the others see their pool's end close when it does
