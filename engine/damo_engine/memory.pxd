@@ -31,6 +31,8 @@ cdef extern from "sim_bitmap.h":
     uint64_t bm_count_range(const uint64_t *bm, uint64_t start, uint64_t end) nogil
     uint64_t bm_find_set(const uint64_t *bm, uint64_t start, uint64_t end) nogil
     uint64_t bm_find_clear(const uint64_t *bm, uint64_t start, uint64_t end) nogil
+    uint64_t bm_find_set_andnot(const uint64_t *a, const uint64_t *b, uint64_t start,
+                                uint64_t end) nogil
 
 cdef extern from "sim_alloc.h":
     void *sim_zalloc(size_t n) nogil
@@ -68,6 +70,16 @@ cdef enum:
 cdef enum:
     PC_FREE = -1                # physical chunk holds no frame in use
     PC_RMAP = -2                # physical chunk frames are owned page by page
+
+# A page-granular chunk's reverse map (Machine.pc_rmap[pc]): an owner per frame,
+# then bitmaps over its frames, so that reclaim's CLOCK passes the frames it
+# has nothing to do with, and take_frame() finds a free one, a word (64
+# frames) at a time:
+cdef enum:
+    RMAP_LRU = 512              # bitmap: the frame holds a page of a process (on an LRU list)
+    RMAP_ACT = 520              # bitmap: ... and that page is on the active list
+    RMAP_USED = 528             # bitmap: the frame is in use (a page, or the swap pool's)
+    RMAP_WORDS = 536
 
 # kinds of access, for their costs (see costs.py)
 cdef enum AccessKind:
@@ -330,6 +342,9 @@ cdef class Machine:
     cdef int64_t kswapd_backoff             # allocations to let pass after a failed pass
     cdef public double kswapd_ns            # simulated CPU time of kswapd and khugepaged
     cdef public double reclaim_scan_ns      # cost of looking at one page while reclaiming
+    cdef public bint reclaim_frame_walk     # the CLOCK visits every frame: the reference
+                                            # the batched walk is tested against
+    cdef readonly uint64_t clock_batched_frames     # frames the CLOCK passed in batches
     # khugepaged
     cdef public int64_t khugepaged_pages_to_scan
     cdef public int64_t khugepaged_max_ptes_none, khugepaged_max_ptes_swap

@@ -46,6 +46,29 @@ cdef inline int64_t _pages_fitting(double budget, double spent, double per_page,
 
 
 # ---------------------------------------------------------------------------
+# reverse maps of page-granular chunks (layout in memory.pxd)
+
+cdef inline uint64_t *_rmap_new() noexcept nogil:
+    """A page-granular chunk's reverse map: no frame in use (NULL if out of memory)."""
+    cdef uint64_t *rm = <uint64_t *>malloc(RMAP_WORDS * sizeof(uint64_t))
+    if rm != NULL:
+        memset(rm, 0xFF, CHUNK_PAGES * sizeof(uint64_t))
+        memset(rm + CHUNK_PAGES, 0, (RMAP_WORDS - CHUNK_PAGES) * sizeof(uint64_t))
+    return rm
+
+
+cdef inline void _rmap_map(uint64_t *rm, int64_t j, const VmaData *v, int64_t li) noexcept nogil:
+    """Frame j now holds page li of v (never part of a THP: the chunk is page-granular)."""
+    rm[j] = (<uint64_t>v.gid << 32) | <uint64_t>li
+    bm_set(rm + RMAP_LRU, j)
+    bm_set(rm + RMAP_USED, j)
+    if bm_test(v.bm_active, li):
+        bm_set(rm + RMAP_ACT, j)
+    else:
+        bm_clear(rm + RMAP_ACT, j)
+
+
+# ---------------------------------------------------------------------------
 # page-table primitives on the C structs
 
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil:
@@ -1150,18 +1173,16 @@ cdef class Machine:
             while self.nr_partial[node] > 0:
                 pc = self.partial[node][self.nr_partial[node] - 1]
                 if self.pc_owner[pc] == PC_RMAP and self.pc_used[pc] < CHUNK_PAGES:
-                    rm = self.pc_rmap[pc]
-                    for j in range(CHUNK_PAGES):
-                        if rm[j] == RMAP_EMPTY:
-                            return (pc << CHUNK_SHIFT) + j
+                    j = bm_find_clear(self.pc_rmap[pc] + RMAP_USED, 0, CHUNK_PAGES)
+                    if j < CHUNK_PAGES:
+                        return (pc << CHUNK_SHIFT) + j      # its first free frame
                 self.nr_partial[node] -= 1
                 self.pc_in_partial[pc] = 0
             pc = self.pop_free_chunk(node)
             if pc >= 0:
-                rm = <uint64_t *>malloc(CHUNK_PAGES * sizeof(uint64_t))
+                rm = _rmap_new()
                 if rm == NULL:
                     raise MemoryError()
-                memset(rm, 0xFF, CHUNK_PAGES * sizeof(uint64_t))
                 self.pc_rmap[pc] = rm
                 self.pc_owner[pc] = PC_RMAP
                 self._add_partial(pc)
@@ -1220,6 +1241,9 @@ cdef class Machine:
         self.pc_used[pc] -= 1
         if self.pc_owner[pc] == PC_RMAP:
             self.pc_rmap[pc][pfn & (CHUNK_PAGES - 1)] = RMAP_EMPTY
+            bm_clear(self.pc_rmap[pc] + RMAP_LRU, pfn & (CHUNK_PAGES - 1))
+            bm_clear(self.pc_rmap[pc] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
+            bm_clear(self.pc_rmap[pc] + RMAP_USED, pfn & (CHUNK_PAGES - 1))
             if self.pc_used[pc] == 0:
                 self._free_chunk(pc)
             else:
@@ -1239,13 +1263,12 @@ cdef class Machine:
         ptes = <uint32_t *>malloc(CHUNK_PAGES * sizeof(uint32_t))
         memset(ptes, 0xFF, CHUNK_PAGES * sizeof(uint32_t))
         if pc >= 0:
-            rm = <uint64_t *>malloc(CHUNK_PAGES * sizeof(uint64_t))
-            memset(rm, 0xFF, CHUNK_PAGES * sizeof(uint64_t))
+            rm = _rmap_new()
             for j in range(CHUNK_PAGES):
                 li = (c << CHUNK_SHIFT) + j
                 if pb_test(&v.present, li):
                     ptes[j] = <uint32_t>((pc << CHUNK_SHIFT) + j)
-                    rm[j] = (<uint64_t>v.gid << 32) | <uint64_t>li
+                    _rmap_map(rm, j, v, li)
             self.pc_rmap[pc] = rm
             self.pc_owner[pc] = PC_RMAP
             if self.pc_used[pc] < CHUNK_PAGES:
@@ -1317,8 +1340,7 @@ cdef class Machine:
             self.vc_to_ptes(v, c)
             n = 1
             v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>pfn
-            self.pc_rmap[pfn >> CHUNK_SHIFT][pfn & (CHUNK_PAGES - 1)] = \
-                (<uint64_t>v.gid << 32) | <uint64_t>li
+            _rmap_map(self.pc_rmap[pfn >> CHUNK_SHIFT], pfn & (CHUNK_PAGES - 1), v, li)
             self.pc_used[pfn >> CHUNK_SHIFT] += 1
         pb_set_range(&v.present, li, li + n)
         v.vc_present[c] += <uint16_t>n
@@ -1481,6 +1503,7 @@ cdef class Machine:
                 self.pool_pfns = grown
                 self.cap_pool_pfns = self.cap_pool_pfns * 2 + 64
             self.pc_rmap[pfn >> CHUNK_SHIFT][pfn & (CHUNK_PAGES - 1)] = RMAP_POOL
+            bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_USED, pfn & (CHUNK_PAGES - 1))
             self.pc_used[pfn >> CHUNK_SHIFT] += 1
             self.node_used[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
             self.pool_pfns[self.nr_pool_frames] = pfn
@@ -1554,8 +1577,7 @@ cdef class Machine:
         self.vc_to_ptes(v, c)
         self.release_frame(pfn)
         v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>npfn
-        self.pc_rmap[npfn >> CHUNK_SHIFT][npfn & (CHUNK_PAGES - 1)] = \
-            (<uint64_t>v.gid << 32) | <uint64_t>li
+        _rmap_map(self.pc_rmap[npfn >> CHUNK_SHIFT], npfn & (CHUNK_PAGES - 1), v, li)
         self.pc_used[npfn >> CHUNK_SHIFT] += 1
         self.node_used[node] += 1
         v.node_pages[old] -= 1
@@ -1609,16 +1631,24 @@ cdef class Machine:
         """Move the folio holding page li to the active (or inactive) list."""
         cdef int64_t h = folio_head(v, li)
         cdef int64_t n = CHUNK_PAGES if v.vc_huge[li >> CHUNK_SHIFT] else 1
+        cdef uint32_t *ptes = v.vc_ptes[li >> CHUNK_SHIFT]
+        cdef uint32_t pfn = PTE_NONE
         if active == bm_test(v.bm_active, h):
             return
+        if ptes != NULL:
+            pfn = ptes[li & (CHUNK_PAGES - 1)]      # a small page: its frame's rmap bit
         if active:
             bm_set_range(v.bm_active, h, h + n)
             self.nr_active += n
             self.pgactivate += n
+            if pfn != PTE_NONE:
+                bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
         else:
             bm_clear_range(v.bm_active, h, h + n)
             self.nr_active -= n
             self.pgdeactivate += n
+            if pfn != PTE_NONE:
+                bm_clear(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
 
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept:
         """folio_referenced() as reclaim calls it: clear the Accessed bit
@@ -1652,7 +1682,8 @@ cdef class Machine:
         process (direct reclaim) or to kswapd."""
         cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
         cdef int64_t pfn = self.reclaim_hand[node], scanned = 0, reclaimed = 0, looked = 0
-        cdef int64_t max_scan = 3 * self.node_npages[node], pc, li, h, j, npages
+        cdef int64_t max_scan = 3 * self.node_npages[node], pc, li, h, j, npages, k
+        cdef uint64_t *rm
         cdef VmaData *v
         cdef bint huge
         cdef double work = 0
@@ -1671,6 +1702,26 @@ cdef class Machine:
                 if pfn >= end:
                     pfn = first
                 continue
+            if self.pc_owner[pc] == PC_RMAP and not self.reclaim_frame_walk:
+                # Frames of a page-granular chunk that the walk below would
+                # only count as scanned (no process page on them; or, while
+                # the inactive list is not low, an active page), passed a
+                # word of the chunk's rmap bitmaps at a time.  Stops where
+                # the walk would (max_scan), so the hand ends where it would.
+                rm = self.pc_rmap[pc]
+                j = pfn & (CHUNK_PAGES - 1)
+                if used - self.nr_active >= self.nr_active:
+                    k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
+                else:
+                    k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
+                if k > j:
+                    k = _min64(k - j, max_scan - scanned)
+                    self.clock_batched_frames += k
+                    scanned += k
+                    pfn += k
+                    if pfn >= end:
+                        pfn = first
+                    continue
             v = self.owner_of_pfn(pfn, &li)
             if v == NULL or not pb_test(&v.present, li):
                 scanned += 1
@@ -1897,6 +1948,32 @@ cdef class Machine:
         self.khugepaged_chunk = c
         self.balance()
         return made
+
+    def check_rmap_bits(self):
+        """Test hook: the frames of page-granular chunks whose RMAP_LRU,
+        RMAP_ACT or RMAP_USED bit disagrees with the reverse map and the
+        page's active bit (an empty list when they all agree)."""
+        cdef int64_t pc, j, li
+        cdef uint64_t e, *rm
+        cdef VmaData *v
+        cdef bint lru, act
+        bad = []
+        for pc in range(self.nr_pchunks):
+            if self.pc_owner[pc] != PC_RMAP:
+                continue
+            rm = self.pc_rmap[pc]
+            for j in range(CHUNK_PAGES):
+                e = rm[j]
+                lru = e != RMAP_EMPTY and e != RMAP_POOL
+                act = False
+                if lru:
+                    v = self.vmas_by_gid[e >> 32]
+                    li = <int64_t>(e & 0xFFFFFFFFu)
+                    act = v != NULL and bm_test(v.bm_active, li)
+                if (bm_test(rm + RMAP_LRU, j) != lru or bm_test(rm + RMAP_ACT, j) != act
+                        or bm_test(rm + RMAP_USED, j) != (e != RMAP_EMPTY)):
+                    bad.append((pc << CHUNK_SHIFT) + j)
+        return bad
 
     cdef VmaData *owner_of_pfn(self, int64_t pfn, int64_t *li) noexcept nogil:
         cdef int64_t pc = pfn >> CHUNK_SHIFT

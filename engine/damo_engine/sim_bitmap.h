@@ -81,6 +81,21 @@ static inline uint64_t bm_find_set(const uint64_t *bm, uint64_t start, uint64_t 
 	return end;
 }
 
+/* index of the first i in [start, end) set in a and clear in b, or end if none */
+static inline uint64_t bm_find_set_andnot(const uint64_t *a, const uint64_t *b,
+					  uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		uint64_t w = (a[start >> 6] & ~b[start >> 6]) >> (start & 63);
+		if (w) {
+			uint64_t i = start + __builtin_ctzll(w);
+			return i < end ? i : end;
+		}
+		start = (start | 63) + 1;
+	}
+	return end;
+}
+
 /* index of the first clear bit in [start, end), or end if none */
 static inline uint64_t bm_find_clear(const uint64_t *bm, uint64_t start, uint64_t end)
 {
