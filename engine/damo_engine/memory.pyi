@@ -88,6 +88,8 @@ class Machine:
     thp_policy: int
     zswpin: int
     zswpout: int
+    reclaim_frame_walk: bool
+    clock_batched_frames: int
     def __init__(self, nodes: List[dict], swap: Optional[dict] = ..., thp: str = ...,
                  minor_fault_ns: float = ..., thp_fault_ns: float = ...,
                  migrate_page_ns: float = ..., cpu: Optional[dict] = ...,
@@ -112,6 +114,7 @@ class Machine:
     def describe_cpu(self) -> Dict[str, object]: ...
     def describe_swap(self) -> Optional[Dict[str, object]]: ...
     def lru_sizes(self) -> Tuple[int, int]: ...
+    def check_rmap_bits(self) -> List[int]: ...
 
 class PageBitsForTest:
     def __init__(self, nchunks: int) -> None: ...

@@ -1683,7 +1683,7 @@ cdef class Machine:
         cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
         cdef int64_t pfn = self.reclaim_hand[node], scanned = 0, reclaimed = 0, looked = 0
         cdef int64_t max_scan = 3 * self.node_npages[node], pc, li, h, j, npages, k
-        cdef uint64_t *rm
+        cdef uint64_t *rm, e
         cdef VmaData *v
         cdef bint huge
         cdef double work = 0
@@ -1703,25 +1703,79 @@ cdef class Machine:
                     pfn = first
                 continue
             if self.pc_owner[pc] == PC_RMAP and not self.reclaim_frame_walk:
-                # Frames of a page-granular chunk that the walk below would
-                # only count as scanned (no process page on them; or, while
-                # the inactive list is not low, an active page), passed a
-                # word of the chunk's rmap bitmaps at a time.  Stops where
-                # the walk would (max_scan), so the hand ends where it would.
+                # A page-granular chunk, walked as the frame-by-frame walk
+                # below does, with what it knows: a frame holds a small page
+                # (never a THP) or none, and its rmap bitmaps say which, and
+                # whether the page is active.  The frames the walk would only
+                # count as scanned (no process page on them, e.g. the swap
+                # pool's; an active page while the inactive list is not low)
+                # are passed a bitmap word at a time, up to max_scan.
                 rm = self.pc_rmap[pc]
                 j = pfn & (CHUNK_PAGES - 1)
-                if used - self.nr_active >= self.nr_active:
-                    k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
-                else:
-                    k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
-                if k > j:
-                    k = _min64(k - j, max_scan - scanned)
-                    self.clock_batched_frames += k
-                    scanned += k
-                    pfn += k
-                    if pfn >= end:
-                        pfn = first
-                    continue
+                while True:
+                    if used - self.nr_active >= self.nr_active:
+                        k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
+                    else:
+                        k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
+                    if k > j:
+                        k = _min64(k - j, max_scan - scanned)
+                        self.clock_batched_frames += k
+                        scanned += k
+                        j += k
+                        if j == CHUNK_PAGES or scanned >= max_scan:
+                            break
+                    # frame j holds page li of v, present
+                    e = rm[j]
+                    v = self.vmas_by_gid[e >> 32]
+                    li = <int64_t>(e & 0xFFFFFFFFu)
+                    scanned += 1
+                    looked += 1
+                    work += self.reclaim_scan_ns
+                    if bm_test(rm + RMAP_ACT, j):
+                        # active, so the inactive list is low: age it
+                        # (clear_folio_refs() and set_active(False) on a small page)
+                        if pb_test_clear(&v.young, li):
+                            bm_set(v.bm_damon_ref, li)
+                            bm_set(v.damon_ref_chunks, li >> CHUNK_SHIFT)
+                        bm_clear(v.bm_lru_ref, li)
+                        bm_clear(v.bm_active, li)
+                        bm_clear(rm + RMAP_ACT, j)
+                        self.nr_active -= 1
+                        self.pgdeactivate += 1
+                    elif pb_test_clear(&v.young, li):
+                        # referenced (Accessed bit): a second chance
+                        bm_set(v.bm_damon_ref, li)
+                        bm_set(v.damon_ref_chunks, li >> CHUNK_SHIFT)
+                        bm_clear(v.bm_lru_ref, li)
+                        bm_set(v.bm_active, li)
+                        bm_set(rm + RMAP_ACT, j)
+                        self.nr_active += 1
+                        self.pgactivate += 1
+                    elif bm_test(v.bm_lru_ref, li):
+                        # referenced (PG_young, from DAMON's mkold): a second chance
+                        bm_clear(v.bm_lru_ref, li)
+                        bm_set(v.bm_active, li)
+                        bm_set(rm + RMAP_ACT, j)
+                        self.nr_active += 1
+                        self.pgactivate += 1
+                    elif v.anon:
+                        if self.swap_out_page(v, li):
+                            reclaimed += 1
+                            work += self.last_swap_out_ns
+                        used = self.nr_used_pages()
+                        evictable = self.can_evict()
+                        if self.pc_owner[pc] != PC_RMAP:
+                            j += 1              # its last frame freed the chunk
+                            break
+                        rm = self.pc_rmap[pc]
+                    j += 1
+                    if (j == CHUNK_PAGES or reclaimed >= nr_to_reclaim or scanned >= max_scan
+                            or not evictable):
+                        break
+                pfn = (pc << CHUNK_SHIFT) + j
+                if pfn >= end:
+                    pfn = first
+                continue
             v = self.owner_of_pfn(pfn, &li)
             if v == NULL or not pb_test(&v.present, li):
                 scanned += 1
@@ -1952,7 +2006,8 @@ cdef class Machine:
     def check_rmap_bits(self):
         """Test hook: the frames of page-granular chunks whose RMAP_LRU,
         RMAP_ACT or RMAP_USED bit disagrees with the reverse map and the
-        page's active bit (an empty list when they all agree)."""
+        page's active bit, or whose page is not a present small page mapped
+        back to the frame (an empty list when all is as reclaim expects)."""
         cdef int64_t pc, j, li
         cdef uint64_t e, *rm
         cdef VmaData *v
@@ -1970,6 +2025,13 @@ cdef class Machine:
                     v = self.vmas_by_gid[e >> 32]
                     li = <int64_t>(e & 0xFFFFFFFFu)
                     act = v != NULL and bm_test(v.bm_active, li)
+                    # what the batched CLOCK takes for granted of such a frame
+                    if (v == NULL or not pb_test(&v.present, li) or v.vc_huge[li >> CHUNK_SHIFT]
+                            or v.vc_ptes[li >> CHUNK_SHIFT] == NULL
+                            or v.vc_ptes[li >> CHUNK_SHIFT][li & (CHUNK_PAGES - 1)]
+                            != <uint32_t>((pc << CHUNK_SHIFT) + j)):
+                        bad.append((pc << CHUNK_SHIFT) + j)
+                        continue
                 if (bm_test(rm + RMAP_LRU, j) != lru or bm_test(rm + RMAP_ACT, j) != act
                         or bm_test(rm + RMAP_USED, j) != (e != RMAP_EMPTY)):
                     bad.append((pc << CHUNK_SHIFT) + j)

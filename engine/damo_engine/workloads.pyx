@@ -602,7 +602,9 @@ cdef class MasimWorkload(Workload):
         if not self.pending:
             return 0
         self.pending = False
-        n = sum(len(ph.patterns) for ph in self.config.phases)
+        # every phase's patterns (counted in C: a flush comes with every fault batch)
+        n = self.phase_first[self.nr_phases - 1] + self.phase_count[self.nr_phases - 1] \
+            if self.nr_phases else 0
         for k in range(n):
             if not self.pend_random[k]:
                 continue
