@@ -2156,11 +2156,14 @@ cdef class Machine:
         does page by page, as one batch.  Returns the pages faulted in, 0
         (nothing done) when the chunk needs touch_page's care.  The
         caller accounts the accesses and calls balance()."""
-        cdef int node = self.first_touch_node()
+        cdef int node
         cdef int64_t pc, cnt = 0, lo = c << CHUNK_SHIFT, i
         cdef int w
         cdef uint64_t x
-        if node < 0 or v.vc_ptes[c] != NULL:
+        if v.vc_ptes[c] != NULL:
+            return 0                # a page-granular chunk (a thrashing one's): touch_page's
+        node = self.first_touch_node()
+        if node < 0:
             return 0
         for w in range(CHUNK_WORDS):
             if mask[w] & v.bm_swapped[(lo >> 6) + w]:
@@ -2256,7 +2259,7 @@ cdef class Machine:
             if bm_test(v.bm_swapped, li):
                 t = self.swap_in_cost(v, li)
                 self.swap_forget(v, li)
-                self.alloc_page(v, li, self.first_touch_node())
+                node = self.alloc_page(v, li, self.first_touch_node())
                 cost += t
                 v.mm.swapin_ns += t
                 v.mm.major_faults += 1
@@ -2264,13 +2267,15 @@ cdef class Machine:
                 self.pgfault += 1
             elif self.try_thp_fault(v, c):
                 cost += self.thp_fault_ns
+                node = self.pc_node[vma_frame(v, li) >> CHUNK_SHIFT]
             else:
-                self.alloc_page(v, li, self.first_touch_node())
+                node = self.alloc_page(v, li, self.first_touch_node())
                 cost += self.minor_fault_ns
                 v.mm.fault_ns += self.minor_fault_ns
                 v.mm.minor_faults += 1
                 self.pgfault += 1
-        node = self.pc_node[vma_frame(v, li) >> CHUNK_SHIFT]
+        else:
+            node = self.pc_node[vma_frame(v, li) >> CHUNK_SHIFT]
         _mark_accessed(v, li, 1, k, write)
         _account(v, node, k, ct)
         cost += k * (ct.compute_ns + ct.stall_ns[node])

@@ -242,6 +242,10 @@ static inline void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi)
 
 	if (lo >= hi)
 		return;
+	if (hi == lo + 1) {	/* one page (a fault, a swap-in): what pb_set_part does */
+		pb_set(b, lo);
+		return;
+	}
 	if (c0 >= c1) {
 		uint64_t mid = (lo | (PB_CHUNK_PAGES - 1)) + 1;
 
