@@ -79,7 +79,8 @@ def one_run(cfg, *, secs=None, populate=False, nr_regions=(10, 1000), memory=Non
             "samples": max(1, int(sim_s * 1e6 / 5000)), "checks": ctx.nr_access_checks,
             "regions": max((len(s.targets[0].starts) for s in snaps), default=0),
             "rss_gib": w.mm.rss / (1 << 30) if w.mm.alive else 0,
-            "finished": w.finished, "vmstat": machine.vmstat()}
+            "finished": w.finished, "vmstat": machine.vmstat(), "work_done": w.work_done,
+            "phase": w.phase_name}
 
 
 def best(repeat, **kw):
@@ -189,10 +190,14 @@ def pressure(cap_s):
     v = r["vmstat"]
     print("    %.1f simulated s in %.2f CPU s: %.1fx real time%s" % (
         r["sim_s"], r["cpu"], x(r), "" if r["finished"] else
-        " (stopped after %.0f CPU s, not finished)" % cap_s))
-    print("    pgscan %d, pgsteal %d, pswpout %d, pswpin %d, pgactivate %d, pgdeactivate %d"
+        " (stopped after %.0f CPU s, not finished: %.1f%% of the workload done, in %r; "
+        "the whole run is ~48,700 simulated s, --pressure_cap 1000 runs it)"
+        % (cap_s, 100 * r["work_done"], r["phase"])))
+    print("    pgscan %d, pgsteal %d, pswpout %d, pswpin %d, zswpout %d, zswpin %d, "
+          "pgactivate %d, pgdeactivate %d"
           % (v["pgscan_kswapd"] + v["pgscan_direct"], v["pgsteal_kswapd"] + v["pgsteal_direct"],
-             v["pswpout"], v["pswpin"], v["pgactivate"], v["pgdeactivate"]))
+             v["pswpout"], v["pswpin"], v["zswpout"], v["zswpin"], v["pgactivate"],
+             v["pgdeactivate"]))
     print("    peak RSS of this benchmark: %.0f MiB"
           % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
