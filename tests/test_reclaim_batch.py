@@ -7,19 +7,10 @@ costs as the frame-by-frame walk (Machine.reclaim_frame_walk, kept as the
 reference), and the bitmaps agree with the reverse map all along."""
 import pytest
 
-from damo_engine import Context, MasimWorkload, Scheme, Simulation, Target, masim
+from damo_engine import Context, MasimWorkload, Scheme, Simulation, Target
 from damo_engine.machines import make_machine
 from damo_engine.ops import make_ops
-
-MiB = 1 << 20
-
-
-def config(regions, phases):
-    """masim config text: regions [(name, MiB)], phases [(name, ms, [pattern])]."""
-    text = "\n".join("%s, %d" % (n, mib * MiB) for n, mib in regions) + "\n"
-    for name, ms, patterns in phases:
-        text += "\n%s\n%d\n%s\n" % (name, ms, "\n".join(patterns))
-    return masim.parse(text)
+from test_memory_reclaim import MiB, config
 
 
 def run(memory, cfg, schemes, secs, frame_walk, seed=3, ops="vaddr", khugepaged_s=None,
