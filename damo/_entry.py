@@ -51,12 +51,47 @@ def _unraisable(hook):
     return unraisable
 
 
+_SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
+
+
+def _signals_deferred_in(exec_module):
+    """ExtensionFileLoader.exec_module with SIGINT, SIGTERM and SIGHUP held
+    until the module is initialised.  Cython's memoryview code registers its
+    types with collections.abc inside a bare ``try/except: pass`` in every
+    extension module's initialisation (the engine's, records' _cscan): a ^C
+    landing there raised KeyboardInterrupt into it and was swallowed, so
+    about 1 ^C in 100 during a recording's start-up was ignored and the
+    recording went on.  Held, it acts once the import is done."""
+    def exec_deferred(loader, module):
+        received = []
+        previous = {}
+        try:
+            for signum in _SIGNALS:
+                handler = _signal.getsignal(signum)
+                if callable(handler):       # ignored stays ignored; default stays default
+                    previous[signum] = _signal.signal(signum,
+                                                      lambda n, frame: received.append(n))
+        except ValueError:                  # not the main thread: signals do not land here
+            pass
+        try:
+            return exec_module(loader, module)
+        finally:
+            for signum, handler in previous.items():
+                _signal.signal(signum, handler)
+            if received:
+                previous[received[0]](received[0], None)
+    return exec_deferred
+
+
 def main():
     import sys
-    for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+    import importlib.machinery      # (already imported by site: costs nothing)
+    for signum in _SIGNALS:
         if _signal.getsignal(signum) is not _signal.SIG_IGN:
             _signal.signal(signum, _interrupted)
     sys.unraisablehook = _unraisable(sys.unraisablehook)
+    loader = importlib.machinery.ExtensionFileLoader
+    loader.exec_module = _signals_deferred_in(loader.exec_module)
     try:
         from damo.cli import main as cli
     except KeyboardInterrupt:

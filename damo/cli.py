@@ -105,21 +105,36 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def handle_termination():
+def _caused_by_interrupt(e):
+    """Whether ``e`` wraps a KeyboardInterrupt (raise ... from, as Python
+    does): not one that merely came while handling it, which is its own error."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__
+    return False
+
+
+def handle_termination(previous=None):
     """SIGTERM and SIGHUP end a command as ^C does, from its start to its
     end: a recording stops and is saved, outputs are never half-written.
-    Returns the previous handlers.  Those the entry point (damo._entry) set
-    for the start-up, which end the process at once, give way to
-    KeyboardInterrupt, which the command catches to save its work."""
+    Returns the previous handlers (filled into ``previous`` as each is
+    replaced, so that a caller inside its ``try`` can put back those set
+    before a ^C landed).  Those the entry point (damo._entry) set for the
+    start-up, which end the process at once, give way to KeyboardInterrupt,
+    which the command catches to save its work."""
     import signal
     from damo import _entry
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        previous[signum] = signal.getsignal(signum)
-        if previous[signum] is _entry._interrupted:
+    previous = {} if previous is None else previous
+    # SIGINT last: the KeyboardInterrupt it may raise comes once the others are set
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        previous[signum] = handler = signal.getsignal(signum)
+        if handler is _entry._interrupted:
             signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
                           else _interrupt)
-        elif signum != signal.SIGINT and previous[signum] in (signal.SIG_DFL, None):
+        elif signum != signal.SIGINT and handler in (signal.SIG_DFL, None):
             signal.signal(signum, _interrupt)
     return previous
 
@@ -129,8 +144,11 @@ class DamoGroup(LazyGroup):
 
     def invoke(self, ctx):
         import signal
-        previous = handle_termination()
+        previous = {}
         try:
+            # inside the try: a ^C that lands while the handlers are set is
+            # "damo: interrupted", not click's "Aborted!"
+            handle_termination(previous)
             return super().invoke(ctx)
         except DamoError as e:
             from damo.commands._report_common import one_line
@@ -151,6 +169,13 @@ class DamoGroup(LazyGroup):
             # e.g. `damo report access | head`; keep quiet like other CLI tools
             sys.stderr.close()
             ctx.exit(141)
+        except Exception as e:
+            # a ^C that Python itself wrapped: Python 3.11 turns one landing in a
+            # __set_name__ (a dataclass made by a lazy import) into RuntimeError
+            if not _caused_by_interrupt(e):
+                raise
+            click.echo("damo: interrupted", err=True)
+            ctx.exit(130)
         finally:
             for signum, handler in previous.items():
                 if handler is not None:
@@ -166,4 +191,15 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m damo.cli` as bin/damo: the entry point's handlers for the
+    # start-up and its hook that re-delivers a ^C raised where it would be
+    # lost (a weakref callback; once it was, the recording went on)
+    from damo._entry import main as _main
+    try:
+        raise SystemExit(_main())
+    finally:
+        # CPython marks a KeyboardInterrupt that passed through an exec() of a
+        # string (a dataclass made in a lazy import) as unhandled, even when it
+        # was caught, and under -m then ends by SIGINT instead of exiting 130
+        # after "damo: interrupted"; an exec of its own clears the mark
+        exec("")
