@@ -28,6 +28,23 @@ def _interrupted(signum, frame):
     os._exit(130)
 
 
+def _resend_after(thread_id, code):
+    """SIGINT to this process once thread ``thread_id`` is out of ``code``
+    (the hook below): a fixed delay was not enough on a loaded machine,
+    where the signal came while the hook still ran and was lost again."""
+    import os
+    import sys
+    import time
+    for _ in range(20000):          # at most about 10 s
+        frame = sys._current_frames().get(thread_id)
+        while frame is not None and frame.f_code is not code:
+            frame = frame.f_back
+        if frame is None:
+            break
+        time.sleep(0.0005)
+    os.kill(os.getpid(), _signal.SIGINT)
+
+
 def _unraisable(hook):
     """sys.unraisablehook for a command's run: a KeyboardInterrupt raised
     where it cannot propagate (a weakref callback, __del__) is delivered
@@ -35,14 +52,13 @@ def _unraisable(hook):
     command still stops and saves its work."""
     def unraisable(unraisable_info):
         if isinstance(unraisable_info.exc_value, KeyboardInterrupt):
-            # sent again a moment later, from a thread: raised in here (as
-            # raise_signal or interrupt_main would, at this hook's next
-            # bytecode) it would be one more unraisable exception
-            import os
+            # sent again from a thread once this hook has returned: raised in
+            # here (as raise_signal or interrupt_main would, at this hook's
+            # next bytecode) it would be one more unraisable exception
             import threading
             try:
-                again = threading.Timer(0.01, os.kill, (os.getpid(), _signal.SIGINT))
-                again.daemon = True
+                again = threading.Thread(target=_resend_after, daemon=True,
+                                         args=(threading.get_ident(), unraisable.__code__))
                 again.start()
             except RuntimeError:        # at interpreter shutdown: the run is over
                 pass
