@@ -6,6 +6,7 @@ import json
 import collections
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -371,6 +372,20 @@ def _python_init_traceback(err, exe):
                                             '  File "%s", line 0, in <module>' % exe]
 
 
+def _without_site_pth_interrupt(err):
+    """``err`` less the block CPython's site prints when a ^C lands while it
+    runs a .pth file's line (an editable install's finder; Python 3.11 may
+    wrap the KeyboardInterrupt in a RuntimeError, which site catches), or
+    None when there is no such block.  That is the interpreter's
+    initialisation, before bin/damo's first line; site goes on without the
+    rest of that file, and what follows is the command's own output."""
+    m = re.match(r"Error processing line \d+ of [^\n]*\.pth:\n(.*?)\nRemainder of file ignored\n",
+                 err, re.S)
+    if m is None or "KeyboardInterrupt" not in m.group(1):
+        return None
+    return err[m.end():]
+
+
 def test_ctrl_c_at_start_up_is_one_line(tmp_path):
     """^C at random moments of start-up and of the run: "damo: interrupted"
     (or a saved recording), never a traceback of ours nor click's
@@ -395,6 +410,12 @@ def test_ctrl_c_at_start_up_is_one_line(tmp_path):
         time.sleep(rng.uniform(0, 0.5))
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
+        rest = _without_site_pth_interrupt(err)
+        if rest is not None:
+            # seen once in about 3,000 ^Cs (100 rounds of the suite): the ^C was site's, the
+            # command then ran on and is judged by what it printed
+            outcomes["python init (site)"] += 1
+            err = rest
         if "Traceback" in err:
             assert _python_init_traceback(err, exe), err
             outcomes["python init"] += 1
