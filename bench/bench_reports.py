@@ -38,7 +38,8 @@ Sections:
   .mem_footprint made here), each against damo;
 - with --group offline: the access and tools rows (the offline tools'
   reports), without the others, the start-up and the scaling rows;
-- --only TEXT: only the rows whose name has TEXT (no start-up or scaling).
+- --only TEXT: only the rows whose name has TEXT (no start-up or scaling);
+- --startup-only: the start-up rows alone.
 
 Never run from the tests: damo takes minutes.
 """
@@ -467,6 +468,8 @@ def main():
     parser.add_argument("--only", metavar="TEXT",
                         help="only the reports whose name has TEXT (and no start-up or "
                              "scaling rows)")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the start-up rows (--help, tiny and 100 x 100 reports)")
     parser.add_argument("--damo-big", action="store_true",
                         help="run damo on the 3000x3000 recording too (~13 GB, ~30 min)")
     args = parser.parse_args()
@@ -477,6 +480,17 @@ def main():
     compileall.compile_dir(os.path.join(REPO, "damo"), quiet=1)
     global REFERENCE, OURS, PYTHON
     PYTHON, OURS = installed_like(workdir)
+    if args.startup_only:
+        print("machine: %d cpus, load average %.1f (shared: figures vary; ratios are "
+              "measured side by side in this run)" % (os.cpu_count(), os.getloadavg()[0]))
+        REFERENCE = None if args.no_damo else reference_damo.argv_or_none()
+        failed = startup(workdir, REFERENCE is not None, max(args.repeat, 10))
+        if failed:
+            print("\n" + "\n".join(failed))
+        if not args.keep:
+            import shutil
+            shutil.rmtree(workdir)
+        return 1 if failed else 0
     t = time.perf_counter()
     jc = recording(workdir, args.snapshots, args.regions)
     native = recording(workdir, args.snapshots, args.regions, "native")

@@ -92,6 +92,8 @@ def _signals_deferred_in(exec_module):
         try:
             return exec_module(loader, module)
         finally:
+            if getattr(module, "__name__", "").endswith("._multiarray_umath"):
+                blas_threads_restore()
             for signum, handler in previous.items():
                 _signal.signal(signum, handler)
             if received:
@@ -99,9 +101,37 @@ def _signals_deferred_in(exec_module):
     return exec_deferred
 
 
+_BLAS_THREADS = "OPENBLAS_NUM_THREADS"
+_blas_threads_set = False
+
+
+def _blas_threads_one():
+    """One OpenBLAS thread while numpy loads, unless the user chose: numpy's
+    OpenBLAS starts a thread per CPU at load, which here was 45 of numpy's
+    120 ms of start-up CPU, and damo makes no BLAS call (no dot, matmul or
+    linalg) for threads to help with."""
+    global _blas_threads_set
+    import os
+    if _BLAS_THREADS not in os.environ:
+        os.environ[_BLAS_THREADS] = "1"
+        _blas_threads_set = True
+
+
+def blas_threads_restore():
+    """Once OpenBLAS has read it (it does so when numpy's core loads), the
+    variable goes: the programs damo runs (a traced workload, a command)
+    get the environment the user gave damo."""
+    global _blas_threads_set
+    if _blas_threads_set:
+        import os
+        os.environ.pop(_BLAS_THREADS, None)
+        _blas_threads_set = False
+
+
 def main():
     import sys
     import importlib.machinery      # (already imported by site: costs nothing)
+    _blas_threads_one()
     for signum in _SIGNALS:
         if _signal.getsignal(signum) is not _signal.SIG_IGN:
             _signal.signal(signum, _interrupted)

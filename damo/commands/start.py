@@ -9,6 +9,7 @@ import time
 import click
 from click.core import ParameterSource
 
+from damo import _entry
 from damo.params import damon as params_mod
 from damo.workloads import masim as workload_mod
 from damo.commands import record as record_cmd
@@ -78,6 +79,7 @@ def spawn(slot, lock_fd, spec):
     rundir_mod.write_json(slot.file("spec.json"), spec)
     read_end, write_end = os.pipe()
     log = rundir_mod.open_private(slot.log_path)
+    _entry.blas_threads_restore()       # the daemon and its workloads get the user's environment
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "damo.live.daemon", slot.path, str(lock_fd), str(write_end)],

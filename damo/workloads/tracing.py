@@ -39,6 +39,7 @@ import threading
 import time
 import zlib
 
+from damo import _entry
 from damo.errors import DamoError
 
 MAGIC = b"DAMOTRC1"
@@ -400,6 +401,7 @@ class LackeyPipeSource(_LackeySource):
             console = getattr(getattr(self.progress, "status", None), "console", None)
             self.relay = _TerminalRelay.open(console) if console is not None else None
             outs = self.relay.fds() if self.relay is not None else {}
+            _entry.blas_threads_restore()   # the program gets the user's environment
             self.proc = subprocess.Popen(cmd, pass_fds=(w,), start_new_session=False, **outs)
         except OSError as e:
             os.close(r)
