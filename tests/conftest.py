@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import signal
+import sys
 import tempfile
 
 import pytest
@@ -77,6 +78,21 @@ def run_ours(*args, env=None):
     """Our CLI, in-process: (exit code, stdout, stderr)."""
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+# The two ways a user starts damo; both go through damo._entry.
+ENTRY_POINTS = ["python -m damo.cli", "bin/damo"]
+
+
+def entry_command(entry):
+    """argv prefix of one of ENTRY_POINTS (skips if this environment has no
+    damo command)."""
+    if entry == "bin/damo":
+        exe = os.path.join(os.path.dirname(sys.executable), "damo")
+        if not os.path.exists(exe):
+            pytest.skip("no damo command in this environment")
+        return [exe]
+    return [sys.executable, "-m", "damo.cli"]
 
 
 class ReferenceDamo:

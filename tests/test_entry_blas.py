@@ -4,9 +4,10 @@ start-up CPU), unless the user chose a number, and gives the programs it
 runs the environment the user gave it."""
 import os
 import subprocess
-import sys
 
 import pytest
+
+from conftest import ENTRY_POINTS, entry_command
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "damo-upstream", "damon.data")
 
@@ -29,14 +30,7 @@ def run_damo(entry, args, tmp_path, **env):
     path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
     environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     environ.update(env, PYTHONPATH=path)
-    if entry == "bin/damo":
-        exe = os.path.join(os.path.dirname(sys.executable), "damo")
-        if not os.path.exists(exe):
-            pytest.skip("no damo command in this environment")
-        cmd = [exe]
-    else:
-        cmd = [sys.executable, "-m", "damo.cli"]
-    done = subprocess.run([*cmd, *args], capture_output=True, text=True, env=environ,
+    done = subprocess.run([*entry_command(entry), *args], capture_output=True, text=True, env=environ,
                           cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr
     seen = dict(line.split(": ", 1) for line in done.stderr.splitlines()
@@ -45,7 +39,7 @@ def run_damo(entry, args, tmp_path, **env):
 
 
 @needs_cpus
-@pytest.mark.parametrize("entry", ["bin/damo", "python -m damo.cli"])
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_a_report_loads_numpy_with_one_blas_thread_and_drops_the_variable(entry, tmp_path):
     done, seen = run_damo(entry, ["report", "wss", "-i", DATA], tmp_path)
     assert "percentile" in done.stdout or done.stdout.strip(), done.stdout

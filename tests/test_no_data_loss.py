@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from conftest import ENTRY_POINTS, entry_command
 from damo import metrics, records
 from damo.errors import DamoError
 
@@ -568,17 +569,11 @@ def test_a_ctrl_c_inside_an_extension_modules_initialisation_is_not_swallowed():
         signal.signal(signal.SIGINT, previous)
 
 
-@pytest.mark.parametrize("entry", ["python -m damo.cli", "bin/damo"])
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_every_entry_point_guards_extension_imports(entry, tmp_path):
     """bin/damo and `python -m damo.cli` both go through damo._entry, whose
     guard is in place when the command runs."""
-    if entry == "bin/damo":
-        exe = os.path.join(os.path.dirname(sys.executable), "damo")
-        if not os.path.exists(exe):
-            pytest.skip("no damo command in this environment")
-        cmd = [exe]
-    else:
-        cmd = [sys.executable, "-m", "damo.cli"]
+    cmd = entry_command(entry)
     (tmp_path / "sitecustomize.py").write_text(
         "import atexit, importlib.machinery as m, sys\n"
         "atexit.register(lambda: sys.stderr.write("
