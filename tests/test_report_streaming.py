@@ -144,6 +144,26 @@ def test_memory_does_not_grow_with_the_recording(tmp_path, monkeypatch):
     assert big_peak < 320 * 500 * 32 / 2
 
 
+def test_a_small_recording_is_read_in_small_blocks(tmp_path):
+    """A small report's memory is mostly the interpreter's and numpy's: reading
+    a 100 x 100 recording holds well under its text (in 1 MB blocks, twice
+    the text was held at the peak)."""
+    path = str(tmp_path / "small")
+    synth.stairs(path, nr_snapshots=100, nr_regions=100)
+    with open(path, "rb") as f:
+        text_size = len(zlib.decompress(f.read()))
+    assert text_size > 1 << 20
+    records.load(path)          # imports done before measuring
+    tracemalloc.start()
+    try:
+        recording = records.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sum(r.nr_regions for r in recording.records) == 100 * 100
+    assert peak < text_size / 2
+
+
 def test_records_without_snapshots(tmp_path):
     path = tmp_path / "r.json"
     path.write_bytes(zlib.compress(json.dumps(

@@ -27,6 +27,14 @@ _READ_SIZE = 1 << 18
 _CHUNK_SIZE = 1 << 20
 # Decompress in a second thread (zlib releases the GIL) above this size.
 _THREADED_ABOVE = 4 << 20
+# Text blocks of files up to that size: a small report's peak memory is mostly
+# the interpreter's and numpy's, and 1 MB blocks added 1.5 MB to it (a 100 x 100
+# recording: 32.1 -> 30.5 MB), where big files gain nothing from small blocks.
+_SMALL_CHUNK_SIZE = 1 << 16
+
+
+def _chunk_size(path):
+    return _CHUNK_SIZE if os.path.getsize(path) > _THREADED_ABOVE else _SMALL_CHUNK_SIZE
 
 
 def sniff(head):
@@ -56,9 +64,10 @@ def sniff(head):
 
 
 def _file_chunks(path):
+    size = _chunk_size(path)
     with open(path, "rb") as f:
         while True:
-            chunk = f.read(_CHUNK_SIZE)
+            chunk = f.read(size)
             if not chunk:
                 return
             yield chunk
@@ -74,12 +83,13 @@ def _inflate(path, put):
 def _inflated(path):
     """Decompressed chunks of ``path``, inflated as they are taken."""
     decompressor = _inflater.decompressobj()
+    size = _chunk_size(path)
     with open(path, "rb") as f:
         while not decompressor.eof:
             data = decompressor.unconsumed_tail or f.read(_READ_SIZE)
             if not data:
                 raise FormatError("truncated (the zlib stream ends early)")
-            chunk = decompressor.decompress(data, _CHUNK_SIZE)
+            chunk = decompressor.decompress(data, size)
             if chunk:
                 yield chunk
 
