@@ -35,6 +35,9 @@ def run(memory, cfg, schemes, secs, frame_walk, seed=3, ops="vaddr", khugepaged_
         snaps.append((list(t.starts), list(t.ends), list(t.nr_accesses), list(t.ages)))
         if len(snaps) % 5 == 0:
             bad.extend(m.check_rmap_bits())
+            counted, kept = m.check_lru_counts()   # each node's lruvec counters
+            if counted != kept:
+                bad.append((counted, kept))
     sim.on_snapshot = snap
     got = None
     if reclaim_midway:
@@ -45,6 +48,9 @@ def run(memory, cfg, schemes, secs, frame_walk, seed=3, ops="vaddr", khugepaged_
         got = m.reclaim(reclaim_midway)
     sim.run(secs * 1e9)
     bad.extend(m.check_rmap_bits())
+    counted, kept = m.check_lru_counts()
+    if counted != kept:
+        bad.append((counted, kept))
     rb = w.mm.runtime_breakdown() if w.mm.alive else None
     return {"snaps": snaps, "vmstat": m.vmstat(), "breakdown": rb, "kswapd_ns": m.kswapd_ns,
             "lru": m.lru_sizes(), "now": sim.now_ns, "bad": bad,

@@ -337,6 +337,12 @@ cdef class Machine:
     cdef int next_pid
     # LRU and reclaim (kswapd, direct reclaim)
     cdef int64_t nr_active                  # pages on the active LRU lists
+    # each node's lruvec, as inactive_is_low() reads it: its active pages,
+    # and the compressed pool's frames on it (in use, but on no LRU list)
+    cdef int64_t node_active[MAX_NODES]
+    cdef int64_t node_pool[MAX_NODES]
+    cdef uint64_t lru_gb[MAX_NODES]         # the GiB the ratio below is for
+    cdef uint64_t lru_ratio[MAX_NODES]      # int_sqrt(10 * gb)
     cdef int64_t wmark_min[MAX_NODES], wmark_low[MAX_NODES], wmark_high[MAX_NODES]
     cdef int64_t reclaim_hand[MAX_NODES]    # CLOCK hand: next pfn to scan
     cdef int64_t kswapd_backoff             # allocations to let pass after a failed pass
@@ -386,6 +392,8 @@ cdef class Machine:
     cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept
     # LRU lists
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept
+    cdef bint inactive_is_low(self, int node) noexcept nogil
+    cdef void _drop_active(self, VmaData *v, int64_t lo, int64_t hi) noexcept
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept
     cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept
     cdef void _count_migration(self, int old, int node, int64_t n) noexcept

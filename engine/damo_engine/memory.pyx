@@ -28,6 +28,10 @@ cdef inline int64_t _min64(int64_t a, int64_t b) noexcept nogil:
     return a if a < b else b
 
 
+cdef inline int64_t _max64(int64_t a, int64_t b) noexcept nogil:
+    return a if a > b else b
+
+
 cdef inline int64_t _pages_fitting(double budget, double spent, double per_page,
                                    int64_t most) noexcept nogil:
     """How many pages of cost per_page to process before spent reaches budget.
@@ -81,6 +85,18 @@ cdef int vma_uniform_node(const VmaData *v) noexcept nogil:
         if v.node_pages[n] == v.nr_present:
             return n
     return -1
+
+
+cdef uint64_t int_sqrt(uint64_t x) noexcept nogil:
+    """floor(sqrt(x)), as lib/math/int_sqrt.c returns it: the result is
+    built a bit at a time, from bit 31 down (r < 2**32, so r * r fits)."""
+    cdef uint64_t r = 0, t
+    cdef int b
+    for b in range(31, -1, -1):
+        t = r | (<uint64_t>1 << b)
+        if t * t <= x:
+            r = t
+    return r
 
 
 cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
@@ -805,6 +821,10 @@ cdef class Machine:
             self.node_base_pfn[n] = base
             self.node_npages[n] = npages
             self.node_used[n] = 0
+            self.node_active[n] = 0
+            self.node_pool[n] = 0
+            self.lru_gb[n] = 0
+            self.lru_ratio[n] = 1
             self.node_latency_ns[n] = float(spec["latency_ns"])
             self.node_bandwidth_gbps[n] = float(spec.get("bandwidth_gbps") or 0)
             self.node_write_bw[n] = float(spec.get("write_bandwidth_gbps")
@@ -1389,6 +1409,7 @@ cdef class Machine:
         if bm_test(v.bm_active, li):
             bm_clear(v.bm_active, li)
             self.nr_active -= 1
+            self.node_active[node] -= 1
         bm_clear(v.bm_lru_ref, li)
         bm_clear(v.bm_damon_ref, li)
         v.vc_present[c] -= 1
@@ -1411,6 +1432,7 @@ cdef class Machine:
         if v.dead:
             return
         self.nr_active -= bm_count_range(v.bm_active, v.first_li, v.end_li)
+        self._drop_active(v, v.first_li, v.end_li)
         memset(v.bm_active, 0, words)
         memset(v.bm_lru_ref, 0, words)
         memset(v.bm_damon_ref, 0, words)
@@ -1506,6 +1528,7 @@ cdef class Machine:
             bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_USED, pfn & (CHUNK_PAGES - 1))
             self.pc_used[pfn >> CHUNK_SHIFT] += 1
             self.node_used[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+            self.node_pool[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
             self.pool_pfns[self.nr_pool_frames] = pfn
             self.nr_pool_frames += 1
         self.pool_stored += 1
@@ -1516,6 +1539,7 @@ cdef class Machine:
         cdef int64_t need = <int64_t>ceil(self.pool_stored / self.pool_ratio)
         while self.nr_pool_frames > need:
             self.nr_pool_frames -= 1
+            self.node_pool[self.pc_node[self.pool_pfns[self.nr_pool_frames] >> CHUNK_SHIFT]] -= 1
             self.release_frame(self.pool_pfns[self.nr_pool_frames])
 
     cdef double swap_in_cost(self, VmaData *v, int64_t li) noexcept:
@@ -1582,6 +1606,9 @@ cdef class Machine:
         self.node_used[node] += 1
         v.node_pages[old] -= 1
         v.node_pages[node] += 1
+        if bm_test(v.bm_active, li):
+            self.node_active[old] -= 1
+            self.node_active[node] += 1
         self._count_migration(old, node, 1)
         return True
 
@@ -1589,7 +1616,7 @@ cdef class Machine:
         """Move a whole chunk-mapped chunk (THP included) to a free 2 MiB chunk
         of `node`.  Returns the pages moved, or -1 if this fast path does not
         apply (the caller then moves pages one by one)."""
-        cdef int64_t pc = v.vc_pchunk[c], q, n
+        cdef int64_t pc = v.vc_pchunk[c], q, n, k
         cdef int old
         if v.vc_ptes[c] != NULL or pc < 0:
             return -1
@@ -1607,6 +1634,9 @@ cdef class Machine:
         self.node_used[node] += n
         v.node_pages[old] -= n
         v.node_pages[node] += n
+        k = <int64_t>bm_count_range(v.bm_active, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT)
+        self.node_active[old] -= k
+        self.node_active[node] += k
         self._free_chunk(pc)
         v.vc_pchunk[c] = <int32_t>q
         self._count_migration(old, node, n)
@@ -1626,13 +1656,89 @@ cdef class Machine:
         return (self.nr_active * PAGE_SIZE,
                 (self.nr_used_pages() - self.nr_pool_frames - self.nr_active) * PAGE_SIZE)
 
+    def node_lru_sizes(self, int node):
+        """(active, inactive) pages of a node's LRU lists: the lruvec that
+        inactive_is_low() reads (the pool's frames on the node are on none)."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return (self.node_active[node],
+                self.node_used[node] - self.node_pool[node] - self.node_active[node])
+
+    def node_inactive_is_low(self, int node):
+        """Test hook: what reclaim of the node decides of its lists now."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return self.inactive_is_low(node)
+
+    def check_lru_counts(self):
+        """Test hook: each node's (active pages, pool frames) counted afresh
+        from the VMAs' active bits and the pool's frames, beside the
+        counters reclaim reads; equal lists when all is as it expects."""
+        cdef int g, n
+        cdef int64_t li, pfn, i
+        cdef VmaData *v
+        act = [0] * self.nr_nodes
+        pool = [0] * self.nr_nodes
+        for g in range(self.nr_gids):
+            v = self.vmas_by_gid[g]
+            if v == NULL or v.dead:
+                continue
+            for li in range(v.first_li, v.end_li):
+                if bm_test(v.bm_active, li):
+                    pfn = vma_frame(v, li)
+                    if pfn < 0:
+                        return ("active page not present", g, li)
+                    act[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+        for i in range(self.nr_pool_frames):
+            pool[self.pc_node[self.pool_pfns[i] >> CHUNK_SHIFT]] += 1
+        return ((act, pool),
+                ([self.node_active[n] for n in range(self.nr_nodes)],
+                 [self.node_pool[n] for n in range(self.nr_nodes)]))
+
     # ---- LRU lists ----
+    cdef bint inactive_is_low(self, int node) noexcept nogil:
+        """mm/vmscan.c inactive_is_low() on the node's lruvec: its LRU pages
+        only (the compressed pool's frames are not on an LRU list); the
+        target active:inactive ratio grows with the lists' size,
+        int_sqrt(10 * GiB), 1 below 1 GiB."""
+        cdef uint64_t active = <uint64_t>self.node_active[node]
+        cdef uint64_t inactive = <uint64_t>(self.node_used[node] - self.node_pool[node]
+                                            - self.node_active[node])
+        cdef uint64_t gb = (inactive + active) >> (30 - PAGE_SHIFT)
+        if gb == 0:
+            return inactive < active
+        if gb != self.lru_gb[node]:
+            self.lru_gb[node] = gb
+            self.lru_ratio[node] = int_sqrt(10 * gb)
+        return inactive * self.lru_ratio[node] < active
+
+    cdef void _drop_active(self, VmaData *v, int64_t lo, int64_t hi) noexcept:
+        """The active pages of [lo, hi) leave their nodes' lruvecs (the
+        caller clears their bits): node_active follows, page by page where
+        the chunk is page-granular."""
+        cdef int64_t c, a, b, k, li, pfn
+        for c in range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1):
+            a = _max64(lo, c << CHUNK_SHIFT)
+            b = _min64(hi, (c + 1) << CHUNK_SHIFT)
+            k = <int64_t>bm_count_range(v.bm_active, a, b)
+            if k == 0:
+                continue
+            if v.vc_ptes[c] == NULL and v.vc_pchunk[c] >= 0:
+                self.node_active[self.pc_node[v.vc_pchunk[c]]] -= k
+                continue
+            for li in range(a, b):
+                if bm_test(v.bm_active, li):
+                    pfn = vma_frame(v, li)
+                    if pfn >= 0:
+                        self.node_active[self.pc_node[pfn >> CHUNK_SHIFT]] -= 1
+
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
         """Move the folio holding page li to the active (or inactive) list."""
         cdef int64_t h = folio_head(v, li)
         cdef int64_t n = CHUNK_PAGES if v.vc_huge[li >> CHUNK_SHIFT] else 1
         cdef uint32_t *ptes = v.vc_ptes[li >> CHUNK_SHIFT]
         cdef uint32_t pfn = PTE_NONE
+        cdef int64_t frame = vma_frame(v, h)    # the folio's node: its lruvec
         if active == bm_test(v.bm_active, h):
             return
         if ptes != NULL:
@@ -1640,12 +1746,16 @@ cdef class Machine:
         if active:
             bm_set_range(v.bm_active, h, h + n)
             self.nr_active += n
+            if frame >= 0:
+                self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] += n
             self.pgactivate += n
             if pfn != PTE_NONE:
                 bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
         else:
             bm_clear_range(v.bm_active, h, h + n)
             self.nr_active -= n
+            if frame >= 0:
+                self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] -= n
             self.pgdeactivate += n
             if pfn != PTE_NONE:
                 bm_clear(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
@@ -1677,7 +1787,8 @@ cdef class Machine:
         frames approximates the kernel's LRU lists.  An inactive folio that
         was referenced since the last look gets a second chance (it is
         activated); an unreferenced one is swapped out; active folios are
-        deactivated while the inactive list is smaller than the active one.
+        deactivated while the node's inactive list is low (inactive_is_low():
+        its LRU pages, weighed by int_sqrt(10 * GiB)).
         Returns the pages reclaimed; the work is charged to the stalled
         process (direct reclaim) or to kswapd."""
         cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
@@ -1687,10 +1798,8 @@ cdef class Machine:
         cdef VmaData *v
         cdef bint huge
         cdef double work = 0
-        # the used pages and the room in swap change only when a page is
-        # swapped out (its frame freed, the pool's frames taken): asked then,
-        # not for every folio passed
-        cdef int64_t used = self.nr_used_pages()
+        # the room in swap changes only when a page is swapped out: asked
+        # then, not for every folio passed
         cdef bint evictable = self.can_evict()
         if pfn < first or pfn >= end:
             pfn = first
@@ -1713,7 +1822,7 @@ cdef class Machine:
                 rm = self.pc_rmap[pc]
                 j = pfn & (CHUNK_PAGES - 1)
                 while True:
-                    if used - self.nr_active >= self.nr_active:
+                    if not self.inactive_is_low(node):
                         k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
                     else:
                         k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
@@ -1741,6 +1850,7 @@ cdef class Machine:
                         bm_clear(v.bm_active, li)
                         bm_clear(rm + RMAP_ACT, j)
                         self.nr_active -= 1
+                        self.node_active[node] -= 1
                         self.pgdeactivate += 1
                     elif pb_test_clear(&v.young, li):
                         # referenced (Accessed bit): a second chance
@@ -1750,6 +1860,7 @@ cdef class Machine:
                         bm_set(v.bm_active, li)
                         bm_set(rm + RMAP_ACT, j)
                         self.nr_active += 1
+                        self.node_active[node] += 1
                         self.pgactivate += 1
                     elif bm_test(v.bm_lru_ref, li):
                         # referenced (PG_young, from DAMON's mkold): a second chance
@@ -1757,12 +1868,12 @@ cdef class Machine:
                         bm_set(v.bm_active, li)
                         bm_set(rm + RMAP_ACT, j)
                         self.nr_active += 1
+                        self.node_active[node] += 1
                         self.pgactivate += 1
                     elif v.anon:
                         if self.swap_out_page(v, li):
                             reclaimed += 1
                             work += self.last_swap_out_ns
-                        used = self.nr_used_pages()
                         evictable = self.can_evict()
                         if self.pc_owner[pc] != PC_RMAP:
                             j += 1              # its last frame freed the chunk
@@ -1786,7 +1897,7 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
-            if bm_test(v.bm_active, h) and used - self.nr_active >= self.nr_active:
+            if bm_test(v.bm_active, h) and not self.inactive_is_low(node):
                 # an active folio while the inactive list is not low: the
                 # kernel's reclaim does not walk the active list then, so it
                 # is neither a scanned page nor work; 64 active pages of a
@@ -1806,7 +1917,7 @@ cdef class Machine:
             looked += npages
             work += self.reclaim_scan_ns
             if bm_test(v.bm_active, h):
-                if used - self.nr_active < self.nr_active:
+                if self.inactive_is_low(node):
                     # the inactive list is low: age the active one
                     self.clear_folio_refs(v, h)
                     self.set_active(v, h, False)
@@ -1819,7 +1930,6 @@ cdef class Machine:
                     if self.swap_out_page(v, j):
                         reclaimed += 1
                         work += self.last_swap_out_ns
-                used = self.nr_used_pages()
                 evictable = self.can_evict()
             if huge:
                 pfn = (pfn | (CHUNK_PAGES - 1)) + 1
@@ -1920,6 +2030,8 @@ cdef class Machine:
         # the new folio starts on the inactive list
         j = <int64_t>bm_count_range(v.bm_active, lo, lo + CHUNK_PAGES)
         self.nr_active -= j
+        if j:
+            self._drop_active(v, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_active, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_lru_ref, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_damon_ref, lo, lo + CHUNK_PAGES)
@@ -2383,3 +2495,21 @@ def kunit_sampler_picks(PageBitsForTest present, PageBitsForTest young, PageBits
     finally:
         free(cp)
     return out
+
+
+def lru_inactive_ratio(uint64_t gb):
+    """The target active:inactive ratio inactive_is_low() uses for lists of
+    `gb` GiB (their size shifted right by 30 - PAGE_SHIFT): int_sqrt(10 * gb),
+    1 below 1 GiB."""
+    return int_sqrt(10 * gb) if gb else 1
+
+
+def lru_inactive_is_low(uint64_t inactive, uint64_t active):
+    """inactive_is_low() of a lruvec with these inactive and active pages."""
+    cdef uint64_t gb = (inactive + active) >> (30 - PAGE_SHIFT)
+    return inactive * (int_sqrt(10 * gb) if gb else 1) < active
+
+
+def lru_int_sqrt(uint64_t x):
+    """Test hook: the engine's int_sqrt()."""
+    return int_sqrt(x)
