@@ -137,3 +137,30 @@ def test_an_unmapped_vmas_active_pages_leave_their_lruvec():
     counted, kept = m.check_lru_counts()
     assert counted == kept
     assert m.node_lru_sizes(0) == (0, 0) and m.node_lru_sizes(1) == (0, 0)
+
+
+@pytest.mark.parametrize("spec, pages, ratio", [
+    ("dram:2G,swap:zswap", 393216, 3),          # 1.5 GiB of pages: gb 1
+    ("dram:12G,swap:zswap", 2621440, 10),       # 10 GiB: gb 10
+    ("dram:101G,swap:zswap", 26214400, 31),     # 100 GiB: gb 100
+])
+def test_the_ratio_at_1_10_100_gib(spec, pages, ratio):
+    """`pages` small pages faulted in on one node.  reclaim(1): the first lap
+    activates them all; then active pages are deactivated while
+    inactive * ratio < active, i.e. until k * ratio >= pages - k:
+    k = ceil(pages / (ratio + 1)); then one inactive page is swapped out
+    (the list is still low: (k - 1) * ratio < pages - k)."""
+    m = make_machine(spec)
+    a = m.new_address_space()
+    a.map(BASE, pages * PAGE)
+    a.access(BASE, pages * PAGE)
+    assert m.node_lru_sizes(0) == (0, pages)
+    assert memory.lru_inactive_ratio(pages >> 18) == ratio
+    assert m.reclaim(1) == 1
+    k = -(-pages // (ratio + 1))
+    assert k == {3: 98304, 10: 238313, 31: 819200}[ratio]      # by hand
+    vs = m.vmstat()
+    assert (vs["pgactivate"], vs["pgdeactivate"], vs["pgsteal_kswapd"]) == (pages, k, 1)
+    assert vs["pgscan_kswapd"] == pages + k + 1
+    assert m.node_lru_sizes(0) == (pages - k, k - 1)
+    assert m.node_inactive_is_low(0) is True
