@@ -164,3 +164,20 @@ def test_the_ratio_at_1_10_100_gib(spec, pages, ratio):
     assert vs["pgscan_kswapd"] == pages + k + 1
     assert m.node_lru_sizes(0) == (pages - k, k - 1)
     assert m.node_inactive_is_low(0) is True
+
+
+def test_a_collapsed_thp_starts_on_the_inactive_list_of_its_node():
+    """The two-node state above (node 0: 1024 active, 1023 inactive, one page
+    in the pool on node 1), then MADV_HUGEPAGE and a khugepaged pass: the 6
+    chunks (12 MiB) collapse in place, the swapped-out page read back first,
+    and every new THP starts inactive: node 0 holds 2048 inactive pages,
+    node 1 1024, the pool is empty."""
+    m = make_machine("dram:8M,cxl:8M,swap:zswap")
+    a = fill(m, 12 * MiB)
+    m.reclaim(1, node=0)
+    assert m.node_lru_sizes(0) == (1024, 1023)
+    a.vma_at(BASE).hugepage = True
+    assert m.khugepaged_scan() == 6
+    assert m.node_lru_sizes(0) == (0, 2048) and m.node_lru_sizes(1) == (0, 1024)
+    counted, kept = m.check_lru_counts()
+    assert counted == kept == ([0, 0], [0, 0])
