@@ -126,6 +126,11 @@ cdef struct VmaData:
     uint64_t *bm_swapped
     uint64_t *bm_zpool          # swapped out into the compressed pool (zswap, zram)
     uint64_t *bm_active         # on the active LRU list (a THP: all of its pages)
+    uint64_t *bm_workingset     # PG_workingset: deactivated by reclaim, or refaulted
+                                # as such (a THP's at its first page)
+    uint64_t *shadow            # each swapped-out page's shadow entry (workingset
+                                # detection, see memory.pyx): host memory only where
+                                # pages were swapped out (a big array is mapped lazily)
     # Two "accessed since" views beside the PTE Accessed bit (young), as the
     # kernel keeps them with the folio's Young and Idle flags, so that DAMON
     # and reclaim never hide accesses from each other (a folio's bit is kept
@@ -192,6 +197,8 @@ cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
             bm_set_range(v.bm_lru_ref, h, h + CHUNK_PAGES)
         if bm_test(v.damon_ref_chunks, c) and bm_test(v.bm_damon_ref, h):
             bm_set_range(v.bm_damon_ref, h, h + CHUNK_PAGES)
+        if bm_test(v.bm_workingset, h):
+            bm_set_range(v.bm_workingset, h, h + CHUNK_PAGES)
 
 cdef void gt_flush(VmaData *v) noexcept nogil
 cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil
@@ -343,6 +350,16 @@ cdef class Machine:
     cdef int64_t node_pool[MAX_NODES]
     cdef uint64_t lru_gb[MAX_NODES]         # the GiB the ratio below is for
     cdef uint64_t lru_ratio[MAX_NODES]      # int_sqrt(10 * gb)
+    # workingset detection (mm/workingset.c), per node's lruvec: the
+    # nonresident_age clock (evictions and activations), the workingset_*
+    # event counters, and the WORKINGSET_ACTIVATE_ANON reading reclaim last
+    # took (snapshot_refaults(): lruvec->refaults[WORKINGSET_ANON])
+    cdef uint64_t ws_age[MAX_NODES]
+    cdef uint64_t ws_refault_anon[MAX_NODES]
+    cdef uint64_t ws_activate_anon[MAX_NODES]
+    cdef uint64_t ws_restore_anon[MAX_NODES]
+    cdef uint64_t ws_refaults_snap[MAX_NODES]
+    cdef readonly unsigned int ws_bucket_order  # low stamp bits dropped (0 below 2^36 pages)
     cdef int64_t wmark_min[MAX_NODES], wmark_low[MAX_NODES], wmark_high[MAX_NODES]
     cdef int64_t reclaim_hand[MAX_NODES]    # CLOCK hand: next pfn to scan
     cdef int64_t kswapd_backoff             # allocations to let pass after a failed pass
@@ -393,6 +410,14 @@ cdef class Machine:
     # LRU lists
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept
     cdef bint inactive_is_low(self, int node) noexcept nogil
+    cdef int64_t _lru_move(self, VmaData *v, int64_t li, bint active) noexcept
+    # workingset detection
+    cdef void workingset_age(self, int node, int64_t nr) noexcept nogil
+    cdef void workingset_activation(self, VmaData *v, int64_t h) noexcept
+    cdef void workingset_eviction(self, VmaData *v, int64_t li, int node) noexcept
+    cdef void workingset_refault(self, VmaData *v, int64_t li, int node, bint to_lru) noexcept
+    cdef void snapshot_refaults(self, int node) noexcept nogil
+    cdef bint may_deactivate_anon(self, int node) noexcept nogil
     cdef void _drop_active(self, VmaData *v, int64_t lo, int64_t hi) noexcept
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept
     cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept

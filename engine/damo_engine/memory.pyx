@@ -19,6 +19,21 @@ cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
 cdef uint64_t RMAP_POOL = 0xFFFFFFFFFFFFFFFEull     # a frame of the compressed swap pool
 
+# Workingset detection (mm/workingset.c).  The kernel packs a shadow entry
+# into an xarray value (63 bits): the eviction stamp, the memcg id
+# (MEM_CGROUP_ID_SHIFT 16 bits), the node (NODES_SHIFT bits: 10, as x86_64
+# distribution kernels build with) and PG_workingset (1 bit), so the stamp
+# keeps BITS_PER_LONG - EVICTION_SHIFT = 64 - (1 + 1 + 10 + 16) = 36 bits
+# (EVICTION_MASK) and refault distances are taken modulo 2^36.  The engine
+# keeps the same stamp bits, and in the bits below them the node (3 bits:
+# MAX_NODES) and PG_workingset; reclaim is global here, so the memcg is
+# always the root one and is not stored.
+cdef enum:
+    WS_TIMESTAMP_BITS = 36
+    WS_NODE_BITS = 3
+cdef uint64_t WS_EVICTION_MASK = (1ULL << WS_TIMESTAMP_BITS) - 1
+cdef uint64_t WS_SHADOW_VALID = 1ULL << 63  # a shadow entry is stored (0: none)
+
 
 class SimulationError(Exception):
     """The simulated machine cannot go on (e.g. it ran out of memory)."""
@@ -351,6 +366,8 @@ cdef void _vma_free_maps(VmaData *v) noexcept nogil:
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_zpool, words)
     sim_zfree(v.bm_active, words)
+    sim_zfree(v.bm_workingset, words)
+    sim_zfree(v.shadow, n * CHUNK_PAGES * sizeof(uint64_t))
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
     sim_zfree(v.damon_ref_chunks, summary)
     v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
@@ -358,6 +375,7 @@ cdef void _vma_free_maps(VmaData *v) noexcept nogil:
     v.vc_thp_hint = NULL
 
     v.bm_swapped = NULL; v.bm_zpool = NULL; v.bm_active = NULL
+    v.bm_workingset = NULL; v.shadow = NULL
 
 
 cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) except NULL:
@@ -385,6 +403,8 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     v.bm_swapped = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_zpool = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_workingset = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.shadow = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
     v.bm_lru_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_damon_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.damon_ref_chunks = <uint64_t *>sim_zalloc((v.nchunks + 63) // 64 * sizeof(uint64_t))
@@ -397,7 +417,7 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_zpool == NULL
-            or v.bm_active == NULL
+            or v.bm_active == NULL or v.bm_workingset == NULL or v.shadow == NULL
             or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
             or (mm.track_ground_truth and (v.gt_counts == NULL or v.gt_stamp == NULL
                                            or v.gt_samples == NULL or v.gt_cdiff == NULL
@@ -483,6 +503,14 @@ cdef class Vma:
             "dirty": bool(pb_test(&v.dirty, li)),
             "swapped": bool(bm_test(v.bm_swapped, li)),
             "active": bool(bm_test(v.bm_active, li)),
+            "workingset": bool(bm_test(v.bm_workingset, folio_head(v, li))),
+            # the shadow entry of a swapped-out page: (eviction stamp, node,
+            # PG_workingset at eviction)
+            "shadow": ((v.shadow[li] >> (WS_NODE_BITS + 1)) & WS_EVICTION_MASK,
+                       <int>((v.shadow[li] >> 1) & ((1 << WS_NODE_BITS) - 1)),
+                       bool(v.shadow[li] & 1))
+                      if bm_test(v.bm_swapped, li) and v.shadow[li] & WS_SHADOW_VALID
+                      else None,
             "referenced": bool(bm_test(v.bm_lru_ref, folio_head(v, li))),
             "idle": not pb_test(&v.young, li) and not bm_test(v.bm_damon_ref,
                                                              folio_head(v, li)),
@@ -825,12 +853,25 @@ cdef class Machine:
             self.node_pool[n] = 0
             self.lru_gb[n] = 0
             self.lru_ratio[n] = 1
+            self.ws_age[n] = 0
+            self.ws_refault_anon[n] = 0
+            self.ws_activate_anon[n] = 0
+            self.ws_restore_anon[n] = 0
+            self.ws_refaults_snap[n] = 0
             self.node_latency_ns[n] = float(spec["latency_ns"])
             self.node_bandwidth_gbps[n] = float(spec.get("bandwidth_gbps") or 0)
             self.node_write_bw[n] = float(spec.get("write_bandwidth_gbps")
                                           or self.node_bandwidth_gbps[n])
             base += npages
         self.nr_pchunks = base >> CHUNK_SHIFT
+        # workingset_init(): the stamps cover totalram_pages (rounded up to a
+        # power of two); past 2^36 pages low bits are shaved off
+        self.ws_bucket_order = 0
+        k = 0
+        while k < 64 and ((<uint64_t>(base - 1)) >> k) != 0:
+            k += 1                                  # fls_long(totalram_pages - 1)
+        if k > WS_TIMESTAMP_BITS:
+            self.ws_bucket_order = k - WS_TIMESTAMP_BITS
         for n in range(self.nr_nodes):
             self.node_order[n] = n
         for i in range(1, self.nr_nodes):       # fastest first; ties keep node order
@@ -1034,6 +1075,12 @@ cdef class Machine:
                 "thp_collapse_alloc": self.thp_collapse_alloc,
                 "zswpin": self.zswpin, "zswpout": self.zswpout,
                 "zswap_pool_limit_hit": self.pool_limit_hit,
+                "workingset_refault_anon": sum(self.ws_refault_anon[n]
+                                               for n in range(self.nr_nodes)),
+                "workingset_activate_anon": sum(self.ws_activate_anon[n]
+                                                for n in range(self.nr_nodes)),
+                "workingset_restore_anon": sum(self.ws_restore_anon[n]
+                                               for n in range(self.nr_nodes)),
                 "nr_active": self.nr_active * PAGE_SIZE,
                 "nr_inactive": (self.nr_used_pages() - self.nr_pool_frames - self.nr_active)
                                * PAGE_SIZE,
@@ -1412,6 +1459,7 @@ cdef class Machine:
             self.node_active[node] -= 1
         bm_clear(v.bm_lru_ref, li)
         bm_clear(v.bm_damon_ref, li)
+        bm_clear(v.bm_workingset, li)          # the freed folio's flags
         v.vc_present[c] -= 1
         v.nr_present -= 1
         v.node_pages[node] -= 1
@@ -1434,6 +1482,7 @@ cdef class Machine:
         self.nr_active -= bm_count_range(v.bm_active, v.first_li, v.end_li)
         self._drop_active(v, v.first_li, v.end_li)
         memset(v.bm_active, 0, words)
+        memset(v.bm_workingset, 0, words)
         memset(v.bm_lru_ref, 0, words)
         memset(v.bm_damon_ref, 0, words)
         for c in range(v.nchunks):
@@ -1471,6 +1520,7 @@ cdef class Machine:
         is free for it, the page goes to the backing device instead (zram
         has none: the swap-out fails).  last_swap_out_ns: its CPU cost."""
         cdef bint pooled = False
+        cdef int64_t pfn
         if (not pb_test(&v.present, li) or not v.anon
                 or self.swap_used >= self.swap_capacity_pages):
             return False
@@ -1480,6 +1530,11 @@ cdef class Machine:
                 if self.swap_pool_only:
                     return False
                 self.pool_limit_hit += 1
+        # __remove_mapping(): the folio leaves the swap cache, reclaimed,
+        # and leaves a shadow entry behind (MADV_PAGEOUT and DAMOS pageout
+        # reclaim through the same path)
+        pfn = vma_frame(v, li)
+        self.workingset_eviction(v, li, self.pc_node[pfn >> CHUNK_SHIFT])
         self.free_page(v, li)
         pb_clear(&v.dirty, li)
         bm_set(v.bm_swapped, li)
@@ -1567,13 +1622,15 @@ cdef class Machine:
     cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1:
         """Read a swapped-out page back (MADV_WILLNEED); it is not accessed.
         last_swap_in_ns: what it cost the caller."""
+        cdef int node
         if not bm_test(v.bm_swapped, li):
             return False
         if self.first_touch_node() < 0:
             return False
         self.last_swap_in_ns = self.swap_in_cost(v, li)
         self.swap_forget(v, li)
-        self.alloc_page(v, li, self.first_touch_node())
+        node = self.alloc_page(v, li, self.first_touch_node())
+        self.workingset_refault(v, li, node, True)
         pb_clear(&v.young, li)
         self.balance()
         return True
@@ -1733,14 +1790,24 @@ cdef class Machine:
                         self.node_active[self.pc_node[pfn >> CHUNK_SHIFT]] -= 1
 
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
-        """Move the folio holding page li to the active (or inactive) list."""
+        """Move the folio holding page li to the active (or inactive) list,
+        counted in pgactivate (pgdeactivate)."""
+        cdef int64_t n = self._lru_move(v, li, active)
+        if active:
+            self.pgactivate += n
+        else:
+            self.pgdeactivate += n
+
+    cdef int64_t _lru_move(self, VmaData *v, int64_t li, bint active) noexcept:
+        """The folio holding page li goes on the active (inactive) list;
+        returns its pages (0 if it was there already)."""
         cdef int64_t h = folio_head(v, li)
         cdef int64_t n = CHUNK_PAGES if v.vc_huge[li >> CHUNK_SHIFT] else 1
         cdef uint32_t *ptes = v.vc_ptes[li >> CHUNK_SHIFT]
         cdef uint32_t pfn = PTE_NONE
         cdef int64_t frame = vma_frame(v, h)    # the folio's node: its lruvec
         if active == bm_test(v.bm_active, h):
-            return
+            return 0
         if ptes != NULL:
             pfn = ptes[li & (CHUNK_PAGES - 1)]      # a small page: its frame's rmap bit
         if active:
@@ -1748,7 +1815,6 @@ cdef class Machine:
             self.nr_active += n
             if frame >= 0:
                 self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] += n
-            self.pgactivate += n
             if pfn != PTE_NONE:
                 bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
         else:
@@ -1756,9 +1822,96 @@ cdef class Machine:
             self.nr_active -= n
             if frame >= 0:
                 self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] -= n
-            self.pgdeactivate += n
             if pfn != PTE_NONE:
                 bm_clear(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
+        return n
+
+    # ---- workingset detection (mm/workingset.c) ----
+    cdef void workingset_age(self, int node, int64_t nr) noexcept nogil:
+        """workingset_age_nonresident(): the node's inactive list aged by nr
+        pages (an eviction, or an activation)."""
+        self.ws_age[node] += <uint64_t>nr
+
+    cdef void workingset_activation(self, VmaData *v, int64_t h) noexcept:
+        """workingset_activation(): folio_mark_accessed() activated the
+        folio at h; its lruvec's inactive list ages by its pages."""
+        cdef int64_t frame = vma_frame(v, h)
+        if frame >= 0:
+            self.workingset_age(self.pc_node[frame >> CHUNK_SHIFT],
+                                CHUNK_PAGES if v.vc_huge[h >> CHUNK_SHIFT] else 1)
+
+    cdef void workingset_eviction(self, VmaData *v, int64_t li, int node) noexcept:
+        """workingset_eviction() of page li, on `node`, as it is swapped
+        out: its shadow entry takes the node's nonresident_age (shifted by
+        bucket_order, kept to EVICTION_MASK), the node and the folio's
+        PG_workingset; then the node's clock ages by the page."""
+        cdef uint64_t eviction = (self.ws_age[node] >> self.ws_bucket_order) & WS_EVICTION_MASK
+        v.shadow[li] = (WS_SHADOW_VALID | (eviction << (WS_NODE_BITS + 1))
+                        | (<uint64_t>node << 1)
+                        | (1 if bm_test(v.bm_workingset, folio_head(v, li)) else 0))
+        self.workingset_age(node, 1)
+
+    cdef void workingset_refault(self, VmaData *v, int64_t li, int node, bint to_lru) noexcept:
+        """workingset_refault() of page li, swapped back in onto `node` (its
+        new folio, not on an LRU list yet): counted in the node's
+        workingset_refault_anon; workingset_test_recent() on the node it was
+        evicted from: refault distance = (nonresident_age - eviction) &
+        EVICTION_MASK, against the workingset size an anon refault competes
+        with, the file lists and, if swap has a free slot, the active anon
+        list (one list pair here: the node's active pages).  Recent: the
+        folio goes on the active list (not a pgactivate event: it is added
+        to the LRU active), the node's clock ages, workingset_activate_anon;
+        was it PG_workingset when evicted, also workingset_restore_anon.
+        to_lru False: the folio is not kept (khugepaged copies it into a THP
+        at once), only the counters and the clock move."""
+        cdef uint64_t e = v.shadow[li], eviction, distance, size = 0
+        cdef int enode
+        if not (e & WS_SHADOW_VALID):
+            return
+        v.shadow[li] = 0
+        self.ws_refault_anon[node] += 1
+        enode = <int>((e >> 1) & ((1 << WS_NODE_BITS) - 1))
+        eviction = ((e >> (WS_NODE_BITS + 1)) & WS_EVICTION_MASK) << self.ws_bucket_order
+        distance = (self.ws_age[enode] - eviction) & WS_EVICTION_MASK
+        # get_nr_swap_pages() > 0: the page's own slot is still taken then
+        # (the engine freed it as the swap-in began)
+        if self.swap_capacity_pages - self.swap_used - 1 > 0:
+            size += <uint64_t>self.node_active[enode]
+        if distance > size:
+            return
+        if to_lru:
+            self._lru_move(v, li, True)
+        self.workingset_age(node, 1)
+        self.ws_activate_anon[node] += 1
+        if e & 1:
+            if to_lru:
+                bm_set(v.bm_workingset, folio_head(v, li))
+            self.ws_restore_anon[node] += 1
+
+    cdef void snapshot_refaults(self, int node) noexcept nogil:
+        """snapshot_refaults(): the end of a reclaim run (balance_pgdat(),
+        do_try_to_free_pages()) remembers the node's WORKINGSET_ACTIVATE_ANON."""
+        self.ws_refaults_snap[node] = self.ws_activate_anon[node]
+
+    cdef bint may_deactivate_anon(self, int node) noexcept nogil:
+        """prepare_scan_control()'s DEACTIVATE_ANON: refaulting pages were
+        activated since the last snapshot (a new workingset is forming), or
+        the inactive list is low."""
+        return (self.ws_activate_anon[node] != self.ws_refaults_snap[node]
+                or self.inactive_is_low(node))
+
+    def node_workingset(self, int node):
+        """Test hook: the node's workingset state: nonresident_age, the
+        workingset_*_anon counters, the snapshot reclaim compares with, and
+        what prepare_scan_control() would decide for the anon lists now."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return {"nonresident_age": self.ws_age[node],
+                "refault": self.ws_refault_anon[node],
+                "activate": self.ws_activate_anon[node],
+                "restore": self.ws_restore_anon[node],
+                "snapshot": self.ws_refaults_snap[node],
+                "may_deactivate": self.may_deactivate_anon(node)}
 
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept:
         """folio_referenced() as reclaim calls it: clear the Accessed bit
@@ -1787,8 +1940,12 @@ cdef class Machine:
         frames approximates the kernel's LRU lists.  An inactive folio that
         was referenced since the last look gets a second chance (it is
         activated); an unreferenced one is swapped out; active folios are
-        deactivated while the node's inactive list is low (inactive_is_low():
-        its LRU pages, weighed by int_sqrt(10 * GiB)).
+        deactivated while prepare_scan_control() would let reclaim age the
+        active anon list: refaulting pages were activated since the node's
+        last snapshot_refaults() (decided once, at the start of the pass), or
+        the node's inactive list is low (inactive_is_low(): its LRU pages,
+        weighed by int_sqrt(10 * GiB)).  Evictions and activations age the
+        node's nonresident_age; a deactivated folio is PG_workingset.
         Returns the pages reclaimed; the work is charged to the stalled
         process (direct reclaim) or to kswapd."""
         cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
@@ -1801,6 +1958,8 @@ cdef class Machine:
         # the room in swap changes only when a page is swapped out: asked
         # then, not for every folio passed
         cdef bint evictable = self.can_evict()
+        # refaults != lruvec->refaults[WORKINGSET_ANON]
+        cdef bint deact = self.ws_activate_anon[node] != self.ws_refaults_snap[node]
         if pfn < first or pfn >= end:
             pfn = first
         while reclaimed < nr_to_reclaim and scanned < max_scan and evictable:
@@ -1822,7 +1981,7 @@ cdef class Machine:
                 rm = self.pc_rmap[pc]
                 j = pfn & (CHUNK_PAGES - 1)
                 while True:
-                    if not self.inactive_is_low(node):
+                    if not (deact or self.inactive_is_low(node)):
                         k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
                     else:
                         k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
@@ -1841,7 +2000,7 @@ cdef class Machine:
                     looked += 1
                     work += self.reclaim_scan_ns
                     if bm_test(rm + RMAP_ACT, j):
-                        # active, so the inactive list is low: age it
+                        # active, so the active list may be aged: deactivate
                         # (clear_folio_refs() and set_active(False) on a small page)
                         if pb_test_clear(&v.young, li):
                             bm_set(v.bm_damon_ref, li)
@@ -1849,6 +2008,7 @@ cdef class Machine:
                         bm_clear(v.bm_lru_ref, li)
                         bm_clear(v.bm_active, li)
                         bm_clear(rm + RMAP_ACT, j)
+                        bm_set(v.bm_workingset, li)
                         self.nr_active -= 1
                         self.node_active[node] -= 1
                         self.pgdeactivate += 1
@@ -1862,6 +2022,7 @@ cdef class Machine:
                         self.nr_active += 1
                         self.node_active[node] += 1
                         self.pgactivate += 1
+                        self.workingset_age(node, 1)
                     elif bm_test(v.bm_lru_ref, li):
                         # referenced (PG_young, from DAMON's mkold): a second chance
                         bm_clear(v.bm_lru_ref, li)
@@ -1870,6 +2031,7 @@ cdef class Machine:
                         self.nr_active += 1
                         self.node_active[node] += 1
                         self.pgactivate += 1
+                        self.workingset_age(node, 1)
                     elif v.anon:
                         if self.swap_out_page(v, li):
                             reclaimed += 1
@@ -1897,9 +2059,9 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
-            if bm_test(v.bm_active, h) and not self.inactive_is_low(node):
-                # an active folio while the inactive list is not low: the
-                # kernel's reclaim does not walk the active list then, so it
+            if bm_test(v.bm_active, h) and not (deact or self.inactive_is_low(node)):
+                # an active folio while the active list is not to be aged:
+                # the kernel's reclaim does not walk the active list then, so it
                 # is neither a scanned page nor work; 64 active pages of a
                 # chunk-mapped chunk are passed at once
                 if (not huge and self.pc_owner[pc] >= 0 and (li & 63) == 0
@@ -1917,13 +2079,16 @@ cdef class Machine:
             looked += npages
             work += self.reclaim_scan_ns
             if bm_test(v.bm_active, h):
-                if self.inactive_is_low(node):
-                    # the inactive list is low: age the active one
+                if deact or self.inactive_is_low(node):
+                    # shrink_active_list(): deactivated, PG_workingset
                     self.clear_folio_refs(v, h)
                     self.set_active(v, h, False)
+                    bm_set(v.bm_workingset, h)
             elif self._folio_referenced(v, h):
+                # activated: move_folios_to_lru() ages nonresident_age
                 self.clear_folio_refs(v, h)
                 self.set_active(v, h, True)
+                self.workingset_age(node, npages)
             elif v.anon:
                 bm_clear(v.bm_lru_ref, h)
                 for j in range(h, h + npages):
@@ -1947,18 +2112,22 @@ cdef class Machine:
             self.pgscan_kswapd += looked
             self.pgsteal_kswapd += reclaimed
             self.kswapd_ns += work
+            self.snapshot_refaults(node)        # the end of balance_pgdat()
         return reclaimed
 
     cdef int64_t direct_reclaim(self, VmaData *stalled) except -1:
         """Every node is full: the allocating process reclaims a batch
         (SWAP_CLUSTER_MAX pages) itself."""
         cdef int i
-        cdef int64_t got
+        cdef int64_t got = 0
         for i in range(self.nr_nodes):
             got = self.reclaim_node(self.node_order[i], 32, True, stalled)
             if got:
-                return got
-        return 0
+                break
+        # the end of do_try_to_free_pages(): every node of the zonelist
+        for i in range(self.nr_nodes):
+            self.snapshot_refaults(i)
+        return got
 
     cdef void balance(self) except *:
         """kswapd: once no node has free memory above its low watermark (an
@@ -2024,15 +2193,20 @@ cdef class Machine:
         # swapped-out pages come back first
         nsw = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
         if nsw:
+            node = self.first_touch_node()      # where the swap-in's small folio goes
+            if node < 0:
+                node = best
             for j in range(lo, lo + CHUNK_PAGES):
                 if bm_test(v.bm_swapped, j):
                     self.swap_forget(v, j)
+                    self.workingset_refault(v, j, node, False)
         # the new folio starts on the inactive list
         j = <int64_t>bm_count_range(v.bm_active, lo, lo + CHUNK_PAGES)
         self.nr_active -= j
         if j:
             self._drop_active(v, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_active, lo, lo + CHUNK_PAGES)
+        bm_clear_range(v.bm_workingset, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_lru_ref, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_damon_ref, lo, lo + CHUNK_PAGES)
         present_before = v.vc_present[c]
@@ -2372,6 +2546,7 @@ cdef class Machine:
                 t = self.swap_in_cost(v, li)
                 self.swap_forget(v, li)
                 node = self.alloc_page(v, li, self.first_touch_node())
+                self.workingset_refault(v, li, node, True)
                 cost += t
                 v.mm.swapin_ns += t
                 v.mm.major_faults += 1
