@@ -199,6 +199,11 @@ def pressure(cap_s):
           % (v["pgscan_kswapd"] + v["pgscan_direct"], v["pgsteal_kswapd"] + v["pgsteal_direct"],
              v["pswpout"], v["pswpin"], v["zswpout"], v["zswpin"], v["pgactivate"],
              v["pgdeactivate"]))
+    if "workingset_refault_anon" in v:
+        print("    workingset_refault_anon %d, workingset_activate_anon %d, "
+              "workingset_restore_anon %d" % (v["workingset_refault_anon"],
+                                              v["workingset_activate_anon"],
+                                              v["workingset_restore_anon"]))
     print("    peak RSS of this benchmark: %.0f MiB"
           % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
