@@ -192,7 +192,7 @@ def pressure(cap_s):
         r["sim_s"], r["cpu"], x(r), "" if r["finished"] else
         " (stopped after %.0f CPU s, not finished: %.1f%% of the workload's accesses done "
         "(its phases at their nominal speed), in %r, which thrashes and so takes most of "
-        "the simulated time: the whole run is 43,413 simulated s, --pressure_cap 1000 runs it)"
+        "the simulated time: the whole run is 42,939 simulated s, --pressure_cap 1000 runs it)"
         % (cap_s, 100 * r["work_done"], r["phase"])))
     print("    pgscan %d, pgsteal %d, pswpout %d, pswpin %d, zswpout %d, zswpin %d, "
           "pgactivate %d, pgdeactivate %d"
