@@ -10,6 +10,7 @@
 # Page-table state lives in plain C structs (VmaData, MmData) so that DAMON's
 # per-sample loops and the workloads' access loops never touch Python objects;
 # Vma and AddressSpace are thin Python handles on them.
+cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int32_t, uint64_t, int64_t
 
 cdef extern from "sim_rng.h":
@@ -221,7 +222,15 @@ cdef inline VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil:
     return NULL
 
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil
-cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil
+cdef inline int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
+    """The frame of page li, or -1 if it is not present (inline: every
+    fault, swap-out and reclaim step asks it)."""
+    cdef int64_t c = li >> CHUNK_SHIFT
+    if not pb_test(&v.present, li):
+        return -1
+    if v.vc_ptes[c] != NULL:
+        return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
+    return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
 cdef inline bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
     """DAMON's access check of a present page: its Accessed bit (the PMD bit
     for a THP), or a reference reclaim took from it since DAMON's last mkold
@@ -275,6 +284,10 @@ cdef class Vma:
     cdef readonly str name
 
 
+# final: no subclass, so its cdef methods are called directly, not through
+# the vtable, and the C compiler may inline the small ones (node_free(),
+# first_touch_node(), workingset_age(), ...) into the fault and reclaim paths
+@cython.final
 cdef class Machine:
     cdef readonly int nr_nodes
     cdef int64_t node_base_pfn[MAX_NODES]

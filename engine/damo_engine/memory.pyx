@@ -114,14 +114,6 @@ cdef uint64_t int_sqrt(uint64_t x) noexcept nogil:
     return r
 
 
-cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
-    cdef int64_t c = li >> CHUNK_SHIFT
-    if not pb_test(&v.present, li):
-        return -1
-    if v.vc_ptes[c] != NULL:
-        return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
-    return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
-
 
 cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask) noexcept nogil:
     """Set the pages of chunk c in mask[CHUNK_WORDS]: a word at a time
