@@ -412,6 +412,7 @@ cdef class Machine:
     cdef void drop_vma(self, VmaData *v) noexcept
     # what DAMOS actions do to pages
     cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept
+    cdef bint swap_out_frame(self, VmaData *v, int64_t li, int64_t pc, int64_t j) noexcept
     cdef bint _pool_add(self) noexcept
     cdef void _pool_remove(self) noexcept
     cdef void swap_forget(self, VmaData *v, int64_t li) noexcept

@@ -154,7 +154,8 @@ cdef inline void _mark_accessed(VmaData *v, int64_t li, int64_t m, uint32_t k,
         pb_set_range(&v.young, li, li + m)
         if write:
             pb_set_range(&v.dirty, li, li + m)
-    gt_add_range(v, li, li + m, k)
+    if v.gt_counts != NULL:             # ground truth kept (a call less per fault otherwise)
+        gt_add_range(v, li, li + m, k)
 
 
 # ---------------------------------------------------------------------------
@@ -1544,6 +1545,74 @@ cdef class Machine:
             self.pswpout += 1
         return True
 
+    cdef bint swap_out_frame(self, VmaData *v, int64_t li, int64_t pc, int64_t j) noexcept:
+        """swap_out_page() of page li, a small page in frame j of the
+        page-granular chunk pc, as reclaim's batched walk finds it (present,
+        anonymous): the same steps in the same order, with what the walk
+        knows (the frame, its node, no THP) instead of asking again; the
+        page's free_page() and release_frame() are done here."""
+        cdef bint pooled = False
+        cdef int64_t c = li >> CHUNK_SHIFT
+        cdef int node = self.pc_node[pc]
+        cdef uint64_t *rm
+        cdef uint32_t *ptes = v.vc_ptes[c]
+        if ptes == NULL or v.vc_huge[c]:
+            return self.swap_out_page(v, li)     # not what the walk finds (kept general)
+        if self.swap_used >= self.swap_capacity_pages:
+            return False
+        if self.swap_pool:
+            pooled = self._pool_add()
+            if not pooled:
+                if self.swap_pool_only:
+                    return False
+                self.pool_limit_hit += 1
+        self.workingset_eviction(v, li, node)
+        # free_page(): release_frame() of frame j, then the page's bits
+        self.node_used[node] -= 1
+        self.pc_used[pc] -= 1
+        rm = self.pc_rmap[pc]
+        rm[j] = RMAP_EMPTY
+        bm_clear(rm + RMAP_LRU, j)
+        bm_clear(rm + RMAP_ACT, j)
+        bm_clear(rm + RMAP_USED, j)
+        if self.pc_used[pc] == 0:
+            self._free_chunk(pc)
+        else:
+            self._add_partial(pc)
+        pb_clear(&v.present, li)
+        pb_clear(&v.young, li)
+        if bm_test(v.bm_active, li):
+            bm_clear(v.bm_active, li)
+            self.nr_active -= 1
+            self.node_active[node] -= 1
+        bm_clear(v.bm_lru_ref, li)
+        bm_clear(v.bm_damon_ref, li)
+        bm_clear(v.bm_workingset, li)
+        v.vc_present[c] -= 1
+        v.nr_present -= 1
+        v.node_pages[node] -= 1
+        ptes[li & (CHUNK_PAGES - 1)] = PTE_NONE
+        if v.vc_present[c] == 0:
+            free(ptes)
+            v.vc_ptes[c] = NULL
+            v.nr_ptes_chunks -= 1
+        # the rest of swap_out_page()
+        pb_clear(&v.dirty, li)
+        bm_set(v.bm_swapped, li)
+        v.nr_swapped += 1
+        self.swap_used += 1
+        if pooled:
+            bm_set(v.bm_zpool, li)
+            self.last_swap_out_ns = self.pool_out_ns
+            if self.swap_pool_only:
+                self.pswpout += 1
+            else:
+                self.zswpout += 1
+        else:
+            self.last_swap_out_ns = self.swap_out_ns
+            self.pswpout += 1
+        return True
+
     cdef bint _pool_add(self) noexcept:
         """One more page into the compressed pool: grow it by a frame when
         the pages it holds need one more (pages / ratio, rounded up); False
@@ -2025,7 +2094,7 @@ cdef class Machine:
                         self.pgactivate += 1
                         self.workingset_age(node, 1)
                     elif v.anon:
-                        if self.swap_out_page(v, li):
+                        if self.swap_out_frame(v, li, pc, j):
                             reclaimed += 1
                             work += self.last_swap_out_ns
                         evictable = self.can_evict()
