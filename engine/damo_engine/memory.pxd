@@ -399,6 +399,7 @@ cdef class Machine:
     # frames and page tables
     cdef int64_t pop_free_chunk(self, int node) noexcept nogil
     cdef int64_t take_frame(self, int node) except -2
+    cdef int64_t take_frame_fast(self, int node) except -2
     cdef void _add_partial(self, int64_t pc) noexcept
     cdef void _free_chunk(self, int64_t pc) noexcept
     cdef void release_frame(self, int64_t pfn) noexcept

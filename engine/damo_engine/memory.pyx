@@ -1258,6 +1258,19 @@ cdef class Machine:
             else:
                 return -1
 
+    cdef int64_t take_frame_fast(self, int node) except -2:
+        """take_frame(), its common case inline: the node's newest partial
+        chunk has a free frame (a thrashing machine's every fault)."""
+        cdef int64_t pc, j
+        if node >= 0 and self.node_used[node] < self.node_npages[node] and \
+                self.nr_partial[node] > 0:
+            pc = self.partial[node][self.nr_partial[node] - 1]
+            if self.pc_owner[pc] == PC_RMAP and self.pc_used[pc] < CHUNK_PAGES:
+                j = bm_find_clear(self.pc_rmap[pc] + RMAP_USED, 0, CHUNK_PAGES)
+                if j < CHUNK_PAGES:
+                    return (pc << CHUNK_SHIFT) + j
+        return self.take_frame(node)
+
     cdef int64_t pop_free_chunk(self, int node) noexcept nogil:
         """A free 2 MiB chunk of node (freed ones first), or -1."""
         cdef int64_t pc
@@ -1394,10 +1407,11 @@ cdef class Machine:
         if v.vc_ptes[c] == NULL and pc >= 0 and self.pc_node[pc] == node:
             self.pc_used[pc] += <int32_t>n      # this chunk's own frames
         else:
-            pfn = self.take_frame(node)
+            pfn = self.take_frame_fast(node)
             if pfn < 0:
                 return 0
-            self.vc_to_ptes(v, c)
+            if v.vc_ptes[c] == NULL:
+                self.vc_to_ptes(v, c)
             n = 1
             v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>pfn
             _rmap_map(self.pc_rmap[pfn >> CHUNK_SHIFT], pfn & (CHUNK_PAGES - 1), v, li)
