@@ -14,6 +14,7 @@ from libc.math cimport ceil, sqrt
 cdef extern from *:
     int __builtin_popcountll(unsigned long long) nogil
     int __builtin_ctzll(unsigned long long) nogil
+    void __builtin_prefetch(const void *) nogil
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
@@ -2618,6 +2619,11 @@ cdef class Machine:
         cdef int node
         if not pb_test(&v.present, li):
             if bm_test(v.bm_swapped, li):
+                # its shadow entry is read after the frame is taken: fetched
+                # meanwhile (one random line of a big array each major fault)
+                __builtin_prefetch(&v.shadow[li])
+                if v.vc_ptes[c] != NULL:
+                    __builtin_prefetch(&v.vc_ptes[c][li & (CHUNK_PAGES - 1)])    # its PTE, too
                 t = self.swap_in_cost(v, li)
                 self.swap_forget(v, li)
                 node = self.alloc_page(v, li, self.first_touch_node())
