@@ -35,6 +35,9 @@ def run(memory, cfg, schemes, secs, frame_walk, seed=3, ops="vaddr", khugepaged_
         snaps.append((list(t.starts), list(t.ends), list(t.nr_accesses), list(t.ages)))
         if len(snaps) % 5 == 0:
             bad.extend(m.check_rmap_bits())
+            counted, kept = m.check_lru_counts()   # each node's lruvec counters
+            if counted != kept:
+                bad.append((counted, kept))
     sim.on_snapshot = snap
     got = None
     if reclaim_midway:
@@ -45,9 +48,14 @@ def run(memory, cfg, schemes, secs, frame_walk, seed=3, ops="vaddr", khugepaged_
         got = m.reclaim(reclaim_midway)
     sim.run(secs * 1e9)
     bad.extend(m.check_rmap_bits())
+    counted, kept = m.check_lru_counts()
+    if counted != kept:
+        bad.append((counted, kept))
     rb = w.mm.runtime_breakdown() if w.mm.alive else None
     return {"snaps": snaps, "vmstat": m.vmstat(), "breakdown": rb, "kswapd_ns": m.kswapd_ns,
             "lru": m.lru_sizes(), "now": sim.now_ns, "bad": bad,
+            # each node's nonresident_age, workingset counters and snapshot
+            "workingset": [m.node_workingset(n) for n in range(m.nr_nodes)],
             "schemes": [(s.stats()["sz_tried"], s.stats()["sz_applied"]) for s in ctx.schemes],
             "batched": m.clock_batched_frames, "reclaimed_midway": got}
 
@@ -94,9 +102,13 @@ def test_batched_clock_is_the_frame_walk(name):
     # the scenario thrashes: the walk scanned, swapped out and in
     assert vm["pgscan_kswapd"] + vm["pgscan_direct"] > 10 * (secs * 1e9 / 1e9)
     assert vm["pswpout"] + vm["zswpout"] > 1000 and vm["pswpin"] + vm["zswpin"] > 1000
+    # every swap-in is a refault; some were recent enough to be activated
+    assert vm["workingset_refault_anon"] == vm["pswpin"] + vm["zswpin"]
+    assert 0 < vm["workingset_activate_anon"] < vm["workingset_refault_anon"]
     assert ref["batched"] == 0 and fast["batched"] > 0      # the batches did happen
     assert fast["bad"] == [] and ref["bad"] == []
-    for key in ("vmstat", "breakdown", "kswapd_ns", "lru", "now", "schemes", "reclaimed_midway"):
+    for key in ("vmstat", "breakdown", "kswapd_ns", "lru", "now", "schemes", "reclaimed_midway",
+                "workingset"):
         assert fast[key] == ref[key], key
     assert len(fast["snaps"]) == len(ref["snaps"]) > 10
     for i, (a, b) in enumerate(zip(fast["snaps"], ref["snaps"])):
@@ -113,7 +125,8 @@ def test_a_clock_walk_stopped_by_max_scan_ends_where_the_frame_walk_does(name):
     ref = run(memory, cfg, schemes, secs, True, reclaim_midway=ask)
     assert 0 < ref["reclaimed_midway"] < (96 * MiB) // 4096     # stopped by max_scan
     assert fast["bad"] == [] and ref["bad"] == [] and fast["batched"] > 0
-    for key in ("vmstat", "breakdown", "kswapd_ns", "lru", "now", "reclaimed_midway", "snaps"):
+    for key in ("vmstat", "breakdown", "kswapd_ns", "lru", "now", "reclaimed_midway", "snaps",
+                "workingset"):
         assert fast[key] == ref[key], key
 
 

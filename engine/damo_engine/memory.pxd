@@ -10,6 +10,7 @@
 # Page-table state lives in plain C structs (VmaData, MmData) so that DAMON's
 # per-sample loops and the workloads' access loops never touch Python objects;
 # Vma and AddressSpace are thin Python handles on them.
+cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int32_t, uint64_t, int64_t
 
 cdef extern from "sim_rng.h":
@@ -126,6 +127,11 @@ cdef struct VmaData:
     uint64_t *bm_swapped
     uint64_t *bm_zpool          # swapped out into the compressed pool (zswap, zram)
     uint64_t *bm_active         # on the active LRU list (a THP: all of its pages)
+    uint64_t *bm_workingset     # PG_workingset: deactivated by reclaim, or refaulted
+                                # as such (a THP's at its first page)
+    uint64_t *shadow            # each swapped-out page's shadow entry (workingset
+                                # detection, see memory.pyx): host memory only where
+                                # pages were swapped out (a big array is mapped lazily)
     # Two "accessed since" views beside the PTE Accessed bit (young), as the
     # kernel keeps them with the folio's Young and Idle flags, so that DAMON
     # and reclaim never hide accesses from each other (a folio's bit is kept
@@ -192,6 +198,8 @@ cdef inline void vma_split_huge(VmaData *v, int64_t c) noexcept nogil:
             bm_set_range(v.bm_lru_ref, h, h + CHUNK_PAGES)
         if bm_test(v.damon_ref_chunks, c) and bm_test(v.bm_damon_ref, h):
             bm_set_range(v.bm_damon_ref, h, h + CHUNK_PAGES)
+        if bm_test(v.bm_workingset, h):
+            bm_set_range(v.bm_workingset, h, h + CHUNK_PAGES)
 
 cdef void gt_flush(VmaData *v) noexcept nogil
 cdef void gt_add_range(VmaData *v, int64_t lo, int64_t hi, uint64_t k) noexcept nogil
@@ -214,7 +222,15 @@ cdef inline VmaData *mm_find_vma(MmData *mm, uint64_t addr) noexcept nogil:
     return NULL
 
 cdef int vma_uniform_node(const VmaData *v) noexcept nogil
-cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil
+cdef inline int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
+    """The frame of page li, or -1 if it is not present (inline: every
+    fault, swap-out and reclaim step asks it)."""
+    cdef int64_t c = li >> CHUNK_SHIFT
+    if not pb_test(&v.present, li):
+        return -1
+    if v.vc_ptes[c] != NULL:
+        return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
+    return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
 cdef inline bint vma_young(const VmaData *v, int64_t li, uint64_t *folio_sz) noexcept nogil:
     """DAMON's access check of a present page: its Accessed bit (the PMD bit
     for a THP), or a reference reclaim took from it since DAMON's last mkold
@@ -268,6 +284,10 @@ cdef class Vma:
     cdef readonly str name
 
 
+# final: no subclass, so its cdef methods are called directly, not through
+# the vtable, and the C compiler may inline the small ones (node_free(),
+# first_touch_node(), workingset_age(), ...) into the fault and reclaim paths
+@cython.final
 cdef class Machine:
     cdef readonly int nr_nodes
     cdef int64_t node_base_pfn[MAX_NODES]
@@ -337,6 +357,22 @@ cdef class Machine:
     cdef int next_pid
     # LRU and reclaim (kswapd, direct reclaim)
     cdef int64_t nr_active                  # pages on the active LRU lists
+    # each node's lruvec, as inactive_is_low() reads it: its active pages,
+    # and the compressed pool's frames on it (in use, but on no LRU list)
+    cdef int64_t node_active[MAX_NODES]
+    cdef int64_t node_pool[MAX_NODES]
+    cdef uint64_t lru_gb[MAX_NODES]         # the GiB the ratio below is for
+    cdef uint64_t lru_ratio[MAX_NODES]      # int_sqrt(10 * gb)
+    # workingset detection (mm/workingset.c), per node's lruvec: the
+    # nonresident_age clock (evictions and activations), the workingset_*
+    # event counters, and the WORKINGSET_ACTIVATE_ANON reading reclaim last
+    # took (snapshot_refaults(): lruvec->refaults[WORKINGSET_ANON])
+    cdef uint64_t ws_age[MAX_NODES]
+    cdef uint64_t ws_refault_anon[MAX_NODES]
+    cdef uint64_t ws_activate_anon[MAX_NODES]
+    cdef uint64_t ws_restore_anon[MAX_NODES]
+    cdef uint64_t ws_refaults_snap[MAX_NODES]
+    cdef readonly unsigned int ws_bucket_order  # low stamp bits dropped (0 below 2^36 pages)
     cdef int64_t wmark_min[MAX_NODES], wmark_low[MAX_NODES], wmark_high[MAX_NODES]
     cdef int64_t reclaim_hand[MAX_NODES]    # CLOCK hand: next pfn to scan
     cdef int64_t kswapd_backoff             # allocations to let pass after a failed pass
@@ -363,6 +399,7 @@ cdef class Machine:
     # frames and page tables
     cdef int64_t pop_free_chunk(self, int node) noexcept nogil
     cdef int64_t take_frame(self, int node) except -2
+    cdef int64_t take_frame_fast(self, int node) except -2
     cdef void _add_partial(self, int64_t pc) noexcept
     cdef void _free_chunk(self, int64_t pc) noexcept
     cdef void release_frame(self, int64_t pfn) noexcept
@@ -376,6 +413,7 @@ cdef class Machine:
     cdef void drop_vma(self, VmaData *v) noexcept
     # what DAMOS actions do to pages
     cdef bint swap_out_page(self, VmaData *v, int64_t li) noexcept
+    cdef bint swap_out_frame(self, VmaData *v, int64_t li, int64_t pc, int64_t j) noexcept
     cdef bint _pool_add(self) noexcept
     cdef void _pool_remove(self) noexcept
     cdef void swap_forget(self, VmaData *v, int64_t li) noexcept
@@ -386,6 +424,16 @@ cdef class Machine:
     cdef void set_thp_hint(self, VmaData *v, int64_t c, bint hugepage) noexcept
     # LRU lists
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept
+    cdef bint inactive_is_low(self, int node) noexcept nogil
+    cdef int64_t _lru_move(self, VmaData *v, int64_t li, bint active) noexcept
+    # workingset detection
+    cdef void workingset_age(self, int node, int64_t nr) noexcept nogil
+    cdef void workingset_activation(self, VmaData *v, int64_t h) noexcept
+    cdef void workingset_eviction(self, VmaData *v, int64_t li, int node) noexcept
+    cdef void workingset_refault(self, VmaData *v, int64_t li, int node, bint to_lru) noexcept
+    cdef void snapshot_refaults(self, int node) noexcept nogil
+    cdef bint may_deactivate_anon(self, int node) noexcept nogil
+    cdef void _drop_active(self, VmaData *v, int64_t lo, int64_t hi) noexcept
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept
     cdef bint _folio_referenced(self, VmaData *v, int64_t li) noexcept
     cdef void _count_migration(self, int old, int node, int64_t n) noexcept

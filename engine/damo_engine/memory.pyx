@@ -14,10 +14,26 @@ from libc.math cimport ceil, sqrt
 cdef extern from *:
     int __builtin_popcountll(unsigned long long) nogil
     int __builtin_ctzll(unsigned long long) nogil
+    void __builtin_prefetch(const void *) nogil
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
 cdef uint64_t RMAP_EMPTY = 0xFFFFFFFFFFFFFFFFull
 cdef uint64_t RMAP_POOL = 0xFFFFFFFFFFFFFFFEull     # a frame of the compressed swap pool
+
+# Workingset detection (mm/workingset.c).  The kernel packs a shadow entry
+# into an xarray value (63 bits): the eviction stamp, the memcg id
+# (MEM_CGROUP_ID_SHIFT 16 bits), the node (NODES_SHIFT bits: 10, as x86_64
+# distribution kernels build with) and PG_workingset (1 bit), so the stamp
+# keeps BITS_PER_LONG - EVICTION_SHIFT = 64 - (1 + 1 + 10 + 16) = 36 bits
+# (EVICTION_MASK) and refault distances are taken modulo 2^36.  The engine
+# keeps the same stamp bits, and in the bits below them the node (3 bits:
+# MAX_NODES) and PG_workingset; reclaim is global here, so the memcg is
+# always the root one and is not stored.
+cdef enum:
+    WS_TIMESTAMP_BITS = 36
+    WS_NODE_BITS = 3
+cdef uint64_t WS_EVICTION_MASK = (1ULL << WS_TIMESTAMP_BITS) - 1
+cdef uint64_t WS_SHADOW_VALID = 1ULL << 63  # a shadow entry is stored (0: none)
 
 
 class SimulationError(Exception):
@@ -26,6 +42,10 @@ class SimulationError(Exception):
 
 cdef inline int64_t _min64(int64_t a, int64_t b) noexcept nogil:
     return a if a < b else b
+
+
+cdef inline int64_t _max64(int64_t a, int64_t b) noexcept nogil:
+    return a if a > b else b
 
 
 cdef inline int64_t _pages_fitting(double budget, double spent, double per_page,
@@ -83,13 +103,17 @@ cdef int vma_uniform_node(const VmaData *v) noexcept nogil:
     return -1
 
 
-cdef int64_t vma_frame(const VmaData *v, int64_t li) noexcept nogil:
-    cdef int64_t c = li >> CHUNK_SHIFT
-    if not pb_test(&v.present, li):
-        return -1
-    if v.vc_ptes[c] != NULL:
-        return v.vc_ptes[c][li & (CHUNK_PAGES - 1)]
-    return (<int64_t>v.vc_pchunk[c] << CHUNK_SHIFT) + (li & (CHUNK_PAGES - 1))
+cdef uint64_t int_sqrt(uint64_t x) noexcept nogil:
+    """floor(sqrt(x)), as lib/math/int_sqrt.c returns it: the result is
+    built a bit at a time, from bit 31 down (r < 2**32, so r * r fits)."""
+    cdef uint64_t r = 0, t
+    cdef int b
+    for b in range(31, -1, -1):
+        t = r | (<uint64_t>1 << b)
+        if t * t <= x:
+            r = t
+    return r
+
 
 
 cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask) noexcept nogil:
@@ -131,7 +155,8 @@ cdef inline void _mark_accessed(VmaData *v, int64_t li, int64_t m, uint32_t k,
         pb_set_range(&v.young, li, li + m)
         if write:
             pb_set_range(&v.dirty, li, li + m)
-    gt_add_range(v, li, li + m, k)
+    if v.gt_counts != NULL:             # ground truth kept (a call less per fault otherwise)
+        gt_add_range(v, li, li + m, k)
 
 
 # ---------------------------------------------------------------------------
@@ -335,6 +360,8 @@ cdef void _vma_free_maps(VmaData *v) noexcept nogil:
     sim_zfree(v.bm_swapped, words)
     sim_zfree(v.bm_zpool, words)
     sim_zfree(v.bm_active, words)
+    sim_zfree(v.bm_workingset, words)
+    sim_zfree(v.shadow, n * CHUNK_PAGES * sizeof(uint64_t))
     sim_zfree(v.bm_lru_ref, words); sim_zfree(v.bm_damon_ref, words)
     sim_zfree(v.damon_ref_chunks, summary)
     v.bm_lru_ref = NULL; v.bm_damon_ref = NULL; v.damon_ref_chunks = NULL
@@ -342,6 +369,7 @@ cdef void _vma_free_maps(VmaData *v) noexcept nogil:
     v.vc_thp_hint = NULL
 
     v.bm_swapped = NULL; v.bm_zpool = NULL; v.bm_active = NULL
+    v.bm_workingset = NULL; v.shadow = NULL
 
 
 cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) except NULL:
@@ -369,6 +397,8 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     v.bm_swapped = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_zpool = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_active = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.bm_workingset = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
+    v.shadow = <uint64_t *>sim_zalloc(v.nchunks * CHUNK_PAGES * sizeof(uint64_t))
     v.bm_lru_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.bm_damon_ref = <uint64_t *>sim_zalloc(words * sizeof(uint64_t))
     v.damon_ref_chunks = <uint64_t *>sim_zalloc((v.nchunks + 63) // 64 * sizeof(uint64_t))
@@ -381,7 +411,7 @@ cdef VmaData *_vma_new(MmData *mm, uint64_t start, uint64_t end, bint anon) exce
     if (v.vc_pchunk == NULL or v.vc_ptes == NULL or v.vc_present == NULL
             or v.vc_huge == NULL or v.vc_thp_hint == NULL or not _pb_ok(&v.present)
             or not _pb_ok(&v.young) or not _pb_ok(&v.dirty) or v.bm_swapped == NULL or v.bm_zpool == NULL
-            or v.bm_active == NULL
+            or v.bm_active == NULL or v.bm_workingset == NULL or v.shadow == NULL
             or v.bm_lru_ref == NULL or v.bm_damon_ref == NULL or v.damon_ref_chunks == NULL
             or (mm.track_ground_truth and (v.gt_counts == NULL or v.gt_stamp == NULL
                                            or v.gt_samples == NULL or v.gt_cdiff == NULL
@@ -467,6 +497,14 @@ cdef class Vma:
             "dirty": bool(pb_test(&v.dirty, li)),
             "swapped": bool(bm_test(v.bm_swapped, li)),
             "active": bool(bm_test(v.bm_active, li)),
+            "workingset": bool(bm_test(v.bm_workingset, folio_head(v, li))),
+            # the shadow entry of a swapped-out page: (eviction stamp, node,
+            # PG_workingset at eviction)
+            "shadow": ((v.shadow[li] >> (WS_NODE_BITS + 1)) & WS_EVICTION_MASK,
+                       <int>((v.shadow[li] >> 1) & ((1 << WS_NODE_BITS) - 1)),
+                       bool(v.shadow[li] & 1))
+                      if bm_test(v.bm_swapped, li) and v.shadow[li] & WS_SHADOW_VALID
+                      else None,
             "referenced": bool(bm_test(v.bm_lru_ref, folio_head(v, li))),
             "idle": not pb_test(&v.young, li) and not bm_test(v.bm_damon_ref,
                                                              folio_head(v, li)),
@@ -805,12 +843,29 @@ cdef class Machine:
             self.node_base_pfn[n] = base
             self.node_npages[n] = npages
             self.node_used[n] = 0
+            self.node_active[n] = 0
+            self.node_pool[n] = 0
+            self.lru_gb[n] = 0
+            self.lru_ratio[n] = 1
+            self.ws_age[n] = 0
+            self.ws_refault_anon[n] = 0
+            self.ws_activate_anon[n] = 0
+            self.ws_restore_anon[n] = 0
+            self.ws_refaults_snap[n] = 0
             self.node_latency_ns[n] = float(spec["latency_ns"])
             self.node_bandwidth_gbps[n] = float(spec.get("bandwidth_gbps") or 0)
             self.node_write_bw[n] = float(spec.get("write_bandwidth_gbps")
                                           or self.node_bandwidth_gbps[n])
             base += npages
         self.nr_pchunks = base >> CHUNK_SHIFT
+        # workingset_init(): the stamps cover totalram_pages (rounded up to a
+        # power of two); past 2^36 pages low bits are shaved off
+        self.ws_bucket_order = 0
+        k = 0
+        while k < 64 and ((<uint64_t>(base - 1)) >> k) != 0:
+            k += 1                                  # fls_long(totalram_pages - 1)
+        if k > WS_TIMESTAMP_BITS:
+            self.ws_bucket_order = k - WS_TIMESTAMP_BITS
         for n in range(self.nr_nodes):
             self.node_order[n] = n
         for i in range(1, self.nr_nodes):       # fastest first; ties keep node order
@@ -1014,6 +1069,12 @@ cdef class Machine:
                 "thp_collapse_alloc": self.thp_collapse_alloc,
                 "zswpin": self.zswpin, "zswpout": self.zswpout,
                 "zswap_pool_limit_hit": self.pool_limit_hit,
+                "workingset_refault_anon": sum(self.ws_refault_anon[n]
+                                               for n in range(self.nr_nodes)),
+                "workingset_activate_anon": sum(self.ws_activate_anon[n]
+                                                for n in range(self.nr_nodes)),
+                "workingset_restore_anon": sum(self.ws_restore_anon[n]
+                                               for n in range(self.nr_nodes)),
                 "nr_active": self.nr_active * PAGE_SIZE,
                 "nr_inactive": (self.nr_used_pages() - self.nr_pool_frames - self.nr_active)
                                * PAGE_SIZE,
@@ -1198,6 +1259,19 @@ cdef class Machine:
             else:
                 return -1
 
+    cdef int64_t take_frame_fast(self, int node) except -2:
+        """take_frame(), its common case inline: the node's newest partial
+        chunk has a free frame (a thrashing machine's every fault)."""
+        cdef int64_t pc, j
+        if node >= 0 and self.node_used[node] < self.node_npages[node] and \
+                self.nr_partial[node] > 0:
+            pc = self.partial[node][self.nr_partial[node] - 1]
+            if self.pc_owner[pc] == PC_RMAP and self.pc_used[pc] < CHUNK_PAGES:
+                j = bm_find_clear(self.pc_rmap[pc] + RMAP_USED, 0, CHUNK_PAGES)
+                if j < CHUNK_PAGES:
+                    return (pc << CHUNK_SHIFT) + j
+        return self.take_frame(node)
+
     cdef int64_t pop_free_chunk(self, int node) noexcept nogil:
         """A free 2 MiB chunk of node (freed ones first), or -1."""
         cdef int64_t pc
@@ -1334,10 +1408,11 @@ cdef class Machine:
         if v.vc_ptes[c] == NULL and pc >= 0 and self.pc_node[pc] == node:
             self.pc_used[pc] += <int32_t>n      # this chunk's own frames
         else:
-            pfn = self.take_frame(node)
+            pfn = self.take_frame_fast(node)
             if pfn < 0:
                 return 0
-            self.vc_to_ptes(v, c)
+            if v.vc_ptes[c] == NULL:
+                self.vc_to_ptes(v, c)
             n = 1
             v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = <uint32_t>pfn
             _rmap_map(self.pc_rmap[pfn >> CHUNK_SHIFT], pfn & (CHUNK_PAGES - 1), v, li)
@@ -1389,8 +1464,10 @@ cdef class Machine:
         if bm_test(v.bm_active, li):
             bm_clear(v.bm_active, li)
             self.nr_active -= 1
+            self.node_active[node] -= 1
         bm_clear(v.bm_lru_ref, li)
         bm_clear(v.bm_damon_ref, li)
+        bm_clear(v.bm_workingset, li)          # the freed folio's flags
         v.vc_present[c] -= 1
         v.nr_present -= 1
         v.node_pages[node] -= 1
@@ -1411,7 +1488,9 @@ cdef class Machine:
         if v.dead:
             return
         self.nr_active -= bm_count_range(v.bm_active, v.first_li, v.end_li)
+        self._drop_active(v, v.first_li, v.end_li)
         memset(v.bm_active, 0, words)
+        memset(v.bm_workingset, 0, words)
         memset(v.bm_lru_ref, 0, words)
         memset(v.bm_damon_ref, 0, words)
         for c in range(v.nchunks):
@@ -1449,6 +1528,7 @@ cdef class Machine:
         is free for it, the page goes to the backing device instead (zram
         has none: the swap-out fails).  last_swap_out_ns: its CPU cost."""
         cdef bint pooled = False
+        cdef int64_t pfn
         if (not pb_test(&v.present, li) or not v.anon
                 or self.swap_used >= self.swap_capacity_pages):
             return False
@@ -1458,6 +1538,11 @@ cdef class Machine:
                 if self.swap_pool_only:
                     return False
                 self.pool_limit_hit += 1
+        # __remove_mapping(): the folio leaves the swap cache, reclaimed,
+        # and leaves a shadow entry behind (MADV_PAGEOUT and DAMOS pageout
+        # reclaim through the same path)
+        pfn = vma_frame(v, li)
+        self.workingset_eviction(v, li, self.pc_node[pfn >> CHUNK_SHIFT])
         self.free_page(v, li)
         pb_clear(&v.dirty, li)
         bm_set(v.bm_swapped, li)
@@ -1468,6 +1553,74 @@ cdef class Machine:
             self.last_swap_out_ns = self.pool_out_ns
             if self.swap_pool_only:
                 self.pswpout += 1       # zram is a block device
+            else:
+                self.zswpout += 1
+        else:
+            self.last_swap_out_ns = self.swap_out_ns
+            self.pswpout += 1
+        return True
+
+    cdef bint swap_out_frame(self, VmaData *v, int64_t li, int64_t pc, int64_t j) noexcept:
+        """swap_out_page() of page li, a small page in frame j of the
+        page-granular chunk pc, as reclaim's batched walk finds it (present,
+        anonymous): the same steps in the same order, with what the walk
+        knows (the frame, its node, no THP) instead of asking again; the
+        page's free_page() and release_frame() are done here."""
+        cdef bint pooled = False
+        cdef int64_t c = li >> CHUNK_SHIFT
+        cdef int node = self.pc_node[pc]
+        cdef uint64_t *rm
+        cdef uint32_t *ptes = v.vc_ptes[c]
+        if ptes == NULL or v.vc_huge[c]:
+            return self.swap_out_page(v, li)     # not what the walk finds (kept general)
+        if self.swap_used >= self.swap_capacity_pages:
+            return False
+        if self.swap_pool:
+            pooled = self._pool_add()
+            if not pooled:
+                if self.swap_pool_only:
+                    return False
+                self.pool_limit_hit += 1
+        self.workingset_eviction(v, li, node)
+        # free_page(): release_frame() of frame j, then the page's bits
+        self.node_used[node] -= 1
+        self.pc_used[pc] -= 1
+        rm = self.pc_rmap[pc]
+        rm[j] = RMAP_EMPTY
+        bm_clear(rm + RMAP_LRU, j)
+        bm_clear(rm + RMAP_ACT, j)
+        bm_clear(rm + RMAP_USED, j)
+        if self.pc_used[pc] == 0:
+            self._free_chunk(pc)
+        else:
+            self._add_partial(pc)
+        pb_clear(&v.present, li)
+        pb_clear(&v.young, li)
+        if bm_test(v.bm_active, li):
+            bm_clear(v.bm_active, li)
+            self.nr_active -= 1
+            self.node_active[node] -= 1
+        bm_clear(v.bm_lru_ref, li)
+        bm_clear(v.bm_damon_ref, li)
+        bm_clear(v.bm_workingset, li)
+        v.vc_present[c] -= 1
+        v.nr_present -= 1
+        v.node_pages[node] -= 1
+        ptes[li & (CHUNK_PAGES - 1)] = PTE_NONE
+        if v.vc_present[c] == 0:
+            free(ptes)
+            v.vc_ptes[c] = NULL
+            v.nr_ptes_chunks -= 1
+        # the rest of swap_out_page()
+        pb_clear(&v.dirty, li)
+        bm_set(v.bm_swapped, li)
+        v.nr_swapped += 1
+        self.swap_used += 1
+        if pooled:
+            bm_set(v.bm_zpool, li)
+            self.last_swap_out_ns = self.pool_out_ns
+            if self.swap_pool_only:
+                self.pswpout += 1
             else:
                 self.zswpout += 1
         else:
@@ -1506,6 +1659,7 @@ cdef class Machine:
             bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_USED, pfn & (CHUNK_PAGES - 1))
             self.pc_used[pfn >> CHUNK_SHIFT] += 1
             self.node_used[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+            self.node_pool[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
             self.pool_pfns[self.nr_pool_frames] = pfn
             self.nr_pool_frames += 1
         self.pool_stored += 1
@@ -1516,6 +1670,7 @@ cdef class Machine:
         cdef int64_t need = <int64_t>ceil(self.pool_stored / self.pool_ratio)
         while self.nr_pool_frames > need:
             self.nr_pool_frames -= 1
+            self.node_pool[self.pc_node[self.pool_pfns[self.nr_pool_frames] >> CHUNK_SHIFT]] -= 1
             self.release_frame(self.pool_pfns[self.nr_pool_frames])
 
     cdef double swap_in_cost(self, VmaData *v, int64_t li) noexcept:
@@ -1543,13 +1698,15 @@ cdef class Machine:
     cdef bint swap_in_page(self, VmaData *v, int64_t li) except -1:
         """Read a swapped-out page back (MADV_WILLNEED); it is not accessed.
         last_swap_in_ns: what it cost the caller."""
+        cdef int node
         if not bm_test(v.bm_swapped, li):
             return False
         if self.first_touch_node() < 0:
             return False
         self.last_swap_in_ns = self.swap_in_cost(v, li)
         self.swap_forget(v, li)
-        self.alloc_page(v, li, self.first_touch_node())
+        node = self.alloc_page(v, li, self.first_touch_node())
+        self.workingset_refault(v, li, node, True)
         pb_clear(&v.young, li)
         self.balance()
         return True
@@ -1582,6 +1739,9 @@ cdef class Machine:
         self.node_used[node] += 1
         v.node_pages[old] -= 1
         v.node_pages[node] += 1
+        if bm_test(v.bm_active, li):
+            self.node_active[old] -= 1
+            self.node_active[node] += 1
         self._count_migration(old, node, 1)
         return True
 
@@ -1589,7 +1749,7 @@ cdef class Machine:
         """Move a whole chunk-mapped chunk (THP included) to a free 2 MiB chunk
         of `node`.  Returns the pages moved, or -1 if this fast path does not
         apply (the caller then moves pages one by one)."""
-        cdef int64_t pc = v.vc_pchunk[c], q, n
+        cdef int64_t pc = v.vc_pchunk[c], q, n, k
         cdef int old
         if v.vc_ptes[c] != NULL or pc < 0:
             return -1
@@ -1607,6 +1767,9 @@ cdef class Machine:
         self.node_used[node] += n
         v.node_pages[old] -= n
         v.node_pages[node] += n
+        k = <int64_t>bm_count_range(v.bm_active, c << CHUNK_SHIFT, (c + 1) << CHUNK_SHIFT)
+        self.node_active[old] -= k
+        self.node_active[node] += k
         self._free_chunk(pc)
         v.vc_pchunk[c] = <int32_t>q
         self._count_migration(old, node, n)
@@ -1626,29 +1789,205 @@ cdef class Machine:
         return (self.nr_active * PAGE_SIZE,
                 (self.nr_used_pages() - self.nr_pool_frames - self.nr_active) * PAGE_SIZE)
 
+    def node_lru_sizes(self, int node):
+        """(active, inactive) pages of a node's LRU lists: the lruvec that
+        inactive_is_low() reads (the pool's frames on the node are on none)."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return (self.node_active[node],
+                self.node_used[node] - self.node_pool[node] - self.node_active[node])
+
+    def node_inactive_is_low(self, int node):
+        """Test hook: what reclaim of the node decides of its lists now."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return self.inactive_is_low(node)
+
+    def check_lru_counts(self):
+        """Test hook: each node's (active pages, pool frames) counted afresh
+        from the VMAs' active bits and the pool's frames, beside the
+        counters reclaim reads; equal lists when all is as it expects."""
+        cdef int g, n
+        cdef int64_t li, pfn, i
+        cdef VmaData *v
+        act = [0] * self.nr_nodes
+        pool = [0] * self.nr_nodes
+        for g in range(self.nr_gids):
+            v = self.vmas_by_gid[g]
+            if v == NULL or v.dead:
+                continue
+            for li in range(v.first_li, v.end_li):
+                if bm_test(v.bm_active, li):
+                    pfn = vma_frame(v, li)
+                    if pfn < 0:
+                        return ("active page not present", g, li)
+                    act[self.pc_node[pfn >> CHUNK_SHIFT]] += 1
+        for i in range(self.nr_pool_frames):
+            pool[self.pc_node[self.pool_pfns[i] >> CHUNK_SHIFT]] += 1
+        return ((act, pool),
+                ([self.node_active[n] for n in range(self.nr_nodes)],
+                 [self.node_pool[n] for n in range(self.nr_nodes)]))
+
     # ---- LRU lists ----
+    cdef bint inactive_is_low(self, int node) noexcept nogil:
+        """mm/vmscan.c inactive_is_low() on the node's lruvec: its LRU pages
+        only (the compressed pool's frames are not on an LRU list); the
+        target active:inactive ratio grows with the lists' size,
+        int_sqrt(10 * GiB), 1 below 1 GiB."""
+        cdef uint64_t active = <uint64_t>self.node_active[node]
+        cdef uint64_t inactive = <uint64_t>(self.node_used[node] - self.node_pool[node]
+                                            - self.node_active[node])
+        cdef uint64_t gb = (inactive + active) >> (30 - PAGE_SHIFT)
+        if gb == 0:
+            return inactive < active
+        if gb != self.lru_gb[node]:
+            self.lru_gb[node] = gb
+            self.lru_ratio[node] = int_sqrt(10 * gb)
+        return inactive * self.lru_ratio[node] < active
+
+    cdef void _drop_active(self, VmaData *v, int64_t lo, int64_t hi) noexcept:
+        """The active pages of [lo, hi) leave their nodes' lruvecs (the
+        caller clears their bits): node_active follows, page by page where
+        the chunk is page-granular."""
+        cdef int64_t c, a, b, k, li, pfn
+        for c in range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1):
+            a = _max64(lo, c << CHUNK_SHIFT)
+            b = _min64(hi, (c + 1) << CHUNK_SHIFT)
+            k = <int64_t>bm_count_range(v.bm_active, a, b)
+            if k == 0:
+                continue
+            if v.vc_ptes[c] == NULL and v.vc_pchunk[c] >= 0:
+                self.node_active[self.pc_node[v.vc_pchunk[c]]] -= k
+                continue
+            for li in range(a, b):
+                if bm_test(v.bm_active, li):
+                    pfn = vma_frame(v, li)
+                    if pfn >= 0:
+                        self.node_active[self.pc_node[pfn >> CHUNK_SHIFT]] -= 1
+
     cdef void set_active(self, VmaData *v, int64_t li, bint active) noexcept:
-        """Move the folio holding page li to the active (or inactive) list."""
+        """Move the folio holding page li to the active (or inactive) list,
+        counted in pgactivate (pgdeactivate)."""
+        cdef int64_t n = self._lru_move(v, li, active)
+        if active:
+            self.pgactivate += n
+        else:
+            self.pgdeactivate += n
+
+    cdef int64_t _lru_move(self, VmaData *v, int64_t li, bint active) noexcept:
+        """The folio holding page li goes on the active (inactive) list;
+        returns its pages (0 if it was there already)."""
         cdef int64_t h = folio_head(v, li)
         cdef int64_t n = CHUNK_PAGES if v.vc_huge[li >> CHUNK_SHIFT] else 1
         cdef uint32_t *ptes = v.vc_ptes[li >> CHUNK_SHIFT]
         cdef uint32_t pfn = PTE_NONE
+        cdef int64_t frame = vma_frame(v, h)    # the folio's node: its lruvec
         if active == bm_test(v.bm_active, h):
-            return
+            return 0
         if ptes != NULL:
             pfn = ptes[li & (CHUNK_PAGES - 1)]      # a small page: its frame's rmap bit
         if active:
             bm_set_range(v.bm_active, h, h + n)
             self.nr_active += n
-            self.pgactivate += n
+            if frame >= 0:
+                self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] += n
             if pfn != PTE_NONE:
                 bm_set(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
         else:
             bm_clear_range(v.bm_active, h, h + n)
             self.nr_active -= n
-            self.pgdeactivate += n
+            if frame >= 0:
+                self.node_active[self.pc_node[frame >> CHUNK_SHIFT]] -= n
             if pfn != PTE_NONE:
                 bm_clear(self.pc_rmap[pfn >> CHUNK_SHIFT] + RMAP_ACT, pfn & (CHUNK_PAGES - 1))
+        return n
+
+    # ---- workingset detection (mm/workingset.c) ----
+    cdef void workingset_age(self, int node, int64_t nr) noexcept nogil:
+        """workingset_age_nonresident(): the node's inactive list aged by nr
+        pages (an eviction, or an activation)."""
+        self.ws_age[node] += <uint64_t>nr
+
+    cdef void workingset_activation(self, VmaData *v, int64_t h) noexcept:
+        """workingset_activation(): folio_mark_accessed() activated the
+        folio at h; its lruvec's inactive list ages by its pages."""
+        cdef int64_t frame = vma_frame(v, h)
+        if frame >= 0:
+            self.workingset_age(self.pc_node[frame >> CHUNK_SHIFT],
+                                CHUNK_PAGES if v.vc_huge[h >> CHUNK_SHIFT] else 1)
+
+    cdef void workingset_eviction(self, VmaData *v, int64_t li, int node) noexcept:
+        """workingset_eviction() of page li, on `node`, as it is swapped
+        out: its shadow entry takes the node's nonresident_age (shifted by
+        bucket_order, kept to EVICTION_MASK), the node and the folio's
+        PG_workingset; then the node's clock ages by the page."""
+        cdef uint64_t eviction = (self.ws_age[node] >> self.ws_bucket_order) & WS_EVICTION_MASK
+        v.shadow[li] = (WS_SHADOW_VALID | (eviction << (WS_NODE_BITS + 1))
+                        | (<uint64_t>node << 1)
+                        | (1 if bm_test(v.bm_workingset, folio_head(v, li)) else 0))
+        self.workingset_age(node, 1)
+
+    cdef void workingset_refault(self, VmaData *v, int64_t li, int node, bint to_lru) noexcept:
+        """workingset_refault() of page li, swapped back in onto `node` (its
+        new folio, not on an LRU list yet): counted in the node's
+        workingset_refault_anon; workingset_test_recent() on the node it was
+        evicted from: refault distance = (nonresident_age - eviction) &
+        EVICTION_MASK, against the workingset size an anon refault competes
+        with, the file lists and, if swap has a free slot, the active anon
+        list (one list pair here: the node's active pages).  Recent: the
+        folio goes on the active list (not a pgactivate event: it is added
+        to the LRU active), the node's clock ages, workingset_activate_anon;
+        was it PG_workingset when evicted, also workingset_restore_anon.
+        to_lru False: the folio is not kept (khugepaged copies it into a THP
+        at once), only the counters and the clock move."""
+        cdef uint64_t e = v.shadow[li], eviction, distance, size = 0
+        cdef int enode
+        if not (e & WS_SHADOW_VALID):
+            return
+        v.shadow[li] = 0
+        self.ws_refault_anon[node] += 1
+        enode = <int>((e >> 1) & ((1 << WS_NODE_BITS) - 1))
+        eviction = ((e >> (WS_NODE_BITS + 1)) & WS_EVICTION_MASK) << self.ws_bucket_order
+        distance = (self.ws_age[enode] - eviction) & WS_EVICTION_MASK
+        # get_nr_swap_pages() > 0: the page's own slot is still taken then
+        # (the engine freed it as the swap-in began)
+        if self.swap_capacity_pages - self.swap_used - 1 > 0:
+            size += <uint64_t>self.node_active[enode]
+        if distance > size:
+            return
+        if to_lru:
+            self._lru_move(v, li, True)
+        self.workingset_age(node, 1)
+        self.ws_activate_anon[node] += 1
+        if e & 1:
+            if to_lru:
+                bm_set(v.bm_workingset, folio_head(v, li))
+            self.ws_restore_anon[node] += 1
+
+    cdef void snapshot_refaults(self, int node) noexcept nogil:
+        """snapshot_refaults(): the end of a reclaim run (balance_pgdat(),
+        do_try_to_free_pages()) remembers the node's WORKINGSET_ACTIVATE_ANON."""
+        self.ws_refaults_snap[node] = self.ws_activate_anon[node]
+
+    cdef bint may_deactivate_anon(self, int node) noexcept nogil:
+        """prepare_scan_control()'s DEACTIVATE_ANON: refaulting pages were
+        activated since the last snapshot (a new workingset is forming), or
+        the inactive list is low."""
+        return (self.ws_activate_anon[node] != self.ws_refaults_snap[node]
+                or self.inactive_is_low(node))
+
+    def node_workingset(self, int node):
+        """Test hook: the node's workingset state: nonresident_age, the
+        workingset_*_anon counters, the snapshot reclaim compares with, and
+        what prepare_scan_control() would decide for the anon lists now."""
+        if node < 0 or node >= self.nr_nodes:
+            raise IndexError(node)
+        return {"nonresident_age": self.ws_age[node],
+                "refault": self.ws_refault_anon[node],
+                "activate": self.ws_activate_anon[node],
+                "restore": self.ws_restore_anon[node],
+                "snapshot": self.ws_refaults_snap[node],
+                "may_deactivate": self.may_deactivate_anon(node)}
 
     cdef void clear_folio_refs(self, VmaData *v, int64_t li) noexcept:
         """folio_referenced() as reclaim calls it: clear the Accessed bit
@@ -1677,7 +2016,12 @@ cdef class Machine:
         frames approximates the kernel's LRU lists.  An inactive folio that
         was referenced since the last look gets a second chance (it is
         activated); an unreferenced one is swapped out; active folios are
-        deactivated while the inactive list is smaller than the active one.
+        deactivated while prepare_scan_control() would let reclaim age the
+        active anon list: refaulting pages were activated since the node's
+        last snapshot_refaults() (decided once, at the start of the pass), or
+        the node's inactive list is low (inactive_is_low(): its LRU pages,
+        weighed by int_sqrt(10 * GiB)).  Evictions and activations age the
+        node's nonresident_age; a deactivated folio is PG_workingset.
         Returns the pages reclaimed; the work is charged to the stalled
         process (direct reclaim) or to kswapd."""
         cdef int64_t first = self.node_base_pfn[node], end = first + self.node_npages[node]
@@ -1687,11 +2031,11 @@ cdef class Machine:
         cdef VmaData *v
         cdef bint huge
         cdef double work = 0
-        # the used pages and the room in swap change only when a page is
-        # swapped out (its frame freed, the pool's frames taken): asked then,
-        # not for every folio passed
-        cdef int64_t used = self.nr_used_pages()
+        # the room in swap changes only when a page is swapped out: asked
+        # then, not for every folio passed
         cdef bint evictable = self.can_evict()
+        # refaults != lruvec->refaults[WORKINGSET_ANON]
+        cdef bint deact = self.ws_activate_anon[node] != self.ws_refaults_snap[node]
         if pfn < first or pfn >= end:
             pfn = first
         while reclaimed < nr_to_reclaim and scanned < max_scan and evictable:
@@ -1713,7 +2057,7 @@ cdef class Machine:
                 rm = self.pc_rmap[pc]
                 j = pfn & (CHUNK_PAGES - 1)
                 while True:
-                    if used - self.nr_active >= self.nr_active:
+                    if not (deact or self.inactive_is_low(node)):
                         k = bm_find_set_andnot(rm + RMAP_LRU, rm + RMAP_ACT, j, CHUNK_PAGES)
                     else:
                         k = bm_find_set(rm + RMAP_LRU, j, CHUNK_PAGES)
@@ -1732,7 +2076,7 @@ cdef class Machine:
                     looked += 1
                     work += self.reclaim_scan_ns
                     if bm_test(rm + RMAP_ACT, j):
-                        # active, so the inactive list is low: age it
+                        # active, so the active list may be aged: deactivate
                         # (clear_folio_refs() and set_active(False) on a small page)
                         if pb_test_clear(&v.young, li):
                             bm_set(v.bm_damon_ref, li)
@@ -1740,7 +2084,9 @@ cdef class Machine:
                         bm_clear(v.bm_lru_ref, li)
                         bm_clear(v.bm_active, li)
                         bm_clear(rm + RMAP_ACT, j)
+                        bm_set(v.bm_workingset, li)
                         self.nr_active -= 1
+                        self.node_active[node] -= 1
                         self.pgdeactivate += 1
                     elif pb_test_clear(&v.young, li):
                         # referenced (Accessed bit): a second chance
@@ -1750,19 +2096,22 @@ cdef class Machine:
                         bm_set(v.bm_active, li)
                         bm_set(rm + RMAP_ACT, j)
                         self.nr_active += 1
+                        self.node_active[node] += 1
                         self.pgactivate += 1
+                        self.workingset_age(node, 1)
                     elif bm_test(v.bm_lru_ref, li):
                         # referenced (PG_young, from DAMON's mkold): a second chance
                         bm_clear(v.bm_lru_ref, li)
                         bm_set(v.bm_active, li)
                         bm_set(rm + RMAP_ACT, j)
                         self.nr_active += 1
+                        self.node_active[node] += 1
                         self.pgactivate += 1
+                        self.workingset_age(node, 1)
                     elif v.anon:
-                        if self.swap_out_page(v, li):
+                        if self.swap_out_frame(v, li, pc, j):
                             reclaimed += 1
                             work += self.last_swap_out_ns
-                        used = self.nr_used_pages()
                         evictable = self.can_evict()
                         if self.pc_owner[pc] != PC_RMAP:
                             j += 1              # its last frame freed the chunk
@@ -1786,9 +2135,9 @@ cdef class Machine:
             huge = v.vc_huge[li >> CHUNK_SHIFT]
             h = folio_head(v, li)
             npages = CHUNK_PAGES if huge else 1
-            if bm_test(v.bm_active, h) and used - self.nr_active >= self.nr_active:
-                # an active folio while the inactive list is not low: the
-                # kernel's reclaim does not walk the active list then, so it
+            if bm_test(v.bm_active, h) and not (deact or self.inactive_is_low(node)):
+                # an active folio while the active list is not to be aged:
+                # the kernel's reclaim does not walk the active list then, so it
                 # is neither a scanned page nor work; 64 active pages of a
                 # chunk-mapped chunk are passed at once
                 if (not huge and self.pc_owner[pc] >= 0 and (li & 63) == 0
@@ -1806,20 +2155,22 @@ cdef class Machine:
             looked += npages
             work += self.reclaim_scan_ns
             if bm_test(v.bm_active, h):
-                if used - self.nr_active < self.nr_active:
-                    # the inactive list is low: age the active one
+                if deact or self.inactive_is_low(node):
+                    # shrink_active_list(): deactivated, PG_workingset
                     self.clear_folio_refs(v, h)
                     self.set_active(v, h, False)
+                    bm_set(v.bm_workingset, h)
             elif self._folio_referenced(v, h):
+                # activated: move_folios_to_lru() ages nonresident_age
                 self.clear_folio_refs(v, h)
                 self.set_active(v, h, True)
+                self.workingset_age(node, npages)
             elif v.anon:
                 bm_clear(v.bm_lru_ref, h)
                 for j in range(h, h + npages):
                     if self.swap_out_page(v, j):
                         reclaimed += 1
                         work += self.last_swap_out_ns
-                used = self.nr_used_pages()
                 evictable = self.can_evict()
             if huge:
                 pfn = (pfn | (CHUNK_PAGES - 1)) + 1
@@ -1837,18 +2188,22 @@ cdef class Machine:
             self.pgscan_kswapd += looked
             self.pgsteal_kswapd += reclaimed
             self.kswapd_ns += work
+            self.snapshot_refaults(node)        # the end of balance_pgdat()
         return reclaimed
 
     cdef int64_t direct_reclaim(self, VmaData *stalled) except -1:
         """Every node is full: the allocating process reclaims a batch
         (SWAP_CLUSTER_MAX pages) itself."""
         cdef int i
-        cdef int64_t got
+        cdef int64_t got = 0
         for i in range(self.nr_nodes):
             got = self.reclaim_node(self.node_order[i], 32, True, stalled)
             if got:
-                return got
-        return 0
+                break
+        # the end of do_try_to_free_pages(): every node of the zonelist
+        for i in range(self.nr_nodes):
+            self.snapshot_refaults(i)
+        return got
 
     cdef void balance(self) except *:
         """kswapd: once no node has free memory above its low watermark (an
@@ -1914,13 +2269,20 @@ cdef class Machine:
         # swapped-out pages come back first
         nsw = <int64_t>bm_count_range(v.bm_swapped, lo, lo + CHUNK_PAGES)
         if nsw:
+            node = self.first_touch_node()      # where the swap-in's small folio goes
+            if node < 0:
+                node = best
             for j in range(lo, lo + CHUNK_PAGES):
                 if bm_test(v.bm_swapped, j):
                     self.swap_forget(v, j)
+                    self.workingset_refault(v, j, node, False)
         # the new folio starts on the inactive list
         j = <int64_t>bm_count_range(v.bm_active, lo, lo + CHUNK_PAGES)
         self.nr_active -= j
+        if j:
+            self._drop_active(v, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_active, lo, lo + CHUNK_PAGES)
+        bm_clear_range(v.bm_workingset, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_lru_ref, lo, lo + CHUNK_PAGES)
         bm_clear_range(v.bm_damon_ref, lo, lo + CHUNK_PAGES)
         present_before = v.vc_present[c]
@@ -2257,9 +2619,15 @@ cdef class Machine:
         cdef int node
         if not pb_test(&v.present, li):
             if bm_test(v.bm_swapped, li):
+                # its shadow entry is read after the frame is taken: fetched
+                # meanwhile (one random line of a big array each major fault)
+                __builtin_prefetch(&v.shadow[li])
+                if v.vc_ptes[c] != NULL:
+                    __builtin_prefetch(&v.vc_ptes[c][li & (CHUNK_PAGES - 1)])    # its PTE, too
                 t = self.swap_in_cost(v, li)
                 self.swap_forget(v, li)
                 node = self.alloc_page(v, li, self.first_touch_node())
+                self.workingset_refault(v, li, node, True)
                 cost += t
                 v.mm.swapin_ns += t
                 v.mm.major_faults += 1
@@ -2383,3 +2751,21 @@ def kunit_sampler_picks(PageBitsForTest present, PageBitsForTest young, PageBits
     finally:
         free(cp)
     return out
+
+
+def lru_inactive_ratio(uint64_t gb):
+    """The target active:inactive ratio inactive_is_low() uses for lists of
+    `gb` GiB (their size shifted right by 30 - PAGE_SHIFT): int_sqrt(10 * gb),
+    1 below 1 GiB."""
+    return int_sqrt(10 * gb) if gb else 1
+
+
+def lru_inactive_is_low(uint64_t inactive, uint64_t active):
+    """inactive_is_low() of a lruvec with these inactive and active pages."""
+    cdef uint64_t gb = (inactive + active) >> (30 - PAGE_SHIFT)
+    return inactive * (int_sqrt(10 * gb) if gb else 1) < active
+
+
+def lru_int_sqrt(uint64_t x):
+    """Test hook: the engine's int_sqrt()."""
+    return int_sqrt(x)

@@ -907,13 +907,14 @@ cdef class PaddrOps(Operations):
 cdef void folio_mark_accessed(Machine m, VmaData *v, int64_t h) noexcept:
     """mm/swap.c folio_mark_accessed(): a first call marks the folio
     referenced; a second, on a referenced inactive folio, activates it (and
-    clears referenced).  Either way the folio stops being idle, which
+    clears referenced; workingset_activation() ages the node's nonresident_age).  Either way the folio stops being idle, which
     DAMON's next access check sees."""
     if not bm_test(v.bm_lru_ref, h):
         bm_set(v.bm_lru_ref, h)
     elif not bm_test(v.bm_active, h):
         m.set_active(v, h, True)
         bm_clear(v.bm_lru_ref, h)
+        m.workingset_activation(v, h)
     bm_set(v.bm_damon_ref, h)
     bm_set(v.damon_ref_chunks, h >> CHUNK_SHIFT)
 

@@ -103,7 +103,7 @@ static inline void pb_spill(pagebits *b)
 	b->nexc = 0;
 }
 
-static inline int pb_test(const pagebits *b, uint64_t i)
+static inline __attribute__((always_inline)) int pb_test(const pagebits *b, uint64_t i)
 {
 	uint64_t c = i >> PB_CHUNK_SHIFT;
 
@@ -112,7 +112,9 @@ static inline int pb_test(const pagebits *b, uint64_t i)
 	return bm_test(b->any, c) && bm_test(b->bits, i);
 }
 
-static inline void pb_set(pagebits *b, uint64_t i)
+/* pb_set(), pb_clear(): always inline, as gcc left them out of line in the
+ * fault and swap-out paths, where they run for every page */
+static inline __attribute__((always_inline)) void pb_set(pagebits *b, uint64_t i)
 {
 	uint64_t c = i >> PB_CHUNK_SHIFT;
 
@@ -125,7 +127,7 @@ static inline void pb_set(pagebits *b, uint64_t i)
 	bm_set(b->bits, i);
 }
 
-static inline void pb_clear(pagebits *b, uint64_t i)
+static inline __attribute__((always_inline)) void pb_clear(pagebits *b, uint64_t i)
 {
 	uint64_t c = i >> PB_CHUNK_SHIFT;
 
@@ -235,17 +237,11 @@ static inline void pb_set_part(pagebits *b, uint64_t lo, uint64_t hi)
 	bm_set_range(b->bits, lo, hi);
 }
 
-static inline void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi)
+static inline void pb_set_range_pages(pagebits *b, uint64_t lo, uint64_t hi)
 {
 	uint64_t c0 = (lo + PB_CHUNK_PAGES - 1) >> PB_CHUNK_SHIFT;	/* whole chunks [c0, c1) */
 	uint64_t c1 = hi >> PB_CHUNK_SHIFT;
 
-	if (lo >= hi)
-		return;
-	if (hi == lo + 1) {	/* one page (a fault, a swap-in): what pb_set_part does */
-		pb_set(b, lo);
-		return;
-	}
 	if (c0 >= c1) {
 		uint64_t mid = (lo | (PB_CHUNK_PAGES - 1)) + 1;
 
@@ -262,6 +258,18 @@ static inline void pb_set_range(pagebits *b, uint64_t lo, uint64_t hi)
 	if (b->nexc && bm_count_range(b->exc_chunks, c0, c1))
 		pb_drop_exc(b, c0 << PB_CHUNK_SHIFT, c1 << PB_CHUNK_SHIFT);
 	pb_set_part(b, c1 << PB_CHUNK_SHIFT, hi);
+}
+
+static inline __attribute__((always_inline)) void pb_set_range(pagebits *b, uint64_t lo,
+								 uint64_t hi)
+{
+	if (lo >= hi)
+		return;
+	if (hi == lo + 1) {	/* one page (a fault, a swap-in): what pb_set_part does */
+		pb_set(b, lo);
+		return;
+	}
+	pb_set_range_pages(b, lo, hi);
 }
 
 static inline void pb_clear_range(pagebits *b, uint64_t lo, uint64_t hi)

@@ -533,6 +533,7 @@ cdef class MasimWorkload(Workload):
         cdef uint64_t mask[CHUNK_WORDS]
         cdef int64_t ch, nxt, got
         cdef int nd, w
+        cdef unsigned int words         # the words of mask with a pick
         absent = P - present
         per = c
         if absent:
@@ -553,9 +554,11 @@ cdef class MasimWorkload(Workload):
                 # the picks of one chunk: plain first touches in one go
                 ch = li >> CHUNK_SHIFT
                 memset(mask, 0, sizeof(mask))
+                words = 0
                 nxt = li
                 while nxt >= 0 and (nxt >> CHUNK_SHIFT) == ch:
                     mask[(nxt >> 6) & (CHUNK_WORDS - 1)] |= (<uint64_t>1) << (nxt & 63)
+                    words |= 1u << ((nxt >> 6) & (CHUNK_WORDS - 1))
                     nxt = smp_next(&smp)
                 got = self.machine.fault_mask(v, ch, mask, p.write)
 
@@ -567,7 +570,11 @@ cdef class MasimWorkload(Workload):
                     v.mm.node_accesses[nd] += got
                     faulted += got
                 else:
-                    for w in range(CHUNK_WORDS):
+                    # the words with picks only, in address order (a thrashing
+                    # chunk's burst usually picks one page of it)
+                    while words:
+                        w = _ctz(words)
+                        words &= words - 1
                         while mask[w] and faulted < n:
                             cost += self.machine.touch_page(
                                 v, (ch << CHUNK_SHIFT) + w * 64 + _ctz(mask[w]), 1, p.write, ct)
