@@ -64,6 +64,7 @@ typedef struct {
 	uint64_t chunk;		/* SMP_ABSENT: chunk whose words are in cp, or ~0 */
 	uint64_t cp[PB_CHUNK_WORDS], cy[PB_CHUNK_WORDS], cd[PB_CHUNK_WORDS];
 	uint64_t cx[PB_CHUNK_WORDS];	/* SMP_CLEAR: the chunk's candidates */
+	uint64_t skq, skw;	/* SMP_CLEAR: summary word skq's skippable chunks */
 	double lq;		/* log(1 - p); 0: every candidate is picked */
 	uint32_t q16;		/* p in 1/65536ths, for whole-chunk draws */
 	int bern;		/* the current chunk's picks are drawn word by word */
@@ -126,6 +127,7 @@ static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *yo
 	s->m = 0;
 	s->started = 0;
 	s->chunk = ~0ULL;
+	s->skq = ~0ULL;
 	s->rng = rng;
 	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
 	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
@@ -265,11 +267,21 @@ static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
 	int64_t n = 0;
 	int k;
 
+	if (p == smp_ones && d == smp_ones) {
+		/* present, and dirty or reads: the pages not young */
 #pragma GCC unroll 8
-	for (k = 0; k < PB_CHUNK_WORDS; k++) {
-		x = p[k] & ~(y[k] & d[k]);
-		s->cx[k] = x;
-		n += __builtin_popcountll(x);
+		for (k = 0; k < PB_CHUNK_WORDS; k++) {
+			x = ~y[k];
+			s->cx[k] = x;
+			n += __builtin_popcountll(x);
+		}
+	} else {
+#pragma GCC unroll 8
+		for (k = 0; k < PB_CHUNK_WORDS; k++) {
+			x = p[k] & ~(y[k] & d[k]);
+			s->cx[k] = x;
+			n += __builtin_popcountll(x);
+		}
 	}
 	if (wl >> 3 == c || wh >> 3 == c) {
 		/* a chunk at an end of the range: cut it */
@@ -291,10 +303,14 @@ static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
  * gets its summary bits back where its pages all came to be set */
 static inline void smp_clear_leave(pb_sampler *s)
 {
+	uint64_t c = s->w >> 3;
+
 	if ((s->w & 7) == 7) {
-		pb_resummarize(s->young, s->w >> 3);
-		if (s->dirty)
-			pb_resummarize(s->dirty, s->w >> 3);
+		/* pb_resummarize(), its tests here (most chunks fail them) */
+		if (!bm_test(s->young->full, c) && bm_test(s->young->any, c))
+			pb_resummarize(s->young, c);
+		if (s->dirty && !bm_test(s->dirty->full, c) && bm_test(s->dirty->any, c))
+			pb_resummarize(s->dirty, c);
 	}
 	s->w++;
 }
@@ -343,20 +359,27 @@ entry:
 	for (;;) {
 		if (s->w >= wend)
 			return -1;
-		/* at a chunk: skip the chunks without candidates */
+		/* at a chunk: skip the chunks without candidates (the
+		 * summaries of the chunks ahead do not change during the
+		 * draw: the caller sets bits of the chunk drawn, and the
+		 * resummarising is of the chunk left, so a summary word is
+		 * read once) */
 		c = s->w >> 3;
 		for (;;) {
 			q = c >> 6;
-			sk = smp_skippable(s, q) >> (c & 63);
-			if (!(sk & 1))
-				break;
-			/* the run of skippable chunks from c on */
-			c += sk == ~0ULL >> (c & 63) ? 64 - (c & 63)
-				: (uint64_t)__builtin_ctzll(~sk);
+			if (q != s->skq) {
+				s->skq = q;
+				s->skw = smp_skippable(s, q);
+			}
+			/* the first chunk from c on that is not skippable */
+			sk = ~s->skw & (~0ULL << (c & 63));
+			c = sk ? (q << 6) + (uint64_t)__builtin_ctzll(sk) : (q + 1) << 6;
 			if (c << 3 >= wend) {
 				s->w = wend;
 				return -1;
 			}
+			if (sk)
+				break;
 		}
 		if (c != s->w >> 3)
 			s->w = c << 3;
