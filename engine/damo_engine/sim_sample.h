@@ -322,7 +322,7 @@ static inline void smp_clear_leave(pb_sampler *s)
  * time, and a chunk left is resummarised on the way out (on the call after
  * its last pick: the caller has set the picked pages' bits by then).
  */
-static int64_t smp_next_clear(pb_sampler *s)
+static inline __attribute__((always_inline)) int64_t smp_next_clear(pb_sampler *s)
 {
 	uint64_t wend = ((s->hi - 1) >> 6) + 1, e, c, q, sk, x;
 	int64_t cnt;
@@ -561,5 +561,32 @@ static inline void smp_skip_chunk(pb_sampler *s, uint64_t i)
 	s->m = 0;
 	if (end - 1 > s->w)
 		s->w = end - 1;
+}
+/*
+ * SMP_CLEAR, the pass over the words: draw the picks and set their bits as
+ * the accesses would, young (and dirty, for writes), a THP's chunk as a
+ * whole (one Accessed bit: the rest of its chunk is left out).  One loop in
+ * C, not a call per pick.
+ */
+static inline void smp_draw_clear(pb_sampler *s, const uint8_t *huge)
+{
+	int64_t li;
+	uint64_t c;
+
+	if (s->lo >= s->hi)
+		return;
+	while ((li = smp_next_clear(s)) >= 0) {
+		c = (uint64_t)li >> PB_CHUNK_SHIFT;
+		if (huge[c]) {
+			pb_set_chunk(s->young, c);
+			if (s->dirty)
+				pb_set_chunk(s->dirty, c);
+			smp_skip_chunk(s, (uint64_t)li);
+			continue;
+		}
+		pb_set(s->young, (uint64_t)li);
+		if (s->dirty)
+			pb_set(s->dirty, (uint64_t)li);
+	}
 }
 #endif
