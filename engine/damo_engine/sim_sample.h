@@ -65,6 +65,10 @@ typedef struct {
 	uint64_t cp[PB_CHUNK_WORDS], cy[PB_CHUNK_WORDS], cd[PB_CHUNK_WORDS];
 	uint64_t cx[PB_CHUNK_WORDS];	/* SMP_CLEAR: the chunk's candidates */
 	uint64_t skq, skw;	/* SMP_CLEAR: summary word skq's skippable chunks */
+	uint64_t cl, ch;	/* SMP_CLEAR: the chunks of the range's ends */
+	int64_t left;		/* SMP_CLEAR: the chunk's pages not young and not
+				 * picked yet, when its candidates are just those;
+				 * else -1 */
 	double lq;		/* log(1 - p); 0: every candidate is picked */
 	uint32_t q16;		/* p in 1/65536ths, for whole-chunk draws */
 	int bern;		/* the current chunk's picks are drawn word by word */
@@ -128,6 +132,9 @@ static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *yo
 	s->started = 0;
 	s->chunk = ~0ULL;
 	s->skq = ~0ULL;
+	s->cl = lo >> PB_CHUNK_SHIFT;
+	s->ch = hi ? (hi - 1) >> PB_CHUNK_SHIFT : 0;
+	s->left = -1;
 	s->rng = rng;
 	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
 	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
@@ -263,7 +270,7 @@ static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
 	const uint64_t *p = pb_chunk_view(s->present, c, s->cp);
 	const uint64_t *y = pb_chunk_view(s->young, c, s->cy);
 	const uint64_t *d = s->dirty ? pb_chunk_view(s->dirty, c, s->cd) : smp_ones;
-	uint64_t wl = s->lo >> 6, wh = (s->hi - 1) >> 6, x;
+	uint64_t wl, wh, x;
 	int64_t n = 0;
 	int k;
 
@@ -275,6 +282,7 @@ static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
 			s->cx[k] = x;
 			n += __builtin_popcountll(x);
 		}
+		s->left = n;
 	} else {
 #pragma GCC unroll 8
 		for (k = 0; k < PB_CHUNK_WORDS; k++) {
@@ -282,9 +290,13 @@ static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
 			s->cx[k] = x;
 			n += __builtin_popcountll(x);
 		}
+		s->left = -1;
 	}
-	if (wl >> 3 == c || wh >> 3 == c) {
+	if (c == s->cl || c == s->ch) {
 		/* a chunk at an end of the range: cut it */
+		wl = s->lo >> 6;
+		wh = (s->hi - 1) >> 6;
+		s->left = -1;
 		for (k = 0; k < PB_CHUNK_WORDS; k++)
 			if ((c << 3) + k < wl || (c << 3) + k > wh)
 				s->cx[k] = 0;
@@ -306,8 +318,9 @@ static inline void smp_clear_leave(pb_sampler *s)
 	uint64_t c = s->w >> 3;
 
 	if ((s->w & 7) == 7) {
-		/* pb_resummarize(), its tests here (most chunks fail them) */
-		if (!bm_test(s->young->full, c) && bm_test(s->young->any, c))
+		/* pb_resummarize(), its tests here (most chunks fail them);
+		 * a page left not young cannot make its chunk all young */
+		if (s->left <= 0 && !bm_test(s->young->full, c) && bm_test(s->young->any, c))
 			pb_resummarize(s->young, c);
 		if (s->dirty && !bm_test(s->dirty->full, c) && bm_test(s->dirty->any, c))
 			pb_resummarize(s->dirty, c);
@@ -408,6 +421,8 @@ pick:
 		s->m &= s->m - 1;
 		s->skip--;
 	}
+	if (s->left > 0)
+		s->left--;
 	b = __builtin_ctzll(s->m);
 	s->m &= s->m - 1;
 	s->skip = smp_gap(s);
