@@ -146,3 +146,111 @@ def test_sparse_and_pass_draw_differently_for_one_seed(bits):
     one differ from the pass's for the same seed: documented, not hidden)."""
     pbs, _ = bits
     assert draw(pbs, "read", 0.01, False, 7) != draw(pbs, "read", 0.01, True, 7)
+
+
+# -- the pass over the words, pick by pick --------------------------------
+# A model of sim_rng.h (xoshiro256** seeded by splitmix64) and of the gaps
+# (smp_gap: the geometric draw through smp_fast_ln), written from their
+# definitions: the pass over the words must pick, for one RNG state, the
+# candidates that gaps over the candidates in address order land on (what
+# makes a recording the same whatever way the pass walks the chunks).
+M64 = (1 << 64) - 1
+
+
+def _splitmix(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return x, z ^ (z >> 31)
+
+
+def _rng(seed):
+    s, x = [], seed
+    for _ in range(4):
+        x, z = _splitmix(x)
+        s.append(z)
+    return s
+
+
+def _rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & M64
+
+
+def _next(s):
+    result = (_rotl((s[1] * 5) & M64, 7) * 9) & M64
+    t = (s[1] << 17) & M64
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+def _fast_ln(u):
+    import struct
+    i = struct.unpack("<Q", struct.pack("<d", u))[0]
+    e = ((i >> 52) & 0x7FF) - 1023
+    m = struct.unpack("<d", struct.pack("<Q", (i & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000))[0]
+    if m > 1.4142135623730951:
+        m *= 0.5
+        e += 1
+    t = (m - 1.0) / (m + 1.0)
+    t2 = t * t
+    return e * 0.6931471805599453 + \
+        2.0 * t * (1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9)))))
+
+
+def _gap(s, lq):
+    u = 1.0 - (_next(s) >> 11) * 2.0 ** -53
+    g = _fast_ln(u) / lq
+    return int(g) if g < 4.0e18 else int(4e18)
+
+
+def model_picks(cand, p, seed):
+    import math
+    s = _rng(seed)
+    lq = math.log(1.0 - p)
+    idx = np.flatnonzero(cand)
+    picks, pos = [], _gap(s, lq)
+    while pos < len(idx):
+        picks.append(int(idx[pos]))
+        pos += 1 + _gap(s, lq)
+    return picks
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pass_picks_what_gaps_over_the_candidates_land_on(bits, kind):
+    pbs, model = bits
+    cand = candidates(model, kind)
+    # absent: small p only (from about 4 picks expected in a chunk its
+    # picks are drawn a word at a time, not by gaps)
+    for p in ((0.001, 0.004) if kind == "absent" else (0.001, 0.02, 0.3, 0.9)):
+        for seed in range(4):
+            picks = draw(pbs, kind, p, False, 77 + seed)
+            assert picks == model_picks(cand, p, 77 + seed), (kind, p, seed)
+            assert len(picks) > 0
+
+
+def test_pass_over_sparse_candidates_picks_by_gaps():
+    """Candidates one or two per chunk over summarised chunks (DAMON's
+    mkold of one page per region): each chunk is loaded once, passed whole
+    when the gap runs past it; the picks are still the gaps' landings."""
+    rng = np.random.default_rng(5)
+    present, young = np.ones(NPAGES, bool), np.ones(NPAGES, bool)
+    pb_p, pb_y = PageBitsForTest(NCHUNKS), PageBitsForTest(NCHUNKS)
+    for k in range(NCHUNKS):
+        pb_p.set_chunk(k)
+        pb_y.set_chunk(k)
+    for li in rng.choice(NPAGES, 90, replace=False):
+        pb_y.clear(int(li))              # exceptions, then spills into page bits
+        young[li] = False
+    cand = present & ~young
+    cand[:LO] = False
+    cand[HI:] = False
+    for p in (0.05, 0.5):
+        for seed in range(6):
+            picks = kunit_sampler_picks(pb_p, pb_y, None, False, LO, HI, p, False, seed)
+            assert picks == model_picks(cand, p, seed)

@@ -61,10 +61,14 @@ typedef struct {
 	uint64_t w;		/* word being drawn from */
 	uint64_t m;		/* its candidates not yet passed */
 	int started;
-	uint64_t chunk;		/* chunk whose words are in cp/cy/cd, or ~0 */
-	uint64_t count_chunk;	/* chunk whose candidates are counted in count, or ~0 */
-	int64_t count;
+	uint64_t chunk;		/* SMP_ABSENT: chunk whose words are in cp, or ~0 */
 	uint64_t cp[PB_CHUNK_WORDS], cy[PB_CHUNK_WORDS], cd[PB_CHUNK_WORDS];
+	uint64_t cx[PB_CHUNK_WORDS];	/* SMP_CLEAR: the chunk's candidates */
+	uint64_t skq, skw;	/* SMP_CLEAR: summary word skq's skippable chunks */
+	uint64_t cl, ch;	/* SMP_CLEAR: the chunks of the range's ends */
+	int64_t left;		/* SMP_CLEAR: the chunk's pages not young and not
+				 * picked yet, when its candidates are just those;
+				 * else -1 */
 	double lq;		/* log(1 - p); 0: every candidate is picked */
 	uint32_t q16;		/* p in 1/65536ths, for whole-chunk draws */
 	int bern;		/* the current chunk's picks are drawn word by word */
@@ -127,7 +131,10 @@ static inline void smp_init(pb_sampler *s, const pagebits *present, pagebits *yo
 	s->m = 0;
 	s->started = 0;
 	s->chunk = ~0ULL;
-	s->count_chunk = ~0ULL;
+	s->skq = ~0ULL;
+	s->cl = lo >> PB_CHUNK_SHIFT;
+	s->ch = hi ? (hi - 1) >> PB_CHUNK_SHIFT : 0;
+	s->left = -1;
 	s->rng = rng;
 	s->lq = p >= 1.0 ? 0 : log(1.0 - p);
 	s->q16 = p >= 1.0 ? 65536 : (uint32_t)(p * 65536.0 + 0.5);
@@ -231,28 +238,17 @@ static inline void pb_chunk_words(const pagebits *b, uint64_t c, uint64_t *out)
 	}
 }
 
+/* SMP_ABSENT: the candidates of word w */
 static inline uint64_t smp_candidates(pb_sampler *s, uint64_t w)
 {
-	uint64_t x, m, c = w >> 3;
+	uint64_t x, c = w >> 3;
 	int k = w & 7;
 
 	if (s->chunk != c) {
 		s->chunk = c;
 		pb_chunk_words(s->present, c, s->cp);
-		if (s->mode == SMP_CLEAR) {
-			pb_chunk_words(s->young, c, s->cy);
-			if (s->dirty)
-				pb_chunk_words(s->dirty, c, s->cd);
-		}
 	}
-	if (s->mode == SMP_ABSENT) {
-		x = ~s->cp[k];
-	} else {
-		m = s->cy[k];
-		if (s->dirty)
-			m &= s->cd[k];
-		x = s->cp[k] & ~m;
-	}
+	x = ~s->cp[k];
 	if (w == s->lo >> 6)
 		x &= ~0ULL << (s->lo & 63);
 	if (w == (s->hi - 1) >> 6 && (s->hi & 63))
@@ -260,31 +256,194 @@ static inline uint64_t smp_candidates(pb_sampler *s, uint64_t w)
 	return x;
 }
 
-/* SMP_CLEAR: the candidates of chunk c, wholly in the range (its words
- * resolved into the sampler's cache on the way; the count is cached too) */
-static inline int64_t smp_chunk_count(pb_sampler *s, uint64_t c)
-{
-	int64_t n = 0;
-	uint64_t m;
+static const uint64_t smp_ones[PB_CHUNK_WORDS] = {
+	~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL
+};
+static const uint64_t smp_zeros[PB_CHUNK_WORDS];
 
-	if (s->chunk == c && s->count_chunk == c)
-		return s->count;
-	if (s->chunk != c) {
-		s->chunk = c;
-		pb_chunk_words(s->present, c, s->cp);
-		pb_chunk_words(s->young, c, s->cy);
-		if (s->dirty)
-			pb_chunk_words(s->dirty, c, s->cd);
+/* the 8 words of chunk c where they are (the page bits, or all set, or all
+ * clear), resolved into tmp only for a summarised chunk with exceptions */
+static inline const uint64_t *pb_chunk_view(const pagebits *b, uint64_t c, uint64_t *tmp)
+{
+	if (bm_test(b->full, c)) {
+		if (!pb_chunk_has_exc(b, c))
+			return smp_ones;
+		pb_chunk_words(b, c, tmp);
+		return tmp;
 	}
-	for (int k = 0; k < PB_CHUNK_WORDS; k++) {
-		m = s->cy[k];
-		if (s->dirty)
-			m &= s->cd[k];
-		n += __builtin_popcountll(s->cp[k] & ~m);
+	if (!bm_test(b->any, c))
+		return smp_zeros;
+	return &b->bits[c * PB_CHUNK_WORDS];
+}
+
+/*
+ * SMP_CLEAR: the candidates of chunk c's words in the range into cx (the
+ * words out of it hold none), and their number.  The draw reads them from
+ * there: a pick sets bits only of words already passed, so the copy stays
+ * what the page bits say ahead.
+ */
+static inline int64_t smp_clear_chunk(pb_sampler *s, uint64_t c)
+{
+	const uint64_t *p = pb_chunk_view(s->present, c, s->cp);
+	const uint64_t *y = pb_chunk_view(s->young, c, s->cy);
+	const uint64_t *d = s->dirty ? pb_chunk_view(s->dirty, c, s->cd) : smp_ones;
+	uint64_t wl, wh, x;
+	int64_t n = 0;
+	int k;
+
+	if (p == smp_ones && d == smp_ones) {
+		/* present, and dirty or reads: the pages not young */
+#pragma GCC unroll 8
+		for (k = 0; k < PB_CHUNK_WORDS; k++) {
+			x = ~y[k];
+			s->cx[k] = x;
+			n += __builtin_popcountll(x);
+		}
+		s->left = n;
+	} else {
+#pragma GCC unroll 8
+		for (k = 0; k < PB_CHUNK_WORDS; k++) {
+			x = p[k] & ~(y[k] & d[k]);
+			s->cx[k] = x;
+			n += __builtin_popcountll(x);
+		}
+		s->left = -1;
 	}
-	s->count_chunk = c;
-	s->count = n;
+	if (c == s->cl || c == s->ch) {
+		/* a chunk at an end of the range: cut it */
+		wl = s->lo >> 6;
+		wh = (s->hi - 1) >> 6;
+		s->left = -1;
+		for (k = 0; k < PB_CHUNK_WORDS; k++)
+			if ((c << 3) + k < wl || (c << 3) + k > wh)
+				s->cx[k] = 0;
+		if (wl >> 3 == c)
+			s->cx[wl & 7] &= ~0ULL << (s->lo & 63);
+		if (wh >> 3 == c && (s->hi & 63))
+			s->cx[wh & 7] &= ~0ULL >> (64 - (s->hi & 63));
+		n = 0;
+		for (k = 0; k < PB_CHUNK_WORDS; k++)
+			n += __builtin_popcountll(s->cx[k]);
+	}
 	return n;
+}
+
+/* SMP_CLEAR: the draw leaves word w; a chunk whose candidates were drawn
+ * gets its summary bits back where its pages all came to be set */
+static inline void smp_clear_leave(pb_sampler *s)
+{
+	uint64_t c = s->w >> 3;
+
+	if ((s->w & 7) == 7) {
+		/* pb_resummarize(), its tests here (most chunks fail them);
+		 * a page left not young cannot make its chunk all young */
+		if (s->left <= 0 && !bm_test(s->young->full, c) && bm_test(s->young->any, c))
+			pb_resummarize(s->young, c);
+		if (s->dirty && !bm_test(s->dirty->full, c) && bm_test(s->dirty->any, c))
+			pb_resummarize(s->dirty, c);
+	}
+	s->w++;
+}
+
+/*
+ * SMP_CLEAR: the next picked page, or -1.  A chunk is loaded once (its
+ * candidate words and their count, so that a chunk without a pick is passed
+ * in one step), the words up to the next pick are passed a popcount at a
+ * time, and a chunk left is resummarised on the way out (on the call after
+ * its last pick: the caller has set the picked pages' bits by then).
+ */
+static inline __attribute__((always_inline)) int64_t smp_next_clear(pb_sampler *s)
+{
+	uint64_t wend = ((s->hi - 1) >> 6) + 1, e, c, q, sk, x;
+	int64_t cnt;
+	int b;
+
+	if (!s->started) {
+		s->started = 1;
+		goto entry;
+	}
+	if (s->m) {
+		/* the rest of the word of the last pick */
+		cnt = __builtin_popcountll(s->m);
+		if (s->skip < cnt)
+			goto pick;
+		s->skip -= cnt;
+		s->m = 0;
+	}
+	/* the rest of its chunk */
+	e = ((s->w >> 3) + 1) << 3;
+	if (e > wend)
+		e = wend;
+	while (s->w + 1 < e) {
+		s->w++;
+		x = s->cx[s->w & 7];
+		cnt = __builtin_popcountll(x);
+		if (s->skip < cnt) {
+			s->m = x;
+			goto pick;
+		}
+		s->skip -= cnt;
+	}
+	smp_clear_leave(s);
+entry:
+	for (;;) {
+		if (s->w >= wend)
+			return -1;
+		/* at a chunk: skip the chunks without candidates (the
+		 * summaries of the chunks ahead do not change during the
+		 * draw: the caller sets bits of the chunk drawn, and the
+		 * resummarising is of the chunk left, so a summary word is
+		 * read once) */
+		c = s->w >> 3;
+		for (;;) {
+			q = c >> 6;
+			if (q != s->skq) {
+				s->skq = q;
+				s->skw = smp_skippable(s, q);
+			}
+			/* the first chunk from c on that is not skippable */
+			sk = ~s->skw & (~0ULL << (c & 63));
+			c = sk ? (q << 6) + (uint64_t)__builtin_ctzll(sk) : (q + 1) << 6;
+			if (c << 3 >= wend) {
+				s->w = wend;
+				return -1;
+			}
+			if (sk)
+				break;
+		}
+		if (c != s->w >> 3)
+			s->w = c << 3;
+		e = ((c + 1) << 3) < wend ? ((c + 1) << 3) : wend;
+		cnt = smp_clear_chunk(s, c);
+		if (s->skip >= cnt) {
+			/* no pick in this chunk: pass its candidates */
+			s->skip -= cnt;
+			s->w = e - 1;
+			smp_clear_leave(s);
+			continue;
+		}
+		/* the word holding the pick */
+		for (;; s->w++) {
+			x = s->cx[s->w & 7];
+			cnt = __builtin_popcountll(x);
+			if (s->skip < cnt)
+				break;
+			s->skip -= cnt;
+		}
+		s->m = x;
+		break;
+	}
+pick:
+	while (s->skip > 0) {
+		s->m &= s->m - 1;
+		s->skip--;
+	}
+	if (s->left > 0)
+		s->left--;
+	b = __builtin_ctzll(s->m);
+	s->m &= s->m - 1;
+	s->skip = smp_gap(s);
+	return (int64_t)(s->w * 64 + b);
 }
 
 /* a word whose bits are each set with probability q16 / 65536 */
@@ -328,17 +487,12 @@ static inline int64_t smp_next(pb_sampler *s)
 		return smp_next_sparse(s);
 	if (s->lo >= s->hi)
 		return -1;
+	if (s->mode == SMP_CLEAR)
+		return smp_next_clear(s);
 	for (;;) {
 		while (s->m == 0) {
-			if (s->started) {
-				if (s->mode == SMP_CLEAR && (s->w & 7) == 7) {
-					/* leaving a chunk whose candidates were drawn */
-					pb_resummarize(s->young, s->w >> 3);
-					if (s->dirty)
-						pb_resummarize(s->dirty, s->w >> 3);
-				}
+			if (s->started)
 				s->w++;
-			}
 			s->started = 1;
 			if (s->w >= wend)
 				return -1;
@@ -373,15 +527,6 @@ static inline int64_t smp_next(pb_sampler *s)
 				    s->skip >= PB_CHUNK_PAGES - s->chunk_present[c]) {
 					/* no pick in this chunk: pass its absent pages */
 					s->skip -= PB_CHUNK_PAGES - s->chunk_present[c];
-					s->w = (c << 3) + 7;
-					s->m = 0;
-					continue;
-				} else if (s->mode == SMP_CLEAR && (c << 9) >= s->lo &&
-					   ((c + 1) << 9) <= s->hi &&
-					   s->skip >= smp_chunk_count(s, c)) {
-					/* no pick in this chunk: pass its candidates
-					 * (counted on its words, cached for below) */
-					s->skip -= smp_chunk_count(s, c);
 					s->w = (c << 3) + 7;
 					s->m = 0;
 					continue;
@@ -448,5 +593,32 @@ static inline void smp_skip_chunk(pb_sampler *s, uint64_t i)
 	s->m = 0;
 	if (end - 1 > s->w)
 		s->w = end - 1;
+}
+/*
+ * SMP_CLEAR, the pass over the words: draw the picks and set their bits as
+ * the accesses would, young (and dirty, for writes), a THP's chunk as a
+ * whole (one Accessed bit: the rest of its chunk is left out).  One loop in
+ * C, not a call per pick.
+ */
+static inline void smp_draw_clear(pb_sampler *s, const uint8_t *huge)
+{
+	int64_t li;
+	uint64_t c;
+
+	if (s->lo >= s->hi)
+		return;
+	while ((li = smp_next_clear(s)) >= 0) {
+		c = (uint64_t)li >> PB_CHUNK_SHIFT;
+		if (huge[c]) {
+			pb_set_chunk(s->young, c);
+			if (s->dirty)
+				pb_set_chunk(s->dirty, c);
+			smp_skip_chunk(s, (uint64_t)li);
+			continue;
+		}
+		pb_set(s->young, (uint64_t)li);
+		if (s->dirty)
+			pb_set(s->dirty, (uint64_t)li);
+	}
 }
 #endif

@@ -12,7 +12,7 @@ take what the cost model says (costs.py), faults and swap-ins included.
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport ceil, floor, log, exp, sqrt, cos, M_PI
-from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
 from damo_engine.memory cimport (
     AddressSpace, Machine, VmaData, MmData, CostTable, sim_rng, sim_rng_seed, sim_rng_below,
     AK_PAGE_R, AK_PAGE_W, AK_RANDOM_R, AK_RANDOM_W, AK_STREAM_R, AK_STREAM_W,
@@ -35,6 +35,7 @@ cdef extern from "sim_sample.h":
     int64_t smp_next(pb_sampler *s) noexcept nogil
     void smp_skip_chunk(pb_sampler *s, uint64_t i) noexcept nogil
     void smp_set_sparse(pb_sampler *s) noexcept nogil
+    void smp_draw_clear(pb_sampler *s, const uint8_t *huge) noexcept nogil
 
 cdef extern from *:
     int _ctz "__builtin_ctzll"(unsigned long long) nogil
@@ -623,9 +624,12 @@ cdef class MasimWorkload(Workload):
             smp_init(&smp, &v.present, &v.young, &v.dirty if p.write else NULL, NULL,
                      SMP_CLEAR, reg.li0, reg.li0 + P, pick, &self.rng)
             sparse = _sparse_draw(P, pick)
-            if sparse:
-                smp_set_sparse(&smp)
             self.pend_random[k] = 0
+            if not sparse:
+                # the pass over the words, with the picks set on the way
+                smp_draw_clear(&smp, v.vc_huge)
+                continue
+            smp_set_sparse(&smp)
             while True:
                 li = smp_next(&smp)
                 if li < 0:
@@ -641,11 +645,10 @@ cdef class MasimWorkload(Workload):
                 pb_set(&v.young, li)
                 if p.write:
                     pb_set(&v.dirty, li)
-                if sparse:
-                    # as the pass over the words does on leaving a chunk
-                    pb_resummarize(&v.young, c)
-                    if p.write:
-                        pb_resummarize(&v.dirty, c)
+                # as the pass over the words does on leaving a chunk
+                pb_resummarize(&v.young, c)
+                if p.write:
+                    pb_resummarize(&v.dirty, c)
         return 0
 
     cdef int _run_exact(self, double t_ns) except -1:
