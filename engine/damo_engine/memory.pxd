@@ -409,6 +409,7 @@ cdef class Machine:
     cdef bint try_thp_fault(self, VmaData *v, int64_t c) noexcept
     cdef int64_t alloc_run(self, VmaData *v, int64_t li, int64_t n, int node) except -1
     cdef int alloc_page(self, VmaData *v, int64_t li, int node) except -1
+    cdef void _page_gone(self, VmaData *v, int64_t li, int64_t c, int node) noexcept
     cdef void free_page(self, VmaData *v, int64_t li) noexcept
     cdef void drop_vma(self, VmaData *v) noexcept
     # what DAMOS actions do to pages

@@ -1449,6 +1449,22 @@ cdef class Machine:
             "give it more memory or swap with --memory" % (
                 self.total_bytes >> 20, self.nr_nodes, why))
 
+    cdef inline void _page_gone(self, VmaData *v, int64_t li, int64_t c, int node) noexcept:
+        """A present page's bits and counts once its frame is released (the
+        freed folio's flags): free_page() and reclaim's swap_out_frame()."""
+        pb_clear(&v.present, li)
+        pb_clear(&v.young, li)
+        if bm_test(v.bm_active, li):
+            bm_clear(v.bm_active, li)
+            self.nr_active -= 1
+            self.node_active[node] -= 1
+        bm_clear(v.bm_lru_ref, li)
+        bm_clear(v.bm_damon_ref, li)
+        bm_clear(v.bm_workingset, li)
+        v.vc_present[c] -= 1
+        v.nr_present -= 1
+        v.node_pages[node] -= 1
+
     cdef void free_page(self, VmaData *v, int64_t li) noexcept:
         """Take a present page out of memory; its frame becomes free."""
         cdef int64_t c = li >> CHUNK_SHIFT
@@ -1459,18 +1475,7 @@ cdef class Machine:
         vma_split_huge(v, c)
         node = self.pc_node[pfn >> CHUNK_SHIFT]
         self.release_frame(pfn)
-        pb_clear(&v.present, li)
-        pb_clear(&v.young, li)
-        if bm_test(v.bm_active, li):
-            bm_clear(v.bm_active, li)
-            self.nr_active -= 1
-            self.node_active[node] -= 1
-        bm_clear(v.bm_lru_ref, li)
-        bm_clear(v.bm_damon_ref, li)
-        bm_clear(v.bm_workingset, li)          # the freed folio's flags
-        v.vc_present[c] -= 1
-        v.nr_present -= 1
-        v.node_pages[node] -= 1
+        self._page_gone(v, li, c, node)
         if v.vc_ptes[c] != NULL:
             v.vc_ptes[c][li & (CHUNK_PAGES - 1)] = PTE_NONE
             if v.vc_present[c] == 0:
@@ -1594,18 +1599,7 @@ cdef class Machine:
             self._free_chunk(pc)
         else:
             self._add_partial(pc)
-        pb_clear(&v.present, li)
-        pb_clear(&v.young, li)
-        if bm_test(v.bm_active, li):
-            bm_clear(v.bm_active, li)
-            self.nr_active -= 1
-            self.node_active[node] -= 1
-        bm_clear(v.bm_lru_ref, li)
-        bm_clear(v.bm_damon_ref, li)
-        bm_clear(v.bm_workingset, li)
-        v.vc_present[c] -= 1
-        v.nr_present -= 1
-        v.node_pages[node] -= 1
+        self._page_gone(v, li, c, node)
         ptes[li & (CHUNK_PAGES - 1)] = PTE_NONE
         if v.vc_present[c] == 0:
             free(ptes)
