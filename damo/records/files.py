@@ -5,16 +5,16 @@ import zlib
 
 from damo import fileutil
 from damo.errors import DamoError
-from damo.records import json_format, native, perf_script
+from damo.records import json_format
 from damo.records.model import FormatError
 from damo.records.model import Recording
 
-try:
-    # zlib-ng inflates damo's streams 2.5 times as fast as zlib (README: dependencies)
-    from zlib_ng import zlib_ng as _inflater
-except ImportError:     # a venv installed before it was a dependency
-    _inflater = zlib
-_ZLIB_ERRORS = (zlib.error, _inflater.error)
+# native and perf_script are imported where they are read or written: a report
+# of a json recording does not pay for them (nor for zlib-ng below, on a small
+# file), which kept a 100 x 100 report in more memory than damo 3.4.3 takes.
+
+# Our native format's first bytes (damo.records.native.MAGIC, tested equal).
+NATIVE_MAGIC = b"\x89DAMOREC"
 
 OUTPUT_TYPES = ("json_compressed", "json", "perf_script", "native")
 # what a writer can also write: perf_data (DAMON's tracepoints as perf record writes
@@ -43,7 +43,7 @@ def sniff(head):
     Like damo's ``file -b`` check, but on content: zlib magic, JSON's first
     character, plain text; plus our native format's magic.
     """
-    if head.startswith(native.MAGIC):
+    if head.startswith(NATIVE_MAGIC):
         return "native"
     if head.startswith(b"PERFILE2"):
         return "perf_data"
@@ -80,16 +80,34 @@ def _inflate(path, put):
             return
 
 
+def _inflater(path):
+    """zlib-ng for big files: it inflates damo's streams 2.5 times as fast as
+    zlib (README: dependencies); zlib, already loaded, for small ones, where
+    importing zlib-ng costs more memory (0.4 MB) than its speed saves time."""
+    if os.path.getsize(path) > _THREADED_ABOVE:
+        try:
+            from zlib_ng import zlib_ng
+            return zlib_ng
+        except ImportError:     # a venv installed before it was a dependency
+            pass
+    return zlib
+
+
 def _inflated(path):
     """Decompressed chunks of ``path``, inflated as they are taken."""
-    decompressor = _inflater.decompressobj()
+    inflater = _inflater(path)
+    decompressor = inflater.decompressobj()
     size = _chunk_size(path)
     with open(path, "rb") as f:
         while not decompressor.eof:
             data = decompressor.unconsumed_tail or f.read(_READ_SIZE)
             if not data:
                 raise FormatError("truncated (the zlib stream ends early)")
-            chunk = decompressor.decompress(data, size)
+            try:
+                chunk = decompressor.decompress(data, size)
+            except inflater.error as e:
+                # as zlib's, whichever inflates: _errors() names the file
+                raise zlib.error(str(e)) from None
             if chunk:
                 yield chunk
 
@@ -118,7 +136,7 @@ def _zlib_chunks(path):
         try:
             _inflate(path, put)
             put(None)
-        except (FormatError, OSError) + _ZLIB_ERRORS as e:
+        except (FormatError, OSError, zlib.error) as e:
             put(e)
 
     thread = threading.Thread(target=produce, daemon=True)
@@ -138,6 +156,7 @@ def _zlib_chunks(path):
 
 def _read(path, fmt):
     if fmt == "native":
+        from damo.records import native
         with open(path, "rb") as f:
             return native.read(f)
     if fmt == "json_compressed":
@@ -155,6 +174,7 @@ def _read(path, fmt):
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise FormatError("not a text file") from None
+    from damo.records import perf_script
     records = perf_script.read(text)
     if not records:
         raise FormatError("no DAMON access records in it")
@@ -185,7 +205,7 @@ def _errors(path, fmt):
         yield
     except FormatError as e:
         raise DamoError("%s: bad %s recording: %s" % (path, fmt, e)) from None
-    except _ZLIB_ERRORS as e:
+    except zlib.error as e:
         raise DamoError("%s: bad %s recording: corrupt zlib stream (%s)"
                         % (path, fmt, e)) from None
     except OSError as e:
@@ -282,9 +302,11 @@ def _iter_bytes(recording, output_type):
         yield perf_data.build(recording.records)
         return
     if output_type == "native":
+        from damo.records import native
         yield from native.iter_chunks(recording)
         return
     if output_type == "perf_script":
+        from damo.records import perf_script
         pieces = perf_script.iter_text(recording.records)
     else:
         pieces = json_format.iter_text(recording.records)
