@@ -101,11 +101,15 @@ def main():
     ap.add_argument("--quick", action="store_true", help="(a) and (c) only")
     ap.add_argument("--regions", action="store_true", help="(c) only")
     ap.add_argument("--pressure", action="store_true", help="(e) only")
+    ap.add_argument("--scaling", action="store_true", help="(d) only")
     ap.add_argument("--pressure_cap", type=float, default=120,
                     help="CPU seconds after which (e) stops (default 120)")
     args = ap.parse_args()
     if args.pressure:
         pressure(args.pressure_cap)
+        return
+    if args.scaling:
+        scaling(args)
         return
 
     if not args.regions:
@@ -159,12 +163,18 @@ def rest(args):
               "(%5.1fx real): fast/exact %.0fx" % (name, f["sim_s"], f["cpu"], x(f), e["cpu"],
                                                    x(e), e["cpu"] / max(f["cpu"], 1e-9)))
 
+    scaling(args)
+    pressure(args.pressure_cap)
+
+
+def scaling(args):
     print("(d) the same workload, 100 MB vs 1 TiB, 30 simulated seconds (target <= 1.5x)")
     stairs = config("stairs_30secs.cfg")
     big = stairs.scaled((1 << 40) / stairs.total_size)       # 10 x ~110 GB = 1 TiB
     rnd = config("200mb.cfg")
     rnd_big = rnd.scaled((1 << 40) / rnd.total_size)
-    print("    %-34s %10s %10s %9s %8s" % ("", "CPU s", "setup s", "regions", "RSS GiB"))
+    print("    %-34s %10s %9s %10s %9s %8s" % ("", "CPU s", "x real", "setup s", "regions",
+                                             "RSS GiB"))
     for cfg_s, cfg_b, label in ((stairs, big, "stairs"), (rnd, rnd_big, "200mb (random)")):
         for populate, how in ((False, "as masim runs it"), (True, "populated")):
             if populate and cfg_s is rnd:
@@ -174,15 +184,13 @@ def rest(args):
                          cap_s=120)
             for size, r in (("100 MB" if cfg_s is stairs else "200 MB", small),
                             ("1 TiB", large)):
-                print("    %-34s %10.4f %10.3f %9d %8.2f%s" % (
-                    "%s, %s, %s" % (label, how, size), r["cpu"], r["setup"], r["regions"],
+                print("    %-34s %10.4f %8.1fx %10.3f %9d %8.2f%s" % (
+                    "%s, %s, %s" % (label, how, size), r["cpu"], x(r), r["setup"], r["regions"],
                     r["rss_gib"], "" if r["sim_s"] >= 29.9 else
                     "  (stopped at %.1f simulated s)" % r["sim_s"]))
             print("    %-34s 1 TiB / small CPU time per simulated s: %.2fx"
                   % ("%s, %s" % (label, how), (large["cpu"] / large["sim_s"])
                      / (small["cpu"] / small["sim_s"])))
-
-    pressure(args.pressure_cap)
 
 
 def pressure(cap_s):

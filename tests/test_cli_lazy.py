@@ -39,6 +39,7 @@ def test_help_imports_neither_the_engine_nor_numpy(argv):
 
 
 _NOT_FOR_A_REPORT = ("hashlib", "tempfile", "damo_engine", "zlib_ng", "difflib",
+                     "dataclasses",
                      "damo.records.native", "damo.records.perf_script",
                      "damo.records.writer")
 

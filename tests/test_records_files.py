@@ -1,5 +1,6 @@
-"""damo.records.files: which inflater reads a json_compressed file, and the
-native format's magic it sniffs without importing that reader."""
+"""damo.records.files: which inflater reads a json_compressed file, the
+native format's magic it sniffs without importing that reader; the model's
+hand-written field classes."""
 import zlib
 
 import pytest
@@ -39,3 +40,22 @@ def test_a_corrupt_stream_reads_as_zlibs_error_whichever_inflates(tmp_path, size
         records.load(str(path))
     assert str(e.value).startswith("%s: bad json_compressed recording: corrupt zlib stream "
                                    "(Error -3 while decompressing data" % path)
+
+
+def test_intervals_and_recording_behave_as_the_dataclasses_they_were():
+    from damo.records.model import Intervals, Recording
+    a = Intervals(5000, 100000, 1000000)
+    assert a == Intervals(5000, 100000, ops_update_us=1000000, goal=None)
+    assert a != Intervals(5000, 100000, 1000000, {"aggrs": 4})
+    assert a != (5000, 100000, 1000000, None)
+    assert repr(a) == "Intervals(sample_us=5000, aggr_us=100000, ops_update_us=1000000, goal=None)"
+    with pytest.raises(TypeError):
+        hash(a)
+    for bad in ((1, 2), (1, 2, 3, None, 5)):
+        with pytest.raises(TypeError):
+            Intervals(*bad)
+    with pytest.raises(TypeError):
+        Intervals(1, 2, 3, sample_us=4)
+    r, s = Recording([]), Recording([])
+    assert r.metadata == {} and r.metadata is not s.metadata
+    assert (r.path, r.format) == (None, None) and r == s

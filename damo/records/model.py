@@ -12,9 +12,7 @@ arrays instead of a million Python objects:
   intervals; ``AGE_UNKNOWN`` where the source had none) and, optionally,
   ``sz_filter_passed``.
 """
-import dataclasses
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -53,14 +51,50 @@ def check_interval(value, where):
     return value
 
 
-@dataclasses.dataclass
-class Intervals:
-    """DAMON monitoring intervals of a record, in microseconds."""
-    sample_us: float
-    aggr_us: float
-    ops_update_us: float
-    # {access_bp, aggrs, min_sample_us, max_sample_us} as numbers, or None
-    goal: Optional[dict] = None
+class _Fields:
+    """What @dataclasses.dataclass would give (init, repr, ==, unhashable),
+    written out: every report reads these, and the dataclasses module is 0.16 MB
+    of a small report's memory, which must stay within damo 3.4.3's."""
+    _FIELDS = ()
+    _DEFAULTS = {}
+    __hash__ = None
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(self._FIELDS):
+            raise TypeError("%s takes %d arguments" % (type(self).__name__, len(self._FIELDS)))
+        values = dict(zip(self._FIELDS, args))
+        for name, value in kwargs.items():
+            if name not in self._FIELDS or name in values:
+                raise TypeError("%s: unexpected or repeated argument %r"
+                                % (type(self).__name__, name))
+            values[name] = value
+        for name in self._FIELDS:
+            if name not in values:
+                if name not in self._DEFAULTS:
+                    raise TypeError("%s: missing argument %r" % (type(self).__name__, name))
+                default = self._DEFAULTS[name]
+                values[name] = default() if callable(default) else default
+            setattr(self, name, values[name])
+
+    def _values(self):
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(
+            "%s=%r" % (name, getattr(self, name)) for name in self._FIELDS))
+
+
+class Intervals(_Fields):
+    """DAMON monitoring intervals of a record, in microseconds: sample_us,
+    aggr_us, ops_update_us, and goal ({access_bp, aggrs, min_sample_us,
+    max_sample_us} as numbers, or None)."""
+    _FIELDS = ("sample_us", "aggr_us", "ops_update_us", "goal")
+    _DEFAULTS = {"goal": None}
 
     @property
     def tuning_enabled(self):
@@ -265,10 +299,8 @@ class RecordHead:
         return len(self.end_ns)
 
 
-@dataclasses.dataclass
-class Recording:
-    """A damo recording: its records, plus data only our native format keeps."""
-    records: list
-    metadata: dict = dataclasses.field(default_factory=dict)
-    path: Optional[str] = None
-    format: Optional[str] = None
+class Recording(_Fields):
+    """A damo recording: its records, plus data only our native format keeps
+    (metadata, a dict), and where it was read from (path, format)."""
+    _FIELDS = ("records", "metadata", "path", "format")
+    _DEFAULTS = {"metadata": dict, "path": None, "format": None}
