@@ -29,10 +29,14 @@ import os
 import resource
 import time
 
-from damo_engine import Context, MasimWorkload, Simulation, Target, make_ops, masim
-from damo_engine.machines import make_machine
+# one OpenBLAS thread, as `damo record` runs the engine (damo/_entry.py): the
+# thread OpenBLAS starts at numpy's load is work that damo record does not do
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from damo.workloads.masim import CONFIGS_DIR as CONFIGS     # masim's configs, as shipped
+from damo_engine import Context, MasimWorkload, Simulation, Target, make_ops, masim  # noqa: E402
+from damo_engine.machines import make_machine  # noqa: E402
+
+from damo.workloads.masim import CONFIGS_DIR as CONFIGS  # noqa: E402  (masim's configs)
 
 
 def config(name):
