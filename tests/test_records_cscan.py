@@ -6,9 +6,12 @@ give up (-1) otherwise: whatever it accepts, the numpy path accepts with the
 same numbers.  Checked on damo's and our layouts and on many mutations of them.
 """
 import random
+import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from damo import units
 from damo.records import json_format as jf
@@ -212,3 +215,272 @@ def test_raw_form_lines_empty_and_mismatched():
     one = np.ones(1, dtype=np.uint64)
     with pytest.raises(ValueError):
         _cscan.raw_form_regions(one, empty, one.view(np.int64), one.view(np.int64), False)
+
+
+# ------------------------------------------- the compiled scanner against the byte loop
+#
+# scan_regions compares a template's literal runs a word at a time and reads
+# digits 8 at a time; scan_regions_bytewise is the scanner it replaced, a byte
+# at a time.  On any text, any template and any room in ``out``, the two must
+# give the same return value and, when they read it, the same values.
+
+def _number(rng):
+    """A number as a recording may have it, or nearly: leading zeros, a sign,
+    thousands separators, 1 to 25 digits (runs across 8 and 19)."""
+    kind = rng.randrange(8)
+    if kind == 0:
+        return "0" * rng.randrange(1, 4) + str(rng.randrange(10 ** rng.randrange(1, 6)))
+    if kind == 1:
+        return "-" + str(rng.randrange(10 ** rng.randrange(1, 19)))
+    if kind == 2:
+        return "{:,}".format(rng.randrange(10 ** rng.randrange(1, 19)))
+    if kind == 3:
+        return "".join(rng.choice("0123456789") for _ in range(rng.randrange(17, 26)))
+    if kind == 4:
+        return str(rng.choice([2 ** 63 - 1, 2 ** 63, 2 ** 64, 2 ** 63 - 2, 10 ** 18, 0]))
+    return str(rng.randrange(10 ** rng.randrange(1, 17)))
+
+
+_REGION_TEXTS = [
+    DAMO_REGION.replace("%d", "%s"), OUR_REGION.replace("%d", "%s"),
+    HUMAN_REGION.replace("%d", "%s"),
+    OUR_REGION.replace("%d", "%s")[:-1] + ', "sz_filter_passed": "%s"}',
+    '{"start": %s, "end": %s, "nr_accesses": {"samples": %s}, "x": [], "age": -%s}',
+    '{ "start" : "%s" , "end":"%s","nr_accesses":{"samples":%s}, "age": {"usec": %s}}',
+]
+_SEPARATORS = [", ", ",\n" + " " * 20, ",", " ,\t", ",\r\n    "]
+
+
+def _region_text(rng, n):
+    fmt = rng.choice(_REGION_TEXTS)
+    sep = rng.choice(_SEPARATORS)
+    nr = fmt.count("%s")
+    if rng.random() < 0.5:      # plain numbers: what the numpy path reads
+        values = [[str(rng.randrange(10 ** rng.randrange(1, 16))) for _ in range(nr)]
+                  for _ in range(n)]
+    else:
+        values = [[_number(rng) for _ in range(nr)] for _ in range(n)]
+    return (" " * rng.randrange(3) + sep.join(fmt % tuple(v) for v in values) +
+            "\n" * rng.randrange(2)).encode()
+
+
+# bytes that end or nearly end a digit run, and those the 8-at-a-time test
+# could get wrong ('/' and ':' around the digits, 0xfa-0xff that carry)
+_MUTATION_BYTES = b'0123456789-:, \t\r\n[]{}"#x/.+B\x00\x2f\x3a\xfa\xff\x7f\xf9\x90'
+
+
+_DIGIT_RUN = re.compile(rb"[0-9]+")
+
+
+def _mutate(rng, text):
+    if rng.random() < 0.4:          # numbers changed, the layout kept (mostly)
+        def digits(m):
+            if rng.random() < 0.7:
+                return m.group()
+            if rng.random() < 0.1:
+                return _number(rng).encode()
+            return b"%d" % rng.randrange(10 ** rng.randrange(1, 20))
+        return _DIGIT_RUN.sub(digits, text)
+    b = bytearray(text)
+    for _ in range(rng.randrange(1, 4)):
+        what = rng.randrange(8)
+        pos = rng.randrange(len(b) + 1)
+        ch = _MUTATION_BYTES[rng.randrange(len(_MUTATION_BYTES))]
+        if what == 0 and pos < len(b):
+            b[pos] = ch
+        elif what == 1:
+            b.insert(pos, ch)
+        elif what == 2 and pos < len(b):
+            del b[pos]
+        elif what == 3:
+            del b[pos:]                                 # truncated
+        elif what == 4:                                 # a digit run longer or odder
+            b[pos:pos] = rng.choice([b"0", b"00", b"-", b"9" * rng.randrange(1, 24),
+                                     b"[]", b"[", b"#", b"1,2"])
+        elif what == 5 and b:                           # a span repeated or dropped
+            end = min(len(b), pos + rng.randrange(1, 200))
+            if rng.random() < 0.5:
+                b[pos:pos] = b[pos:end]
+            else:
+                del b[pos:end]
+        elif what == 6:
+            b[pos:pos] = rng.choice([b" ", b"\t", b"\n", b"\r", b",", b", "])
+        elif what == 7 and pos < len(b) and 48 <= b[pos] <= 57:
+            b[pos] = rng.choice(b"0123456789")
+    return bytes(b)
+
+
+def _templates(rng, text):
+    """(first, unit, nr_values, learnt or None) to scan ``text`` with: what the numpy path
+    learns from it (or from another layout), or that mutated (a digit, '##',
+    a template that ends in '-' or '[': the scanners must agree on those too)."""
+    if _numpy_path(text) is not None and _learned() is not None:
+        first, unit, layout = _learned()
+    else:
+        first, unit = b'{"start": "#", "end": "#"}', b', {"start": "#", "end": "#"}'
+        layout = (None, None)
+    if rng.random() < 0.25:
+        first, unit = _mutate(rng, first) or b"#", _mutate(rng, unit) or b",#"
+        return first, unit, max(1, len(layout) + rng.randrange(-1, 2)), None
+    return first, unit, len(layout), (first, unit, layout)
+
+
+def _both(buf, lo, hi, first, unit, k, drop, cap):
+    """The two scanners' (return value, values read)."""
+    results = []
+    for scan in (_cscan.scan_regions, _cscan.scan_regions_bytewise):
+        out = np.full(cap, -7, dtype=np.int64)
+        n = scan(buf, lo, hi, first, unit, k, drop, out)
+        results.append((n, out[:max(n, 0) * k].tolist()))
+    return results
+
+
+def _columns(buf, lo, hi, first, unit, k, drop, rows):
+    out = np.full((k, rows), -7, dtype=np.int64)
+    n = _cscan.scan_region_columns(buf, lo, hi, first, unit, drop, out)
+    return n, out[:, :max(n, 0)].T.reshape(-1).tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scanner_gives_what_the_byte_loop_gives(seed):
+    rng = random.Random(100 + seed)
+    read = refused = 0
+    for _ in range(1500):
+        text = _region_text(rng, rng.randrange(2, 7))
+        first, unit, k, learned = _templates(rng, text)
+        if rng.random() < 0.7:
+            text = _mutate(rng, text)
+        # inside a bigger buffer: digits and blanks around it are not its own
+        prefix = bytes(rng.choice(b'0123456789 "-,[') for _ in range(rng.randrange(3)))
+        suffix = bytes(rng.choice(b'0123456789 "]') for _ in range(rng.randrange(12)))
+        buf = prefix + text + suffix
+        lo, hi = len(prefix), len(prefix) + len(text)
+        if rng.random() < 0.2:      # cut anywhere: the buffer goes on past it
+            hi = rng.randrange(lo, len(buf) + 1)
+        need = (len(text) // len(first) + 1) * k
+        cap = need if rng.random() < 0.8 else rng.randrange(need + 1)
+        drop = b"[]" in first if rng.random() < 0.9 else rng.random() < 0.5
+        new, old = _both(buf, lo, hi, first, unit, k, drop, cap)
+        assert new == old, (buf, lo, hi, first, unit, k, drop, cap)
+        assert _columns(buf, lo, hi, first, unit, k, drop, cap // k) == \
+            _both(buf, lo, hi, first, unit, k, drop, cap // k * k)[1]
+        if new[0] < 0:
+            refused += 1
+            continue
+        read += 1
+        if learned is not None and cap == need and drop == (b"[]" in first):
+            # and what it reads, the numpy path reads alike
+            _same((new[0], np.array(new[1]).reshape(-1, k)), _numpy_path(buf[lo:hi]),
+                  learned)
+    assert read > 150 and refused > 300
+
+
+def test_scanner_digit_runs_against_the_byte_loop():
+    """Every run length from 1 to 25 digits, ended by every byte (or by the
+    end of the text at each distance): the 8-at-a-time reading's edges."""
+    first, unit = b'"#"', b',"#"'
+    for length in range(1, 26):
+        digits = ("".join(str((length * 7 + i) % 10) for i in range(length))).encode()
+        for leading in (b"", b"0", b"-", b"-0"):
+            for after in range(256):
+                for tail in (b"", b'"', b'"' + b"1" * 9):
+                    text = b'"' + leading + digits + bytes([after]) + tail
+                    for hi in {len(text), len(text) - len(tail), 1 + len(leading) + length}:
+                        new, old = _both(text, 0, hi, first, unit, 1, False, 4)
+                        assert new == old, (text, hi)
+                        if new[0] == 1 and not 48 <= after <= 57:
+                            assert new[1] == [int(leading + digits)]
+
+
+_NUMBER_TEXT = st.one_of(
+    st.integers(min_value=0, max_value=10 ** 25).map(str),
+    st.integers(min_value=-2 ** 64, max_value=2 ** 64).map(str),
+    st.text(alphabet="0123456789-,", min_size=1, max_size=22),
+    st.sampled_from(["007", "-0", "0", "9223372036854775807", "9223372036854775806",
+                     "-9223372036854775808", "18446744073709551615", "1,000", ""]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(fmt=st.sampled_from(_REGION_TEXTS), sep=st.sampled_from(_SEPARATORS),
+       regions=st.lists(st.lists(_NUMBER_TEXT, min_size=6, max_size=6), min_size=1,
+                        max_size=5),
+       learn_from=st.integers(min_value=1, max_value=10 ** 15),
+       edit=st.tuples(st.integers(min_value=0, max_value=10 ** 6),
+                      st.binary(max_size=3), st.integers(min_value=0, max_value=3)))
+def test_scanner_gives_what_the_byte_loop_gives_hypothesis(fmt, sep, regions, learn_from,
+                                                            edit):
+    nr = fmt.count("%s")
+    plain = sep.join(fmt % ((str(learn_from),) * nr) for _ in range(2)).encode()
+    assert _numpy_path(plain) is not None
+    first, unit, layout = _learned()
+    k = len(layout)
+    text = sep.join(fmt % tuple(values[:nr]) for values in regions).encode()
+    pos, insert, delete = edit
+    pos %= len(text) + 1
+    text = text[:pos] + insert + text[pos + delete:]
+    cap = (len(text) // len(first) + 1) * k
+    new, old = _both(text, 0, len(text), first, unit, k, b"[]" in first, cap)
+    assert new == old
+    assert _columns(text, 0, len(text), first, unit, k, b"[]" in first, cap // k) == new
+    if new[0] >= 0:
+        _same((new[0], np.array(new[1]).reshape(-1, k)), _numpy_path(text),
+              (first, unit, layout))
+
+
+_TEMPLATE_ATOMS = [b': "#"', b":#", b": -#", b':"-#"', b": #,#", b": [], ", b"x", b", ", b'"']
+_ODD_ATOMS = [b":##", b":", b"0", b"[", b"-", b"#", b": #-#", b": #:"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scanner_on_any_template_as_the_byte_loop(seed):
+    """Templates no recording has ('#-#', '##', a digit, '[' without ']', a
+    '-' or ':' first or last) and texts made from them: the byte loop's
+    every rule, not only those a learnt layout reaches."""
+    rng = random.Random(200 + seed)
+    read = 0
+    for _ in range(3000):
+        first, unit = (b"".join(rng.choice(_ODD_ATOMS if rng.random() < 0.1 else _TEMPLATE_ATOMS)
+                                for _ in range(rng.randrange(1, 6)))
+                       for _ in range(2))
+        parts = [first] + [unit] * rng.randrange(4)
+
+        def fill(m):
+            if rng.random() < 0.7:
+                return b"%d" % rng.randrange(10 ** rng.randrange(1, 19))
+            return rng.choice([b"#", b"0", b"00", b"12345678", b"123456789",
+                               b"1" * rng.randrange(15, 22), b"0" * 9 + b"5"])
+        text = re.sub(rb"#", fill, b"".join(parts))
+        if rng.random() < 0.3:
+            text = _mutate(rng, text)
+        prefix = bytes(rng.choice(b'0",- ') for _ in range(rng.randrange(3)))
+        buf = prefix + text + bytes(rng.choice(b'0#:-"]') for _ in range(rng.randrange(9)))
+        lo = len(prefix)
+        hi = lo + len(text) if rng.random() < 0.7 else rng.randrange(lo, len(buf) + 1)
+        cap = rng.randrange(40)
+        drop = rng.random() < 0.5
+        for k in (1, 2, 3, 4):
+            new, old = _both(buf, lo, hi, first, unit, k, drop, cap)
+            assert new == old, (buf, lo, hi, first, unit, k, drop, cap)
+            assert _columns(buf, lo, hi, first, unit, k, drop, cap // k) == \
+                _both(buf, lo, hi, first, unit, k, drop, cap // k * k)[1]
+            read += new[0] >= 0
+    assert read > 200
+
+
+@pytest.mark.parametrize("prefix", [b"", b'"', b",", b"x", b"-"])
+@pytest.mark.parametrize("text", [b"-007", b"007", b"-0", b"-00", b'"-007"', b'"007"', b"7",
+                                  b",007", b"-7"])
+def test_scanner_leading_zeros_at_the_edge(prefix, text):
+    """What comes before ``lo`` is not the text's: a leading zero there (a
+    minus sign skipped) has no quote or comma before it, whatever the buffer
+    holds before ``lo``."""
+    buf = prefix + text
+    template = re.sub(rb"[0-9]+", b"#", text)
+    for first in (template, b"-#", b"#"):
+        new, old = _both(buf, len(prefix), len(buf), first, b",#", 1, False, 4)
+        assert new == old
+    new, _ = _both(buf, len(prefix), len(buf), template, b",#", 1, False, 4)
+    zero_led_at_the_edge = re.match(rb"-?0[0-9]", text) is not None
+    assert (new[0] == -1) == zero_led_at_the_edge
+    if not zero_led_at_the_edge:
+        assert new[1] == [int(re.sub(rb'[",]', b"", text))]

@@ -14,15 +14,78 @@ numpy/Python code when this module is not built, and take the same result.
 """
 from libc.stdint cimport int64_t, uint64_t, INT64_MIN
 from libc.stdio cimport snprintf
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 cdef extern from *:
     """
+    #include <string.h>
     #define _INT64_MAX_U 0x7fffffffffffffffULL
     typedef unsigned __int128 _u128;
+
+    /* unaligned loads (memcpy of a constant size compiles to one move) */
+    static inline uint64_t _cs_load64(const unsigned char *p)
+    { uint64_t v; memcpy(&v, p, 8); return v; }
+    static inline uint32_t _cs_load32(const unsigned char *p)
+    { uint32_t v; memcpy(&v, p, 4); return v; }
+    static inline uint16_t _cs_load16(const unsigned char *p)
+    { uint16_t v; memcpy(&v, p, 2); return v; }
+
+    /* a[:n] == b[:n] for a short n, a word at a time (the last word overlapping) */
+    static inline int _cs_same_bytes(const unsigned char *a, const unsigned char *b,
+                                     Py_ssize_t n)
+    {
+        Py_ssize_t k;
+        if (n >= 8) {
+            for (k = 0; k + 8 < n; k += 8)
+                if (_cs_load64(a + k) != _cs_load64(b + k))
+                    return 0;
+            return _cs_load64(a + n - 8) == _cs_load64(b + n - 8);
+        }
+        if (n >= 4)
+            return _cs_load32(a) == _cs_load32(b) && _cs_load32(a + n - 4) == _cs_load32(b + n - 4);
+        if (n >= 2)
+            return _cs_load16(a) == _cs_load16(b) && _cs_load16(a + n - 2) == _cs_load16(b + n - 2);
+        return n <= 0 || a[0] == b[0];
+    }
+
+    /* Eight bytes as one little-endian word: how many of them, from the
+       first, are digits; and the number those n (1 to 8) digits spell. */
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    #define _CS_SWAR 1
+    static inline int _cs_lead_digits8(uint64_t w)
+    {
+        /* a byte is a digit iff its high nibble and that of byte + 6 are 3;
+           the carry of a byte >= 0xfa only reaches bytes after a non-digit */
+        uint64_t bad = ((w & 0xf0f0f0f0f0f0f0f0ULL) ^ 0x3030303030303030ULL) |
+                       (((w + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) ^ 0x3030303030303030ULL);
+        return bad ? __builtin_ctzll(bad) >> 3 : 8;
+    }
+    static inline uint64_t _cs_digits8(uint64_t w, int n)
+    {
+        /* the borrows of the bytes after the digits only go up: shifted out */
+        w = (w - 0x3030303030303030ULL) << (8 * (8 - n));
+        w = w * 10 + (w >> 8);                      /* pairs of digits */
+        return (((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+                (((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >> 32;
+    }
+    #else
+    #define _CS_SWAR 0
+    static inline int _cs_lead_digits8(uint64_t w) { (void)w; return 0; }
+    static inline uint64_t _cs_digits8(uint64_t w, int n) { (void)w; (void)n; return 0; }
+    #endif
+    static const uint64_t _cs_pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+                                          10000000, 100000000};
     """
     uint64_t _INT64_MAX "_INT64_MAX_U"
     ctypedef unsigned long long u128 "_u128"
+    uint64_t _load64 "_cs_load64"(const unsigned char *p) noexcept nogil
+    bint _same_bytes "_cs_same_bytes"(const unsigned char *a, const unsigned char *b,
+                                      Py_ssize_t n) noexcept nogil
+    bint _SWAR "_CS_SWAR"
+    int _lead_digits8 "_cs_lead_digits8"(uint64_t w) noexcept nogil
+    uint64_t _digits8 "_cs_digits8"(uint64_t w, int n) noexcept nogil
+    const uint64_t *_POW10 "_cs_pow10"
 
 
 def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
@@ -37,16 +100,234 @@ def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
     comma, a minus sign skipped): json_format's check.  Values are what its
     translate keeps: the digits and '-' between two colons, "[]" dropped when
     ``drop_empty_lists``.  Returns the number of regions (their values fill
-    ``out[:n * nr_values]``), or -1 when the text does not fit.
+    ``out[:n * nr_values]``, region by region), or -1 when the text does not
+    fit.
     """
+    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi \
+            or hi > buf.shape[0]:
+        return -1
+    return _run(&buf[0], lo, hi, first, unit, drop_empty_lists,
+                &out[0] if out.shape[0] else NULL, out.shape[0], nr_values, 1, nr_values)
+
+
+def scan_region_columns(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
+                        const unsigned char[::1] first, const unsigned char[::1] unit,
+                        bint drop_empty_lists, int64_t[:, ::1] out):
+    """scan_regions with the values by field: value i of region r goes to
+    ``out[i, r]`` (``out.shape[0]`` values a region; room for
+    ``out.shape[1]`` regions), so that each field's column is a contiguous
+    row without a copy.  The same return value as scan_regions with an
+    ``out`` of the same size."""
+    cdef Py_ssize_t k = out.shape[0], rows = out.shape[1]
+    if first.shape[0] == 0 or unit.shape[0] == 0 or k <= 0 or lo < 0 or lo > hi \
+            or hi > buf.shape[0]:
+        return -1
+    return _run(&buf[0], lo, hi, first, unit, drop_empty_lists,
+                &out[0, 0] if rows else NULL, k * rows, k, rows, 1)
+
+
+# The template, compiled: literal runs (compared a word at a time) and '#'s.
+cdef enum:
+    _HASH = 0           # a '#': a run of digits, or a '#' itself
+    _NEVER = -1         # a digit: no text matches it
+
+cdef struct _Op:
+    Py_ssize_t length   # a literal run: its length (> 0); or _HASH, _NEVER
+    Py_ssize_t off      # a literal run: where in the template it starts
+    # a literal run: its bytes that act (':', '-', '['), in the events array
+    Py_ssize_t ev_lo, ev_hi
+
+
+cdef Py_ssize_t _compile(const unsigned char *t, Py_ssize_t tlen, _Op *ops,
+                         Py_ssize_t *events, Py_ssize_t *nr_events) noexcept nogil:
+    """``t`` as ops; their number.  A digit ends it: no text gets past it."""
+    cdef Py_ssize_t p = 0, q, nops = 0
+    cdef unsigned char c
+    while p < tlen:
+        c = t[p]
+        if c == 35:
+            ops[nops].length = _HASH
+            p += 1
+        elif 48 <= c <= 57:
+            ops[nops].length = _NEVER
+            return nops + 1
+        else:
+            ops[nops].off = p
+            ops[nops].ev_lo = nr_events[0]
+            q = p
+            while q < tlen:
+                c = t[q]
+                if c == 35 or 48 <= c <= 57:
+                    break
+                if c == 58 or c == 45 or c == 91:
+                    events[nr_events[0]] = q - p
+                    nr_events[0] += 1
+                q += 1
+            ops[nops].length = q - p
+            ops[nops].ev_hi = nr_events[0]
+            p = q
+        nops += 1
+    return nops
+
+
+cdef object _run(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
+                 const unsigned char[::1] first, const unsigned char[::1] unit,
+                 bint drop_empty_lists, int64_t *out, Py_ssize_t cap, Py_ssize_t k,
+                 Py_ssize_t col_step, Py_ssize_t row_step):
+    cdef Py_ssize_t n, nr_tokens = 0, nr_events = 0, first_nops, unit_nops
+    cdef Py_ssize_t flen = first.shape[0], ulen = unit.shape[0]
+    cdef _Op *ops = <_Op *>malloc((flen + ulen) * sizeof(_Op))
+    cdef Py_ssize_t *events = <Py_ssize_t *>malloc((flen + ulen) * sizeof(Py_ssize_t))
+    if ops == NULL or events == NULL:
+        free(ops)
+        free(events)
+        raise MemoryError()
+    with nogil:
+        first_nops = _compile(&first[0], flen, ops, events, &nr_events)
+        unit_nops = _compile(&unit[0], ulen, ops + first_nops, events, &nr_events)
+        n = _scan(buf, lo, hi, &first[0], ops, first_nops, &unit[0], ops + first_nops,
+                  unit_nops, events, drop_empty_lists, out, cap, k, col_step, row_step,
+                  &nr_tokens)
+    free(ops)
+    free(events)
+    if n < 0 or n * k != nr_tokens:
+        return -1
+    return n
+
+
+cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
+                      const unsigned char *first, const _Op *first_ops, Py_ssize_t first_nops,
+                      const unsigned char *unit, const _Op *unit_ops, Py_ssize_t unit_nops,
+                      const Py_ssize_t *events, bint drop_empty_lists,
+                      int64_t *out, Py_ssize_t cap, Py_ssize_t k, Py_ssize_t col_step,
+                      Py_ssize_t row_step, Py_ssize_t *nr_tokens) noexcept nogil:
+    """_scan_bytewise's result, op by op: a literal run is compared whole and
+    then its acting bytes are applied in order (what the byte loop would do
+    to them, as the text there is the template's); a run of digits is read
+    8 at a time.  Token t goes to out[(t % k) * col_step + (t / k) * row_step]."""
+    cdef const unsigned char *template = first
+    cdef const _Op *ops = first_ops
+    cdef Py_ssize_t nops = first_nops
+    cdef Py_ssize_t j = 0, nregions = 0, ntokens = 0, i, end, run, before, q, e, length
+    cdef Py_ssize_t col = 0, row_at = 0
+    cdef unsigned char c
+    cdef bint in_token = False, negative = False, more
+    cdef int ndigits = 0, d
+    cdef uint64_t value = 0, w
+    i = lo
+    end = hi
+    while i < end and _blank(buf[i]):
+        i += 1
+    while end > i and _blank(buf[end - 1]):
+        end -= 1
+    if i == end:
+        return -1
+    while i < end:
+        length = ops[j].length
+        if length > 0:
+            if end - i < length or not _same_bytes(buf + i, template + ops[j].off, length):
+                return -1
+            for e in range(ops[j].ev_lo, ops[j].ev_hi):
+                q = i + events[e]
+                c = buf[q]
+                if c == 58:                         # ':' ends the previous value
+                    if in_token:
+                        if ndigits == 0 or value >= _INT64_MAX or ntokens >= cap:
+                            return -1               # np.fromstring may read it otherwise
+                        out[col * col_step + row_at] = \
+                            -<int64_t>value if negative else <int64_t>value
+                        ntokens += 1
+                        col += 1
+                        if col == k:
+                            col = 0
+                            row_at += row_step
+                        in_token = negative = False
+                        ndigits = 0
+                        value = 0
+                elif c == 45:                       # '-': a sign, or not ours
+                    # JSON's minus sign is followed by a digit: `-"0"` or `- 1`
+                    # is no number (json.loads refuses it; the slow path says so)
+                    if in_token or q + 1 >= end or buf[q + 1] < 48 or buf[q + 1] > 57:
+                        return -1
+                    in_token = True
+                    negative = True
+                else:                               # '[': only in "[]", when dropped
+                    if not drop_empty_lists or q + 1 >= end or buf[q + 1] != 93:
+                        return -1
+            i += length
+        elif length == _HASH:
+            c = buf[i]
+            if 48 <= c <= 57:                       # a run of digits
+                run = i
+                in_token = True
+                more = True
+                if _SWAR:
+                    while end - i >= 8:
+                        w = _load64(buf + i)
+                        d = _lead_digits8(w)
+                        if d == 0:
+                            more = False
+                            break
+                        value = value * _POW10[d] + _digits8(w, d)
+                        ndigits += d
+                        i += d
+                        if d < 8 or ndigits > 19:
+                            more = False
+                            break
+                if more:                            # the last few bytes: one by one
+                    while i < end and 48 <= buf[i] <= 57:
+                        value = value * 10 + (buf[i] - 48)
+                        ndigits += 1
+                        i += 1
+                if ndigits > 19:
+                    return -1
+                if buf[run] == 48 and i - run > 1:
+                    # a leading zero: only inside a string
+                    if run == lo:
+                        return -1
+                    before = run - 1
+                    if buf[before] == 45 and before > lo:
+                        before -= 1
+                    if buf[before] != 34 and buf[before] != 44:
+                        return -1
+            elif c == 35:                           # '#' itself
+                i += 1
+            else:
+                return -1
+        else:
+            return -1
+        j += 1
+        if j == nops:                               # a region, then separator + region
+            j = 0
+            nregions += 1
+            template = unit
+            ops = unit_ops
+            nops = unit_nops
+    if j != 0:
+        return -1
+    if in_token:                                    # the end closes the last value
+        if ndigits == 0 or value >= _INT64_MAX or ntokens >= cap:
+            return -1
+        out[col * col_step + row_at] = -<int64_t>value if negative else <int64_t>value
+        ntokens += 1
+    nr_tokens[0] = ntokens
+    return nregions
+
+
+def scan_regions_bytewise(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
+                          const unsigned char[::1] first, const unsigned char[::1] unit,
+                          Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
+    """scan_regions as it was, a byte at a time: the reference that
+    tests/test_records_cscan.py holds scan_regions and scan_region_columns
+    to (the same return value and values on any text), and bench's A/B."""
     cdef Py_ssize_t n, nr_tokens = 0
     if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi \
             or hi > buf.shape[0]:
         return -1
     with nogil:
-        n = _scan(&buf[0], lo, hi, &first[0], first.shape[0], &unit[0], unit.shape[0],
-                  drop_empty_lists, &out[0] if out.shape[0] else NULL, out.shape[0],
-                  &nr_tokens)
+        n = _scan_bytewise(&buf[0], lo, hi, &first[0], first.shape[0], &unit[0],
+                           unit.shape[0], drop_empty_lists,
+                           &out[0] if out.shape[0] else NULL, out.shape[0], &nr_tokens)
     if n < 0 or n * nr_values != nr_tokens:
         return -1
     return n
@@ -56,11 +337,11 @@ cdef inline bint _blank(unsigned char c) noexcept nogil:
     return c == 32 or c == 9 or c == 10 or c == 13
 
 
-cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
-                      const unsigned char *first, Py_ssize_t first_len,
-                      const unsigned char *unit, Py_ssize_t unit_len,
-                      bint drop_empty_lists, int64_t *out, Py_ssize_t cap,
-                      Py_ssize_t *nr_tokens) noexcept nogil:
+cdef Py_ssize_t _scan_bytewise(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
+                               const unsigned char *first, Py_ssize_t first_len,
+                               const unsigned char *unit, Py_ssize_t unit_len,
+                               bint drop_empty_lists, int64_t *out, Py_ssize_t cap,
+                               Py_ssize_t *nr_tokens) noexcept nogil:
     cdef const unsigned char *template = first
     cdef Py_ssize_t tlen = first_len
     cdef Py_ssize_t tpos = 0, nregions = 0, ntokens = 0, i, end, run, before
