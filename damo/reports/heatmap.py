@@ -16,7 +16,9 @@ Quirks kept from damo: a region-snapshot spans from ``start - age * aggr``
 (clipped to the previous snapshot's end) when the record has intervals; an
 index is truncated toward zero (so a region just before the map still lands
 on its first row, possibly with a negative weight); a region touching a
-pixel's edge adds a zero contribution that still marks the pixel as painted.
+pixel's edge adds a zero contribution that still marks the pixel as painted;
+a painted pixel stays so even if a NaN or infinite contribution made its heat
+NaN (damo's is no longer None).
 """
 import numpy as np
 
@@ -53,9 +55,13 @@ def color_samples(colorset):
                    for lv in range(MAX_LEVEL + 1)) + COLOR_END
 
 
-def _trunc_index(values, origin, unit):
-    """damo's int((value - origin) / unit), element-wise."""
-    return np.trunc((values - origin) / unit).astype(np.int64)
+def _trunc_index(values, origin, unit, resol):
+    """damo's int((value - origin) / unit), element-wise, clipped to
+    [-1, resol] (damo skips indices off the map; an index beyond int64 made
+    the count of rows wrap around), NaN as -1."""
+    index = np.trunc((values - origin) / unit)
+    np.nan_to_num(index, copy=False, nan=-1.0, posinf=resol, neginf=-1.0)
+    return np.clip(index, -1, resol, out=index).astype(np.int64)
 
 
 def _snapshot_aggr_us(record):
@@ -198,6 +204,7 @@ class HeatMap:
 
     def _paint(self, records):
         self._pixel_space = float(self.time_unit * self.addr_unit)
+        self._painted = np.zeros(self.heats.size, dtype=np.uint8)
         for columns in self._regions(records):
             self._paint_batch(*columns)
 
@@ -206,12 +213,14 @@ class HeatMap:
         keep = ~((ends < self.addr_start) | (addr_end < starts))
         starts, ends, observe, row_from, snap_end, heat = (
             c[keep] for c in (starts, ends, observe, row_from, snap_end, heat))
-        r0 = np.maximum(_trunc_index(row_from, self.time_start, self.time_unit), 0)
-        r1 = np.minimum(_trunc_index(snap_end, self.time_start, self.time_unit),
-                        self.time_resol - 1)
-        c0 = np.maximum(_trunc_index(starts, self.addr_start, self.addr_unit), 0)
-        c1 = np.minimum(_trunc_index(ends, self.addr_start, self.addr_unit),
-                        self.addr_resol - 1)
+        r0 = np.maximum(_trunc_index(row_from, self.time_start, self.time_unit,
+                                     self.time_resol), 0)
+        r1 = np.minimum(_trunc_index(snap_end, self.time_start, self.time_unit,
+                                     self.time_resol), self.time_resol - 1)
+        c0 = np.maximum(_trunc_index(starts, self.addr_start, self.addr_unit,
+                                     self.addr_resol), 0)
+        c1 = np.minimum(_trunc_index(ends, self.addr_start, self.addr_unit,
+                                     self.addr_resol), self.addr_resol - 1)
         nrows = np.maximum(r1 - r0 + 1, 0)
         ncols = np.maximum(c1 - c0 + 1, 0)
         per_region = nrows * ncols
@@ -243,8 +252,10 @@ class HeatMap:
         hv = heat[region]
         partial = hv * account_time
         contribution = partial * account_sz.astype(np.float64)
-        if heat_is_int and np.abs(partial).max() >= _EXACT_FLOAT:
+        if heat_is_int:
             # damo multiplies integer samples and times exactly; so must we
+            # (each contribution on its own: the batch's max() of a NaN
+            # partial was NaN, and hid the others)
             inexact = np.flatnonzero((np.abs(partial) >= _EXACT_FLOAT)
                                      & (account_time == np.trunc(account_time)))
             contribution[inexact] = [float(int(a) * int(b) * int(c)) for a, b, c in zip(
@@ -273,7 +284,11 @@ class HeatMap:
         heats = self.heats
         P = self._pixel_space
         first_pixels = pixels[group_start]
-        heats[first_pixels[np.isnan(heats[first_pixels])]] = 0.0
+        # a pixel starts from 0 when first painted (not when NaN: a NaN
+        # contribution of an earlier batch made it so, and damo keeps it)
+        new_pixels = first_pixels[self._painted[first_pixels] == 0]
+        heats[new_pixels] = 0.0
+        self._painted[new_pixels] = 1
         k = 0
         while k < nr_ranks and bounds[k + 1] - bounds[k] >= _MIN_VECTOR_STEP:
             idx = step_pixels[bounds[k]:bounds[k + 1]]
