@@ -68,64 +68,72 @@ cdef struct _Map:
     double start_f, unit_f, end_f
 
 
-cdef int _paint_region(_Map *m, int64_t s, int64_t e, double observe, double row_from,
+cdef int _paint_region(const _Map *m, int64_t s, int64_t e, double observe, double row_from,
                        double snap_end, double hv, bint heat_is_int) except -1:
     """Fold one region's contributions into the pixels it overlaps, row by
     row (HeatMap._paint_batch's operations, one (region, pixel) at a time)."""
-    cdef int64_t r, c, r0, r1, c0, c1, pa_i, m_end, sz_i = 0
+    cdef int64_t r, c, r0, r1, c0, c1, pa_i, pa_end, sz_i = 0
     cdef Py_ssize_t p
     cdef double pt, account_time, pa_f, sz_f, partial, contribution, h
-    cdef double P = m.pixel_space
+    # the map's values in locals: a store to a heat may alias the struct's
+    cdef double *heats = m.heats
+    cdef unsigned char *painted = m.painted
+    cdef double P = m.pixel_space, time_start = m.time_start, time_unit = m.time_unit
+    cdef double start_f = m.start_f, unit_f = m.unit_f
+    cdef int64_t start_i = m.start_i, unit_i = m.unit_i, addr_resol = m.addr_resol
+    cdef bint addr_int = m.addr_int, unit_int = m.unit_int
     # outside the map's addresses (damo's skip; a region ending at the map's
     # start still touches its first column)
-    if (e < m.start_i) if m.start_int else (<double>e < m.start_f):
+    if (e < start_i) if m.start_int else (<double>e < start_f):
         return 0
     if (m.end_i < s) if m.end_int else (m.end_f < <double>s):
         return 0
-    r0 = _index(trunc((row_from - m.time_start) / m.time_unit), m.time_resol)
-    r1 = _index(trunc((snap_end - m.time_start) / m.time_unit), m.time_resol)
-    if m.start_int:
-        c0 = _index(trunc(<double>_wrap_sub(s, m.start_i) / m.unit_f), m.addr_resol)
-        c1 = _index(trunc(<double>_wrap_sub(e, m.start_i) / m.unit_f), m.addr_resol)
-    else:
-        c0 = _index(trunc((<double>s - m.start_f) / m.unit_f), m.addr_resol)
-        c1 = _index(trunc((<double>e - m.start_f) / m.unit_f), m.addr_resol)
+    r0 = _index(trunc((row_from - time_start) / time_unit), m.time_resol)
+    r1 = _index(trunc((snap_end - time_start) / time_unit), m.time_resol)
     if r0 < 0:
         r0 = 0
     if r1 > m.time_resol - 1:
         r1 = m.time_resol - 1
+    if r0 > r1:
+        return 0
+    if m.start_int:
+        c0 = _index(trunc(<double>_wrap_sub(s, start_i) / unit_f), addr_resol)
+        c1 = _index(trunc(<double>_wrap_sub(e, start_i) / unit_f), addr_resol)
+    else:
+        c0 = _index(trunc((<double>s - start_f) / unit_f), addr_resol)
+        c1 = _index(trunc((<double>e - start_f) / unit_f), addr_resol)
     if c0 < 0:
         c0 = 0
-    if c1 > m.addr_resol - 1:
-        c1 = m.addr_resol - 1
+    if c1 > addr_resol - 1:
+        c1 = addr_resol - 1
     for r in range(r0, r1 + 1):
-        pt = trunc(m.time_start + <double>r * m.time_unit)
-        account_time = _minimum(snap_end, pt + m.time_unit) - _maximum(observe, pt)
+        pt = trunc(time_start + <double>r * time_unit)
+        account_time = _minimum(snap_end, pt + time_unit) - _maximum(observe, pt)
         partial = hv * account_time
         for c in range(c0, c1 + 1):
-            if m.addr_int:
-                pa_i = _wrap_add(m.start_i, <int64_t>(<uint64_t>c * <uint64_t>m.unit_i))
-                m_end = _wrap_add(pa_i, m.unit_i)
-                sz_i = _wrap_sub(e if e < m_end else m_end, s if s > pa_i else pa_i)
+            if addr_int:
+                pa_i = _wrap_add(start_i, <int64_t>(<uint64_t>c * <uint64_t>unit_i))
+                pa_end = _wrap_add(pa_i, unit_i)
+                sz_i = _wrap_sub(e if e < pa_end else pa_end, s if s > pa_i else pa_i)
                 sz_f = <double>sz_i
             else:
-                if m.unit_int:
-                    pa_f = trunc(<double>(<int64_t>(<uint64_t>c * <uint64_t>m.unit_i))
-                                 + m.start_f)
+                if unit_int:
+                    pa_f = trunc(<double>(<int64_t>(<uint64_t>c * <uint64_t>unit_i))
+                                 + start_f)
                 else:
-                    pa_f = trunc(<double>c * m.unit_f + m.start_f)
-                sz_f = _minimum(<double>e, pa_f + m.unit_f) - _maximum(<double>s, pa_f)
+                    pa_f = trunc(<double>c * unit_f + start_f)
+                sz_f = _minimum(<double>e, pa_f + unit_f) - _maximum(<double>s, pa_f)
             contribution = partial * sz_f
             if heat_is_int and fabs(partial) >= _EXACT_FLOAT \
                     and account_time == trunc(account_time):
-                contribution = _exact(hv, account_time, m.addr_int, sz_i, sz_f)
-            p = r * m.addr_resol + c
-            if m.painted[p]:
-                h = m.heats[p]
+                contribution = _exact(hv, account_time, addr_int, sz_i, sz_f)
+            p = r * addr_resol + c
+            if painted[p]:
+                h = heats[p]
             else:
-                m.painted[p] = 1
+                painted[p] = 1
                 h = 0.0
-            m.heats[p] = (contribution + h * P) / P
+            heats[p] = (contribution + h * P) / P
     return 0
 
 
