@@ -23,6 +23,10 @@ extensions = [
     # report trace's lines of decoded perf.data (optional as well)
     Extension("damo.reports._ctrace", [os.path.join("damo", "reports", "_ctrace.pyx")],
               extra_compile_args=["-O2"]),
+    # report heatmap's pixels (optional as well), without FMA contraction:
+    # its heats must round as numpy's separate multiply and add do
+    Extension("damo.reports._cpaint", [os.path.join("damo", "reports", "_cpaint.pyx")],
+              extra_compile_args=["-O2", "-ffp-contract=off"]),
 ]
 
 setup(

@@ -8,16 +8,23 @@ damo does, and contributions are folded into their pixels in damo's order
 
     heat = (contribution + heat * P) / P,    P = pixel time x pixel space
 
-which is not associative, hence the ordered folding: one vectorised step per
-"k-th contribution of every pixel", and a plain loop for the few pixels that
-have many more contributions than the rest.
+which is not associative, hence the ordered folding.  damo.reports._cpaint
+(C) takes each region's pixels in turn and folds each contribution at once;
+without it, numpy does one vectorised step per "k-th contribution of every
+pixel", and a plain loop for the few pixels that have many more contributions
+than the rest.  The two take the same heats, bit for bit
+(tests/test_heatmap_cpaint.py).
 
 Quirks kept from damo: a region-snapshot spans from ``start - age * aggr``
 (clipped to the previous snapshot's end) when the record has intervals; an
 index is truncated toward zero (so a region just before the map still lands
 on its first row, possibly with a negative weight); a region touching a
-pixel's edge adds a zero contribution that still marks the pixel as painted.
+pixel's edge adds a zero contribution that still marks the pixel as painted;
+a painted pixel stays so even if a NaN or infinite contribution made its heat
+NaN (damo's is no longer None).
 """
+import functools
+
 import numpy as np
 
 from damo import units
@@ -30,6 +37,12 @@ _BATCH_CONTRIBUTIONS = 1 << 22
 # Below this many pixels per fold step, finish pixel by pixel in Python.
 _MIN_VECTOR_STEP = 64
 _EXACT_FLOAT = 2.0**53
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+try:
+    from damo.reports import _cpaint
+except ImportError:     # not built (a source tree before build_ext): numpy paints
+    _cpaint = None
 
 COLORSETS = {
     "gray": ([232] * 10, [237, 239, 241, 243, 245, 247, 249, 251, 253, 255]),
@@ -53,9 +66,13 @@ def color_samples(colorset):
                    for lv in range(MAX_LEVEL + 1)) + COLOR_END
 
 
-def _trunc_index(values, origin, unit):
-    """damo's int((value - origin) / unit), element-wise."""
-    return np.trunc((values - origin) / unit).astype(np.int64)
+def _trunc_index(values, origin, unit, resol):
+    """damo's int((value - origin) / unit), element-wise, clipped to
+    [-1, resol] (damo skips indices off the map; an index beyond int64 made
+    the count of rows wrap around), NaN as -1."""
+    index = np.trunc((values - origin) / unit)
+    np.nan_to_num(index, copy=False, nan=-1.0, posinf=resol, neginf=-1.0)
+    return np.clip(index, -1, resol, out=index).astype(np.int64)
 
 
 def _snapshot_aggr_us(record):
@@ -135,24 +152,20 @@ class HeatMap:
 
     # ------------------------------------------------------------ painting
 
-    def _regions(self, records):
-        """Per batch of regions, in damo's order: the columns their
-        contributions need (made a batch at a time: a column of every
-        region of a big recording would be tens of MB each)."""
-        prev_end = None
+    def _record_columns(self, records):
+        """Per record with snapshots, in order, damo's checks done: the
+        record, its snapshots' start and end times as float64, the end of the
+        snapshot before it (NaN if none), with intervals its aggregation
+        interval in ns and each snapshot's in seconds (else None, None), and
+        with --df_passed its sz_filter_passed (None: nothing passed)."""
+        prev_end = np.nan
         for record in records:
             if record.nr_snapshots == 0:
                 continue
-            offsets = record.region_offsets
             start_ns = record.start_ns.astype(np.float64)
             end_ns = record.end_ns.astype(np.float64)
-            prev_ends = np.empty(record.nr_snapshots)
-            prev_ends[0] = np.nan if prev_end is None else prev_end
-            prev_ends[1:] = end_ns[:-1]
-            prev_end = end_ns[-1]
-            samples = record.nr_accesses
-            with_intervals = record.intervals is not None
-            if with_intervals:
+            aggr_ns = aggr_s = None
+            if record.intervals is not None:
                 ages = record.ages
                 if ages.min(initial=0) == np.iinfo(np.int64).min:
                     raise DamoError("the record has intervals but regions without age")
@@ -163,55 +176,124 @@ class HeatMap:
                         * aggr_ns >= _EXACT_FLOAT:
                     raise DamoError("region ages are too large to draw exactly")
                 aggr_s = _snapshot_aggr_us(record) / 1000000
-            heat_is_int = not with_intervals
+            passed = None
             if self.df_passed:
                 # damo's heat * sz_filter_passed / size (samples * passed, exactly)
                 passed = record.sz_filter_passed
-                if passed is None:
-                    passed = np.zeros(record.nr_regions, dtype=np.int64)
-                sizes = (record.ends - record.starts).astype(np.int64)
-                if np.any(sizes == 0):
+                if np.any(record.ends == record.starts):
                     raise DamoError("--df_passed: a region of zero size has no filter-passed "
                                     "ratio (damo 3.4.3 divides by zero)")
-            starts = record.starts.view(np.int64)
-            ends = record.ends.view(np.int64)
-            for lo in range(0, record.nr_regions, _BATCH_REGIONS):
-                hi = min(lo + _BATCH_REGIONS, record.nr_regions)
-                snap = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
-                snap_start = start_ns[snap]
-                snap_prev_end = prev_ends[snap]
-                if with_intervals:
-                    observe = snap_start - ages[lo:hi] * float(aggr_ns)
-                    observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
-                    row_from = observe
-                    heat = samples[lo:hi] / aggr_s[snap]
-                else:
-                    observe = snap_start
-                    row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
-                    heat = samples[lo:hi].astype(np.float64)
-                if self.df_passed:
-                    numer = (samples[lo:hi] * passed[lo:hi]) if heat_is_int \
-                        else heat * passed[lo:hi]
-                    heat = numer / sizes[lo:hi]
-                yield (starts[lo:hi], ends[lo:hi], observe, row_from, end_ns[snap], heat,
-                       heat_is_int and not self.df_passed)
+            yield record, start_ns, end_ns, prev_end, aggr_ns, aggr_s, passed
+            prev_end = float(end_ns[-1])
+
+    def _batches(self, record, start_ns, end_ns, prev_end, aggr_ns, aggr_s, passed):
+        """Per batch of a record's regions, in damo's order: the columns
+        their contributions need (made a batch at a time: a column of every
+        region of a big recording would be tens of MB each)."""
+        offsets = record.region_offsets
+        prev_ends = np.empty(record.nr_snapshots)
+        prev_ends[0] = prev_end
+        prev_ends[1:] = end_ns[:-1]
+        samples = record.nr_accesses
+        with_intervals = aggr_s is not None
+        ages = record.ages
+        heat_is_int = not with_intervals
+        if self.df_passed and passed is None:
+            passed = np.zeros(record.nr_regions, dtype=np.int64)
+        starts = record.starts.view(np.int64)
+        ends = record.ends.view(np.int64)
+        for lo in range(0, record.nr_regions, _BATCH_REGIONS):
+            hi = min(lo + _BATCH_REGIONS, record.nr_regions)
+            snap = np.searchsorted(offsets, np.arange(lo, hi), side="right") - 1
+            snap_start = start_ns[snap]
+            snap_prev_end = prev_ends[snap]
+            if with_intervals:
+                observe = snap_start - ages[lo:hi] * float(aggr_ns)
+                observe = np.where(observe < snap_prev_end, snap_prev_end, observe)
+                row_from = observe
+                heat = samples[lo:hi] / aggr_s[snap]
+            else:
+                observe = snap_start
+                row_from = np.where(snap_start < snap_prev_end, snap_prev_end, snap_start)
+                heat = samples[lo:hi].astype(np.float64)
+            if self.df_passed:
+                numer = (samples[lo:hi] * passed[lo:hi]) if heat_is_int \
+                    else heat * passed[lo:hi]
+                # (int64 ends - starts wraps as the uint64 one did)
+                heat = numer / (ends[lo:hi] - starts[lo:hi])
+            yield (starts[lo:hi], ends[lo:hi], observe, row_from, end_ns[snap], heat,
+                   heat_is_int and not self.df_passed)
 
     def _paint(self, records):
         self._pixel_space = float(self.time_unit * self.addr_unit)
-        for columns in self._regions(records):
-            self._paint_batch(*columns)
+        self._painted = np.zeros(self.heats.size, dtype=np.uint8)
+        painter = self._c_painter()
+        for columns in self._record_columns(records):
+            if painter is None or not painter(*columns):
+                for batch in self._batches(*columns):
+                    self._paint_batch(*batch)
+
+    def _c_record(self, painter, record, start_ns, end_ns, prev_end, aggr_ns, aggr_s,
+                  passed):
+        """Paint the record in C, taking its columns as they are (no
+        temporary); False if a column is not of a type the C loop reads
+        (numpy paints it then)."""
+        def column(values, *dtypes):
+            return values if values.dtype in dtypes and values.flags.c_contiguous else None
+        int64, uint64 = np.dtype(np.int64), np.dtype(np.uint64)
+        cols = [column(record.region_offsets, int64), column(record.starts, uint64, int64),
+                column(record.ends, uint64, int64),
+                column(record.nr_accesses, int64, np.dtype(np.float64)),
+                column(record.ages, int64), passed if passed is None else column(passed, int64)]
+        if any(c is None for c in cols[:4]) or (aggr_s is not None and cols[4] is None) \
+                or (passed is not None and cols[5] is None):
+            return False
+        offsets, starts, ends, samples, ages, passed = cols
+        int_samples = samples.dtype == int64
+        painter(offsets, start_ns, end_ns, prev_end, starts.view(np.int64),
+                ends.view(np.int64), samples if int_samples else None,
+                None if int_samples else samples, None if aggr_s is None else ages,
+                0.0 if aggr_ns is None else float(aggr_ns), aggr_s, self.df_passed, passed)
+        return True
+
+    def _c_painter(self):
+        """_cpaint.paint_record for this map's pixels, or None (not built,
+        or a map value numpy refuses or overflows on: numpy decides)."""
+        if _cpaint is None:
+            return None
+        addr_end = self.addr_start + self.addr_unit * self.addr_resol
+        try:
+            time = [float(self.time_start), float(self.time_unit)]
+            addr = []
+            for value in (self.addr_start, self.addr_unit, addr_end):
+                # numpy computes in int64 with an int, in float64 with a float
+                is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                if not is_int and not isinstance(value, (float, np.floating)):
+                    return None
+                if is_int and not _INT64_MIN <= value <= _INT64_MAX:
+                    return None
+                addr += [is_int, int(value) if is_int else 0, float(value)]
+        except OverflowError:
+            return None
+        if not np.all(np.isfinite(time + addr[2::3])):
+            return None
+        return functools.partial(self._c_record, functools.partial(
+            _cpaint.paint_record, self.heats, self._painted, self.time_resol, self.addr_resol,
+            *time, self._pixel_space, *addr))
 
     def _paint_batch(self, starts, ends, observe, row_from, snap_end, heat, heat_is_int):
         addr_end = self.addr_start + self.addr_unit * self.addr_resol
         keep = ~((ends < self.addr_start) | (addr_end < starts))
         starts, ends, observe, row_from, snap_end, heat = (
             c[keep] for c in (starts, ends, observe, row_from, snap_end, heat))
-        r0 = np.maximum(_trunc_index(row_from, self.time_start, self.time_unit), 0)
-        r1 = np.minimum(_trunc_index(snap_end, self.time_start, self.time_unit),
-                        self.time_resol - 1)
-        c0 = np.maximum(_trunc_index(starts, self.addr_start, self.addr_unit), 0)
-        c1 = np.minimum(_trunc_index(ends, self.addr_start, self.addr_unit),
-                        self.addr_resol - 1)
+        r0 = np.maximum(_trunc_index(row_from, self.time_start, self.time_unit,
+                                     self.time_resol), 0)
+        r1 = np.minimum(_trunc_index(snap_end, self.time_start, self.time_unit,
+                                     self.time_resol), self.time_resol - 1)
+        c0 = np.maximum(_trunc_index(starts, self.addr_start, self.addr_unit,
+                                     self.addr_resol), 0)
+        c1 = np.minimum(_trunc_index(ends, self.addr_start, self.addr_unit,
+                                     self.addr_resol), self.addr_resol - 1)
         nrows = np.maximum(r1 - r0 + 1, 0)
         ncols = np.maximum(c1 - c0 + 1, 0)
         per_region = nrows * ncols
@@ -243,8 +325,10 @@ class HeatMap:
         hv = heat[region]
         partial = hv * account_time
         contribution = partial * account_sz.astype(np.float64)
-        if heat_is_int and np.abs(partial).max() >= _EXACT_FLOAT:
+        if heat_is_int:
             # damo multiplies integer samples and times exactly; so must we
+            # (each contribution on its own: the batch's max() of a NaN
+            # partial was NaN, and hid the others)
             inexact = np.flatnonzero((np.abs(partial) >= _EXACT_FLOAT)
                                      & (account_time == np.trunc(account_time)))
             contribution[inexact] = [float(int(a) * int(b) * int(c)) for a, b, c in zip(
@@ -273,7 +357,11 @@ class HeatMap:
         heats = self.heats
         P = self._pixel_space
         first_pixels = pixels[group_start]
-        heats[first_pixels[np.isnan(heats[first_pixels])]] = 0.0
+        # a pixel starts from 0 when first painted (not when NaN: a NaN
+        # contribution of an earlier batch made it so, and damo keeps it)
+        new_pixels = first_pixels[self._painted[first_pixels] == 0]
+        heats[new_pixels] = 0.0
+        self._painted[new_pixels] = 1
         k = 0
         while k < nr_ranks and bounds[k + 1] - bounds[k] >= _MIN_VECTOR_STEP:
             idx = step_pixels[bounds[k]:bounds[k + 1]]

@@ -1,0 +1,226 @@
+"""C loop painting ``damo report heatmap``'s pixels.
+
+Optional: damo.reports.heatmap paints with numpy when this module is not
+built, and takes the same heats to the last bit (tests/test_heatmap_cpaint.py
+compares the two on random recordings).
+
+``paint_record`` takes a record's regions in damo's order (snapshot by
+snapshot, region by region) and, for each, the pixels it overlaps row by row:
+it computes the region's contribution to each in the float64 operations of
+the numpy path (in the same order; numpy's minimum and maximum, trunc, int64
+wrap-around) and folds it into the pixel at once.  Every pixel so takes its
+contributions in region order, which is all the fold depends on; and the
+columns are read as they are, with no temporary (the numpy path holds some
+100 bytes per (region, pixel) overlap, and a few columns per batch).
+setup.py builds this without FMA contraction, so that ``c + h * P`` rounds
+twice, as numpy's does.
+"""
+from libc.math cimport fabs, trunc
+from libc.stdint cimport int64_t, uint64_t
+
+cdef double _EXACT_FLOAT = 9007199254740992.0      # 2**53
+
+
+cdef inline double _minimum(double a, double b) noexcept nogil:
+    # np.minimum: NaN propagates; of two equal values, the second
+    return a if (a < b or a != a) else b
+
+
+cdef inline double _maximum(double a, double b) noexcept nogil:
+    return a if (a > b or a != a) else b
+
+
+cdef inline int64_t _index(double x, int64_t resol) noexcept nogil:
+    """heatmap._trunc_index of one value: truncated toward zero, NaN as -1,
+    clipped to [-1, resol]."""
+    if not x > -1.0:
+        return -1
+    if x >= <double>resol:
+        return resol
+    return <int64_t>x
+
+
+cdef inline int64_t _wrap_add(int64_t a, int64_t b) noexcept nogil:
+    # numpy's int64 arithmetic wraps around
+    return <int64_t>(<uint64_t>a + <uint64_t>b)
+
+
+cdef inline int64_t _wrap_sub(int64_t a, int64_t b) noexcept nogil:
+    return <int64_t>(<uint64_t>a - <uint64_t>b)
+
+
+cdef double _exact(double heat, double account_time, bint sz_int, int64_t sz_i,
+                   double sz_f) except? -1.0:
+    """damo multiplies integer samples, times and sizes exactly (the numpy
+    path's float(int(a) * int(b) * int(c))); OverflowError as there for an
+    infinite value."""
+    cdef object sz = sz_i if sz_int else int(<object>sz_f)
+    return float(int(<object>heat) * int(<object>account_time) * sz)
+
+
+cdef struct _Map:
+    double *heats
+    unsigned char *painted
+    int64_t time_resol, addr_resol
+    double time_start, time_unit, pixel_space
+    bint start_int, unit_int, end_int, addr_int
+    int64_t start_i, unit_i, end_i
+    double start_f, unit_f, end_f
+
+
+cdef int _paint_region(const _Map *m, int64_t s, int64_t e, double observe, double row_from,
+                       double snap_end, double hv, bint heat_is_int) except -1:
+    """Fold one region's contributions into the pixels it overlaps, row by
+    row (HeatMap._paint_batch's operations, one (region, pixel) at a time)."""
+    cdef int64_t r, c, r0, r1, c0, c1, pa_i, pa_end, sz_i = 0
+    cdef Py_ssize_t p
+    cdef double pt, account_time, pa_f, sz_f, partial, contribution, h
+    # the map's values in locals: a store to a heat may alias the struct's
+    cdef double *heats = m.heats
+    cdef unsigned char *painted = m.painted
+    cdef double P = m.pixel_space, time_start = m.time_start, time_unit = m.time_unit
+    cdef double start_f = m.start_f, unit_f = m.unit_f
+    cdef int64_t start_i = m.start_i, unit_i = m.unit_i, addr_resol = m.addr_resol
+    cdef bint addr_int = m.addr_int, unit_int = m.unit_int
+    # outside the map's addresses (damo's skip; a region ending at the map's
+    # start still touches its first column)
+    if (e < start_i) if m.start_int else (<double>e < start_f):
+        return 0
+    if (m.end_i < s) if m.end_int else (m.end_f < <double>s):
+        return 0
+    r0 = _index(trunc((row_from - time_start) / time_unit), m.time_resol)
+    r1 = _index(trunc((snap_end - time_start) / time_unit), m.time_resol)
+    if r0 < 0:
+        r0 = 0
+    if r1 > m.time_resol - 1:
+        r1 = m.time_resol - 1
+    if r0 > r1:
+        return 0
+    if m.start_int:
+        c0 = _index(trunc(<double>_wrap_sub(s, start_i) / unit_f), addr_resol)
+        c1 = _index(trunc(<double>_wrap_sub(e, start_i) / unit_f), addr_resol)
+    else:
+        c0 = _index(trunc((<double>s - start_f) / unit_f), addr_resol)
+        c1 = _index(trunc((<double>e - start_f) / unit_f), addr_resol)
+    if c0 < 0:
+        c0 = 0
+    if c1 > addr_resol - 1:
+        c1 = addr_resol - 1
+    for r in range(r0, r1 + 1):
+        pt = trunc(time_start + <double>r * time_unit)
+        account_time = _minimum(snap_end, pt + time_unit) - _maximum(observe, pt)
+        partial = hv * account_time
+        for c in range(c0, c1 + 1):
+            if addr_int:
+                pa_i = _wrap_add(start_i, <int64_t>(<uint64_t>c * <uint64_t>unit_i))
+                pa_end = _wrap_add(pa_i, unit_i)
+                sz_i = _wrap_sub(e if e < pa_end else pa_end, s if s > pa_i else pa_i)
+                sz_f = <double>sz_i
+            else:
+                if unit_int:
+                    pa_f = trunc(<double>(<int64_t>(<uint64_t>c * <uint64_t>unit_i))
+                                 + start_f)
+                else:
+                    pa_f = trunc(<double>c * unit_f + start_f)
+                sz_f = _minimum(<double>e, pa_f + unit_f) - _maximum(<double>s, pa_f)
+            contribution = partial * sz_f
+            if heat_is_int and fabs(partial) >= _EXACT_FLOAT \
+                    and account_time == trunc(account_time):
+                contribution = _exact(hv, account_time, addr_int, sz_i, sz_f)
+            p = r * addr_resol + c
+            if painted[p]:
+                h = heats[p]
+            else:
+                painted[p] = 1
+                h = 0.0
+            heats[p] = (contribution + h * P) / P
+    return 0
+
+
+def paint_record(double[::1] heats, unsigned char[::1] painted,
+                 Py_ssize_t time_resol, Py_ssize_t addr_resol,
+                 double time_start, double time_unit, double pixel_space,
+                 bint start_int, int64_t start_i, double start_f,
+                 bint unit_int, int64_t unit_i, double unit_f,
+                 bint end_int, int64_t end_i, double end_f,
+                 const int64_t[::1] offsets, const double[::1] start_ns,
+                 const double[::1] end_ns, double prev_end,
+                 const int64_t[::1] starts, const int64_t[::1] ends,
+                 const int64_t[::1] samples_i, const double[::1] samples_f,
+                 const int64_t[::1] ages, double aggr_ns,
+                 const double[::1] aggr_s, bint df_passed, const int64_t[::1] passed):
+    """Fold one record's contributions (snapshot by snapshot, region by
+    region) into ``heats`` (row-major, ``time_resol`` x ``addr_resol``);
+    ``painted`` marks the pixels that took one (an unpainted pixel starts
+    from 0).
+
+    The map's address start, unit and end come as (is an int, as int64, as
+    float): numpy computes in int64 or in float64 by their types.  The
+    record comes as HeatMap._record_columns gives it: snapshot times as
+    float64, the end of the snapshot before (NaN if none), the region
+    columns, and with intervals (``aggr_s`` not None) the ages, the
+    aggregation interval in ns and each snapshot's in seconds; ``passed``
+    None with ``df_passed`` means nothing passed.  The samples are int64
+    (``samples_i``) or float64 (``samples_f``: report accuracy's truth), the
+    other None."""
+    cdef Py_ssize_t n = starts.shape[0], nr_snapshots = end_ns.shape[0]
+    cdef Py_ssize_t sidx, i
+    cdef bint with_intervals = aggr_s is not None
+    cdef bint has_passed = passed is not None
+    cdef bint int_samples = samples_i is not None
+    cdef bint heat_is_int = not with_intervals and not df_passed
+    cdef double snap_start, snap_end, prev, observe, row_from, hv
+    cdef int64_t s, e, pass_i
+    cdef _Map m
+    if heats.shape[0] != time_resol * addr_resol or painted.shape[0] != heats.shape[0]:
+        raise ValueError("paint_record: %d heats, %d marks for %d x %d pixels" % (
+            heats.shape[0], painted.shape[0], time_resol, addr_resol))
+    if start_ns.shape[0] != nr_snapshots or offsets.shape[0] != nr_snapshots + 1 \
+            or ends.shape[0] != n or int_samples == (samples_f is not None) \
+            or (samples_i.shape[0] if int_samples else samples_f.shape[0]) != n \
+            or (with_intervals and (ages is None or ages.shape[0] != n
+                                    or aggr_s.shape[0] != nr_snapshots)) \
+            or (has_passed and passed.shape[0] != n):
+        raise ValueError("paint_record: columns of different lengths")
+    if offsets[0] != 0 or offsets[nr_snapshots] != n:
+        raise ValueError("paint_record: offsets do not index the regions")
+    for sidx in range(nr_snapshots):
+        if offsets[sidx] > offsets[sidx + 1]:
+            raise ValueError("paint_record: offsets do not index the regions")
+    if n == 0 or heats.shape[0] == 0:
+        return
+    m.heats = &heats[0]
+    m.painted = &painted[0]
+    m.time_resol, m.addr_resol = time_resol, addr_resol
+    m.time_start, m.time_unit, m.pixel_space = time_start, time_unit, pixel_space
+    m.start_int, m.start_i, m.start_f = start_int, start_i, start_f
+    m.unit_int, m.unit_i, m.unit_f = unit_int, unit_i, unit_f
+    m.end_int, m.end_i, m.end_f = end_int, end_i, end_f
+    m.addr_int = start_int and unit_int
+    prev = prev_end
+    for sidx in range(nr_snapshots):
+        snap_start = start_ns[sidx]
+        snap_end = end_ns[sidx]
+        for i in range(offsets[sidx], offsets[sidx + 1]):
+            s = starts[i]
+            e = ends[i]
+            # the columns of HeatMap._regions, one region at a time
+            if with_intervals:
+                observe = snap_start - <double>ages[i] * aggr_ns
+                if observe < prev:
+                    observe = prev
+                row_from = observe
+                hv = (<double>samples_i[i] if int_samples else samples_f[i]) / aggr_s[sidx]
+            else:
+                observe = snap_start
+                row_from = prev if snap_start < prev else snap_start
+                hv = <double>samples_i[i] if int_samples else samples_f[i]
+            if df_passed:
+                pass_i = passed[i] if has_passed else 0
+                if with_intervals or not int_samples:
+                    hv = hv * <double>pass_i / <double>_wrap_sub(e, s)
+                else:
+                    hv = <double>(<int64_t>(<uint64_t>samples_i[i] * <uint64_t>pass_i)) \
+                        / <double>_wrap_sub(e, s)
+            _paint_region(&m, s, e, observe, row_from, snap_end, hv, heat_is_int)
+        prev = snap_end
