@@ -5,6 +5,7 @@ The scanner may only read a regions array the way the numpy path reads it, and
 give up (-1) otherwise: whatever it accepts, the numpy path accepts with the
 same numbers.  Checked on damo's and our layouts and on many mutations of them.
 """
+import json
 import random
 import re
 
@@ -125,7 +126,8 @@ def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
     assert accepted > 100 and rejected > 100
 
 
-_PLAIN = b'{"start": "4096", "end": "8192", "nr_accesses": {"samples": 1}}'
+_PLAIN = (b'{"start": "4096", "end": "8192", "nr_accesses": {"samples": 1}, '
+          b'"age": {"usec": null, "aggr_intervals": null}}')
 
 
 @pytest.mark.parametrize("value,gives_up", [
@@ -245,8 +247,11 @@ _REGION_TEXTS = [
     DAMO_REGION.replace("%d", "%s"), OUR_REGION.replace("%d", "%s"),
     HUMAN_REGION.replace("%d", "%s"),
     OUR_REGION.replace("%d", "%s")[:-1] + ', "sz_filter_passed": "%s"}',
-    '{"start": %s, "end": %s, "nr_accesses": {"samples": %s}, "x": [], "age": -%s}',
-    '{ "start" : "%s" , "end":"%s","nr_accesses":{"samples":%s}, "age": {"usec": %s}}',
+    # (an "age" with both keys, as the generic path and damo need)
+    '{"start": %s, "end": %s, "nr_accesses": {"samples": %s}, "x": [], '
+    '"age": {"aggr_intervals": -%s, "usec": null}}',
+    '{ "start" : "%s" , "end":"%s","nr_accesses":{"samples":%s}, '
+    '"age": {"usec": %s,"aggr_intervals":null}}',
 ]
 _SEPARATORS = [", ", ",\n" + " " * 20, ",", " ,\t", ",\r\n    "]
 
@@ -484,3 +489,180 @@ def test_scanner_leading_zeros_at_the_edge(prefix, text):
     assert (new[0] == -1) == zero_led_at_the_edge
     if not zero_led_at_the_edge:
         assert new[1] == [int(re.sub(rb'[",]', b"", text))]
+
+
+def _open(buf, lo, first, unit, k, drop):
+    """scan_regions_open's (n, closing, negatives, values read)."""
+    out = np.full((max(len(buf) - lo, 0) // len(first) + 1) * k, -7, dtype=np.int64)
+    n, closing, negatives = _cscan.scan_regions_open(buf, lo, first, unit, k, drop, out)
+    return n, closing, negatives, out[:max(n, 0) * k].tolist()
+
+
+def _first_close(buf, lo, first, unit, k, drop):
+    """What scan_regions_open must find: the first ']' before which the
+    bounded scanner reads the text from ``lo`` as whole regions; (n, its
+    index, values) or None."""
+    cap = ((len(buf) - lo) // len(first) + 1) * k
+    for close in range(lo, len(buf)):
+        if buf[close] == 93:
+            n, values = _both(buf, lo, close, first, unit, k, drop, cap)[0]
+            if n > 0:
+                return n, close, values
+    return None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_open_scan_ends_at_the_first_close_the_bounded_scan_reads(seed):
+    """scan_regions_open on a regions array and what follows it (its end
+    not given) reads what scan_regions reads up to the first ']' after
+    whole regions, or refuses (-1) or asks for more text (-2) where there is
+    no such ']'; a valid array cut anywhere before its ']' asks for more."""
+    rng = random.Random(300 + seed)
+    read = cut = 0
+    for _ in range(1200):
+        text = _region_text(rng, rng.randrange(1, 6))
+        first, unit, k, learned = _templates(rng, text)
+        if learned is None:         # a mutated template: the open scan takes learnt ones
+            continue
+        mutated = rng.random() < 0.5
+        if mutated:
+            text = _mutate(rng, text)
+        prefix = bytes(rng.choice(b'0123456789 "-,[') for _ in range(rng.randrange(3)))
+        close = rng.choice([b"]", b" ]", b"\n            ]", b"]]", b"],", b"\t]\n"])
+        suffix = bytes(rng.choice(b'0123456789 "],{}') for _ in range(rng.randrange(12)))
+        buf = prefix + text + close + suffix
+        lo = len(prefix)
+        drop = b"[]" in first
+        n, closing, negatives, values = _open(buf, lo, first, unit, k, drop)
+        expected = _first_close(buf, lo, first, unit, k, drop)
+        if expected is None:
+            assert n in (-1, -2) and closing == 0, (buf, lo, first, unit)
+            continue
+        assert (n, closing, values) == expected, (buf, lo, first, unit)
+        if negatives == 0:
+            assert all(v >= 0 for v in values)
+        assert negatives <= buf[lo:closing].count(b"-")
+        read += 1
+        if not mutated:
+            for h in sorted(rng.sample(range(lo, closing + 1), min(12, closing + 1 - lo))):
+                assert _open(buf[:h], lo, first, unit, k, drop)[:2] == (-2, 0), (buf[:h], lo)
+                cut += 1
+    assert read > 200 and cut > 1500, (read, cut)
+
+
+def test_open_scan_edges():
+    first = b'{"start": "#", "end": -#}'
+    unit = b', ' + first
+    arr = b'{"start": "1", "end": -2}, {"start": "3", "end": -0}'
+    assert _open(b"[" + arr + b"]", 1, first, unit, 2, False) == \
+        (2, len(arr) + 1, 2, [1, -2, 3, 0])
+    assert _open(b"[" + arr[:-3], 1, first, unit, 2, False)[0] == -2  # cut after a '-' 
+    assert _open(b"[" + arr + b"  \n]", 1, first, unit, 2, False)[:2] == (2, len(arr) + 4)
+    assert _open(b"[]", 1, first, unit, 2, False)[0] == -1          # empty: not its case
+    assert _open(b"[ ", 1, first, unit, 2, False)[0] == -2
+    assert _open(b"[", 1, first, unit, 2, False)[0] == -2
+    assert _open(b"[" + arr, 1, first, unit, 2, False)[0] == -2       # no ']' yet
+    assert _open(b"[" + arr + b" ", 1, first, unit, 2, False)[0] == -2
+    assert _open(b"[" + arr + b"x]", 1, first, unit, 2, False)[0] == -1
+    assert _open(b"[" + arr + b"]", 2, first, unit, 2, False)[0] == -1
+    assert _open(b"[" + arr + b"]", 99, first, unit, 2, False)[0] == -1
+    out = np.zeros(3, dtype=np.int64)           # no room for the second region's values
+    assert _cscan.scan_regions_open(b"[" + arr + b"]", 1, first, unit, 2, False, out)[0] == -1
+
+
+def _document(rng, nr_snapshots, total_bytes_after):
+    """A recording's JSON text, damo's layout or another, its snapshots'
+    region arrays of a few regions each."""
+    snapshots = []
+    for s in range(nr_snapshots):
+        regions = [{"start": str(1000 * r), "end": str(1000 * r + 1000),
+                    "nr_accesses": {"samples": rng.randrange(21), "percent": None},
+                    "age": {"usec": None, "aggr_intervals": str(rng.randrange(9))}}
+                   for r in range(rng.randrange(0 if s else 2, 5))]
+        snapshot = {"start_time": str(100 * s), "end_time": str(100 * s + 100),
+                    "regions": regions}
+        if total_bytes_after:
+            snapshot["total_bytes"] = 1 << 20
+        else:           # regions last: no "total_bytes" after the array
+            snapshot = {"total_bytes": None, **snapshot}
+        snapshots.append(snapshot)
+    doc = [{"kdamond_idx": 0, "context_idx": 0, "intervals": {
+        "sample_us": "5000", "aggr_us": "100000", "ops_update_us": "1000000"},
+        "scheme_idx": None, "target_id": 0, "scheme_filters": [], "snapshots": snapshots}]
+    return json.dumps(doc, indent=rng.choice([4, None, 1])).encode()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reader_with_open_scan_reads_as_json_loads(seed):
+    """json_format.read, whose arrays after the first are read by the open
+    scan (their end found as they are read), against json.loads of the same
+    text: mutated later arrays, junk after a ']', no "total_bytes" after
+    the arrays, the text cut into chunks anywhere."""
+    rng = random.Random(400 + seed)
+    fast = 0
+    for _ in range(300):
+        text = _document(rng, rng.randrange(2, 5), rng.random() < 0.7)
+        if rng.random() < 0.7:
+            # mutated after the first array, where the open scan reads
+            at = text.index(b'"regions"', text.index(b'"regions"') + 1) \
+                if text.count(b'"regions"') > 1 else len(text)
+            tail = _mutate(rng, text[at:]) if at < len(text) else b""
+            text = text[:at] + tail
+        try:
+            expected = jf._records(json.loads(text), None)
+        except jf.FormatError:
+            expected = "refused"
+        except (ValueError, RecursionError):
+            expected = None
+        cuts = sorted(rng.sample(range(1, len(text)), min(rng.randrange(4), len(text) - 1)))
+        chunks = [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)])]
+        try:
+            got = jf.read(lambda: iter(chunks))
+        except jf.FormatError:
+            assert expected in (None, "refused"), text
+            continue
+        assert expected not in (None, "refused"), text
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            for col in ("starts", "ends", "nr_accesses", "ages", "region_offsets",
+                        "start_ns", "end_ns"):
+                assert getattr(a, col).tolist() == getattr(b, col).tolist(), (col, text)
+            assert np.array_equal(a.total_bytes, b.total_bytes) if b.total_bytes is not None \
+                else a.total_bytes is None
+        fast += 1
+    assert fast > 100
+
+
+def test_digits_in_a_key_are_not_read_as_a_value():
+    """A key with digits (or '-', ':') next to a value: the fast paths keep
+    those characters wherever they are, so "p2": null after "samples": 1
+    read 12; such a layout goes to the generic path, which reads 1."""
+    regions = [{"start": "0", "end": "4096", "nr_accesses": {"samples": 1, "p2": None},
+                "age": {"usec": None, "aggr_intervals": "3"}}] * 3
+    for key in ("p2", "a-b", "a:b", "x[", "7"):
+        doc = [{"target_id": 0, "snapshots": [
+            {"start_time": "0", "end_time": "100", "regions": [
+                dict(r, nr_accesses={"samples": 1, key: None}) for r in regions],
+             "total_bytes": None},
+            {"start_time": "100", "end_time": "200", "regions": regions, "total_bytes": None}]}]
+        text = json.dumps(doc, indent=4).encode()
+        got = jf.read(lambda: iter([text]))
+        assert got[0].nr_accesses.tolist() == [1] * 6, key
+        assert got[0].ages.tolist() == [3] * 6
+
+
+def test_a_region_without_both_age_keys_is_refused_as_damo_does():
+    """The generic path (as damo) needs "age" with "usec" and
+    "aggr_intervals", null or not; the fast path took a region without one."""
+    region = {"start": "0", "end": "4096", "nr_accesses": {"samples": 1, "percent": None},
+              "age": {"usec": None, "aggr_intervals": "3"}}
+    for age in ({"usec": None}, {"aggr_intervals": "3"}, None, "x"):
+        bad = dict(region, age=age) if age is not None else \
+            {k: v for k, v in region.items() if k != "age"}
+        doc = [{"target_id": 0, "snapshots": [
+            {"start_time": "0", "end_time": "100", "regions": [region] * 3,
+             "total_bytes": None},
+            {"start_time": "100", "end_time": "200", "regions": [bad] * 3,
+             "total_bytes": None}]}]
+        with pytest.raises(jf.FormatError, match="snapshot 1"):
+            jf.read(lambda: iter([json.dumps(doc, indent=4).encode()]))

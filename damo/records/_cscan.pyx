@@ -126,6 +126,36 @@ def scan_region_columns(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t 
                 &out[0, 0] if rows else NULL, k * rows, k, rows, 1)
 
 
+# scan_regions_open: the text read so far ends inside the array.
+cdef enum:
+    _MORE = -2
+
+
+def scan_regions_open(const unsigned char[::1] buf, Py_ssize_t lo,
+                      const unsigned char[::1] first, const unsigned char[::1] unit,
+                      Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
+    """scan_regions of a regions array whose end is not known yet: it starts
+    at ``buf[lo]`` (just after its '[') and ends at the first ']' that
+    follows a whole region (blanks between), where JSON's array ends when
+    the regions are ``first``'s objects.  Returns (n, closing): the number of
+    regions as scan_regions gives it for ``buf[lo:closing]`` and the index
+    of that ']'; n is -2 when ``buf`` ends before it (more text is needed),
+    -1 when the text does not fit (an empty array included).  A third item
+    counts the values that had a minus sign."""
+    cdef Py_ssize_t closing = 0, n, negatives = 0
+    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 \
+            or lo > buf.shape[0]:
+        return -1, 0, 0
+    if lo == buf.shape[0]:
+        return _MORE, 0, 0
+    n = _run(&buf[0], lo, buf.shape[0], first, unit, drop_empty_lists,
+             &out[0] if out.shape[0] else NULL, out.shape[0], nr_values, 1, nr_values,
+             &closing, &negatives)
+    if n < 0:
+        return n, 0, 0
+    return n, closing, negatives
+
+
 # The template, compiled: literal runs (compared a word at a time) and '#'s.
 cdef enum:
     _HASH = 0           # a '#': a run of digits, or a '#' itself
@@ -173,7 +203,8 @@ cdef Py_ssize_t _compile(const unsigned char *t, Py_ssize_t tlen, _Op *ops,
 cdef object _run(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
                  const unsigned char[::1] first, const unsigned char[::1] unit,
                  bint drop_empty_lists, int64_t *out, Py_ssize_t cap, Py_ssize_t k,
-                 Py_ssize_t col_step, Py_ssize_t row_step):
+                 Py_ssize_t col_step, Py_ssize_t row_step, Py_ssize_t *closing=NULL,
+                 Py_ssize_t *nr_negative=NULL):
     cdef Py_ssize_t n, nr_tokens = 0, nr_events = 0, first_nops, unit_nops
     cdef Py_ssize_t flen = first.shape[0], ulen = unit.shape[0]
     cdef _Op *ops = <_Op *>malloc((flen + ulen) * sizeof(_Op))
@@ -187,9 +218,11 @@ cdef object _run(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
         unit_nops = _compile(&unit[0], ulen, ops + first_nops, events, &nr_events)
         n = _scan(buf, lo, hi, &first[0], ops, first_nops, &unit[0], ops + first_nops,
                   unit_nops, events, drop_empty_lists, out, cap, k, col_step, row_step,
-                  &nr_tokens)
+                  &nr_tokens, closing, nr_negative)
     free(ops)
     free(events)
+    if n == _MORE:
+        return _MORE
     if n < 0 or n * k != nr_tokens:
         return -1
     return n
@@ -200,11 +233,20 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
                       const unsigned char *unit, const _Op *unit_ops, Py_ssize_t unit_nops,
                       const Py_ssize_t *events, bint drop_empty_lists,
                       int64_t *out, Py_ssize_t cap, Py_ssize_t k, Py_ssize_t col_step,
-                      Py_ssize_t row_step, Py_ssize_t *nr_tokens) noexcept nogil:
+                      Py_ssize_t row_step, Py_ssize_t *nr_tokens,
+                      Py_ssize_t *closing, Py_ssize_t *nr_negative) noexcept nogil:
     """_scan_bytewise's result, op by op: a literal run is compared whole and
     then its acting bytes are applied in order (what the byte loop would do
     to them, as the text there is the template's); a run of digits is read
-    8 at a time.  Token t goes to out[(t % k) * col_step + (t / k) * row_step]."""
+    8 at a time.  Token t goes to out[(t % k) * col_step + (t / k) * row_step].
+
+    With ``closing`` (open-ended: ``hi`` is where the text read so far ends,
+    not the array's end), the array ends at the first ']' that follows a
+    whole region, blanks between; its index goes to ``closing[0]``, and
+    _MORE says that the text ran out before it.  ``nr_negative`` (if not
+    NULL) is set to the number of values read with a minus sign."""
+    cdef bint open_end = closing != NULL
+    cdef Py_ssize_t negatives = 0
     cdef const unsigned char *template = first
     cdef const _Op *ops = first_ops
     cdef Py_ssize_t nops = first_nops
@@ -218,14 +260,20 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
     end = hi
     while i < end and _blank(buf[i]):
         i += 1
-    while end > i and _blank(buf[end - 1]):
-        end -= 1
+    if not open_end:
+        while end > i and _blank(buf[end - 1]):
+            end -= 1
     if i == end:
-        return -1
+        return _MORE if open_end else -1
     while i < end:
         length = ops[j].length
         if length > 0:
-            if end - i < length or not _same_bytes(buf + i, template + ops[j].off, length):
+            if end - i < length:
+                # open-ended: more text is needed if what there is fits
+                if open_end and _same_bytes(buf + i, template + ops[j].off, end - i):
+                    return _MORE
+                return -1
+            if not _same_bytes(buf + i, template + ops[j].off, length):
                 return -1
             for e in range(ops[j].ev_lo, ops[j].ev_hi):
                 q = i + events[e]
@@ -247,11 +295,16 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
                 elif c == 45:                       # '-': a sign, or not ours
                     # JSON's minus sign is followed by a digit: `-"0"` or `- 1`
                     # is no number (json.loads refuses it; the slow path says so)
+                    if q + 1 >= end and open_end and not in_token:
+                        return _MORE
                     if in_token or q + 1 >= end or buf[q + 1] < 48 or buf[q + 1] > 57:
                         return -1
                     in_token = True
                     negative = True
+                    negatives += 1
                 else:                               # '[': only in "[]", when dropped
+                    if q + 1 >= end and open_end and drop_empty_lists:
+                        return _MORE
                     if not drop_empty_lists or q + 1 >= end or buf[q + 1] != 93:
                         return -1
             i += length
@@ -303,6 +356,18 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
             template = unit
             ops = unit_ops
             nops = unit_nops
+            if open_end:
+                q = i
+                while q < end and _blank(buf[q]):
+                    q += 1
+                if q == end:
+                    return _MORE                    # a ']' or a separator: not yet known
+                if buf[q] == 93:
+                    closing[0] = q
+                    end = i
+                    break
+    if open_end and end == hi:
+        return _MORE                                # no ']' after a region in the text
     if j != 0:
         return -1
     if in_token:                                    # the end closes the last value
@@ -311,6 +376,8 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
         out[col * col_step + row_at] = -<int64_t>value if negative else <int64_t>value
         ntokens += 1
     nr_tokens[0] = ntokens
+    if nr_negative != NULL:
+        nr_negative[0] = negatives
     return nregions
 
 

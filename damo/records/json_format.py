@@ -128,6 +128,9 @@ class _RegionColumns:
     regions lack it.
     """
 
+    # _finish_regions' result where the C scanner found it could be no other
+    finished = None
+
     def __init__(self, n, columns):
         self.n = n
         self.columns = columns
@@ -187,6 +190,8 @@ def _regions_from_objects(regions, where):
 def _finish_regions(rc, intervals, where):
     """(starts, ends, samples, ages, sz_filter_passed) of one snapshot,
     filling samples from percent and ages from usec as damo does."""
+    if rc.finished is not None:
+        return rc.finished
     c = rc.columns
     if rc.n == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -263,6 +268,7 @@ _JSON_WS = b" \t\r\n"
 _IN_STRING = np.frombuffer(b'",', dtype=np.uint8)
 
 _layout_cache = {}
+_KEPT_IN_KEY = re.compile(r"[0-9:\[-]")
 
 
 def _learn_layout(first_region_text, skeleton):
@@ -277,6 +283,11 @@ def _learn_layout(first_region_text, skeleton):
         if not isinstance(kv, dict):
             raise _NotFast()
         for key, value in kv.items():
+            if _KEPT_IN_KEY.search(key):
+                # the value text keeps digits, '-', ':' and '[' wherever they
+                # are: "percent9": null would join its digits to the value
+                # before it
+                raise _NotFast()
             here = path + (key,)
             if isinstance(value, dict):
                 walk(value, here)
@@ -293,6 +304,11 @@ def _learn_layout(first_region_text, skeleton):
     walk(obj, ())
     if "starts" not in names or "ends" not in names or \
             ("nr_accesses" not in names and "percent" not in names):
+        raise _NotFast()
+    age = obj.get("age")
+    if not isinstance(age, dict) or "usec" not in age or "aggr_intervals" not in age:
+        # the generic path requires both keys (null or not), as damo does;
+        # a null one leaves no value for the layout to miss
         raise _NotFast()
     layout = tuple(names)
     _layout_cache[skeleton] = layout
@@ -328,6 +344,46 @@ def _regions_at(buf, lo, hi):
 
 
 _scratch = np.empty(0, dtype=np.int64)
+
+
+def _regions_open(buf, lo, last_len):
+    """The regions array that starts at ``buf[lo]``, its end not looked for:
+    (_RegionColumns, index of its ']') from the C scanner, which finds that
+    end as it reads the latest layout's regions.  None where it cannot tell
+    (not built, no layout yet, another layout, an empty array, the text read
+    so far ending inside the array): the caller looks for the end and reads
+    the array as before (and waits for more text if it needs to)."""
+    global _scratch
+    if _cscan is None or _last_layout is None:
+        return None
+    if last_len and len(buf) - lo < last_len + (last_len >> 3):
+        # likely to end inside the array (or the stream's last array):
+        # not scanned twice
+        return None
+    first, unit, layout = _last_layout
+    k = len(layout)
+    need = ((len(buf) - lo) // len(first) + 1) * k
+    if len(_scratch) < need:
+        _scratch = np.empty(max(need, 2 * len(_scratch)), dtype=np.int64)
+    n, closing, negatives = _cscan.scan_regions_open(buf, lo, first, unit, k,
+                                                     b"[]" in first, _scratch)
+    if n <= 0:
+        return None
+    values = _scratch[:n * k].reshape(n, k)
+    # contiguous copies, each its own (the scratch buffer is the next array's;
+    # a record's columns are joined one at a time, each piece let go once used)
+    columns = {name: values[:, i].copy() for i, name in enumerate(layout) if name is not None}
+    rc = _RegionColumns(n, columns)
+    if not negatives and _FINISHED_FIELDS <= columns.keys():
+        # every column an int64 array and no address negative: what
+        # _finish_regions would return, without its checks
+        rc.finished = (columns["starts"].view(np.uint64), columns["ends"].view(np.uint64),
+                       columns["nr_accesses"], columns["ages"],
+                       columns.get("sz_filter_passed"))
+    return rc, closing
+
+
+_FINISHED_FIELDS = frozenset(("starts", "ends", "nr_accesses", "ages"))
 
 
 def _regions_from_text(seg):
@@ -460,17 +516,21 @@ def _iter_cut(chunks, parts):
                 break
             if buf[key + 9:bracket].strip() != b":":
                 raise _NotFast()
-            closing = _regions_end(buf, bracket, last_len)
-            if closing is None:
-                break
-            try:
-                columns = _regions_at(buf, bracket + 1, closing)
-            except _NotFast:
-                if not last_len:
-                    raise
-                # the guess may have skipped this snapshot's end; look again
-                closing = _regions_end(buf, bracket, 0)
-                columns = _regions_at(buf, bracket + 1, closing)
+            found = _regions_open(buf, bracket + 1, last_len)
+            if found is not None:
+                columns, closing = found
+            else:
+                closing = _regions_end(buf, bracket, last_len)
+                if closing is None:
+                    break
+                try:
+                    columns = _regions_at(buf, bracket + 1, closing)
+                except _NotFast:
+                    if not last_len:
+                        raise
+                    # the guess may have skipped this snapshot's end; look again
+                    closing = _regions_end(buf, bracket, 0)
+                    columns = _regions_at(buf, bracket + 1, closing)
             if parts is not None:
                 parts.append(bytes(buf[pos:bracket]))
                 parts.append(b"%d" % nr_cut)
