@@ -327,23 +327,36 @@ def _regions_at(buf, lo, hi):
     The C scanner reads it in one pass if it has the latest layout; it gives
     up (-1) on anything that the numpy path might read otherwise, and that
     path, which learns layouts, decides."""
-    global _scratch
     if _cscan is not None and _last_layout is not None:
         first, unit, layout = _last_layout
         k = len(layout)
-        need = ((hi - lo) // len(first) + 1) * k
-        if len(_scratch) < need:
-            _scratch = np.empty(max(need, 2 * len(_scratch)), dtype=np.int64)
-        n = _cscan.scan_regions(buf, lo, hi, first, unit, k, b"[]" in first, _scratch)
+        n = _cscan.scan_regions(buf, lo, hi, first, unit, k, b"[]" in first,
+                                _scratch_for(hi - lo, first, k))
         if n > 0:
-            values = _scratch[:n * k].reshape(n, k)
-            # contiguous copies: the scratch buffer is the next array's
-            return _RegionColumns(n, {name: values[:, i].copy()
-                                      for i, name in enumerate(layout) if name is not None})
+            return _RegionColumns(n, _scratch_columns(n, layout))
     return _regions_from_text(bytes(buf[lo:hi]))
 
 
 _scratch = np.empty(0, dtype=np.int64)
+
+
+def _scratch_for(nbytes, first, k):
+    """The scanner's output buffer, room for the values of ``nbytes`` of
+    text (a region's text is at least its marked template ``first``)."""
+    global _scratch
+    need = (nbytes // len(first) + 1) * k
+    if len(_scratch) < need:
+        _scratch = np.empty(max(need, 2 * len(_scratch)), dtype=np.int64)
+    return _scratch
+
+
+def _scratch_columns(n, layout):
+    """The n regions' values the scanner left in the scratch buffer, as
+    columns: contiguous copies, each its own (the buffer is the next
+    array's; a record's columns are joined one at a time, each piece let go
+    once used)."""
+    values = _scratch[:n * len(layout)].reshape(n, len(layout))
+    return {name: values[:, i].copy() for i, name in enumerate(layout) if name is not None}
 
 
 def _regions_open(buf, lo, last_len):
@@ -353,7 +366,6 @@ def _regions_open(buf, lo, last_len):
     (not built, no layout yet, another layout, an empty array, the text read
     so far ending inside the array): the caller looks for the end and reads
     the array as before (and waits for more text if it needs to)."""
-    global _scratch
     if _cscan is None or _last_layout is None:
         return None
     if last_len and len(buf) - lo < last_len + (last_len >> 3):
@@ -362,17 +374,11 @@ def _regions_open(buf, lo, last_len):
         return None
     first, unit, layout = _last_layout
     k = len(layout)
-    need = ((len(buf) - lo) // len(first) + 1) * k
-    if len(_scratch) < need:
-        _scratch = np.empty(max(need, 2 * len(_scratch)), dtype=np.int64)
-    n, closing, negatives = _cscan.scan_regions_open(buf, lo, first, unit, k,
-                                                     b"[]" in first, _scratch)
+    n, closing, negatives = _cscan.scan_regions_open(
+        buf, lo, first, unit, k, b"[]" in first, _scratch_for(len(buf) - lo, first, k))
     if n <= 0:
         return None
-    values = _scratch[:n * k].reshape(n, k)
-    # contiguous copies, each its own (the scratch buffer is the next array's;
-    # a record's columns are joined one at a time, each piece let go once used)
-    columns = {name: values[:, i].copy() for i, name in enumerate(layout) if name is not None}
+    columns = _scratch_columns(n, layout)
     rc = _RegionColumns(n, columns)
     if not negatives and _FINISHED_FIELDS <= columns.keys():
         # every column an int64 array and no address negative: what
