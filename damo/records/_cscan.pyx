@@ -17,6 +17,12 @@ from libc.stdio cimport snprintf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
+include "../_cbuffers.pxi"
+
+cdef bytes _U8 = b"B"         # the item formats of each kind
+cdef bytes _I64 = b"lq"
+cdef bytes _U64 = b"LQ"
+
 cdef extern from *:
     """
     #include <string.h>
@@ -88,9 +94,8 @@ cdef extern from *:
     const uint64_t *_POW10 "_cs_pow10"
 
 
-def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
-                 const unsigned char[::1] first, const unsigned char[::1] unit,
-                 Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
+def scan_regions(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
+                 Py_ssize_t nr_values, bint drop_empty_lists, out):
     """Parse ``buf[lo:hi]`` (the inside of a regions array) into ``out``.
 
     The text, less blanks around it and with every run of digits marked by
@@ -101,29 +106,37 @@ def scan_regions(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
     translate keeps: the digits and '-' between two colons, "[]" dropped when
     ``drop_empty_lists``.  Returns the number of regions (their values fill
     ``out[:n * nr_values]``, region by region), or -1 when the text does not
-    fit.
+    fit.  The texts are bytes-like; ``out`` a writable int64 array.
     """
-    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi \
-            or hi > buf.shape[0]:
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
+    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
+    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
+    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
-    return _run(&buf[0], lo, hi, first, unit, drop_empty_lists,
-                &out[0] if out.shape[0] else NULL, out.shape[0], nr_values, 1, nr_values)
+    return _run(<const unsigned char *>b.buf, lo, hi, f, u, drop_empty_lists,
+                <int64_t *>o.buf if o.shape[0] else NULL, o.shape[0], nr_values, 1,
+                nr_values)
 
 
-def scan_region_columns(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
-                        const unsigned char[::1] first, const unsigned char[::1] unit,
-                        bint drop_empty_lists, int64_t[:, ::1] out):
+def scan_region_columns(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
+                        bint drop_empty_lists, out):
     """scan_regions with the values by field: value i of region r goes to
     ``out[i, r]`` (``out.shape[0]`` values a region; room for
-    ``out.shape[1]`` regions), so that each field's column is a contiguous
-    row without a copy.  The same return value as scan_regions with an
-    ``out`` of the same size."""
-    cdef Py_ssize_t k = out.shape[0], rows = out.shape[1]
-    if first.shape[0] == 0 or unit.shape[0] == 0 or k <= 0 or lo < 0 or lo > hi \
-            or hi > buf.shape[0]:
+    ``out.shape[1]`` regions; a C-contiguous int64 array), so that each
+    field's column is a contiguous row without a copy.  The same return
+    value as scan_regions with an ``out`` of the same size."""
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
+    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
+    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
+    cdef Py_buffer *o = held.take(out, _I64, 8, 2, True, True, "out")
+    cdef Py_ssize_t k = o.shape[0], rows = o.shape[1]
+    if f.len == 0 or u.len == 0 or k <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
-    return _run(&buf[0], lo, hi, first, unit, drop_empty_lists,
-                &out[0, 0] if rows else NULL, k * rows, k, rows, 1)
+    return _run(<const unsigned char *>b.buf, lo, hi, f, u, drop_empty_lists,
+                <int64_t *>o.buf if rows else NULL, k * rows, k, rows, 1)
 
 
 # scan_regions_open: the text read so far ends inside the array.
@@ -131,9 +144,8 @@ cdef enum:
     _MORE = -2
 
 
-def scan_regions_open(const unsigned char[::1] buf, Py_ssize_t lo,
-                      const unsigned char[::1] first, const unsigned char[::1] unit,
-                      Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
+def scan_regions_open(buf, Py_ssize_t lo, first, unit, Py_ssize_t nr_values,
+                      bint drop_empty_lists, out):
     """scan_regions of a regions array whose end is not known yet: it starts
     at ``buf[lo]`` (just after its '[') and ends at the first ']' that
     follows a whole region (blanks between), where JSON's array ends when
@@ -143,13 +155,17 @@ def scan_regions_open(const unsigned char[::1] buf, Py_ssize_t lo,
     -1 when the text does not fit (an empty array included).  A third item
     counts the values that had a minus sign."""
     cdef Py_ssize_t closing = 0, n, negatives = 0
-    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 \
-            or lo > buf.shape[0]:
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
+    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
+    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
+    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > b.len:
         return -1, 0, 0
-    if lo == buf.shape[0]:
+    if lo == b.len:
         return _MORE, 0, 0
-    n = _run(&buf[0], lo, buf.shape[0], first, unit, drop_empty_lists,
-             &out[0] if out.shape[0] else NULL, out.shape[0], nr_values, 1, nr_values,
+    n = _run(<const unsigned char *>b.buf, lo, b.len, f, u, drop_empty_lists,
+             <int64_t *>o.buf if o.shape[0] else NULL, o.shape[0], nr_values, 1, nr_values,
              &closing, &negatives)
     if n < 0:
         return n, 0, 0
@@ -201,12 +217,14 @@ cdef Py_ssize_t _compile(const unsigned char *t, Py_ssize_t tlen, _Op *ops,
 
 
 cdef object _run(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
-                 const unsigned char[::1] first, const unsigned char[::1] unit,
+                 const Py_buffer *first, const Py_buffer *unit,
                  bint drop_empty_lists, int64_t *out, Py_ssize_t cap, Py_ssize_t k,
                  Py_ssize_t col_step, Py_ssize_t row_step, Py_ssize_t *closing=NULL,
                  Py_ssize_t *nr_negative=NULL):
     cdef Py_ssize_t n, nr_tokens = 0, nr_events = 0, first_nops, unit_nops
-    cdef Py_ssize_t flen = first.shape[0], ulen = unit.shape[0]
+    cdef Py_ssize_t flen = first.len, ulen = unit.len
+    cdef const unsigned char *fp = <const unsigned char *>first.buf
+    cdef const unsigned char *up = <const unsigned char *>unit.buf
     cdef _Op *ops = <_Op *>malloc((flen + ulen) * sizeof(_Op))
     cdef Py_ssize_t *events = <Py_ssize_t *>malloc((flen + ulen) * sizeof(Py_ssize_t))
     if ops == NULL or events == NULL:
@@ -214,9 +232,9 @@ cdef object _run(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
         free(events)
         raise MemoryError()
     with nogil:
-        first_nops = _compile(&first[0], flen, ops, events, &nr_events)
-        unit_nops = _compile(&unit[0], ulen, ops + first_nops, events, &nr_events)
-        n = _scan(buf, lo, hi, &first[0], ops, first_nops, &unit[0], ops + first_nops,
+        first_nops = _compile(fp, flen, ops, events, &nr_events)
+        unit_nops = _compile(up, ulen, ops + first_nops, events, &nr_events)
+        n = _scan(buf, lo, hi, fp, ops, first_nops, up, ops + first_nops,
                   unit_nops, events, drop_empty_lists, out, cap, k, col_step, row_step,
                   &nr_tokens, closing, nr_negative)
     free(ops)
@@ -381,20 +399,24 @@ cdef Py_ssize_t _scan(const unsigned char *buf, Py_ssize_t lo, Py_ssize_t hi,
     return nregions
 
 
-def scan_regions_bytewise(const unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t hi,
-                          const unsigned char[::1] first, const unsigned char[::1] unit,
-                          Py_ssize_t nr_values, bint drop_empty_lists, int64_t[::1] out):
+def scan_regions_bytewise(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
+                          Py_ssize_t nr_values, bint drop_empty_lists, out):
     """scan_regions as it was, a byte at a time: the reference that
     tests/test_records_cscan.py holds scan_regions and scan_region_columns
     to (the same return value and values on any text), and bench's A/B."""
     cdef Py_ssize_t n, nr_tokens = 0
-    if first.shape[0] == 0 or unit.shape[0] == 0 or nr_values <= 0 or lo < 0 or lo > hi \
-            or hi > buf.shape[0]:
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
+    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
+    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
+    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
     with nogil:
-        n = _scan_bytewise(&buf[0], lo, hi, &first[0], first.shape[0], &unit[0],
-                           unit.shape[0], drop_empty_lists,
-                           &out[0] if out.shape[0] else NULL, out.shape[0], &nr_tokens)
+        n = _scan_bytewise(<const unsigned char *>b.buf, lo, hi,
+                           <const unsigned char *>f.buf, f.len,
+                           <const unsigned char *>u.buf, u.len, drop_empty_lists,
+                           <int64_t *>o.buf if o.shape[0] else NULL, o.shape[0], &nr_tokens)
     if n < 0 or n * nr_values != nr_tokens:
         return -1
     return n
@@ -579,31 +601,44 @@ cdef enum:
     _MAX_LINE = 128
 
 
-def raw_form_regions(const uint64_t[:] starts, const uint64_t[:] ends,
-                     const int64_t[:] samples, const int64_t[:] ages, bint raw):
+cdef inline uint64_t _at(const Py_buffer *v, Py_ssize_t i) noexcept nogil:
+    # item i of a strided 1-D buffer of 8-byte integers
+    return (<const uint64_t *>(<const char *>v.buf + i * v.strides[0]))[0]
+
+
+def raw_form_regions(starts, ends, samples, ages, bint raw):
     """The region lines of ``report access --raw_form``, each ending in a
     newline: '%012x-%012x (%12s) %11d %5d' % (start, end, format_sz(end -
-    start, raw), samples, age), an age of INT64_MIN (unknown) printed as -1."""
-    cdef Py_ssize_t n = starts.shape[0], i, pos = 0
+    start, raw), samples, age), an age of INT64_MIN (unknown) printed as -1.
+    The columns: 1-D arrays, uint64 (starts, ends) and int64."""
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *vs = held.take(starts, _U64, 8, 1, False, False, "starts")
+    cdef Py_buffer *ve = held.take(ends, _U64, 8, 1, False, False, "ends")
+    cdef Py_buffer *vn = held.take(samples, _I64, 8, 1, False, False, "samples")
+    cdef Py_buffer *va = held.take(ages, _I64, 8, 1, False, False, "ages")
+    cdef Py_ssize_t n = vs.shape[0], i, pos = 0
     cdef int sz_len
     cdef int64_t age
+    cdef uint64_t s, e
     cdef char sz[32]
     cdef bytearray out
     cdef char *dst
-    if ends.shape[0] != n or samples.shape[0] != n or ages.shape[0] != n:
+    if ve.shape[0] != n or vn.shape[0] != n or va.shape[0] != n:
         raise ValueError("region columns disagree in length")
     out = bytearray(n * _MAX_LINE)
     dst = out
     with nogil:
         for i in range(n):
-            pos += _hex12(dst + pos, starts[i])
+            s = _at(vs, i)
+            e = _at(ve, i)
+            pos += _hex12(dst + pos, s)
             dst[pos] = 45
             pos += 1
-            pos += _hex12(dst + pos, ends[i])
+            pos += _hex12(dst + pos, e)
             dst[pos] = 32
             dst[pos + 1] = 40
             pos += 2
-            sz_len = _format_sz(sz, ends[i] - starts[i], raw)
+            sz_len = _format_sz(sz, e - s, raw)
             for _ in range(sz_len, 12):         # right-aligned, as '%12s'
                 dst[pos] = 32
                 pos += 1
@@ -612,10 +647,10 @@ def raw_form_regions(const uint64_t[:] starts, const uint64_t[:] ends,
             dst[pos] = 41
             dst[pos + 1] = 32
             pos += 2
-            pos += _dec(dst + pos, samples[i], 11)
+            pos += _dec(dst + pos, <int64_t>_at(vn, i), 11)
             dst[pos] = 32
             pos += 1
-            age = ages[i]
+            age = <int64_t>_at(va, i)
             pos += _dec(dst + pos, -1 if age == INT64_MIN else age, 5)
             dst[pos] = 10
             pos += 1

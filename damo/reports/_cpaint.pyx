@@ -18,6 +18,12 @@ twice, as numpy's does.
 from libc.math cimport fabs, trunc
 from libc.stdint cimport int64_t, uint64_t
 
+include "../_cbuffers.pxi"
+
+cdef bytes _F64 = b"d"
+cdef bytes _I64 = b"lq"
+cdef bytes _U8 = b"B"
+
 cdef double _EXACT_FLOAT = 9007199254740992.0      # 2**53
 
 
@@ -137,18 +143,15 @@ cdef int _paint_region(const _Map *m, int64_t s, int64_t e, double observe, doub
     return 0
 
 
-def paint_record(double[::1] heats, unsigned char[::1] painted,
+def paint_record(heats, painted,
                  Py_ssize_t time_resol, Py_ssize_t addr_resol,
                  double time_start, double time_unit, double pixel_space,
                  bint start_int, int64_t start_i, double start_f,
                  bint unit_int, int64_t unit_i, double unit_f,
                  bint end_int, int64_t end_i, double end_f,
-                 const int64_t[::1] offsets, const double[::1] start_ns,
-                 const double[::1] end_ns, double prev_end,
-                 const int64_t[::1] starts, const int64_t[::1] ends,
-                 const int64_t[::1] samples_i, const double[::1] samples_f,
-                 const int64_t[::1] ages, double aggr_ns,
-                 const double[::1] aggr_s, bint df_passed, const int64_t[::1] passed):
+                 offsets_obj, start_ns_obj, end_ns_obj, double prev_end,
+                 starts_obj, ends_obj, samples_i_obj, samples_f_obj, ages_obj,
+                 double aggr_ns, aggr_s_obj, bint df_passed, passed_obj):
     """Fold one record's contributions (snapshot by snapshot, region by
     region) into ``heats`` (row-major, ``time_resol`` x ``addr_resol``);
     ``painted`` marks the pixels that took one (an unpainted pixel starts
@@ -163,34 +166,68 @@ def paint_record(double[::1] heats, unsigned char[::1] painted,
     None with ``df_passed`` means nothing passed.  The samples are int64
     (``samples_i``) or float64 (``samples_f``: report accuracy's truth), the
     other None."""
-    cdef Py_ssize_t n = starts.shape[0], nr_snapshots = end_ns.shape[0]
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *vh = held.take(heats, _F64, 8, 1, True, True, "heats")
+    cdef Py_buffer *vp = held.take(painted, _U8, 1, 1, True, True, "painted")
+    cdef Py_buffer *vo = held.take(offsets_obj, _I64, 8, 1, False, True, "offsets")
+    cdef Py_buffer *vsn = held.take(start_ns_obj, _F64, 8, 1, False, True, "start_ns")
+    cdef Py_buffer *ven = held.take(end_ns_obj, _F64, 8, 1, False, True, "end_ns")
+    cdef Py_buffer *vs = held.take(starts_obj, _I64, 8, 1, False, True, "starts")
+    cdef Py_buffer *ve = held.take(ends_obj, _I64, 8, 1, False, True, "ends")
+    cdef Py_buffer *vsi = NULL
+    cdef Py_buffer *vsf = NULL
+    cdef Py_buffer *va = NULL
+    cdef Py_buffer *vag = NULL
+    cdef Py_buffer *vpa = NULL
+    if samples_i_obj is not None:
+        vsi = held.take(samples_i_obj, _I64, 8, 1, False, True, "samples_i")
+    if samples_f_obj is not None:
+        vsf = held.take(samples_f_obj, _F64, 8, 1, False, True, "samples_f")
+    if ages_obj is not None:
+        va = held.take(ages_obj, _I64, 8, 1, False, True, "ages")
+    if aggr_s_obj is not None:
+        vag = held.take(aggr_s_obj, _F64, 8, 1, False, True, "aggr_s")
+    if passed_obj is not None:
+        vpa = held.take(passed_obj, _I64, 8, 1, False, True, "passed")
+    cdef Py_ssize_t n = vs.shape[0], nr_snapshots = ven.shape[0]
+    cdef Py_ssize_t nr_heats = vh.shape[0]
+    cdef const int64_t *offsets = <const int64_t *>vo.buf
+    cdef const double *start_ns = <const double *>vsn.buf
+    cdef const double *end_ns = <const double *>ven.buf
+    cdef const int64_t *starts = <const int64_t *>vs.buf
+    cdef const int64_t *ends = <const int64_t *>ve.buf
+    cdef const int64_t *samples_i = <const int64_t *>vsi.buf if vsi != NULL else NULL
+    cdef const double *samples_f = <const double *>vsf.buf if vsf != NULL else NULL
+    cdef const int64_t *ages = <const int64_t *>va.buf if va != NULL else NULL
+    cdef const double *aggr_s = <const double *>vag.buf if vag != NULL else NULL
+    cdef const int64_t *passed = <const int64_t *>vpa.buf if vpa != NULL else NULL
     cdef Py_ssize_t sidx, i
-    cdef bint with_intervals = aggr_s is not None
-    cdef bint has_passed = passed is not None
-    cdef bint int_samples = samples_i is not None
+    cdef bint with_intervals = vag != NULL
+    cdef bint has_passed = vpa != NULL
+    cdef bint int_samples = vsi != NULL
     cdef bint heat_is_int = not with_intervals and not df_passed
     cdef double snap_start, snap_end, prev, observe, row_from, hv
     cdef int64_t s, e, pass_i
     cdef _Map m
-    if heats.shape[0] != time_resol * addr_resol or painted.shape[0] != heats.shape[0]:
+    if nr_heats != time_resol * addr_resol or vp.shape[0] != nr_heats:
         raise ValueError("paint_record: %d heats, %d marks for %d x %d pixels" % (
-            heats.shape[0], painted.shape[0], time_resol, addr_resol))
-    if start_ns.shape[0] != nr_snapshots or offsets.shape[0] != nr_snapshots + 1 \
-            or ends.shape[0] != n or int_samples == (samples_f is not None) \
-            or (samples_i.shape[0] if int_samples else samples_f.shape[0]) != n \
-            or (with_intervals and (ages is None or ages.shape[0] != n
-                                    or aggr_s.shape[0] != nr_snapshots)) \
-            or (has_passed and passed.shape[0] != n):
+            nr_heats, vp.shape[0], time_resol, addr_resol))
+    if vsn.shape[0] != nr_snapshots or vo.shape[0] != nr_snapshots + 1 \
+            or ve.shape[0] != n or int_samples == (vsf != NULL) \
+            or (vsi.shape[0] if int_samples else vsf.shape[0]) != n \
+            or (with_intervals and (va == NULL or va.shape[0] != n
+                                    or vag.shape[0] != nr_snapshots)) \
+            or (has_passed and vpa.shape[0] != n):
         raise ValueError("paint_record: columns of different lengths")
     if offsets[0] != 0 or offsets[nr_snapshots] != n:
         raise ValueError("paint_record: offsets do not index the regions")
     for sidx in range(nr_snapshots):
         if offsets[sidx] > offsets[sidx + 1]:
             raise ValueError("paint_record: offsets do not index the regions")
-    if n == 0 or heats.shape[0] == 0:
+    if n == 0 or nr_heats == 0:
         return
-    m.heats = &heats[0]
-    m.painted = &painted[0]
+    m.heats = <double *>vh.buf
+    m.painted = <unsigned char *>vp.buf
     m.time_resol, m.addr_resol = time_resol, addr_resol
     m.time_start, m.time_unit, m.pixel_space = time_start, time_unit, pixel_space
     m.start_int, m.start_i, m.start_f = start_int, start_i, start_f

@@ -18,6 +18,10 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
+include "../_cbuffers.pxi"
+
+cdef bytes _I64 = b"lq"
+
 DEF SHORT = 32      # pieces of up to SHORT bytes are copied as SHORT bytes
 
 
@@ -54,8 +58,9 @@ def join_lines(list seps, list columns, Py_ssize_t n):
     cdef Py_ssize_t *clen = <Py_ssize_t *>malloc((npieces + 1) * sizeof(Py_ssize_t))
     cdef Py_ssize_t *first = <Py_ssize_t *>malloc((ncols + 1) * sizeof(Py_ssize_t))
     cdef const int64_t **idx = <const int64_t **>malloc((ncols + 1) * sizeof(int64_t *))
-    cdef const int64_t[::1] view
-    cdef list keep = []      # the index arrays, alive while their pointers are used
+    cdef _Buffers held = _Buffers()     # the index arrays, held while their pointers are used
+    cdef Py_buffer *view
+    cdef const int64_t *rows
     cdef char *buf = NULL
     cdef char *a
     cdef const char *src
@@ -92,14 +97,14 @@ def join_lines(list seps, list columns, Py_ssize_t n):
                     maxlen = blen[k]
                 k += 1
             total += maxlen
-            view = index_of[c]
+            view = held.take(index_of[c], _I64, 8, 1, False, True, "join_lines index")
             if view.shape[0] != n:
                 raise ValueError("join_lines: column %d has %d rows, not %d"
                                  % (c, view.shape[0], n))
-            keep.append(view)
-            idx[c] = &view[0] if n else NULL
+            rows = <const int64_t *>view.buf
+            idx[c] = rows if n else NULL
             for i in range(n):
-                j = view[i]
+                j = rows[i]
                 if j < 0 or j >= nt:
                     raise IndexError("join_lines: column %d, row %d: no text %d" % (c, i, j))
         sep = seps[ncols]
