@@ -666,3 +666,37 @@ def test_a_region_without_both_age_keys_is_refused_as_damo_does():
              "total_bytes": None}]}]
         with pytest.raises(jf.FormatError, match="snapshot 1"):
             jf.read(lambda: iter([json.dumps(doc, indent=4).encode()]))
+
+
+def test_buffers_are_checked_as_memoryviews_checked_them():
+    """The scanner takes its arrays through the buffer protocol
+    (damo/_cbuffers.pxi): a wrong item kind or size, a read-only output, a
+    wrong number of dimensions or a non-buffer is refused with ValueError or
+    TypeError naming the argument, before anything is read or written."""
+    text = b'{"a": 1}'
+    out = np.full(4, -7, dtype=np.int64)
+    assert _cscan.scan_regions(text, 0, len(text), b'{"a": #}', b', {"a": #}', 1,
+                               False, out) == 1
+    assert out[0] == 1
+    bad_outs = [np.zeros(4, dtype=np.float64), np.zeros(4, dtype=np.int32),
+                np.zeros((2, 2), dtype=np.int64), np.zeros(4, dtype=np.uint64)]
+    readonly = np.zeros(4, dtype=np.int64)
+    readonly.flags.writeable = False
+    for bad in bad_outs:
+        with pytest.raises(ValueError, match="out"):
+            _cscan.scan_regions(text, 0, len(text), b'{"a": #}', b', {"a": #}', 1, False, bad)
+    with pytest.raises((ValueError, BufferError)):
+        _cscan.scan_regions(text, 0, len(text), b'{"a": #}', b', {"a": #}', 1, False, readonly)
+    with pytest.raises(TypeError):
+        _cscan.scan_regions("text", 0, 4, b'{"a": #}', b', {"a": #}', 1, False, out)
+    with pytest.raises(ValueError, match="starts"):
+        _cscan.raw_form_regions(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.uint64),
+                                np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), False)
+    # strided columns are read as they are
+    starts = np.arange(0, 8192, 4096, dtype=np.uint64)
+    wide = np.zeros(4, dtype=np.uint64)
+    wide[::2] = starts + 4096
+    ages = np.zeros(4, dtype=np.int64)
+    assert _cscan.raw_form_regions(starts, wide[::2], ages[::2], ages[::2], True) == \
+        _cscan.raw_form_regions(starts, np.ascontiguousarray(wide[::2]),
+                                np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), True)
