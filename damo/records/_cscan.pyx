@@ -94,6 +94,24 @@ cdef extern from *:
     const uint64_t *_POW10 "_cs_pow10"
 
 
+cdef struct _ScanArgs:
+    Py_buffer *buf
+    Py_buffer *first
+    Py_buffer *unit
+    Py_buffer *out
+
+
+cdef _Buffers _take_scan_args(buf, first, unit, out, int out_ndim, _ScanArgs *a):
+    # the scanners' arguments: three texts (bytes-like) and a writable int64
+    # array, held while the returned object lives
+    cdef _Buffers held = _Buffers()
+    a.buf = held.take(buf, _U8, 1, 1, False, True, "buf")
+    a.first = held.take(first, _U8, 1, 1, False, True, "first")
+    a.unit = held.take(unit, _U8, 1, 1, False, True, "unit")
+    a.out = held.take(out, _I64, 8, out_ndim, True, True, "out")
+    return held
+
+
 def scan_regions(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
                  Py_ssize_t nr_values, bint drop_empty_lists, out):
     """Parse ``buf[lo:hi]`` (the inside of a regions array) into ``out``.
@@ -108,11 +126,9 @@ def scan_regions(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
     ``out[:n * nr_values]``, region by region), or -1 when the text does not
     fit.  The texts are bytes-like; ``out`` a writable int64 array.
     """
-    cdef _Buffers held = _Buffers()
-    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
-    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
-    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
-    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    cdef _ScanArgs a
+    cdef _Buffers held = _take_scan_args(buf, first, unit, out, 1, &a)
+    cdef Py_buffer *b = a.buf, *f = a.first, *u = a.unit, *o = a.out
     if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
     return _run(<const unsigned char *>b.buf, lo, hi, f, u, drop_empty_lists,
@@ -127,11 +143,9 @@ def scan_region_columns(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
     ``out.shape[1]`` regions; a C-contiguous int64 array), so that each
     field's column is a contiguous row without a copy.  The same return
     value as scan_regions with an ``out`` of the same size."""
-    cdef _Buffers held = _Buffers()
-    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
-    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
-    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
-    cdef Py_buffer *o = held.take(out, _I64, 8, 2, True, True, "out")
+    cdef _ScanArgs a
+    cdef _Buffers held = _take_scan_args(buf, first, unit, out, 2, &a)
+    cdef Py_buffer *b = a.buf, *f = a.first, *u = a.unit, *o = a.out
     cdef Py_ssize_t k = o.shape[0], rows = o.shape[1]
     if f.len == 0 or u.len == 0 or k <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
@@ -155,11 +169,9 @@ def scan_regions_open(buf, Py_ssize_t lo, first, unit, Py_ssize_t nr_values,
     -1 when the text does not fit (an empty array included).  A third item
     counts the values that had a minus sign."""
     cdef Py_ssize_t closing = 0, n, negatives = 0
-    cdef _Buffers held = _Buffers()
-    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
-    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
-    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
-    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    cdef _ScanArgs a
+    cdef _Buffers held = _take_scan_args(buf, first, unit, out, 1, &a)
+    cdef Py_buffer *b = a.buf, *f = a.first, *u = a.unit, *o = a.out
     if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > b.len:
         return -1, 0, 0
     if lo == b.len:
@@ -405,11 +417,9 @@ def scan_regions_bytewise(buf, Py_ssize_t lo, Py_ssize_t hi, first, unit,
     tests/test_records_cscan.py holds scan_regions and scan_region_columns
     to (the same return value and values on any text), and bench's A/B."""
     cdef Py_ssize_t n, nr_tokens = 0
-    cdef _Buffers held = _Buffers()
-    cdef Py_buffer *b = held.take(buf, _U8, 1, 1, False, True, "buf")
-    cdef Py_buffer *f = held.take(first, _U8, 1, 1, False, True, "first")
-    cdef Py_buffer *u = held.take(unit, _U8, 1, 1, False, True, "unit")
-    cdef Py_buffer *o = held.take(out, _I64, 8, 1, True, True, "out")
+    cdef _ScanArgs a
+    cdef _Buffers held = _take_scan_args(buf, first, unit, out, 1, &a)
+    cdef Py_buffer *b = a.buf, *f = a.first, *u = a.unit, *o = a.out
     if f.len == 0 or u.len == 0 or nr_values <= 0 or lo < 0 or lo > hi or hi > b.len:
         return -1
     with nogil:
