@@ -9,6 +9,13 @@ from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_FORMAT,
 from libc.stdlib cimport malloc as _buf_malloc, realloc as _buf_realloc, free as _buf_free
 
 
+# The item formats (struct codes, native order) of each kind ``take`` accepts:
+# int64 is "l" on LP64 and "q" elsewhere, and numpy may give either.
+cdef bytes _U8 = b"B"
+cdef bytes _I64 = b"lq"
+cdef bytes _U64 = b"LQ"
+cdef bytes _F64 = b"d"
+
 cdef class _Buffers:
     """The buffers one call holds, each checked (dimensions, item size and
     kind, writability) as a typed memoryview would check it; all released

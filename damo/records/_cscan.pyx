@@ -19,9 +19,6 @@ from libc.string cimport memcpy
 
 include "../_cbuffers.pxi"
 
-cdef bytes _U8 = b"B"         # the item formats of each kind
-cdef bytes _I64 = b"lq"
-cdef bytes _U64 = b"LQ"
 
 cdef extern from *:
     """

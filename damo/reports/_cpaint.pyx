@@ -20,9 +20,6 @@ from libc.stdint cimport int64_t, uint64_t
 
 include "../_cbuffers.pxi"
 
-cdef bytes _F64 = b"d"
-cdef bytes _I64 = b"lq"
-cdef bytes _U8 = b"B"
 
 cdef double _EXACT_FLOAT = 9007199254740992.0      # 2**53
 

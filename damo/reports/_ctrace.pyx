@@ -20,7 +20,6 @@ from libc.string cimport memcpy, memset
 
 include "../_cbuffers.pxi"
 
-cdef bytes _I64 = b"lq"
 
 DEF SHORT = 32      # pieces of up to SHORT bytes are copied as SHORT bytes
 
