@@ -857,13 +857,16 @@ def test_report_trace_of_a_perf_data_file_with_one_sample(tmp_path):
     assert rest == "damon:damon_aggregated 3 0/1 4.000000 KiB (8.000000 KiB) 7 11"
 
 
-def test_the_c_scanner_reads_the_arrays_after_the_first_of_a_layout(tmp_path, monkeypatch):
-    # the fast path's point: an array of the layout the numpy path learned is
-    # read in one pass in C, whatever the size of the scratch buffer before
+def test_the_c_scanner_reads_every_array_of_a_layout_the_first_included(tmp_path, monkeypatch):
+    # the fast path's point: every array is read in one pass in C, the first
+    # one too (its layout learnt from its first two regions' text), whatever
+    # the size of the scratch buffer before; the numpy path runs only where
+    # the scanner cannot tell (an array of one region, no layout learnt yet)
     from damo.records import json_format as jf
     if jf._cscan is None:
         pytest.skip("the C scanner is not built")
     monkeypatch.setattr(jf, "_last_layout", None)
+    monkeypatch.setattr(jf, "_layout_cache", {})
     monkeypatch.setattr(jf, "_scratch", np.empty(0, dtype=np.int64))
     seen = []
     numpy_path = jf._regions_from_text
@@ -877,6 +880,17 @@ def test_the_c_scanner_reads_the_arrays_after_the_first_of_a_layout(tmp_path, mo
     path = tmp_path / "layout.json"
     write(path, obj, "json")
     r = files.load(str(path)).records[0]
-    assert len(seen) == 1       # the first array only
+    assert seen == []
+    assert jf._last_layout is not None and jf._last_layout[2][:2] == ("starts", "ends")
     assert list(r.starts) == [1] * 6 and list(r.ends) == [2] * 6
     assert list(r.nr_accesses) == [3] * 6 and list(r.ages) == [4] * 6
+
+    # a first array of one region: the numpy path reads it (and learns
+    # nothing from it); the next, of three, the scanner
+    monkeypatch.setattr(jf, "_last_layout", None)
+    obj[0]["snapshots"][0]["regions"] = [region]
+    obj[0]["snapshots"][0]["total_bytes"] = 1
+    write(path, obj, "json")
+    r = files.load(str(path)).records[0]
+    assert len(seen) == 1
+    assert list(r.region_offsets) == [0, 1, 4] and list(r.ages) == [4] * 4

@@ -126,6 +126,57 @@ def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
     assert accepted > 100 and rejected > 100
 
 
+
+@pytest.mark.parametrize("seg", _segments(), ids=lambda s: "%d bytes" % len(s))
+def test_a_first_array_s_layout_is_learnt_as_the_numpy_path_learns_it(seg):
+    # the C path reads a recording's first array too, its layout learnt from
+    # the text of its first two regions: the very (first, unit, layout) that
+    # the numpy path learns from the whole array
+    for text in (seg, b"\n      " + seg + b"\n    "):
+        assert _numpy_path(text) is not None
+        assert jf._layout_of_first(text, 0, len(text)) == _learned()
+        # and from where the array starts in a bigger buffer
+        buf = bytearray(b'"regions": [' + text + b'], "total_bytes": 1')
+        assert jf._layout_of_first(buf, 12, 12 + len(text)) == _learned()
+    # one region: nothing to learn a unit from (the numpy path decides)
+    one = seg[:jf._object_end(seg)]
+    assert jf._layout_of_first(one, 0, len(one)) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_first_array_read_in_c_reads_as_numpy_does(seed, monkeypatch):
+    # mutated first arrays: where the C path (layout learnt from the first
+    # regions, then the scanner) accepts one, the numpy path reads the same
+    # numbers and learns the same layout; elsewhere the numpy path decides
+    rng = random.Random(100 + seed)
+    accepted = rejected = 0
+    for seg in _segments():
+        for _ in range(200):
+            b = bytearray(seg)
+            for _ in range(rng.randrange(1, 3)):
+                pos = rng.randrange(len(b))
+                ch = ALPHABET[rng.randrange(len(ALPHABET))]
+                what = rng.randrange(3)
+                if what == 0:
+                    b[pos] = ch
+                elif what == 1:
+                    b.insert(pos, ch)
+                else:
+                    del b[pos]
+            mutated = bytes(b)
+            monkeypatch.setattr(jf, "_last_layout", None)
+            learned = jf._layout_of_first(mutated, 0, len(mutated))
+            got = _c_path(mutated, learned) if learned is not None else None
+            if got is None:
+                rejected += 1
+                continue
+            accepted += 1
+            _same(got, _numpy_path(mutated), learned)
+            if got[0] > 1:
+                assert _learned() == learned
+    assert accepted > 100 and rejected > 100
+
+
 _PLAIN = (b'{"start": "4096", "end": "8192", "nr_accesses": {"samples": 1}, '
           b'"age": {"usec": null, "aggr_intervals": null}}')
 

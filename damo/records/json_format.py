@@ -327,14 +327,57 @@ def _regions_at(buf, lo, hi):
     The C scanner reads it in one pass if it has the latest layout; it gives
     up (-1) on anything that the numpy path might read otherwise, and that
     path, which learns layouts, decides."""
-    if _cscan is not None and _last_layout is not None:
-        first, unit, layout = _last_layout
-        k = len(layout)
-        n = _cscan.scan_regions(buf, lo, hi, first, unit, k, b"[]" in first,
-                                _scratch_for(hi - lo, first, k))
-        if n > 0:
-            return _RegionColumns(n, _scratch_columns(n, layout))
+    global _last_layout
+    if _cscan is not None:
+        if _last_layout is not None:
+            found = _scan_closed(buf, lo, hi, _last_layout)
+            if found is not None:
+                return found
+        # a first array, or another layout: learnt from its first region
+        learned = _layout_of_first(buf, lo, hi)
+        if learned is not None:
+            found = _scan_closed(buf, lo, hi, learned)
+            if found is not None:
+                _last_layout = learned
+                return found
     return _regions_from_text(bytes(buf[lo:hi]))
+
+
+def _scan_closed(buf, lo, hi, learned):
+    first, unit, layout = learned
+    k = len(layout)
+    n = _cscan.scan_regions(buf, lo, hi, first, unit, k, b"[]" in first,
+                            _scratch_for(hi - lo, first, k))
+    return _RegionColumns(n, _scratch_columns(n, layout)) if n > 0 else None
+
+
+_DIGIT_RUN = re.compile(rb"[0-9]+")
+
+
+def _layout_of_first(buf, lo, hi):
+    """(first, unit, layout) as the numpy path would learn them from the
+    regions array ``buf[lo:hi]``, from its first two regions' text alone
+    (the scanner then checks every region against them): a small
+    recording's load runs none of the numpy path's array operations, whose
+    code, paged in for its first array, cost a 100 x 100 report 0.4 MB.
+    None where that path would have to decide (one region, no layout)."""
+    start = buf.find(b"{", lo, hi)
+    if start < 0 or buf[lo:start].strip(_JSON_WS):
+        return None
+    try:
+        text = _first_region_text(bytes(buf[start:min(hi, start + 4096)]))
+    except _NotFast:
+        return None
+    end = start + len(text)
+    second = buf.find(b"{", end, hi)
+    if second < 0 or buf[end:second].strip(_JSON_WS) != b",":
+        return None
+    first = _DIGIT_RUN.sub(b"#", text)
+    try:
+        layout = _layout_cache.get(first) or _learn_layout(text, first)
+    except _NotFast:
+        return None
+    return first, bytes(buf[end:second]) + first, layout
 
 
 _scratch = np.empty(0, dtype=np.int64)
