@@ -751,3 +751,83 @@ def test_buffers_are_checked_as_memoryviews_checked_them():
     assert _cscan.raw_form_regions(starts, wide[::2], ages[::2], ages[::2], True) == \
         _cscan.raw_form_regions(starts, np.ascontiguousarray(wide[::2]),
                                 np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), True)
+
+
+def _damo_text(rng, nr_records=2, nr_snapshots=6):
+    """A recording's JSON text as damo writes it (total_bytes after regions),
+    arrays of varying lengths, one empty and one of a single region."""
+    records = []
+    for t in range(nr_records):
+        snapshots = []
+        for s in range(nr_snapshots):
+            n = rng.choice((0, 1, 2, 5, 40, 300)) if s else 3
+            start = rng.randrange(1 << 40)
+            regions = []
+            for _ in range(n):
+                end = start + rng.randrange(1, 1 << 30)
+                a = rng.randrange(21)
+                g = rng.randrange(1000)
+                regions.append(DAMO_REGION % (start, end, a, a * 5, g * 100000, g))
+                start = end
+            snapshots.append('{"start_time": %d, "end_time": %d, "regions": [%s], '
+                             '"total_bytes": %d}' % (s * 100, s * 100 + 100,
+                                                     ", ".join(regions), n))
+        records.append('{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": null, '
+                       '"target_id": %d, "intervals": {"sample": 5000, "aggr": 100000, '
+                       '"ops_update": 1000000}, "snapshots": [%s]}' % (t, ", ".join(snapshots)))
+    return ("[%s]" % ", ".join(records)).encode()
+
+
+def _cut_of(chunks):
+    skeleton, regions = jf._cut_regions(iter(chunks))
+    return skeleton, [(rc.n, {k: None if v is None else list(v) for k, v in rc.columns.items()})
+                      for rc in regions]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_cut_reads_the_same_however_the_text_is_split_into_blocks(seed, monkeypatch):
+    # blocks end anywhere: inside a number, a key, an array or between them;
+    # the text left over from one block is joined to part of the next, or
+    # grown in place when it is longer than the blocks: the same skeleton and
+    # the same columns as from the text in one piece
+    rng = random.Random(seed)
+    text = _damo_text(rng)
+    monkeypatch.setattr(jf, "_last_layout", None)
+    whole = _cut_of([text])
+    assert whole[0].count(b'"regions": ') == 12 and len(whole[1]) == 12
+    json.loads(whole[0])
+    mean = rng.choice((1, 7, 100, 3000, 20000, 60000))
+    for _ in range(4):
+        cuts = sorted(rng.randrange(len(text)) for _ in range(max(1, len(text) // mean)))
+        chunks = [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)])]
+        monkeypatch.setattr(jf, "_last_layout", None)
+        assert _cut_of(chunks) == whole
+
+
+def test_short_last_arrays_are_read_by_the_fast_path(monkeypatch):
+    # a long array, then the stream's last ones far shorter (DAMON's region
+    # count adapts): their ends lie before where the long one's length has
+    # the search start; read without hints at the stream's end, not by
+    # parsing all the text again with json.loads (5 s and 1 GB for a
+    # 1000 x 1000 recording)
+    long = ", ".join(DAMO_REGION % (i << 12, (i + 1) << 12, 1, 5, 100000, 1)
+                     for i in range(400))
+    short = DAMO_REGION % (1 << 40, (1 << 40) + 4096, 2, 10, 200000, 2)
+    snaps = ", ".join('{"start_time": %d, "end_time": %d, "regions": [%s], "total_bytes": %d}'
+                      % (i * 100, i * 100 + 100, regions, n)
+                      for i, (regions, n) in enumerate(((long, 400), (long, 400),
+                                                        (short, 1), (short, 1))))
+    text = ('[{"kdamond_idx": 0, "context_idx": 0, "scheme_idx": null, "target_id": 0, '
+            '"intervals": {"sample_us": 5000, "aggr_us": 100000, "ops_update_us": 1000000}, '
+            '"snapshots": [%s]}]' % snaps).encode()
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return iter([text[i:i + 4096] for i in range(0, len(text), 4096)])
+
+    monkeypatch.setattr(jf, "_last_layout", None)
+    record = jf.read(factory)[0]
+    assert len(calls) == 1      # no second, generic read
+    assert list(record.region_offsets) == [0, 400, 800, 801, 802]
+    assert record.nr_accesses.tolist()[-3:] == [1, 2, 2]

@@ -543,39 +543,45 @@ def _cut_regions(chunks):
     return b"".join(parts), regions
 
 
+# How far past the text left over from a block (besides twice the latest
+# array's length) the next block is joined to it.
+_JOIN_SLACK = 1 << 12
+
+
 def _iter_cut(chunks, parts):
     """The regions arrays of a streamed JSON text, parsed, in order; the rest
     of the text goes to ``parts`` (unless None), each array replaced by its
     index."""
-    buf = bytearray()
-    pos = 0
     last_len = 0
     nr_cut = 0
-    for chunk in chunks:
-        # keep only the unparsed tail; a bytearray grows without copying it
-        del buf[:pos]
-        buf += chunk
-        pos = 0
-        while True:
+
+    def cut(buf, pos, until, hinted=True):
+        """Cut the arrays of ``buf`` from ``pos`` while it holds them whole,
+        and ``pos`` is before ``until``; returns where the unparsed text
+        starts.  ``hinted``: each array's end looked for from about where
+        the last array's length puts it."""
+        nonlocal last_len, nr_cut
+        while pos < until:
+            hint = last_len if hinted else 0
             key = buf.find(b'"regions"', pos)
             if key < 0:
-                break
+                return pos
             bracket = buf.find(b"[", key)
             if bracket < 0:
-                break
+                return pos
             if buf[key + 9:bracket].strip() != b":":
                 raise _NotFast()
-            found = _regions_open(buf, bracket + 1, last_len)
+            found = _regions_open(buf, bracket + 1, hint)
             if found is not None:
                 columns, closing = found
             else:
-                closing = _regions_end(buf, bracket, last_len)
+                closing = _regions_end(buf, bracket, hint)
                 if closing is None:
-                    break
+                    return pos
                 try:
                     columns = _regions_at(buf, bracket + 1, closing)
                 except _NotFast:
-                    if not last_len:
+                    if not hint:
                         raise
                     # the guess may have skipped this snapshot's end; look again
                     closing = _regions_end(buf, bracket, 0)
@@ -587,6 +593,47 @@ def _iter_cut(chunks, parts):
             yield columns
             last_len = closing - bracket
             pos = closing + 1
+        return pos
+
+    buf = b""
+    pos = 0
+    for chunk in chunks:
+        tail = len(buf) - pos
+        if tail >= len(chunk) >> 1:
+            # an array longer than the blocks: grown in place (joining each
+            # block to all of it again would copy it once per block)
+            if isinstance(buf, bytearray):
+                del buf[:pos]
+            else:
+                buf = bytearray(memoryview(buf)[pos:])
+            buf += chunk
+            pos = 0
+        elif tail:
+            # the text left unparsed (an array, or a piece of the skeleton, cut
+            # by the block's end) is joined to as much of this block as it
+            # likely runs into, and the rest read in the block itself: copying
+            # every block after the tail cost a 1000 x 1000 heatmap 6% of its
+            # time
+            reach = min(len(chunk), last_len + (last_len >> 3) + _JOIN_SLACK)
+            joined = b"".join((memoryview(buf)[pos:], memoryview(chunk)[:reach]))
+            # only what starts in the tail is cut there
+            done = yield from cut(joined, 0, tail if reach < len(chunk) else len(joined))
+            if reach == len(chunk):
+                buf, pos = joined, done
+                continue
+            if done >= tail:
+                # what is left starts in the block: read on there
+                buf, pos = chunk, done - tail
+            else:
+                buf, pos = b"".join((memoryview(joined)[done:], memoryview(chunk)[reach:])), 0
+        else:
+            buf, pos = chunk, 0
+        pos = yield from cut(buf, pos, len(buf))
+    if pos < len(buf):
+        # the last arrays, read without the hints: the end of one shorter
+        # than the array before lies before where its hint has the search
+        # start, and no more text will come to take it beyond
+        pos = yield from cut(buf, pos, len(buf), hinted=False)
     if buf.find(b'"regions"', pos) >= 0:
         raise _NotFast()
     if parts is not None:
