@@ -139,7 +139,13 @@ def main():
     loader = importlib.machinery.ExtensionFileLoader
     loader.exec_module = _signals_deferred_in(loader.exec_module)
     try:
+        import gc
+        import damo.cli
         from damo.cli import main as cli
+        # as damo.cli.import_command does after a command's modules
+        gc.collect()
+        gc.freeze()
+        damo.cli.freeze_imports = True
     except KeyboardInterrupt:
         # only from a SIGINT that came before the handler above was set
         _interrupted(None, None)

@@ -3,6 +3,7 @@
 Subcommands are imported lazily (``LazyGroup``) so that ``damo --help`` and
 quick reports do not pay for importing the engine or matplotlib.
 """
+import gc
 import importlib
 import sys
 
@@ -64,6 +65,26 @@ COMMANDS = {
 }
 
 
+# Set by the damo process's entry point (damo._entry), not where the CLI runs
+# inside another program (the tests): gc.freeze keeps for good whatever is
+# tracked when it runs.
+freeze_imports = False
+
+
+def import_command(module_name):
+    """importlib.import_module, and in the damo process a collection and
+    gc.freeze after it: what importing a command's modules (numpy's, click's,
+    ours) leaves is long-lived, and every collection of the report after
+    went through it again (a 100 x 100 heatmap's start-up: 0.280 -> 0.244 s,
+    its peak memory 96 KiB lower; with the collector off during the import
+    instead, 0.230 s but 176 KiB more: its cyclic garbage kept)."""
+    module = importlib.import_module(module_name)
+    if freeze_imports:
+        gc.collect()
+        gc.freeze()
+    return module
+
+
 class LazyGroup(click.Group):
     """A click group that imports each subcommand's module on first use.
 
@@ -80,7 +101,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, cmd_name):
         if cmd_name in self.lazy_subcommands:
             module_name, attr = self.lazy_subcommands[cmd_name][0].split(":")
-            return getattr(importlib.import_module(module_name), attr)
+            return getattr(import_command(module_name), attr)
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx, formatter):

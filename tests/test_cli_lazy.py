@@ -84,3 +84,38 @@ def test_options_still_get_their_suggestions_and_errors():
     assert records.RecordingWriter.__module__ == "damo.records.writer"
     with pytest.raises(AttributeError):
         records.NoSuchThing
+
+
+def test_the_damo_process_freezes_what_a_command_s_import_leaves(monkeypatch):
+    # in the damo process (damo._entry sets freeze_imports), a command's
+    # modules are collected once and frozen after their import, so that the
+    # report's collections do not go through them again; inside another
+    # program (these tests) nothing is frozen
+    import gc
+    import sys
+    from damo import cli
+    monkeypatch.delitem(sys.modules, "damo.commands.version", raising=False)
+    before = gc.get_freeze_count()
+    assert cli.freeze_imports is False
+    assert cli.import_command("damo.commands.version").version is not None
+    assert gc.get_freeze_count() == before
+    monkeypatch.setattr(cli, "freeze_imports", True)
+    monkeypatch.delitem(sys.modules, "damo.commands.version")
+    try:
+        cli.import_command("damo.commands.version")
+        assert gc.get_freeze_count() > before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_the_entry_point_turns_freezing_on(tmp_path):
+    # damo._entry.main is what a user runs: after it, damo.cli freezes
+    code = ("import sys, gc; sys.argv = ['damo', 'version']\n"
+            "from damo import _entry\n"
+            "try:\n    _entry.main()\nexcept SystemExit:\n    pass\n"
+            "import damo.cli; print(damo.cli.freeze_imports, gc.get_freeze_count() > 0, "
+            "gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")[-2]
+    assert out == "True True True"
