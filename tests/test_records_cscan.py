@@ -96,6 +96,22 @@ def test_scanner_reads_the_layouts_as_numpy_does(seg):
 ALPHABET = b'0123456789-:, \t\n[]{}"x.+B'
 
 
+def _mutated(rng, seg, below):
+    """``seg`` with 1 to ``below`` - 1 bytes replaced, inserted or deleted."""
+    b = bytearray(seg)
+    for _ in range(rng.randrange(1, below)):
+        pos = rng.randrange(len(b))
+        what = rng.randrange(3)
+        ch = ALPHABET[rng.randrange(len(ALPHABET))]
+        if what == 0:
+            b[pos] = ch
+        elif what == 1:
+            b.insert(pos, ch)
+        else:
+            del b[pos]
+    return bytes(b)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
     rng = random.Random(seed)
@@ -104,18 +120,7 @@ def test_scanner_accepts_nothing_numpy_would_read_otherwise(seed):
         assert _numpy_path(seg) is not None
         learned = _learned()
         for _ in range(300):
-            b = bytearray(seg)
-            for _ in range(rng.randrange(1, 4)):
-                pos = rng.randrange(len(b))
-                what = rng.randrange(3)
-                ch = ALPHABET[rng.randrange(len(ALPHABET))]
-                if what == 0:
-                    b[pos] = ch
-                elif what == 1:
-                    b.insert(pos, ch)
-                else:
-                    del b[pos]
-            mutated = bytes(b)
+            mutated = _mutated(rng, seg, 4)
             got = _c_path(mutated, learned)
             if got is None:
                 rejected += 1
@@ -152,18 +157,7 @@ def test_a_first_array_read_in_c_reads_as_numpy_does(seed, monkeypatch):
     accepted = rejected = 0
     for seg in _segments():
         for _ in range(200):
-            b = bytearray(seg)
-            for _ in range(rng.randrange(1, 3)):
-                pos = rng.randrange(len(b))
-                ch = ALPHABET[rng.randrange(len(ALPHABET))]
-                what = rng.randrange(3)
-                if what == 0:
-                    b[pos] = ch
-                elif what == 1:
-                    b.insert(pos, ch)
-                else:
-                    del b[pos]
-            mutated = bytes(b)
+            mutated = _mutated(rng, seg, 3)
             monkeypatch.setattr(jf, "_last_layout", None)
             learned = jf._layout_of_first(mutated, 0, len(mutated))
             got = _c_path(mutated, learned) if learned is not None else None
