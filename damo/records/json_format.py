@@ -335,7 +335,7 @@ def _regions_at(buf, lo, hi):
                 return found
         # a first array, or another layout: learnt from its first region
         learned = _layout_of_first(buf, lo, hi)
-        if learned is not None:
+        if learned is not None and learned != _last_layout:     # (that one failed above)
             found = _scan_closed(buf, lo, hi, learned)
             if found is not None:
                 _last_layout = learned

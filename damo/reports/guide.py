@@ -181,20 +181,21 @@ def _add_heats(regions, records):
         # in place, and summed where they touch rather than copied out: a
         # 1000 x 1000 heatmap's peak held three 8 MB temporaries here
         weights = ends - starts
-        if record.nr_accesses.dtype == weights.dtype:
+        ints = record.nr_accesses.dtype == weights.dtype
+        if ints:
             np.multiply(weights, record.nr_accesses, out=weights)
-        else:
+            exact = len(weights) == 0 or max(abs(weights.max().item()),
+                                             abs(weights.min().item())) * len(weights) < 2**62
+        else:       # a float column: checked and summed as before
             weights = weights * record.nr_accesses
-        exact = len(weights) == 0 or \
-            max(abs(weights.max().item()), abs(weights.min().item())) * len(weights) < 2**62
+            exact = len(weights) == 0 or \
+                float(np.abs(weights).max()) * len(weights) < 2.0**62
         for region in regions:
             touching = (ends >= region.start) & (starts <= region.end)
             if not touching.any():
                 continue
             if exact:
-                # (a float column summed as before: pairwise, in its order)
-                heat = int(weights.sum(where=touching) if weights.dtype.kind == "i"
-                           else weights[touching].sum())
+                heat = int(weights.sum(where=touching) if ints else weights[touching].sum())
             else:
                 heat = sum(int(e - s) * int(n) for s, e, n in zip(
                     starts[touching].tolist(), ends[touching].tolist(),
