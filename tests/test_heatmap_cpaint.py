@@ -273,3 +273,72 @@ def test_painter_refuses_columns_that_disagree():
         with pytest.raises(ValueError):
             _cpaint.paint_record(heats, marks, 2, 2, *grid, *columns)
     assert marks.tolist() == [1, 0, 0, 0]
+
+
+def _rendered(heatmap_obj, colorset, color):
+    try:
+        return heatmap_obj.min_max(), heatmap_obj.ascii_lines(colorset, color, True)
+    except (DamoError, IndexError, OverflowError, ValueError) as e:
+        return (type(e), str(e))
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 3))
+def test_random_maps_render_the_same_text_both_ways(monkeypatch, seed):
+    """The terminal rendering in C (heat_range, heat_lines) against numpy's
+    (min_max's reductions, levels() and a string array), on the random maps
+    above: the same lowest and highest heats and the same lines, or the same
+    refusal."""
+    records, time_range, addr_range, resol, df_passed = _case(seed)
+    try:
+        built = HeatMap.build(records, time_range, addr_range, resol, df_passed=df_passed)
+    except (DamoError, OverflowError, ValueError):
+        return
+    colorset = random.Random(seed).choice(["gray", "flame", "emotion"])
+    for color in (True, False):
+        ours = _rendered(built, colorset, color)
+        with monkeypatch.context() as m:
+            m.setattr(heatmap, "_cpaint", None)
+            theirs = _rendered(built, colorset, color)
+        assert ours == theirs
+
+
+def test_heat_range_keeps_the_first_of_equal_heats_as_damo_does():
+    """damo's loop keeps the first lowest and highest in pixel order: 0.0 and
+    -0.0 print differently ('%.3f'), and numpy's reductions pick either."""
+    nan = float("nan")
+    assert _cpaint.heat_range(np.array([nan, nan])) is None
+    assert _cpaint.heat_range(np.array([], dtype=np.float64)) is None
+    low, high = _cpaint.heat_range(np.array([nan, 0.0, 3.0, -0.0, 3.0, nan]))
+    assert (low, high) == (0.0, 3.0) and str(low) == "0.0"
+    low, high = _cpaint.heat_range(np.array([-0.0, 0.0]))
+    assert str(low) == "-0.0" and str(high) == "-0.0"
+    assert _cpaint.heat_range(np.array([nan, 7.5])) == (7.5, 7.5)
+
+
+def test_heat_lines_levels_and_refusals():
+    cells = [" "] + [str(lv) for lv in range(10)]
+    nan = float("nan")
+    heats = np.array([nan, 0.0, 0.5, 1.0, 4.5, 9.0, 1e300, 2.0])
+    # unit 0.5: levels int(h / 0.5) at most 9; NaN is the blank cell
+    assert _cpaint.heat_lines(heats, 4, 0.0, 0.5, cells, "|") == [" 012|", "9994|"]
+    assert _cpaint.heat_lines(np.array([float("inf")]), 1, 0.0, 1.0, cells, "") is None
+    assert _cpaint.heat_lines(np.array([1.0]), 1, 0.0, float("inf"), cells, "") == ["0"]
+    assert _cpaint.heat_lines(np.array([1.0]), 1, float("inf"), float("inf"), cells, "") \
+        is None
+    with pytest.raises(ValueError):
+        _cpaint.heat_lines(heats, 3, 0.0, 1.0, cells, "")      # 8 pixels, not rows of 3
+    with pytest.raises(ValueError):
+        _cpaint.heat_lines(heats, 4, 0.0, 1.0, cells[:5], "")
+
+
+def test_int64_range_is_numpys_min_and_max_with_zero():
+    rng = np.random.default_rng(7)
+    for values in (np.array([], dtype=np.int64), np.array([5, 9], dtype=np.int64),
+                   np.array([-3, -1], dtype=np.int64),
+                   np.array([-(1 << 63), (1 << 63) - 1], dtype=np.int64),
+                   rng.integers(-(1 << 62), 1 << 62, 1000),
+                   rng.integers(0, 100, 100)[::3]):
+        assert _cpaint.int64_range(values) == (int(values.min(initial=0)),
+                                               int(values.max(initial=0)))
+    with pytest.raises(ValueError):
+        _cpaint.int64_range(np.zeros(3))

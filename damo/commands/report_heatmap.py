@@ -5,8 +5,7 @@ from damo import records
 from damo.cliutil import image_size
 from damo.commands._report_common import (
     ReportCommand, color_option, echo, input_files, split_values, use_color)
-from damo.reports.heatmap import COLORSETS
-from damo.reports.heatmap_reporter import HeatmapReporter
+from damo.reports.colors import COLORSETS
 
 
 @click.command(cls=ReportCommand,
@@ -53,9 +52,12 @@ def heatmap(inputs, output, resol, time_range, address_range, draw_range, guide,
             abs_addr, size, tid, kdamond_idx, context_idx, scheme_idx, df_passed,
             sort_temperature, temperature_weights, interactive_edit):
     """Show when which address ranges were how frequently accessed."""
-    from damo.reports import guide as guide_mod
-
     recording = records.load_all(input_files(inputs))
+    # the map's modules once the recording is read: they take the memory that
+    # reading freed (loaded before it, a 100 x 100 heatmap's peak was over
+    # damo 3.4.3's)
+    from damo.reports import guide as guide_mod
+    from damo.reports.heatmap_reporter import HeatmapReporter
     if guide or guide_human:
         echo(guide_mod.format_guides(recording.records, raw=not guide_human))
         return

@@ -258,3 +258,79 @@ def paint_record(heats, painted,
                         / <double>_wrap_sub(e, s)
             _paint_region(&m, s, e, observe, row_from, snap_end, hv, heat_is_int)
         prev = snap_end
+
+
+# ---------------------------------------------------------------- rendering
+# The terminal map's min, max and levels in C: numpy's reductions and string
+# arrays paged in more of its code (some 200 KiB) than the 3,200 pixels of a
+# terminal map take to render, which kept a 100 x 100 heatmap's peak memory
+# over damo 3.4.3's.
+
+def heat_range(heats):
+    """(lowest, highest) of the heats that are not NaN, as damo's loop over
+    the pixels keeps them (the first of equal ones), or None if all are."""
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *vh = held.take(heats, _F64, 8, 1, False, True, "heats")
+    cdef const double *h = <const double *>vh.buf
+    cdef Py_ssize_t i, n = vh.shape[0]
+    cdef double lo = 0, hi = 0, x
+    cdef bint found = False
+    for i in range(n):
+        x = h[i]
+        if x != x:
+            continue
+        if not found:
+            lo = hi = x
+            found = True
+        if hi < x:
+            hi = x
+        if lo > x:
+            lo = x
+    return (lo, hi) if found else None
+
+
+def heat_lines(heats, Py_ssize_t addr_resol, double lowest, double unit, list cells,
+               str end):
+    """The terminal map's rows: for each pixel cells[level + 1], its level
+    damo's min(int((heat - lowest) / unit), 9), -1 where the heat is NaN;
+    ``addr_resol`` pixels a row, each row followed by ``end``.  None if a
+    level is no finite number (numpy's path decides then)."""
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *vh = held.take(heats, _F64, 8, 1, False, True, "heats")
+    cdef const double *h = <const double *>vh.buf
+    cdef Py_ssize_t i, j, n = vh.shape[0], level
+    cdef double x
+    cdef list lines = [], row
+    if len(cells) != 11 or addr_resol <= 0 or n % addr_resol:
+        raise ValueError("heat_lines: 11 cells and whole rows expected")
+    for i in range(0, n, addr_resol):
+        row = []
+        for j in range(i, i + addr_resol):
+            x = h[j]
+            if x != x:
+                level = -1
+            else:
+                x = (x - lowest) / unit
+                if x != x or x > 1.7976931348623157e308 or x <= -1.0:
+                    return None
+                level = 9 if x >= 9.0 else <Py_ssize_t>x
+            row.append(cells[level + 1])
+        lines.append("".join(row) + end)
+    return lines
+
+
+def int64_range(values):
+    """(min, max) of an int64 column and 0, as numpy's .min(initial=0) and
+    .max(initial=0) give them (HeatMap's check of region ages)."""
+    cdef _Buffers held = _Buffers()
+    cdef Py_buffer *v = held.take(values, _I64, 8, 1, False, False, "values")
+    cdef Py_ssize_t i, n = v.shape[0], stride = v.strides[0]
+    cdef const char *p = <const char *>v.buf
+    cdef int64_t lo = 0, hi = 0, x
+    for i in range(n):
+        x = (<const int64_t *>(p + i * stride))[0]
+        if x < lo:
+            lo = x
+        if x > hi:
+            hi = x
+    return lo, hi

@@ -20,7 +20,7 @@ import numpy as np
 from damo import units
 from damo.errors import DamoError
 from damo.reports.access_records import add_units, max_samples, temperatures
-from damo.reports.heatmap import COLOR_END, COLORSETS, color_samples, color_start
+from damo.reports.colors import COLOR_END, COLORSETS, color_samples, color_start
 
 STYLES = ("detailed", "simple-boxes", "temperature-sz-hist", "recency-sz-hist",
           "cold-memory-tail", "recency-percentiles", "idle-time-percentiles",

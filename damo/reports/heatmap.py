@@ -24,6 +24,7 @@ a painted pixel stays so even if a NaN or infinite contribution made its heat
 NaN (damo's is no longer None).
 """
 import functools
+import math
 
 import numpy as np
 
@@ -38,6 +39,7 @@ _BATCH_CONTRIBUTIONS = 1 << 22
 _MIN_VECTOR_STEP = 64
 _EXACT_FLOAT = 2.0**53
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_INT64 = np.dtype(np.int64)
 
 try:
     from damo.reports import _cpaint
@@ -75,9 +77,18 @@ def _trunc_index(values, origin, unit, resol):
     return np.clip(index, -1, resol, out=index).astype(np.int64)
 
 
-def _snapshot_aggr_us(record):
-    """Aggregation interval (us) of each snapshot, auto-tuned ones included
-    (damo's snapshot_monitoring_intervals)."""
+def _int64_range(values):
+    """(min, max) of an int64 column with 0 (its .min(initial=0) and
+    .max(initial=0)), in C where it is built: numpy's reductions page in code
+    that a small report does not otherwise need."""
+    if _cpaint is not None and values.dtype == _INT64:
+        return _cpaint.int64_range(values)
+    return int(values.min(initial=0)), int(values.max(initial=0))
+
+
+def _snapshot_aggr_us(record, per=1):
+    """Aggregation interval (us, over ``per``) of each snapshot, auto-tuned
+    ones included (damo's snapshot_monitoring_intervals)."""
     iv = record.intervals
     n = record.nr_snapshots
     if not iv.sample_us or not iv.aggr_us:
@@ -86,7 +97,8 @@ def _snapshot_aggr_us(record):
                         "rate) needs both above 0" % (record.target_id, iv.sample_us,
                                                       iv.aggr_us))
     if not iv.tuning_enabled:
-        return np.full(n, iv.aggr_us, dtype=np.float64)
+        # the one value divided once, as numpy would divide each copy of it
+        return np.full(n, float(iv.aggr_us) / per, dtype=np.float64)
     ratio = iv.aggr_us / iv.sample_us
     duration_us = (record.end_ns - record.start_ns) / 1000
     aggr = np.where(np.abs(duration_us - iv.aggr_us) / iv.aggr_us < 0.1,
@@ -97,7 +109,7 @@ def _snapshot_aggr_us(record):
     if np.any(~(aggr > 0)):
         raise DamoError("target %s snapshot %d: aggregation interval of 0: no heat"
                         % (record.target_id, int(np.argmax(~(aggr > 0)))))
-    return aggr
+    return aggr / per if per != 1 else aggr
 
 
 class HeatMap:
@@ -166,16 +178,15 @@ class HeatMap:
             end_ns = record.end_ns.astype(np.float64)
             aggr_ns = aggr_s = None
             if record.intervals is not None:
-                ages = record.ages
-                if ages.min(initial=0) == np.iinfo(np.int64).min:
+                low, high = _int64_range(record.ages)
+                if low == _INT64_MIN:
                     raise DamoError("the record has intervals but regions without age")
                 aggr_ns = record.intervals.aggr_us * 1000
                 # the largest |age| (as np.abs(ages).max() would, without its copy)
-                if isinstance(aggr_ns, int) and int(max(np.abs(ages.max(initial=0)),
-                                                        np.abs(ages.min(initial=0)))) \
-                        * aggr_ns >= _EXACT_FLOAT:
+                if isinstance(aggr_ns, int) and max(abs(high), abs(low)) * aggr_ns \
+                        >= _EXACT_FLOAT:
                     raise DamoError("region ages are too large to draw exactly")
-                aggr_s = _snapshot_aggr_us(record) / 1000000
+                aggr_s = _snapshot_aggr_us(record, 1000000)
             passed = None
             if self.df_passed:
                 # damo's heat * sz_filter_passed / size (samples * passed, exactly)
@@ -275,7 +286,7 @@ class HeatMap:
                 addr += [is_int, int(value) if is_int else 0, float(value)]
         except OverflowError:
             return None
-        if not np.all(np.isfinite(time + addr[2::3])):
+        if not all(math.isfinite(x) for x in time + addr[2::3]):
             return None
         return functools.partial(self._c_record, functools.partial(
             _cpaint.paint_record, self.heats, self._painted, self.time_resol, self.addr_resol,
@@ -378,6 +389,10 @@ class HeatMap:
     # ---------------------------------------------------------- rendering
 
     def min_max(self):
+        """The lowest and highest heat painted (None, None if none is)."""
+        if _cpaint is not None:
+            found = _cpaint.heat_range(self.heats)
+            return found if found is not None else (None, None)
         painted = self.heats[~np.isnan(self.heats)]
         if len(painted) == 0:
             return None, None
@@ -397,20 +412,24 @@ class HeatMap:
 
     def ascii_lines(self, colorset, color, legend):
         """damo's terminal rendering; without ``color``, its ANSI-free text."""
-        levels = self.levels().reshape(self.time_resol, self.addr_resol)
         lowest, highest = self.min_max()
         lines = []
         if lowest is not None:
             if color:
-                cells = np.array([color_start(colorset, 4) + " "] +
-                                 [color_start(colorset, lv) + "%d" % lv
-                                  for lv in range(MAX_LEVEL + 1)])
+                cells = [color_start(colorset, 4) + " "] + \
+                    [color_start(colorset, lv) + "%d" % lv for lv in range(MAX_LEVEL + 1)]
                 end = COLOR_END
             else:
-                cells = np.array([" "] + ["%d" % lv for lv in range(MAX_LEVEL + 1)])
+                cells = [" "] + ["%d" % lv for lv in range(MAX_LEVEL + 1)]
                 end = ""
-            for row in cells[levels + 1]:
-                lines.append("".join(row.tolist()) + end)
+            rows = None
+            if _cpaint is not None:
+                rows = _cpaint.heat_lines(self.heats, self.addr_resol, lowest,
+                                          float(highest + 1 - lowest) / 9, cells, end)
+            if rows is None:
+                levels = self.levels().reshape(self.time_resol, self.addr_resol)
+                rows = ["".join(row.tolist()) + end for row in np.array(cells)[levels + 1]]
+            lines += rows
         if legend:
             if lowest is None:
                 raise DamoError("nothing to draw in the selected ranges")
