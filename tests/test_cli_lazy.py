@@ -93,7 +93,13 @@ def test_the_damo_process_freezes_what_a_command_s_import_leaves(monkeypatch):
     # program (these tests) nothing is frozen
     import gc
     import sys
+    import damo.commands
     from damo import cli
+    from damo.commands import version
+    # re-importing sets the package's attribute to the new module: put the
+    # first one back after, as sys.modules' entry is, or a later test that
+    # patches damo.commands.version patches a module the CLI does not run
+    monkeypatch.setattr(damo.commands, "version", version)
     monkeypatch.delitem(sys.modules, "damo.commands.version", raising=False)
     before = gc.get_freeze_count()
     assert cli.freeze_imports is False
