@@ -453,7 +453,7 @@ cdef class Machine:
     cdef bint span_node_pages(self, const VmaData *v, int64_t lo, int64_t hi,
                               int64_t *counts) noexcept nogil
     cdef int64_t fault_mask(self, VmaData *v, int64_t c, const uint64_t *mask,
-                            bint write) except -1
+                            unsigned int words, bint write) except -1
     cdef int64_t fault_fresh_chunks(self, VmaData *v, int64_t pos, int64_t end, uint32_t k,
                                     bint write, const CostTable *ct, double budget,
                                     double *cost) noexcept

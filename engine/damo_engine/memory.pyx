@@ -14,6 +14,8 @@ from libc.math cimport ceil, sqrt
 cdef extern from *:
     int __builtin_popcountll(unsigned long long) nogil
     int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_ctz(unsigned int) nogil
+    int __builtin_popcount(unsigned int) nogil
     void __builtin_prefetch(const void *) nogil
 
 cdef uint32_t PTE_NONE = 0xFFFFFFFFu
@@ -116,22 +118,33 @@ cdef uint64_t int_sqrt(uint64_t x) noexcept nogil:
 
 
 
-cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask) noexcept nogil:
-    """Set the pages of chunk c in mask[CHUNK_WORDS]: a word at a time
-    unless the chunk is summarised (then its exceptions may need dropping)."""
+cdef inline void _pb_or_mask(pagebits *b, int64_t c, const uint64_t *mask,
+                             unsigned int words) noexcept nogil:
+    """Set the pages of chunk c in mask[CHUNK_WORDS], whose words with a
+    page set are the bits of ``words``: a word at a time unless the chunk
+    is summarised (then its exceptions may need dropping).  Only those words
+    are visited: a sparse draw's batch is mostly one page of its chunk."""
     cdef int w
     cdef uint64_t x
     cdef int64_t lo = c << CHUNK_SHIFT
     if bm_test(b.full, c):
         if b.nexc:
-            for w in range(CHUNK_WORDS):
+            while words:
+                w = __builtin_ctz(words)
+                words &= words - 1
                 x = mask[w]
                 while x:
                     pb_set(b, lo + w * 64 + __builtin_ctzll(x))
                     x &= x - 1
         return
     bm_set(b.any, c)
-    for w in range(CHUNK_WORDS):
+    if __builtin_popcount(words) > 2:
+        for w in range(CHUNK_WORDS):    # unrolled: no branch per word
+            b.bits[c * CHUNK_WORDS + w] |= mask[w]
+        return
+    while words:
+        w = __builtin_ctz(words)
+        words &= words - 1
         b.bits[c * CHUNK_WORDS + w] |= mask[w]
 
 
@@ -2504,24 +2517,30 @@ cdef class Machine:
         return True
 
     cdef int64_t fault_mask(self, VmaData *v, int64_t c, const uint64_t *mask,
-                            bint write) except -1:
+                            unsigned int words, bint write) except -1:
         """First touch of the pages of chunk c set in mask[CHUNK_WORDS], all
         at once, when each would be a plain minor fault onto the chunk's own
         frames (the chunk is chunk-mapped, or free to be, on the first-touch
         node; none of the pages is swapped out; no THP): what touch_page
         does page by page, as one batch.  Returns the pages faulted in, 0
         (nothing done) when the chunk needs touch_page's care.  The
-        caller accounts the accesses and calls balance()."""
+        caller accounts the accesses and calls balance().  ``words``: the
+        words of mask with a page set (bit w for mask[w]); the others are 0."""
         cdef int node
         cdef int64_t pc, cnt = 0, lo = c << CHUNK_SHIFT, i
         cdef int w
+        cdef unsigned int ws = words
         cdef uint64_t x
         if v.vc_ptes[c] != NULL:
             return 0                # a page-granular chunk (a thrashing one's): touch_page's
         node = self.first_touch_node()
         if node < 0:
             return 0
-        for w in range(CHUNK_WORDS):
+        if __builtin_popcount(ws) > 2:
+            ws = (1u << CHUNK_WORDS) - 1    # every word: a loop without branches per word
+        while ws:
+            w = __builtin_ctz(ws)
+            ws &= ws - 1
             if mask[w] & v.bm_swapped[(lo >> 6) + w]:
                 return 0
             cnt += __builtin_popcountll(mask[w])
@@ -2540,10 +2559,10 @@ cdef class Machine:
             v.vc_pchunk[c] = <int32_t>pc
         elif self.pc_node[pc] != node:
             return 0
-        _pb_or_mask(&v.present, c, mask)
-        _pb_or_mask(&v.young, c, mask)
+        _pb_or_mask(&v.present, c, mask, words)
+        _pb_or_mask(&v.young, c, mask, words)
         if write:
-            _pb_or_mask(&v.dirty, c, mask)
+            _pb_or_mask(&v.dirty, c, mask, words)
         pb_resummarize(&v.young, c)
         if write:
             pb_resummarize(&v.dirty, c)

@@ -561,7 +561,7 @@ cdef class MasimWorkload(Workload):
                     mask[(nxt >> 6) & (CHUNK_WORDS - 1)] |= (<uint64_t>1) << (nxt & 63)
                     words |= 1u << ((nxt >> 6) & (CHUNK_WORDS - 1))
                     nxt = smp_next(&smp)
-                got = self.machine.fault_mask(v, ch, mask, p.write)
+                got = self.machine.fault_mask(v, ch, mask, words, p.write)
 
                 if got:
                     nd = self.machine.node_of_pfn(<int64_t>v.vc_pchunk[ch] << CHUNK_SHIFT)
