@@ -328,7 +328,7 @@ def shared_levels(maps):
 
 
 def heatmap_text(damon, exact, colorset="gray", color=False):
-    from damo.reports.heatmap import COLOR_END, MAX_LEVEL, color_samples, color_start
+    from damo.reports.colors import COLOR_END, MAX_LEVEL, color_samples, color_start
     (ld, le), (lowest, highest) = shared_levels([damon, exact])
     if color:
         cells = np.array([color_start(colorset, 4) + " "] +

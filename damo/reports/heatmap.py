@@ -30,6 +30,10 @@ import numpy as np
 
 from damo import units
 from damo.errors import DamoError
+# the terminal map's colours (in a module of their own: report access and
+# report heatmap's options use them without loading this one)
+from damo.reports.colors import (  # noqa: F401 (also this module's names)
+    COLOR_END, COLORSETS, MAX_LEVEL, color_samples, color_start)
 
 # Regions painted per batch (small enough to stay in cache), and a bound on a
 # batch's contributions (regions may span many pixels) to bound memory.
@@ -45,28 +49,6 @@ try:
     from damo.reports import _cpaint
 except ImportError:     # not built (a source tree before build_ext): numpy paints
     _cpaint = None
-
-COLORSETS = {
-    "gray": ([232] * 10, [237, 239, 241, 243, 245, 247, 249, 251, 253, 255]),
-    "flame": ([232, 1, 1, 2, 3, 3, 20, 21, 26, 27, 27],
-              [239, 235, 237, 239, 243, 245, 247, 249, 251, 255]),
-    "emotion": ([232, 234, 20, 21, 26, 2, 3, 1, 1, 1],
-                [239, 235, 237, 239, 243, 245, 247, 249, 251, 255]),
-}
-MAX_LEVEL = 9
-COLOR_END = "\x1b[0m"
-
-
-def color_start(colorset, level):
-    bg, fg = COLORSETS[colorset]
-    return "\x1b[48;5;%dm\x1b[38;5;%dm" % (bg[level], fg[level])
-
-
-def color_samples(colorset):
-    """The coloured '0123456789' legend."""
-    return "".join(color_start(colorset, lv) + "%d" % lv
-                   for lv in range(MAX_LEVEL + 1)) + COLOR_END
-
 
 def _trunc_index(values, origin, unit, resol):
     """damo's int((value - origin) / unit), element-wise, clipped to
