@@ -2536,8 +2536,6 @@ cdef class Machine:
         node = self.first_touch_node()
         if node < 0:
             return 0
-        if __builtin_popcount(ws) > 2:
-            ws = (1u << CHUNK_WORDS) - 1    # every word: a loop without branches per word
         while ws:
             w = __builtin_ctz(ws)
             ws &= ws - 1
