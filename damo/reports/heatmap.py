@@ -68,9 +68,9 @@ def _int64_range(values):
     return int(values.min(initial=0)), int(values.max(initial=0))
 
 
-def _snapshot_aggr_us(record, per=1):
-    """Aggregation interval (us, over ``per``) of each snapshot, auto-tuned
-    ones included (damo's snapshot_monitoring_intervals)."""
+def _snapshot_aggr_s(record):
+    """Aggregation interval (s) of each snapshot, auto-tuned ones included
+    (damo's snapshot_monitoring_intervals, in us, over 1,000,000)."""
     iv = record.intervals
     n = record.nr_snapshots
     if not iv.sample_us or not iv.aggr_us:
@@ -80,7 +80,8 @@ def _snapshot_aggr_us(record, per=1):
                                                       iv.aggr_us))
     if not iv.tuning_enabled:
         # the one value divided once, as numpy would divide each copy of it
-        return np.full(n, float(iv.aggr_us) / per, dtype=np.float64)
+        # (and without numpy's division, whose code a small report need not page in)
+        return np.full(n, float(iv.aggr_us) / 1000000, dtype=np.float64)
     ratio = iv.aggr_us / iv.sample_us
     duration_us = (record.end_ns - record.start_ns) / 1000
     aggr = np.where(np.abs(duration_us - iv.aggr_us) / iv.aggr_us < 0.1,
@@ -91,7 +92,12 @@ def _snapshot_aggr_us(record, per=1):
     if np.any(~(aggr > 0)):
         raise DamoError("target %s snapshot %d: aggregation interval of 0: no heat"
                         % (record.target_id, int(np.argmax(~(aggr > 0)))))
-    return aggr / per if per != 1 else aggr
+    return aggr / 1000000
+
+
+def _level_unit(lowest, highest):
+    """damo's heat per colour level of a map whose heats span [lowest, highest]."""
+    return float(highest + 1 - lowest) / 9
 
 
 class HeatMap:
@@ -168,7 +174,7 @@ class HeatMap:
                 if isinstance(aggr_ns, int) and max(abs(high), abs(low)) * aggr_ns \
                         >= _EXACT_FLOAT:
                     raise DamoError("region ages are too large to draw exactly")
-                aggr_s = _snapshot_aggr_us(record, 1000000)
+                aggr_s = _snapshot_aggr_s(record)
             passed = None
             if self.df_passed:
                 # damo's heat * sz_filter_passed / size (samples * passed, exactly)
@@ -386,7 +392,7 @@ class HeatMap:
         levels = np.full(self.heats.shape, -1, dtype=np.int64)
         if lowest is None:
             return levels
-        unit = float(highest + 1 - lowest) / 9
+        unit = _level_unit(lowest, highest)
         painted = ~np.isnan(self.heats)
         levels[painted] = np.minimum(
             np.trunc((self.heats[painted] - lowest) / unit).astype(np.int64), MAX_LEVEL)
@@ -407,7 +413,7 @@ class HeatMap:
             rows = None
             if _cpaint is not None:
                 rows = _cpaint.heat_lines(self.heats, self.addr_resol, lowest,
-                                          float(highest + 1 - lowest) / 9, cells, end)
+                                          _level_unit(lowest, highest), cells, end)
             if rows is None:
                 levels = self.levels().reshape(self.time_resol, self.addr_resol)
                 rows = ["".join(row.tolist()) + end for row in np.array(cells)[levels + 1]]
