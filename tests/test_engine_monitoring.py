@@ -323,3 +323,30 @@ def test_builtin_workloads_run():
         _, snaps = run([w], lambda p, m: [[vaddr_ctx(p[0])]], duration_ns=2e9)
         assert len(snaps) == 20
         assert max(max(t.nr_accesses) for s in snaps for t in s.targets) == 100 // 5, name
+
+
+def test_heap_regions_follow_the_heap_when_it_grows():
+    """Regions under malloc's mmap threshold share the heap, and one that
+    outgrows it maps the heap anew: the regions allocated before it must be
+    in the new heap's page tables, not the freed ones of the heap it
+    replaced (the slow fuzz run's masim config that crashed the engine)."""
+    cfg = masim.parse("a, 100000\nc, 64k\n\nphase\n20\na, 1, 64, 1\nc, 0, 4096, 1\n")
+    w = MasimWorkload(cfg)
+    sim, snaps = run([w], lambda pids, m: [[vaddr_ctx(pids[0], sample_us=100, aggr_us=1000,
+                                                      update_us=2000)]],
+                     duration_ns=10_000_000, memory="dram:32M,swap:zswap")
+    heap = [v for v in w.mm.vmas if v.name == "[heap]"]
+    assert len(heap) == 1 and heap[0].alive
+    regions = w.region_addresses()
+    assert [r[0] for r in regions] == ["a", "c"]
+    for name, start, end in regions:
+        assert heap[0].start <= start and end <= heap[0].end, name
+        assert w.mm.vma_at(start) is not None and w.mm.vma_at(start).start == heap[0].start
+    # both were accessed, and DAMON saw it in the heap
+    seen = 0
+    for s in snaps:
+        t = s.targets[0]
+        inside = (t.starts >= heap[0].start) & (t.ends <= heap[0].end)
+        seen += int(t.nr_accesses[inside].sum())
+    assert seen > 0
+    assert heap[0].present_bytes >= 100000 + 65536

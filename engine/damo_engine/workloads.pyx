@@ -199,8 +199,12 @@ cdef class MasimWorkload(Workload):
         self.text = (<AddressSpace>self.mm).mm.vmas[0]
         self.nr_regions = len(cfg.regions)
         self.regions = <MRegion *>calloc(self.nr_regions, sizeof(MRegion))
+        starts = [layout.malloc(region.size) for region in cfg.regions]
+        # each region's VMA once all are allocated: an allocation that grows
+        # the heap maps it anew, and the heap regions before it were in the
+        # VMA it replaced (its page tables freed)
         for i, region in enumerate(cfg.regions):
-            a = layout.malloc(region.size)
+            a = starts[i]
             v = _vma_of(self.mm, a)
             self.regions[i].v = v
             self.regions[i].li0 = vma_li(v, a)
