@@ -5,8 +5,8 @@ every masim config and built-in workload, with DAMON's default parameters
 and DAMOS schemes, the working set's percentiles agree within 2%, the
 heatmaps correlate at 0.98 or more, the schemes try and apply the same
 amounts within 2%, and the runs record as many snapshots within 2% (a
-kdamond busy with DAMOS takes longer aggregation intervals).  Sequential configs at the default rates give the very
-same recording both ways.
+kdamond busy with DAMOS takes longer aggregation intervals).  Sequential
+configs at the default rates give the very same recording both ways.
 
 The default run checks a representative subset over a few simulated seconds;
 the slow run checks every config over up to 40 simulated seconds, and some
