@@ -62,9 +62,18 @@ def test_pageout_swaps_out_the_range():
 def test_pageout_over_a_hole_works_but_counts_nothing_applied():
     """madvise() advises the mapped parts, then fails with ENOMEM."""
     machine, mm, ctx, t = setup(hole=True)
-    st = apply(ctx, t, Scheme("pageout"))
+    s = Scheme("pageout")
+    st = apply(ctx, t, s)
     assert st["sz_applied"] == 0 and st["nr_tried"] == 1
     assert machine.vmstat()["zswpout"] == 4096
+    # the scheme keeps count, for damo diagnose to say why
+    assert s.apply_state()["nr_madvise_holes"] == 1
+    assert s.apply_state()["sz_madvise_holes"] == 16 * MiB + 4096
+    # a region without a gap counts whole, and adds no hole
+    machine, mm, ctx, t = setup()
+    s = Scheme("pageout")
+    assert apply(ctx, t, s)["sz_applied"] == 8 * MiB
+    assert s.apply_state()["nr_madvise_holes"] == 0 == s.apply_state()["sz_madvise_holes"]
 
 
 def test_pageout_without_swap_does_nothing_to_anonymous_memory():

@@ -97,6 +97,30 @@ def test_pageout_without_swap(tmp_path):
     assert "no swap" not in diagnose(path)[0]
 
 
+def test_regions_over_unmapped_gaps_count_nothing_applied(tmp_path):
+    # random_phases' four areas are mmaps with a guard page between them: the
+    # DAMON regions that take one in cannot be paged out by madvise() without
+    # ENOMEM, so none of them counts applied (damos_madvise()), though their
+    # mapped pages go; every other region the pageout tried counts whole
+    path = record(tmp_path, "g", "random_phases", "--memory", "dram:224M,swap:zswap",
+                  "--timeout", "20", "--damos_action", "pageout", "--damos_access_rate",
+                  "0", "0", "--damos_age", "3s", "max")
+    [line] = diagnose(path)
+    m = re.search(r"applied ([0-9.]+ [KMG]iB) of ([0-9.]+ [KMG]iB) tried: (\d+) regions? "
+                  r"\(([0-9.]+ [KMG]iB)\) had an unmapped gap inside: madvise\(\) acts on the "
+                  r"mapped parts, then fails with ENOMEM", line)
+    assert m, line
+    with open(path + ".sim_metrics") as f:
+        final = json.load(f)["final"]
+    [scheme] = final["schemes"]
+    st, holes = scheme["stats"], scheme["apply_state"]
+    assert 0 < holes["nr_madvise_holes"] == int(m.group(3)) <= st["nr_tried"] - st["nr_applied"]
+    assert 0 < st["sz_applied"] < st["sz_tried"]
+    assert st["sz_applied"] + holes["sz_madvise_holes"] == st["sz_tried"]
+    # the pages of those regions were paged out all the same
+    assert final["vmstat"]["zswpout"] > 0
+
+
 def test_report_profile_prints_the_same_hints(tmp_path):
     path = record(tmp_path, "s", "hotcold", "--timeout", "3", "--damos_action", "pageout",
                   "--damos_age", "1s", "max")

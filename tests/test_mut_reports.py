@@ -384,6 +384,27 @@ def test_a_gone_target_is_the_reason_only_if_no_apply_interval_passed():
     assert diag.diagnose(later)[1].startswith("watermarks keep it inactive")
 
 
+def test_madvise_holes_are_the_reason_only_for_what_they_left_unapplied():
+    st = {"nr_tried": 5, "sz_tried": 10 << 20, "nr_applied": 3, "sz_applied": 6 << 20,
+          "nr_snapshots": 4}
+    one = view(stats=st, madvise_holes=(1, 4 << 20))
+    assert diag.diagnose(one) == (
+        "applied 6.000 MiB of 10.000 MiB tried",
+        "1 region (4.000 MiB) had an unmapped gap inside: madvise() acts on the mapped "
+        "parts, then fails with ENOMEM, and DAMON counts none of such a region applied "
+        "(the kernel does the same)")
+    assert diag.diagnose(view(stats=st, madvise_holes=(2, 4 << 20)))[1].startswith(
+        "2 regions (4.000 MiB) had")
+    # no gap met (or a recording made before the count): the other reasons
+    for holes in (None, (0, 0)):
+        assert diag.diagnose(view(stats=st, madvise_holes=holes))[1].startswith(
+            "the operation set could not act on the rest")
+    # all applied: nothing to explain
+    full = dict(st, sz_applied=10 << 20)
+    assert diag.diagnose(view(stats=full, madvise_holes=(1, 4 << 20))) == (
+        "applied 10.000 MiB to all it tried", None)
+
+
 def test_holistic_reaggregates_only_above_200_snapshots():
     from damo.reports import holistic
 

@@ -64,8 +64,9 @@ def diagnose(verbose, input_file, kdamond_idxs):
     its target gone, watermarks inactive (and the metric's value), its
     apply interval never reached (e.g. re-armed by intervals auto-tuning),
     no region matching its access pattern (and the nearest regions),
-    filters rejecting everything, pageout without swap, or the quota or its
-    goal at its floor.
+    filters rejecting everything, regions over an unmapped gap (madvise()
+    fails there with ENOMEM), pageout without swap, or the quota or its goal
+    at its floor.
     """
     from damo.reports import diagnose as diag
 

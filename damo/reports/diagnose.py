@@ -12,6 +12,9 @@ The reasons, in the order they are looked for:
   moves nothing in a typical run);
 - no region matched its access pattern (with the nearest regions' values);
 - filters rejected everything (or, for core filters, every matching region);
+- regions with an unmapped gap inside them (vaddr's madvise()-based actions):
+  madvise() acts on the mapped parts, then fails with ENOMEM, and DAMON counts
+  none of such a region applied, as in the kernel;
 - pageout without swap (anonymous memory cannot be paged out);
 - the quota or its goal held it at its floor.
 
@@ -32,7 +35,7 @@ class SchemeView:
                  quota=None, goals=(), wmarks=None, wmarks_active=True, ever_active=None,
                  free_rate=None, filters=(), apply_postponed=None, sample_us=5000,
                  aggr_us=100000, intervals_goal=None, regions=(), target_gone=None,
-                 swap=True, elapsed_us=None, ops="vaddr"):
+                 swap=True, elapsed_us=None, ops="vaddr", madvise_holes=None):
         self.where = where                  # "kdamond 0 context 0 scheme 0"
         self.action = action
         self.pattern = pattern              # ((sz lo, hi), (nr lo, hi), (age lo, hi))
@@ -47,6 +50,7 @@ class SchemeView:
         self.free_rate = free_rate          # permil of free memory now (or at the end)
         self.filters = list(filters)        # [{"type", "allow", "matching", "core"}]
         self.apply_postponed = apply_postponed   # in a row, by damon_set_attrs()
+        self.madvise_holes = madvise_holes  # (regions, bytes) whose madvise() met a gap
         self.sample_us = sample_us
         self.aggr_us = aggr_us
         self.intervals_goal = intervals_goal   # (bp, aggrs, min, max) or None
@@ -227,6 +231,12 @@ def diagnose(v):
         return verdict, "filters (%s) rejected %s: %s of %s tried passed" % (
             _filters_text(v), "everything" if not passed else "the rest",
             units.format_sz(passed, False), units.format_sz(tried, False))
+    if v.madvise_holes and v.madvise_holes[1] and applied < tried:
+        nr, sz = v.madvise_holes
+        return verdict, "%d region%s (%s) had an unmapped gap inside: madvise() acts on " \
+            "the mapped parts, then fails with ENOMEM, and DAMON counts none of such a " \
+            "region applied (the kernel does the same)" % (
+                nr, "" if nr == 1 else "s", units.format_sz(sz, False))
     reason = _quota_reason(v)
     if reason:
         return verdict, reason
@@ -249,6 +259,15 @@ def lines(views):
 def _core(ftype):
     from damo.params import schemes
     return ftype in schemes.CORE_FILTER_TYPES
+
+
+def _holes(apply_state):
+    """(regions, bytes) whose madvise() met an unmapped gap, from a scheme's
+    apply state (the engine's; recordings made before it kept them: None)."""
+    st = apply_state or {}
+    if "sz_madvise_holes" not in st:
+        return None
+    return st.get("nr_madvise_holes", 0), st["sz_madvise_holes"]
 
 
 def live_views(k):
@@ -283,6 +302,7 @@ def live_views(k):
                 free_rate=machine.get("free_mem_rate"),
                 filters=[dict(f, core=_core(f["type"])) for f in s.get("filters", [])],
                 apply_postponed=(s.get("apply_state") or {}).get("apply_postponed_in_row"),
+                madvise_holes=_holes(s.get("apply_state")),
                 sample_us=c["sample_us"], aggr_us=c["aggr_us"],
                 intervals_goal=tuple(c["intervals_goal"]) if c.get("intervals_goal")
                 else None,
@@ -351,6 +371,7 @@ def recording_views(path):
                       "memcg": x.memcg_path, "core": _core(x.filter_type)}
                      for x in sp.filters],
             apply_postponed=(f.get("apply_state") or {}).get("apply_postponed_in_row"),
+            madvise_holes=_holes(f.get("apply_state")),
             sample_us=ctxp.sample_us, aggr_us=ctxp.aggr_us,
             intervals_goal=ctxp.intervals_goal.as_tuple() if ctxp.intervals_goal else None,
             regions=last.get((kd, ci), []),

@@ -198,6 +198,10 @@ cdef class Scheme:
     # (sim) damon_set_attrs() re-arms next_apply_sis: how often it postponed
     # a pending apply, and how many times in a row since the last one
     cdef readonly uint64_t nr_apply_postponed, apply_postponed_in_row
+    # (sim) regions whose madvise()-based action met an unmapped gap inside
+    # them: madvise() advised the mapped parts, then failed with ENOMEM, so
+    # DAMON counted none of the region applied (damos_madvise())
+    cdef public uint64_t nr_madvise_holes, sz_madvise_holes
     cdef public object last_applied             # ops-private (paddr folio dedup)
     cdef bint walk_completed
     cdef public object tried_regions_sink       # callable(scheme, regions) or None;

@@ -102,6 +102,8 @@ class Scheme:
     sz_applied: int
     sz_ops_filter_passed: int
     qt_exceeds: int
+    nr_madvise_holes: int       # (sim) regions whose madvise() failed on a gap in them
+    sz_madvise_holes: int
     tried_regions_sink: Optional[Callable[["Scheme", list], None]]
     def __init__(self, action: object = ..., **kwargs: object) -> None: ...
     @property
@@ -112,6 +114,7 @@ class Scheme:
     @property
     def filters(self) -> List[Filter]: ...
     def stats(self) -> dict: ...
+    def apply_state(self) -> dict: ...
     def quota_state(self) -> dict: ...
 
 class Operations:

@@ -854,7 +854,9 @@ cdef class Scheme:
         applied: a scheme whose apply interval is longer than the tuning
         period is never applied, as in the kernel."""
         return {"nr_apply_postponed": self.nr_apply_postponed,
-                "apply_postponed_in_row": self.apply_postponed_in_row}
+                "apply_postponed_in_row": self.apply_postponed_in_row,
+                "nr_madvise_holes": self.nr_madvise_holes,
+                "sz_madvise_holes": self.sz_madvise_holes}
 
     def quota_state(self):
         return {"esz": self.esz, "esz_bp": self.esz_bp, "charged_sz": self.charged_sz,

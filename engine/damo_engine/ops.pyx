@@ -354,7 +354,7 @@ cdef class VaddrOps(Operations):
         if s.action == STAT or s.action == MIGRATE_HOT or s.action == MIGRATE_COLD:
             return va_walk(ctx, m, mm, r.start, r.end, s, sz_filter_passed)
         if s.action in (WILLNEED, COLD, PAGEOUT, HUGEPAGE, NOHUGEPAGE, COLLAPSE):
-            return va_madvise(ctx, m, mm, start, end, s.action)
+            return va_madvise(ctx, m, mm, start, end, s)
         return 0                        # lru_(de)prio: not supported on vaddr
 
 
@@ -423,11 +423,13 @@ def kunit_three_regions(list vmas, uint64_t min_region=1):
 
 
 cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uint64_t end,
-                         int action) except? 0xFFFFFFFFFFFFFFFF:
+                         Scheme s) except? 0xFFFFFFFFFFFFFFFF:
     """damos_madvise(): madvise() on [start, end).  Like madvise(), the
     mapped parts are all advised even when the range has holes, but then the
-    call fails with ENOMEM and nothing counts as applied; on success the
+    call fails with ENOMEM and nothing counts as applied (the scheme keeps
+    count of such regions, for damo diagnose to say why); on success the
     whole length counts."""
+    cdef int action = s.action
     cdef uint64_t addr = start, stop
     cdef VmaData *v
     cdef int64_t li, li_end, c, c_lo, c_hi
@@ -514,6 +516,9 @@ cdef uint64_t va_madvise(Context ctx, Machine m, MmData *mm, uint64_t start, uin
             li += 1
         addr = stop
     ctx.apply_ns += work
+    if hole and not failed:
+        s.nr_madvise_holes += 1
+        s.sz_madvise_holes += end - start
     return 0 if hole or failed else end - start
 
 
