@@ -201,7 +201,7 @@ cdef class Scheme:
     # (sim) regions whose madvise()-based action met an unmapped gap inside
     # them: madvise() advised the mapped parts, then failed with ENOMEM, so
     # DAMON counted none of the region applied (damos_madvise())
-    cdef public uint64_t nr_madvise_holes, sz_madvise_holes
+    cdef readonly uint64_t nr_madvise_holes, sz_madvise_holes
     cdef public object last_applied             # ops-private (paddr folio dedup)
     cdef bint walk_completed
     cdef public object tried_regions_sink       # callable(scheme, regions) or None;
