@@ -117,6 +117,11 @@ def test_regions_over_unmapped_gaps_count_nothing_applied(tmp_path):
     assert 0 < holes["nr_madvise_holes"] == int(m.group(3)) <= st["nr_tried"] - st["nr_applied"]
     assert 0 < st["sz_applied"] < st["sz_tried"]
     assert st["sz_applied"] + holes["sz_madvise_holes"] == st["sz_tried"]
+    # the line's figures are those counters
+    from damo import units
+    assert [m.group(1), m.group(2), m.group(4)] == [
+        units.format_sz(x, False) for x in (st["sz_applied"], st["sz_tried"],
+                                             holes["sz_madvise_holes"])]
     # the pages of those regions were paged out all the same
     assert final["vmstat"]["zswpout"] > 0
 

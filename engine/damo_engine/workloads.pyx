@@ -119,7 +119,10 @@ class ProcessLayout:
         self.mmap_low = self.LIBC
 
     def malloc(self, size):
-        """Address of a new allocation of `size` bytes, mapping what it needs."""
+        """Address of a new allocation of `size` bytes, mapping what it needs.
+        Growing the heap maps it anew (the layout is built before anything
+        runs): VMAs looked up before then are gone, so callers look theirs up
+        once every allocation is made."""
         if size >= MMAP_THRESHOLD:
             length = (size + MALLOC_HEADER + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE
             start = self.mmap_low - PAGE_SIZE - length   # one guard page below
